@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * crm-migrate: the bridge from a shell, for implementation partners and scripts.
+ *
+ *   crm-migrate stage --source kartra [--out DIR] [--name NAME] FILE...
+ *   crm-migrate commit ID [--batch-size N]
+ *   crm-migrate rollback ID
+ *   crm-migrate report ID
+ *   (each takes --json for machine-readable output)
+ *
+ * Odoo from ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD (an API key works as the password).
+ * Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input, 4 Odoo refused or unreachable,
+ * 5 committed with some records failed.
+ */
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InputError } from './core/input-error.js';
+import { odooFromEnv } from './config.js';
+import { MigrationClient, type MigrationReport } from './odoo/migration-client.js';
+import { OdooError } from './odoo/transport.js';
+import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
+import { stageExports } from './stage-exports.js';
+import { writeStaging } from './staging/write-staging.js';
+import { formatProfile, formatReport } from './report-text.js';
+
+const USAGE = `usage:
+  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--json] FILE...
+  crm-migrate commit ID [--batch-size N] [--json]
+  crm-migrate rollback ID [--json]
+  crm-migrate report ID [--json]`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        source: { type: 'string' },
+        out: { type: 'string' },
+        name: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'batch-size': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    err(`crm-migrate: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    (values.help ? out : err)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const json = values.json ?? false;
+  try {
+    switch (command) {
+      case 'stage': {
+        if (!values.source) throw new UsageError('stage needs --source');
+        if (rest.length === 0) throw new UsageError('stage needs at least one export FILE');
+        const files = rest.map((p) => ({ name: basename(p), path: resolve(p) }));
+        const result = await stageExports(values.source, files);
+        if (values.out) {
+          const written = await writeStaging(values.out, result);
+          out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}`);
+          return 0;
+        }
+        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const name = values.name ?? `${values.source} ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
+        const report = await client.stageAll(name, values.source, result.records);
+        if (json) out(JSON.stringify({ id: report.id, report, profile: result.profile }));
+        else {
+          err(formatProfile(result.profile));
+          out(String(report.id));
+        }
+        return 0;
+      }
+      case 'commit':
+      case 'rollback':
+      case 'report': {
+        const id = Number(rest[0]);
+        if (!Number.isInteger(id) || id <= 0) throw new UsageError(`${command} needs a migration ID`);
+        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        let report: MigrationReport;
+        if (command === 'commit') {
+          const batch = values['batch-size'] ? Number(values['batch-size']) : 500;
+          if (!Number.isInteger(batch) || batch <= 0) throw new UsageError('--batch-size takes a positive whole number');
+          report = await client.commit(id, batch);
+        } else if (command === 'rollback') report = await client.rollback(id);
+        else report = await client.report(id);
+        out(json ? JSON.stringify(report) : formatReport(report));
+        return command === 'commit' && report.failed.length > 0 ? 5 : 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`crm-migrate: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof InputError) {
+      err(json ? JSON.stringify(e.toJSON()) : `crm-migrate: ${e.message}`);
+      return 3;
+    }
+    if (e instanceof OdooError) {
+      err(json ? JSON.stringify({ error: 'odoo', message: e.message }) : `crm-migrate: Odoo: ${e.message}`);
+      return 4;
+    }
+    err(`crm-migrate: ${(e as Error).message ?? String(e)}`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${resolve(process.argv[1])}`).href;
+if (isEntry || process.argv[1]?.endsWith('crm-migrate')) {
+  main(process.argv.slice(2), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`)).then((code) => {
+    process.exitCode = code;
+  });
+}

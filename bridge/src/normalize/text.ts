@@ -1,0 +1,59 @@
+import { empty, ok, warn, type Normalized } from './result.js';
+
+/** Trims, folds runs of white space, and drops control characters. Empty → null. */
+export function cleanText(raw: string): string {
+  return raw.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').replace(/[ \t\u00a0]+/g, ' ').trim();
+}
+
+export function normalizeText(raw: string): Normalized {
+  const v = cleanText(raw);
+  return v === '' ? empty : ok(v);
+}
+
+/** Multi-line text: keeps line breaks, trims each line. */
+export function normalizeMultiline(raw: string): Normalized {
+  const v = raw.replace(/\r\n?/g, '\n').split('\n').map(cleanText).join('\n').trim();
+  return v === '' ? empty : ok(v);
+}
+
+export function normalizeUrl(raw: string): Normalized {
+  const v = cleanText(raw);
+  if (v === '') return empty;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `https://${v}`;
+  try {
+    const url = new URL(withScheme);
+    if (!url.hostname.includes('.')) return warn(v, `"${v}" does not look like a web address; kept as written`);
+    return ok(withScheme);
+  } catch {
+    return warn(v, `"${v}" is not a valid web address; kept as written`);
+  }
+}
+
+export function normalizeInteger(raw: string): Normalized {
+  const v = cleanText(raw);
+  if (v === '') return empty;
+  if (!/^[-+]?\d+$/.test(v)) return warn(null, `"${v}" is not a whole number; left empty`);
+  return ok(Number.parseInt(v, 10));
+}
+
+/** Numbers as exports write them: "1,234.50", "1234,50", "$99". */
+export function normalizeNumber(raw: string): Normalized {
+  let v = cleanText(raw).replace(/[\s$€£¥]/g, '');
+  if (v === '') return empty;
+  if (/^[-+]?\d{1,3}(\.\d{3})*(,\d+)?$/.test(v) && v.includes(',')) v = v.replace(/\./g, '').replace(',', '.');
+  else v = v.replace(/,/g, '');
+  const n = Number(v);
+  if (!Number.isFinite(n)) return warn(null, `"${raw.trim()}" is not a number; left empty`);
+  return ok(n);
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'y', 'on', 'x', 'checked']);
+const FALSE = new Set(['0', 'false', 'no', 'n', 'off', 'unchecked']);
+
+export function normalizeBoolean(raw: string): Normalized {
+  const v = cleanText(raw).toLowerCase();
+  if (v === '') return empty;
+  if (TRUE.has(v)) return ok(true);
+  if (FALSE.has(v)) return ok(false);
+  return warn(null, `"${raw.trim()}" is not yes/no; left empty`);
+}

@@ -1,0 +1,43 @@
+/**
+ * A staged record: one future row in Odoo, as agreed in docs/staging-contract.md. The zod schema
+ * is the edge check for records written to disk, read back, or sent to Odoo.
+ */
+import { z } from 'zod';
+
+export const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const issueSchema = z.object({
+  level: z.enum(['error', 'warning']),
+  file: z.string(),
+  row: z.number().int().nonnegative(),
+  field: z.string(),
+  message: z.string(),
+});
+
+export const lookupSchema = z.object({ model: z.string(), field: z.string(), value: scalarSchema });
+
+export const stagedRecordSchema = z.object({
+  key: z.string().min(1),
+  object: z.string().min(1),
+  model: z.string().regex(/^[a-z0-9_.]+$/),
+  values: z.record(z.string(), scalarSchema),
+  refs: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  lookups: z.record(z.string(), lookupSchema),
+  match: z.array(z.array(z.string()).min(1)),
+  source: z.object({
+    file: z.string(),
+    row: z.number().int().nonnegative(),
+    data: z.record(z.string(), z.string()),
+  }),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  issues: z.array(issueSchema),
+});
+
+export type Scalar = z.infer<typeof scalarSchema>;
+export type Issue = z.infer<typeof issueSchema>;
+export type Lookup = z.infer<typeof lookupSchema>;
+export type StagedRecord = z.infer<typeof stagedRecordSchema>;
+
+export function hasErrors(record: Pick<StagedRecord, 'issues'>): boolean {
+  return record.issues.some((i) => i.level === 'error');
+}

@@ -1,0 +1,20 @@
+/** A dry run's output: records.jsonl (one staged record a line) and profile.json. */
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import type { StageResult } from '../mapping/engine.js';
+
+export async function writeStaging(dir: string, result: StageResult): Promise<{ records: string; profile: string }> {
+  await mkdir(dir, { recursive: true });
+  const records = join(dir, 'records.jsonl');
+  const profile = join(dir, 'profile.json');
+  const out = createWriteStream(records);
+  for (const r of result.records) {
+    if (!out.write(`${JSON.stringify(r)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  await writeFile(profile, `${JSON.stringify(result.profile, null, 2)}\n`);
+  return { records, profile };
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# One way to run a real Odoo 18 for this project: deps, PostgreSQL, databases, addon tests, server.
+# Finds the Odoo source through ODOO_SRC, else the fixed place /opt/odoo/18.0 (see README).
+#
+#   scripts/odoo.sh src            print the Odoo source dir, or exit 3 with the SKIPPED line
+#   scripts/odoo.sh deps           install Debian's Python packages Odoo needs (once)
+#   scripts/odoo.sh pg             make sure PostgreSQL answers and the odoo role exists
+#   scripts/odoo.sh initdb DB MODS drop + create DB with MODS (comma list) installed, no demo
+#   scripts/odoo.sh test [DB]      install crm_migration with --test-enable, exit non-zero on failure
+#   scripts/odoo.sh serve DB PORT  start Odoo on 127.0.0.1:PORT in the background, wait for it
+#   scripts/odoo.sh stop PORT      stop the server started by serve
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ODOO_SRC="${ODOO_SRC:-/opt/odoo/18.0}"
+PY=/usr/bin/python3
+DB_HOST=127.0.0.1
+DB_USER=odoo
+DB_PASSWORD=odoo
+RUN_DIR="${CRM_MIGRATION_RUN_DIR:-/var/tmp/crm-migration-odoo}"
+ADDONS="$REPO/odoo_addon,$ODOO_SRC/addons,$ODOO_SRC/odoo/addons"
+
+skip_line() { echo "SKIPPED: no Odoo source (ODOO_SRC)"; }
+
+have_src() { [ -f "$ODOO_SRC/odoo-bin" ]; }
+
+odoo_bin() {
+  "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS" --db_host="$DB_HOST" --db_port=5432 \
+    --db_user="$DB_USER" --db_password="$DB_PASSWORD" --data-dir="$RUN_DIR/data" "$@"
+}
+
+cmd_deps() {
+  if "$PY" -c 'import psycopg2, lxml, babel, passlib, werkzeug, reportlab, docutils, zeep, stdnum, rjsmin, num2words, PyPDF2' 2>/dev/null \
+     && command -v psql >/dev/null; then
+    return 0
+  fi
+  echo "installing Debian packages for Odoo (apt-get)..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends \
+    python3-asn1crypto python3-babel python3-cbor2 python3-chardet python3-dateutil \
+    python3-decorator python3-docutils python3-freezegun python3-geoip2 python3-pil python3-jinja2 \
+    python3-libsass python3-lxml python3-num2words python3-ofxparse python3-openpyxl \
+    python3-passlib python3-polib python3-psutil python3-psycopg2 python3-openssl python3-pypdf2 \
+    python3-rjsmin python3-qrcode python3-renderpm python3-reportlab python3-requests \
+    python3-stdnum python3-tz python3-vobject python3-werkzeug python3-xlsxwriter python3-xlrd \
+    python3-zeep python3-gevent python3-greenlet postgresql-client postgresql >&2
+}
+
+cmd_pg() {
+  if ! pg_isready -h "$DB_HOST" -p 5432 -q; then
+    echo "starting PostgreSQL..." >&2
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start >&2
+    for _ in $(seq 30); do pg_isready -h "$DB_HOST" -p 5432 -q && break; sleep 1; done
+  fi
+  psql -h "$DB_HOST" -U postgres -d postgres -qtAc \
+    "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='$DB_USER') THEN
+       CREATE ROLE $DB_USER SUPERUSER LOGIN PASSWORD '$DB_PASSWORD'; END IF; END\$\$;" >/dev/null
+  mkdir -p "$RUN_DIR/data"
+}
+
+cmd_initdb() {
+  local db="$1" mods="$2"
+  cmd_pg
+  psql -h "$DB_HOST" -U postgres -d postgres -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+  odoo_bin -d "$db" -i "$mods" --without-demo=all --stop-after-init --log-level=warn \
+    --logfile="$RUN_DIR/$db.init.log" || { tail -n 60 "$RUN_DIR/$db.init.log" >&2; return 1; }
+}
+
+cmd_test() {
+  local db="${1:-crm_migration_addon_test}"
+  cmd_pg
+  psql -h "$DB_HOST" -U postgres -d postgres -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+  local log="$RUN_DIR/$db.test.log"
+  set +e
+  odoo_bin -d "$db" -i crm_migration --without-demo=all --test-enable --test-tags /crm_migration \
+    --stop-after-init --log-level=test --logfile="$log"
+  local rc=$?
+  set -e
+  grep -E "(ERROR|FAIL|Ran [0-9]+ tests|tests? (passed|failed)|crm_migration: [0-9]+ tests)" "$log" | grep -v "^\s*$" | tail -n 40 || true
+  if [ $rc -ne 0 ] || grep -qE " (ERROR|CRITICAL) " "$log"; then
+    echo "addon tests FAILED (log: $log)"; grep -B2 -A30 -E " (ERROR|CRITICAL) " "$log" | head -n 150; return 1
+  fi
+  echo "addon tests passed (log: $log)"
+}
+
+cmd_serve() {
+  local db="$1" port="$2"
+  cmd_pg
+  local pidfile="$RUN_DIR/odoo-$port.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")" || true; sleep 1; fi
+  odoo_bin -d "$db" --db-filter="^$db\$" --http-interface=127.0.0.1 --http-port="$port" \
+    --gevent-port=$((port + 1)) --workers=0 --max-cron-threads=0 --log-level=warn \
+    --logfile="$RUN_DIR/odoo-$port.log" &
+  echo $! > "$pidfile"
+  for _ in $(seq 60); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/web/login" 2>/dev/null; then return 0; fi
+    sleep 1
+  done
+  echo "Odoo did not answer on 127.0.0.1:$port; log $RUN_DIR/odoo-$port.log" >&2
+  tail -n 40 "$RUN_DIR/odoo-$port.log" >&2
+  return 1
+}
+
+cmd_stop() {
+  local pidfile="$RUN_DIR/odoo-$1.pid"
+  if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+}
+
+case "${1:-}" in
+  src) if have_src; then echo "$ODOO_SRC"; else skip_line; exit 3; fi ;;
+  deps) cmd_deps ;;
+  pg) cmd_pg ;;
+  initdb) shift; cmd_initdb "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  serve) shift; cmd_serve "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
