@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { sources } from '../../sources/registry.js';
+
+/** Public: is the bridge up, which sources it knows, and does Odoo answer. */
+export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.get('/health', async () => {
+    let odoo: { configured: boolean; version?: string; error?: string } = { configured: Boolean(deps.odooVersion) };
+    if (deps.odooVersion) {
+      try {
+        odoo = { configured: true, version: await deps.odooVersion() };
+      } catch (err) {
+        odoo = { configured: true, error: (err as Error).message };
+      }
+    }
+    return { status: 'ok', sources: Object.keys(sources), odoo };
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Uploads and the migration lifecycle. POST /migrations takes multipart form data: a `source`
+ * field, optional `name` and `dryRun`, and one or more export files. Files are written to a
+ * temporary folder (size-limited), parsed and staged in full, and only then sent to Odoo: a bad
+ * file answers 422 naming file/row/field and nothing reaches Odoo.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { tokenGuard } from '../auth.js';
+import { stageExports } from '../../stage-exports.js';
+import type { CsvFile } from '../../csv/read-csv.js';
+import type { MigrationClient } from '../../odoo/migration-client.js';
+
+const uploadFields = z.object({
+  source: z.string().min(1, 'the "source" field is required'),
+  name: z.string().max(200).optional(),
+  dryRun: z.enum(['true', 'false', '1', '0']).optional(),
+});
+const idParams = z.object({ id: z.coerce.number().int().positive() });
+
+export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
+
+  app.post('/migrations', async (request, reply) => {
+    if (!request.isMultipart()) return reply.code(415).send({ error: 'unsupported_media_type', message: 'send multipart/form-data with export files' });
+    const dir = await mkdtemp(join(deps.config.BRIDGE_UPLOAD_DIR ?? tmpdir(), 'crm-upload-'));
+    try {
+      const fields: Record<string, string> = {};
+      const files: CsvFile[] = [];
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = String(part.value);
+          continue;
+        }
+        const name = basename(part.filename || `upload-${files.length + 1}.csv`);
+        const path = join(dir, `${files.length}-${name.replace(/[^\w.-]/g, '_')}`);
+        await pipeline(part.file, createWriteStream(path));
+        if (part.file.truncated) {
+          return reply.code(413).send({ error: 'file_too_large', file: name, message: `${name} is larger than ${deps.config.BRIDGE_MAX_FILE_MB} MB` });
+        }
+        files.push({ name, path });
+      }
+      const parsed = uploadFields.safeParse(fields);
+      if (!parsed.success) return reply.code(400).send({ error: 'bad_request', field: parsed.error.issues[0]?.path.join('.'), message: parsed.error.issues[0]?.message });
+      if (files.length === 0) return reply.code(400).send({ error: 'bad_request', field: 'files', message: 'attach at least one export file' });
+      const { source, name } = parsed.data;
+      const dryRun = parsed.data.dryRun === 'true' || parsed.data.dryRun === '1';
+      const result = await stageExports(source, files);
+      if (dryRun) return reply.code(200).send({ dryRun: true, records: result.records.length, profile: result.profile });
+      const client = requireOdoo(deps, reply);
+      if (!client) return reply;
+      const report = await client.stageAll(name ?? `${source} ${files.map((f) => f.name).join(', ')}`.slice(0, 200), source, result.records);
+      return reply.code(201).send({ id: report.id, report, profile: result.profile });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  app.get('/migrations/:id', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const client = requireOdoo(deps, reply);
+    return client ? client.report(id) : reply;
+  });
+
+  app.post('/migrations/:id/commit', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const client = requireOdoo(deps, reply);
+    return client ? client.commit(id) : reply;
+  });
+
+  app.post('/migrations/:id/rollback', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const client = requireOdoo(deps, reply);
+    return client ? client.rollback(id) : reply;
+  });
+}
+
+function requireOdoo(deps: AppDeps, reply: FastifyReply): MigrationClient | null {
+  if (deps.migrations) return deps.migrations;
+  void reply.code(503).send({ error: 'odoo_not_configured', message: 'set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_PASSWORD, or upload with dryRun=true' });
+  return null;
+}

@@ -1,0 +1,56 @@
+import t from 'tap';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../bridge/src/cli.js';
+import { stagedRecordSchema } from '../../bridge/src/staging/record.js';
+import { fixture, samples } from '../helpers/paths.js';
+
+async function run(args: string[], env: Record<string, string | undefined> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+  try {
+    const code = await main(args, (s) => out.push(s), (s) => err.push(s));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    process.env = saved;
+  }
+}
+
+t.test('stage --out writes records and the profile (dry run, no Odoo)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'crm-cli-'));
+  const r = await run(['stage', '--source', 'kartra', '--out', dir, '--json', ...samples.map((s) => s.path)]);
+  t.equal(r.code, 0, r.err);
+  const answer = JSON.parse(r.out);
+  t.equal(answer.dryRun, true);
+  const lines = (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n');
+  t.equal(lines.length, 39);
+  for (const l of lines) stagedRecordSchema.parse(JSON.parse(l));
+  const profile = JSON.parse(await readFile(join(dir, 'profile.json'), 'utf8'));
+  t.equal(profile.objects.tag.records, 11);
+});
+
+t.test('exit codes and one-line reasons', async (t) => {
+  const usage = await run([]);
+  t.equal(usage.code, 2);
+  const noSource = await run(['stage', samples[0]?.path as string]);
+  t.equal(noSource.code, 2);
+  t.match(noSource.err, /stage needs --source/);
+  const bad = await run(['stage', '--source', 'kartra', '--out', '/tmp/never', fixture('unbalanced-quote.csv').path]);
+  t.equal(bad.code, 3);
+  t.match(bad.err, /^crm-migrate: unbalanced-quote\.csv, row 2: .*unbalanced quote/);
+  const badJson = await run(['stage', '--source', 'kartra', '--json', '--out', '/tmp/never', fixture('missing-email-column.csv').path]);
+  t.equal(badJson.code, 3);
+  t.match(JSON.parse(badJson.err), { file: 'missing-email-column.csv', row: 1, field: 'email' });
+  const noOdoo = await run(['report', '5'], { ODOO_URL: undefined, ODOO_DB: undefined, ODOO_USER: undefined, ODOO_PASSWORD: undefined });
+  t.equal(noOdoo.code, 1);
+  t.match(noOdoo.err, /Odoo connection not configured: set ODOO_URL/);
+  const down = await run(['report', '5'], { ODOO_URL: 'http://127.0.0.1:9', ODOO_DB: 'x', ODOO_USER: 'admin', ODOO_PASSWORD: 'admin' });
+  t.equal(down.code, 4);
+  t.match(down.err, /cannot reach Odoo at http:\/\/127\.0\.0\.1:9/);
+  const badId = await run(['commit', 'abc']);
+  t.equal(badId.code, 2);
+});

@@ -1,0 +1,85 @@
+import t from 'tap';
+import { buildApp } from '../../bridge/src/http/app.js';
+import { serverConfigFromEnv } from '../../bridge/src/config.js';
+import { multipartBody } from '../helpers/multipart.js';
+import { fixture, samples } from '../helpers/paths.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+async function app(env: Record<string, string> = {}) {
+  const config = serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, ...env });
+  const a = await buildApp({ config, migrations: null });
+  t.teardown(() => a.close());
+  return a;
+}
+
+t.test('health is public and says which sources exist', async (t) => {
+  const res = await (await app()).inject({ method: 'GET', url: '/health' });
+  t.equal(res.statusCode, 200);
+  t.match(res.json(), { status: 'ok', sources: ['kartra'], odoo: { configured: false } });
+});
+
+t.test('uploads need the token', async (t) => {
+  const a = await app();
+  const body = multipartBody({ source: 'kartra', dryRun: 'true' }, samples);
+  t.equal((await a.inject({ method: 'POST', url: '/migrations', ...body })).statusCode, 401);
+  const wrong = await a.inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, authorization: 'Bearer nope' } });
+  t.equal(wrong.statusCode, 401);
+  t.equal((await a.inject({ method: 'GET', url: '/migrations/1' })).statusCode, 401);
+});
+
+t.test('dry-run upload of several chunk files returns the profile', async (t) => {
+  const body = multipartBody({ source: 'kartra', dryRun: 'true' }, samples);
+  const res = await (await app()).inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, ...auth } });
+  t.equal(res.statusCode, 200);
+  const json = res.json();
+  t.equal(json.records, 39);
+  t.equal(json.profile.objects.contact.records, 17);
+  t.same(json.profile.files.map((f: { file: string; rows: number }) => [f.file, f.rows]), [['contacts_1.csv', 12], ['contacts_2.csv', 6]]);
+});
+
+t.test('clear 4xx answers', async (t) => {
+  const a = await app({ BRIDGE_MAX_FILE_MB: '0.0001' });
+  const post = (fields: Record<string, string>, files: Parameters<typeof multipartBody>[1]) => {
+    const body = multipartBody(fields, files);
+    return a.inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, ...auth } });
+  };
+  const tooBig = await post({ source: 'kartra', dryRun: 'true' }, [samples[0] as { name: string; path: string }]);
+  t.equal(tooBig.statusCode, 413);
+  t.match(tooBig.json(), { error: 'file_too_large', file: 'contacts_1.csv' });
+
+  const b = await app();
+  const postB = (fields: Record<string, string>, files: Parameters<typeof multipartBody>[1]) => {
+    const body = multipartBody(fields, files);
+    return b.inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, ...auth } });
+  };
+  const noSource = await postB({ dryRun: 'true' }, samples);
+  t.equal(noSource.statusCode, 400);
+  t.match(noSource.json(), { field: 'source' });
+  const noFiles = await postB({ source: 'kartra' }, []);
+  t.equal(noFiles.statusCode, 400);
+  t.match(noFiles.json(), { field: 'files' });
+  const badQuote = await postB({ source: 'kartra', dryRun: 'true' }, [samples[0] as { name: string; path: string }, fixture('unbalanced-quote.csv')]);
+  t.equal(badQuote.statusCode, 422);
+  t.match(badQuote.json(), { error: 'input', file: 'unbalanced-quote.csv', row: 2 });
+  const noEmail = await postB({ source: 'kartra', dryRun: 'true' }, [fixture('missing-email-column.csv')]);
+  t.match(noEmail.json(), { error: 'input', file: 'missing-email-column.csv', row: 1, field: 'email' });
+  const notCsv = await postB({ source: 'kartra', dryRun: 'true' }, [fixture('not-csv.csv')]);
+  t.equal(notCsv.statusCode, 422);
+  const empty = await postB({ source: 'kartra', dryRun: 'true' }, [{ name: 'empty.csv', bytes: Buffer.alloc(0) }]);
+  t.match(empty.json(), { error: 'input', file: 'empty.csv', message: /empty/ });
+  const unknown = await postB({ source: 'zoho', dryRun: 'true' }, samples);
+  t.equal(unknown.statusCode, 422);
+  t.match(unknown.json(), { field: 'source', message: /unknown source "zoho"/ });
+  const noOdoo = await postB({ source: 'kartra' }, samples);
+  t.equal(noOdoo.statusCode, 503, 'a real upload without Odoo configured says so');
+  const json = await b.inject({ method: 'POST', url: '/migrations', payload: { source: 'kartra' }, headers: auth });
+  t.equal(json.statusCode, 415);
+  const badId = await b.inject({ method: 'GET', url: '/migrations/abc', headers: auth });
+  t.equal(badId.statusCode, 400);
+});
+
+t.test('the server refuses a short token', async (t) => {
+  t.throws(() => serverConfigFromEnv({ BRIDGE_TOKEN: 'short' }), /at least 16/);
+});
