@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The main job on the bundled sample Kartra export (the README's first command).
+#  - ODOO_URL set: stage into that Odoo, commit, print the report.
+#  - else, an Odoo 18 source present (ODOO_SRC, default /opt/odoo/18.0): install what it needs,
+#    create a database with crm + crm_migration, serve it on 127.0.0.1:${DEMO_PORT:-18079},
+#    stage, commit, print the report, and leave Odoo running so the Migration menu can be seen.
+#  - else: a dry run that writes the staging JSON and profile to staging-out/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SAMPLES=(samples/kartra/contacts_1.csv samples/kartra/contacts_2.csv)
+
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+npx tsc -p tsconfig.json
+cli() { node dist/bridge/src/cli.js "$@"; }
+
+if [ -z "${ODOO_URL:-}" ] && src=$(scripts/odoo.sh src 2>/dev/null); then
+  export ODOO_SRC="$src"
+  port="${DEMO_PORT:-18079}" db="${DEMO_DB:-crm_migration_demo}"
+  scripts/odoo.sh deps
+  echo "creating database $db with crm + crm_migration (about a minute)..."
+  scripts/odoo.sh initdb "$db" crm,contacts,crm_migration
+  scripts/odoo.sh serve "$db" "$port"
+  export ODOO_URL="http://127.0.0.1:$port" ODOO_DB="$db" ODOO_USER=admin ODOO_PASSWORD=admin
+  started_odoo=1
+fi
+
+if [ -n "${ODOO_URL:-}" ]; then
+  id=$(cli stage --source kartra --name "Kartra sample" "${SAMPLES[@]}")
+  echo "staged as migration $id; committing..."
+  cli commit "$id" || [ $? -eq 5 ]
+  echo
+  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id."
+  echo "Undo it with: ODOO_URL=$ODOO_URL ODOO_DB=$ODOO_DB ODOO_USER=$ODOO_USER ODOO_PASSWORD=... node dist/bridge/src/cli.js rollback $id"
+  [ -n "${started_odoo:-}" ] && echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}"
+else
+  scripts/odoo.sh src || true
+  echo "no Odoo reachable: dry run, staging JSON written to staging-out/"
+  cli stage --source kartra --out staging-out "${SAMPLES[@]}"
+fi

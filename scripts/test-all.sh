@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Every test of the project, in one command (the README's, and what .ci/run calls):
+#   1. bridge unit tests (tap), no Odoo needed;
+#   2. the addon's own Odoo tests (odoo-bin --test-enable) in a fresh database;
+#   3. end-to-end tests: the bridge (CLI and HTTP) against a real Odoo 18 over XML-RPC.
+# 2 and 3 need the Odoo 18 source (ODOO_SRC, default /opt/odoo/18.0); without it they print
+# one loud SKIPPED line and the rest still runs.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+E2E_PORT="${E2E_PORT:-18069}"
+E2E_DB="${E2E_DB:-crm_migration_e2e}"
+passed=0; failed=0; skipped=0
+tally() { # parse tap's "# { total: N, pass: P, fail: F, skip: S }"
+  local line; line=$(grep -E '^# \{ total:' "$1" | tail -n1)
+  local p f s; p=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$line"); f=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$line"); s=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$line")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+}
+run_tap() { # name, tap args...
+  local name="$1"; shift
+  local log; log=$(mktemp)
+  echo "== $name"
+  npx tap "$@" 2>&1 | tee "$log" | grep -E '^(not ok|# \{|ok [0-9]+ - test/)' || true
+  local rc=${PIPESTATUS[0]}
+  tally "$log"
+  if [ "$rc" -ne 0 ]; then grep -B3 -A30 'not ok' "$log" | head -n 120; failed=$((failed > 0 ? failed : 1)); fi
+  rm -f "$log"
+}
+
+if [ ! -d node_modules ] || [ "${CI:-}" = "true" ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+npx tsc -p tsconfig.json || { echo "typescript build failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+
+run_tap "bridge unit tests" test/unit
+
+if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
+  export ODOO_SRC="$ODOO_SRC_DIR"
+  scripts/odoo.sh deps && scripts/odoo.sh pg || { echo "could not prepare Odoo's dependencies"; failed=$((failed + 1)); }
+  echo "== addon tests (odoo-bin --test-enable, Odoo at $ODOO_SRC)"
+  addon_log=$(mktemp)
+  if scripts/odoo.sh test | tee "$addon_log"; then :; else failed=$((failed + 1)); fi
+  n=$(grep -oE '[0-9]+ tests' "$addon_log" | tail -n1 | grep -oE '[0-9]+' || echo 0)
+  nf=$(grep -oE '[0-9]+ failed, [0-9]+ error' "$addon_log" | tail -n1 | grep -oE '^[0-9]+' || echo 0)
+  passed=$((passed + n - nf)); rm -f "$addon_log"
+
+  echo "== end-to-end: bridge → real Odoo 18 on 127.0.0.1:$E2E_PORT"
+  if scripts/odoo.sh initdb "$E2E_DB" crm,contacts,crm_migration && scripts/odoo.sh serve "$E2E_DB" "$E2E_PORT"; then
+    trap 'scripts/odoo.sh stop "$E2E_PORT"' EXIT
+    ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$E2E_DB" ODOO_USER=admin ODOO_PASSWORD=admin \
+      run_tap "end-to-end tests" test/e2e
+  else
+    echo "could not start Odoo for the end-to-end tests"; failed=$((failed + 1))
+  fi
+else
+  echo "################################################################"
+  echo "SKIPPED: no Odoo source (ODOO_SRC)"
+  echo "  addon tests and end-to-end tests did NOT run; see README 'A real Odoo'"
+  echo "################################################################"
+  skipped=$((skipped + 2))
+fi
+
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,47 @@
+/** Reading Odoo back in end-to-end tests, over the same XML-RPC transport the bridge uses. */
+import { z } from 'zod';
+import { odooFromEnv } from '../../bridge/src/config.js';
+import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
+import { MigrationClient } from '../../bridge/src/odoo/migration-client.js';
+
+export type Domain = unknown[];
+export type Row = Record<string, unknown>;
+
+export function odooEnvPresent(): boolean {
+  return Boolean(process.env.ODOO_URL);
+}
+
+export class OdooReader {
+  readonly transport = new XmlRpcTransport(odooFromEnv());
+  readonly migrations = new MigrationClient(this.transport);
+
+  async count(model: string, domain: Domain = []): Promise<number> {
+    return z.number().parse(await this.transport.call(model, 'search_count', [domain], { context: { active_test: false } }));
+  }
+
+  async read(model: string, domain: Domain, fields: string[]): Promise<Row[]> {
+    return z.array(z.record(z.string(), z.unknown())).parse(await this.transport.call(model, 'search_read', [domain], { fields, context: { active_test: false } }));
+  }
+
+  async one(model: string, domain: Domain, fields: string[]): Promise<Row> {
+    const rows = await this.read(model, domain, fields);
+    if (rows.length !== 1) throw new Error(`expected one ${model} for ${JSON.stringify(domain)}, found ${rows.length}`);
+    return rows[0] as Row;
+  }
+
+  async create(model: string, values: Row): Promise<number> {
+    return z.number().parse(await this.transport.call(model, 'create', [values]));
+  }
+
+  async unlink(model: string, ids: number[]): Promise<void> {
+    await this.transport.call(model, 'unlink', [ids]);
+  }
+}
+
+/** many2one values come back as [id, "name"] or false */
+export function m2oName(v: unknown): string | false {
+  return Array.isArray(v) ? String(v[1]) : false;
+}
+export function m2oId(v: unknown): number | false {
+  return Array.isArray(v) ? Number(v[0]) : false;
+}
