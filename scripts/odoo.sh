@@ -25,7 +25,8 @@ skip_line() { echo "SKIPPED: no Odoo source (ODOO_SRC)"; }
 have_src() { [ -f "$ODOO_SRC/odoo-bin" ]; }
 
 odoo_bin() {
-  "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS" --db_host="$DB_HOST" --db_port=5432 \
+  # ODOO_EXEC=exec (set by serve) makes the background subshell become Odoo, so $! is Odoo's pid
+  ${ODOO_EXEC:-} "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS" --db_host="$DB_HOST" --db_port=5432 \
     --db_user="$DB_USER" --db_password="$DB_PASSWORD" --data-dir="$RUN_DIR/data" "$@"
 }
 
@@ -63,6 +64,7 @@ cmd_initdb() {
   local db="$1" mods="$2"
   cmd_pg
   psql -h "$DB_HOST" -U postgres -d postgres -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+  : > "$RUN_DIR/$db.init.log"
   odoo_bin -d "$db" -i "$mods" --without-demo=all --stop-after-init --log-level=warn \
     --logfile="$RUN_DIR/$db.init.log" || { tail -n 60 "$RUN_DIR/$db.init.log" >&2; return 1; }
 }
@@ -72,6 +74,7 @@ cmd_test() {
   cmd_pg
   psql -h "$DB_HOST" -U postgres -d postgres -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
   local log="$RUN_DIR/$db.test.log"
+  : > "$log"  # Odoo appends to --logfile: without this, errors of an earlier run fail this one
   set +e
   odoo_bin -d "$db" -i crm_migration --without-demo=all --test-enable --test-tags /crm_migration \
     --stop-after-init --log-level=test --logfile="$log"
@@ -89,7 +92,7 @@ cmd_serve() {
   cmd_pg
   local pidfile="$RUN_DIR/odoo-$port.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")" || true; sleep 1; fi
-  odoo_bin -d "$db" --db-filter="^$db\$" --http-interface=127.0.0.1 --http-port="$port" \
+  ODOO_EXEC=exec odoo_bin -d "$db" --db-filter="^$db\$" --http-interface=127.0.0.1 --http-port="$port" \
     --gevent-port=$((port + 1)) --workers=0 --max-cron-threads=0 --log-level=warn \
     --logfile="$RUN_DIR/odoo-$port.log" &
   echo $! > "$pidfile"

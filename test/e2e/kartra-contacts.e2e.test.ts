@@ -112,7 +112,7 @@ t.test('CLI: stage, commit, commit again, report, rollback, rollback again', asy
   await assertCommitted(t, existing);
   const rows = await countRows(samples);
   t.equal(rows, 18, 'sample has 18 contact rows');
-  t.equal(await odoo.count('res.partner') - before.partners, 16 + 11, '16 new contacts (17 minus 1 matched) + 11 companies: 18 rows - 1 merged duplicate - 1 invalid');
+  t.equal(await odoo.count('res.partner') - before.partners, 15 + 11, '15 new contacts (18 rows - 1 merged duplicate - 1 invalid email - 1 matched) + 11 companies');
 
   const afterFirst = await snapshot();
   const again = await cli(['commit', String(id), '--json']);

@@ -1,0 +1,21 @@
+# Copyright 2025
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "CRM Migration",
+    "summary": "Stage, commit and roll back CRM data migrated from any source",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "license": "LGPL-3",
+    "author": "crm_migration contributors",
+    "depends": ["crm", "contacts"],
+    "data": [
+        "security/crm_migration_security.xml",
+        "security/ir.model.access.csv",
+        "views/crm_migration_views.xml",
+        "views/crm_migration_record_views.xml",
+        "views/crm_migration_link_views.xml",
+        "views/crm_migration_menus.xml",
+    ],
+    "installable": True,
+    "application": True,
+}

@@ -1,0 +1,261 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..services.commit import CommitEngine
+from ..services.rollback import RollbackEngine
+from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
+from .crm_migration_link import LINK_ACTIONS
+from .crm_migration_record import RECORD_STATES
+
+MIGRATION_STATES = [
+    ("draft", "Draft"),
+    ("staged", "Staged"),
+    ("committed", "Committed"),
+    ("partial", "Partially Committed"),
+    ("rolled_back", "Rolled Back"),
+]
+DEFAULT_BATCH_SIZE = 500
+MAX_BATCH_SIZE = 10000
+MANAGER_GROUP = "crm_migration.group_crm_migration_manager"
+
+
+class CrmMigration(models.Model):
+    """One run of moving a source CRM into Odoo. The ``api_*`` methods are the XML-RPC
+    contract (docs/staging-contract.md); the ``action_*`` methods are the UI buttons."""
+
+    _name = "crm.migration"
+    _description = "CRM Migration"
+    _order = "id desc"
+
+    name = fields.Char(required=True)
+    source = fields.Char(help="Free label of where the data comes from.")
+    state = fields.Selection(MIGRATION_STATES, required=True, default="draft", readonly=True, copy=False,
+                             index=True)
+    record_ids = fields.One2many("crm.migration.record", "migration_id", string="Staged Records", readonly=True)
+    link_ids = fields.One2many("crm.migration.link", "migration_id", string="Links", readonly=True)
+    commit_date = fields.Datetime(readonly=True, copy=False, string="Last Commit")
+    rollback_date = fields.Datetime(readonly=True, copy=False, string="Rolled Back On")
+
+    record_count = fields.Integer(compute="_compute_counts", string="Records")
+    staged_count = fields.Integer(compute="_compute_counts", string="Staged")
+    error_count = fields.Integer(compute="_compute_counts", string="Errors")
+    committed_count = fields.Integer(compute="_compute_counts", string="Committed")
+    matched_count = fields.Integer(compute="_compute_counts", string="Matched")
+    failed_count = fields.Integer(compute="_compute_counts", string="Failed")
+    skipped_count = fields.Integer(compute="_compute_counts", string="Skipped")
+    rolled_back_count = fields.Integer(compute="_compute_counts", string="Rolled Back")
+    link_count = fields.Integer(compute="_compute_counts", string="Link Count")
+
+    # ------------------------------------------------------------------ compute / ORM
+    @api.depends("record_ids.state", "link_ids")
+    def _compute_counts(self):
+        ids = [i for i in self._ids if isinstance(i, int)]
+        by_state = defaultdict(dict)
+        links = {}
+        if ids:
+            for migration, state, count in self.env["crm.migration.record"]._read_group(
+                [("migration_id", "in", ids)], ["migration_id", "state"], ["__count"]
+            ):
+                by_state[migration.id][state] = count
+            for migration, count in self.env["crm.migration.link"]._read_group(
+                [("migration_id", "in", ids)], ["migration_id"], ["__count"]
+            ):
+                links[migration.id] = count
+        for migration in self:
+            counts = by_state.get(migration.id, {})
+            migration.record_count = sum(counts.values())
+            for state, _label in RECORD_STATES:
+                migration[f"{state}_count"] = counts.get(state, 0)
+            migration.link_count = links.get(migration.id, 0)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_linked(self):
+        if self.env["crm.migration.link"].search_count([("migration_id", "in", self.ids)], limit=1):
+            raise UserError(self.env._(
+                "A migration that still has links to Odoo records cannot be deleted: roll it back first."
+            ))
+
+    def _check_manager(self):
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Migration Managers can run CRM migrations."))
+
+    # ------------------------------------------------------------------ RPC API
+    @api.model
+    def api_create(self, vals):
+        """``{"name": str, "source": str}`` -> migration id."""
+        self._check_manager()
+        if not isinstance(vals, dict):
+            raise ValidationError(self.env._("api_create expects a struct {name, source}."))
+        unknown = sorted(set(vals) - {"name", "source"})
+        if unknown:
+            raise ValidationError(self.env._("api_create: unknown key(s) %(keys)s.", keys=", ".join(unknown)))
+        name = vals.get("name")
+        source = vals.get("source") or ""
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(self.env._("api_create: key 'name' must be a non-empty string."))
+        if not isinstance(source, str):
+            raise ValidationError(self.env._("api_create: key 'source' must be a string."))
+        return self.create({"name": name.strip(), "source": source.strip()}).id
+
+    def api_stage(self, records):
+        """Upsert staged records by (migration, key) -> ``{"staged": n, "errors": n}``."""
+        self.ensure_one()
+        self._check_manager()
+        if self.state == "rolled_back":
+            raise UserError(self.env._("Migration %(name)s is rolled back: stage into a new migration.",
+                                       name=self.display_name))
+        if not isinstance(records, list):
+            raise ValidationError(self.env._("api_stage expects a list of staged records."))
+        if len(records) > MAX_RECORDS_PER_CALL:
+            raise ValidationError(self.env._("api_stage accepts at most %(max)s records per call (got %(n)s).",
+                                             max=MAX_RECORDS_PER_CALL, n=len(records)))
+        by_key = {}
+        for index, record in enumerate(records):
+            vals = normalize_record(self.env, record, index)
+            by_key[vals["key"]] = vals  # the last one of a key wins, as for any upsert
+        Record = self.env["crm.migration.record"]
+        existing = Record.search([("migration_id", "=", self.id), ("key", "in", list(by_key))])
+        locked = existing.filtered(lambda r: r.state in ("committed", "matched"))
+        if locked:
+            raise UserError(self.env._(
+                "These keys are already committed in migration %(name)s and cannot be staged again "
+                "(stage changes into a new migration): %(keys)s",
+                name=self.display_name, keys=", ".join(locked[:20].mapped("key")),
+            ))
+        for record in existing:
+            record.write(by_key[record.key])
+        existing_keys = set(existing.mapped("key"))
+        Record.create([dict(vals, migration_id=self.id) for key, vals in by_key.items() if key not in existing_keys])
+        return {
+            "staged": len(by_key),
+            "errors": sum(1 for vals in by_key.values() if vals["state"] == "error"),
+        }
+
+    def api_finish_staging(self):
+        """``draft`` -> ``staged``; returns the report."""
+        self.ensure_one()
+        self._check_manager()
+        if self.state == "draft":
+            self.state = "staged"
+        return self.api_report()
+
+    def api_commit(self, options=None):
+        """Commit the staged records (``options``: ``{"batch_size": 500}``); returns the report."""
+        self.ensure_one()
+        self._check_manager()
+        options = options or {}
+        if not isinstance(options, dict):
+            raise ValidationError(self.env._("api_commit options must be a struct, e.g. {\"batch_size\": 500}."))
+        unknown = sorted(set(options) - {"batch_size"})
+        if unknown:
+            raise ValidationError(self.env._("api_commit: unknown option(s) %(keys)s.", keys=", ".join(unknown)))
+        batch_size = options.get("batch_size", DEFAULT_BATCH_SIZE)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= MAX_BATCH_SIZE:
+            raise ValidationError(self.env._("api_commit: batch_size must be an integer between 1 and %(max)s.",
+                                             max=MAX_BATCH_SIZE))
+        if self.state == "rolled_back":
+            raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
+                                       name=self.display_name))
+        CommitEngine(self, batch_size=batch_size).run()
+        incomplete = self.env["crm.migration.record"].search_count(
+            [("migration_id", "=", self.id), ("state", "in", ("failed", "skipped"))], limit=1
+        )
+        self.write({"state": "partial" if incomplete else "committed", "commit_date": fields.Datetime.now()})
+        return self.api_report()
+
+    def api_rollback(self):
+        """Undo the commit exactly (no-op when already rolled back); returns the report."""
+        self.ensure_one()
+        self._check_manager()
+        if self.state != "rolled_back":
+            RollbackEngine(self).run()
+            self.rollback_date = fields.Datetime.now()
+        return self.api_report()
+
+    def api_report(self):
+        """Counts per record state and object, failed/skipped records with their error, link counts."""
+        self.ensure_one()
+        self._check_manager()
+        Record = self.env["crm.migration.record"]
+        states = [state for state, _label in RECORD_STATES]
+        counts = dict.fromkeys(states, 0)
+        objects = {}
+        for obj, state, count in Record._read_group(
+            [("migration_id", "=", self.id)], ["object", "state"], ["__count"], order="object"
+        ):
+            counts[state] += count
+            objects.setdefault(obj, dict.fromkeys(states, 0))[state] = count
+        links = dict.fromkeys((action for action, _label in LINK_ACTIONS), 0)
+        for action, count in self.env["crm.migration.link"]._read_group(
+            [("migration_id", "=", self.id)], ["action"], ["__count"]
+        ):
+            links[action] = count
+
+        def problems(state):
+            return [
+                {"key": row["key"], "error": row["error_message"] or ""}
+                for row in Record.search_read(
+                    [("migration_id", "=", self.id), ("state", "=", state)], ["key", "error_message"], order="id"
+                )
+            ]
+
+        return {
+            "id": self.id,
+            "name": self.name,
+            "source": self.source or "",
+            "state": self.state,
+            "counts": counts,
+            "objects": objects,
+            "failed": problems("failed"),
+            "skipped": problems("skipped"),
+            "links": links,
+        }
+
+    # ------------------------------------------------------------------ UI
+    def _notify(self, title, report):
+        counts = report["counts"]
+        message = self.env._(
+            "%(committed)s created, %(matched)s matched, %(failed)s failed, %(skipped)s skipped, "
+            "%(error)s with errors, %(rolled_back)s rolled back.", **counts,
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": "warning" if counts["failed"] or counts["skipped"] else "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_finish_staging(self):
+        for migration in self:
+            migration.api_finish_staging()
+        return True
+
+    def action_commit(self):
+        self.ensure_one()
+        return self._notify(self.env._("Commit done"), self.api_commit())
+
+    def action_rollback(self):
+        self.ensure_one()
+        return self._notify(self.env._("Rollback done"), self.api_rollback())
+
+    def action_view_records(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_migration.action_crm_migration_record")
+        domain = [("migration_id", "=", self.id)]
+        state = self.env.context.get("record_state")
+        if state:
+            domain.append(("state", "=", state))
+        action.update(domain=domain, context={"default_migration_id": self.id})
+        return action
+
+    def action_view_links(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_migration.action_crm_migration_link")
+        action.update(domain=[("migration_id", "=", self.id)], context={})
+        return action

@@ -1,0 +1,6 @@
+"""Plain-python helpers used by the ``crm.migration`` model.
+
+``staging``  validates and normalises incoming staged records,
+``commit``   writes staged records into real Odoo models in dependency order,
+``rollback`` undoes a commit from the migration's links.
+"""

@@ -1,0 +1,526 @@
+"""Commit engine: staged records -> real Odoo records (docs/staging-contract.md, "Commit semantics").
+
+Order of work::
+
+    objects in topological order of their refs (cycle -> UserError)
+      records of one object in passes (a record waits while a same-object ref is pending)
+        batches of ``batch_size`` records:
+          1. one ``search`` on links for the batch's keys and ref keys
+          2. one ``search_read`` per (model, field) of the lookups
+          3. one ``search_read`` per match rule
+          4. already linked / matched records: fill empty fields only (values_before in the link)
+          5. one ``create(vals_list)`` per model; on error retried record by record in savepoints
+          6. one ``create`` of the batch's links, then the staged records' states
+
+Everything runs as the calling user (no sudo): ACLs and constraints of the target models apply.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime
+
+import psycopg2
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.osv import expression
+from odoo.tools.mail import is_html_empty
+from odoo.tools.sql import escape_psql
+
+from .staging import ref_keys
+
+try:  # the same friendly text the RPC layer shows for SQL constraint errors
+    from odoo.service.model import _as_validation_error
+except ImportError:  # pragma: no cover
+    _as_validation_error = None
+
+_logger = logging.getLogger(__name__)
+
+QUIET_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_notrack": True,
+    "mail_create_nosubscribe": True,
+}
+# states of staged records that a commit (re)processes
+TODO_STATES = ("staged", "failed", "skipped")
+# field types whose falsy value is a real value (0, False): never "empty", never filled
+NEVER_EMPTY_TYPES = ("boolean", "integer", "float", "monetary")
+TEXT_TYPES = ("char", "text", "html", "selection")
+
+
+def error_text(env, exc):
+    """Odoo's own message for an exception raised while creating/writing/unlinking."""
+    if isinstance(exc, psycopg2.IntegrityError) and _as_validation_error:
+        try:
+            exc = _as_validation_error(env, exc)
+        except Exception:  # noqa: BLE001 - keep the raw error below
+            pass
+    if isinstance(exc, psycopg2.Error):
+        text = exc.pgerror or str(exc)
+    else:
+        # UserError, ValidationError, RedirectWarning, ValueError...: the message is the first arg
+        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return text.strip() or type(exc).__name__
+
+
+def is_empty(field, value):
+    """Whether an Odoo value counts as empty for "fill empty fields only"."""
+    if field.type in NEVER_EMPTY_TYPES:
+        return False
+    if field.type == "html":
+        return is_html_empty(value)
+    return not value
+
+
+def json_value(record, fname):
+    """JSON-safe current value of ``record.fname`` (as written back by a rollback)."""
+    field = record._fields[fname]
+    value = record[fname]
+    if field.type == "many2one":
+        return value.id or False
+    if field.type in ("one2many", "many2many"):
+        return value.ids
+    if isinstance(value, datetime):
+        return fields.Datetime.to_string(value)
+    if isinstance(value, date):
+        return fields.Date.to_string(value)
+    if value is None:
+        return False
+    return str(value) if field.type == "html" and value else value
+
+
+def _norm(fname, value):
+    """Comparison form of a value for match rules and lookups."""
+    if isinstance(value, datetime):
+        return fields.Datetime.to_string(value)
+    if isinstance(value, date):
+        return fields.Date.to_string(value)
+    if isinstance(value, str):
+        value = value.strip()
+        if "email" in fname:
+            return value.lower()
+    return value
+
+
+def _lookup_key(value):
+    """Lookups compare text case-insensitively (country codes, logins, emails)."""
+    if isinstance(value, str):
+        return value.strip().lower()
+    return _norm("", value)
+
+
+class _Item:
+    """Working state of one staged record during a batch."""
+
+    def __init__(self, record):
+        self.record = record
+        self.key = record.key
+        self.model = record.model
+        self.values = record.values_json or {}
+        self.refs = record.refs_json or {}
+        self.lookups = record.lookups_json or {}
+        self.match = record.match_json or []
+        self.hash = record.hash or ""
+        self.rel = {}  # field -> resolved id (many2one) / ids (many2many), from refs and lookups
+        self.new_issues = []
+        self.rule_index = 0
+        self.linked = None  # crm.migration.link already owning this key
+        self.match_id = None  # id found by a match rule
+        self.state = None  # final crm.migration.record state
+        self.res_id = 0
+        self.error = False
+        self.link_vals = None
+
+    @property
+    def done(self):
+        return self.state is not None
+
+    def warn(self, fname, message):
+        source = self.record.source_json or {}
+        issue = {"level": "warning", "field": fname, "message": message}
+        if source.get("file"):
+            issue["file"] = source["file"]
+        if source.get("row") is not None:
+            issue["row"] = source["row"]
+        self.new_issues.append(issue)
+
+    def finish(self, state, res_id=0, error=False):
+        self.state, self.res_id, self.error = state, res_id or 0, error
+
+    def next_rule(self):
+        """Next match rule whose fields are all non-empty in values, or None."""
+        while self.rule_index < len(self.match):
+            rule = self.match[self.rule_index]
+            self.rule_index += 1
+            if all(self.values.get(f) not in (None, False, "") for f in rule):
+                return rule
+        return None
+
+    def create_vals(self, model):
+        vals = {f: v for f, v in self.values.items() if v is not None}
+        for fname, value in self.rel.items():
+            if model._fields[fname].type == "many2many":
+                vals[fname] = [Command.set(value)]
+            else:
+                vals[fname] = value
+        return vals
+
+
+class CommitEngine:
+    def __init__(self, migration, batch_size=500):
+        migration.ensure_one()
+        self.migration = migration
+        self.env = migration.env
+        self.Record = self.env["crm.migration.record"]
+        self.Link = self.env["crm.migration.link"]
+        self.batch_size = batch_size
+        last = self.Link.search([("migration_id", "=", migration.id)], order="sequence desc", limit=1)
+        self.sequence = last.sequence or 0
+
+    # ------------------------------------------------------------------ ordering
+    def run(self):
+        todo = self.Record.search(
+            [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)], order="id"
+        )
+        if not todo:
+            return
+        for obj in self.object_order(todo):
+            self.commit_object(todo.filtered(lambda r, o=obj: r.object == o))
+
+    def object_order(self, records):
+        """Objects sorted so that an object comes after every object its refs point to."""
+        key_object = {r.key: r.object for r in records}
+        objects = list(dict.fromkeys(records.mapped("object")))
+        deps = {obj: set() for obj in objects}
+        for rec in records:
+            for key in ref_keys(rec.refs_json):
+                target = key_object.get(key)
+                if target and target != rec.object:
+                    deps[rec.object].add(target)
+        order, done = [], set()
+        while len(order) < len(objects):
+            ready = [o for o in objects if o not in done and deps[o] <= done]
+            if not ready:
+                raise UserError(self._cycle_message(objects, deps, done))
+            order.extend(ready)
+            done.update(ready)
+        return order
+
+    def _cycle_message(self, objects, deps, done):
+        stuck = [o for o in objects if o not in done]
+        path = [stuck[0]]
+        while True:
+            nxt = sorted(deps[path[-1]] - done)[0]
+            if nxt in path:
+                cycle = path[path.index(nxt):] + [nxt]
+                break
+            path.append(nxt)
+        return self.env._(
+            "The staged objects reference each other in a cycle: %(cycle)s (objects waiting: %(objects)s). "
+            "Stage one side of the cycle without its ref and set it in a later migration.",
+            cycle=" → ".join(cycle),
+            objects=", ".join(stuck),
+        )
+
+    def commit_object(self, records):
+        """Commit one object's records in passes: a record whose ref points to a record of the
+        same object that is still waiting goes in a later pass (parent companies)."""
+        waiting = records
+        while waiting:
+            waiting_keys = set(waiting.mapped("key"))
+            ready = waiting.filtered(
+                lambda r: not any(k in waiting_keys and k != r.key for k in ref_keys(r.refs_json))
+            )
+            if not ready:
+                for rec in waiting:
+                    blockers = sorted(k for k in ref_keys(rec.refs_json) if k in waiting_keys and k != rec.key)
+                    rec.write({
+                        "state": "skipped",
+                        "res_id": 0,
+                        "error_message": self.env._(
+                            "Refs of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
+                        ),
+                    })
+                return
+            for start in range(0, len(ready), self.batch_size):
+                self.commit_batch(ready[start:start + self.batch_size])
+            waiting -= ready
+
+    # ------------------------------------------------------------------ one batch
+    def commit_batch(self, batch):
+        items = [_Item(rec) for rec in batch]
+
+        # 1. links of the batch's own keys and of every key it refers to: one search
+        keys = set(batch.mapped("key"))
+        for item in items:
+            keys.update(ref_keys(item.refs))
+        link_by_key = {}
+        for link in self.Link.search([("key", "in", list(keys))], order="id"):
+            link_by_key.setdefault(link.key, link)  # the first link of a key owns it
+        for item in items:
+            item.linked = link_by_key.get(item.key)
+        self._resolve_refs(items, link_by_key)
+
+        # 2. lookups
+        self._resolve_lookups([i for i in items if not i.done])
+
+        # 3. match rules for records not linked yet
+        self._find_matches([i for i in items if not i.done and not i.linked and i.match])
+
+        # 4. linked or matched records: fill empty fields
+        for item in items:
+            if item.done:
+                continue
+            if item.linked:
+                self._update_linked(item)
+            elif item.match_id:
+                self._update(item, item.match_id)
+
+        # 5. the rest is created
+        to_create = defaultdict(list)
+        for item in items:
+            if not item.done:
+                to_create[item.model].append(item)
+        for model, model_items in to_create.items():
+            self._create(model, model_items)
+
+        # 6. bookkeeping
+        link_vals = []
+        for item in items:
+            if item.link_vals:
+                link_vals.append(item.link_vals)
+        if link_vals:
+            self.Link.create(link_vals)
+        for item in items:
+            vals = {"state": item.state, "res_id": item.res_id, "error_message": item.error or False}
+            new_issues = [i for i in item.new_issues if i not in (item.record.issues_json or [])]
+            if new_issues:
+                vals["issues_json"] = (item.record.issues_json or []) + new_issues
+            item.record.write(vals)
+
+    def _next_link(self, item, res_id, action, values_before=None):
+        self.sequence += 1
+        item.link_vals = {
+            "migration_id": self.migration.id,
+            "record_id": item.record.id,
+            "key": item.key,
+            "model": item.model,
+            "res_id": res_id,
+            "action": action,
+            "values_before_json": values_before or {},
+            "hash": item.hash,
+            "sequence": self.sequence,
+        }
+
+    # ------------------------------------------------------------------ refs
+    def _resolve_refs(self, items, link_by_key):
+        _ = self.env._
+        missing = {k for item in items for k in ref_keys(item.refs) if k not in link_by_key}
+        missing_state = {}
+        if missing:
+            for row in self.Record.search_read(
+                [("migration_id", "=", self.migration.id), ("key", "in", list(missing))], ["key", "state"]
+            ):
+                missing_state[row["key"]] = row["state"]
+        for item in items:
+            model = self.env[item.model]
+            problems = []
+            for fname, value in item.refs.items():
+                field = model._fields[fname]
+                ids = []
+                for key in value if isinstance(value, list) else [value]:
+                    link = link_by_key.get(key)
+                    if not link:
+                        if key in missing_state:
+                            problems.append(_(
+                                "ref %(field)s: %(key)s is not committed (state %(state)s)",
+                                field=fname, key=key, state=missing_state[key],
+                            ))
+                        else:
+                            problems.append(_(
+                                "ref %(field)s: %(key)s is neither staged in this migration nor linked by an "
+                                "earlier one", field=fname, key=key,
+                            ))
+                    elif link.model != field.comodel_name:
+                        problems.append(_(
+                            "ref %(field)s: %(key)s is a %(model)s record but the field expects %(comodel)s",
+                            field=fname, key=key, model=link.model, comodel=field.comodel_name,
+                        ))
+                    elif link.res_id not in ids:
+                        ids.append(link.res_id)
+                item.rel[fname] = ids if field.type == "many2many" else (ids[0] if ids else False)
+            if problems:
+                item.finish("skipped", error="\n".join(problems))
+
+    # ------------------------------------------------------------------ lookups
+    def _resolve_lookups(self, items):
+        _ = self.env._
+        wanted = defaultdict(set)
+        for item in items:
+            for spec in item.lookups.values():
+                if spec["value"] not in (None, False, ""):
+                    wanted[(spec["model"], spec["field"])].add(spec["value"])
+        found = {group: self._search_values(*group, values) for group, values in wanted.items()}
+        for item in items:
+            for fname, spec in item.lookups.items():
+                value = spec["value"]
+                if value in (None, False, ""):
+                    continue
+                ids = found[(spec["model"], spec["field"])].get(_lookup_key(value), [])
+                if len(ids) > 1:  # several case-insensitive hits: an exact one wins
+                    exact = found[(spec["model"], spec["field"])].get(("exact", value), [])
+                    ids = exact if len(exact) == 1 else ids
+                if len(ids) == 1:
+                    is_m2m = self.env[item.model]._fields[fname].type == "many2many"
+                    item.rel[fname] = ids if is_m2m else ids[0]
+                elif not ids:
+                    item.warn(fname, _(
+                        "lookup %(field)s: no %(model)s with %(lfield)s = %(value)r; field left empty",
+                        field=fname, model=spec["model"], lfield=spec["field"], value=value,
+                    ))
+                else:
+                    item.warn(fname, _(
+                        "lookup %(field)s: %(count)s %(model)s records have %(lfield)s = %(value)r; field left empty",
+                        field=fname, count=len(ids), model=spec["model"], lfield=spec["field"], value=value,
+                    ))
+
+    def _search_values(self, model_name, fname, values):
+        """One search_read: {normalised value: [ids]} (text compared case-insensitively), plus
+        {("exact", value): [ids]} for exact text hits."""
+        model = self.env[model_name]
+        field = model._fields[fname]
+        text_values = [v for v in values if isinstance(v, str)]
+        if field.type in TEXT_TYPES and len(text_values) == len(values):
+            domain = expression.OR([[(fname, "=ilike", escape_psql(v.strip()))] for v in text_values])
+        else:
+            domain = [(fname, "in", list(values))]
+        result = defaultdict(list)
+        for row in model.search_read(domain, [fname]):
+            value = row[fname]
+            result[_lookup_key(value)].append(row["id"])
+            if isinstance(value, str):
+                result[("exact", value)].append(row["id"])
+        return result
+
+    # ------------------------------------------------------------------ match rules
+    def _find_matches(self, items):
+        _ = self.env._
+        pending = items
+        while pending:
+            groups = defaultdict(list)
+            for item in pending:
+                rule = item.next_rule()
+                if rule:
+                    groups[(item.model, tuple(rule))].append(item)
+            pending = []
+            for (model_name, rule), rule_items in groups.items():
+                model = self.env[model_name]
+                domain = expression.OR([
+                    expression.AND([[self._match_term(model, f, item.values[f])] for f in rule])
+                    for item in rule_items
+                ])
+                rows = model.search_read(domain, list(rule))
+                for item in rule_items:
+                    want = [_norm(f, item.values[f]) for f in rule]
+                    hits = [row["id"] for row in rows if [_norm(f, row[f]) for f in rule] == want]
+                    if len(hits) == 1:
+                        item.match_id = hits[0]
+                        continue
+                    if len(hits) > 1:
+                        item.warn(",".join(rule), _(
+                            "match on %(fields)s: %(count)s existing %(model)s records (ids %(ids)s); not matched",
+                            fields=", ".join(rule), count=len(hits), model=model_name,
+                            ids=", ".join(str(i) for i in hits[:10]),
+                        ))
+                    pending.append(item)
+
+    @staticmethod
+    def _match_term(model, fname, value):
+        field = model._fields[fname]
+        if isinstance(value, str) and field.type in TEXT_TYPES:
+            # case-insensitive in SQL; exact equality (except emails) is checked in Python
+            return (fname, "=ilike", escape_psql(value.strip()))
+        return (fname, "=", value)
+
+    # ------------------------------------------------------------------ update
+    def _update_linked(self, item):
+        """A key linked by an earlier migration is never created again: same hash -> linked
+        ``matched`` with nothing written; other hash -> its empty fields are filled."""
+        link = item.linked
+        if link.migration_id == self.migration:  # committed by this migration already
+            item.finish("committed" if link.action == "created" else "matched", link.res_id)
+        else:
+            self._update(item, link.res_id, fill=link.hash != item.hash)
+
+    def _update(self, item, res_id, fill=True):
+        """Fill the empty fields of an existing record (``fill``) and link it: ``updated`` when
+        something was written (previous values kept for rollback), else ``matched``."""
+        _ = self.env._
+        model = self.env[item.model].with_context(**QUIET_CONTEXT)
+        target = model.browse(res_id).exists()
+        if not target:
+            item.finish("failed", error=_(
+                "%(model)s record %(id)s linked to this key no longer exists", model=item.model, id=res_id,
+            ))
+            return
+        write, before = {}, {}
+        for fname, value in item.values.items() if fill else ():
+            field = model._fields[fname]
+            if value in (None, False, "") or field.relational:
+                continue
+            if is_empty(field, target[fname]):
+                write[fname] = value
+                before[fname] = json_value(target, fname)
+        for fname, value in item.rel.items() if fill else ():
+            field = model._fields[fname]
+            if field.type == "many2many":
+                current = target[fname].ids
+                added = [i for i in value if i not in current]
+                if added:
+                    write[fname] = [Command.link(i) for i in added]
+                    before[fname] = current
+            elif value and not target[fname]:
+                write[fname] = value
+                before[fname] = False
+        if write:
+            try:
+                with self.env.cr.savepoint():
+                    target.write(write)
+            except psycopg2.OperationalError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
+                item.finish("failed", error=error_text(self.env, exc))
+                return
+            self._next_link(item, res_id, "updated", before)
+        else:
+            self._next_link(item, res_id, "matched")
+        item.finish("matched", res_id)
+
+    # ------------------------------------------------------------------ create
+    def _create(self, model_name, items):
+        model = self.env[model_name].with_context(**QUIET_CONTEXT)
+        try:
+            with self.env.cr.savepoint():
+                records = model.create([item.create_vals(model) for item in items])
+        except psycopg2.OperationalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - retried one by one below
+            _logger.info("crm_migration: batch create of %s %s failed (%s); retrying one by one",
+                         len(items), model_name, exc)
+            for item in items:
+                try:
+                    with self.env.cr.savepoint():
+                        record = model.create([item.create_vals(model)])
+                except psycopg2.OperationalError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
+                    item.finish("failed", error=error_text(self.env, exc))
+                    continue
+                self._next_link(item, record.id, "created")
+                item.finish("committed", record.id)
+            return
+        for item, record in zip(items, records):
+            self._next_link(item, record.id, "created")
+            item.finish("committed", record.id)

@@ -1,0 +1,188 @@
+"""Validation and normalisation of staged records (see docs/staging-contract.md).
+
+A staged record arrives as a plain dict over XML-RPC. ``normalize_record`` checks its shape
+against the target model and returns the values for a ``crm.migration.record``. Bad input
+raises ``ValidationError`` with a message naming the record and the offending key, so the
+caller (the bridge) can fix its mapping; data problems found by the bridge travel in
+``issues`` instead.
+"""
+
+import hashlib
+import json
+
+from odoo.exceptions import ValidationError
+
+REQUIRED_KEYS = ("key", "object", "model", "values")
+OPTIONAL_KEYS = ("refs", "lookups", "match", "source", "hash", "issues")
+ISSUE_LEVELS = ("error", "warning")
+SCALAR_TYPES = (str, int, float, bool, type(None))
+REF_TYPES = ("many2one", "many2many")
+MAX_RECORDS_PER_CALL = 1000
+
+
+def canonical_hash(model, values, refs, lookups):
+    """sha256 of the canonical JSON of {model, values, refs, lookups} (used when the bridge
+    sends no hash)."""
+    payload = {"model": model, "values": values, "refs": refs, "lookups": lookups}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ref_keys(refs):
+    """All keys referenced by a refs dict, in order."""
+    keys = []
+    for value in (refs or {}).values():
+        if isinstance(value, list):
+            keys.extend(value)
+        elif value:
+            keys.append(value)
+    return keys
+
+
+class _Checker:
+    def __init__(self, env, record, index):
+        self.env = env
+        self.record = record
+        self.index = index
+
+    def fail(self, problem):
+        key = self.record.get("key") if isinstance(self.record, dict) else None
+        label = repr(key) if isinstance(key, str) and key else f"#{self.index}"
+        raise ValidationError(self.env._("Staged record %(label)s: %(problem)s", label=label, problem=problem))
+
+    def model(self, name, what):
+        model_cls = self.env.registry.get(name)
+        if model_cls is None or model_cls._abstract or model_cls._transient:
+            self.fail(self.env._("%(what)s %(model)r is not a model of this database.", what=what, model=name))
+        return self.env[name]
+
+    def field(self, model, fname, what):
+        if not isinstance(fname, str) or fname not in model._fields:
+            self.fail(self.env._("%(what)s: model %(model)r has no field %(field)r.",
+                                 what=what, model=model._name, field=fname))
+        return model._fields[fname]
+
+
+def normalize_record(env, record, index):
+    """Check one staged record; return ``crm.migration.record`` values (without migration_id)."""
+    _ = env._
+    chk = _Checker(env, record, index)
+    if not isinstance(record, dict):
+        chk.fail(_("a staged record must be a struct/dict, got %(type)s.", type=type(record).__name__))
+    for name in REQUIRED_KEYS:
+        if name not in record:
+            chk.fail(_("required key %(name)r is missing.", name=name))
+    unknown = sorted(set(record) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
+    if unknown:
+        chk.fail(_("unknown key(s) %(keys)s.", keys=", ".join(repr(k) for k in unknown)))
+    for name in ("key", "object", "model"):
+        if not isinstance(record[name], str) or not record[name].strip():
+            chk.fail(_("key %(name)r must be a non-empty string.", name=name))
+
+    model = chk.model(record["model"], "'model'")
+
+    # values: plain values for fields of the model
+    values = record["values"]
+    if not isinstance(values, dict):
+        chk.fail(_("key 'values' must be a struct/dict."))
+    for fname, value in values.items():
+        field = chk.field(model, fname, "'values'")
+        if not isinstance(value, SCALAR_TYPES):
+            chk.fail(_("'values.%(field)s' must be a plain value (string, number, boolean or null).", field=fname))
+        if field.relational and value not in (None, False):
+            chk.fail(_("'values.%(field)s' is relational: use 'refs' or 'lookups', never Odoo ids.", field=fname))
+
+    # refs: field -> key (many2one) or list of keys (many2many)
+    refs = record.get("refs") or {}
+    if not isinstance(refs, dict):
+        chk.fail(_("key 'refs' must be a struct/dict."))
+    for fname, value in refs.items():
+        field = chk.field(model, fname, "'refs'")
+        if field.type == "many2one":
+            if not isinstance(value, str) or not value:
+                chk.fail(_("'refs.%(field)s' is a many2one: its value must be one key (string).", field=fname))
+        elif field.type == "many2many":
+            if not isinstance(value, list) or not all(isinstance(k, str) and k for k in value):
+                chk.fail(_("'refs.%(field)s' is a many2many: its value must be a list of keys (strings).", field=fname))
+        else:
+            chk.fail(_("'refs.%(field)s': only many2one and many2many fields can be refs (field type %(type)s).",
+                     field=fname, type=field.type))
+
+    # lookups: field -> {model, field, value}
+    lookups = record.get("lookups") or {}
+    if not isinstance(lookups, dict):
+        chk.fail(_("key 'lookups' must be a struct/dict."))
+    for fname, spec in lookups.items():
+        field = chk.field(model, fname, "'lookups'")
+        if field.type not in REF_TYPES:
+            chk.fail(_("'lookups.%(field)s': only many2one and many2many fields can be looked up (field type %(type)s).",
+                     field=fname, type=field.type))
+        if not isinstance(spec, dict) or not {"model", "field", "value"} <= set(spec):
+            chk.fail(_("'lookups.%(field)s' must be a struct with keys 'model', 'field' and 'value'.", field=fname))
+        target = chk.model(spec["model"], f"'lookups.{fname}.model'")
+        if target._name != field.comodel_name:
+            chk.fail(_("'lookups.%(field)s.model' is %(model)r but the field points to %(comodel)r.",
+                     field=fname, model=target._name, comodel=field.comodel_name))
+        chk.field(target, spec["field"], f"'lookups.{fname}.field'")
+        if not isinstance(spec["value"], SCALAR_TYPES):
+            chk.fail(_("'lookups.%(field)s.value' must be a plain value.", field=fname))
+
+    both = sorted((set(values) & set(refs)) | (set(values) & set(lookups)) | (set(refs) & set(lookups)))
+    if both:
+        chk.fail(_("field(s) %(fields)s appear in more than one of 'values', 'refs' and 'lookups'.",
+                 fields=", ".join(repr(f) for f in both)))
+
+    # match: list of field-name lists
+    match = record.get("match") or []
+    if not isinstance(match, list) or not all(isinstance(rule, list) and rule for rule in match):
+        chk.fail(_("key 'match' must be a list of non-empty lists of field names."))
+    for rule in match:
+        for fname in rule:
+            chk.field(model, fname, "'match'")
+
+    # source: {file, row, data}
+    source = record.get("source") or {}
+    if not isinstance(source, dict):
+        chk.fail(_("key 'source' must be a struct/dict."))
+    src_file = source.get("file")
+    src_row = source.get("row")
+    if src_file is not None and not isinstance(src_file, str):
+        chk.fail(_("'source.file' must be a string."))
+    if src_row is not None and (isinstance(src_row, bool) or not isinstance(src_row, int)):
+        chk.fail(_("'source.row' must be an integer."))
+
+    record_hash = record.get("hash")
+    if record_hash is not None and not isinstance(record_hash, str):
+        chk.fail(_("key 'hash' must be a string."))
+    if not record_hash:
+        record_hash = canonical_hash(record["model"], values, refs, lookups)
+
+    issues = record.get("issues") or []
+    if not isinstance(issues, list):
+        chk.fail(_("key 'issues' must be a list."))
+    clean_issues = []
+    for issue in issues:
+        if not isinstance(issue, dict) or issue.get("level") not in ISSUE_LEVELS:
+            chk.fail(_("each issue must be a struct whose 'level' is 'error' or 'warning'."))
+        if not isinstance(issue.get("message"), str):
+            chk.fail(_("each issue needs a 'message' string."))
+        clean_issues.append({k: v for k, v in issue.items() if v is not None})
+    has_error = any(issue["level"] == "error" for issue in clean_issues)
+
+    return {
+        "key": record["key"],
+        "object": record["object"],
+        "model": record["model"],
+        "values_json": values,
+        "refs_json": refs,
+        "lookups_json": lookups,
+        "match_json": match,
+        "source_json": source,
+        "source_file": src_file or False,
+        "source_row": src_row or 0,
+        "hash": record_hash,
+        "issues_json": clean_issues,
+        "state": "error" if has_error else "staged",
+        "error_message": False,
+        "res_id": 0,
+    }

@@ -1,0 +1,61 @@
+from odoo.tests import TransactionCase
+
+
+class MigrationCase(TransactionCase):
+    """Helpers to build staged records the way the bridge sends them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.Migration = cls.env["crm.migration"]
+        cls.Partner = cls.env["res.partner"].with_context(active_test=False)
+        cls.Tag = cls.env["res.partner.category"].with_context(active_test=False)
+        cls.Link = cls.env["crm.migration.link"]
+
+    def new_migration(self, name="Test migration"):
+        mig_id = self.Migration.api_create({"name": name, "source": "testsrc"})
+        self.assertIsInstance(mig_id, int)
+        return self.Migration.browse(mig_id)
+
+    @staticmethod
+    def staged(key, obj, model, values, refs=None, lookups=None, match=None, issues=None, row=1, file=None):
+        return {
+            "key": key,
+            "object": obj,
+            "model": model,
+            "values": values,
+            "refs": refs or {},
+            "lookups": lookups or {},
+            "match": match or [],
+            "source": {"file": file or f"{obj}s.csv", "row": row, "data": {"Id": key}},
+            "issues": issues or [],
+        }
+
+    def tag(self, name, row=1):
+        return self.staged(f"testsrc:tag:{name.lower()}", "tag", "res.partner.category", {"name": name},
+                           match=[["name"]], row=row)
+
+    def company(self, key, name, parent=None, row=1, **values):
+        refs = {"parent_id": f"testsrc:company:{parent}"} if parent else {}
+        return self.staged(f"testsrc:company:{key}", "company", "res.partner",
+                           dict({"name": name, "is_company": True}, **values), refs=refs, row=row)
+
+    def contact(self, key, name, email, company=None, tags=(), row=1, lookups=None, **values):
+        refs = {}
+        if company:
+            refs["parent_id"] = f"testsrc:company:{company}"
+        if tags:
+            refs["category_id"] = [f"testsrc:tag:{t.lower()}" for t in tags]
+        return self.staged(f"testsrc:contact:{key}", "contact", "res.partner",
+                           dict({"name": name, "email": email, "is_company": False}, **values),
+                           refs=refs, lookups=lookups, match=[["email"]], row=row)
+
+    def record_of(self, migration, key):
+        return migration.record_ids.filtered(lambda r: r.key == key)
+
+    def link_of(self, migration, key):
+        return self.Link.search([("migration_id", "=", migration.id), ("key", "=", key)])
+
+    def partner(self, email):
+        return self.Partner.search([("email", "=ilike", email)])

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# npm run bench: builds, starts a real Odoo 18 in a fresh database (unless ODOO_URL is set) and runs
+# test/bench/bench.ts. BENCH_ROWS sets the number of contacts (default 5000).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+npx tsc -p tsconfig.json
+if [ -z "${ODOO_URL:-}" ]; then
+  ODOO_SRC=$(scripts/odoo.sh src) || exit 1
+  export ODOO_SRC
+  port="${BENCH_PORT:-18089}" db=crm_migration_bench
+  scripts/odoo.sh deps
+  scripts/odoo.sh initdb "$db" crm,contacts,crm_migration
+  scripts/odoo.sh serve "$db" "$port"
+  trap 'scripts/odoo.sh stop '"$port" EXIT
+  export ODOO_URL="http://127.0.0.1:$port" ODOO_DB="$db" ODOO_USER=admin ODOO_PASSWORD=admin
+fi
+node dist/test/bench/bench.js
