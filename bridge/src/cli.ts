@@ -2,8 +2,9 @@
 /**
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
- *   crm-migrate stage --source kartra [--out DIR] [--name NAME] FILE...
+ *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
  *   crm-migrate commit ID [--batch-size N]
+ *   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN]
  *   crm-migrate rollback ID
  *   crm-migrate report ID
  *   (each takes --json for machine-readable output)
@@ -19,13 +20,14 @@ import { odooFromEnv } from './config.js';
 import { MigrationClient, type MigrationReport } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
-import { stageExports } from './stage-exports.js';
+import { stageExports, stageToOdoo } from './stage-exports.js';
 import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
-  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--json] FILE...
+  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
   crm-migrate commit ID [--batch-size N] [--json]
+  crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
   crm-migrate rollback ID [--json]
   crm-migrate report ID [--json]`;
 
@@ -43,6 +45,9 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         name: { type: 'string' },
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
+        skip: { type: 'string', multiple: true },
+        assign: { type: 'string', multiple: true },
+        fallback: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -63,20 +68,39 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (!values.source) throw new UsageError('stage needs --source');
         if (rest.length === 0) throw new UsageError('stage needs at least one export FILE');
         const files = rest.map((p) => ({ name: basename(p), path: resolve(p) }));
-        const result = await stageExports(values.source, files);
+        const skip = values.skip ?? [];
         if (values.out) {
+          const result = await stageExports(values.source, files, { skip });
           const written = await writeStaging(values.out, result);
-          out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}`);
+          out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
-        const name = values.name ?? `${values.source} ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
-        const report = await client.stageAll(name, values.source, result.records);
-        if (json) out(JSON.stringify({ id: report.id, report, profile: result.profile }));
+        const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip });
+        if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
-          err(formatProfile(result.profile));
+          err(formatProfile(staged.profile));
           out(String(report.id));
         }
+        return 0;
+      }
+      case 'owners': {
+        const id = Number(rest[0]);
+        if (!Number.isInteger(id) || id <= 0) throw new UsageError('owners needs a migration ID');
+        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const userOf = async (login: string): Promise<number> => {
+          const uid = await client.userId(login);
+          if (uid === null) throw new UsageError(`no single Odoo user with login or email "${login}"`);
+          return uid;
+        };
+        for (const a of values.assign ?? []) {
+          const at = a.lastIndexOf('=');
+          if (at <= 0) throw new UsageError(`--assign takes SOURCE_OWNER=LOGIN, got "${a}"`);
+          await client.resolveOwner(id, a.slice(0, at), await userOf(a.slice(at + 1)));
+        }
+        if (values.fallback) await client.setFallbackUser(id, await userOf(values.fallback));
+        const owners = await client.owners(id);
+        out(json ? JSON.stringify(owners) : owners.length === 0 ? 'no owners to reconcile' : owners.map((o) => `${o.state.padEnd(8)} ${o.value} → ${o.user_id === false ? '(no user yet)' : `user ${o.user_id}`} (${o.record_count} records waiting)`).join('\n'));
         return 0;
       }
       case 'commit':

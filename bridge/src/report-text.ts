@@ -5,12 +5,19 @@ import type { MigrationReport } from './odoo/migration-client.js';
 export function formatProfile(p: Profile): string {
   const lines = [`profile of the ${p.source} export:`];
   for (const f of p.files) {
-    lines.push(`  ${f.file}: ${f.rows} rows of ${f.object} (${f.encoding})${f.unknownColumns.length ? `; unmapped columns: ${f.unknownColumns.join(', ')}` : ''}`);
+    const custom = new Set(p.customFields.map((c) => c.header));
+    const unknown = f.unknownColumns.filter((c) => !custom.has(c));
+    lines.push(`  ${f.file}: ${f.rows} rows of ${f.object} (${f.encoding})${unknown.length ? `; unmapped columns: ${unknown.join(', ')}` : ''}`);
   }
   for (const [name, o] of Object.entries(p.objects)) {
     lines.push(`  ${name} → ${o.model}: ${o.records} records, ${o.withErrors} with errors, ${o.withWarnings} with warnings`);
   }
   if (p.duplicatesMerged.length) lines.push(`  duplicates merged: ${p.duplicatesMerged.length}`);
+  for (const [o, f] of Object.entries(p.flags)) lines.push(`  ${o} flagged: ${Object.entries(f).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+  if (p.customFields.length) lines.push(`  custom fields to create: ${p.customFields.map((f) => `${f.model}.${f.name} (${f.type})`).join(', ')}`);
+  for (const t of p.targets.filter((t) => t.decision !== 'preferred')) {
+    lines.push(`  ${t.object}: ${t.decision}${t.model ? ` → ${t.model}` : ''}${t.missingApps.length ? ` (missing: ${t.missingApps.join(', ')}; choices: ${t.choices.join('; ')})` : ''}`);
+  }
   lines.push(`  issues: ${p.issues.errors} errors, ${p.issues.warnings} warnings`);
   return lines.join('\n');
 }

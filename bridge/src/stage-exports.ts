@@ -1,15 +1,56 @@
-/** Use case: export files of a known source → staged records + profile, all in memory. */
+/** Use case: export files of a known source → staged records, profile and inventory, in memory. */
 import { InputError } from './core/input-error.js';
 import type { CsvFile } from './csv/read-csv.js';
-import { MappingEngine, type StageResult } from './mapping/engine.js';
+import { MappingEngine, type EngineOptions, type StageResult } from './mapping/engine.js';
 import { loadMapping } from './mapping/load.js';
+import type { Mapping } from './mapping/schema.js';
+import { buildInventory } from './inventory/inventory.js';
 import { findSource, mappingPath, sources } from './sources/registry.js';
+import type { MigrationClient, MigrationReport } from './odoo/migration-client.js';
 
-export async function stageExports(sourceName: string, files: CsvFile[]): Promise<StageResult> {
+export interface Staged extends StageResult {
+  inventory: string;
+}
+
+export async function loadSourceMapping(sourceName: string): Promise<Mapping> {
   const source = findSource(sourceName);
   if (!source) {
     throw new InputError({ file: '(request)', field: 'source' }, `unknown source "${sourceName}"; known: ${Object.keys(sources).join(', ')}`);
   }
-  const mapping = await loadMapping(mappingPath(source));
-  return MappingEngine.stage(mapping, files);
+  return loadMapping(mappingPath(source));
+}
+
+/** Odoo modules a mapping's objects need, to ask Odoo which are installed before staging. */
+export function requiredApps(mapping: Mapping): string[] {
+  return [...new Set(Object.values(mapping.objects).flatMap((o) => o.requires))].sort();
+}
+
+export async function stageExports(sourceName: string, files: CsvFile[], options: EngineOptions = {}): Promise<Staged> {
+  const mapping = await loadSourceMapping(sourceName);
+  const known = new Set(Object.entries(mapping.objects).filter(([, o]) => o.file).map(([n]) => n));
+  for (const s of options.skip ?? []) {
+    if (!known.has(s)) throw new InputError({ file: '(request)', field: 'skip' }, `cannot skip "${s}": the ${mapping.label} objects read from files are ${[...known].join(', ')}`);
+  }
+  const result = await MappingEngine.stage(mapping, files, options);
+  return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records) };
+}
+
+/**
+ * Use case: stage export files into a new migration in Odoo. Asks Odoo which apps are installed
+ * (so each object lands in a model that exists, or is reported with its choices), stages
+ * everything in memory first (a bad file sends nothing), then sends records, profile and
+ * inventory.
+ */
+export async function stageToOdoo(
+  client: MigrationClient,
+  sourceName: string,
+  files: CsvFile[],
+  options: { name?: string | undefined; skip?: string[] | undefined } = {},
+): Promise<{ report: MigrationReport; staged: Staged }> {
+  const mapping = await loadSourceMapping(sourceName);
+  const installedApps = await client.installedApps(requiredApps(mapping));
+  const staged = await stageExports(sourceName, files, { installedApps, skip: options.skip ?? [] });
+  const name = options.name ?? `${mapping.label}: ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
+  const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
+  return { report, staged };
 }

@@ -24,7 +24,7 @@ t.test('Kartra sample: contacts, companies and tags staged as the mapping says',
   );
   t.equal(ada?.values.comment, 'Prefers email.\nMet at the London meetup.', 'multi-line quoted cell kept');
   t.equal(ada?.refs.parent_id, 'kartra:company:analytical engines ltd', 'company_name becomes a parent company ref');
-  t.same(ada?.refs.category_id, ['kartra:tag:vip', 'kartra:tag:webinar-2024', 'kartra:tag:poetry'], 'quoted comma tags split; duplicate row tags added');
+  t.same(ada?.refs.category_id, ['kartra:tag:vip', 'kartra:tag:webinar-2024', 'kartra:list:newsletter', 'kartra:tag:poetry'], 'quoted comma tags split, list added, duplicate row tags added');
   t.same(ada?.lookups.country_id, { model: 'res.country', field: 'code', value: 'GB' });
   t.same(ada?.match, [['email']]);
   t.equal(ada?.source.file, 'contacts_1.csv');

@@ -2,24 +2,30 @@
  * The mapping engine: export files + a declarative mapping → staged records and a profile.
  * It knows no source system by name; everything source-specific is in the mapping.
  *
- * Per file: the object is recognised from the header, columns are resolved by meaning, required
- * columns are checked (a missing one stops the whole run before anything is staged), then every
- * row becomes one record with per-field issues. Cells that name other objects (a company, tags)
- * become derived records the row refers to by key. Records with the same key, or the same value of
- * the object's `dedupeBy` field (e.g. email), are merged, with a note on the kept record.
+ * Per file: the object is recognised from the header (and, when its Odoo app is not installed,
+ * handed to its fallback object), columns are resolved by meaning, required columns are checked
+ * (a missing one stops the whole run before anything is staged), then every row becomes a record
+ * with per-field issues. Cells that name other objects (a company, tags, a stage) become derived
+ * records referred to by key; per-row children (order lines) are made beside their parent.
+ * After the last file: unknown columns become custom fields (records of their own that the
+ * records using them depend on), refs by value (a deal's contact by email) are resolved, and
+ * records with the same key or the same `dedupeBy` value are merged, with a note.
  */
 import { readCsv, type CsvFile } from '../csv/read-csv.js';
 import { InputError } from '../core/input-error.js';
 import { cleanText, normalizeText } from '../normalize/text.js';
 import { countryCode } from '../normalize/country.js';
+import { parseSourceDate } from '../normalize/datetime.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
-import type { Issue, Scalar, StagedRecord } from '../staging/record.js';
-import { detectScore, resolveColumns } from './columns.js';
+import type { Issue, Lookup, Scalar, StagedRecord } from '../staging/record.js';
+import { detectScore, headerToken, resolveColumns } from './columns.js';
 import type { FieldRule, Mapping, ObjectMapping } from './schema.js';
 import { applyTransform } from './transforms.js';
-import type { FileProfile, Profile } from './profile.js';
+import type { FileProfile, Profile, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
+import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type OdooFieldType, type SchemaRow } from './custom-fields.js';
+import { DateTime } from 'luxon';
 
 type Draft = Omit<StagedRecord, 'hash'>;
 
@@ -29,75 +35,99 @@ export interface StageResult {
   profile: Profile;
 }
 
+export interface EngineOptions {
+  /** Odoo module name → installed; null/absent: not checked (dry run), preferred targets used */
+  installedApps?: Record<string, boolean> | null;
+  /** objects whose rows are left out by the admin's choice */
+  skip?: string[];
+  /** "now", for the stale-record flag (tests pin it) */
+  now?: Date;
+}
+
+interface RowContext {
+  file: string;
+  row: number;
+  cell: (column: string) => string;
+  headerOf: (column: string) => string;
+  /** rows whose Odoo app is missing: no derived records, refs or lookups (their models may not exist) */
+  valuesOnly?: boolean;
+}
+
+interface Evaluated {
+  values: Record<string, Scalar>;
+  refs: Draft['refs'];
+  lookups: Draft['lookups'];
+  issues: Issue[];
+  normalized: Map<string, Scalar>;
+  pendingRefs: { field: string; rule: FieldRule; value: Scalar; where: Issue }[];
+}
+
+interface FileTarget {
+  objectName: string;
+  object: ObjectMapping;
+  /** the object whose columns/key/detection the file uses */
+  primaryName: string;
+  primary: ObjectMapping;
+  byColumn: Map<string, string>;
+  skip: boolean;
+  missingApps: string[];
+}
+
 export class MappingEngine {
   private readonly drafts: Draft[] = [];
   private readonly derived = new Map<string, Draft>();
   private readonly files: FileProfile[] = [];
+  private readonly unknown = new Map<string, string[]>();
+  private readonly schemaRows = new Map<string, SchemaRow[]>();
+  private readonly pending: { draft: Draft; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
+  private readonly targets = new Map<string, TargetChoice>();
+  private readonly flagCounts: Profile['flags'] = {};
+  private readonly now: DateTime;
 
-  constructor(private readonly mapping: Mapping) {}
+  constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
+    this.now = DateTime.fromJSDate(options.now ?? new Date());
+  }
 
   /** Reads every file fully before returning: a bad file throws and nothing is staged. */
-  static async stage(mapping: Mapping, files: CsvFile[]): Promise<StageResult> {
+  static async stage(mapping: Mapping, files: CsvFile[], options: EngineOptions = {}): Promise<StageResult> {
     if (files.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
-    const engine = new MappingEngine(mapping);
+    const engine = new MappingEngine(mapping, options);
     for (const file of files) await engine.addFile(file);
     return engine.finish();
   }
 
   async addFile(file: CsvFile): Promise<void> {
-    let objectName = '';
-    let object: ObjectMapping | undefined;
-    let byColumn = new Map<string, string>();
+    let target: FileTarget | undefined;
     const profile: FileProfile = { file: file.name, object: '', encoding: '', rows: 0, unknownColumns: [] };
     for await (const { row, cells } of readCsv(file, ({ encoding, header }) => {
-      [objectName, object] = this.recognise(file.name, header);
-      const resolved = resolveColumns(object, header);
-      byColumn = resolved.byColumn;
-      for (const column of object.requiredColumns) {
-        if (!byColumn.has(column)) {
-          const spellings = [column, ...(object.columns[column] ?? [])].join('", "');
-          throw new InputError({ file: file.name, row: 1, field: column }, `required column missing from the header (expected one of "${spellings}")`);
-        }
-      }
-      Object.assign(profile, { object: objectName, encoding, unknownColumns: resolved.unknown });
+      target = this.recognise(file.name, header);
+      Object.assign(profile, { object: target.objectName, encoding, unknownColumns: this.noteUnknown(target, header) });
     })) {
       profile.rows += 1;
-      this.drafts.push(this.rowToRecord(file.name, row, cells, objectName, object as ObjectMapping, byColumn));
+      const t = target as FileTarget;
+      if (t.skip) continue;
+      const ctx: RowContext = {
+        file: file.name,
+        row,
+        cell: (column) => {
+          const header = t.byColumn.get(column);
+          return header === undefined ? '' : (cells[header] ?? '');
+        },
+        headerOf: (column) => t.byColumn.get(column) ?? column,
+        valuesOnly: t.missingApps.length > 0,
+      };
+      if (t.primary.schemaFor) {
+        this.addSchemaRow(t.primary, ctx);
+        continue;
+      }
+      this.addRow(t, ctx, cells);
     }
     this.files.push(profile);
   }
 
-  finish(): StageResult {
-    const drafts = [...this.drafts, ...this.derived.values()];
-    const { kept, merges } = mergeDuplicates(drafts, this.mapping);
-    const records = kept.map((d) => ({ ...d, hash: contentHash(d) }));
-    const objects: Profile['objects'] = {};
-    for (const r of records) {
-      const o = (objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
-      o.records += 1;
-      if (r.issues.some((i) => i.level === 'error')) o.withErrors += 1;
-      else if (r.issues.length > 0) o.withWarnings += 1;
-    }
-    const issues = records.flatMap((r) => r.issues);
-    return {
-      source: this.mapping.source,
-      records,
-      profile: {
-        source: this.mapping.source,
-        files: this.files,
-        objects,
-        duplicatesMerged: merges,
-        issues: {
-          errors: issues.filter((i) => i.level === 'error').length,
-          warnings: issues.filter((i) => i.level === 'warning').length,
-        },
-        notMigratable: this.mapping.notMigratable,
-        lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
-      },
-    };
-  }
+  // ---------------------------------------------------------------- files and targets
 
-  private recognise(fileName: string, header: string[]): [string, ObjectMapping] {
+  private recognise(fileName: string, header: string[]): FileTarget {
     let best: [string, ObjectMapping] | undefined;
     let bestScore = 0;
     for (const [name, object] of Object.entries(this.mapping.objects)) {
@@ -111,70 +141,185 @@ export class MappingEngine {
       const kinds = Object.values(this.mapping.objects).filter((o) => o.file).map((o) => o.label).join(', ');
       throw new InputError({ file: fileName, row: 1 }, `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
     }
-    return best;
-  }
-
-  private rowToRecord(file: string, row: number, cells: Record<string, string>, objectName: string, object: ObjectMapping, byColumn: Map<string, string>): Draft {
-    const cell = (column: string): string => {
-      const header = byColumn.get(column);
-      return header === undefined ? '' : (cells[header] ?? '');
-    };
-    const headerOf = (column: string): string => byColumn.get(column) ?? column;
-    const values: Record<string, Scalar> = { ...object.constants };
-    const refs: Draft['refs'] = {};
-    const lookups: Draft['lookups'] = {};
-    const issues: Issue[] = [];
-    const normalizedByColumn = new Map<string, Scalar>();
-
-    for (const rule of object.fields) {
-      const from = Array.isArray(rule.from) ? rule.from : [rule.from];
-      const where = { file, row, field: headerOf(from[0] as string) };
-      const result = this.readRule(rule, from, cell);
-      if (from.length === 1) normalizedByColumn.set(from[0] as string, result.value);
-      if (result.issue) issues.push({ ...where, ...result.issue });
-      if (result.value === null) {
-        if (rule.required && !result.issue) issues.push({ ...where, level: 'error', message: 'required value is empty' });
-        continue;
-      }
-      if (rule.lookup) {
-        lookups[rule.field] = { model: rule.lookup.model, field: rule.lookup.field, value: result.value };
-      } else if (rule.object) {
-        const keys = this.derive(rule, String(result.value), file, row);
-        if (keys.length > 0) refs[rule.field] = rule.split ? keys : (keys[0] as string);
-      } else {
-        values[rule.field] = result.value;
+    const [primaryName, primary] = best;
+    const { byColumn } = resolveColumns(primary, header);
+    for (const column of primary.requiredColumns) {
+      if (!byColumn.has(column)) {
+        const spellings = [column, ...(primary.columns[column] ?? [])].join('", "');
+        throw new InputError({ file: fileName, row: 1, field: column }, `required column missing from the header (expected one of "${spellings}")`);
       }
     }
+    const choice = this.chooseTarget(primaryName, primary);
+    const chosen = choice.chosen ?? primaryName;
+    return {
+      objectName: chosen,
+      object: this.mapping.objects[chosen] as ObjectMapping,
+      primaryName,
+      primary,
+      byColumn,
+      skip: choice.decision === 'skipped by choice',
+      missingApps: choice.decision === 'app missing' ? choice.missingApps : [],
+    };
+  }
 
+  /** Which object (the preferred one or a fallback) takes a file's rows, given Odoo's apps. */
+  private chooseTarget(primaryName: string, primary: ObjectMapping): TargetChoice {
+    const known = this.targets.get(primaryName);
+    if (known) return known;
+    const alternatives: [string, ObjectMapping][] = [[primaryName, primary], ...Object.entries(this.mapping.objects).filter(([, o]) => o.fallbackFor === primaryName)];
+    const apps = this.options.installedApps;
+    const missing = (o: ObjectMapping) => o.requires.filter((a) => !apps?.[a]);
+    const choices = [
+      ...alternatives.filter(([, o]) => o.requires.length > 0).map(([n, o]) => `install ${o.requires.join(' + ')} → ${this.mapping.objects[n]?.model}`),
+      `skip (--skip ${primaryName})`,
+    ];
+    let choice: TargetChoice;
+    if (this.options.skip?.includes(primaryName)) {
+      choice = { object: primaryName, chosen: null, model: null, requires: primary.requires, missingApps: [], decision: 'skipped by choice', choices };
+    } else if (!apps) {
+      choice = { object: primaryName, chosen: primaryName, model: primary.model, requires: primary.requires, missingApps: [], decision: 'apps not checked', choices };
+    } else {
+      const ok = alternatives.find(([, o]) => missing(o).length === 0);
+      choice = ok
+        ? { object: primaryName, chosen: ok[0], model: ok[1].model, requires: ok[1].requires, missingApps: missing(primary), decision: ok[0] === primaryName ? 'preferred' : 'fallback', choices }
+        : { object: primaryName, chosen: primaryName, model: primary.model, requires: primary.requires, missingApps: [...new Set(alternatives.flatMap(([, o]) => missing(o)))], decision: 'app missing', choices };
+    }
+    this.targets.set(primaryName, choice);
+    return choice;
+  }
+
+  private noteUnknown(target: FileTarget, header: string[]): string[] {
+    const { unknown } = resolveColumns(target.primary, header);
+    if (target.primary.customFields) {
+      const seen = this.unknown.get(target.primaryName) ?? [];
+      for (const h of unknown) if (!seen.includes(h)) seen.push(h);
+      this.unknown.set(target.primaryName, seen);
+    }
+    return unknown;
+  }
+
+  private addSchemaRow(object: ObjectMapping, ctx: RowContext): void {
+    const identifier = cleanText(ctx.cell('identifier'));
+    if (identifier === '') return;
+    const sourceType = headerToken(ctx.cell('type'));
+    const type = Object.entries(object.typeMap).find(([k]) => headerToken(k) === sourceType)?.[1];
+    if (!type) {
+      throw new InputError({ file: ctx.file, row: ctx.row, field: ctx.headerOf('type') }, `unknown custom field type "${ctx.cell('type')}" (known: ${Object.keys(object.typeMap).join(', ')})`);
+    }
+    const options = ctx.cell('options').split(/[|;\n]/).map(cleanText).filter((o) => o !== '');
+    const rows = this.schemaRows.get(object.schemaFor as string) ?? [];
+    rows.push({ identifier, label: cleanText(ctx.cell('label')) || identifier, type, options });
+    this.schemaRows.set(object.schemaFor as string, rows);
+  }
+
+  // ---------------------------------------------------------------- rows
+
+  private addRow(t: FileTarget, ctx: RowContext, cells: Record<string, string>): void {
+    const ev = this.evaluate(t.objectName, t.object, ctx);
     let keyValue: string | undefined;
-    for (const column of object.key) {
-      const v = normalizedByColumn.has(column) ? normalizedByColumn.get(column) : normalizeText(cell(column)).value;
+    for (const column of t.primary.key) {
+      const v = ev.normalized.has(column) ? ev.normalized.get(column) : normalizeText(ctx.cell(column)).value;
       if (v !== null && v !== undefined && String(v) !== '') {
         keyValue = String(v);
         break;
       }
     }
     if (keyValue === undefined) {
-      issues.push({ file, row, field: headerOf(object.key[0] as string), level: 'error', message: `no ${object.key.join(' or ')} to identify this record` });
-      keyValue = `row:${file}:${row}`;
+      ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(t.primary.key[0] as string), level: 'error', message: `no ${t.primary.key.join(' or ')} to identify this record` });
+      keyValue = `row:${ctx.file}:${ctx.row}`;
     }
-    return {
-      key: `${this.mapping.source}:${objectName}:${keyValue}`,
+    if (t.missingApps.length > 0) {
+      ev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `needs the Odoo app(s) ${t.missingApps.join(', ')}, not installed: install it and stage again, or leave these rows out (--skip ${t.primaryName})` });
+    }
+    const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
+    this.drafts.push(draft);
+    for (const [childName, child] of Object.entries(this.mapping.objects)) {
+      if (child.perRow?.parent !== t.objectName) continue;
+      const cev = this.evaluate(childName, child, ctx);
+      cev.refs[child.perRow.parentField] = draft.key;
+      if (t.missingApps.length > 0) cev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `belongs to a record whose Odoo app is not installed (${t.missingApps.join(', ')})` });
+      this.drafts.push(this.draft(`${this.mapping.source}:${childName}:${keyValue}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells }));
+    }
+  }
+
+  private draft(key: string, objectName: string, object: ObjectMapping, ev: Evaluated, source: Draft['source']): Draft {
+    const draft: Draft = {
+      key,
       object: objectName,
       model: object.model,
-      values,
-      refs,
-      lookups,
+      values: ev.values,
+      refs: ev.refs,
+      lookups: ev.lookups,
       match: object.match,
-      source: { file, row, data: cells },
-      issues: dedupeIssues(issues),
+      source,
+      issues: dedupeIssues(ev.issues),
     };
+    for (const p of ev.pendingRefs) this.pending.push({ draft, ...p });
+    return draft;
+  }
+
+  /** Field rules of one object applied to one row (a file object's, a derived one's, a child's). */
+  private evaluate(objectName: string, object: ObjectMapping, ctx: RowContext): Evaluated {
+    const ev: Evaluated = { values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
+    for (const rule of object.fields) {
+      const from = Array.isArray(rule.from) ? rule.from : [rule.from];
+      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
+      const result = this.readRule(rule, from, ctx.cell);
+      if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
+      if (result.issue) ev.issues.push({ ...where, ...result.issue });
+      if (result.value === null) {
+        if (rule.required && !result.issue) ev.issues.push({ ...where, level: 'error', message: 'required value is empty' });
+        continue;
+      }
+      if ((rule.refTo || rule.lookup || rule.object) && ctx.valuesOnly) continue;
+      if (rule.refTo) ev.pendingRefs.push({ field: rule.field, rule, value: result.value, where });
+      else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
+      else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split));
+      else ev.values[rule.field] = result.value;
+    }
+    for (const [field, ref] of Object.entries(ctx.valuesOnly ? {} : object.constantRefs)) {
+      ev.refs[field] = this.deriveOne(ref.object, ref.value, ctx);
+    }
+    for (const flag of object.flags) {
+      if (this.flagged(flag, ctx.cell(flag.column))) {
+        const counts = (this.flagCounts[objectName] ??= {});
+        counts[flag.name] = (counts[flag.name] ?? 0) + 1;
+        ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(flag.column), level: 'warning', message: `flagged ${flag.name}: "${cleanText(ctx.cell(flag.column))}"` });
+      }
+    }
+    return ev;
+  }
+
+  private flagged(flag: ObjectMapping['flags'][number], raw: string): boolean {
+    const v = cleanText(raw);
+    if (v === '') return false;
+    if (flag.pattern && !new RegExp(flag.pattern, 'i').test(v)) return false;
+    if (flag.olderThanDays) {
+      const d = parseSourceDate(v, this.mapping.timezone);
+      if (!d || this.now.diff(d, 'days').days <= flag.olderThanDays) return false;
+    }
+    return true;
+  }
+
+  private lookup(rule: FieldRule, value: Scalar, ctx: RowContext): Lookup {
+    const spec = rule.lookup as NonNullable<FieldRule['lookup']>;
+    const lookup: Lookup = { model: spec.model, field: spec.field, value };
+    if (spec.altFields.length > 0) lookup.alt_fields = spec.altFields;
+    const where: Record<string, Scalar> = {};
+    for (const [path, w] of Object.entries(spec.where)) {
+      const v = applyTransform(w.transform, ctx.cell(w.from), { zone: this.mapping.timezone }).value;
+      if (v !== null) where[path] = v;
+    }
+    if (Object.keys(where).length > 0) lookup.where = where;
+    if (spec.required) lookup.required = true;
+    return lookup;
   }
 
   private readRule(rule: FieldRule, from: string[], cell: (c: string) => string): Normalized {
     const ctx = {
       zone: this.mapping.timezone,
       phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null },
+      rule,
     };
     if (from.length > 1) {
       const parts = from.map((c) => applyTransform(rule.transform, cell(c), ctx).value).filter((v) => v !== null && v !== '');
@@ -191,32 +336,175 @@ export class MappingEngine {
   }
 
   /** Creates (once) the records a cell names in another object; returns their keys. */
-  private derive(rule: FieldRule, text: string, file: string, row: number): string[] {
-    const objectName = rule.object as string;
-    const object = this.mapping.objects[objectName] as ObjectMapping;
+  private derive(rule: FieldRule, text: string, ctx: RowContext): string[] {
     const parts = rule.split ? splitAny(text, rule.split) : [text];
     const keys: string[] = [];
     for (const part of parts) {
       const value = cleanText(part);
       if (value === '') continue;
-      const key = `${this.mapping.source}:${objectName}:${value.toLowerCase()}`;
-      if (!this.derived.has(key)) {
-        this.derived.set(key, {
-          key,
-          object: objectName,
-          model: object.model,
-          values: { ...object.constants, [object.valueField as string]: value },
-          refs: {},
-          lookups: {},
-          match: object.match,
-          source: { file, row, data: { [rule.field]: value } },
-          issues: [],
-        });
-      }
+      const key = this.deriveOne(rule.object as string, value, ctx);
       if (!keys.includes(key)) keys.push(key);
     }
     return keys;
   }
+
+  private deriveOne(objectName: string, value: string, ctx: RowContext): string {
+    const object = this.mapping.objects[objectName] as ObjectMapping;
+    const key = `${this.mapping.source}:${objectName}:${value.toLowerCase()}`;
+    if (!this.derived.has(key)) {
+      const ev = this.evaluate(objectName, object, ctx);
+      ev.values[object.valueField as string] = value;
+      this.derived.set(key, this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } }));
+    }
+    return key;
+  }
+
+  // ---------------------------------------------------------------- after the last file
+
+  finish(): StageResult {
+    const customFields = this.customFields();
+    this.resolvePending();
+    this.dropThinDerived();
+    const drafts = [...this.derived.values(), ...this.drafts];
+    const { kept, merges } = mergeDuplicates(drafts, this.mapping);
+    const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
+    for (const d of kept) {
+      const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      if (deps.length > 0) d.deps = [...new Set(deps)];
+    }
+    const records = [...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
+    return { source: this.mapping.source, records, profile: this.profile(records, merges, customFields) };
+  }
+
+  /** Custom fields: declared by the mapping, or made from unknown columns; values filled in. */
+  private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] {
+    const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] = [];
+    for (const [objectName, object] of Object.entries(this.mapping.objects)) {
+      const mine = this.drafts.filter((d) => d.object === objectName);
+      const specs: CustomFieldSpec[] = object.schemaFields.map((f) => ({
+        header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const,
+      }));
+      const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
+      if (object.customFields) {
+        const taken = new Set([...Object.keys(object.constants), ...specs.map((s) => s.name)]);
+        const schema = this.schemaRows.get(objectName) ?? [];
+        for (const header of this.unknown.get(objectName) ?? []) {
+          const row = findSchemaRow(schema, header);
+          const inferred = row ? { type: row.type, options: row.options } : inferType(mine.map((d) => d.source.data[header] ?? ''));
+          const spec: CustomFieldSpec = { header, name: fieldName(object.customFields.prefix, header, taken), label: row?.label && row.label !== row.identifier ? row.label : header, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
+          specs.push(spec);
+          for (const d of mine) {
+            const raw = d.source.data[header];
+            if (raw === undefined) continue;
+            const v = customValue(spec, raw);
+            if (v.value !== null) d.values[spec.name] = v.value;
+            if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: header, ...v.issue });
+          }
+        }
+      }
+      if (specs.length === 0 || mine.length === 0) continue;
+      for (const spec of specs) {
+        const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
+        const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
+        if (spec.type === 'selection') values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
+        const draft: Draft = {
+          key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
+          lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
+          match: [['name', 'model']],
+          source: { file: mine[0]?.source.file ?? '(mapping)', row: 1, data: { column: spec.header, type: spec.type, origin: spec.origin } },
+          issues: [],
+        };
+        out.push({ ...spec, object: objectName, model: object.model, key, draft });
+      }
+    }
+    return out;
+  }
+
+  /** Refs by value: a record of another file object with that value; else the rule's lookup. */
+  private resolvePending(): void {
+    const indexes = new Map<string, Map<string, string>>();
+    const index = (object: string, by: string): Map<string, string> => {
+      const id = `${object}|${by}`;
+      let idx = indexes.get(id);
+      if (!idx) {
+        idx = new Map();
+        for (const d of this.drafts) {
+          const v = d.values[by];
+          if (d.object === object && v !== null && v !== undefined && !idx.has(String(v).toLowerCase())) idx.set(String(v).toLowerCase(), d.key);
+        }
+        indexes.set(id, idx);
+      }
+      return idx;
+    };
+    for (const { draft, field, rule, value, where } of this.pending) {
+      const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
+      const key = index(refTo.object, refTo.by).get(String(value).toLowerCase());
+      if (key) addRefs(draft.refs, field, [key], refTo.many);
+      else if (rule.lookup) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
+      else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });
+    }
+  }
+
+  /** Derived objects that need several distinct values (pipelines → teams) but got fewer. */
+  private dropThinDerived(): void {
+    for (const [name, object] of Object.entries(this.mapping.objects)) {
+      if (object.minDistinct <= 1) continue;
+      const keys = [...this.derived.values()].filter((d) => d.object === name).map((d) => d.key);
+      if (keys.length >= object.minDistinct) continue;
+      const gone = new Set(keys);
+      for (const k of keys) this.derived.delete(k);
+      for (const d of [...this.drafts, ...this.derived.values()]) {
+        for (const [field, ref] of Object.entries(d.refs)) {
+          if (Array.isArray(ref)) {
+            const left = ref.filter((k) => !gone.has(k));
+            if (left.length > 0) d.refs[field] = left;
+            else delete d.refs[field];
+          } else if (gone.has(ref)) delete d.refs[field];
+        }
+      }
+    }
+  }
+
+  private profile(records: StagedRecord[], merges: Profile['duplicatesMerged'], customFields: (CustomFieldSpec & { object: string; model: string })[]): Profile {
+    const objects: Profile['objects'] = {};
+    const missingValues: Profile['missingValues'] = {};
+    for (const r of records) {
+      const o = (objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
+      o.records += 1;
+      if (r.issues.some((i) => i.level === 'error')) o.withErrors += 1;
+      else if (r.issues.length > 0) o.withWarnings += 1;
+      for (const i of r.issues) {
+        if (i.level === 'error' && /required value is empty|is not a valid email|no .* to identify/.test(i.message)) {
+          const m = (missingValues[r.object] ??= {});
+          m[i.field] = (m[i.field] ?? 0) + 1;
+        }
+      }
+    }
+    const issues = records.flatMap((r) => r.issues);
+    return {
+      source: this.mapping.source,
+      files: this.files,
+      objects,
+      duplicatesMerged: merges,
+      missingValues,
+      flags: this.flagCounts,
+      customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
+      targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.mapping.objects).some((o) => o.fallbackFor === t.object)),
+      issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
+      notMigratable: this.mapping.notMigratable,
+      lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
+    };
+  }
+}
+
+function addRefs(refs: Draft['refs'], field: string, keys: string[], many: boolean): void {
+  if (keys.length === 0) return;
+  const current = refs[field];
+  if (!many) {
+    refs[field] = keys[0] as string;
+    return;
+  }
+  refs[field] = [...new Set([...(Array.isArray(current) ? current : current ? [current] : []), ...keys])];
 }
 
 function splitAny(text: string, separators: string[]): string[] {
@@ -234,3 +522,5 @@ function dedupeIssues(issues: Issue[]): Issue[] {
     return true;
   });
 }
+
+export type { OdooFieldType };

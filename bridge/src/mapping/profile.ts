@@ -1,4 +1,6 @@
 /** The pre-migration profile: what an upload holds, before anything is committed. */
+import type { CustomFieldSpec } from './custom-fields.js';
+
 export interface FileProfile {
   file: string;
   object: string;
@@ -15,11 +17,31 @@ export interface DuplicateMerge {
   by: string;
 }
 
+/** Which model an object's rows go to, given the Odoo apps installed. */
+export interface TargetChoice {
+  object: string;
+  /** the object whose model takes the rows (itself, a fallback, or none) */
+  chosen: string | null;
+  model: string | null;
+  requires: string[];
+  /** apps not installed that the preferred target needs */
+  missingApps: string[];
+  decision: 'preferred' | 'fallback' | 'app missing' | 'skipped by choice' | 'apps not checked';
+  /** what the admin can do instead */
+  choices: string[];
+}
+
 export interface Profile {
   source: string;
   files: FileProfile[];
   objects: Record<string, { model: string; records: number; withErrors: number; withWarnings: number }>;
   duplicatesMerged: DuplicateMerge[];
+  /** required values missing, per object and field */
+  missingValues: Record<string, Record<string, number>>;
+  /** data-quality flags per object (bounced, stale, blacklisted...) */
+  flags: Record<string, Record<string, number>>;
+  customFields: (CustomFieldSpec & { object: string; model: string })[];
+  targets: TargetChoice[];
   issues: { errors: number; warnings: number };
   notMigratable: { what: string; why: string }[];
   lossy: { object: string; column: string; reason: string }[];

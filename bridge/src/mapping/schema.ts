@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { scalarSchema } from '../staging/record.js';
 
 export const transformNames = [
-  'text', 'multiline', 'email', 'phone', 'datetime', 'date', 'country', 'integer', 'number', 'boolean', 'url',
+  'text', 'multiline', 'email', 'phone', 'datetime', 'date', 'country', 'integer', 'number', 'boolean', 'url', 'enum',
 ] as const;
 export const transformSchema = z.enum(transformNames);
 export type TransformName = z.infer<typeof transformSchema>;
@@ -29,15 +29,31 @@ export const fieldRuleSchema = z
     /** phone: where the row says its country / calling code */
     countryFrom: ident.optional(),
     callingCodeFrom: ident.optional(),
-    /** the value finds an existing Odoo record instead of being written as is */
-    lookup: z.object({ model: z.string(), field: odooField }).optional(),
+    /** enum: source value (compared ignoring case, spaces and punctuation) → value written */
+    values: z.record(z.string(), scalarSchema).optional(),
+    /** enum: what an unlisted source value becomes (absent: left empty, with a warning) */
+    default: scalarSchema.optional(),
+    /** the value finds an existing Odoo record instead of being written as is; `required`: a
+     *  record whose lookup finds nothing waits for reconciliation instead of landing empty */
+    lookup: z.object({
+      model: z.string(),
+      field: odooField,
+      altFields: z.array(odooField).default([]),
+      /** narrow the lookup by values of the same row: field path → column (+ transform) */
+      where: z.record(z.string(), z.object({ from: ident, transform: transformSchema.default('text') })).default({}),
+      required: z.boolean().default(false),
+    }).optional(),
+    /** the value names a record of another file object by one of its values (a deal's contact
+     *  by email); not in the upload → `lookup` is used instead, if given */
+    refTo: z.object({ object: ident, by: odooField, many: z.boolean().default(false) }).optional(),
     /** the value(s) become records of another object of this mapping; the field refers to them */
     object: ident.optional(),
     /** with `object`: the cell holds several values separated by any of these */
     split: z.array(z.string().min(1)).optional(),
   })
   .strict()
-  .refine((r) => !(r.lookup && r.object), { message: 'a field takes either lookup or object, not both' })
+  .refine((r) => !(r.lookup && r.object) && !(r.refTo && r.object), { message: 'a field takes one of object, lookup, refTo (refTo may fall back to lookup)' })
+  .refine((r) => r.transform !== 'enum' || r.values, { message: 'the enum transform needs `values`' })
   .refine((r) => !r.split || r.object, { message: 'split goes with object' });
 
 export const objectMappingSchema = z
@@ -53,6 +69,42 @@ export const objectMappingSchema = z
     key: z.array(ident).default([]),
     /** derived objects (made from a cell of another object): the Odoo field the value goes to */
     valueField: odooField.optional(),
+    /** derived objects: one record per row of the parent (an order line), keyed by the parent's
+     *  key, referring to the parent record through this field */
+    perRow: z.object({ parent: ident, parentField: odooField }).optional(),
+    /** derived objects: made only when the upload names at least this many distinct values
+     *  (one pipeline needs no sales team of its own); fewer → no records, no refs */
+    minDistinct: z.number().int().min(1).default(1),
+    /** refs every record of this object carries to a fixed record of a derived object */
+    constantRefs: z.record(odooField, z.object({ object: ident, value: z.string().min(1) })).default({}),
+    /** Odoo apps (module names) the target model needs; when one is not installed, the first
+     *  object whose `fallbackFor` names this one and whose apps are installed takes its rows */
+    requires: z.array(z.string()).default([]),
+    /** this object reads the files of another (its columns, key and detection) into another model */
+    fallbackFor: ident.optional(),
+    /** unknown columns of this object's files become custom fields (x_<prefix>...) */
+    customFields: z.object({ prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).optional(),
+    /** custom fields this mapping always creates on the object's model (e.g. GDPR status) */
+    schemaFields: z.array(z.object({
+      name: z.string().regex(/^x_[a-z0-9_]+$/),
+      label: z.string(),
+      type: z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float']),
+      selection: z.array(z.tuple([z.string(), z.string()])).optional(),
+    })).default([]),
+    /** a file of this object describes the custom fields of another object: its columns
+     *  `identifier`, `type`, `options` (and optional `label`); `typeMap` turns source types
+     *  into Odoo field types */
+    schemaFor: ident.optional(),
+    typeMap: z.record(z.string(), z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float'])).default({}),
+    /** data-quality flags counted in the profile and noted on each record (bounced, stale...) */
+    flags: z.array(z.object({
+      name: z.string(),
+      column: ident,
+      /** the cell matches this case-insensitive pattern */
+      pattern: z.string().optional(),
+      /** the cell is a date older than this many days */
+      olderThanDays: z.number().int().positive().optional(),
+    })).default([]),
     constants: z.record(odooField, scalarSchema).default({}),
     match: z.array(z.array(odooField).min(1)).default([]),
     /** records of this object with the same value of this Odoo field are merged */
@@ -62,8 +114,8 @@ export const objectMappingSchema = z
     lossy: z.array(z.object({ column: z.string(), reason: z.string() })).default([]),
   })
   .strict()
-  .refine((o) => (o.file ? o.key.length > 0 : o.valueField !== undefined), {
-    message: 'a file object needs `key`; a derived object needs `valueField`',
+  .refine((o) => (o.file ? o.key.length > 0 || o.schemaFor !== undefined : o.valueField !== undefined || o.perRow !== undefined || o.fallbackFor !== undefined), {
+    message: 'a file object needs `key`; a derived object needs `valueField` or `perRow`',
   });
 
 export const mappingSchema = z
@@ -79,17 +131,34 @@ export const mappingSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    const allColumns = new Set(Object.values(m.objects).flatMap((o) => Object.keys(o.columns)));
     for (const [name, obj] of Object.entries(m.objects)) {
       for (const rule of obj.fields) {
         const cols = [...(Array.isArray(rule.from) ? rule.from : [rule.from]), ...rule.fallback];
         for (const c of [...cols, rule.countryFrom, rule.callingCodeFrom]) {
-          if (c && obj.file && !(c in obj.columns)) {
+          const own = obj.file ? obj.columns : obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns : undefined;
+          if (c && (own ? !(c in own) : !allColumns.has(c))) {
             ctx.addIssue({ code: 'custom', path: ['objects', name, 'fields'], message: `field ${rule.field} reads unknown column "${c}"` });
           }
         }
         if (rule.object && !m.objects[rule.object]?.valueField) {
           ctx.addIssue({ code: 'custom', path: ['objects', name, 'fields'], message: `field ${rule.field} refers to "${rule.object}", which is not a derived object` });
         }
+        if (rule.refTo && !m.objects[rule.refTo.object]?.file) {
+          ctx.addIssue({ code: 'custom', path: ['objects', name, 'fields'], message: `field ${rule.field}: refTo "${rule.refTo.object}" is not a file object` });
+        }
+      }
+      for (const [field, ref] of Object.entries(obj.constantRefs)) {
+        if (!m.objects[ref.object]?.valueField) ctx.addIssue({ code: 'custom', path: ['objects', name, 'constantRefs', field], message: `"${ref.object}" is not a derived object` });
+      }
+      if (obj.fallbackFor && !m.objects[obj.fallbackFor]?.file) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'fallbackFor'], message: `"${obj.fallbackFor}" is not a file object` });
+      }
+      if (obj.perRow && !m.objects[obj.perRow.parent]?.file && !m.objects[obj.perRow.parent]?.fallbackFor) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow'], message: `"${obj.perRow.parent}" is not a file object` });
+      }
+      if (obj.schemaFor && !m.objects[obj.schemaFor]?.customFields) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'schemaFor'], message: `"${obj.schemaFor}" has no customFields` });
       }
       for (const c of [...obj.key, ...obj.requiredColumns]) {
         if (!(c in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name], message: `unknown column "${c}"` });

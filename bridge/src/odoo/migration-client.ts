@@ -24,6 +24,14 @@ export type MigrationReport = z.infer<typeof reportSchema>;
 
 const stageAnswer = z.object({ staged: z.number(), errors: z.number() }).loose();
 
+export const ownerSchema = z.object({
+  value: z.string(),
+  user_id: z.union([z.number(), z.literal(false)]),
+  state: z.string(),
+  record_count: z.number(),
+}).loose();
+export type OwnerRow = z.infer<typeof ownerSchema>;
+
 export class MigrationClient {
   constructor(private readonly odoo: OdooTransport) {}
 
@@ -35,18 +43,49 @@ export class MigrationClient {
    * Creates a migration and stages all records into it. If any batch fails, the half-staged
    * migration is deleted again, so Odoo never holds a partial upload.
    */
-  async stageAll(name: string, source: string, records: StagedRecord[], onProgress?: (done: number) => void): Promise<MigrationReport> {
+  async stageAll(name: string, source: string, records: StagedRecord[], extra?: { profile: unknown; inventory: string }, onProgress?: (done: number) => void): Promise<MigrationReport> {
     const id = await this.create(name, source);
     try {
       for (let i = 0; i < records.length; i += STAGE_BATCH) {
         stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage', [[id], records.slice(i, i + STAGE_BATCH)]));
         onProgress?.(Math.min(i + STAGE_BATCH, records.length));
       }
+      if (extra) await this.setProfile(id, extra.profile, extra.inventory);
       return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
     } catch (err) {
       await this.odoo.call(MODEL, 'unlink', [[id]]).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Which of these Odoo modules are installed (sale, account, calendar...). */
+  async installedApps(names: string[]): Promise<Record<string, boolean>> {
+    if (names.length === 0) return {};
+    return z.record(z.string(), z.boolean()).parse(await this.odoo.call(MODEL, 'api_installed_apps', [names]));
+  }
+
+  async setProfile(id: number, profile: unknown, inventoryMarkdown: string): Promise<void> {
+    await this.odoo.call(MODEL, 'api_set_profile', [[id], { profile, inventory_markdown: inventoryMarkdown }]);
+  }
+
+  async owners(id: number): Promise<OwnerRow[]> {
+    return z.array(ownerSchema).parse(await this.odoo.call(MODEL, 'api_owners', [[id]]));
+  }
+
+  async resolveOwner(id: number, value: string, userId: number): Promise<void> {
+    await this.odoo.call(MODEL, 'api_resolve_owner', [[id], value, userId]);
+  }
+
+  async setFallbackUser(id: number, userId: number): Promise<void> {
+    await this.odoo.call(MODEL, 'api_set_fallback_user', [[id], userId]);
+  }
+
+  /** A user's id by login (or email); null when there is none. */
+  async userId(login: string): Promise<number | null> {
+    const rows = z.array(z.object({ id: z.number() }).loose()).parse(
+      await this.odoo.call('res.users', 'search_read', [['|', ['login', '=ilike', login], ['email', '=ilike', login]]], { fields: ['id'], limit: 2 }),
+    );
+    return rows.length === 1 ? (rows[0] as { id: number }).id : null;
   }
 
   async commit(id: number, batchSize = 500): Promise<MigrationReport> {

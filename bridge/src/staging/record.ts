@@ -14,7 +14,17 @@ export const issueSchema = z.object({
   message: z.string(),
 });
 
-export const lookupSchema = z.object({ model: z.string(), field: z.string(), value: scalarSchema });
+export const lookupSchema = z.object({
+  model: z.string(),
+  field: z.string(),
+  value: scalarSchema,
+  /** tried in order when `field` finds nothing (a state by code, then by name) */
+  alt_fields: z.array(z.string()).optional(),
+  /** only records with these values (field path → value; e.g. {"country_id.code": "US"}) */
+  where: z.record(z.string(), scalarSchema).optional(),
+  /** nothing found → the record waits for reconciliation instead of landing with an empty field */
+  required: z.boolean().optional(),
+});
 
 export const stagedRecordSchema = z.object({
   key: z.string().min(1),
@@ -24,6 +34,8 @@ export const stagedRecordSchema = z.object({
   refs: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   lookups: z.record(z.string(), lookupSchema),
   match: z.array(z.array(z.string()).min(1)),
+  /** keys that must be committed first although no field refers to them (custom fields) */
+  deps: z.array(z.string()).optional(),
   source: z.object({
     file: z.string(),
     row: z.number().int().nonnegative(),

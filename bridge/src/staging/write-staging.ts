@@ -1,11 +1,11 @@
-/** A dry run's output: records.jsonl (one staged record a line) and profile.json. */
+/** A dry run's output: records.jsonl (one staged record a line), profile.json, inventory.md. */
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import type { StageResult } from '../mapping/engine.js';
+import type { Staged } from '../stage-exports.js';
 
-export async function writeStaging(dir: string, result: StageResult): Promise<{ records: string; profile: string }> {
+export async function writeStaging(dir: string, result: Staged): Promise<{ records: string; profile: string; inventory: string }> {
   await mkdir(dir, { recursive: true });
   const records = join(dir, 'records.jsonl');
   const profile = join(dir, 'profile.json');
@@ -16,5 +16,7 @@ export async function writeStaging(dir: string, result: StageResult): Promise<{ 
   out.end();
   await once(out, 'finish');
   await writeFile(profile, `${JSON.stringify(result.profile, null, 2)}\n`);
-  return { records, profile };
+  const inventory = join(dir, 'inventory.md');
+  await writeFile(inventory, result.inventory);
+  return { records, profile, inventory };
 }

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { tokenGuard } from '../auth.js';
-import { stageExports } from '../../stage-exports.js';
+import { stageExports, stageToOdoo } from '../../stage-exports.js';
 import type { CsvFile } from '../../csv/read-csv.js';
 import type { MigrationClient } from '../../odoo/migration-client.js';
 
@@ -21,8 +21,14 @@ const uploadFields = z.object({
   source: z.string().min(1, 'the "source" field is required'),
   name: z.string().max(200).optional(),
   dryRun: z.enum(['true', 'false', '1', '0']).optional(),
+  /** objects to leave out, comma-separated (the "skip" choice for an object whose app is missing) */
+  skip: z.string().optional(),
 });
 const idParams = z.object({ id: z.coerce.number().int().positive() });
+const ownerBody = z.union([
+  z.object({ value: z.string().min(1), userId: z.number().int().positive() }),
+  z.object({ fallbackUserId: z.number().int().positive() }),
+]);
 
 export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
@@ -50,13 +56,16 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
       if (!parsed.success) return reply.code(400).send({ error: 'bad_request', field: parsed.error.issues[0]?.path.join('.'), message: parsed.error.issues[0]?.message });
       if (files.length === 0) return reply.code(400).send({ error: 'bad_request', field: 'files', message: 'attach at least one export file' });
       const { source, name } = parsed.data;
+      const skip = (parsed.data.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       const dryRun = parsed.data.dryRun === 'true' || parsed.data.dryRun === '1';
-      const result = await stageExports(source, files);
-      if (dryRun) return reply.code(200).send({ dryRun: true, records: result.records.length, profile: result.profile });
+      if (dryRun) {
+        const result = await stageExports(source, files, { skip });
+        return reply.code(200).send({ dryRun: true, records: result.records.length, profile: result.profile, inventory: result.inventory });
+      }
       const client = requireOdoo(deps, reply);
       if (!client) return reply;
-      const report = await client.stageAll(name ?? `${source} ${files.map((f) => f.name).join(', ')}`.slice(0, 200), source, result.records);
-      return reply.code(201).send({ id: report.id, report, profile: result.profile });
+      const { report, staged } = await stageToOdoo(client, source, files, { name, skip });
+      return reply.code(201).send({ id: report.id, report, profile: staged.profile });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -72,6 +81,23 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
     const { id } = idParams.parse(request.params);
     const client = requireOdoo(deps, reply);
     return client ? client.commit(id) : reply;
+  });
+
+  app.get('/migrations/:id/owners', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const client = requireOdoo(deps, reply);
+    return client ? client.owners(id) : reply;
+  });
+
+  /** body: {"value": "<source owner>", "userId": 7} or {"fallbackUserId": 7} */
+  app.post('/migrations/:id/owners', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const body = ownerBody.parse(request.body);
+    const client = requireOdoo(deps, reply);
+    if (!client) return reply;
+    if ('fallbackUserId' in body) await client.setFallbackUser(id, body.fallbackUserId);
+    else await client.resolveOwner(id, body.value, body.userId);
+    return client.owners(id);
   });
 
   app.post('/migrations/:id/rollback', async (request, reply) => {

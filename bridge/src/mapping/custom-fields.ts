@@ -1,0 +1,78 @@
+/**
+ * Custom fields: unknown columns of an object's files become Odoo custom fields (x_...), created
+ * before any record that fills them. The type comes from a schema file when the upload has one
+ * (the source's own field list: identifier, type, options), else it is inferred from the values:
+ * yes/no values → boolean; multi-line or long text → text; a few distinct values that repeat →
+ * selection with exactly those values; anything else → char.
+ */
+import { cleanText, normalizeBoolean, normalizeMultiline, normalizeText } from '../normalize/text.js';
+import type { Normalized } from '../normalize/result.js';
+import { headerToken } from './columns.js';
+
+export type OdooFieldType = 'char' | 'text' | 'boolean' | 'selection' | 'date' | 'datetime' | 'integer' | 'float';
+
+export interface CustomFieldSpec {
+  /** the export's header */
+  header: string;
+  name: string;
+  label: string;
+  type: OdooFieldType;
+  /** selection: the exact source values */
+  options: string[];
+  /** where the type came from */
+  origin: 'schema file' | 'inferred from values' | 'mapping';
+}
+
+export interface SchemaRow {
+  identifier: string;
+  label: string;
+  type: OdooFieldType;
+  options: string[];
+}
+
+const SELECTION_MAX_OPTIONS = 12;
+
+export function fieldName(prefix: string, header: string, taken: Set<string>): string {
+  const slug = header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'field';
+  const base = `${prefix}${slug}`.slice(0, 60);
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+export function inferType(values: string[]): { type: OdooFieldType; options: string[] } {
+  const cells = values.map(cleanText).filter((v) => v !== '');
+  if (cells.length === 0) return { type: 'char', options: [] };
+  if (cells.every((v) => normalizeBoolean(v).value !== null)) return { type: 'boolean', options: [] };
+  if (values.some((v) => /\r|\n/.test(v.trim()) || v.length > 255)) return { type: 'text', options: [] };
+  const distinct = [...new Set(cells)];
+  if (distinct.length <= SELECTION_MAX_OPTIONS && cells.length >= 2 * distinct.length && distinct.every((d) => d.length <= 64)) {
+    return { type: 'selection', options: distinct.sort((a, b) => a.localeCompare(b)) };
+  }
+  return { type: 'char', options: [] };
+}
+
+export function findSchemaRow(rows: SchemaRow[], header: string): SchemaRow | undefined {
+  const token = headerToken(header);
+  return rows.find((r) => headerToken(r.identifier) === token || headerToken(r.label) === token);
+}
+
+/** Python literal of a selection list, as ir.model.fields.selection takes it. */
+export function selectionLiteral(options: [string, string][]): string {
+  return `[${options.map(([k, l]) => `(${JSON.stringify(k)}, ${JSON.stringify(l)})`).join(', ')}]`;
+}
+
+/** A cell's value for a custom field of this type. */
+export function customValue(spec: Pick<CustomFieldSpec, 'type' | 'options'>, raw: string): Normalized {
+  const v = cleanText(raw);
+  if (v === '') return { value: null };
+  switch (spec.type) {
+    case 'boolean': return normalizeBoolean(raw);
+    case 'text': return normalizeMultiline(raw);
+    case 'selection':
+      if (spec.options.includes(v)) return { value: v };
+      return { value: null, issue: { level: 'warning', message: `"${v}" is not one of the field's options (${spec.options.join(', ')}); left empty` } };
+    default: return normalizeText(raw);
+  }
+}
