@@ -4,6 +4,8 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
+from ..services.staging import issue_flags
+
 RECORD_STATES = [
     ("staged", "Staged"),
     ("error", "Error"),
@@ -45,9 +47,13 @@ class CrmMigrationRecord(models.Model):
     source_row = fields.Integer(readonly=True)
     link_ids = fields.One2many("crm.migration.link", "record_id", string="Links", readonly=True)
 
-    issue_count = fields.Integer(compute="_compute_issue_flags", store=True)
-    has_error_issue = fields.Boolean(compute="_compute_issue_flags", store=True)
-    has_warning = fields.Boolean(compute="_compute_issue_flags", store=True)
+    # api_stage gives these in its create/write values (staging.issue_flags, the same function as
+    # the compute), so they are part of the INSERT instead of a recompute and a second UPDATE; that
+    # needs precompute=True, readonly=False (the ORM discards given values of readonly precomputed
+    # fields). The views show them read-only.
+    issue_count = fields.Integer(compute="_compute_issue_flags", store=True, precompute=True, readonly=False)
+    has_error_issue = fields.Boolean(compute="_compute_issue_flags", store=True, precompute=True, readonly=False)
+    has_warning = fields.Boolean(compute="_compute_issue_flags", store=True, precompute=True, readonly=False)
     issues_html = fields.Html(compute="_compute_issues_html", sanitize=False, string="Issues (readable)")
     values_text = fields.Text(compute="_compute_texts", string="Values (JSON)")
     refs_text = fields.Text(compute="_compute_texts", string="Refs (JSON)")
@@ -62,10 +68,7 @@ class CrmMigrationRecord(models.Model):
     @api.depends("issues_json")
     def _compute_issue_flags(self):
         for record in self:
-            issues = record.issues_json or []
-            record.issue_count = len(issues)
-            record.has_error_issue = any(i.get("level") == "error" for i in issues)
-            record.has_warning = any(i.get("level") == "warning" for i in issues)
+            record.update(issue_flags(record.issues_json))
 
     @api.depends("issues_json")
     def _compute_issues_html(self):

@@ -10,9 +10,17 @@ Order of work::
           3. one ``search_read`` per match rule
           4. already linked / matched records: fill empty fields only (values_before in the link)
           5. one ``create(vals_list)`` per model; on error retried record by record in savepoints
-          6. one ``create`` of the batch's links, then the staged records' states
+          6. one ``create`` of the batch's links, then the staged records' states in one UPDATE
 
 Everything runs as the calling user (no sudo): ACLs and constraints of the target models apply.
+
+Performance notes: the staged records are read once (one
+``search_fetch``, each JSON field decoded once) into ``_Item`` objects; case-insensitive text
+comparisons (match rules, lookups) are one ``lower(column) IN (...)`` condition per field added to
+the ORM's own query (access rules and ``active`` filtering included) instead of an OR of one
+``=ilike`` per value, which PostgreSQL can only evaluate as rows x values pattern matches; the
+batch's bookkeeping on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the
+ORM's batched UPDATE used by flush, followed by cache invalidation and ``modified``.
 """
 
 import logging
@@ -24,9 +32,8 @@ import psycopg2
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
-from odoo.osv import expression
+from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
-from odoo.tools.sql import escape_psql
 
 from .staging import ref_keys
 
@@ -111,18 +118,29 @@ def _lookup_key(value):
     return _norm("", value)
 
 
+# fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
+ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "hash",
+               "issues_json"]
+# fields of crm.migration.record written by the bookkeeping of a batch
+BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
+
+
 class _Item:
-    """Working state of one staged record during a batch."""
+    """Working state of one staged record during a commit (its JSON fields decoded once)."""
 
     def __init__(self, record):
         self.record = record
+        self.record_id = record.id
         self.key = record.key
+        self.object = record.object
         self.model = record.model
         self.values = record.values_json or {}
         self.refs = record.refs_json or {}
         self.lookups = record.lookups_json or {}
         self.match = record.match_json or []
         self.hash = record.hash or ""
+        self.issues = record.issues_json or []
+        self.ref_keys = ref_keys(self.refs)
         self.rel = {}  # field -> resolved id (many2one) / ids (many2many), from refs and lookups
         self.new_issues = []
         self.rule_index = 0
@@ -168,6 +186,26 @@ class _Item:
         return vals
 
 
+def search_text_rows(model, conditions, fnames):
+    """``search_read`` of ``fnames`` on the records of ``model`` where, for each
+    ``(fname, values, case_insensitive)`` of ``conditions``, the field's value is one of
+    ``values`` (text compared case-insensitively when ``case_insensitive``). Same rows as an
+    ``=ilike`` per value (``lower(a) = lower(b)``), but one hashed ``IN`` per field instead of
+    rows x values pattern matches. Access rules and ``active`` filtering apply as for any search.
+    """
+    domain = [(fname, "in", list(values)) for fname, values, ci in conditions if not ci]
+    query = model._search(domain)
+    if query.is_empty():
+        return []
+    for fname, values, ci in conditions:
+        if ci:
+            query.add_where(SQL(
+                "lower(%s) IN (SELECT lower(v) FROM unnest(%s::text[]) AS v)",
+                model._field_to_sql(query.table, fname, query), list(values),
+            ))
+    return model.search_read([("id", "in", query)], fnames)
+
+
 class CommitEngine:
     def __init__(self, migration, batch_size=500):
         migration.ensure_one()
@@ -181,24 +219,28 @@ class CommitEngine:
 
     # ------------------------------------------------------------------ ordering
     def run(self):
-        todo = self.Record.search(
-            [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)], order="id"
+        todo = self.Record.search_fetch(
+            [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)], ITEM_FIELDS, order="id"
         )
         if not todo:
             return
-        for obj in self.object_order(todo):
-            self.commit_object(todo.filtered(lambda r, o=obj: r.object == o))
+        items = [_Item(rec) for rec in todo]
+        by_object = defaultdict(list)
+        for item in items:
+            by_object[item.object].append(item)
+        for obj in self.object_order(items):
+            self.commit_object(by_object[obj])
 
-    def object_order(self, records):
+    def object_order(self, items):
         """Objects sorted so that an object comes after every object its refs point to."""
-        key_object = {r.key: r.object for r in records}
-        objects = list(dict.fromkeys(records.mapped("object")))
+        key_object = {i.key: i.object for i in items}
+        objects = list(dict.fromkeys(i.object for i in items))
         deps = {obj: set() for obj in objects}
-        for rec in records:
-            for key in ref_keys(rec.refs_json):
+        for item in items:
+            for key in item.ref_keys:
                 target = key_object.get(key)
-                if target and target != rec.object:
-                    deps[rec.object].add(target)
+                if target and target != item.object:
+                    deps[item.object].add(target)
         order, done = [], set()
         while len(order) < len(objects):
             ready = [o for o in objects if o not in done and deps[o] <= done]
@@ -224,40 +266,37 @@ class CommitEngine:
             objects=", ".join(stuck),
         )
 
-    def commit_object(self, records):
+    def commit_object(self, items):
         """Commit one object's records in passes: a record whose ref points to a record of the
         same object that is still waiting goes in a later pass (parent companies)."""
-        waiting = records
+        waiting = items
         while waiting:
-            waiting_keys = set(waiting.mapped("key"))
-            ready = waiting.filtered(
-                lambda r: not any(k in waiting_keys and k != r.key for k in ref_keys(r.refs_json))
-            )
+            waiting_keys = {i.key for i in waiting}
+            ready, later = [], []
+            for item in waiting:
+                blocked = any(k in waiting_keys and k != item.key for k in item.ref_keys)
+                (later if blocked else ready).append(item)
             if not ready:
-                for rec in waiting:
-                    blockers = sorted(k for k in ref_keys(rec.refs_json) if k in waiting_keys and k != rec.key)
-                    rec.write({
-                        "state": "skipped",
-                        "res_id": 0,
-                        "error_message": self.env._(
-                            "Refs of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
-                        ),
-                    })
+                for item in waiting:
+                    blockers = sorted(k for k in item.ref_keys if k in waiting_keys and k != item.key)
+                    item.finish("skipped", error=self.env._(
+                        "Refs of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
+                    ))
+                self._save_items(waiting)
                 return
             for start in range(0, len(ready), self.batch_size):
                 self.commit_batch(ready[start:start + self.batch_size])
-            waiting -= ready
+            waiting = later
 
     # ------------------------------------------------------------------ one batch
-    def commit_batch(self, batch):
-        items = [_Item(rec) for rec in batch]
-
+    def commit_batch(self, items):
         # 1. links of the batch's own keys and of every key it refers to: one search
-        keys = set(batch.mapped("key"))
+        keys = {item.key for item in items}
         for item in items:
-            keys.update(ref_keys(item.refs))
+            keys.update(item.ref_keys)
         link_by_key = {}
-        for link in self.Link.search([("key", "in", list(keys))], order="id"):
+        for link in self.Link.search_fetch([("key", "in", list(keys))], ["migration_id", "key", "model", "res_id",
+                                                                           "action", "hash"], order="id"):
             link_by_key.setdefault(link.key, link)  # the first link of a key owns it
         for item in items:
             item.linked = link_by_key.get(item.key)
@@ -270,13 +309,7 @@ class CommitEngine:
         self._find_matches([i for i in items if not i.done and not i.linked and i.match])
 
         # 4. linked or matched records: fill empty fields
-        for item in items:
-            if item.done:
-                continue
-            if item.linked:
-                self._update_linked(item)
-            elif item.match_id:
-                self._update(item, item.match_id)
+        self._update_existing([i for i in items if not i.done and (i.linked or i.match_id)])
 
         # 5. the rest is created
         to_create = defaultdict(list)
@@ -287,24 +320,40 @@ class CommitEngine:
             self._create(model, model_items)
 
         # 6. bookkeeping
-        link_vals = []
-        for item in items:
-            if item.link_vals:
-                link_vals.append(item.link_vals)
+        link_vals = [item.link_vals for item in items if item.link_vals]
         if link_vals:
             self.Link.create(link_vals)
+        self._save_items(items)
+
+    def _save_items(self, items):
+        """Write the final state of the items' staged records: one batched UPDATE (the ORM's
+        ``_write_multi``, as used by flush) instead of one ``write`` per record, since every
+        record gets its own ``res_id``. Caches are invalidated and dependents (issue flags,
+        migration counts) marked as modified, as ``write`` would."""
+        if not items:
+            return
+        Record = self.Record
+        records = Record.browse([item.record_id for item in items])
+        records.check_access("write")
+        issues_field = Record._fields["issues_json"]
+        vals_list = []
         for item in items:
-            vals = {"state": item.state, "res_id": item.res_id, "error_message": item.error or False}
-            new_issues = [i for i in item.new_issues if i not in (item.record.issues_json or [])]
+            vals = {"state": item.state, "res_id": item.res_id or 0, "error_message": item.error or None}
+            new_issues = [i for i in item.new_issues if i not in item.issues]
             if new_issues:
-                vals["issues_json"] = (item.record.issues_json or []) + new_issues
-            item.record.write(vals)
+                item.issues = item.issues + new_issues
+                vals["issues_json"] = issues_field.convert_to_column(item.issues, records)
+            vals_list.append(vals)
+        records.flush_recordset(BOOKKEEPING_FIELDS)
+        records._write_multi(vals_list)
+        records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
+        records.modified(BOOKKEEPING_FIELDS)
 
     def _next_link(self, item, res_id, action, values_before=None):
         self.sequence += 1
         item.link_vals = {
             "migration_id": self.migration.id,
-            "record_id": item.record.id,
+            "record_id": item.record_id,
             "key": item.key,
             "model": item.model,
             "res_id": res_id,
@@ -317,7 +366,7 @@ class CommitEngine:
     # ------------------------------------------------------------------ refs
     def _resolve_refs(self, items, link_by_key):
         _ = self.env._
-        missing = {k for item in items for k in ref_keys(item.refs) if k not in link_by_key}
+        missing = {k for item in items for k in item.ref_keys if k not in link_by_key}
         missing_state = {}
         if missing:
             for row in self.Record.search_read(
@@ -393,11 +442,11 @@ class CommitEngine:
         field = model._fields[fname]
         text_values = [v for v in values if isinstance(v, str)]
         if field.type in TEXT_TYPES and len(text_values) == len(values):
-            domain = expression.OR([[(fname, "=ilike", escape_psql(v.strip()))] for v in text_values])
+            rows = search_text_rows(model, [(fname, {v.strip() for v in text_values}, True)], [fname])
         else:
-            domain = [(fname, "in", list(values))]
+            rows = model.search_read([(fname, "in", list(values))], [fname])
         result = defaultdict(list)
-        for row in model.search_read(domain, [fname]):
+        for row in rows:
             value = row[fname]
             result[_lookup_key(value)].append(row["id"])
             if isinstance(value, str):
@@ -413,18 +462,24 @@ class CommitEngine:
             for item in pending:
                 rule = item.next_rule()
                 if rule:
-                    groups[(item.model, tuple(rule))].append(item)
+                    model = self.env[item.model]
+                    # text values are compared case-insensitively in SQL (exact equality, except
+                    # emails, is checked in Python below); other values with ``in``
+                    ci = tuple(isinstance(item.values[f], str) and model._fields[f].type in TEXT_TYPES
+                               for f in rule)
+                    groups[(item.model, tuple(rule), ci)].append(item)
             pending = []
-            for (model_name, rule), rule_items in groups.items():
+            for (model_name, rule, ci), rule_items in groups.items():
                 model = self.env[model_name]
-                domain = expression.OR([
-                    expression.AND([[self._match_term(model, f, item.values[f])] for f in rule])
-                    for item in rule_items
-                ])
-                rows = model.search_read(domain, list(rule))
+                conditions = [
+                    (fname, {item.values[fname].strip() if is_ci else item.values[fname] for item in rule_items}, is_ci)
+                    for fname, is_ci in zip(rule, ci)
+                ]
+                hits_by_value = defaultdict(list)
+                for row in search_text_rows(model, conditions, list(rule)):
+                    hits_by_value[tuple(_norm(f, row[f]) for f in rule)].append(row["id"])
                 for item in rule_items:
-                    want = [_norm(f, item.values[f]) for f in rule]
-                    hits = [row["id"] for row in rows if [_norm(f, row[f]) for f in rule] == want]
+                    hits = hits_by_value.get(tuple(_norm(f, item.values[f]) for f in rule), [])
                     if len(hits) == 1:
                         item.match_id = hits[0]
                         continue
@@ -436,30 +491,42 @@ class CommitEngine:
                         ))
                     pending.append(item)
 
-    @staticmethod
-    def _match_term(model, fname, value):
-        field = model._fields[fname]
-        if isinstance(value, str) and field.type in TEXT_TYPES:
-            # case-insensitive in SQL; exact equality (except emails) is checked in Python
-            return (fname, "=ilike", escape_psql(value.strip()))
-        return (fname, "=", value)
-
     # ------------------------------------------------------------------ update
-    def _update_linked(self, item):
-        """A key linked by an earlier migration is never created again: same hash -> linked
-        ``matched`` with nothing written; other hash -> its empty fields are filled."""
-        link = item.linked
-        if link.migration_id == self.migration:  # committed by this migration already
-            item.finish("committed" if link.action == "created" else "matched", link.res_id)
-        else:
-            self._update(item, link.res_id, fill=link.hash != item.hash)
+    def _update_existing(self, items):
+        """Linked or matched records, with their targets checked for existence and prefetched
+        together (one ``exists`` per model instead of one per record)."""
+        targets = defaultdict(set)
+        for item in items:
+            link = item.linked
+            if link and link.migration_id == self.migration:  # committed by this migration already
+                item.finish("committed" if link.action == "created" else "matched", link.res_id)
+            else:
+                targets[item.model].add(link.res_id if link else item.match_id)
+        existing = {
+            model_name: self.env[model_name].browse(sorted(ids)).exists()
+            for model_name, ids in targets.items()
+        }
+        for item in items:
+            if item.done:
+                continue
+            records = existing[item.model]
+            if item.linked:
+                self._update(item, item.linked.res_id, fill=item.linked.hash != item.hash, existing=records)
+            else:
+                self._update(item, item.match_id, existing=records)
 
-    def _update(self, item, res_id, fill=True):
+    def _update(self, item, res_id, fill=True, existing=None):
         """Fill the empty fields of an existing record (``fill``) and link it: ``updated`` when
-        something was written (previous values kept for rollback), else ``matched``."""
+        something was written (previous values kept for rollback), else ``matched``.
+        ``existing``: the batch's existing target records of this model (prefetch group)."""
         _ = self.env._
         model = self.env[item.model].with_context(**QUIET_CONTEXT)
-        target = model.browse(res_id).exists()
+        if existing is None:
+            target = model.browse(res_id).exists()
+        elif res_id in existing._ids:
+            target = model.browse(res_id).with_prefetch(existing._ids)
+        else:
+            target = model.browse()
         if not target:
             item.finish("failed", error=_(
                 "%(model)s record %(id)s linked to this key no longer exists", model=item.model, id=res_id,

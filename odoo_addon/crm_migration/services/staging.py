@@ -28,6 +28,17 @@ def canonical_hash(model, values, refs, lookups):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def issue_flags(issues):
+    """Stored flags of crm.migration.record computed from its issues (its compute method, and
+    the values api_stage gives directly)."""
+    issues = issues or []
+    return {
+        "issue_count": len(issues),
+        "has_error_issue": any(i.get("level") == "error" for i in issues),
+        "has_warning": any(i.get("level") == "warning" for i in issues),
+    }
+
+
 def ref_keys(refs):
     """All keys referenced by a refs dict, in order."""
     keys = []
@@ -182,6 +193,7 @@ def normalize_record(env, record, index):
         "source_row": src_row or 0,
         "hash": record_hash,
         "issues_json": clean_issues,
+        **issue_flags(clean_issues),
         "state": "error" if has_error else "staged",
         "error_message": False,
         "res_id": 0,

@@ -195,3 +195,20 @@ class TestCommit(MigrationCase):
         self.assertEqual((self.Partner.search_count([]), self.Tag.search_count([])), (partners, tags))
         self.assertEqual(report["counts"]["committed"], 2)
         self.assertEqual(report["links"]["created"], 2)
+
+    def test_same_object_cycle_skipped(self):
+        """Companies whose parents form a cycle are skipped with the reason; the others commit."""
+        mig = self.new_migration()
+        mig.api_stage([
+            self.company("x", "Mig Cycle X", parent="y"),
+            self.company("y", "Mig Cycle Y", parent="x"),
+            self.company("z", "Mig Cycle Z"),
+        ])
+        report = mig.api_commit()
+        self.assertEqual(report["state"], "partial")
+        self.assertEqual((report["counts"]["skipped"], report["counts"]["committed"]), (2, 1))
+        x = self.record_of(mig, "testsrc:company:x")
+        self.assertEqual((x.state, x.res_id), ("skipped", 0))
+        self.assertIn("testsrc:company:y", x.error_message)
+        self.assertEqual(mig.skipped_count, 2)
+        self.assertFalse(self.Partner.search([("name", "in", ("Mig Cycle X", "Mig Cycle Y"))]))

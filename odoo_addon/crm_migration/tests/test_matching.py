@@ -87,3 +87,60 @@ class TestMatching(MigrationCase):
         self.assertEqual(self.link_of(mig, "testsrc:contact:wild").action, "created")
         self.assertEqual(other.name, "Wild")
         self.assertEqual(len(self.Partner.search([("email", "=", "a_b@example.com")])), 1)
+
+    def test_batch_matches_case_insensitive_and_rules(self):
+        """One batch, several records per rule: each finds its own partner (emails in any case,
+        trimmed), a multi-field rule checks every field, archived partners are never matched."""
+        bea, cid = self.Partner.create([
+            {"name": "Bea Batch", "email": "Bea.Batch@Example.com"},
+            {"name": "Cid Batch", "email": "cid.batch@example.com"},
+        ])
+        person = self.Partner.create({"name": "Mig Batch Acme", "is_company": False})
+        acme = self.Partner.create({"name": "MIG BATCH ACME", "is_company": True})
+        archived = self.Partner.create({"name": "Old Batch", "email": "old.batch@example.com", "active": False})
+        mig = self.new_migration()
+        mig.api_stage([
+            self.contact("bea", "B", " bea.batch@EXAMPLE.com "),
+            self.contact("cid", "C", "CID.BATCH@example.com"),
+            self.contact("old", "Old Batch New", "old.batch@example.com"),
+            # rule [name, is_company]: text other than email is exact (other case -> created), and
+            # only the company of that name matches, not the person
+            self.staged("testsrc:company:acme-lower", "company", "res.partner",
+                        {"name": "mig batch acme", "is_company": True}, match=[["name", "is_company"]]),
+            self.staged("testsrc:company:acme", "company", "res.partner",
+                        {"name": "MIG BATCH ACME", "is_company": True}, match=[["name", "is_company"]]),
+        ])
+        report = mig.api_commit({"batch_size": 1000})
+        self.assertEqual(self.link_of(mig, "testsrc:contact:bea").res_id, bea.id)
+        self.assertEqual(self.link_of(mig, "testsrc:contact:cid").res_id, cid.id)
+        self.assertEqual(self.link_of(mig, "testsrc:company:acme").res_id, acme.id)
+        self.assertEqual(self.link_of(mig, "testsrc:company:acme").action, "matched")
+        for key in ("testsrc:contact:old", "testsrc:company:acme-lower"):
+            link = self.link_of(mig, key)
+            self.assertEqual(link.action, "created")
+            self.assertNotIn(link.res_id, (archived.id, person.id, acme.id))
+        self.assertEqual(report["counts"]["matched"], 3)
+        self.assertEqual(report["counts"]["committed"], 2)
+
+    def test_ambiguous_match_in_batch_with_other_records(self):
+        """A rule with several hits warns (issue flags follow) while other records of the batch match."""
+        self.Partner.create([
+            {"name": "Dup One", "email": "dup.batch@example.com"},
+            {"name": "Dup Two", "email": "Dup.Batch@example.com"},
+        ])
+        mig = self.new_migration()
+        mig.api_stage([
+            self.contact("dup", "Dup Three", "dup.batch@example.com"),
+            self.contact("ada3", "Ada Again", "ada.match@example.com"),
+        ])
+        dup = self.record_of(mig, "testsrc:contact:dup")
+        self.assertEqual((dup.issue_count, dup.has_warning), (0, False))
+        mig.api_commit()
+        self.assertEqual(dup.state, "committed")
+        self.assertEqual((dup.issue_count, dup.has_warning, dup.has_error_issue), (1, True, False))
+        self.assertIn("2 existing", dup.issues_json[0]["message"])
+        self.assertEqual(self.link_of(mig, "testsrc:contact:ada3").res_id, self.ada.id)
+        # committing again does not repeat the warning
+        dup.write({"state": "failed"})
+        mig.api_commit()
+        self.assertEqual(dup.issue_count, 1)

@@ -1,3 +1,5 @@
+import json
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -69,3 +71,34 @@ class TestStaging(MigrationCase):
 
         check(report)
         self.assertEqual(report["objects"]["tag"]["staged"], 1)
+
+    def test_stage_json(self):
+        """api_stage_json: same records as one JSON string, same validation and answer."""
+        mig = self.new_migration()
+        records = [
+            self.tag("Mig Json"),
+            self.staged("testsrc:contact:json-err", "contact", "res.partner", {"name": "Mig Json Err", "email": None},
+                        issues=[{"level": "error", "message": "bad row"}, {"level": "warning", "message": "w"}]),
+        ]
+        self.assertEqual(mig.api_stage_json(json.dumps(records)), {"staged": 2, "errors": 1})
+        err = self.record_of(mig, "testsrc:contact:json-err")
+        self.assertEqual(err.state, "error")
+        self.assertEqual(err.values_json, {"name": "Mig Json Err", "email": None})
+        self.assertEqual((err.issue_count, err.has_error_issue, err.has_warning), (2, True, True))
+        tag = self.record_of(mig, "testsrc:tag:mig json")
+        self.assertEqual((tag.state, tag.issue_count, tag.has_error_issue, tag.has_warning), ("staged", 0, False, False))
+        self.assertEqual(tag.match_json, [["name"]])
+        # upsert by key, as api_stage
+        self.assertEqual(mig.api_stage_json(json.dumps([self.tag("Mig Json")])), {"staged": 1, "errors": 0})
+        self.assertEqual(len(mig.record_ids), 2)
+        # same validation
+        with self.assertRaisesRegex(ValidationError, "no_such_field"):
+            mig.api_stage_json(json.dumps([dict(self.tag("Mig Json 2"), values={"no_such_field": 1})]))
+        for bad in ("{not json", json.dumps({"key": "x"}), json.dumps([self.tag("x")] * 1001)):
+            with self.assertRaises(ValidationError):
+                mig.api_stage_json(bad)
+        with self.assertRaises(ValidationError):
+            mig.api_stage_json(records)
+        self.assertEqual(len(mig.record_ids), 2)
+        mig.api_commit()
+        self.assertEqual(len(self.Tag.search([("name", "=", "Mig Json")])), 1)
