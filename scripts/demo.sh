@@ -7,7 +7,7 @@
 #  - else: a dry run that writes the staging JSON and profile to staging-out/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SAMPLES=(samples/kartra/contacts_1.csv samples/kartra/contacts_2.csv)
+SAMPLES=(samples/kartra/*.csv)
 
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
@@ -17,8 +17,8 @@ if [ -z "${ODOO_URL:-}" ] && src=$(scripts/odoo.sh src 2>/dev/null); then
   export ODOO_SRC="$src"
   port="${DEMO_PORT:-18079}" db="${DEMO_DB:-crm_migration_demo}"
   scripts/odoo.sh deps
-  echo "creating database $db with crm + crm_migration (about a minute)..."
-  scripts/odoo.sh initdb "$db" crm,contacts,crm_migration
+  echo "creating database $db with crm, sales, calendar + crm_migration (about a minute)..."
+  scripts/odoo.sh initdb "$db" crm,contacts,calendar,sale_management,crm_migration
   scripts/odoo.sh serve "$db" "$port"
   export ODOO_URL="http://127.0.0.1:$port" ODOO_DB="$db" ODOO_USER=admin ODOO_PASSWORD=admin
   started_odoo=1
@@ -29,11 +29,15 @@ if [ -n "${ODOO_URL:-}" ]; then
   echo "staged as migration $id; committing..."
   cli commit "$id" || [ $? -eq 5 ]
   echo
+  echo "Owners to reconcile (records owned by people who are not Odoo users wait for them):"
+  cli owners "$id"
+  echo "  assign one:  node dist/bridge/src/cli.js owners $id --assign jane.sales@example.com=admin && node dist/bridge/src/cli.js commit $id"
+  echo
   echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id."
   echo "Undo it with: ODOO_URL=$ODOO_URL ODOO_DB=$ODOO_DB ODOO_USER=$ODOO_USER ODOO_PASSWORD=... node dist/bridge/src/cli.js rollback $id"
   [ -n "${started_odoo:-}" ] && echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}"
 else
   scripts/odoo.sh src || true
-  echo "no Odoo reachable: dry run, staging JSON written to staging-out/"
+  echo "no Odoo reachable: dry run, staging JSON, profile and inventory written to staging-out/"
   cli stage --source kartra --out staging-out "${SAMPLES[@]}"
 fi

@@ -7,7 +7,8 @@
 #   scripts/odoo.sh pg             make sure PostgreSQL answers and the odoo role exists
 #   scripts/odoo.sh initdb DB MODS drop + create DB with MODS (comma list) installed, no demo
 #   scripts/odoo.sh test [DB]      install crm_migration with --test-enable, exit non-zero on failure
-#   scripts/odoo.sh serve DB PORT  start Odoo on 127.0.0.1:PORT in the background, wait for it
+#   scripts/odoo.sh serve DB PORT [FILTER]  start Odoo on 127.0.0.1:PORT (databases matching the
+#                                 regex FILTER, default exactly DB) in the background, wait for it
 #   scripts/odoo.sh stop PORT      stop the server started by serve
 set -euo pipefail
 
@@ -92,7 +93,7 @@ cmd_serve() {
   cmd_pg
   local pidfile="$RUN_DIR/odoo-$port.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")" || true; sleep 1; fi
-  ODOO_EXEC=exec odoo_bin -d "$db" --db-filter="^$db\$" --http-interface=127.0.0.1 --http-port="$port" \
+  ODOO_EXEC=exec odoo_bin -d "$db" --db-filter="${3:-^$db\$}" --http-interface=127.0.0.1 --http-port="$port" \
     --gevent-port=$((port + 1)) --workers=0 --max-cron-threads=0 --log-level=warn \
     --logfile="$RUN_DIR/odoo-$port.log" &
   echo $! > "$pidfile"

@@ -9,6 +9,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 E2E_PORT="${E2E_PORT:-18069}"
 E2E_DB="${E2E_DB:-crm_migration_e2e}"
+E2E_DB_FULL="${E2E_DB}_full"
 passed=0; failed=0; skipped=0
 tally() { # parse tap's "# { total: N, pass: P, fail: F, skip: S }"
   local line; line=$(grep -E '^# \{ total:' "$1" | tail -n1)
@@ -42,9 +43,12 @@ if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
   passed=$((passed + n - nf)); rm -f "$addon_log"
 
   echo "== end-to-end: bridge → real Odoo 18 on 127.0.0.1:$E2E_PORT"
-  if scripts/odoo.sh initdb "$E2E_DB" crm,contacts,crm_migration && scripts/odoo.sh serve "$E2E_DB" "$E2E_PORT"; then
+  # two databases: crm only (fallbacks, missing-app report) and crm + sale + calendar (every object)
+  if scripts/odoo.sh initdb "$E2E_DB" crm,contacts,crm_migration \
+     && scripts/odoo.sh initdb "$E2E_DB_FULL" crm,contacts,calendar,sale_management,crm_migration \
+     && scripts/odoo.sh serve "$E2E_DB" "$E2E_PORT" "^${E2E_DB}(_full)?\$"; then
     trap 'scripts/odoo.sh stop "$E2E_PORT"' EXIT
-    ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$E2E_DB" ODOO_USER=admin ODOO_PASSWORD=admin \
+    ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$E2E_DB" ODOO_DB_FULL="$E2E_DB_FULL" ODOO_USER=admin ODOO_PASSWORD=admin \
       run_tap "end-to-end tests" test/e2e
   else
     echo "could not start Odoo for the end-to-end tests"; failed=$((failed + 1))

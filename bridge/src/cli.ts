@@ -5,6 +5,7 @@
  *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
  *   crm-migrate commit ID [--batch-size N]
  *   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN]
+ *   crm-migrate propose [--source SOURCE] FILE     (no Odoo needed)
  *   crm-migrate rollback ID
  *   crm-migrate report ID
  *   (each takes --json for machine-readable output)
@@ -20,7 +21,9 @@ import { odooFromEnv } from './config.js';
 import { MigrationClient, type MigrationReport } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
-import { stageExports, stageToOdoo } from './stage-exports.js';
+import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
+import { readCsv } from './csv/read-csv.js';
+import { proposeMapping } from './proposal/propose.js';
 import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
 
@@ -82,6 +85,21 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           err(formatProfile(staged.profile));
           out(String(report.id));
         }
+        return 0;
+      }
+      case 'propose': {
+        if (rest.length !== 1) throw new UsageError('propose takes one export FILE');
+        const path = rest[0] as string;
+        const file = { name: basename(path), path: resolve(path) };
+        let header: string[] = [];
+        const rows: Record<string, string>[] = [];
+        for await (const r of readCsv(file, (h) => (header = h.header))) {
+          rows.push(r.cells);
+          if (rows.length >= 500) break;
+        }
+        const shipped = values.source ? await loadSourceMapping(values.source) : undefined;
+        const proposals = proposeMapping(header, rows, shipped ? { shipped } : {});
+        out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
         return 0;
       }
       case 'owners': {

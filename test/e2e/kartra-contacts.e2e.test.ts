@@ -32,6 +32,7 @@ async function snapshot() {
     partners: await odoo.count('res.partner'),
     tags: await odoo.count('res.partner.category'),
     links: await odoo.count('crm.migration.link'),
+    customFields: await odoo.count('ir.model.fields', [['model', '=', 'res.partner'], ['state', '=', 'manual']]),
   };
 }
 
@@ -57,7 +58,7 @@ async function assertCommitted(t: Test, existing: Awaited<ReturnType<typeof seed
   const gb = await odoo.one('res.country', [['code', '=', 'GB']], ['id']);
   t.equal(m2oId(ada.country_id), gb.id, 'country resolved by ISO code');
   const adaTags = (await odoo.read('res.partner.category', [['id', 'in', ada.category_id as number[]]], ['name'])).map((r) => r.name).sort();
-  t.same(adaTags, ['poetry', 'vip', 'webinar-2024'], 'tags split and linked, duplicate row merged');
+  t.same(adaTags, ['Newsletter', 'poetry', 'vip', 'webinar-2024'], 'tags split and linked, list added, duplicate row merged');
   t.ok((ada.category_id as number[]).includes(existing.vipId), 'the existing "vip" tag is reused, not duplicated');
   t.equal(await odoo.count('res.partner.category', [['name', '=ilike', 'vip']]), 1);
 
@@ -164,7 +165,7 @@ t.test('HTTP: upload, commit, re-run creates nothing, rollback; bad input stages
   const id2 = second.json().id as number;
   const commit2 = await app.inject({ method: 'POST', url: `/migrations/${id2}/commit`, headers });
   t.equal(commit2.statusCode, 200);
-  t.same({ ...(await snapshot()), links: 0 }, { ...afterFirst, links: 0 }, 're-running the same export creates no partner or tag');
+  t.same({ ...(await snapshot()), links: 0 }, { ...afterFirst, links: 0 }, 're-running the same export creates no partner, tag or custom field');
   const r2 = await app.inject({ method: 'POST', url: `/migrations/${id2}/rollback`, headers });
   t.equal(r2.statusCode, 200);
   t.equal(await odoo.count('res.partner', [['email', '=', 'ada.lovelace@example.com']]), 1, 'rolling back the re-run leaves the first migration in place');
