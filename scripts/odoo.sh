@@ -6,7 +6,8 @@
 #   scripts/odoo.sh deps           install Debian's Python packages Odoo needs (once)
 #   scripts/odoo.sh pg             make sure PostgreSQL answers and the odoo role exists
 #   scripts/odoo.sh initdb DB MODS drop + create DB with MODS (comma list) installed, no demo
-#   scripts/odoo.sh test [DB]      install crm_migration with --test-enable, exit non-zero on failure
+#   scripts/odoo.sh test [DB]      install crm_migration with --test-enable (DB), then crm_migration +
+#                                 sale_management for the glue addons' tests (DB_apps); non-zero on failure
 #   scripts/odoo.sh serve DB PORT [FILTER]  start Odoo on 127.0.0.1:PORT (databases matching the
 #                                 regex FILTER, default exactly DB) in the background, wait for it
 #   scripts/odoo.sh stop PORT      stop the server started by serve
@@ -70,22 +71,47 @@ cmd_initdb() {
     --logfile="$RUN_DIR/$db.init.log" || { tail -n 60 "$RUN_DIR/$db.init.log" >&2; return 1; }
 }
 
-cmd_test() {
-  local db="${1:-crm_migration_addon_test}"
-  cmd_pg
+# run_addon_tests DB MODULES TAGS: fresh DB, install MODULES with --test-enable --test-tags TAGS.
+# Prints the result lines; returns 1 on failure. Adds to TESTS_TOTAL / TESTS_FAILED.
+run_addon_tests() {
+  local db="$1" mods="$2" tags="$3"
   psql -h "$DB_HOST" -U postgres -d postgres -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
   local log="$RUN_DIR/$db.test.log"
   : > "$log"  # Odoo appends to --logfile: without this, errors of an earlier run fail this one
   set +e
-  odoo_bin -d "$db" -i crm_migration --without-demo=all --test-enable --test-tags /crm_migration \
+  odoo_bin -d "$db" -i "$mods" --without-demo=all --test-enable --test-tags "$tags" \
     --stop-after-init --log-level=test --logfile="$log"
   local rc=$?
   set -e
-  grep -E "(ERROR|FAIL|Ran [0-9]+ tests|tests? (passed|failed)|crm_migration: [0-9]+ tests)" "$log" | grep -v "^\s*$" | tail -n 40 || true
+  grep -E "(ERROR|FAIL|Ran [0-9]+ tests|tests? (passed|failed)|crm_migration[a-z_]*: [0-9]+ tests)" "$log" | grep -v "^\s*$" | tail -n 40 || true
+  local result
+  result=$(grep -oE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n1 || true)
+  if [ -n "$result" ]; then
+    read -r f e n <<< "$(echo "$result" | grep -oE "[0-9]+" | tr '\n' ' ')"
+    TESTS_TOTAL=$((TESTS_TOTAL + n)); TESTS_FAILED=$((TESTS_FAILED + f + e))
+  fi
   if [ $rc -ne 0 ] || grep -qE " (ERROR|CRITICAL) " "$log"; then
     echo "addon tests FAILED (log: $log)"; grep -B2 -A30 -E " (ERROR|CRITICAL) " "$log" | head -n 150; return 1
   fi
   echo "addon tests passed (log: $log)"
+}
+
+cmd_test() {
+  local db="${1:-crm_migration_addon_test}" failed=0
+  TESTS_TOTAL=0; TESTS_FAILED=0
+  cmd_pg
+  run_addon_tests "$db" crm_migration /crm_migration || failed=1
+  # second DB with sale + account: the glue modules must auto-install and pass their tests
+  run_addon_tests "${db}_apps" crm_migration,sale_management /crm_migration_sale,/crm_migration_account || failed=1
+  local glue
+  glue=$(psql -h "$DB_HOST" -U postgres -d "${db}_apps" -qtAc "SELECT count(*) FROM ir_module_module
+    WHERE name IN ('crm_migration_sale', 'crm_migration_account') AND state = 'installed'" 2>/dev/null || echo 0)
+  if [ "$glue" != "2" ]; then
+    echo "glue modules crm_migration_sale / crm_migration_account were not auto-installed in ${db}_apps"; failed=1
+  fi
+  # last "N tests" line: the total, read by scripts/test-all.sh
+  echo "all addon tests: $TESTS_FAILED failed, 0 error(s) of $TESTS_TOTAL tests"
+  return $failed
 }
 
 cmd_serve() {
@@ -119,5 +145,5 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   serve) shift; cmd_serve "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ RECORD_STATES = [
     ("matched", "Matched"),
     ("failed", "Failed"),
     ("skipped", "Skipped"),
+    ("waiting", "Waiting for Owner"),
     ("rolled_back", "Rolled Back"),
 ]
 

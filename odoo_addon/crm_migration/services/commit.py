@@ -2,17 +2,23 @@
 
 Order of work::
 
-    objects in topological order of their refs (cycle -> UserError)
-      records of one object in passes (a record waits while a same-object ref is pending)
+    objects in topological order of their refs and deps (cycle -> UserError)
+      records of one object in passes (a record waits while a same-object ref/dep is pending)
         batches of ``batch_size`` records:
-          1. one ``search`` on links for the batch's keys and ref keys
-          2. one ``search_read`` per (model, field) of the lookups
-          3. one ``search_read`` per match rule
+          1. one ``search`` on links for the batch's keys, ref keys and deps (unlinked -> skipped)
+          2. lookups: resolved owners first (required lookups), then one ``search`` per
+             (model, field, where-paths) group, alt fields in further rounds; a required lookup
+             that finds nothing -> fallback user, else the record is ``waiting`` (owners queue)
+          3. one ``search_read`` per match rule (many2one rule fields on the resolved id)
           4. already linked / matched records: fill empty fields only (values_before in the link)
           5. one ``create(vals_list)`` per model; on error retried record by record in savepoints
+             (custom fields: the registry knows them before the next object is created)
           6. one ``create`` of the batch's links, then the staged records' states in one UPDATE
+    the generated "Migrated fields" form view of each model that got custom fields
 
 Everything runs as the calling user (no sudo): ACLs and constraints of the target models apply.
+Two exceptions, both bookkeeping of custom fields: the generated "Migrated fields" view, and the
+count of records using a custom field (all records, whatever the user may read).
 
 Performance notes: the staged records are read once (one
 ``search_fetch``, each JSON field decoded once) into ``_Item`` objects; case-insensitive text
@@ -35,7 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from .staging import ref_keys
+from .staging import OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
     from odoo.service.model import _as_validation_error
@@ -49,12 +55,23 @@ QUIET_CONTEXT = {
     "mail_create_nolog": True,
     "mail_notrack": True,
     "mail_create_nosubscribe": True,
+    # calendar.event: no invitation/update mails to attendees (calendar.attendee
+    # _send_mail_to_attendees), no alarm setup / notification (calendar.event create and write),
+    # and never notify the author
+    "no_mail_to_attendees": True,
+    "dont_notify": True,
+    "mail_notify_author": False,
 }
 # states of staged records that a commit (re)processes
-TODO_STATES = ("staged", "failed", "skipped")
+TODO_STATES = ("staged", "failed", "skipped", "waiting")
 # field types whose falsy value is a real value (0, False): never "empty", never filled
 NEVER_EMPTY_TYPES = ("boolean", "integer", "float", "monetary")
 TEXT_TYPES = ("char", "text", "html", "selection")
+# the field filled with the staged key on create, on every model that has it
+SOURCE_KEY_FIELD = "source_key"
+# generated inherited form view showing the custom fields migrations created on a model
+MIGRATED_FIELDS_VIEW_MODULE = "__crm_migration__"
+MIGRATED_FIELDS_PAGE = "crm_migration_migrated_fields"
 
 
 def error_text(env, exc):
@@ -99,7 +116,10 @@ def json_value(record, fname):
 
 
 def _norm(fname, value):
-    """Comparison form of a value for match rules and lookups."""
+    """Comparison form of a value for match rules and lookups (a many2one value read by
+    ``search_read``, ``(id, name)``, compares on its id)."""
+    if isinstance(value, tuple):
+        return value[0]
     if isinstance(value, datetime):
         return fields.Datetime.to_string(value)
     if isinstance(value, date):
@@ -118,9 +138,14 @@ def _lookup_key(value):
     return _norm("", value)
 
 
+def owner_value(value):
+    """Normalised value of a row of the owners queue (crm.migration.owner.value)."""
+    return str(value).strip().lower()
+
+
 # fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
-ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "hash",
-               "issues_json"]
+ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json",
+               "hash", "issues_json"]
 # fields of crm.migration.record written by the bookkeeping of a batch
 BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
 
@@ -141,6 +166,9 @@ class _Item:
         self.hash = record.hash or ""
         self.issues = record.issues_json or []
         self.ref_keys = ref_keys(self.refs)
+        self.deps = record.deps_json or []
+        # keys that must be committed first: refs and deps (object order, same-object passes)
+        self.dep_keys = list(dict.fromkeys(self.ref_keys + self.deps))
         self.rel = {}  # field -> resolved id (many2one) / ids (many2many), from refs and lookups
         self.new_issues = []
         self.rule_index = 0
@@ -167,14 +195,22 @@ class _Item:
     def finish(self, state, res_id=0, error=False):
         self.state, self.res_id, self.error = state, res_id or 0, error
 
-    def next_rule(self):
-        """Next match rule whose fields are all non-empty in values, or None."""
+    def next_rule(self, model):
+        """Next match rule whose plain fields are all non-empty in values, or None. A many2one
+        field of a rule (from refs or lookups) is compared on the id it resolved to; no id
+        matches records where the field is empty (a category without parent)."""
         while self.rule_index < len(self.match):
             rule = self.match[self.rule_index]
             self.rule_index += 1
-            if all(self.values.get(f) not in (None, False, "") for f in rule):
+            if all(model._fields[f].type == "many2one" or self.values.get(f) not in (None, False, "")
+                   for f in rule):
                 return rule
         return None
+
+    def match_value(self, model, fname):
+        if model._fields[fname].type == "many2one":
+            return self.rel.get(fname) or False
+        return self.values[fname]
 
     def create_vals(self, model):
         vals = {f: v for f, v in self.values.items() if v is not None}
@@ -183,7 +219,129 @@ class _Item:
                 vals[fname] = [Command.set(value)]
             else:
                 vals[fname] = value
+        if SOURCE_KEY_FIELD in model._fields and SOURCE_KEY_FIELD not in vals:
+            vals[SOURCE_KEY_FIELD] = self.key
         return vals
+
+
+# ---------------------------------------------------------------------- schema (custom fields)
+def field_usage_count(env, field):
+    """How many records of the field's model (archived ones included, whatever the user's
+    record rules) have a value in the custom field ``field`` (an ir.model.fields record): one
+    ``search_count``."""
+    if field.model not in env or field.name not in env[field.model]._fields:
+        return 0
+    model = env[field.model].sudo().with_context(active_test=False)
+    domain = [(field.name, "=", True)] if field.ttype == "boolean" else [(field.name, "!=", False)]
+    return model.search_count(domain)
+
+
+def migrated_fields(env, model_names):
+    """Custom fields (manual ``x_`` ir.model.fields) on ``model_names`` that migrations point to:
+    through their links, or kept by a rollback (rolled-back schema record still holding the
+    field's id). ``{model: ir.model.fields}``."""
+    ids = set(env["crm.migration.link"].sudo().search([("model", "=", SCHEMA_MODEL)]).mapped("res_id"))
+    ids.update(env["crm.migration.record"].sudo().search(
+        [("model", "=", SCHEMA_MODEL), ("state", "=", "rolled_back"), ("res_id", "!=", 0)]
+    ).mapped("res_id"))
+    result = defaultdict(lambda: env["ir.model.fields"].sudo())
+    if ids:
+        for field in env["ir.model.fields"].sudo().search(
+            [("id", "in", list(ids)), ("model", "in", list(model_names)), ("state", "=", "manual")], order="id"
+        ):
+            if field.name.startswith("x_"):
+                result[field.model] |= field
+    return result
+
+
+def _migrated_fields_xmlid(model_name):
+    return "migrated_fields_" + model_name.replace(".", "_")
+
+
+def migrated_fields_view(env, model_name):
+    """The generated "Migrated fields" view of a model, or an empty recordset."""
+    data = env["ir.model.data"].sudo().search([
+        ("module", "=", MIGRATED_FIELDS_VIEW_MODULE), ("name", "=", _migrated_fields_xmlid(model_name)),
+        ("model", "=", "ir.ui.view"),
+    ], limit=1)
+    return env["ir.ui.view"].sudo().browse(data.res_id).exists()
+
+
+def _migrated_fields_arch(parent, field_names):
+    """Arch of the inherited view: a "Migrated fields" page in the form's notebook, or a group
+    at the end of the sheet (the form) when it has no notebook."""
+    combined = parent._get_combined_arch()
+    fields_xml = "".join(f'<field name="{name}"/>' for name in field_names)
+    group = f'<group name="{MIGRATED_FIELDS_PAGE}_group">{fields_xml}</group>'
+    for expr in ("/form/sheet/notebook", "/form/notebook"):
+        if combined.xpath(expr):
+            return (f'<data><xpath expr="{expr}" position="inside">'
+                    f'<page string="Migrated fields" name="{MIGRATED_FIELDS_PAGE}">{group}</page>'
+                    f'</xpath></data>')
+    expr = "/form/sheet" if combined.xpath("/form/sheet") else "/form"
+    return (f'<data><xpath expr="{expr}" position="inside">'
+            f'<group string="Migrated fields" name="{MIGRATED_FIELDS_PAGE}">{group}</group>'
+            f'</xpath></data>')
+
+
+def sync_migrated_fields_views(env, model_names, exclude=()):
+    """Make sure each model of ``model_names`` has exactly one generated form view listing the
+    custom fields migrations created there (``migrated_fields``, minus the ir.model.fields ids
+    in ``exclude``, about to be removed); no such field left -> the view is removed. The view is
+    recorded by the XML id ``__crm_migration__.migrated_fields_<model>`` (not a module of the
+    database: never touched by module updates)."""
+    View = env["ir.ui.view"].sudo()
+    by_model = migrated_fields(env, model_names)
+    for model_name in sorted(set(model_names)):
+        names = [f.name for f in by_model[model_name] if f.id not in exclude]
+        view = migrated_fields_view(env, model_name)
+        if not names or model_name not in env:
+            view.unlink()  # its ir.model.data row goes with it
+            continue
+        parent = View.browse(View.default_view(model_name, "form"))
+        if not parent:
+            continue
+        arch = _migrated_fields_arch(parent, names)
+        if view:
+            if view.arch_db != arch or view.inherit_id != parent or not view.active:
+                view.write({"arch_db": arch, "inherit_id": parent.id, "mode": "extension", "active": True})
+        else:
+            view = View.create({
+                "name": f"crm_migration.{model_name}.migrated_fields",
+                "model": model_name,
+                "type": "form",
+                "inherit_id": parent.id,
+                "mode": "extension",
+                "priority": 99,
+                "arch": arch,
+            })
+            env["ir.model.data"].sudo().create({
+                "module": MIGRATED_FIELDS_VIEW_MODULE,
+                "name": _migrated_fields_xmlid(model_name),
+                "model": "ir.ui.view",
+                "res_id": view.id,
+                "noupdate": True,
+            })
+
+
+class _Lookup:
+    """One lookup of one staged record while it is being resolved (field, then alt_fields)."""
+
+    def __init__(self, item, fname, spec):
+        self.item = item
+        self.fname = fname
+        self.spec = spec
+        self.model = spec["model"]
+        self.value = spec["value"]
+        self.fields = [spec["field"], *(spec.get("alt_fields") or [])]
+        self.where = spec.get("where") or {}
+        self.required = bool(spec.get("required"))
+        self.level = 0
+        self.found = []
+
+    @property
+    def group(self):
+        return self.model, self.fields[self.level], tuple(sorted(self.where))
 
 
 def search_text_rows(model, conditions, fnames):
@@ -216,6 +374,9 @@ class CommitEngine:
         self.batch_size = batch_size
         last = self.Link.search([("migration_id", "=", migration.id)], order="sequence desc", limit=1)
         self.sequence = last.sequence or 0
+        self.Owner = self.env["crm.migration.owner"]
+        self.owner_rows = {}  # (model, field, normalised value) -> crm.migration.owner
+        self.schema_field_ids = set()  # custom fields created or matched by this commit
 
     # ------------------------------------------------------------------ ordering
     def run(self):
@@ -228,8 +389,15 @@ class CommitEngine:
         by_object = defaultdict(list)
         for item in items:
             by_object[item.object].append(item)
-        for obj in self.object_order(items):
+        order = self.object_order(items)
+        self.owner_rows = {(row.model, row.field, row.value): row
+                           for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
+        for obj in order:
             self.commit_object(by_object[obj])
+        if self.schema_field_ids:
+            # the generated "Migrated fields" form view, once the fields of the model exist
+            models = self.env[SCHEMA_MODEL].sudo().browse(sorted(self.schema_field_ids)).exists().mapped("model")
+            sync_migrated_fields_views(self.env, models)
 
     def object_order(self, items):
         """Objects sorted so that an object comes after every object its refs point to."""
@@ -237,7 +405,7 @@ class CommitEngine:
         objects = list(dict.fromkeys(i.object for i in items))
         deps = {obj: set() for obj in objects}
         for item in items:
-            for key in item.ref_keys:
+            for key in item.dep_keys:
                 target = key_object.get(key)
                 if target and target != item.object:
                     deps[item.object].add(target)
@@ -274,13 +442,13 @@ class CommitEngine:
             waiting_keys = {i.key for i in waiting}
             ready, later = [], []
             for item in waiting:
-                blocked = any(k in waiting_keys and k != item.key for k in item.ref_keys)
+                blocked = any(k in waiting_keys and k != item.key for k in item.dep_keys)
                 (later if blocked else ready).append(item)
             if not ready:
                 for item in waiting:
-                    blockers = sorted(k for k in item.ref_keys if k in waiting_keys and k != item.key)
+                    blockers = sorted(k for k in item.dep_keys if k in waiting_keys and k != item.key)
                     item.finish("skipped", error=self.env._(
-                        "Refs of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
+                        "Refs/deps of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
                     ))
                 self._save_items(waiting)
                 return
@@ -293,7 +461,7 @@ class CommitEngine:
         # 1. links of the batch's own keys and of every key it refers to: one search
         keys = {item.key for item in items}
         for item in items:
-            keys.update(item.ref_keys)
+            keys.update(item.dep_keys)
         link_by_key = {}
         for link in self.Link.search_fetch([("key", "in", list(keys))], ["migration_id", "key", "model", "res_id",
                                                                            "action", "hash"], order="id"):
@@ -365,33 +533,45 @@ class CommitEngine:
 
     # ------------------------------------------------------------------ refs
     def _resolve_refs(self, items, link_by_key):
+        """Refs to ids through the links; deps must be linked too. A ref or dep that is not
+        linked, or a field of ``values``/``match`` that does not exist (a custom field whose
+        schema record is not committed), makes the record ``skipped``."""
         _ = self.env._
-        missing = {k for item in items for k in item.ref_keys if k not in link_by_key}
+        missing = {k for item in items for k in item.dep_keys if k not in link_by_key}
         missing_state = {}
         if missing:
             for row in self.Record.search_read(
                 [("migration_id", "=", self.migration.id), ("key", "in", list(missing))], ["key", "state"]
             ):
                 missing_state[row["key"]] = row["state"]
+
+        def not_linked(what, key):
+            if key in missing_state:
+                return _("%(what)s: %(key)s is not committed (state %(state)s)",
+                         what=what, key=key, state=missing_state[key])
+            return _("%(what)s: %(key)s is neither staged in this migration nor linked by an earlier one",
+                     what=what, key=key)
+
         for item in items:
+            if item.model not in self.env.registry:
+                item.finish("skipped", error=_("model %(model)s does not exist in this database", model=item.model))
+                continue
             model = self.env[item.model]
             problems = []
+            unknown = sorted({f for f in item.values if f not in model._fields}
+                             | {f for rule in item.match for f in rule if f not in model._fields})
+            if unknown:
+                problems.append(_(
+                    "field(s) %(fields)s do not exist on %(model)s (custom fields whose schema record is not "
+                    "committed?)", fields=", ".join(unknown), model=item.model,
+                ))
             for fname, value in item.refs.items():
                 field = model._fields[fname]
                 ids = []
                 for key in value if isinstance(value, list) else [value]:
                     link = link_by_key.get(key)
                     if not link:
-                        if key in missing_state:
-                            problems.append(_(
-                                "ref %(field)s: %(key)s is not committed (state %(state)s)",
-                                field=fname, key=key, state=missing_state[key],
-                            ))
-                        else:
-                            problems.append(_(
-                                "ref %(field)s: %(key)s is neither staged in this migration nor linked by an "
-                                "earlier one", field=fname, key=key,
-                            ))
+                        problems.append(not_linked(_("ref %(field)s", field=fname), key))
                     elif link.model != field.comodel_name:
                         problems.append(_(
                             "ref %(field)s: %(key)s is a %(model)s record but the field expects %(comodel)s",
@@ -400,58 +580,144 @@ class CommitEngine:
                     elif link.res_id not in ids:
                         ids.append(link.res_id)
                 item.rel[fname] = ids if field.type == "many2many" else (ids[0] if ids else False)
+            for key in item.deps:
+                if key not in link_by_key:
+                    problems.append(not_linked(_("dep"), key))
             if problems:
                 item.finish("skipped", error="\n".join(problems))
 
     # ------------------------------------------------------------------ lookups
     def _resolve_lookups(self, items):
+        """Lookups in rounds: each round one query per (model, field, where-paths) group; a
+        lookup whose field finds nothing tries its next alt field in the next round. Required
+        lookups (owners) use the resolved rows of the owners queue first; unresolved, they use
+        the migration's fallback user, else the record waits (``waiting``) and the value is
+        queued (``pending``)."""
         _ = self.env._
-        wanted = defaultdict(set)
-        for item in items:
-            for spec in item.lookups.values():
-                if spec["value"] not in (None, False, ""):
-                    wanted[(spec["model"], spec["field"])].add(spec["value"])
-        found = {group: self._search_values(*group, values) for group, values in wanted.items()}
+        pending = []
         for item in items:
             for fname, spec in item.lookups.items():
-                value = spec["value"]
-                if value in (None, False, ""):
+                if spec["value"] in (None, False, ""):
                     continue
-                ids = found[(spec["model"], spec["field"])].get(_lookup_key(value), [])
-                if len(ids) > 1:  # several case-insensitive hits: an exact one wins
-                    exact = found[(spec["model"], spec["field"])].get(("exact", value), [])
-                    ids = exact if len(exact) == 1 else ids
-                if len(ids) == 1:
-                    is_m2m = self.env[item.model]._fields[fname].type == "many2many"
-                    item.rel[fname] = ids if is_m2m else ids[0]
-                elif not ids:
-                    item.warn(fname, _(
-                        "lookup %(field)s: no %(model)s with %(lfield)s = %(value)r; field left empty",
-                        field=fname, model=spec["model"], lfield=spec["field"], value=value,
-                    ))
-                else:
-                    item.warn(fname, _(
-                        "lookup %(field)s: %(count)s %(model)s records have %(lfield)s = %(value)r; field left empty",
-                        field=fname, count=len(ids), model=spec["model"], lfield=spec["field"], value=value,
-                    ))
+                lookup = _Lookup(item, fname, spec)
+                if lookup.required:
+                    row = self.owner_rows.get(self._owner_key(lookup))
+                    if row and row.state == "resolved" and row.user_id:
+                        self._set_rel(item, fname, row.user_id.id)
+                        continue
+                pending.append(lookup)
+        done = []
+        while pending:
+            groups = defaultdict(list)
+            for lookup in pending:
+                groups[lookup.group].append(lookup)
+            pending = []
+            for (model_name, lfield, paths), lookups in groups.items():
+                self._search_lookups(model_name, lfield, paths, lookups)
+                for lookup in lookups:
+                    if not lookup.found and lookup.level + 1 < len(lookup.fields):
+                        lookup.level += 1
+                        pending.append(lookup)
+                    else:
+                        done.append(lookup)
 
-    def _search_values(self, model_name, fname, values):
-        """One search_read: {normalised value: [ids]} (text compared case-insensitively), plus
-        {("exact", value): [ids]} for exact text hits."""
+        waiting = defaultdict(list)
+        new_rows = {}
+        fallback = self.migration.fallback_user_id
+        for lookup in done:
+            item, fname, ids = lookup.item, lookup.fname, lookup.found
+            if len(ids) == 1:
+                self._set_rel(item, fname, ids[0])
+                if lookup.required:
+                    row = self.owner_rows.get(self._owner_key(lookup))
+                    if row and (row.state != "resolved" or not row.user_id):
+                        row.write({"user_id": ids[0], "state": "resolved"})
+                continue
+            what = "/".join(lookup.fields)
+            where = "".join(f", {path} = {value!r}" for path, value in sorted(lookup.where.items()))
+            if ids:
+                problem = _("%(count)s %(model)s records have %(lfield)s = %(value)r%(where)s",
+                            count=len(ids), model=lookup.model, lfield=what, value=lookup.value, where=where)
+            else:
+                problem = _("no %(model)s with %(lfield)s = %(value)r%(where)s",
+                            model=lookup.model, lfield=what, value=lookup.value, where=where)
+            if not lookup.required:
+                item.warn(fname, _("lookup %(field)s: %(problem)s; field left empty", field=fname, problem=problem))
+                continue
+            key = self._owner_key(lookup)
+            row = self.owner_rows.get(key)
+            if fallback:
+                self._set_rel(item, fname, fallback.id)
+                item.warn(fname, _("lookup %(field)s: %(problem)s; the migration's fallback user %(user)s is used",
+                                   field=fname, problem=problem, user=fallback.display_name))
+                if row:
+                    if row.state != "resolved" or not row.user_id:
+                        row.write({"user_id": fallback.id, "state": "resolved"})
+                else:
+                    new_rows[key] = {"user_id": fallback.id, "state": "resolved"}
+                continue
+            waiting[item].append(_("lookup %(field)s: %(problem)s; waiting for the owner to be reconciled "
+                                   "(Migration > Owners to reconcile)", field=fname, problem=problem))
+            if not row:
+                new_rows.setdefault(key, {"state": "pending"})
+        for item, problems in waiting.items():
+            item.finish("waiting", error="\n".join(problems))
+        if new_rows:
+            rows = self.Owner.create([
+                dict(vals, migration_id=self.migration.id, model=model, field=field, value=value)
+                for (model, field, value), vals in new_rows.items()
+            ])
+            rows.filtered(lambda r: r.state == "pending").action_propose_user()
+            for row in rows:
+                self.owner_rows[(row.model, row.field, row.value)] = row
+
+    @staticmethod
+    def _owner_key(lookup):
+        return lookup.model, lookup.spec["field"], owner_value(lookup.value)
+
+    def _set_rel(self, item, fname, res_id):
+        is_m2m = self.env[item.model]._fields[fname].type == "many2many"
+        item.rel[fname] = [res_id] if is_m2m else res_id
+
+    def _search_lookups(self, model_name, fname, paths, lookups):
+        """One search for the lookups of one group: records whose ``fname`` is one of the
+        values (text compared case-insensitively); then, per lookup, those whose ``where``
+        paths have the wanted values (text compared case-insensitively, read through the
+        prefetch of the found records). Several hits that differ only by case: an exact one
+        wins. Sets ``lookup.found``."""
         model = self.env[model_name]
         field = model._fields[fname]
+        values = {lookup.value for lookup in lookups}
         text_values = [v for v in values if isinstance(v, str)]
         if field.type in TEXT_TYPES and len(text_values) == len(values):
             rows = search_text_rows(model, [(fname, {v.strip() for v in text_values}, True)], [fname])
         else:
             rows = model.search_read([(fname, "in", list(values))], [fname])
-        result = defaultdict(list)
+        by_value = defaultdict(list)
         for row in rows:
-            value = row[fname]
-            result[_lookup_key(value)].append(row["id"])
-            if isinstance(value, str):
-                result[("exact", value)].append(row["id"])
-        return result
+            by_value[_lookup_key(row[fname])].append((row["id"], row[fname]))
+        path_values = {}
+        if paths and rows:
+            records = model.browse([row["id"] for row in rows])
+            for record in records:
+                for path in paths:
+                    path_values[(record.id, path)] = {
+                        _lookup_key(v) for v in record.mapped(path) if v not in (None, False, "")
+                    }
+        for lookup in lookups:
+            hits = by_value.get(_lookup_key(lookup.value), [])
+            for path in paths:
+                wanted = lookup.where[path]
+                if wanted in (None, False, ""):
+                    hits = [h for h in hits if not path_values[(h[0], path)]]
+                else:
+                    hits = [h for h in hits if _lookup_key(wanted) in path_values[(h[0], path)]]
+            ids = [h[0] for h in hits]
+            if len(ids) > 1:
+                exact = [h[0] for h in hits if h[1] == lookup.value]
+                if len(exact) == 1:
+                    ids = exact
+            lookup.found = ids
 
     # ------------------------------------------------------------------ match rules
     def _find_matches(self, items):
@@ -460,26 +726,28 @@ class CommitEngine:
         while pending:
             groups = defaultdict(list)
             for item in pending:
-                rule = item.next_rule()
+                model = self.env[item.model]
+                rule = item.next_rule(model)
                 if rule:
-                    model = self.env[item.model]
                     # text values are compared case-insensitively in SQL (exact equality, except
-                    # emails, is checked in Python below); other values with ``in``
-                    ci = tuple(isinstance(item.values[f], str) and model._fields[f].type in TEXT_TYPES
+                    # emails, is checked in Python below); other values (many2one: the resolved
+                    # id, False matching an empty field) with ``in``
+                    ci = tuple(isinstance(item.match_value(model, f), str) and model._fields[f].type in TEXT_TYPES
                                for f in rule)
                     groups[(item.model, tuple(rule), ci)].append(item)
             pending = []
             for (model_name, rule, ci), rule_items in groups.items():
                 model = self.env[model_name]
                 conditions = [
-                    (fname, {item.values[fname].strip() if is_ci else item.values[fname] for item in rule_items}, is_ci)
+                    (fname, {item.match_value(model, fname).strip() if is_ci else item.match_value(model, fname)
+                             for item in rule_items}, is_ci)
                     for fname, is_ci in zip(rule, ci)
                 ]
                 hits_by_value = defaultdict(list)
                 for row in search_text_rows(model, conditions, list(rule)):
                     hits_by_value[tuple(_norm(f, row[f]) for f in rule)].append(row["id"])
                 for item in rule_items:
-                    hits = hits_by_value.get(tuple(_norm(f, item.values[f]) for f in rule), [])
+                    hits = hits_by_value.get(tuple(_norm(f, item.match_value(model, f)) for f in rule), [])
                     if len(hits) == 1:
                         item.match_id = hits[0]
                         continue
@@ -500,6 +768,8 @@ class CommitEngine:
             link = item.linked
             if link and link.migration_id == self.migration:  # committed by this migration already
                 item.finish("committed" if link.action == "created" else "matched", link.res_id)
+                if item.model == SCHEMA_MODEL:
+                    self.schema_field_ids.add(link.res_id)
             else:
                 targets[item.model].add(link.res_id if link else item.match_id)
         existing = {
@@ -521,6 +791,8 @@ class CommitEngine:
         ``existing``: the batch's existing target records of this model (prefetch group)."""
         _ = self.env._
         model = self.env[item.model].with_context(**QUIET_CONTEXT)
+        if item.model == SCHEMA_MODEL:
+            fill = False  # an existing custom field is reused as it is, never changed
         if existing is None:
             target = model.browse(res_id).exists()
         elif res_id in existing._ids:
@@ -564,6 +836,8 @@ class CommitEngine:
         else:
             self._next_link(item, res_id, "matched")
         item.finish("matched", res_id)
+        if item.model == SCHEMA_MODEL:
+            self.schema_field_ids.add(res_id)
 
     # ------------------------------------------------------------------ create
     def _create(self, model_name, items):
@@ -576,6 +850,8 @@ class CommitEngine:
         except Exception as exc:  # noqa: BLE001 - retried one by one below
             _logger.info("crm_migration: batch create of %s %s failed (%s); retrying one by one",
                          len(items), model_name, exc)
+            if model_name == SCHEMA_MODEL:
+                self._reload_registry()
             for item in items:
                 try:
                     with self.env.cr.savepoint():
@@ -584,10 +860,34 @@ class CommitEngine:
                     raise
                 except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
                     item.finish("failed", error=error_text(self.env, exc))
+                    if model_name == SCHEMA_MODEL:
+                        self._reload_registry()
                     continue
                 self._next_link(item, record.id, "created")
                 item.finish("committed", record.id)
-            return
-        for item, record in zip(items, records):
-            self._next_link(item, record.id, "created")
-            item.finish("committed", record.id)
+        else:
+            for item, record in zip(items, records):
+                self._next_link(item, record.id, "created")
+                item.finish("committed", record.id)
+        if model_name == SCHEMA_MODEL:
+            self._check_schema([item.res_id for item in items if item.state == "committed"])
+
+    def _reload_registry(self):
+        """A create of custom fields that raised inside its savepoint may have set the registry
+        up with fields the rollback of the savepoint removed again: set it up from the database."""
+        self.env.flush_all()
+        self.env.registry.setup_models(self.env.cr)
+
+    def _check_schema(self, field_ids):
+        """Custom fields created by this batch: the registry must know them before the records
+        that use them are created (``ir.model.fields.create`` sets the models up again and
+        adds the columns; this makes sure of it)."""
+        fields_ = self.env[SCHEMA_MODEL].sudo().browse(field_ids)
+        self.schema_field_ids.update(field_ids)
+        missing = {f.model for f in fields_ if f.model in self.env and f.name not in self.env[f.model]._fields}
+        if missing:
+            registry = self.env.registry
+            self.env.flush_all()
+            registry.setup_models(self.env.cr)
+            registry.init_models(self.env.cr, list(registry.descendants(missing, "_inherits")),
+                                 dict(self.env.context, update_custom_fields=True))

@@ -5,9 +5,16 @@ Links are walked in reverse ``sequence``: ``created`` records are unlinked (cons
 one model in one ``unlink``, so children go before parents), ``updated`` records get their
 ``values_before_json`` back, ``matched`` records are left alone. Everything happens inside one
 savepoint: if any record cannot be undone, nothing is undone and a UserError lists why.
+
+Custom fields (``ir.model.fields`` created by the migration) come last: a field is removed only
+when no record of its model still has a value in it (one ``search_count`` per field); otherwise
+it is kept: its staged record keeps the field's id (``res_id``) after the rollback, the report
+lists it under ``kept_fields``, and ``remove_unused_fields`` removes it once unused. The
+generated "Migrated fields" form view follows (rewritten, or removed when no field is left).
 """
 
 import itertools
+from contextlib import contextmanager
 
 import psycopg2
 
@@ -15,7 +22,8 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.osv import expression
 
-from .commit import QUIET_CONTEXT, error_text
+from .commit import QUIET_CONTEXT, error_text, field_usage_count, sync_migrated_fields_views
+from .staging import SCHEMA_MODEL
 
 
 class RollbackEngine:
@@ -35,9 +43,11 @@ class RollbackEngine:
                 "changed. Roll them back first:\n%(lines)s",
                 name=self.migration.display_name, lines="\n".join(blocking),
             ))
-        with self.env.cr.savepoint():
+        schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
+        with self._registry_guard(bool(schema_links)), self.env.cr.savepoint():
             errors = []
-            for (action, model_name), group in itertools.groupby(links, key=lambda l: (l.action, l.model)):
+            for (action, model_name), group in itertools.groupby(links - schema_links,
+                                                                 key=lambda l: (l.action, l.model)):
                 group = self.Link.concat(*group)
                 if action == "created":
                     errors += self._unlink(model_name, group)
@@ -49,9 +59,62 @@ class RollbackEngine:
                     "Rollback of migration %(name)s stopped; nothing was undone. These records could not "
                     "be undone:\n%(lines)s", name=self.migration.display_name, lines="\n".join(errors),
                 ))
+            # custom fields: removed when unused, else kept (their staged record keeps the id)
+            fields_ = self.env[SCHEMA_MODEL].sudo().browse(schema_links.mapped("res_id")).exists()
+            kept = fields_.filtered(lambda f: field_usage_count(self.env, f))
             self.migration.record_ids.write({"state": "rolled_back", "res_id": 0})
+            for link in schema_links:
+                if link.res_id in kept.ids and link.record_id:
+                    link.record_id.res_id = link.res_id
             links.unlink()
             self.migration.state = "rolled_back"
+            self._remove_fields(fields_ - kept)
+
+    def remove_unused_fields(self):
+        """Remove the custom fields a rollback of this migration kept, once no record uses them
+        and no other migration links them. Returns ``[{"model", "name"}]`` of removed fields."""
+        records = self.env["crm.migration.record"].search([
+            ("migration_id", "=", self.migration.id), ("model", "=", SCHEMA_MODEL),
+            ("state", "=", "rolled_back"), ("res_id", "!=", 0),
+        ])
+        fields_ = self.env[SCHEMA_MODEL].sudo().browse(records.mapped("res_id")).exists()
+        linked = set(self.Link.search([("model", "=", SCHEMA_MODEL), ("res_id", "in", fields_.ids)]).mapped("res_id"))
+        removable = fields_.filtered(lambda f: f.id not in linked and not field_usage_count(self.env, f))
+        removed = [{"model": f.model, "name": f.name} for f in removable]
+        with self._registry_guard(bool(removable)), self.env.cr.savepoint():
+            records.filtered(lambda r: r.res_id not in fields_.ids or r.res_id in removable.ids).res_id = 0
+            self._remove_fields(removable)
+        return removed
+
+    def _remove_fields(self, fields_):
+        """Unlink custom fields (as the calling user: needs the rights to change the data
+        model), after the generated views stopped showing them."""
+        if not fields_:
+            return
+        models = fields_.mapped("model")
+        sync_migrated_fields_views(self.env, models, exclude=set(fields_.ids))
+        try:
+            self.env[SCHEMA_MODEL].browse(fields_.ids).unlink()
+        except psycopg2.OperationalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported to the user, nothing undone
+            raise UserError(self.env._(
+                "Migration %(name)s: the custom fields %(fields)s could not be removed; nothing was undone: "
+                "%(error)s", name=self.migration.display_name,
+                fields=", ".join(f"{f.model}.{f.name}" for f in fields_), error=error_text(self.env, exc),
+            )) from exc
+
+    @contextmanager
+    def _registry_guard(self, active):
+        """When custom fields are removed inside a savepoint that is then rolled back, the
+        registry has lost fields the database still has: set it up again from the database."""
+        try:
+            yield
+        except Exception:
+            if active:
+                self.env.invalidate_all()
+                self.env.registry.setup_models(self.env.cr)
+            raise
 
     def _later_links(self, links):
         """Links of other migrations, made after ours, on records we created or updated."""

@@ -13,7 +13,14 @@ import json
 from odoo.exceptions import ValidationError
 
 REQUIRED_KEYS = ("key", "object", "model", "values")
-OPTIONAL_KEYS = ("refs", "lookups", "match", "source", "hash", "issues")
+OPTIONAL_KEYS = ("refs", "lookups", "match", "source", "hash", "issues", "deps")
+LOOKUP_KEYS = ("model", "field", "value", "alt_fields", "where", "required")
+# staged records of this model create custom fields (docs/staging-contract.md, "Schema records")
+SCHEMA_MODEL = "ir.model.fields"
+# required lookups queue their value for reconciliation (crm.migration.owner): users only
+OWNER_MODEL = "res.users"
+# context key: [(model, field name)] of the custom fields created by schema records of the migration
+SCHEMA_FIELDS_CONTEXT = "crm_migration_schema_fields"
 ISSUE_LEVELS = ("error", "warning")
 SCALAR_TYPES = (str, int, float, bool, type(None))
 REF_TYPES = ("many2one", "many2many")
@@ -50,11 +57,24 @@ def ref_keys(refs):
     return keys
 
 
+def schema_field_pairs(values_list):
+    """(model, field name) of the custom fields that schema records (values of staged
+    ``ir.model.fields`` records) create."""
+    pairs = set()
+    for values in values_list:
+        if isinstance(values, dict):
+            name, model = values.get("name"), values.get("model")
+            if isinstance(name, str) and isinstance(model, str) and name.startswith("x_"):
+                pairs.add((model, name))
+    return pairs
+
+
 class _Checker:
     def __init__(self, env, record, index):
         self.env = env
         self.record = record
         self.index = index
+        self.schema_fields = {tuple(pair) for pair in env.context.get(SCHEMA_FIELDS_CONTEXT) or ()}
 
     def fail(self, problem):
         key = self.record.get("key") if isinstance(self.record, dict) else None
@@ -67,11 +87,76 @@ class _Checker:
             self.fail(self.env._("%(what)s %(model)r is not a model of this database.", what=what, model=name))
         return self.env[name]
 
-    def field(self, model, fname, what):
-        if not isinstance(fname, str) or fname not in model._fields:
-            self.fail(self.env._("%(what)s: model %(model)r has no field %(field)r.",
-                                 what=what, model=model._name, field=fname))
-        return model._fields[fname]
+    def field(self, model, fname, what, schema=False):
+        """The field ``fname`` of ``model``; with ``schema``, None for a custom field that a
+        schema record of the migration creates (it does not exist yet)."""
+        if isinstance(fname, str) and fname in model._fields:
+            return model._fields[fname]
+        if schema and (model._name, fname) in self.schema_fields:
+            return None
+        self.fail(self.env._("%(what)s: model %(model)r has no field %(field)r.",
+                             what=what, model=model._name, field=fname))
+
+    def path(self, model, path, what):
+        """A dotted field path from ``model`` (``country_id.code``) ending on a plain field."""
+        if not isinstance(path, str) or not path:
+            self.fail(self.env._("%(what)s: field paths must be non-empty strings.", what=what))
+        names = path.split(".")
+        for index, fname in enumerate(names):
+            field = self.field(model, fname, what)
+            last = index == len(names) - 1
+            if last and field.relational:
+                self.fail(self.env._("%(what)s: path %(path)r must end on a plain field, not on the relational "
+                                     "field %(field)r.", what=what, path=path, field=fname))
+            if not last:
+                if not field.relational:
+                    self.fail(self.env._("%(what)s: %(field)r in path %(path)r is not relational.",
+                                         what=what, field=fname, path=path))
+                model = self.env[field.comodel_name]
+
+
+def _check_lookup(chk, model, fname, spec, check):
+    """One ``lookups`` entry: {model, field, value} and the optional alt_fields (tried in order
+    when ``field`` finds nothing), where (field path -> value, ANDed) and required."""
+    _ = chk.env._
+    if not isinstance(spec, dict) or not {"model", "field", "value"} <= set(spec):
+        chk.fail(_("'lookups.%(field)s' must be a struct with keys 'model', 'field' and 'value'.", field=fname))
+    unknown = sorted(set(spec) - set(LOOKUP_KEYS))
+    if unknown:
+        chk.fail(_("'lookups.%(field)s': unknown key(s) %(keys)s.", field=fname,
+                 keys=", ".join(repr(k) for k in unknown)))
+    if not isinstance(spec["model"], str) or not isinstance(spec["field"], str):
+        chk.fail(_("'lookups.%(field)s': 'model' and 'field' must be strings.", field=fname))
+    if not isinstance(spec["value"], SCALAR_TYPES):
+        chk.fail(_("'lookups.%(field)s.value' must be a plain value.", field=fname))
+    alt_fields = spec.get("alt_fields") or []
+    if not isinstance(alt_fields, list) or not all(isinstance(f, str) and f for f in alt_fields):
+        chk.fail(_("'lookups.%(field)s.alt_fields' must be a list of field names.", field=fname))
+    where = spec.get("where") or {}
+    if not isinstance(where, dict) or not all(isinstance(v, SCALAR_TYPES) for v in where.values()):
+        chk.fail(_("'lookups.%(field)s.where' must be a struct of field path -> plain value.", field=fname))
+    required = spec.get("required", False)
+    if not isinstance(required, bool):
+        chk.fail(_("'lookups.%(field)s.required' must be a boolean.", field=fname))
+    if required and spec["model"] != OWNER_MODEL:
+        chk.fail(_("'lookups.%(field)s.required' is only supported for %(model)s lookups (owners).",
+                 field=fname, model=OWNER_MODEL))
+    if not check:
+        return
+    field = chk.field(model, fname, "'lookups'")
+    if field.type not in REF_TYPES:
+        chk.fail(_("'lookups.%(field)s': only many2one and many2many fields can be looked up (field type %(type)s).",
+                 field=fname, type=field.type))
+    target = chk.model(spec["model"], f"'lookups.{fname}.model'")
+    if target._name != field.comodel_name:
+        chk.fail(_("'lookups.%(field)s.model' is %(model)r but the field points to %(comodel)r.",
+                 field=fname, model=target._name, comodel=field.comodel_name))
+    for lfield in [spec["field"], *alt_fields]:
+        if chk.field(target, lfield, f"'lookups.{fname}.field'").relational:
+            chk.fail(_("'lookups.%(field)s': %(lfield)r is relational; lookups search plain fields.",
+                     field=fname, lfield=lfield))
+    for path in where:
+        chk.path(target, path, f"'lookups.{fname}.where'")
 
 
 def normalize_record(env, record, index):
@@ -90,17 +175,33 @@ def normalize_record(env, record, index):
         if not isinstance(record[name], str) or not record[name].strip():
             chk.fail(_("key %(name)r must be a non-empty string.", name=name))
 
-    model = chk.model(record["model"], "'model'")
+    # issues first: a record with an error issue is never committed, so it is stored as it is,
+    # without checking that its model and fields exist (e.g. a sale.order row in a database
+    # without Sales)
+    issues = record.get("issues") or []
+    if not isinstance(issues, list):
+        chk.fail(_("key 'issues' must be a list."))
+    clean_issues = []
+    for issue in issues:
+        if not isinstance(issue, dict) or issue.get("level") not in ISSUE_LEVELS:
+            chk.fail(_("each issue must be a struct whose 'level' is 'error' or 'warning'."))
+        if not isinstance(issue.get("message"), str):
+            chk.fail(_("each issue needs a 'message' string."))
+        clean_issues.append({k: v for k, v in issue.items() if v is not None})
+    has_error = any(issue["level"] == "error" for issue in clean_issues)
+    check = not has_error
 
-    # values: plain values for fields of the model
+    model = chk.model(record["model"], "'model'") if check else None
+
+    # values: plain values for fields of the model (or custom fields a schema record creates)
     values = record["values"]
     if not isinstance(values, dict):
         chk.fail(_("key 'values' must be a struct/dict."))
     for fname, value in values.items():
-        field = chk.field(model, fname, "'values'")
         if not isinstance(value, SCALAR_TYPES):
             chk.fail(_("'values.%(field)s' must be a plain value (string, number, boolean or null).", field=fname))
-        if field.relational and value not in (None, False):
+        field = chk.field(model, fname, "'values'", schema=True) if check else None
+        if field is not None and field.relational and value not in (None, False):
             chk.fail(_("'values.%(field)s' is relational: use 'refs' or 'lookups', never Odoo ids.", field=fname))
 
     # refs: field -> key (many2one) or list of keys (many2many)
@@ -108,48 +209,55 @@ def normalize_record(env, record, index):
     if not isinstance(refs, dict):
         chk.fail(_("key 'refs' must be a struct/dict."))
     for fname, value in refs.items():
+        if isinstance(value, list):
+            if not all(isinstance(k, str) and k for k in value):
+                chk.fail(_("'refs.%(field)s': a list of refs must hold keys (non-empty strings).", field=fname))
+        elif not isinstance(value, str) or not value:
+            chk.fail(_("'refs.%(field)s' must be one key (string) or a list of keys.", field=fname))
+        if not check:
+            continue
         field = chk.field(model, fname, "'refs'")
         if field.type == "many2one":
-            if not isinstance(value, str) or not value:
+            if not isinstance(value, str):
                 chk.fail(_("'refs.%(field)s' is a many2one: its value must be one key (string).", field=fname))
         elif field.type == "many2many":
-            if not isinstance(value, list) or not all(isinstance(k, str) and k for k in value):
+            if not isinstance(value, list):
                 chk.fail(_("'refs.%(field)s' is a many2many: its value must be a list of keys (strings).", field=fname))
         else:
             chk.fail(_("'refs.%(field)s': only many2one and many2many fields can be refs (field type %(type)s).",
                      field=fname, type=field.type))
 
-    # lookups: field -> {model, field, value}
+    # lookups: field -> {model, field, value, alt_fields?, where?, required?}
     lookups = record.get("lookups") or {}
     if not isinstance(lookups, dict):
         chk.fail(_("key 'lookups' must be a struct/dict."))
     for fname, spec in lookups.items():
-        field = chk.field(model, fname, "'lookups'")
-        if field.type not in REF_TYPES:
-            chk.fail(_("'lookups.%(field)s': only many2one and many2many fields can be looked up (field type %(type)s).",
-                     field=fname, type=field.type))
-        if not isinstance(spec, dict) or not {"model", "field", "value"} <= set(spec):
-            chk.fail(_("'lookups.%(field)s' must be a struct with keys 'model', 'field' and 'value'.", field=fname))
-        target = chk.model(spec["model"], f"'lookups.{fname}.model'")
-        if target._name != field.comodel_name:
-            chk.fail(_("'lookups.%(field)s.model' is %(model)r but the field points to %(comodel)r.",
-                     field=fname, model=target._name, comodel=field.comodel_name))
-        chk.field(target, spec["field"], f"'lookups.{fname}.field'")
-        if not isinstance(spec["value"], SCALAR_TYPES):
-            chk.fail(_("'lookups.%(field)s.value' must be a plain value.", field=fname))
+        _check_lookup(chk, model, fname, spec, check)
 
     both = sorted((set(values) & set(refs)) | (set(values) & set(lookups)) | (set(refs) & set(lookups)))
     if both:
         chk.fail(_("field(s) %(fields)s appear in more than one of 'values', 'refs' and 'lookups'.",
                  fields=", ".join(repr(f) for f in both)))
 
-    # match: list of field-name lists
+    # match: list of field-name lists (plain fields compared on their value, many2one fields on
+    # the id their ref or lookup resolves to)
     match = record.get("match") or []
     if not isinstance(match, list) or not all(isinstance(rule, list) and rule for rule in match):
         chk.fail(_("key 'match' must be a list of non-empty lists of field names."))
     for rule in match:
         for fname in rule:
-            chk.field(model, fname, "'match'")
+            if not isinstance(fname, str):
+                chk.fail(_("key 'match' must be a list of non-empty lists of field names."))
+            field = chk.field(model, fname, "'match'", schema=True) if check else None
+            if field is not None and field.type in ("one2many", "many2many"):
+                chk.fail(_("'match': %(field)r is a %(type)s field; match rules compare plain and many2one fields.",
+                         field=fname, type=field.type))
+
+    # deps: keys that must be committed first
+    deps = record.get("deps") or []
+    if not isinstance(deps, list) or not all(isinstance(k, str) and k for k in deps):
+        chk.fail(_("key 'deps' must be a list of keys (non-empty strings)."))
+    deps = list(dict.fromkeys(k for k in deps if k != record["key"]))
 
     # source: {file, row, data}
     source = record.get("source") or {}
@@ -168,18 +276,6 @@ def normalize_record(env, record, index):
     if not record_hash:
         record_hash = canonical_hash(record["model"], values, refs, lookups)
 
-    issues = record.get("issues") or []
-    if not isinstance(issues, list):
-        chk.fail(_("key 'issues' must be a list."))
-    clean_issues = []
-    for issue in issues:
-        if not isinstance(issue, dict) or issue.get("level") not in ISSUE_LEVELS:
-            chk.fail(_("each issue must be a struct whose 'level' is 'error' or 'warning'."))
-        if not isinstance(issue.get("message"), str):
-            chk.fail(_("each issue needs a 'message' string."))
-        clean_issues.append({k: v for k, v in issue.items() if v is not None})
-    has_error = any(issue["level"] == "error" for issue in clean_issues)
-
     return {
         "key": record["key"],
         "object": record["object"],
@@ -188,6 +284,7 @@ def normalize_record(env, record, index):
         "refs_json": refs,
         "lookups_json": lookups,
         "match_json": match,
+        "deps_json": deps,
         "source_json": source,
         "source_file": src_file or False,
         "source_row": src_row or 0,

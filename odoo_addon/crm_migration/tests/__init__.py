@@ -2,3 +2,8 @@ from . import test_commit
 from . import test_matching
 from . import test_rollback
 from . import test_staging
+from . import test_schema
+from . import test_owners
+from . import test_deps_lookups
+from . import test_profile
+from . import test_source_fields

@@ -1,0 +1,215 @@
+"""Installed apps, pre-migration profile and inventory (docs/staging-contract.md, "Installed apps,
+profile and inventory"). The profile is the bridge's ``Profile`` (bridge/src/mapping/profile.ts);
+it is rendered defensively: a missing or malformed section is left out, every text is escaped."""
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+MAX_APP_NAMES = 200
+
+
+def _as_dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else []
+
+
+def _text(value):
+    """Escaped display text of a JSON scalar or list (lists joined by commas)."""
+    if value is None or value is False:
+        return escape("")
+    if isinstance(value, list):
+        return escape(", ".join(str(v) for v in value if v is not None))
+    if isinstance(value, dict):
+        return escape(", ".join(f"{k}: {v}" for k, v in value.items()))
+    return escape(str(value))
+
+
+class CrmMigration(models.Model):
+    _inherit = "crm.migration"
+
+    profile_json = fields.Json(string="Profile (JSON)", readonly=True, copy=False,
+                               help="Pre-migration profile sent by the bridge: files, objects, duplicates, "
+                                    "missing values, custom fields and target models.")
+    profile_html = fields.Html(string="Profile", compute="_compute_profile_html", sanitize=True)
+    inventory_attachment_id = fields.Many2one("ir.attachment", string="Inventory", readonly=True, copy=False,
+                                              ondelete="set null",
+                                              help="Inventory document (Markdown) of the source export.")
+
+    # ------------------------------------------------------------------ RPC API
+    @api.model
+    def api_installed_apps(self, names):
+        """``[module names]`` -> ``{name: bool}``: whether each module is installed."""
+        self._check_manager()
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ValidationError(self.env._("api_installed_apps expects a list of module names."))
+        if len(names) > MAX_APP_NAMES:
+            raise ValidationError(self.env._("api_installed_apps accepts at most %(max)s names.", max=MAX_APP_NAMES))
+        installed = set(self.env["ir.module.module"].sudo().search(
+            [("name", "in", names), ("state", "=", "installed")]
+        ).mapped("name"))
+        return {name: name in installed for name in names}
+
+    def api_set_profile(self, vals):
+        """``{"profile": {...}, "inventory_markdown": "..."}``: store the profile and (re)place the
+        inventory attachment ``inventory-<id>.md``. Returns True."""
+        self.ensure_one()
+        self._check_manager()
+        if not isinstance(vals, dict):
+            raise ValidationError(self.env._("api_set_profile expects a struct {profile, inventory_markdown}."))
+        unknown = sorted(set(vals) - {"profile", "inventory_markdown"})
+        if unknown:
+            raise ValidationError(self.env._("api_set_profile: unknown key(s) %(keys)s.", keys=", ".join(unknown)))
+        profile = vals.get("profile")
+        markdown = vals.get("inventory_markdown")
+        if not isinstance(profile, dict):
+            raise ValidationError(self.env._("api_set_profile: key 'profile' must be a struct."))
+        if not isinstance(markdown, str):
+            raise ValidationError(self.env._("api_set_profile: key 'inventory_markdown' must be a string."))
+        attachment_vals = {
+            "name": f"inventory-{self.id}.md",
+            "raw": markdown.encode("utf-8"),
+            "mimetype": "text/markdown",
+            "res_model": self._name,
+            "res_id": self.id,
+        }
+        attachment = self.inventory_attachment_id.exists()
+        if attachment:
+            attachment.write(attachment_vals)
+        else:
+            attachment = self.env["ir.attachment"].create(attachment_vals)
+        self.write({"profile_json": profile, "inventory_attachment_id": attachment.id})
+        return True
+
+    # ------------------------------------------------------------------ UI
+    def action_download_inventory(self):
+        self.ensure_one()
+        if not self.inventory_attachment_id:
+            raise UserError(self.env._("This migration has no inventory."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.inventory_attachment_id.id}?download=true",
+            "target": "download",
+        }
+
+    @api.depends("profile_json")
+    def _compute_profile_html(self):
+        for migration in self:
+            profile = migration.profile_json
+            migration.profile_html = migration._render_profile(profile) if isinstance(profile, dict) else False
+
+    # ------------------------------------------------------------------ rendering
+    def _render_table(self, title, headers, rows, row_classes=None):
+        """One titled table; ``rows`` are lists of cells (already escaped Markup or plain values)."""
+        if not rows:
+            return Markup()
+        head = Markup("").join(Markup("<th>%s</th>") % h for h in headers)
+        body = Markup()
+        for index, row in enumerate(rows):
+            cls = (row_classes or {}).get(index)
+            cells = Markup("").join(
+                Markup("<td>%s</td>") % (cell if isinstance(cell, Markup) else _text(cell)) for cell in row
+            )
+            body += (Markup('<tr class="%s">%s</tr>') % (cls, cells)) if cls else (Markup("<tr>%s</tr>") % cells)
+        return Markup(
+            '<h4 class="mt-3">%s</h4><table class="table table-sm table-bordered o_crm_migration_profile">'
+            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
+        ) % (title, head, body)
+
+    def _render_profile(self, profile):
+        _ = self.env._
+        parts = []
+
+        source = profile.get("source")
+        issues = _as_dict(profile.get("issues"))
+        summary = []
+        if isinstance(source, str) and source:
+            summary.append(Markup("<strong>%s</strong> %s") % (_("Source:"), source))
+        if issues:
+            summary.append(Markup("<strong>%s</strong> %s &#183; <strong>%s</strong> %s") % (
+                _("Errors:"), _text(issues.get("errors", 0)), _("Warnings:"), _text(issues.get("warnings", 0))))
+        if summary:
+            parts.append(Markup("<p>%s</p>") % Markup(" &#183; ").join(summary))
+
+        files = [_as_dict(f) for f in _as_list(profile.get("files"))]
+        parts.append(self._render_table(
+            _("Files"), [_("File"), _("Object"), _("Rows"), _("Encoding"), _("Unknown columns")],
+            [[f.get("file"), f.get("object"), f.get("rows"), f.get("encoding"), _as_list(f.get("unknownColumns"))]
+             for f in files if f],
+        ))
+
+        objects = _as_dict(profile.get("objects"))
+        parts.append(self._render_table(
+            _("Objects"), [_("Object"), _("Model"), _("Records"), _("With errors"), _("With warnings")],
+            [[name, _as_dict(o).get("model"), _as_dict(o).get("records"), _as_dict(o).get("withErrors"),
+              _as_dict(o).get("withWarnings")] for name, o in sorted(objects.items())],
+        ))
+
+        duplicates = [_as_dict(d) for d in _as_list(profile.get("duplicatesMerged"))]
+        if duplicates:
+            per_object = {}
+            for dup in duplicates:
+                obj = dup.get("object") or ""
+                per_object[obj] = per_object.get(obj, 0) + 1
+            parts.append(self._render_table(
+                _("Duplicates merged (%(count)s)", count=len(duplicates)), [_("Object"), _("Merged")],
+                [[obj, count] for obj, count in sorted(per_object.items())],
+            ))
+
+        missing = _as_dict(profile.get("missingValues"))
+        parts.append(self._render_table(
+            _("Missing required values"), [_("Object"), _("Field"), _("Records")],
+            [[obj, field, count] for obj, fields_ in sorted(missing.items())
+             for field, count in sorted(_as_dict(fields_).items())],
+        ))
+
+        flags = _as_dict(profile.get("flags"))
+        parts.append(self._render_table(
+            _("Flags"), [_("Object"), _("Flag"), _("Records")],
+            [[obj, flag, count] for obj, flags_ in sorted(flags.items())
+             for flag, count in sorted(_as_dict(flags_).items())],
+        ))
+
+        custom = [_as_dict(c) for c in _as_list(profile.get("customFields"))]
+        parts.append(self._render_table(
+            _("Custom fields to create"),
+            [_("Model"), _("Name"), _("Label"), _("Type"), _("Options"), _("Origin")],
+            [[c.get("model"), c.get("name"), c.get("label"), c.get("type"), _as_list(c.get("options")),
+              c.get("origin")] for c in custom if c],
+        ))
+
+        targets = [_as_dict(t) for t in _as_list(profile.get("targets"))]
+        targets = [t for t in targets if t]
+        target_rows, target_classes = [], {}
+        for index, target in enumerate(targets):
+            decision = target.get("decision")
+            if decision == "app missing":
+                decision_cell = Markup('<span class="badge text-bg-danger">%s</span>') % _text(decision)
+                target_classes[index] = "table-danger"
+            else:
+                decision_cell = _text(decision)
+            target_rows.append([target.get("object"), decision_cell, target.get("model"),
+                                _as_list(target.get("missingApps")), _as_list(target.get("choices"))])
+        parts.append(self._render_table(
+            _("Targets"), [_("Object"), _("Decision"), _("Model"), _("Missing apps"), _("Choices")],
+            target_rows, target_classes,
+        ))
+
+        not_migratable = [_as_dict(n) for n in _as_list(profile.get("notMigratable"))]
+        parts.append(self._render_table(
+            _("Not migrated"), [_("What"), _("Why")],
+            [[n.get("what"), n.get("why")] for n in not_migratable if n],
+        ))
+
+        lossy = [_as_dict(entry) for entry in _as_list(profile.get("lossy"))]
+        parts.append(self._render_table(
+            _("Lossy columns"), [_("Object"), _("Column"), _("Reason")],
+            [[entry.get("object"), entry.get("column"), entry.get("reason")] for entry in lossy if entry],
+        ))
+
+        html = Markup("").join(p for p in parts if p)
+        return Markup('<div class="o_crm_migration_profile">%s</div>') % html if html else False

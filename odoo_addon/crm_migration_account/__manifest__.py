@@ -1,0 +1,16 @@
+# Copyright 2025
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "CRM Migration - Accounting",
+    "summary": "Source key and creation date in the source on migrated account.move records",
+    "version": "18.0.1.0.0",
+    "category": "Hidden",
+    "license": "LGPL-3",
+    "author": "crm_migration contributors",
+    "depends": ["crm_migration", "account"],
+    "data": [
+        "views/account_move_views.xml",
+    ],
+    "installable": True,
+    "auto_install": True,
+}
