@@ -110,8 +110,8 @@ t.test('GDPR, source creation date, lists, affiliates, state lookups, flags', as
   t.equal(k.get('kartra:contact:1003')?.values.x_gdpr_status, 'not_accepted');
   t.match(k.get('kartra:list:newsletter'), { model: 'res.partner.category', values: { name: 'Newsletter' }, refs: { parent_id: 'kartra:list_family:kartra lists' }, match: [['name', 'parent_id']] });
   t.match(k.get('kartra:list_family:kartra lists')?.values, { name: 'Kartra lists' });
-  t.ok((k.get('kartra:contact:1011')?.refs.category_id as string[]).includes('kartra:affiliate_category:affiliate'), 'affiliate sign-ups get the Affiliate category');
-  t.notOk((k.get('kartra:contact:1002')?.refs.category_id as string[]).includes('kartra:affiliate_category:affiliate'));
+  t.same(k.get('kartra:contact:1011')?.refs.category_id, ['kartra:tag:webinar-2024', 'kartra:tag:opensource', 'kartra:affiliate_category:affiliate'], 'affiliate sign-ups get the Affiliate category beside their tags');
+  t.same(k.get('kartra:contact:1002')?.refs.category_id, ['kartra:tag:vip', 'kartra:list:newsletter']);
   t.same(k.get('kartra:contact:1003')?.lookups.state_id, { model: 'res.country.state', field: 'code', value: 'VA', alt_fields: ['name'], where: { 'country_id.code': 'US' } });
   t.same(s.profile.flags.contact, { bounced: 1, unsubscribed: 1, 'stale (no activity for 2 years)': 3 });
   t.ok(k.get('kartra:contact:1004')?.issues.some((i) => i.field === 'Email Status' && /flagged bounced/.test(i.message)));

@@ -500,7 +500,8 @@ export class MappingEngine {
 function addRefs(refs: Draft['refs'], field: string, keys: string[], many: boolean): void {
   if (keys.length === 0) return;
   const current = refs[field];
-  if (!many) {
+  // a single-valued rule on a field other rules fill with lists (tags + an affiliate category) adds to the list
+  if (!many && !Array.isArray(current)) {
     refs[field] = keys[0] as string;
     return;
   }

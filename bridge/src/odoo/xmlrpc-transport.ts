@@ -50,8 +50,13 @@ export class XmlRpcTransport implements OdooTransport {
   }
 }
 
-/** Odoo faults carry a Python traceback; its last non-empty line is the message. */
+/**
+ * Odoo's fault text: a user-facing error (UserError, ValidationError) is the message itself,
+ * possibly several lines; an unexpected error is a Python traceback whose last line says it.
+ */
 function lastLine(text: string): string {
-  const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? text;
+  const trimmed = text.trim();
+  if (!/Traceback \(most recent call last\)/.test(trimmed)) return trimmed;
+  const lines = trimmed.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? trimmed;
 }

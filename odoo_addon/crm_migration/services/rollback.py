@@ -14,6 +14,7 @@ generated "Migrated fields" form view follows (rewritten, or removed when no fie
 """
 
 import itertools
+from collections import defaultdict
 from contextlib import contextmanager
 
 import psycopg2
@@ -45,7 +46,7 @@ class RollbackEngine:
             ))
         schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
         with self._registry_guard(bool(schema_links)), self.env.cr.savepoint():
-            errors = []
+            errors = self._reset_states(links.filtered(lambda l: l.action == "created"))
             for (action, model_name), group in itertools.groupby(links - schema_links,
                                                                  key=lambda l: (l.action, l.model)):
                 group = self.Link.concat(*group)
@@ -138,6 +139,34 @@ class RollbackEngine:
                     other=other.migration_id.display_name,
                 ))
         return lines
+
+    def _reset_states(self, links):
+        """Records the migration created in a workflow state other than the model's default (a
+        confirmed sale order) go back to that default first: Odoo refuses to delete confirmed
+        documents and their lines, and the state is the migration's own doing."""
+        errors = []
+        by_model = defaultdict(list)
+        for link in links:
+            values = link.record_id.values_json or {}
+            if "state" in values:
+                by_model[link.model].append(link)
+        for model_name, model_links in by_model.items():
+            model = self.env[model_name].with_context(**QUIET_CONTEXT)
+            field = model._fields.get("state")
+            default = model.default_get(["state"]).get("state") if field else None
+            if not default:
+                continue
+            records = model.browse([l.res_id for l in model_links]).exists().filtered(lambda r: r.state != default)
+            if not records:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    records.write({"state": default})
+            except psycopg2.OperationalError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported to the user
+                errors.extend(self._describe(l, model.browse(l.res_id).display_name, exc) for l in model_links)
+        return errors
 
     def _describe(self, link, name, exc):
         return self.env._(
