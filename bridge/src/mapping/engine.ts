@@ -293,12 +293,22 @@ export class MappingEngine {
   private flagged(flag: ObjectMapping['flags'][number], raw: string): boolean {
     const v = cleanText(raw);
     if (v === '') return false;
-    if (flag.pattern && !new RegExp(flag.pattern, 'i').test(v)) return false;
+    if (flag.pattern && !this.pattern(flag.pattern).test(v)) return false;
     if (flag.olderThanDays) {
       const d = parseSourceDate(v, this.mapping.timezone);
       if (!d || this.now.diff(d, 'days').days <= flag.olderThanDays) return false;
     }
     return true;
+  }
+
+  private readonly patterns = new Map<string, RegExp>();
+  private pattern(source: string): RegExp {
+    let re = this.patterns.get(source);
+    if (!re) {
+      re = new RegExp(source, 'i');
+      this.patterns.set(source, re);
+    }
+    return re;
   }
 
   private lookup(rule: FieldRule, value: Scalar, ctx: RowContext): Lookup {

@@ -14,7 +14,18 @@ for (const lang of ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt']) {
 const LANGS = ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt'];
 const EXTRA: Record<string, string> = { uk: 'GB', 'great britain': 'GB', england: 'GB', usa: 'US', 'u.s.a.': 'US', 'u.s.': 'US' };
 
+/** Exports repeat a few countries on every row: resolved once each. */
+const cache = new Map<string, string | null>();
+
 export function countryCode(raw: string): string | null {
+  const hit = cache.get(raw);
+  if (hit !== undefined) return hit;
+  const code = resolveCountry(raw);
+  if (cache.size < 10_000) cache.set(raw, code);
+  return code;
+}
+
+function resolveCountry(raw: string): string | null {
   const v = cleanText(raw);
   if (v === '') return null;
   const extra = EXTRA[v.toLowerCase()];
