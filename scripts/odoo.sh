@@ -121,7 +121,7 @@ cmd_serve() {
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")" || true; sleep 1; fi
   ODOO_EXEC=exec odoo_bin -d "$db" --db-filter="${3:-^$db\$}" --http-interface=127.0.0.1 --http-port="$port" \
     --gevent-port=$((port + 1)) --workers=0 --max-cron-threads=0 --log-level=warn \
-    --logfile="$RUN_DIR/odoo-$port.log" &
+    --logfile="$RUN_DIR/odoo-$port.log" </dev/null >>"$RUN_DIR/odoo-$port.out" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 60); do
     if curl -fsS -o /dev/null "http://127.0.0.1:$port/web/login" 2>/dev/null; then return 0; fi

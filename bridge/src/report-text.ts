@@ -24,11 +24,10 @@ export function formatProfile(p: Profile): string {
 
 export function formatReport(r: MigrationReport): string {
   const lines = [`migration ${r.id} "${r.name}" (${r.source}): ${r.state}`];
-  lines.push(`  records: ${Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  for (const [object, counts] of Object.entries(r.objects)) {
-    lines.push(`  ${object}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  }
-  lines.push(`  links: ${Object.entries(r.links).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const nonZero = (counts: Record<string, number>) => Object.entries(counts).filter(([, v]) => v !== 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  lines.push(`  records: ${nonZero(r.counts)}`);
+  for (const [object, counts] of Object.entries(r.objects)) lines.push(`  ${object}: ${nonZero(counts)}`);
+  lines.push(`  links: ${nonZero(r.links)}`);
   for (const f of r.failed.slice(0, 20)) lines.push(`  failed ${f.key}: ${f.error}`);
   if (r.failed.length > 20) lines.push(`  ... ${r.failed.length - 20} more failed`);
   return lines.join('\n');
