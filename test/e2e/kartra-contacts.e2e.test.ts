@@ -156,6 +156,8 @@ t.test('HTTP: upload, commit, re-run creates nothing, rollback; bad input stages
   t.equal(res.statusCode, 201, res.body);
   const id = res.json().id as number;
   t.equal((await app.inject({ method: 'GET', url: `/migrations/${id}`, headers })).json().state, 'staged');
+  const owners = await app.inject({ method: 'GET', url: `/migrations/${id}/owners`, headers });
+  t.same(owners.json(), [], 'no owner to reconcile in a contacts export without owners');
   const commit = await app.inject({ method: 'POST', url: `/migrations/${id}/commit`, headers });
   t.equal(commit.statusCode, 200, commit.body);
   await assertCommitted(t, existing);

@@ -79,6 +79,10 @@ t.test('clear 4xx answers', async (t) => {
   t.equal(json.statusCode, 415);
   const badId = await b.inject({ method: 'GET', url: '/migrations/abc', headers: auth });
   t.equal(badId.statusCode, 400);
+  const badOwner = await b.inject({ method: 'POST', url: '/migrations/1/owners', payload: { value: 'x@y.example' }, headers: auth });
+  t.equal(badOwner.statusCode, 400, 'an owner assignment needs a user id');
+  const owner = await b.inject({ method: 'POST', url: '/migrations/1/owners', payload: { value: 'x@y.example', userId: 2 }, headers: auth });
+  t.equal(owner.statusCode, 503, 'a well-formed assignment without Odoo says Odoo is not configured');
 });
 
 t.test('the server refuses a short token', async (t) => {
