@@ -6,7 +6,7 @@
  *   crm-migrate commit ID [--batch-size N]
  *   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN]
  *   crm-migrate propose [--source SOURCE] FILE     (no Odoo needed)
- *   crm-migrate rollback ID
+ *   crm-migrate rollback ID [--on-conflict stop|keep|undo]
  *   crm-migrate report ID
  *   (each takes --json for machine-readable output)
  *
@@ -18,7 +18,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
-import { MigrationClient, type MigrationReport } from './odoo/migration-client.js';
+import { MigrationClient, rollbackChoices, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
 import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
@@ -31,7 +31,7 @@ const USAGE = `usage:
   crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
   crm-migrate commit ID [--batch-size N] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
-  crm-migrate rollback ID [--json]
+  crm-migrate rollback ID [--on-conflict stop|keep|undo] [--json]
   crm-migrate report ID [--json]`;
 
 class UsageError extends Error {}
@@ -51,6 +51,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         skip: { type: 'string', multiple: true },
         assign: { type: 'string', multiple: true },
         fallback: { type: 'string' },
+        'on-conflict': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -132,7 +133,11 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           const batch = values['batch-size'] ? Number(values['batch-size']) : 500;
           if (!Number.isInteger(batch) || batch <= 0) throw new UsageError('--batch-size takes a positive whole number');
           report = await client.commit(id, batch);
-        } else if (command === 'rollback') report = await client.rollback(id);
+        } else if (command === 'rollback') {
+          const choice = values['on-conflict'] ?? 'stop';
+          if (!(rollbackChoices as readonly string[]).includes(choice)) throw new UsageError('--on-conflict takes stop, keep or undo');
+          report = await client.rollback(id, choice as RollbackChoice);
+        }
         else report = await client.report(id);
         out(json ? JSON.stringify(report) : formatReport(report));
         return command === 'commit' && report.failed.length > 0 ? 5 : 0;

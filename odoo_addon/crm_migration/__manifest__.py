@@ -18,6 +18,8 @@
         "views/crm_migration_source_views.xml",
         "views/crm_migration_menus.xml",
         "views/crm_migration_owner_views.xml",
+        "views/crm_migration_audit_views.xml",
+        "wizard/crm_migration_rollback_wizard_views.xml",
     ],
     "installable": True,
     "application": True,

@@ -182,3 +182,25 @@ async function countRows(files: { name: string; path: string }[]): Promise<numbe
   for (const f of files) for await (const _ of readCsv(f)) n += 1;
   return n;
 }
+
+t.test('rollback is conflict-aware: a contact edited after the migration is named, then kept', async (t) => {
+  const staged = await cli(['stage', '--source', 'kartra', ...samples.map((s) => s.path)]);
+  const id = Number(staged.out.trim());
+  t.equal((await cli(['commit', String(id)])).code, 0);
+  const ada = await odoo.one('res.partner', [['email', '=', 'ada.lovelace@example.com']], ['id']);
+  await new Promise((r) => setTimeout(r, 1100)); // write_date has one-second resolution
+  await odoo.transport.call('res.partner', 'write', [[ada.id], { phone: '+44 20 0000 0000' }]);
+
+  const refused = await cli(['rollback', String(id)]);
+  t.equal(refused.code, 4, 'the default refuses to undo over someone\'s edit');
+  t.match(refused.err, /Ada Lovelace/);
+  t.equal(await odoo.count('res.partner', [['email', '=', 'grace.hopper@navy.example']]), 1, 'nothing undone');
+
+  const kept = await cli(['rollback', String(id), '--on-conflict', 'keep', '--json']);
+  t.equal(kept.code, 0, kept.err);
+  t.match(JSON.parse(kept.out), { state: 'rolled_back', kept_conflicts: [{ model: 'res.partner', res_id: ada.id }] });
+  t.equal((await odoo.one('res.partner', [['id', '=', ada.id]], ['phone'])).phone, '+44 20 0000 0000', 'the user\'s edit survives');
+  t.equal(await odoo.count('res.partner', [['email', '=', 'grace.hopper@navy.example']]), 0, 'everything else is undone');
+  const bad = await cli(['rollback', String(id), '--on-conflict', 'maybe']);
+  t.equal(bad.code, 2);
+});

@@ -32,6 +32,13 @@ export const ownerSchema = z.object({
 }).loose();
 export type OwnerRow = z.infer<typeof ownerSchema>;
 
+export const rollbackChoices = ['stop', 'keep', 'undo'] as const;
+export type RollbackChoice = (typeof rollbackChoices)[number];
+export const conflictSchema = z.object({
+  key: z.string(), model: z.string(), res_id: z.number(), name: z.string(), kind: z.enum(['edited', 'referenced']), detail: z.string(),
+}).loose();
+export type Conflict = z.infer<typeof conflictSchema>;
+
 export class MigrationClient {
   constructor(private readonly odoo: OdooTransport) {}
 
@@ -93,8 +100,17 @@ export class MigrationClient {
     return reportSchema.parse(await this.odoo.call(MODEL, 'api_commit', [[id], { batch_size: batchSize }]));
   }
 
-  async rollback(id: number): Promise<MigrationReport> {
-    return reportSchema.parse(await this.odoo.call(MODEL, 'api_rollback', [[id]]));
+  /**
+   * Undo a migration. Records edited in Odoo after the migration wrote them, or used by records it
+   * did not create, are conflicts: `stop` (default) refuses and lists them, `keep` leaves them and
+   * undoes the rest, `undo` undoes everything anyway.
+   */
+  async rollback(id: number, onConflict: RollbackChoice = 'stop'): Promise<MigrationReport> {
+    return reportSchema.parse(await this.odoo.call(MODEL, 'api_rollback', [[id], { on_conflict: onConflict }]));
+  }
+
+  async conflicts(id: number): Promise<Conflict[]> {
+    return z.array(conflictSchema).parse(await this.odoo.call(MODEL, 'api_rollback_conflicts', [[id]]));
   }
 
   async report(id: number): Promise<MigrationReport> {

@@ -7,3 +7,4 @@ from . import crm_migration_profile
 from . import res_partner
 from . import crm_lead
 from . import calendar_event
+from . import crm_migration_audit

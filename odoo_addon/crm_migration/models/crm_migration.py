@@ -20,6 +20,7 @@ MIGRATION_STATES = [
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10000
 MANAGER_GROUP = "crm_migration.group_crm_migration_manager"
+ROLLBACK_CONFLICT_OPTIONS = ("stop", "keep", "undo")
 
 
 class CrmMigration(models.Model):
@@ -185,14 +186,49 @@ class CrmMigration(models.Model):
         self.write({"state": "partial" if incomplete else "committed", "commit_date": fields.Datetime.now()})
         return self.api_report()
 
-    def api_rollback(self):
-        """Undo the commit exactly (no-op when already rolled back); returns the report."""
+    def api_rollback(self, options=None):
+        """Undo the commit exactly (no-op when already rolled back); returns the report.
+        ``options``: ``{"on_conflict": "stop" | "keep" | "undo"}`` (default ``stop``): what to do
+        with records edited or used in Odoo since the migration wrote them
+        (:meth:`api_rollback_conflicts`): ``stop`` raises a UserError listing them (nothing
+        undone), ``keep`` leaves them (their links stay, marked kept; report ``kept_conflicts``)
+        and undoes the rest, ``undo`` undoes everything anyway."""
         self.ensure_one()
         self._check_manager()
+        options = options or {}
+        if not isinstance(options, dict):
+            raise ValidationError(self.env._("api_rollback options must be a struct, e.g. {\"on_conflict\": \"stop\"}."))
+        unknown = sorted(set(options) - {"on_conflict"})
+        if unknown:
+            raise ValidationError(self.env._("api_rollback: unknown option(s) %(keys)s.", keys=", ".join(unknown)))
+        on_conflict = options.get("on_conflict") or "stop"
+        if on_conflict not in ROLLBACK_CONFLICT_OPTIONS:
+            raise ValidationError(self.env._("api_rollback: on_conflict must be one of %(values)s.",
+                                             values=", ".join(ROLLBACK_CONFLICT_OPTIONS)))
         if self.state != "rolled_back":
-            RollbackEngine(self).run()
+            RollbackEngine(self).run(on_conflict=on_conflict)
             self.rollback_date = fields.Datetime.now()
         return self.api_report()
+
+    def api_rollback_conflicts(self):
+        """Records a rollback would undo although they were edited or are used in Odoo since the
+        migration wrote them: ``[{"key", "model", "res_id", "name", "kind": "edited" |
+        "referenced", "detail"}]``. Nothing is undone. ``[]`` once rolled back."""
+        self.ensure_one()
+        self._check_manager()
+        if self.state == "rolled_back":
+            return []
+        return RollbackEngine(self).conflicts()
+
+    def _kept_conflicts(self):
+        return [
+            {"key": link.key, "model": link.model, "res_id": link.res_id,
+             "name": self.env[link.model].sudo().browse(link.res_id).exists().display_name or ""
+             if link.model in self.env else "",
+             "kind": link.kept_kind or "", "detail": link.kept_detail or ""}
+            for link in self.env["crm.migration.link"].search(
+                [("migration_id", "=", self.id), ("kept", "=", True)], order="sequence, id")
+        ]
 
     def api_report(self):
         """Counts per record state and object, failed/skipped records with their error, link counts."""
@@ -231,6 +267,7 @@ class CrmMigration(models.Model):
             "failed": problems("failed"),
             "skipped": problems("skipped"),
             "links": links,
+            **({"kept_conflicts": self._kept_conflicts()} if self.state == "rolled_back" else {}),
         }
 
     # ------------------------------------------------------------------ UI
@@ -261,8 +298,29 @@ class CrmMigration(models.Model):
         return self._notify(self.env._("Commit done"), self.api_commit())
 
     def action_rollback(self):
+        """Open the rollback wizard: it lists the conflicts, if any, and asks how to proceed."""
         self.ensure_one()
-        return self._notify(self.env._("Rollback done"), self.api_rollback())
+        conflicts = self.api_rollback_conflicts()
+        wizard = self.env["crm.migration.rollback.wizard"].create({
+            "migration_id": self.id,
+            "conflict_count": len(conflicts),
+            "conflicts_text": "\n".join(
+                f"{c['model']} {c['res_id']} {c['name']!r} ({c['key']}): {c['kind']}: {c['detail']}"
+                for c in conflicts) or False,
+        })
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Rollback"),
+            "res_model": "crm.migration.rollback.wizard",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    def _rollback_and_notify(self, on_conflict):
+        self.ensure_one()
+        return self._notify(self.env._("Rollback done"), self.api_rollback({"on_conflict": on_conflict}))
 
     def action_view_records(self):
         self.ensure_one()

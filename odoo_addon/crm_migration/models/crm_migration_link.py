@@ -30,6 +30,14 @@ class CrmMigrationLink(models.Model):
     values_before_json = fields.Json(string="Values Before", readonly=True,
                                      help="Field values before an 'updated' link wrote them; restored by rollback.")
     values_before_text = fields.Text(compute="_compute_values_before_text", string="Values Before (JSON)")
+    values_after_json = fields.Json(string="Values After", readonly=True,
+                                    help="Field values the migration wrote (created: the create values; updated: "
+                                         "the filled fields as read back). Rollback compares them with the "
+                                         "current values to find edits made since.")
+    written_at = fields.Datetime(readonly=True, help="When the migration wrote the record (commit transaction).")
+    kept = fields.Boolean(readonly=True, help="Left as it is by a rollback run with on_conflict 'keep'.")
+    kept_kind = fields.Char(readonly=True, help="Why the rollback kept it: edited, referenced or dependency.")
+    kept_detail = fields.Text(readonly=True)
     hash = fields.Char(readonly=True)
     sequence = fields.Integer(index=True, readonly=True, help="Commit order; rollback walks it backwards.")
 

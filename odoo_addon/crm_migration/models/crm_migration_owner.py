@@ -174,8 +174,8 @@ class CrmMigration(models.Model):
             report["state"] = "partial"
         return report
 
-    def api_rollback(self):
-        report = super().api_rollback()
+    def api_rollback(self, options=None):
+        report = super().api_rollback(options)
         # a rolled-back migration commits nothing any more: its pending owners are moot
         self.env["crm.migration.owner"].search([("migration_id", "=", self.id), ("state", "=", "pending")]).unlink()
         return report

@@ -115,6 +115,27 @@ def json_value(record, fname):
     return str(value) if field.type == "html" and value else value
 
 
+def json_vals(vals):
+    """JSON-safe copy of create/write values: x2many commands become the resulting ids
+    (``Command.set``) or the added ids (``Command.link``)."""
+    out = {}
+    for fname, value in vals.items():
+        if isinstance(value, list) and value and all(isinstance(c, (tuple, list)) for c in value):
+            ids = []
+            for command in value:
+                if command[0] == Command.SET:
+                    ids = list(command[2])
+                elif command[0] == Command.LINK:
+                    ids.append(command[1])
+            value = ids
+        out[fname] = value
+    return out
+
+
+# audit action of each link action written by a commit
+AUDIT_ACTIONS = {"created": "create", "updated": "update", "matched": "match"}
+
+
 def _norm(fname, value):
     """Comparison form of a value for match rules and lookups (a many2one value read by
     ``search_read``, ``(id, name)``, compares on its id)."""
@@ -491,6 +512,16 @@ class CommitEngine:
         link_vals = [item.link_vals for item in items if item.link_vals]
         if link_vals:
             self.Link.create(link_vals)
+            # audit: one create for the whole batch
+            self.env["crm.migration.audit"].sudo().create([{
+                "migration_id": vals["migration_id"],
+                "model": vals["model"],
+                "res_id": vals["res_id"],
+                "key": vals["key"],
+                "action": AUDIT_ACTIONS[vals["action"]],
+                "values_before_json": vals["values_before_json"] or {},
+                "values_after_json": vals["values_after_json"] or {},
+            } for vals in link_vals])
         self._save_items(items)
 
     def _save_items(self, items):
@@ -517,7 +548,7 @@ class CommitEngine:
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
         records.modified(BOOKKEEPING_FIELDS)
 
-    def _next_link(self, item, res_id, action, values_before=None):
+    def _next_link(self, item, res_id, action, values_before=None, values_after=None):
         self.sequence += 1
         item.link_vals = {
             "migration_id": self.migration.id,
@@ -527,6 +558,8 @@ class CommitEngine:
             "res_id": res_id,
             "action": action,
             "values_before_json": values_before or {},
+            "values_after_json": values_after or {},
+            "written_at": self.env.cr.now(),
             "hash": item.hash,
             "sequence": self.sequence,
         }
@@ -832,7 +865,7 @@ class CommitEngine:
             except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
                 item.finish("failed", error=error_text(self.env, exc))
                 return
-            self._next_link(item, res_id, "updated", before)
+            self._next_link(item, res_id, "updated", before, {f: json_value(target, f) for f in write})
         else:
             self._next_link(item, res_id, "matched")
         item.finish("matched", res_id)
@@ -842,9 +875,11 @@ class CommitEngine:
     # ------------------------------------------------------------------ create
     def _create(self, model_name, items):
         model = self.env[model_name].with_context(**QUIET_CONTEXT)
+        vals_list = [item.create_vals(model) for item in items]
+        written = [json_vals(vals) for vals in vals_list]  # before create, which may alter the dicts
         try:
             with self.env.cr.savepoint():
-                records = model.create([item.create_vals(model) for item in items])
+                records = model.create(vals_list)
         except psycopg2.OperationalError:
             raise
         except Exception as exc:  # noqa: BLE001 - retried one by one below
@@ -852,7 +887,7 @@ class CommitEngine:
                          len(items), model_name, exc)
             if model_name == SCHEMA_MODEL:
                 self._reload_registry()
-            for item in items:
+            for item, vals, after in zip(items, vals_list, written):
                 try:
                     with self.env.cr.savepoint():
                         record = model.create([item.create_vals(model)])
@@ -863,11 +898,11 @@ class CommitEngine:
                     if model_name == SCHEMA_MODEL:
                         self._reload_registry()
                     continue
-                self._next_link(item, record.id, "created")
+                self._next_link(item, record.id, "created", values_after=after)
                 item.finish("committed", record.id)
         else:
-            for item, record in zip(items, records):
-                self._next_link(item, record.id, "created")
+            for item, record, after in zip(items, records, written):
+                self._next_link(item, record.id, "created", values_after=after)
                 item.finish("committed", record.id)
         if model_name == SCHEMA_MODEL:
             self._check_schema([item.res_id for item in items if item.state == "committed"])

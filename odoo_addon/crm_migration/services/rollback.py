@@ -11,6 +11,25 @@ when no record of its model still has a value in it (one ``search_count`` per fi
 it is kept: its staged record keeps the field's id (``res_id``) after the rollback, the report
 lists it under ``kept_fields``, and ``remove_unused_fields`` removes it once unused. The
 generated "Migrated fields" form view follows (rewritten, or removed when no field is left).
+
+Conflicts (``conflicts``), found before anything is undone:
+
+- ``edited``: a record the migration created was written after the migration wrote it
+  (``write_date`` > the link's ``written_at``); a record it updated has a restored field whose
+  current value differs from what the migration wrote (``values_after_json``; ``write_date``
+  first, as a cheap filter).
+- ``referenced``: a record the migration created is pointed to by a record the migration neither
+  created nor updated, through a stored many2one field (one ``_read_group`` per field of
+  ``ir.model.fields`` with ``relation`` = the model). Not counted: fields with
+  ``ondelete='cascade'`` (parts of the record, deleted with it: order lines, attendees) and
+  records whose own cascade parent the migration created (lines of a migrated invoice).
+
+``run(on_conflict)``: ``stop`` raises with the list, ``keep`` leaves the conflicting records (and
+the records of this migration they refer to, transitively through their staged refs/deps) as
+they are, with their links kept and marked ``kept``; ``undo`` ignores conflicts.
+
+Every record undone gets a ``crm.migration.audit`` row (``delete``, ``restore``, ``state_reset``),
+all created in one ``create`` at the end of the run.
 """
 
 import itertools
@@ -23,8 +42,8 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.osv import expression
 
-from .commit import QUIET_CONTEXT, error_text, field_usage_count, sync_migrated_fields_views
-from .staging import SCHEMA_MODEL
+from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
+from .staging import SCHEMA_MODEL, ref_keys
 
 
 class RollbackEngine:
@@ -33,10 +52,21 @@ class RollbackEngine:
         self.migration = migration
         self.env = migration.env
         self.Link = self.env["crm.migration.link"]
+        self.audit_vals = []
 
-    def run(self):
+    def _links(self):
+        return self.Link.search([("migration_id", "=", self.migration.id), ("kept", "=", False)],
+                                order="sequence desc, id desc")
+
+    def _audit(self, link, action, before=None, after=None):
+        self.audit_vals.append({
+            "migration_id": self.migration.id, "model": link.model, "res_id": link.res_id, "key": link.key,
+            "action": action, "values_before_json": before or {}, "values_after_json": after or {},
+        })
+
+    def run(self, on_conflict="stop"):
         _ = self.env._
-        links = self.Link.search([("migration_id", "=", self.migration.id)], order="sequence desc, id desc")
+        links = self._links()
         blocking = self._later_links(links)
         if blocking:
             raise UserError(_(
@@ -44,6 +74,21 @@ class RollbackEngine:
                 "changed. Roll them back first:\n%(lines)s",
                 name=self.migration.display_name, lines="\n".join(blocking),
             ))
+        kept = self.Link.browse()
+        kept_info = {}
+        if on_conflict != "undo":
+            conflicts = self._conflicts(links)
+            if conflicts and on_conflict == "stop":
+                raise UserError(_(
+                    "Migration %(name)s was not rolled back; nothing was undone. Records changed or used in "
+                    "Odoo since the migration wrote them (roll back with on_conflict 'keep' to leave them "
+                    "as they are, or 'undo' to undo them anyway):\n%(lines)s",
+                    name=self.migration.display_name,
+                    lines="\n".join(self._conflict_line(c) for c in conflicts),
+                ))
+            if conflicts:
+                kept, kept_info = self._kept_links(links, conflicts)
+        links -= kept
         schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
         with self._registry_guard(bool(schema_links)), self.env.cr.savepoint():
             errors = self._reset_states(links.filtered(lambda l: l.action == "created"))
@@ -62,14 +107,167 @@ class RollbackEngine:
                 ))
             # custom fields: removed when unused, else kept (their staged record keeps the id)
             fields_ = self.env[SCHEMA_MODEL].sudo().browse(schema_links.mapped("res_id")).exists()
-            kept = fields_.filtered(lambda f: field_usage_count(self.env, f))
-            self.migration.record_ids.write({"state": "rolled_back", "res_id": 0})
+            kept_fields = fields_.filtered(lambda f: field_usage_count(self.env, f))
+            (self.migration.record_ids - kept.record_id).write({"state": "rolled_back", "res_id": 0})
             for link in schema_links:
-                if link.res_id in kept.ids and link.record_id:
+                if link.res_id in kept_fields.ids and link.record_id:
                     link.record_id.res_id = link.res_id
+            for link in kept:
+                kind, detail = kept_info[link.id]
+                link.write({"kept": True, "kept_kind": kind, "kept_detail": detail})
+            for link in schema_links:
+                if link.res_id in (fields_ - kept_fields).ids:
+                    self._audit(link, "delete", before=link.values_after_json)
             links.unlink()
             self.migration.state = "rolled_back"
-            self._remove_fields(fields_ - kept)
+            self._remove_fields(fields_ - kept_fields)
+            if self.audit_vals:
+                self.env["crm.migration.audit"].sudo().create(self.audit_vals)
+                self.audit_vals = []
+
+    # ------------------------------------------------------------------ conflicts
+    def conflicts(self):
+        """``[{"key", "model", "res_id", "name", "kind", "detail"}]``; nothing is undone."""
+        return [self._conflict_dict(c) for c in self._conflicts(self._links())]
+
+    def _conflict_dict(self, conflict):
+        link, kind, detail = conflict
+        record = self.env[link.model].sudo().browse(link.res_id)
+        return {"key": link.key, "model": link.model, "res_id": link.res_id,
+                "name": record.display_name or "", "kind": kind, "detail": detail}
+
+    def _conflict_line(self, conflict):
+        c = self._conflict_dict(conflict)
+        return self.env._("- %(model)s %(id)s %(name)r (key %(key)s): %(kind)s: %(detail)s",
+                          model=c["model"], id=c["res_id"], name=c["name"], key=c["key"], kind=c["kind"],
+                          detail=c["detail"])
+
+    def _conflicts(self, links):
+        """``[(link, kind, detail)]`` for the created/updated links of ``links`` (custom fields
+        excepted: they have their own rule, see ``kept_fields``)."""
+        links = links.filtered(lambda l: l.action in ("created", "updated") and l.model != SCHEMA_MODEL
+                               and l.model in self.env)
+        if not links:
+            return []
+        return self._edited(links) + self._referenced(links)
+
+    def _edited(self, links):
+        _ = self.env._
+        result = []
+        by_model = defaultdict(list)
+        for link in links:
+            by_model[link.model].append(link)
+        for model_name, model_links in by_model.items():
+            model = self.env[model_name].sudo().with_context(active_test=False)
+            if not model._log_access:
+                continue
+            stamps = {row["id"]: row for row in model.search_read(
+                [("id", "in", [l.res_id for l in model_links])], ["write_date", "write_uid"])}
+            for link in model_links:
+                row = stamps.get(link.res_id)
+                written = link.written_at or link.create_date
+                if not row or not row["write_date"] or row["write_date"] <= written:
+                    continue
+                by = row["write_uid"][1] if row["write_uid"] else "?"
+                if link.action == "created":
+                    result.append((link, "edited", _("changed on %(date)s by %(user)s",
+                                                     date=row["write_date"], user=by)))
+                    continue
+                after = link.values_after_json
+                if not after:  # committed before values_after_json existed: the date decides
+                    result.append((link, "edited", _("changed on %(date)s by %(user)s",
+                                                     date=row["write_date"], user=by)))
+                    continue
+                record = model.browse(link.res_id)
+                changed = []
+                for fname, value in after.items():
+                    if fname not in model._fields:
+                        continue
+                    current = json_value(record, fname)
+                    if isinstance(value, list) and isinstance(current, list):
+                        same = sorted(value) == sorted(current)
+                    else:
+                        same = (current or False) == (value or False)
+                    if not same:
+                        changed.append(f"{fname} ({value!r} -> {current!r})")
+                if changed:
+                    result.append((link, "edited", _(
+                        "fields the rollback would restore were changed since the migration wrote them "
+                        "(on %(date)s by %(user)s): %(fields)s", date=row["write_date"], user=by,
+                        fields=", ".join(changed))))
+        return result
+
+    def _referenced(self, links):
+        """Created records pointed to by records this migration neither created nor updated:
+        one ``_read_group`` per stored many2one field pointing to a model of ours."""
+        _ = self.env._
+        created = defaultdict(set)  # model -> ids created by this migration (all its links)
+        ours = defaultdict(set)  # model -> ids created or updated by this migration
+        for link in self.Link.search_fetch([("migration_id", "=", self.migration.id),
+                                            ("action", "in", ("created", "updated"))], ["model", "res_id", "action"]):
+            ours[link.model].add(link.res_id)
+            if link.action == "created":
+                created[link.model].add(link.res_id)
+        targets = defaultdict(dict)  # model -> {res_id: link}
+        for link in links:
+            if link.action == "created":
+                targets[link.model][link.res_id] = link
+        if not targets:
+            return []
+        hits = defaultdict(list)  # link -> ["3 crm.lead (partner_id)"]
+        for row in self.env["ir.model.fields"].sudo().search_read(
+            [("relation", "in", list(targets)), ("ttype", "=", "many2one"), ("store", "=", True)],
+            ["model", "name", "relation"], order="model, name",
+        ):
+            model_name, fname, relation = row["model"], row["name"], row["relation"]
+            if model_name.startswith("crm.migration") or model_name not in self.env:
+                continue
+            model = self.env[model_name]
+            field = model._fields.get(fname)
+            if (model._abstract or model._transient or not model._auto or model._table_query or not field
+                    or not field.store or field.type != "many2one" or field.ondelete == "cascade"):
+                continue
+            domain = [(fname, "in", list(targets[relation]))]
+            if ours.get(model_name):
+                domain.append(("id", "not in", list(ours[model_name])))
+            for other in model._fields.values():
+                # parts (cascade) of a record the migration created go with it
+                if (other.type == "many2one" and other.store and other.ondelete == "cascade"
+                        and created.get(other.comodel_name)):
+                    domain.append((other.name, "not in", list(created[other.comodel_name])))
+            for target, count in model.sudo().with_context(active_test=False)._read_group(
+                domain, [fname], ["__count"]
+            ):
+                link = targets[relation].get(target.id)
+                if link:
+                    hits[link].append(f"{count} {model_name} ({fname})")
+        return [(link, "referenced", _("used by records the migration did not create: %(refs)s",
+                                       refs=", ".join(refs)))
+                for link, refs in hits.items()]
+
+    def _kept_links(self, links, conflicts):
+        """The conflicting links and, transitively, the links of the records of this migration
+        their staged records refer to (refs, deps): a kept record keeps its parent company,
+        tags... ``(links, {link id: (kind, detail)})``."""
+        by_key = {link.key: link for link in links}
+        info = {}
+        todo = []
+        for link, kind, detail in conflicts:
+            if link.id not in info:
+                info[link.id] = (kind, detail)
+                todo.append(link)
+        while todo:
+            link = todo.pop()
+            record = link.record_id
+            if not record:
+                continue
+            keys = ref_keys(record.refs_json or {}) + list(record.deps_json or [])
+            for key in keys:
+                dep = by_key.get(key)
+                if dep and dep.action == "created" and dep.id not in info:
+                    info[dep.id] = ("dependency", self.env._("needed by kept record %(key)s", key=link.key))
+                    todo.append(dep)
+        return self.Link.browse(list(info)), info
 
     def remove_unused_fields(self):
         """Remove the custom fields a rollback of this migration kept, once no record uses them
@@ -159,6 +357,7 @@ class RollbackEngine:
             records = model.browse([l.res_id for l in model_links]).exists().filtered(lambda r: r.state != default)
             if not records:
                 continue
+            old_state = {r.id: r.state for r in records}
             try:
                 with self.env.cr.savepoint():
                     records.write({"state": default})
@@ -166,6 +365,11 @@ class RollbackEngine:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported to the user
                 errors.extend(self._describe(l, model.browse(l.res_id).display_name, exc) for l in model_links)
+                continue
+            for link in model_links:
+                if link.res_id in old_state:
+                    self._audit(link, "state_reset", before={"state": old_state[link.res_id]},
+                                after={"state": default})
         return errors
 
     def _describe(self, link, name, exc):
@@ -183,6 +387,9 @@ class RollbackEngine:
         try:
             with self.env.cr.savepoint():
                 records.unlink()
+            for link in links:
+                if link.res_id in records._ids:
+                    self._audit(link, "delete", before=link.values_after_json)
             return []
         except psycopg2.OperationalError:
             raise
@@ -201,6 +408,8 @@ class RollbackEngine:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported to the user
                 errors.append(self._describe(link, name, exc))
+                continue
+            self._audit(link, "delete", before=link.values_after_json)
         return errors
 
     def _restore(self, model_name, links):
@@ -224,6 +433,7 @@ class RollbackEngine:
             if not vals:
                 continue
             name = record.display_name
+            current = {fname: json_value(record, fname) for fname in vals}
             try:
                 with self.env.cr.savepoint():
                     record.write(vals)
@@ -231,4 +441,7 @@ class RollbackEngine:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported to the user
                 errors.append(self._describe(link, name, exc))
+                continue
+            self._audit(link, "restore", before=current,
+                        after={fname: json_value(record, fname) for fname in vals})
         return errors

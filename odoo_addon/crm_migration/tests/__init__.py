@@ -7,3 +7,4 @@ from . import test_owners
 from . import test_deps_lookups
 from . import test_profile
 from . import test_source_fields
+from . import test_conflicts

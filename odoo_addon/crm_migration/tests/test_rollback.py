@@ -106,9 +106,14 @@ class TestRollback(MigrationCase):
         one = self.partner("one.rb@example.com")
         self.env["res.users"].create({"login": "mig_rb_user", "name": "Mig RB User", "partner_id": one.id})
         tag = self.Tag.search([("name", "=", "Mig RB Tag")])
+        # the user is a conflict ("referenced"): by default nothing is undone
         with self.assertRaisesRegex(UserError, "testsrc:contact:1") as ctx:
             mig.api_rollback()
-        self.assertIn("linked to an active user", str(ctx.exception))  # Odoo's own reason
+        self.assertIn("res.users (partner_id)", str(ctx.exception))
+        self.assertEqual(len(mig.link_ids), 6)
+        # undo anyway: Odoo itself refuses, and still nothing is undone
+        with self.assertRaisesRegex(UserError, "testsrc:contact:1") as ctx:
+            mig.api_rollback({"on_conflict": "undo"})  # Odoo's own reason
         # nothing half-undone
         self.assertEqual(mig.state, "committed")
         self.assertEqual(len(mig.link_ids), 6)

@@ -15,7 +15,7 @@ import type { AppDeps } from '../app.js';
 import { tokenGuard } from '../auth.js';
 import { stageExports, stageToOdoo } from '../../stage-exports.js';
 import type { CsvFile } from '../../csv/read-csv.js';
-import type { MigrationClient } from '../../odoo/migration-client.js';
+import { rollbackChoices, type MigrationClient } from '../../odoo/migration-client.js';
 
 const uploadFields = z.object({
   source: z.string().min(1, 'the "source" field is required'),
@@ -25,6 +25,7 @@ const uploadFields = z.object({
   skip: z.string().optional(),
 });
 const idParams = z.object({ id: z.coerce.number().int().positive() });
+const rollbackQuery = z.object({ onConflict: z.enum(rollbackChoices).default('stop') });
 const ownerBody = z.union([
   z.object({ value: z.string().min(1), userId: z.number().int().positive() }),
   z.object({ fallbackUserId: z.number().int().positive() }),
@@ -100,10 +101,18 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
     return client.owners(id);
   });
 
+  /** ?onConflict=stop|keep|undo (default stop: conflicts are listed, nothing is undone) */
   app.post('/migrations/:id/rollback', async (request, reply) => {
     const { id } = idParams.parse(request.params);
+    const { onConflict } = rollbackQuery.parse(request.query);
     const client = requireOdoo(deps, reply);
-    return client ? client.rollback(id) : reply;
+    return client ? client.rollback(id, onConflict) : reply;
+  });
+
+  app.get('/migrations/:id/conflicts', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const client = requireOdoo(deps, reply);
+    return client ? client.conflicts(id) : reply;
   });
 }
 
