@@ -3,7 +3,9 @@
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
  *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
- *   crm-migrate commit ID [--batch-size N]
+ *   crm-migrate commit ID [--batch-size N] [--sample N]
+ *   crm-migrate diff ID [--mismatches]
+ *   crm-migrate rollback ID --sample-only
  *   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN]
  *   crm-migrate propose [--source SOURCE] FILE     (no Odoo needed)
  *   crm-migrate rollback ID [--on-conflict stop|keep|undo]
@@ -29,9 +31,10 @@ import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
   crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
-  crm-migrate commit ID [--batch-size N] [--json]
+  crm-migrate commit ID [--batch-size N] [--sample N] [--json]
+  crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
-  crm-migrate rollback ID [--on-conflict stop|keep|undo] [--json]
+  crm-migrate rollback ID [--on-conflict stop|keep|undo] [--sample-only] [--json]
   crm-migrate report ID [--json]`;
 
 class UsageError extends Error {}
@@ -52,6 +55,9 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         assign: { type: 'string', multiple: true },
         fallback: { type: 'string' },
         'on-conflict': { type: 'string' },
+        sample: { type: 'string' },
+        mismatches: { type: 'boolean', default: false },
+        'sample-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -103,6 +109,14 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
         return 0;
       }
+      case 'diff': {
+        const id = Number(rest[0]);
+        if (!Number.isInteger(id) || id <= 0) throw new UsageError('diff needs a migration ID');
+        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const rows = (await client.sampleDiff(id)).filter((r) => !values.mismatches || !r.match);
+        out(json ? JSON.stringify(rows) : rows.length === 0 ? 'no rows' : rows.map((r) => `${r.match ? '  ' : '≠ '}${r.key} ${r.field}: source "${r.source}" → expected "${r.expected}", in Odoo "${r.actual}"`).join('\n'));
+        return 0;
+      }
       case 'owners': {
         const id = Number(rest[0]);
         if (!Number.isInteger(id) || id <= 0) throw new UsageError('owners needs a migration ID');
@@ -132,7 +146,11 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (command === 'commit') {
           const batch = values['batch-size'] ? Number(values['batch-size']) : 500;
           if (!Number.isInteger(batch) || batch <= 0) throw new UsageError('--batch-size takes a positive whole number');
-          report = await client.commit(id, batch);
+          const sample = values.sample === undefined ? undefined : Number(values.sample);
+          if (sample !== undefined && (!Number.isInteger(sample) || sample <= 0)) throw new UsageError('--sample takes a positive whole number');
+          report = await client.commit(id, batch, sample);
+        } else if (command === 'rollback' && values['sample-only']) {
+          report = await client.sampleRollback(id);
         } else if (command === 'rollback') {
           const choice = values['on-conflict'] ?? 'stop';
           if (!(rollbackChoices as readonly string[]).includes(choice)) throw new UsageError('--on-conflict takes stop, keep or undo');

@@ -157,3 +157,40 @@ t.test('crm only: objects whose app is missing are reported with the choice, nev
   t.equal((await cli(['rollback', String(id)])).code, 0);
   t.same(await counts(odoo, ['res.partner', 'crm.lead', 'ir.model.fields']), before);
 });
+
+t.test('sample with a field-level diff: clean sample matches, an edit shows, sample rolls back, approve commits the rest', async (t) => {
+  const odoo = reader(fullEnv.ODOO_DB);
+  const watched = ['res.partner', 'res.partner.category', 'crm.lead', 'sale.order', 'calendar.event', 'ir.model.fields'];
+  const before = await counts(odoo, watched);
+  const id = Number((await cli(['stage', '--source', 'kartra', ...samples], fullEnv)).out);
+
+  const sampled = await cli(['commit', String(id), '--sample', '6', '--json'], fullEnv);
+  t.equal(sampled.code, 0, sampled.err);
+  const s1 = JSON.parse(sampled.out);
+  t.ok(s1.counts.committed > 0 && s1.counts.staged > 0, `a slice is committed, the rest still staged (${JSON.stringify(s1.counts)})`);
+
+  const diff = JSON.parse((await cli(['diff', String(id), '--json'], fullEnv)).out) as { key: string; model: string; res_id: number; field: string; source: string; expected: string; actual: string; match: boolean }[];
+  t.ok(diff.length > 0, `${diff.length} diff rows`);
+  t.same(diff.filter((r) => !r.match), [], 'a clean sample matches field by field');
+  const email = diff.find((r) => r.model === 'res.partner' && r.field === 'email' && r.source !== '');
+  t.ok(email, 'the source cell is shown beside the expected and actual values');
+  t.equal(email?.expected, email?.source.trim().toLowerCase(), 'expected = the normalized source value');
+
+  await odoo.transport.call('res.partner', 'write', [[email?.res_id], { email: 'changed@example.com' }]);
+  const mismatches = JSON.parse((await cli(['diff', String(id), '--mismatches', '--json'], fullEnv)).out);
+  t.match(mismatches, [{ key: email?.key, field: 'email', actual: 'changed@example.com', match: false }], 'an edit made in Odoo after the sample shows as a mismatch');
+
+  const back = await cli(['rollback', String(id), '--sample-only', '--json'], fullEnv);
+  t.equal(back.code, 0, back.err);
+  t.equal(JSON.parse(back.out).state, 'staged', 'the records are staged again');
+  t.same(await counts(odoo, watched), before, 'rolling the sample back leaves Odoo as it was');
+
+  t.equal((await cli(['commit', String(id), '--sample', '3'], fullEnv)).code, 0);
+  await cli(['owners', String(id), '--fallback', 'admin'], fullEnv);
+  const all = JSON.parse((await cli(['commit', String(id), '--json'], fullEnv)).out);
+  t.equal(all.state, 'committed', 'approving commits the rest');
+  t.equal(all.counts.staged, 0);
+  t.equal(await odoo.count('res.partner', [['email', '=ilike', 'ada.lovelace@example.com']]), 1, 'nothing committed twice');
+  t.equal((await cli(['rollback', String(id), '--on-conflict', 'undo'], fullEnv)).code, 0);
+  t.same(await counts(odoo, watched), before);
+});

@@ -89,6 +89,7 @@ t.test('custom fields: created before the records, typed from the schema file or
   const ada = k.get('kartra:contact:1001');
   t.match(ada?.values, { x_kartra_favourite_colour: 'Blue', x_kartra_newsletter_opt_in: true, x_kartra_bio: 'Mathematician.\nWrote the first program.', x_kartra_referral_code: 'ADA-1815', x_kartra_lead_source: 'checkout', x_kartra_score: 87 });
   t.ok(ada?.deps?.includes(colour?.key as string), 'the contact depends on the field it fills');
+  t.match(ada?.source.columns, { name: 'First Name + Middle Name + Last Name + Email', email: 'Email', category_id: 'Tags + Lists + Source', x_kartra_favourite_colour: 'Favourite Colour' }, 'which source columns fed each field, for the sample diff');
 
   const inferred = await stageExports('kartra', contactsOnly, { now });
   const i = index(inferred);

@@ -49,11 +49,15 @@ interface RowContext {
   row: number;
   cell: (column: string) => string;
   headerOf: (column: string) => string;
+  /** the file has this column */
+  present: (column: string) => boolean;
   /** rows whose Odoo app is missing: no derived records, refs or lookups (their models may not exist) */
   valuesOnly?: boolean;
 }
 
 interface Evaluated {
+  /** Odoo field → source header(s) that fed it */
+  columns: Record<string, string>;
   values: Record<string, Scalar>;
   refs: Draft['refs'];
   lookups: Draft['lookups'];
@@ -114,6 +118,7 @@ export class MappingEngine {
           return header === undefined ? '' : (cells[header] ?? '');
         },
         headerOf: (column) => t.byColumn.get(column) ?? column,
+        present: (column) => t.byColumn.has(column),
         valuesOnly: t.missingApps.length > 0,
       };
       if (t.primary.schemaFor) {
@@ -243,6 +248,7 @@ export class MappingEngine {
   }
 
   private draft(key: string, objectName: string, object: ObjectMapping, ev: Evaluated, source: Draft['source']): Draft {
+    if (Object.keys(ev.columns).length > 0) source = { ...source, columns: ev.columns };
     const draft: Draft = {
       key,
       object: objectName,
@@ -260,12 +266,15 @@ export class MappingEngine {
 
   /** Field rules of one object applied to one row (a file object's, a derived one's, a child's). */
   private evaluate(objectName: string, object: ObjectMapping, ctx: RowContext): Evaluated {
-    const ev: Evaluated = { values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
+    const ev: Evaluated = { columns: {}, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
     for (const rule of object.fields) {
       const from = Array.isArray(rule.from) ? rule.from : [rule.from];
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
       const result = this.readRule(rule, from, ctx.cell);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
+      const headers = [...from, ...rule.fallback].filter(ctx.present).map(ctx.headerOf).join(' + ');
+      const known = ev.columns[rule.field];
+      if (headers !== '') ev.columns[rule.field] = known && !known.split(' + ').includes(headers) ? `${known} + ${headers}` : headers;
       if (result.issue) ev.issues.push({ ...where, ...result.issue });
       if (result.value === null) {
         if (rule.required && !result.issue) ev.issues.push({ ...where, level: 'error', message: 'required value is empty' });
@@ -364,6 +373,7 @@ export class MappingEngine {
     if (!this.derived.has(key)) {
       const ev = this.evaluate(objectName, object, ctx);
       ev.values[object.valueField as string] = value;
+      ev.columns[object.valueField as string] = object.valueField as string;
       this.derived.set(key, this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } }));
     }
     return key;
@@ -408,6 +418,7 @@ export class MappingEngine {
             if (raw === undefined) continue;
             const v = customValue(spec, raw);
             if (v.value !== null) d.values[spec.name] = v.value;
+            d.source.columns = { ...d.source.columns, [spec.name]: header };
             if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: header, ...v.issue });
           }
         }

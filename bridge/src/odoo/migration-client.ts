@@ -32,6 +32,13 @@ export const ownerSchema = z.object({
 }).loose();
 export type OwnerRow = z.infer<typeof ownerSchema>;
 
+const text = z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null || v === false ? '' : String(v)));
+export const diffRowSchema = z.object({
+  key: z.string(), model: z.string(), res_id: z.number(), field: z.string(),
+  source: text, expected: text, actual: text, match: z.boolean(),
+}).loose();
+export type DiffRow = z.infer<typeof diffRowSchema>;
+
 export const rollbackChoices = ['stop', 'keep', 'undo'] as const;
 export type RollbackChoice = (typeof rollbackChoices)[number];
 export const conflictSchema = z.object({
@@ -96,8 +103,19 @@ export class MigrationClient {
     return rows.length === 1 ? (rows[0] as { id: number }).id : null;
   }
 
-  async commit(id: number, batchSize = 500): Promise<MigrationReport> {
-    return reportSchema.parse(await this.odoo.call(MODEL, 'api_commit', [[id], { batch_size: batchSize }]));
+  /** Commit everything staged, or with `sample` a representative slice of that many records. */
+  async commit(id: number, batchSize = 500, sample?: number): Promise<MigrationReport> {
+    return reportSchema.parse(await this.odoo.call(MODEL, 'api_commit', [[id], { batch_size: batchSize, ...(sample ? { sample } : {}) }]));
+  }
+
+  /** Field by field, for each sampled record: source cell, expected value, value read back from Odoo. */
+  async sampleDiff(id: number): Promise<DiffRow[]> {
+    return z.array(diffRowSchema).parse(await this.odoo.call(MODEL, 'api_sample_diff', [[id]]));
+  }
+
+  /** Undo the sample only; its records are staged again. */
+  async sampleRollback(id: number): Promise<MigrationReport> {
+    return reportSchema.parse(await this.odoo.call(MODEL, 'api_sample_rollback', [[id]]));
   }
 
   /**

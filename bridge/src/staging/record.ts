@@ -40,6 +40,8 @@ export const stagedRecordSchema = z.object({
     file: z.string(),
     row: z.number().int().nonnegative(),
     data: z.record(z.string(), z.string()),
+    /** Odoo field → the source header(s) that fed it ("First Name + Last Name"), for the diff */
+    columns: z.record(z.string(), z.string()).optional(),
   }),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   issues: z.array(issueSchema),

@@ -25,6 +25,7 @@ const uploadFields = z.object({
   skip: z.string().optional(),
 });
 const idParams = z.object({ id: z.coerce.number().int().positive() });
+const commitQuery = z.object({ sample: z.coerce.number().int().positive().optional() });
 const rollbackQuery = z.object({ onConflict: z.enum(rollbackChoices).default('stop') });
 const ownerBody = z.union([
   z.object({ value: z.string().min(1), userId: z.number().int().positive() }),
@@ -78,10 +79,24 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
     return client ? client.report(id) : reply;
   });
 
+  /** ?sample=N commits a representative slice of N records first */
   app.post('/migrations/:id/commit', async (request, reply) => {
     const { id } = idParams.parse(request.params);
+    const { sample } = commitQuery.parse(request.query);
     const client = requireOdoo(deps, reply);
-    return client ? client.commit(id) : reply;
+    return client ? client.commit(id, 500, sample) : reply;
+  });
+
+  app.get('/migrations/:id/diff', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const client = requireOdoo(deps, reply);
+    return client ? client.sampleDiff(id) : reply;
+  });
+
+  app.post('/migrations/:id/sample/rollback', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const client = requireOdoo(deps, reply);
+    return client ? client.sampleRollback(id) : reply;
   });
 
   app.get('/migrations/:id/owners', async (request, reply) => {
