@@ -20,6 +20,7 @@
         "views/crm_migration_owner_views.xml",
         "views/crm_migration_audit_views.xml",
         "wizard/crm_migration_rollback_wizard_views.xml",
+        "views/crm_migration_sample_views.xml",
     ],
     "installable": True,
     "application": True,

@@ -8,3 +8,4 @@ from . import res_partner
 from . import crm_lead
 from . import calendar_event
 from . import crm_migration_audit
+from . import crm_migration_sample

@@ -163,15 +163,20 @@ class CrmMigration(models.Model):
         return self.api_report()
 
     def api_commit(self, options=None):
-        """Commit the staged records (``options``: ``{"batch_size": 500}``); returns the report."""
+        """Commit the staged records (``options``: ``{"batch_size": 500, "sample": n}``); returns the
+        report. ``sample``: commit only a representative slice (``_mark_sample``); a plain commit
+        afterwards commits the rest (approves the sample)."""
         self.ensure_one()
         self._check_manager()
         options = options or {}
         if not isinstance(options, dict):
             raise ValidationError(self.env._("api_commit options must be a struct, e.g. {\"batch_size\": 500}."))
-        unknown = sorted(set(options) - {"batch_size"})
+        unknown = sorted(set(options) - {"batch_size", "sample"})
         if unknown:
             raise ValidationError(self.env._("api_commit: unknown option(s) %(keys)s.", keys=", ".join(unknown)))
+        sample = options.get("sample")
+        if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
+            raise ValidationError(self.env._("api_commit: sample must be an integer of at least 1."))
         batch_size = options.get("batch_size", DEFAULT_BATCH_SIZE)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= MAX_BATCH_SIZE:
             raise ValidationError(self.env._("api_commit: batch_size must be an integer between 1 and %(max)s.",
@@ -179,7 +184,18 @@ class CrmMigration(models.Model):
         if self.state == "rolled_back":
             raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
                                        name=self.display_name))
-        CommitEngine(self, batch_size=batch_size).run()
+        if sample is not None:
+            if self.sample_state != "none":
+                raise UserError(self.env._(
+                    "Migration %(name)s already has a sample: approve it (commit) or roll the sample back first.",
+                    name=self.display_name))
+            self._mark_sample(sample)
+            CommitEngine(self, batch_size=batch_size, sampled_only=True).run()
+            self.sample_state = "sampled"
+        else:
+            if self.sample_state == "sampled":
+                self.sample_state = "approved"
+            CommitEngine(self, batch_size=batch_size).run()
         incomplete = self.env["crm.migration.record"].search_count(
             [("migration_id", "=", self.id), ("state", "in", ("failed", "skipped"))], limit=1
         )

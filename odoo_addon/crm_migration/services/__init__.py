@@ -2,5 +2,6 @@
 
 ``staging``  validates and normalises incoming staged records,
 ``commit``   writes staged records into real Odoo models in dependency order,
-``rollback`` undoes a commit from the migration's links.
+``rollback`` undoes a commit from the migration's links,
+``sample``   picks a sample to commit first and diffs it against Odoo.
 """

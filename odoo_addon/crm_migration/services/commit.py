@@ -386,9 +386,10 @@ def search_text_rows(model, conditions, fnames):
 
 
 class CommitEngine:
-    def __init__(self, migration, batch_size=500):
+    def __init__(self, migration, batch_size=500, sampled_only=False):
         migration.ensure_one()
         self.migration = migration
+        self.sampled_only = sampled_only  # commit only the records marked ``sampled``
         self.env = migration.env
         self.Record = self.env["crm.migration.record"]
         self.Link = self.env["crm.migration.link"]
@@ -401,9 +402,10 @@ class CommitEngine:
 
     # ------------------------------------------------------------------ ordering
     def run(self):
-        todo = self.Record.search_fetch(
-            [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)], ITEM_FIELDS, order="id"
-        )
+        domain = [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
+        if self.sampled_only:
+            domain.append(("sampled", "=", True))
+        todo = self.Record.search_fetch(domain, ITEM_FIELDS, order="id")
         if not todo:
             return
         items = [_Item(rec) for rec in todo]

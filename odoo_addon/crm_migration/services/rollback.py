@@ -47,16 +47,21 @@ from .staging import SCHEMA_MODEL, ref_keys
 
 
 class RollbackEngine:
-    def __init__(self, migration):
+    def __init__(self, migration, sample=False):
         migration.ensure_one()
         self.migration = migration
+        # sample: undo only the links of the sampled records; they go back to ``staged`` and the
+        # migration to ``staged`` (docs/staging-contract.md, "Sampling")
+        self.sample = sample
         self.env = migration.env
         self.Link = self.env["crm.migration.link"]
         self.audit_vals = []
 
     def _links(self):
-        return self.Link.search([("migration_id", "=", self.migration.id), ("kept", "=", False)],
-                                order="sequence desc, id desc")
+        domain = [("migration_id", "=", self.migration.id), ("kept", "=", False)]
+        if self.sample:
+            domain.append(("record_id.sampled", "=", True))
+        return self.Link.search(domain, order="sequence desc, id desc")
 
     def _audit(self, link, action, before=None, after=None):
         self.audit_vals.append({
@@ -108,7 +113,11 @@ class RollbackEngine:
             # custom fields: removed when unused, else kept (their staged record keeps the id)
             fields_ = self.env[SCHEMA_MODEL].sudo().browse(schema_links.mapped("res_id")).exists()
             kept_fields = fields_.filtered(lambda f: field_usage_count(self.env, f))
-            (self.migration.record_ids - kept.record_id).write({"state": "rolled_back", "res_id": 0})
+            if self.sample:
+                self.migration.record_ids.filtered("sampled").write(
+                    {"state": "staged", "res_id": 0, "error_message": False, "sampled": False})
+            else:
+                (self.migration.record_ids - kept.record_id).write({"state": "rolled_back", "res_id": 0})
             for link in schema_links:
                 if link.res_id in kept_fields.ids and link.record_id:
                     link.record_id.res_id = link.res_id
@@ -119,7 +128,7 @@ class RollbackEngine:
                 if link.res_id in (fields_ - kept_fields).ids:
                     self._audit(link, "delete", before=link.values_after_json)
             links.unlink()
-            self.migration.state = "rolled_back"
+            self.migration.state = "staged" if self.sample else "rolled_back"
             self._remove_fields(fields_ - kept_fields)
             if self.audit_vals:
                 self.env["crm.migration.audit"].sudo().create(self.audit_vals)

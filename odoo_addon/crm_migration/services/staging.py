@@ -270,6 +270,11 @@ def normalize_record(env, record, index):
     if src_row is not None and (isinstance(src_row, bool) or not isinstance(src_row, int)):
         chk.fail(_("'source.row' must be an integer."))
 
+    columns = source.get("columns")
+    if columns is not None and (not isinstance(columns, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in columns.items())):
+        chk.fail(_("'source.columns' must be a struct of field name -> source column header (strings)."))
+
     record_hash = record.get("hash")
     if record_hash is not None and not isinstance(record_hash, str):
         chk.fail(_("key 'hash' must be a string."))

@@ -8,3 +8,4 @@ from . import test_deps_lookups
 from . import test_profile
 from . import test_source_fields
 from . import test_conflicts
+from . import test_sample
