@@ -82,7 +82,7 @@ t.test('custom fields: created before the records, typed from the schema file or
   const withSchema = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
   const k = index(withSchema);
   const colour = k.get('kartra:custom_field:res.partner.x_kartra_favourite_colour');
-  t.match(colour, { model: 'ir.model.fields', values: { name: 'x_kartra_favourite_colour', model: 'res.partner', ttype: 'selection', state: 'manual', field_description: 'Favourite colour', selection: '[("Blue", "Blue"), ("Green", "Green"), ("Red", "Red"), ("Yellow", "Yellow")]' }, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'res.partner' } }, match: [['name', 'model']] });
+  t.match(colour, { model: 'ir.model.fields', values: { name: 'x_kartra_favourite_colour', model: 'res.partner', ttype: 'selection', state: 'manual', field_description: 'Favourite colour', selection: "[('Blue', 'Blue'), ('Green', 'Green'), ('Red', 'Red'), ('Yellow', 'Yellow')]" }, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'res.partner' } }, match: [['name', 'model']] });
   t.match(k.get('kartra:custom_field:res.partner.x_kartra_bio')?.values, { ttype: 'text' });
   t.match(k.get('kartra:custom_field:res.partner.x_kartra_newsletter_opt_in')?.values, { ttype: 'boolean' });
   t.match(k.get('kartra:custom_field:res.partner.x_kartra_referral_code')?.values, { ttype: 'char' });
@@ -93,7 +93,7 @@ t.test('custom fields: created before the records, typed from the schema file or
 
   const inferred = await stageExports('kartra', contactsOnly, { now });
   const i = index(inferred);
-  t.match(i.get('kartra:custom_field:res.partner.x_kartra_favourite_colour')?.values, { ttype: 'selection', selection: '[("Blue", "Blue"), ("Green", "Green"), ("Red", "Red")]' }, 'exactly the values found');
+  t.match(i.get('kartra:custom_field:res.partner.x_kartra_favourite_colour')?.values, { ttype: 'selection', selection: "[('Blue', 'Blue'), ('Green', 'Green'), ('Red', 'Red')]" }, 'exactly the values found');
   t.match(i.get('kartra:custom_field:res.partner.x_kartra_newsletter_opt_in')?.values, { ttype: 'boolean' });
   t.match(i.get('kartra:custom_field:res.partner.x_kartra_bio')?.values, { ttype: 'text' });
   t.equal(inferred.profile.customFields.find((f) => f.name === 'x_kartra_bio')?.origin, 'inferred from values');
@@ -118,6 +118,16 @@ t.test('GDPR, source creation date, lists, affiliates, state lookups, flags', as
   t.ok(k.get('kartra:contact:1004')?.issues.some((i) => i.field === 'Email Status' && /flagged bounced/.test(i.message)));
   t.match(s.inventory, /## Behavioural tags found[\s\S]*- webinar-2024/);
   t.match(s.inventory, /Sequences and automations/);
+});
+
+t.test("selection literals are written the way Python's repr writes them", async (t) => {
+  const { pyRepr, selectionLiteral } = await import('../../bridge/src/mapping/custom-fields.js');
+  t.equal(pyRepr('Blue'), "'Blue'");
+  t.equal(pyRepr("O'Brien"), '"O\'Brien"');
+  t.equal(pyRepr('both \' and "'), "'both \\' and \"'");
+  t.equal(pyRepr('a\\b\nc'), "'a\\\\b\\nc'");
+  t.equal(pyRepr('Zoë'), "'Zoë'");
+  t.equal(selectionLiteral([['a', 'A']]), "[('a', 'A')]");
 });
 
 t.test('appointments → calendar events with the contact as attendee and original times', async (t) => {

@@ -58,9 +58,25 @@ export function findSchemaRow(rows: SchemaRow[], header: string): SchemaRow | un
   return rows.find((r) => headerToken(r.identifier) === token || headerToken(r.label) === token);
 }
 
-/** Python literal of a selection list, as ir.model.fields.selection takes it. */
+/** Python literal of a selection list, written exactly as Odoo's `repr` stores it back. */
 export function selectionLiteral(options: [string, string][]): string {
-  return `[${options.map(([k, l]) => `(${JSON.stringify(k)}, ${JSON.stringify(l)})`).join(', ')}]`;
+  return `[${options.map(([k, l]) => `(${pyRepr(k)}, ${pyRepr(l)})`).join(', ')}]`;
+}
+
+/** Python's repr() of a str: single quotes unless the text has one and no double quote. */
+export function pyRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) as number;
+    if (ch === '\\' || ch === quote) out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${quote}${out}${quote}`;
 }
 
 /** A cell's value for a custom field of this type. */
