@@ -98,10 +98,16 @@ class CrmMigration(models.Model):
             "context": {"default_migration_id": self.id},
         }
 
+    def api_commit(self, options=None):
+        report = super().api_commit(options)
+        if (options or {}).get("sample"):
+            # the Sample diff page shows the sample as committed, however it was started
+            self.action_refresh_diff()
+        return report
+
     def action_sample(self, size=DEFAULT_SAMPLE_SIZE):
         self.ensure_one()
         report = self.api_commit({"sample": size})
-        self.action_refresh_diff()
         return self._notify(self.env._("Sample committed"), report)
 
     def action_approve_sample(self):
