@@ -18,13 +18,13 @@ import { countryCode } from '../normalize/country.js';
 import { parseSourceDate } from '../normalize/datetime.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
-import type { Issue, Lookup, Scalar, StagedRecord } from '../staging/record.js';
+import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } from '../staging/record.js';
 import { detectScore, headerToken, resolveColumns } from './columns.js';
 import type { FieldRule, Mapping, ObjectMapping } from './schema.js';
 import { applyTransform } from './transforms.js';
 import type { FileProfile, Profile, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
-import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type OdooFieldType, type SchemaRow } from './custom-fields.js';
+import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
 
 type Draft = Omit<StagedRecord, 'hash'>;
@@ -492,7 +492,7 @@ export class MappingEngine {
     for (const r of records) {
       const o = (objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
       o.records += 1;
-      if (r.issues.some((i) => i.level === 'error')) o.withErrors += 1;
+      if (hasErrors(r)) o.withErrors += 1;
       else if (r.issues.length > 0) o.withWarnings += 1;
       for (const i of r.issues) {
         if (i.level === 'error' && /required value is empty|is not a valid email|no .* to identify/.test(i.message)) {
@@ -545,4 +545,3 @@ function dedupeIssues(issues: Issue[]): Issue[] {
   });
 }
 
-export type { OdooFieldType };

@@ -83,16 +83,25 @@ class CrmMigration(models.Model):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only Migration Managers can run CRM migrations."))
 
+    @api.model
+    def _check_struct(self, vals, method, allowed):
+        """The struct an RPC method takes (``None`` = empty): a dict with only ``allowed`` keys."""
+        vals = {} if vals is None else vals
+        if not isinstance(vals, dict):
+            raise ValidationError(self.env._("%(method)s expects a struct with the keys %(keys)s.",
+                                             method=method, keys=", ".join(allowed)))
+        unknown = sorted(set(vals) - set(allowed))
+        if unknown:
+            raise ValidationError(self.env._("%(method)s: unknown key(s) %(unknown)s (known: %(keys)s).",
+                                             method=method, unknown=", ".join(unknown), keys=", ".join(allowed)))
+        return vals
+
     # ------------------------------------------------------------------ RPC API
     @api.model
     def api_create(self, vals):
         """``{"name": str, "source": str}`` -> migration id."""
         self._check_manager()
-        if not isinstance(vals, dict):
-            raise ValidationError(self.env._("api_create expects a struct {name, source}."))
-        unknown = sorted(set(vals) - {"name", "source"})
-        if unknown:
-            raise ValidationError(self.env._("api_create: unknown key(s) %(keys)s.", keys=", ".join(unknown)))
+        vals = self._check_struct(vals, "api_create", ("name", "source"))
         name = vals.get("name")
         source = vals.get("source") or ""
         if not isinstance(name, str) or not name.strip():
@@ -168,12 +177,7 @@ class CrmMigration(models.Model):
         afterwards commits the rest (approves the sample)."""
         self.ensure_one()
         self._check_manager()
-        options = options or {}
-        if not isinstance(options, dict):
-            raise ValidationError(self.env._("api_commit options must be a struct, e.g. {\"batch_size\": 500}."))
-        unknown = sorted(set(options) - {"batch_size", "sample"})
-        if unknown:
-            raise ValidationError(self.env._("api_commit: unknown option(s) %(keys)s.", keys=", ".join(unknown)))
+        options = self._check_struct(options, "api_commit", ("batch_size", "sample"))
         sample = options.get("sample")
         if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
             raise ValidationError(self.env._("api_commit: sample must be an integer of at least 1."))
@@ -211,12 +215,7 @@ class CrmMigration(models.Model):
         and undoes the rest, ``undo`` undoes everything anyway."""
         self.ensure_one()
         self._check_manager()
-        options = options or {}
-        if not isinstance(options, dict):
-            raise ValidationError(self.env._("api_rollback options must be a struct, e.g. {\"on_conflict\": \"stop\"}."))
-        unknown = sorted(set(options) - {"on_conflict"})
-        if unknown:
-            raise ValidationError(self.env._("api_rollback: unknown option(s) %(keys)s.", keys=", ".join(unknown)))
+        options = self._check_struct(options, "api_rollback", ("on_conflict",))
         on_conflict = options.get("on_conflict") or "stop"
         if on_conflict not in ROLLBACK_CONFLICT_OPTIONS:
             raise ValidationError(self.env._("api_rollback: on_conflict must be one of %(values)s.",

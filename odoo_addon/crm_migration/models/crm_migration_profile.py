@@ -59,11 +59,7 @@ class CrmMigration(models.Model):
         inventory attachment ``inventory-<id>.md``. Returns True."""
         self.ensure_one()
         self._check_manager()
-        if not isinstance(vals, dict):
-            raise ValidationError(self.env._("api_set_profile expects a struct {profile, inventory_markdown}."))
-        unknown = sorted(set(vals) - {"profile", "inventory_markdown"})
-        if unknown:
-            raise ValidationError(self.env._("api_set_profile: unknown key(s) %(keys)s.", keys=", ".join(unknown)))
+        vals = self._check_struct(vals, "api_set_profile", ("profile", "inventory_markdown"))
         profile = vals.get("profile")
         markdown = vals.get("inventory_markdown")
         if not isinstance(profile, dict):

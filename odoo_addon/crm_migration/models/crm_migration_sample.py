@@ -72,9 +72,7 @@ class CrmMigration(models.Model):
         ``sample_state`` to ``none``. Returns the report."""
         self.ensure_one()
         self._check_manager()
-        options = options or {}
-        if not isinstance(options, dict) or set(options) - {"on_conflict"}:
-            raise ValidationError(self.env._("api_sample_rollback options: {\"on_conflict\": \"undo\" | \"stop\"}."))
+        options = self._check_struct(options, "api_sample_rollback", ("on_conflict",))
         on_conflict = options.get("on_conflict") or "undo"
         if on_conflict not in ("undo", "stop"):
             raise ValidationError(self.env._("api_sample_rollback: on_conflict must be 'undo' or 'stop'."))

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { tokenGuard } from '../auth.js';
@@ -73,62 +73,41 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
     }
   });
 
-  app.get('/migrations/:id', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const client = requireOdoo(deps, reply);
-    return client ? client.report(id) : reply;
-  });
+  /**
+   * A route on one migration: its input is checked first (400 on a bad id, query or body), then
+   * the call goes to Odoo (503 when none is configured).
+   */
+  const onMigration = <T>(input: (request: FastifyRequest) => T, run: (client: MigrationClient, id: number, input: T) => Promise<unknown>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const { id } = idParams.parse(request.params);
+      const parsed = input(request);
+      const client = requireOdoo(deps, reply);
+      return client ? run(client, id, parsed) : reply;
+    };
+  const none = () => undefined;
+
+  app.get('/migrations/:id', onMigration(none, (client, id) => client.report(id)));
 
   /** ?sample=N commits a representative slice of N records first */
-  app.post('/migrations/:id/commit', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const { sample } = commitQuery.parse(request.query);
-    const client = requireOdoo(deps, reply);
-    return client ? client.commit(id, 500, sample) : reply;
-  });
+  app.post('/migrations/:id/commit', onMigration((r) => commitQuery.parse(r.query), (client, id, q) => client.commit(id, 500, q.sample)));
 
-  app.get('/migrations/:id/diff', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const client = requireOdoo(deps, reply);
-    return client ? client.sampleDiff(id) : reply;
-  });
+  app.get('/migrations/:id/diff', onMigration(none, (client, id) => client.sampleDiff(id)));
 
-  app.post('/migrations/:id/sample/rollback', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const client = requireOdoo(deps, reply);
-    return client ? client.sampleRollback(id) : reply;
-  });
+  app.post('/migrations/:id/sample/rollback', onMigration(none, (client, id) => client.sampleRollback(id)));
 
-  app.get('/migrations/:id/owners', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const client = requireOdoo(deps, reply);
-    return client ? client.owners(id) : reply;
-  });
+  app.get('/migrations/:id/owners', onMigration(none, (client, id) => client.owners(id)));
 
   /** body: {"value": "<source owner>", "userId": 7} or {"fallbackUserId": 7} */
-  app.post('/migrations/:id/owners', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const body = ownerBody.parse(request.body);
-    const client = requireOdoo(deps, reply);
-    if (!client) return reply;
+  app.post('/migrations/:id/owners', onMigration((r) => ownerBody.parse(r.body), async (client, id, body) => {
     if ('fallbackUserId' in body) await client.setFallbackUser(id, body.fallbackUserId);
     else await client.resolveOwner(id, body.value, body.userId);
     return client.owners(id);
-  });
+  }));
 
   /** ?onConflict=stop|keep|undo (default stop: conflicts are listed, nothing is undone) */
-  app.post('/migrations/:id/rollback', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const { onConflict } = rollbackQuery.parse(request.query);
-    const client = requireOdoo(deps, reply);
-    return client ? client.rollback(id, onConflict) : reply;
-  });
+  app.post('/migrations/:id/rollback', onMigration((r) => rollbackQuery.parse(r.query), (client, id, q) => client.rollback(id, q.onConflict)));
 
-  app.get('/migrations/:id/conflicts', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const client = requireOdoo(deps, reply);
-    return client ? client.conflicts(id) : reply;
-  });
+  app.get('/migrations/:id/conflicts', onMigration(none, (client, id) => client.conflicts(id)));
 }
 
 function requireOdoo(deps: AppDeps, reply: FastifyReply): MigrationClient | null {
