@@ -20,7 +20,7 @@ class CrmMigrationDiff(models.Model):
 
     _name = "crm.migration.diff"
     _description = "CRM Migration Sample Diff"
-    _order = "migration_id, sequence, id"
+    _order = "migration_id, match, sequence, id"
 
     migration_id = fields.Many2one("crm.migration", required=True, ondelete="cascade", index=True, readonly=True)
     sequence = fields.Integer(readonly=True)
