@@ -21,7 +21,17 @@
         "views/crm_migration_audit_views.xml",
         "wizard/crm_migration_rollback_wizard_views.xml",
         "views/crm_migration_sample_views.xml",
+        "data/ir_cron.xml",
+        "views/res_config_settings_views.xml",
+        "wizard/crm_migration_upload_wizard_views.xml",
+        "views/crm_migration_mapping_views.xml",
+        "views/crm_migration_report_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "crm_migration/static/src/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }

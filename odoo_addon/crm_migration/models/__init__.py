@@ -9,3 +9,7 @@ from . import crm_lead
 from . import calendar_event
 from . import crm_migration_audit
 from . import crm_migration_sample
+from . import crm_migration_job
+from . import res_config_settings
+from . import crm_migration_mapping
+from . import crm_migration_report

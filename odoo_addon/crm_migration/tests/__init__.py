@@ -9,3 +9,6 @@ from . import test_profile
 from . import test_source_fields
 from . import test_conflicts
 from . import test_sample
+from . import test_upload_jobs
+from . import test_mapping
+from . import test_report

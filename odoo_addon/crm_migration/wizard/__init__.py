@@ -1,1 +1,2 @@
 from . import crm_migration_rollback_wizard
+from . import crm_migration_upload_wizard
