@@ -7,9 +7,12 @@ import type { Mapping } from './mapping/schema.js';
 import { buildInventory } from './inventory/inventory.js';
 import { findSource, mappingPath, sources } from './sources/registry.js';
 import type { MigrationClient, MigrationReport } from './odoo/migration-client.js';
+import { mappingLines, planMapping, type MappingLine, type PlanOptions } from './upload/plan-mapping.js';
 
 export interface Staged extends StageResult {
   inventory: string;
+  /** one line per column: what the staged records do with it (for the mapping screen) */
+  lines: MappingLine[];
 }
 
 export async function loadSourceMapping(sourceName: string): Promise<Mapping> {
@@ -25,14 +28,36 @@ export function requiredApps(mapping: Mapping): string[] {
   return [...new Set(Object.values(mapping.objects).flatMap((o) => o.requires))].sort();
 }
 
-export async function stageExports(sourceName: string, files: CsvFile[], options: EngineOptions = {}): Promise<Staged> {
-  const mapping = await loadSourceMapping(sourceName);
+export async function stageExports(sourceName: string, files: CsvFile[], options: EngineOptions & PlanOptions = {}): Promise<Staged> {
+  if (files.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+  const base = await loadSourceMapping(sourceName);
+  const plan = await planMapping(base, Boolean(findSource(sourceName)?.adaptive), files, options);
+  const mapping = plan.mapping;
   const known = new Set(Object.entries(mapping.objects).filter(([, o]) => o.file).map(([n]) => n));
   for (const s of options.skip ?? []) {
     if (!known.has(s)) throw new InputError({ file: '(request)', field: 'skip' }, `cannot skip "${s}": the ${mapping.label} objects read from files are ${[...known].join(', ')}`);
   }
   const result = await MappingEngine.stage(mapping, files, options);
-  return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records) };
+  return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records), lines: mappingLines(plan, result.records) };
+}
+
+/**
+ * Use case: stage export files into a migration that already exists in Odoo (created by the
+ * upload wizard there), with the admin's decisions; replaces what an earlier upload staged
+ * there and sends the mapping lines for the admin to confirm.
+ */
+export async function stageIntoMigration(
+  client: MigrationClient,
+  id: number,
+  sourceName: string,
+  files: CsvFile[],
+  options: PlanOptions & { skip?: string[] | undefined } = {},
+): Promise<{ report: MigrationReport; staged: Staged }> {
+  const mapping = await loadSourceMapping(sourceName);
+  const installedApps = await client.installedApps(requiredApps(mapping));
+  const staged = await stageExports(sourceName, files, { ...options, installedApps, skip: options.skip ?? [] });
+  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
+  return { report, staged };
 }
 
 /**

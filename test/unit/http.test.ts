@@ -88,3 +88,35 @@ t.test('clear 4xx answers', async (t) => {
 t.test('the server refuses a short token', async (t) => {
   t.throws(() => serverConfigFromEnv({ BRIDGE_TOKEN: 'short' }), /at least 16/);
 });
+
+t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => {
+  const res = await (await app()).inject({ method: 'GET', url: '/sources', headers: auth });
+  t.equal(res.statusCode, 200);
+  t.same(res.json(), [
+    { name: 'kartra', label: 'Kartra', input: 'csv-upload' },
+    { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload' },
+  ]);
+});
+
+t.test('POST /migrations/:id/upload checks its fields before anything reaches Odoo', async (t) => {
+  const a = await app();
+  const post = (fields: Record<string, string>, id = '7') => {
+    const body = multipartBody(fields, samples);
+    return a.inject({ method: 'POST', url: `/migrations/${id}/upload`, payload: body.payload, headers: { ...body.headers, ...auth } });
+  };
+  const badJson = await post({ source: 'kartra', mapping: '[{not json' });
+  t.equal(badJson.statusCode, 400);
+  t.match(badJson.json(), { field: 'mapping', message: /not valid JSON/ });
+  const badDecision = await post({ source: 'kartra', mapping: JSON.stringify([{ object: 'contact', column: 'Phone', action: 'rename' }]) });
+  t.equal(badDecision.statusCode, 400);
+  t.match(badDecision.json(), { field: /mapping/ });
+  t.equal((await post({ source: 'kartra' }, 'x')).statusCode, 400, 'the id is a number');
+  const noOdoo = await post({ source: 'kartra', mapping: '[]' });
+  t.equal(noOdoo.statusCode, 503, 'a bridge without Odoo settings says so');
+});
+
+t.test('a dry-run upload also answers the mapping lines', async (t) => {
+  const body = multipartBody({ source: 'kartra', dryRun: 'true' }, samples);
+  const res = await (await app()).inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, ...auth } });
+  t.match(res.json().lines.find((l: { column: string }) => l.column === 'Email'), { field: 'email', action: 'map' });
+});

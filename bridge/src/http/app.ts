@@ -25,7 +25,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = (deps.logger ? Fastify({ loggerInstance: deps.logger, bodyLimit: 1024 * 1024 }) : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
   await app.register(multipart, {
-    limits: { fileSize: deps.config.BRIDGE_MAX_FILE_MB * 1024 * 1024, files: deps.config.BRIDGE_MAX_FILES, fields: 20, fieldSize: 64 * 1024 },
+    limits: { fileSize: deps.config.BRIDGE_MAX_FILE_MB * 1024 * 1024, files: deps.config.BRIDGE_MAX_FILES, fields: 20, fieldSize: 1024 * 1024 },
   });
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof InputError) return reply.code(422).send(error.toJSON());

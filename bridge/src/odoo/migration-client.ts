@@ -73,6 +73,27 @@ export class MigrationClient {
     }
   }
 
+  /**
+   * Stages records into an existing migration (made by Odoo's upload wizard): records of an
+   * earlier upload that this one no longer has (and that are not committed) are removed, then
+   * profile, inventory and the mapping lines are sent and staging is finished.
+   */
+  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, onProgress?: (done: number) => void): Promise<MigrationReport> {
+    const keep = new Set(records.map((r) => r.key));
+    const existing = z.array(z.object({ id: z.number(), key: z.string() }).loose()).parse(
+      await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id], ['state', 'in', ['staged', 'error', 'waiting']]]], { fields: ['key'] }),
+    );
+    const stale = existing.filter((r) => !keep.has(r.key)).map((r) => r.id);
+    for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
+    for (let i = 0; i < records.length; i += STAGE_BATCH) {
+      stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(records.slice(i, i + STAGE_BATCH))]));
+      onProgress?.(Math.min(i + STAGE_BATCH, records.length));
+    }
+    await this.setProfile(id, extra.profile, extra.inventory);
+    await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]);
+    return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
+  }
+
   /** Which of these Odoo modules are installed (sale, account, calendar...). */
   async installedApps(names: string[]): Promise<Record<string, boolean>> {
     if (names.length === 0) return {};

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kartra } from './kartra/source.js';
+import { genericCsv } from './generic-csv/source.js';
 
 export interface SourceSystem {
   name: string;
@@ -14,9 +15,11 @@ export interface SourceSystem {
   mappingFile: string;
   /** how data comes out of it */
   input: 'csv-upload';
+  /** no fixed columns: the contact object is built per upload from the mapping proposal */
+  adaptive?: boolean;
 }
 
-export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra };
+export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv };
 
 export function findSource(name: string): SourceSystem | undefined {
   return sources[name];

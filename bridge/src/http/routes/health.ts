@@ -15,4 +15,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     }
     return { status: 'ok', sources: Object.keys(sources), odoo };
   });
+
+  /** The source systems an upload may name (Odoo's upload wizard offers these). */
+  app.get('/sources', async () => Object.values(sources).map(({ name, label, input }) => ({ name, label, input })));
 }

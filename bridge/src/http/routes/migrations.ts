@@ -13,7 +13,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { tokenGuard } from '../auth.js';
-import { stageExports, stageToOdoo } from '../../stage-exports.js';
+import { stageExports, stageIntoMigration, stageToOdoo } from '../../stage-exports.js';
+import { decisionsSchema } from '../../mapping/decisions.js';
+import { llmConfigSchema } from '../../proposal/llm-suggest.js';
 import type { CsvFile } from '../../csv/read-csv.js';
 import { rollbackChoices, type MigrationClient } from '../../odoo/migration-client.js';
 
@@ -22,6 +24,24 @@ const uploadFields = z.object({
   name: z.string().max(200).optional(),
   dryRun: z.enum(['true', 'false', '1', '0']).optional(),
   /** objects to leave out, comma-separated (the "skip" choice for an object whose app is missing) */
+  skip: z.string().optional(),
+});
+/** a form field holding JSON text, checked by `schema` */
+const jsonField = <T extends z.ZodType>(schema: T) => z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+    return z.NEVER;
+  }
+}).pipe(schema);
+const intoFields = z.object({
+  source: z.string().min(1, 'the "source" field is required'),
+  mapping: jsonField(decisionsSchema).optional(),
+  saved: jsonField(decisionsSchema).optional(),
+  llm: jsonField(llmConfigSchema).optional(),
+  /** reserved for sources read through an API (region, keys); CSV sources ignore it */
+  credentials: jsonField(z.record(z.string(), z.string())).optional(),
   skip: z.string().optional(),
 });
 const idParams = z.object({ id: z.coerce.number().int().positive() });
@@ -35,42 +55,40 @@ const ownerBody = z.union([
 export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
 
-  app.post('/migrations', async (request, reply) => {
-    if (!request.isMultipart()) return reply.code(415).send({ error: 'unsupported_media_type', message: 'send multipart/form-data with export files' });
-    const dir = await mkdtemp(join(deps.config.BRIDGE_UPLOAD_DIR ?? tmpdir(), 'crm-upload-'));
-    try {
-      const fields: Record<string, string> = {};
-      const files: CsvFile[] = [];
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          fields[part.fieldname] = String(part.value);
-          continue;
-        }
-        const name = basename(part.filename || `upload-${files.length + 1}.csv`);
-        const path = join(dir, `${files.length}-${name.replace(/[^\w.-]/g, '_')}`);
-        await pipeline(part.file, createWriteStream(path));
-        if (part.file.truncated) {
-          return reply.code(413).send({ error: 'file_too_large', file: name, message: `${name} is larger than ${deps.config.BRIDGE_MAX_FILE_MB} MB` });
-        }
-        files.push({ name, path });
-      }
-      const parsed = uploadFields.safeParse(fields);
-      if (!parsed.success) return reply.code(400).send({ error: 'bad_request', field: parsed.error.issues[0]?.path.join('.'), message: parsed.error.issues[0]?.message });
-      if (files.length === 0) return reply.code(400).send({ error: 'bad_request', field: 'files', message: 'attach at least one export file' });
-      const { source, name } = parsed.data;
-      const skip = (parsed.data.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      const dryRun = parsed.data.dryRun === 'true' || parsed.data.dryRun === '1';
+  app.post('/migrations', async (request, reply) =>
+    withUpload(request, reply, deps, async ({ fields, files }) => {
+      const parsed = uploadFields.parse(fields);
+      const { source, name } = parsed;
+      const skip = (parsed.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const dryRun = parsed.dryRun === 'true' || parsed.dryRun === '1';
       if (dryRun) {
         const result = await stageExports(source, files, { skip });
-        return reply.code(200).send({ dryRun: true, records: result.records.length, profile: result.profile, inventory: result.inventory });
+        return reply.code(200).send({ dryRun: true, records: result.records.length, profile: result.profile, inventory: result.inventory, lines: result.lines });
       }
       const client = requireOdoo(deps, reply);
       if (!client) return reply;
       const { report, staged } = await stageToOdoo(client, source, files, { name, skip });
       return reply.code(201).send({ id: report.id, report, profile: staged.profile });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    }));
+
+  /**
+   * Odoo's upload wizard: stage the files into migration :id (made there), with the admin's
+   * confirmed decisions (`mapping`), saved decisions of earlier migrations (`saved`), an optional
+   * language model (`llm`) and, for API sources later, `credentials`. Answers once everything is
+   * staged in Odoo, with the report.
+   */
+  app.post('/migrations/:id/upload', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    return withUpload(request, reply, deps, async ({ fields, files }) => {
+      const parsed = intoFields.parse(fields);
+      const client = requireOdoo(deps, reply);
+      if (!client) return reply;
+      const { report, staged } = await stageIntoMigration(client, id, parsed.source, files, {
+        decisions: parsed.mapping, saved: parsed.saved, llm: parsed.llm, log: request.log,
+        skip: (parsed.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      });
+      return reply.code(200).send({ id, report, profile: staged.profile, lines: staged.lines.length });
+    });
   });
 
   /**
@@ -114,4 +132,40 @@ function requireOdoo(deps: AppDeps, reply: FastifyReply): MigrationClient | null
   if (deps.migrations) return deps.migrations;
   void reply.code(503).send({ error: 'odoo_not_configured', message: 'set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_PASSWORD, or upload with dryRun=true' });
   return null;
+}
+
+interface Upload {
+  fields: Record<string, string>;
+  files: CsvFile[];
+}
+
+/**
+ * Receives a multipart upload: fields, and files written to a temporary folder (size-limited),
+ * removed again whatever happens. 415 when not multipart, 413 on a file too large, 400 without files.
+ */
+async function withUpload(request: FastifyRequest, reply: FastifyReply, deps: AppDeps, run: (upload: Upload) => Promise<unknown>): Promise<unknown> {
+  if (!request.isMultipart()) return reply.code(415).send({ error: 'unsupported_media_type', message: 'send multipart/form-data with export files' });
+  const dir = await mkdtemp(join(deps.config.BRIDGE_UPLOAD_DIR ?? tmpdir(), 'crm-upload-'));
+  try {
+    const fields: Record<string, string> = {};
+    const files: CsvFile[] = [];
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      const name = basename(part.filename || `upload-${files.length + 1}.csv`);
+      const path = join(dir, `${files.length}-${name.replace(/[^\w.-]/g, '_')}`);
+      await pipeline(part.file, createWriteStream(path));
+      if (part.file.truncated) {
+        return reply.code(413).send({ error: 'file_too_large', file: name, message: `${name} is larger than ${deps.config.BRIDGE_MAX_FILE_MB} MB` });
+      }
+      files.push({ name, path });
+    }
+    if (!fields.source) return reply.code(400).send({ error: 'bad_request', field: 'source', message: 'the "source" field is required' });
+    if (files.length === 0) return reply.code(400).send({ error: 'bad_request', field: 'files', message: 'attach at least one export file' });
+    return await run({ fields, files });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,194 @@
+/**
+ * Use case: export files of any known source (with a shipped mapping, or the generic CSV source)
+ * → the mapping this upload is staged with, and one mapping line per column for the admin to
+ * confirm in Odoo. Decisions, strongest first: this migration's confirmed decisions, decisions
+ * saved from earlier migrations of the same source, the shipped mapping, the proposal
+ * (headers, values), then an optional language model; a column nothing fits becomes a custom
+ * field where the object takes them. Staged records always do exactly what the lines say.
+ */
+import type { Logger } from 'pino';
+import { InputError } from '../core/input-error.js';
+import type { CsvFile } from '../csv/read-csv.js';
+import { detectScore, headerToken, resolveColumns } from '../mapping/columns.js';
+import { inferType } from '../mapping/custom-fields.js';
+import { applyDecisions, type Decision } from '../mapping/decisions.js';
+import type { Mapping, ObjectMapping } from '../mapping/schema.js';
+import { CATALOG, type FieldKind } from '../proposal/field-catalog.js';
+import { llmSuggest, type LlmConfig } from '../proposal/llm-suggest.js';
+import { proposeMapping } from '../proposal/propose.js';
+import { profileValues } from '../proposal/value-profile.js';
+import type { StagedRecord } from '../staging/record.js';
+import { finishGenericContact, withGenericContact } from '../sources/generic-csv/source.js';
+import { peekFile, samples, type PeekedFile } from './peek.js';
+
+export interface MappingLine {
+  object: string;
+  model: string;
+  column: string;
+  field: string | null;
+  action: 'map' | 'create' | 'ignore';
+  ttype: string | null;
+  label: string | null;
+  kind: string;
+  confidence: number;
+  reason: string;
+  samples: string[];
+}
+
+export interface PlanOptions {
+  /** this migration's confirmed decisions (the admin's word) */
+  decisions?: Decision[];
+  /** decisions saved from earlier migrations of the same source */
+  saved?: Decision[];
+  llm?: LlmConfig | undefined;
+  log?: Pick<Logger, 'warn'> | undefined;
+}
+
+export interface Plan {
+  mapping: Mapping;
+  peeked: PeekedFile[];
+  /** object → headers of its files */
+  headers: Map<string, string[]>;
+  /** object → header → where its decision came from */
+  origins: Map<string, Map<string, { confidence: number; reason: string }>>;
+}
+
+const KIND_TTYPE: Partial<Record<FieldKind, string>> = {
+  char: 'char', text: 'text', html: 'html', email: 'char', phone: 'char', url: 'char', date: 'date', datetime: 'datetime',
+  float: 'float', integer: 'integer', monetary: 'monetary', boolean: 'boolean', selection: 'selection', many2one: 'many2one', many2many: 'many2many',
+};
+
+/** What a column's values look like, in one word (the Odoo side limits the field picker by it). */
+export function valueKind(values: string[]): string {
+  const p = profileValues(values);
+  if (p.filled === 0) return 'empty';
+  if (p.email >= 0.8) return 'email';
+  if (p.url >= 0.8) return 'url';
+  if (p.boolean >= 0.9) return 'boolean';
+  if (p.date >= 0.8) return 'date';
+  if (p.number >= 0.9) return 'number';
+  if (p.phone >= 0.8) return 'phone';
+  return 'text';
+}
+
+function objectOf(mapping: Mapping, header: string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = 0;
+  for (const [name, object] of Object.entries(mapping.objects)) {
+    const score = detectScore(object, header);
+    if (score > bestScore) [best, bestScore] = [name, score];
+  }
+  return best;
+}
+
+function rulesReading(object: ObjectMapping, column: string) {
+  return object.fields.filter((r) => (Array.isArray(r.from) ? r.from : [r.from]).includes(column));
+}
+
+export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFile[], options: PlanOptions = {}): Promise<Plan> {
+  const peeked = await Promise.all(files.map((f) => peekFile(f)));
+  let mapping = adaptive ? withGenericContact(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
+  const headers = new Map<string, string[]>();
+  const rowsOf = new Map<string, Record<string, string>[]>();
+  for (const p of peeked) {
+    const object = objectOf(mapping, p.header);
+    if (!object || mapping.objects[object]?.schemaFor) continue;
+    headers.set(object, [...new Set([...(headers.get(object) ?? []), ...p.header])]);
+    rowsOf.set(object, [...(rowsOf.get(object) ?? []), ...p.rows]);
+  }
+
+  const origins: Plan['origins'] = new Map();
+  const chosen = new Map<string, Decision>(); // `${object}\u0000${token}` → decision
+  const put = (d: Decision, confidence: number, reason: string) => {
+    const id = `${d.object}\u0000${headerToken(d.column)}`;
+    if (chosen.has(id)) return;
+    chosen.set(id, d);
+    const byHeader = origins.get(d.object) ?? origins.set(d.object, new Map()).get(d.object);
+    byHeader?.set(headerToken(d.column), { confidence, reason });
+  };
+  for (const d of options.decisions ?? []) put(d, 1, 'confirmed by you');
+  for (const d of options.saved ?? []) put(d, 0.98, 'saved mapping from an earlier migration');
+
+  for (const [objectName, objectHeaders] of headers) {
+    const object = mapping.objects[objectName] as ObjectMapping;
+    const rows = rowsOf.get(objectName) ?? [];
+    const open = adaptive ? objectHeaders : resolveColumns(object, objectHeaders).unknown;
+    const todo = open.filter((h) => !chosen.has(`${objectName}\u0000${headerToken(h)}`));
+    if (todo.length === 0) continue;
+    const written = new Set(adaptive ? [] : object.fields.map((r) => r.field));
+    const catalog = CATALOG.filter((t) => t.model === object.model && !written.has(t.field) && (adaptive || !t.part));
+    const proposals = proposeMapping(todo, rows, { catalog });
+    const unmapped = proposals.filter((p) => !p.field);
+    const llm = options.llm && unmapped.length
+      ? await llmSuggest(options.llm, unmapped.map((p) => ({ column: p.column, samples: samples(rows, p.column, 5) })), catalog, options.log)
+      : new Map();
+    for (const p of proposals) {
+      const target = p.field ? catalog.find((t) => t.field === p.field) : undefined;
+      const suggestion = llm.get(p.column);
+      if (p.field && target) {
+        put({ object: objectName, column: p.column, action: 'map', field: p.field, ttype: KIND_TTYPE[target.kind] ?? null }, p.confidence, p.reason);
+      } else if (suggestion) {
+        const t = catalog.find((c) => c.field === suggestion.field);
+        put({ object: objectName, column: p.column, action: 'map', field: suggestion.field, ttype: t ? (KIND_TTYPE[t.kind] ?? null) : null }, 0.5, suggestion.reason);
+      } else if (adaptive) {
+        const inferred = inferType(rows.map((r) => r[p.column] ?? ''));
+        put({ object: objectName, column: p.column, action: 'create', ttype: inferred.type === 'selection' ? 'char' : inferred.type, label: p.column }, 0.5, 'no Odoo field fits: a new custom field');
+      }
+      // known source, nothing fits: the object's custom-field rule (or the inventory) takes it
+    }
+  }
+
+  const applied = applyDecisions(mapping, headers, [...chosen.values()]);
+  mapping = adaptive ? finishGenericContact(applied.mapping, files.map((f) => f.name)) : applied.mapping;
+  return { mapping, peeked, headers, origins };
+}
+
+/** One line per column of each file object, saying what the staged records do with it. */
+export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[] {
+  const lines: MappingLine[] = [];
+  const customByColumn = new Map<string, StagedRecord>();
+  for (const r of records) {
+    if (r.object !== 'custom_field') continue;
+    const column = r.source.data.column;
+    if (typeof column === 'string') customByColumn.set(`${String(r.values.model)}\u0000${headerToken(column)}`, r);
+  }
+  for (const [objectName, objectHeaders] of plan.headers) {
+    const object = plan.mapping.objects[objectName] as ObjectMapping;
+    const rows = plan.peeked.filter((p) => objectHeaders.some((h) => p.header.includes(h))).flatMap((p) => p.rows);
+    const { byColumn } = resolveColumns(object, objectHeaders);
+    const columnOf = new Map([...byColumn.entries()].map(([c, h]) => [h, c]));
+    for (const header of objectHeaders) {
+      const token = headerToken(header);
+      const values = rows.map((r) => r[header] ?? '');
+      const base = { object: objectName, model: object.model, column: header, kind: valueKind(values), samples: samples(rows, header) };
+      const origin = plan.origins.get(objectName)?.get(token);
+      const column = columnOf.get(header);
+      const rule = column ? rulesReading(object, column)[0] : undefined;
+      const schemaField = rule ? object.schemaFields.find((f) => f.name === rule.field) : undefined;
+      const custom = customByColumn.get(`${object.model}\u0000${token}`);
+      const lossy = object.lossy.find((l) => l.column.split(/,\s*/).some((c) => headerToken(c) === token || c === column));
+      if (rule) {
+        const created = schemaField && origin;
+        lines.push({
+          ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? null, label: schemaField?.label ?? null,
+          confidence: origin?.confidence ?? 1, reason: origin?.reason ?? `shipped ${plan.mapping.label} mapping`,
+        });
+      } else if (custom) {
+        lines.push({
+          ...base, field: String(custom.values.name), action: 'create', ttype: String(custom.values.ttype), label: String(custom.values.field_description),
+          confidence: 0.5, reason: `no Odoo field fits: new custom field (${String(custom.source.data.origin ?? 'inferred from values')})`,
+        });
+      } else {
+        lines.push({
+          ...base, field: null, action: 'ignore', ttype: null, label: null, confidence: origin?.confidence ?? 1,
+          reason: origin?.reason ?? lossy?.reason ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
+        });
+      }
+    }
+  }
+  return lines;
+}
+
+export function assertFiles(files: CsvFile[]): void {
+  if (files.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+}
