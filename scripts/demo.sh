@@ -35,7 +35,20 @@ if [ -n "${ODOO_URL:-}" ]; then
   echo
   echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id."
   echo "Undo it with: ODOO_URL=$ODOO_URL ODOO_DB=$ODOO_DB ODOO_USER=$ODOO_USER ODOO_PASSWORD=... node dist/bridge/src/cli.js rollback $id"
-  [ -n "${started_odoo:-}" ] && echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}"
+  if [ -n "${started_odoo:-}" ]; then
+    # the guided journey in Odoo needs the bridge: start it and tell Odoo where it is
+    bport="${BRIDGE_PORT:-8787}" run_dir="${CRM_MIGRATION_RUN_DIR:-/var/tmp/crm-migration-odoo}"
+    token="demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    [ -f "$run_dir/bridge-$bport.pid" ] && kill "$(cat "$run_dir/bridge-$bport.pid")" 2>/dev/null || true
+    BRIDGE_TOKEN="$token" BRIDGE_PORT="$bport" nohup node dist/bridge/src/server.js >>"$run_dir/bridge-$bport.log" 2>&1 &
+    echo $! > "$run_dir/bridge-$bport.pid"
+    for _ in $(seq 20); do curl -fsS -o /dev/null "http://127.0.0.1:$bport/health" 2>/dev/null && break; sleep 0.5; done
+    cli connect "http://127.0.0.1:$bport" --token "$token"
+    echo
+    echo "The guided journey: in Odoo open Migration → New migration, pick Kartra (samples/kartra/*.csv)"
+    echo "or Generic CSV (samples/generic/contacts_fr.csv), upload, confirm the mapping, sample, commit."
+    echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}; the bridge with: kill \$(cat $run_dir/bridge-$bport.pid)"
+  fi
 else
   scripts/odoo.sh src || true
   echo "no Odoo reachable: dry run, staging JSON, profile and inventory written to staging-out/"

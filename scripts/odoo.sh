@@ -33,7 +33,7 @@ odoo_bin() {
 }
 
 cmd_deps() {
-  if "$PY" -c 'import psycopg2, lxml, babel, passlib, werkzeug, reportlab, docutils, zeep, stdnum, rjsmin, num2words, PyPDF2' 2>/dev/null \
+  if "$PY" -c 'import psycopg2, lxml, babel, passlib, werkzeug, reportlab, docutils, zeep, stdnum, rjsmin, num2words, PyPDF2, websocket' 2>/dev/null \
      && command -v psql >/dev/null; then
     return 0
   fi
@@ -47,7 +47,7 @@ cmd_deps() {
     python3-passlib python3-polib python3-psutil python3-psycopg2 python3-openssl python3-pypdf2 \
     python3-rjsmin python3-qrcode python3-renderpm python3-reportlab python3-requests \
     python3-stdnum python3-tz python3-vobject python3-werkzeug python3-xlsxwriter python3-xlrd \
-    python3-zeep python3-gevent python3-greenlet postgresql-client postgresql >&2
+    python3-zeep python3-gevent python3-greenlet python3-websocket postgresql-client postgresql >&2
 }
 
 cmd_pg() {
@@ -120,7 +120,7 @@ cmd_serve() {
   local pidfile="$RUN_DIR/odoo-$port.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")" || true; sleep 1; fi
   ODOO_EXEC=exec odoo_bin -d "$db" --db-filter="${3:-^$db\$}" --http-interface=127.0.0.1 --http-port="$port" \
-    --gevent-port=$((port + 1)) --workers=0 --max-cron-threads=0 --log-level=warn \
+    --gevent-port=$((port + 1)) --workers=0 --max-cron-threads=${CRM_MIGRATION_CRON_THREADS:-1} --log-level=warn \
     --logfile="$RUN_DIR/odoo-$port.log" </dev/null >>"$RUN_DIR/odoo-$port.out" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 60); do

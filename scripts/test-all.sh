@@ -2,14 +2,19 @@
 # Every test of the project, in one command (the README's, and what .ci/run calls):
 #   1. bridge unit tests (tap), no Odoo needed;
 #   2. the addon's own Odoo tests (odoo-bin --test-enable) in a fresh database;
-#   3. end-to-end tests: the bridge (CLI and HTTP) against a real Odoo 18 over XML-RPC.
-# 2 and 3 need the Odoo 18 source (ODOO_SRC, default /opt/odoo/18.0); without it they print
+#   3. end-to-end tests: the bridge (CLI and HTTP) against a real Odoo 18 over XML-RPC;
+#   4. the admin's journey in a real browser (Debian's chromium, driven by playwright-core),
+#      screenshots under test-artifacts/journey/.
+# 2, 3 and 4 need the Odoo 18 source (ODOO_SRC, default /opt/odoo/18.0); without it they print
 # one loud SKIPPED line and the rest still runs.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 E2E_PORT="${E2E_PORT:-18069}"
 E2E_DB="${E2E_DB:-crm_migration_e2e}"
 E2E_DB_FULL="${E2E_DB}_full"
+JOURNEY_PORT="${JOURNEY_PORT:-18099}"
+JOURNEY_DB="${JOURNEY_DB:-crm_migration_journey}"
+CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 passed=0; failed=0; skipped=0
 tally() { # parse tap's "# { total: N, pass: P, fail: F, skip: S }"
   local line; line=$(grep -E '^# \{ total:' "$1" | tail -n1)
@@ -47,18 +52,37 @@ if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
   if scripts/odoo.sh initdb "$E2E_DB" crm,contacts,crm_migration \
      && scripts/odoo.sh initdb "$E2E_DB_FULL" crm,contacts,calendar,sale_management,crm_migration \
      && scripts/odoo.sh serve "$E2E_DB" "$E2E_PORT" "^${E2E_DB}(_full)?\$"; then
-    trap 'scripts/odoo.sh stop "$E2E_PORT"' EXIT
+    trap 'scripts/odoo.sh stop "$E2E_PORT"; scripts/odoo.sh stop "$JOURNEY_PORT"' EXIT
     ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$E2E_DB" ODOO_DB_FULL="$E2E_DB_FULL" ODOO_USER=admin ODOO_PASSWORD=admin \
       run_tap "end-to-end tests" test/e2e
+    scripts/odoo.sh stop "$E2E_PORT"
   else
     echo "could not start Odoo for the end-to-end tests"; failed=$((failed + 1))
+  fi
+
+  echo "== browser journey: $CHROMIUM_PATH + playwright-core → Odoo on 127.0.0.1:$JOURNEY_PORT (one cron thread runs the jobs)"
+  if [ ! -x "$CHROMIUM_PATH" ]; then
+    echo "installing Debian's chromium (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  if [ ! -x "$CHROMIUM_PATH" ]; then
+    echo "no chromium at $CHROMIUM_PATH and apt-get could not install it"; failed=$((failed + 1))
+  elif scripts/odoo.sh initdb "$JOURNEY_DB" crm,contacts,crm_migration \
+     && CRM_MIGRATION_CRON_THREADS=1 scripts/odoo.sh serve "$JOURNEY_DB" "$JOURNEY_PORT"; then
+    rm -rf test-artifacts/journey
+    ODOO_URL="http://127.0.0.1:$JOURNEY_PORT" ODOO_DB="$JOURNEY_DB" ODOO_USER=admin ODOO_PASSWORD=admin CHROMIUM_PATH="$CHROMIUM_PATH" \
+      run_tap "browser journey" test/browser
+    echo "screenshots: $(ls test-artifacts/journey/*.png 2>/dev/null | wc -l) in test-artifacts/journey/"
+    scripts/odoo.sh stop "$JOURNEY_PORT"
+  else
+    echo "could not start Odoo for the browser journey"; failed=$((failed + 1))
   fi
 else
   echo "################################################################"
   echo "SKIPPED: no Odoo source (ODOO_SRC)"
-  echo "  addon tests and end-to-end tests did NOT run; see README 'A real Odoo'"
+  echo "  addon tests, end-to-end tests and the browser journey did NOT run; see README 'A real Odoo'"
   echo "################################################################"
-  skipped=$((skipped + 2))
+  skipped=$((skipped + 3))
 fi
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"

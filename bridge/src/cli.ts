@@ -10,6 +10,7 @@
  *   crm-migrate propose [--source SOURCE] FILE     (no Odoo needed)
  *   crm-migrate rollback ID [--on-conflict stop|keep|undo]
  *   crm-migrate report ID
+ *   crm-migrate connect BRIDGE_URL --token TOKEN   (tell Odoo's upload wizard where the bridge is)
  *   (each takes --json for machine-readable output)
  *
  * Odoo from ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD (an API key works as the password).
@@ -35,7 +36,9 @@ const USAGE = `usage:
   crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
   crm-migrate rollback ID [--on-conflict stop|keep|undo] [--sample-only] [--json]
-  crm-migrate report ID [--json]`;
+  crm-migrate report ID [--json]
+  crm-migrate propose [--source SOURCE] [--json] FILE
+  crm-migrate connect BRIDGE_URL --token TOKEN`;
 
 class UsageError extends Error {}
 
@@ -57,6 +60,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         'on-conflict': { type: 'string' },
         sample: { type: 'string' },
         mismatches: { type: 'boolean', default: false },
+        token: { type: 'string' },
         'sample-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -107,6 +111,15 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         const shipped = values.source ? await loadSourceMapping(values.source) : undefined;
         const proposals = proposeMapping(header, rows, shipped ? { shipped } : {});
         out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
+        return 0;
+      }
+      case 'connect': {
+        const url = rest[0];
+        if (!url || !/^https?:\/\//.test(url)) throw new UsageError('connect needs the bridge URL (http://host:port)');
+        if (!values.token || values.token.length < 16) throw new UsageError('connect needs --token (the BRIDGE_TOKEN, at least 16 characters)');
+        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        await client.setBridgeSettings(url, values.token);
+        out(json ? JSON.stringify({ bridgeUrl: url }) : `Odoo's upload wizard now sends files to ${url}`);
         return 0;
       }
       case 'diff': {

@@ -182,7 +182,7 @@ t.test('sample with a field-level diff: clean sample matches, an edit shows, sam
 
   const back = await cli(['rollback', String(id), '--sample-only', '--json'], fullEnv);
   t.equal(back.code, 0, back.err);
-  t.equal(JSON.parse(back.out).state, 'staged', 'the records are staged again');
+  t.equal(JSON.parse(back.out).state, 'mapped', 'the records are staged again, the migration back to mapped');
   t.same(await counts(odoo, watched), before, 'rolling the sample back leaves Odoo as it was');
 
   t.equal((await cli(['commit', String(id), '--sample', '3'], fullEnv)).code, 0);

@@ -122,6 +122,7 @@ export class MappingEngine {
         valuesOnly: t.missingApps.length > 0,
       };
       if (t.primary.schemaFor) {
+        profile.describes = 'custom_field';
         this.addSchemaRow(t.primary, ctx);
         continue;
       }

@@ -7,6 +7,8 @@ export interface FileProfile {
   encoding: string;
   rows: number;
   unknownColumns: string[];
+  /** the file's rows describe the custom fields of another object (they become custom_field records) */
+  describes?: string;
 }
 
 export interface DuplicateMerge {

@@ -94,6 +94,12 @@ export class MigrationClient {
     return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
   }
 
+  /** Where Odoo's upload wizard sends files (Settings → CRM Migration). Needs an admin. */
+  async setBridgeSettings(url: string, token: string): Promise<void> {
+    await this.odoo.call('ir.config_parameter', 'set_param', ['crm_migration.bridge_url', url]);
+    await this.odoo.call('ir.config_parameter', 'set_param', ['crm_migration.bridge_token', token]);
+  }
+
   /** Which of these Odoo modules are installed (sale, account, calendar...). */
   async installedApps(names: string[]): Promise<Record<string, boolean>> {
     if (names.length === 0) return {};

@@ -10,13 +10,24 @@ from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
 from .crm_migration_link import LINK_ACTIONS
 from .crm_migration_record import RECORD_STATES
 
+# docs/journey-contract.md, "Migration states"
 MIGRATION_STATES = [
     ("draft", "Draft"),
-    ("staged", "Staged"),
+    ("uploaded", "Uploaded"),
+    ("mapped", "Mapped"),
+    ("sampled", "Sampled"),
     ("committed", "Committed"),
     ("partial", "Partially Committed"),
     ("rolled_back", "Rolled Back"),
 ]
+# states api_finish_staging may move (re-uploads included); later states are left as they are
+STAGING_STATES = ("draft", "uploaded", "mapped")
+SOURCE_SYSTEMS = [
+    ("kartra", "Kartra"),
+    ("generic_csv", "Generic CSV (any CRM)"),
+]
+# how each source system takes its data: "csv" = export files uploaded, "api" = read by the bridge
+SOURCE_INPUTS = {"kartra": "csv", "generic_csv": "csv"}
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10000
 MANAGER_GROUP = "crm_migration.group_crm_migration_manager"
@@ -33,6 +44,18 @@ class CrmMigration(models.Model):
 
     name = fields.Char(required=True)
     source = fields.Char(help="Free label of where the data comes from.")
+    source_system = fields.Selection(SOURCE_SYSTEMS, help="The CRM the data comes from (bridge source).")
+    source_region = fields.Char(help="Region / data centre of the source account (API sources only).")
+    source_credentials = fields.Char(groups=MANAGER_GROUP, copy=False,
+                                     help="API key of the source account (API sources only); sent to the "
+                                          "bridge with the upload, never to anyone else.")
+    upload_attachment_ids = fields.Many2many("ir.attachment", "crm_migration_upload_attachment_rel",
+                                             "migration_id", "attachment_id", string="Export Files", copy=False,
+                                             readonly=True, help="The export files sent to the bridge.")
+    mapping_confirmed = fields.Boolean(copy=False, readonly=True,
+                                       help="The admin confirmed the column mapping of this migration.")
+    upload_mapping_json = fields.Text(copy=False,
+                                      help="Decisions (JSON list) the bridge applies on the next upload.")
     state = fields.Selection(MIGRATION_STATES, required=True, default="draft", readonly=True, copy=False,
                              index=True)
     record_ids = fields.One2many("crm.migration.record", "migration_id", string="Staged Records", readonly=True)
@@ -108,7 +131,11 @@ class CrmMigration(models.Model):
             raise ValidationError(self.env._("api_create: key 'name' must be a non-empty string."))
         if not isinstance(source, str):
             raise ValidationError(self.env._("api_create: key 'source' must be a string."))
-        return self.create({"name": name.strip(), "source": source.strip()}).id
+        source = source.strip()
+        vals = {"name": name.strip(), "source": source}
+        if source in dict(SOURCE_SYSTEMS):
+            vals["source_system"] = source
+        return self.create(vals).id
 
     def api_stage(self, records):
         """Upsert staged records by (migration, key) -> ``{"staged": n, "errors": n}``."""
@@ -164,12 +191,25 @@ class CrmMigration(models.Model):
         }
 
     def api_finish_staging(self):
-        """``draft`` -> ``staged``; returns the report."""
+        """Staging done: ``mapped`` when there is nothing to confirm (no mapping lines: shipped
+        mapping) or the mapping is confirmed, else ``uploaded``; returns the report."""
         self.ensure_one()
         self._check_manager()
-        if self.state == "draft":
-            self.state = "staged"
+        if self.state in STAGING_STATES:
+            self.state = "mapped" if self.mapping_confirmed or not self._has_mapping_lines() else "uploaded"
         return self.api_report()
+
+    def _has_mapping_lines(self):
+        Line = "crm.migration.mapping.line"
+        return Line in self.env and bool(self.env[Line].search_count([("migration_id", "=", self.id)], limit=1))
+
+    def _check_mapping_confirmed(self):
+        """Commits (sample included) wait for the admin to confirm the mapping."""
+        for migration in self:
+            if migration.state == "uploaded":
+                raise UserError(self.env._(
+                    "Confirm the mapping first: migration %(name)s has a column mapping that was not "
+                    "confirmed yet (Mapping tab).", name=migration.display_name))
 
     def api_commit(self, options=None):
         """Commit the staged records (``options``: ``{"batch_size": 500, "sample": n}``); returns the
@@ -185,26 +225,34 @@ class CrmMigration(models.Model):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= MAX_BATCH_SIZE:
             raise ValidationError(self.env._("api_commit: batch_size must be an integer between 1 and %(max)s.",
                                              max=MAX_BATCH_SIZE))
+        self._commit(batch_size=batch_size, sample=sample)
+        return self.api_report()
+
+    def _commit(self, batch_size=DEFAULT_BATCH_SIZE, sample=None, on_batch=None):
+        """Commit the staged records (all of them, or a sample of ``sample`` leaves) through the
+        CommitEngine; ``on_batch(count)`` is called after each batch (the commit job commits the
+        transaction there so its progress is visible). Sets the migration's state."""
+        self.ensure_one()
         if self.state == "rolled_back":
             raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
                                        name=self.display_name))
+        self._check_mapping_confirmed()
         if sample is not None:
             if self.sample_state != "none":
                 raise UserError(self.env._(
                     "Migration %(name)s already has a sample: approve it (commit) or roll the sample back first.",
                     name=self.display_name))
             self._mark_sample(sample)
-            CommitEngine(self, batch_size=batch_size, sampled_only=True).run()
-            self.sample_state = "sampled"
-        else:
-            if self.sample_state == "sampled":
-                self.sample_state = "approved"
-            CommitEngine(self, batch_size=batch_size).run()
+            CommitEngine(self, batch_size=batch_size, sampled_only=True, on_batch=on_batch).run()
+            self.write({"sample_state": "sampled", "state": "sampled", "commit_date": fields.Datetime.now()})
+            return
+        if self.sample_state == "sampled":
+            self.sample_state = "approved"
+        CommitEngine(self, batch_size=batch_size, on_batch=on_batch).run()
         incomplete = self.env["crm.migration.record"].search_count(
             [("migration_id", "=", self.id), ("state", "in", ("failed", "skipped"))], limit=1
         )
         self.write({"state": "partial" if incomplete else "committed", "commit_date": fields.Datetime.now()})
-        return self.api_report()
 
     def api_rollback(self, options=None):
         """Undo the commit exactly (no-op when already rolled back); returns the report.
@@ -309,8 +357,15 @@ class CrmMigration(models.Model):
         return True
 
     def action_commit(self):
+        """Queue the commit job (the cron commits batch by batch; the form shows the progress)."""
         self.ensure_one()
-        return self._notify(self.env._("Commit done"), self.api_commit())
+        self._check_manager()
+        if self.state == "rolled_back":
+            raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
+                                       name=self.display_name))
+        self._check_mapping_confirmed()
+        self._queue_job("commit")
+        return True
 
     def action_rollback(self):
         """Open the rollback wizard: it lists the conflicts, if any, and asks how to proceed."""

@@ -1,1 +1,403 @@
-# placeholder: filled in by issue 4 work
+"""Background jobs of a migration (docs/journey-contract.md, "Upload job").
+
+A job is a state on the migration itself (one job at a time): the upload wizard and the Commit
+button queue one (``_queue_job``), the cron ``ir_cron_crm_migration_jobs`` runs the queued ones
+(``_cron_run_jobs``), triggered at once with ``ir.cron._trigger()``.
+
+- ``upload``: POST the export files to the bridge's ``/migrations/{id}/upload``; the bridge stages
+  them into this migration over XML-RPC, in its own transactions, while we wait. The cron commits
+  before calling the bridge and starts a new transaction after its answer, so it never holds a lock
+  (nor an old snapshot) on the migration row the bridge writes.
+- ``commit``: the full commit (``_commit``) with a transaction commit after each batch, so the
+  form's progress (computed from the staged records' states) moves while it runs.
+
+Progress is computed from stored data only (records' states, ``job_started``, ``job_done_base``),
+so it survives a page reload; the form reloads itself while a job runs (the
+``crm_migration_autorefresh`` widget).
+"""
+
+import json
+import logging
+import re
+from collections import defaultdict
+from functools import partial
+
+import requests
+from markupsafe import Markup
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+
+from .crm_migration import SOURCE_INPUTS
+from .res_config_settings import DEFAULT_BRIDGE_URL
+
+_logger = logging.getLogger(__name__)
+
+JOB_KINDS = [("none", "None"), ("upload", "Upload"), ("commit", "Commit")]
+JOB_STATES = [("none", "None"), ("queued", "Queued"), ("running", "Running"), ("done", "Done"),
+              ("failed", "Failed")]
+ACTIVE_JOB_STATES = ("queued", "running")
+# staged records a commit has dealt with (the commit job's progress)
+DONE_RECORD_STATES = ("committed", "matched", "failed", "skipped", "rolled_back")
+HEALTH_TIMEOUT = 5  # seconds
+UPLOAD_TIMEOUT = 600  # seconds: the bridge answers once everything is staged
+CRON_XMLID = "crm_migration.ir_cron_crm_migration_jobs"
+
+
+class CrmMigration(models.Model):
+    _inherit = "crm.migration"
+
+    job = fields.Selection(JOB_KINDS, required=True, default="none", readonly=True, copy=False)
+    job_state = fields.Selection(JOB_STATES, required=True, default="none", readonly=True, copy=False,
+                                 index=True, string="Job Status")
+    job_message = fields.Text(readonly=True, copy=False, help="Outcome of the last job, or why it failed.")
+    job_started = fields.Datetime(readonly=True, copy=False)
+    job_finished = fields.Datetime(readonly=True, copy=False)
+    job_done_base = fields.Integer(readonly=True, copy=False,
+                                   help="Records already done when the job started (rate of the job).")
+    job_user_id = fields.Many2one("res.users", readonly=True, copy=False, string="Job Started By",
+                                  help="The job runs as this user (access rights apply).")
+
+    progress_done = fields.Integer(compute="_compute_progress", string="Done")
+    progress_total = fields.Integer(compute="_compute_progress", string="Total")
+    progress_percent = fields.Float(compute="_compute_progress", string="Progress")
+    progress_rate = fields.Float(compute="_compute_progress", string="Records / s", digits=(16, 1))
+    progress_eta = fields.Char(compute="_compute_progress", string="Time Left")
+    progress_html = fields.Html(compute="_compute_progress", sanitize=False, string="Progress Details")
+
+    # ------------------------------------------------------------------ progress
+    def _progress_counts(self):
+        """``{migration id: {object: {record state: count}}}`` in one read_group."""
+        counts = defaultdict(lambda: defaultdict(dict))
+        ids = [i for i in self._ids if isinstance(i, int)]
+        if ids:
+            for migration, obj, state, count in self.env["crm.migration.record"]._read_group(
+                [("migration_id", "in", ids)], ["migration_id", "object", "state"], ["__count"]
+            ):
+                counts[migration.id][obj][state] = count
+        return counts
+
+    @staticmethod
+    def _object_progress(states):
+        """(done, total, failed) of one object: records in error are never committed."""
+        total = sum(count for state, count in states.items() if state != "error")
+        done = sum(states.get(state, 0) for state in DONE_RECORD_STATES)
+        failed = states.get("failed", 0) + states.get("skipped", 0)
+        return done, total, failed
+
+    @api.depends("record_ids.state", "job_state", "job_started", "job_finished", "job_done_base")
+    def _compute_progress(self):
+        counts = self._progress_counts()
+        now = fields.Datetime.now()
+        for migration in self:
+            per_object = {obj: self._object_progress(states) for obj, states in sorted(counts[migration.id].items())}
+            done = sum(p[0] for p in per_object.values())
+            total = sum(p[1] for p in per_object.values())
+            rate = migration._progress_rate(done, now)
+            migration.progress_done = done
+            migration.progress_total = total
+            migration.progress_percent = 100.0 * done / total if total else 0.0
+            migration.progress_rate = rate
+            migration.progress_eta = migration._progress_eta(total - done, rate)
+            migration.progress_html = migration._progress_table(per_object)
+
+    def _progress_rate(self, done, now):
+        """Records per second of the commit job (running, or finished)."""
+        if self.job != "commit" or not self.job_started or self.job_state not in ("running", "done", "failed"):
+            return 0.0
+        end = self.job_finished if self.job_state != "running" and self.job_finished else now
+        elapsed = (end - self.job_started).total_seconds()
+        return max(done - self.job_done_base, 0) / elapsed if elapsed > 0 else 0.0
+
+    def _progress_eta(self, remaining, rate):
+        _ = self.env._
+        if self.job != "commit" or self.job_state != "running":
+            return False
+        if remaining <= 0:
+            return _("finishing…")
+        if not rate:
+            return _("estimating…")
+        seconds = remaining / rate
+        if seconds < 60:
+            return _("less than a minute left")
+        return _("about %(minutes)s min left", minutes=round(seconds / 60))
+
+    def _progress_table(self, per_object):
+        """The form's progress: the upload's status, or one row per object with a small bar."""
+        _ = self.env._
+        if self.job == "upload" and self.job_state in ACTIVE_JOB_STATES:
+            files = len(self.upload_attachment_ids)
+            if self.job_state == "queued":
+                text = _("Waiting to upload %(files)s file(s) to the bridge…", files=files)
+            else:
+                text = _("Uploading %(files)s file(s) to the bridge… %(records)s records staged so far",
+                         files=files, records=self.record_count)
+            return Markup('<p class="mb-0"><i class="fa fa-spinner fa-spin me-1"></i>%s</p>') % text
+        if not per_object:
+            return False
+        rows = Markup("").join(
+            Markup(
+                '<tr><td>%(object)s</td><td class="text-end">%(done)s / %(total)s</td>'
+                '<td style="width: 40%%"><div class="progress" style="height: 0.6rem">'
+                '<div class="progress-bar %(bar)s" role="progressbar" style="width: %(percent)s%%"></div>'
+                '</div></td><td class="text-end %(failed_class)s">%(failed)s</td></tr>'
+            ) % {
+                "object": obj, "done": done, "total": total, "failed": failed,
+                "percent": round(100 * done / total) if total else 0,
+                "bar": "bg-warning" if failed else "bg-success",
+                "failed_class": "text-danger" if failed else "text-muted",
+            }
+            for obj, (done, total, failed) in per_object.items()
+        )
+        head = Markup(
+            '<table class="table table-sm o_crm_migration_progress mb-0"><thead><tr><th>%s</th>'
+            '<th class="text-end">%s</th><th/><th class="text-end">%s</th></tr></thead><tbody>'
+        ) % (_("Object"), _("Done / Total"), _("Failed"))
+        return head + rows + Markup("</tbody></table>")
+
+    # ------------------------------------------------------------------ bridge
+    @api.model
+    def _bridge_param(self, key, default=False):
+        return self.env["ir.config_parameter"].sudo().get_param(f"crm_migration.{key}", default) or default
+
+    @api.model
+    def _bridge_url(self):
+        return self._bridge_param("bridge_url", DEFAULT_BRIDGE_URL).strip().rstrip("/")
+
+    @api.model
+    def _bridge_headers(self):
+        token = self._bridge_param("bridge_token")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    @api.model
+    def _short_error(self, exc):
+        """A readable reason for a ``requests`` error (not urllib3's whole repr)."""
+        if isinstance(exc, requests.Timeout):
+            return self.env._("no answer in time")
+        if isinstance(exc, requests.HTTPError) and exc.response is not None:
+            return self.env._("HTTP %(status)s", status=exc.response.status_code)
+        text = str(exc)
+        found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+        return found.group(1).strip() if found else text
+
+    @api.model
+    def _bridge_down_message(self, url, exc):
+        return self.env._(
+            "The migration bridge at %(url)s does not answer: %(error)s. Check Settings → CRM Migration "
+            "(bridge URL and token) and that the bridge is running.", url=url, error=self._short_error(exc))
+
+    @api.model
+    def _bridge_check(self):
+        """``GET {bridge_url}/health``: UserError with a clear message when the bridge does not answer."""
+        url = self._bridge_url()
+        try:
+            response = requests.get(f"{url}/health", headers=self._bridge_headers(), timeout=HEALTH_TIMEOUT)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise UserError(self._bridge_down_message(url, exc)) from None
+        return True
+
+    def _bridge_error_message(self, response):
+        """The bridge's JSON error (``{"error", "message", "file"?, "row"?, "field"?}``) as one line
+        naming file, row and field."""
+        _ = self.env._
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if not isinstance(payload, dict):
+            payload = {}
+        message = str(payload.get("message") or payload.get("error") or response.text[:500] or response.reason)
+        if payload.get("file") and not message.startswith(str(payload["file"])):
+            location = str(payload["file"])
+            if payload.get("row") is not None:
+                location += _(", row %(row)s", row=payload["row"])
+            if payload.get("field"):
+                location += _(', field "%(field)s"', field=payload["field"])
+            message = f"{location}: {message}"
+        if response.status_code in (502, 503):
+            return _("The bridge could not stage into Odoo (HTTP %(status)s): %(message)s",
+                     status=response.status_code, message=message)
+        return _("The bridge refused the upload (HTTP %(status)s): %(message)s",
+                 status=response.status_code, message=message)
+
+    def _upload_fields(self):
+        """The multipart form fields of the upload (docs/journey-contract.md)."""
+        self.ensure_one()
+        source = self.source_system or (self.source or "").strip()
+        if not source:
+            raise UserError(self.env._("Choose the source system of migration %(name)s before uploading.",
+                                       name=self.display_name))
+        data = {"source": source}
+        if self.upload_mapping_json:
+            data["mapping"] = self.upload_mapping_json
+        saved_decisions = getattr(self, "_saved_decisions", None)
+        saved = saved_decisions() if callable(saved_decisions) else None
+        if saved:
+            data["saved"] = saved if isinstance(saved, str) else json.dumps(saved)
+        llm_url = self._bridge_param("llm_url")
+        if llm_url:
+            data["llm"] = json.dumps({"url": llm_url, "key": self._bridge_param("llm_key") or "",
+                                      "model": self._bridge_param("llm_model") or ""})
+        credentials = {key: value for key, value in (("region", self.source_region),
+                                                      ("api_key", self.sudo().source_credentials)) if value}
+        if credentials:
+            data["credentials"] = json.dumps(credentials)
+        return data
+
+    def _source_input(self):
+        return SOURCE_INPUTS.get(self.source_system or self.source or "", "csv")
+
+    # ------------------------------------------------------------------ jobs
+    def _queue_job(self, kind):
+        """Queue ``kind`` ("upload" / "commit") on these migrations and wake the job cron up."""
+        if kind not in dict(JOB_KINDS) or kind == "none":
+            raise ValueError(f"unknown job {kind!r}")
+        busy = self.filtered(lambda m: m.job_state in ACTIVE_JOB_STATES)
+        if busy:
+            raise UserError(self.env._("Migration %(name)s already has a job queued or running: wait for it "
+                                       "to finish.", name=busy[0].display_name))
+        self.write({"job": kind, "job_state": "queued", "job_message": False, "job_started": False,
+                    "job_finished": False, "job_done_base": 0, "job_user_id": self.env.uid})
+        self.env.ref(CRON_XMLID).sudo()._trigger()
+        return True
+
+    @api.model
+    def _job_may_commit(self):
+        """Whether the job runner may commit the transaction (never in tests)."""
+        return not (tools.config["test_enable"] or self.env.registry.in_test_mode()
+                    or self.env.context.get("crm_migration_job_no_commit"))
+
+    @api.model
+    def _cron_run_jobs(self):
+        """Run the queued jobs one by one (oldest first); the cron runs again at once when more
+        were queued meanwhile."""
+        Migration = self.sudo()
+        ids = Migration.search([("job_state", "=", "queued")], order="write_date, id").ids
+        for migration in Migration.browse(ids):
+            migration.invalidate_recordset(["job_state"])
+            if migration.job_state == "queued":
+                migration._run_job()
+        remaining = Migration.search_count([("job_state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=len(ids), remaining=remaining)
+        return True
+
+    def _run_job(self, commit=None):
+        """Run this migration's queued job as the user who queued it; sets ``job_state`` to
+        ``done`` or ``failed`` (with ``job_message``). ``commit``: commit the transaction between
+        the steps (default: unless in tests)."""
+        self.ensure_one()
+        commit = self._job_may_commit() if commit is None else commit
+        cr = self.env.cr
+        migration = self.with_user(self.job_user_id or self.env.user)
+        kind = self.job
+        self.write({"job_state": "running", "job_started": fields.Datetime.now(), "job_finished": False,
+                    "job_message": False, "job_done_base": self.progress_done})
+        if commit:
+            cr.commit()
+        runner = {"upload": migration._job_upload,
+                  "commit": partial(migration._job_commit, partial(self._job_batch_done, commit))}.get(kind)
+        try:
+            if runner is None:
+                raise UserError(self.env._("Unknown job %(job)s.", job=kind))
+            if commit:
+                runner()
+                cr.commit()  # a new transaction: what the bridge staged meanwhile is visible
+            else:
+                with cr.savepoint():
+                    runner()
+        except Exception as exc:  # noqa: BLE001 - the job fails, the migration stays consistent
+            if commit:
+                cr.rollback()
+            self._job_log_failure(kind, exc)
+            state, message = "failed", self._job_error_text(exc)
+        else:
+            state, message = "done", None
+        self.env.invalidate_all()
+        if state == "done":
+            message = migration._job_done_message(kind)
+        self.write({"job_state": state, "job_message": message, "job_finished": fields.Datetime.now()})
+        if commit:
+            cr.commit()
+        return state == "done"
+
+    def _job_log_failure(self, kind, exc):
+        if isinstance(exc, UserError):
+            _logger.warning("crm_migration: %s job of migration %s failed: %s", kind, self.id, exc.args[0])
+        else:
+            _logger.exception("crm_migration: %s job of migration %s crashed", kind, self.id)
+
+    def _job_error_text(self, exc):
+        if isinstance(exc, UserError):
+            return exc.args[0]
+        return self.env._("The job stopped on an unexpected error: %(error)s (see the server log).",
+                          error=f"{type(exc).__name__}: {exc}")
+
+    def _job_batch_done(self, commit, count):
+        """``on_batch`` hook of the commit job: make the batch (and the progress) visible."""
+        if commit:
+            self.env.cr.commit()
+
+    def _job_upload(self):
+        """POST the export files to the bridge, which stages them here (synchronous)."""
+        self.ensure_one()
+        attachments = self.upload_attachment_ids
+        if not attachments and self._source_input() == "csv":
+            raise UserError(self.env._("Migration %(name)s has no export file to upload.", name=self.display_name))
+        data = self._upload_fields()
+        files = [("files", (att.name, att.raw, att.mimetype or "application/octet-stream")) for att in attachments]
+        url = self._bridge_url()
+        try:
+            response = requests.post(f"{url}/migrations/{self.id}/upload", data=data, files=files,
+                                     headers=self._bridge_headers(), timeout=UPLOAD_TIMEOUT)
+        except requests.RequestException as exc:
+            raise UserError(self._bridge_down_message(url, exc)) from None
+        if response.status_code >= 400:
+            raise UserError(self._bridge_error_message(response))
+        return True
+
+    def _job_commit(self, on_batch):
+        """The full commit (``api_commit`` without options), ``on_batch`` after each batch."""
+        self.ensure_one()
+        self._check_manager()
+        self._commit(on_batch=on_batch)
+        return True
+
+    def _job_done_message(self, kind):
+        _ = self.env._
+        report = self.api_report()
+        counts = report["counts"]
+        if kind == "upload":
+            next_step = {
+                "uploaded": _("Next: check and confirm the mapping."),
+                "mapped": _("Next: sample or commit."),
+            }.get(self.state, "")
+            return _("%(files)s file(s) uploaded: %(records)s records staged, %(errors)s with errors. %(next)s",
+                     files=len(self.upload_attachment_ids), records=sum(counts.values()),
+                     errors=counts["error"], next=next_step).strip()
+        return _("Commit done: %(committed)s created, %(matched)s matched, %(failed)s failed, "
+                 "%(skipped)s skipped, %(waiting)s waiting for their owner.", **counts)
+
+    # ------------------------------------------------------------------ UI
+    def action_open_upload_wizard(self):
+        """The upload wizard, on this (draft) migration."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_migration.action_crm_migration_upload_wizard")
+        action["context"] = {"active_model": self._name, "active_id": self.id}
+        return action
+
+    def action_upload_again(self):
+        """Send the same files to the bridge again (e.g. after the bridge was down)."""
+        self.ensure_one()
+        self._check_manager()
+        self._bridge_check()
+        self._queue_job("upload")
+        return True
+
+    def action_reset_job(self):
+        """Mark a job that will never finish (server restarted while it ran) as failed."""
+        self._check_manager()
+        active = self.filtered(lambda m: m.job_state in ACTIVE_JOB_STATES)
+        active.write({"job_state": "failed", "job_finished": fields.Datetime.now(),
+                      "job_message": self.env._("Stopped by %(user)s.", user=self.env.user.name)})
+        return True

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 
 from ..services.commit import field_usage_count, owner_value
 from ..services.rollback import RollbackEngine
@@ -163,6 +164,43 @@ class CrmMigration(models.Model):
                 [("migration_id", "=", self.id), ("model", "=", SCHEMA_MODEL)], ["values_json"]))
         this = self.with_context(**{SCHEMA_FIELDS_CONTEXT: sorted(pairs)}) if pairs else self
         return super(CrmMigration, this)._stage_records(records)
+
+    # ------------------------------------------------------------------ owners known at staging
+    def api_finish_staging(self):
+        self._queue_unknown_owners()
+        return super().api_finish_staging()
+
+    def _queue_unknown_owners(self):
+        """Queue, right after staging, the source owners no Odoo user matches (pending, with a
+        proposed user when one has that login or email), so the admin reconciles them before the
+        sample instead of after the first commit. The commit then uses the same rows."""
+        Owner = self.env["crm.migration.owner"]
+        for migration in self:
+            keys = set()
+            for row in self.env["crm.migration.record"].search_read(
+                    [("migration_id", "=", migration.id), ("state", "in", ("staged", "waiting"))], ["lookups_json"]):
+                for spec in (row["lookups_json"] or {}).values():
+                    if (isinstance(spec, dict) and spec.get("required") and spec.get("model") == OWNER_MODEL
+                            and spec.get("value") not in (None, False, "")):
+                        keys.add((spec["model"], spec.get("field") or "login", owner_value(spec["value"])))
+            queued = {(o.model, o.field, o.value) for o in migration.owner_ids}
+            keys -= queued
+            if not keys:
+                continue
+            known = defaultdict(int)
+            by_field = defaultdict(set)
+            for model, fname, value in keys:
+                by_field[(model, fname)].add(value)
+            for (model, fname), values in by_field.items():
+                leaves = [[(fname, "=ilike", value)] for value in sorted(values)]
+                for record in self.env[model].with_context(active_test=False).search(expression.OR(leaves)):
+                    found = record[fname]
+                    if isinstance(found, str):
+                        known[(model, fname, found.strip().lower())] += 1
+            new = sorted(k for k in keys if known.get(k) != 1)
+            if new:
+                Owner.create([{"migration_id": migration.id, "model": model, "field": fname, "value": value,
+                               "state": "pending"} for model, fname, value in new]).action_propose_user()
 
     # ------------------------------------------------------------------ commit / report
     def api_commit(self, options=None):

@@ -68,7 +68,7 @@ class CrmMigration(models.Model):
 
     def api_sample_rollback(self, options=None):
         """Undo the sample only (``options``: ``{"on_conflict": "undo" | "stop"}``, default
-        ``undo``): its records go back to ``staged``, the migration to ``staged``,
+        ``undo``): its records go back to ``staged``, the migration to ``mapped``,
         ``sample_state`` to ``none``. Returns the report."""
         self.ensure_one()
         self._check_manager()
@@ -80,12 +80,13 @@ class CrmMigration(models.Model):
             raise UserError(self.env._("Migration %(name)s has no sample to roll back.", name=self.display_name))
         RollbackEngine(self, sample=True).run(on_conflict=on_conflict)
         self.diff_ids.unlink()
-        self.write({"sample_state": "none", "state": "staged"})
+        self.write({"sample_state": "none", "state": "mapped"})
         return self.api_report()
 
     # ------------------------------------------------------------------ UI
     def action_open_sample_wizard(self):
         self.ensure_one()
+        self._check_mapping_confirmed()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Sample"),
@@ -109,8 +110,8 @@ class CrmMigration(models.Model):
         return self._notify(self.env._("Sample committed"), report)
 
     def action_approve_sample(self):
-        self.ensure_one()
-        return self._notify(self.env._("Commit done"), self.api_commit())
+        """Commit the rest: the same commit job as the Commit button."""
+        return self.action_commit()
 
     def action_sample_rollback(self):
         self.ensure_one()

@@ -386,10 +386,13 @@ def search_text_rows(model, conditions, fnames):
 
 
 class CommitEngine:
-    def __init__(self, migration, batch_size=500, sampled_only=False):
+    def __init__(self, migration, batch_size=500, sampled_only=False, on_batch=None):
         migration.ensure_one()
         self.migration = migration
         self.sampled_only = sampled_only  # commit only the records marked ``sampled``
+        # called with the number of records of each batch once its bookkeeping is written (the
+        # commit job commits the transaction there, so other transactions see the progress)
+        self.on_batch = on_batch
         self.env = migration.env
         self.Record = self.env["crm.migration.record"]
         self.Link = self.env["crm.migration.link"]
@@ -408,6 +411,7 @@ class CommitEngine:
         todo = self.Record.search_fetch(domain, ITEM_FIELDS, order="id")
         if not todo:
             return
+        since = self.env.cr.now()  # start of this run's first transaction
         items = [_Item(rec) for rec in todo]
         by_object = defaultdict(list)
         for item in items:
@@ -417,10 +421,33 @@ class CommitEngine:
                            for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
         for obj in order:
             self.commit_object(by_object[obj])
+        self._absorb_own_writes(since)
         if self.schema_field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
             models = self.env[SCHEMA_MODEL].sudo().browse(sorted(self.schema_field_ids)).exists().mapped("model")
             sync_migrated_fields_views(self.env, models)
+
+    def _absorb_own_writes(self, since):
+        """Records of this migration that this run wrote as a side effect of its own creates (a
+        company whose first contact gives it an address, a sampled deal a later batch fills) are
+        not "edited in Odoo since the migration wrote them": their links' ``written_at`` moves to
+        their ``write_date``. Only writes since the run started count, so an edit made in Odoo
+        between a sample and the full commit stays a rollback conflict."""
+        links = self.Link.search([("migration_id", "=", self.migration.id), ("action", "in", ("created", "updated")),
+                                  ("model", "!=", SCHEMA_MODEL)])
+        by_model = defaultdict(list)
+        for link in links:
+            by_model[link.model].append(link)
+        for model_name, model_links in by_model.items():
+            model = self.env[model_name].sudo().with_context(active_test=False) if model_name in self.env else None
+            if model is None or not model._log_access:
+                continue
+            stamps = {row["id"]: row["write_date"] for row in model.search_read(
+                [("id", "in", [l.res_id for l in model_links]), ("write_date", ">=", since)], ["write_date"])}
+            for link in model_links:
+                stamp = stamps.get(link.res_id)
+                if stamp and (not link.written_at or link.written_at < stamp):
+                    link.written_at = stamp
 
     def object_order(self, items):
         """Objects sorted so that an object comes after every object its refs point to."""
@@ -474,10 +501,17 @@ class CommitEngine:
                         "Refs/deps of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
                     ))
                 self._save_items(waiting)
+                self._batch_done(waiting)
                 return
             for start in range(0, len(ready), self.batch_size):
-                self.commit_batch(ready[start:start + self.batch_size])
+                batch = ready[start:start + self.batch_size]
+                self.commit_batch(batch)
+                self._batch_done(batch)
             waiting = later
+
+    def _batch_done(self, items):
+        if self.on_batch:
+            self.on_batch(len(items))
 
     # ------------------------------------------------------------------ one batch
     def commit_batch(self, items):

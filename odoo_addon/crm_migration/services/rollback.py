@@ -51,7 +51,7 @@ class RollbackEngine:
         migration.ensure_one()
         self.migration = migration
         # sample: undo only the links of the sampled records; they go back to ``staged`` and the
-        # migration to ``staged`` (docs/staging-contract.md, "Sampling")
+        # migration to ``mapped`` (docs/staging-contract.md, "Sampling"; docs/journey-contract.md)
         self.sample = sample
         self.env = migration.env
         self.Link = self.env["crm.migration.link"]
@@ -128,7 +128,7 @@ class RollbackEngine:
                 if link.res_id in (fields_ - kept_fields).ids:
                     self._audit(link, "delete", before=link.values_after_json)
             links.unlink()
-            self.migration.state = "staged" if self.sample else "rolled_back"
+            self.migration.state = "mapped" if self.sample else "rolled_back"
             self._remove_fields(fields_ - kept_fields)
             if self.audit_vals:
                 self.env["crm.migration.audit"].sudo().create(self.audit_vals)

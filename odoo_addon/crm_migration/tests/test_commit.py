@@ -21,7 +21,7 @@ class TestCommit(MigrationCase):
         ])
         self.assertEqual(result, {"staged": 5, "errors": 0})
         report = mig.api_finish_staging()
-        self.assertEqual(report["state"], "staged")
+        self.assertEqual(report["state"], "mapped")  # no mapping lines: nothing to confirm
         self.assertEqual(report["counts"]["staged"], 5)
 
         report = mig.api_commit({"batch_size": 1})

@@ -230,3 +230,27 @@ class TestRollbackConflicts(MigrationCase):
         self.assertEqual(calls, [30])
         self.assertEqual(self.env["crm.migration.audit"].search_count(
             [("migration_id", "=", mig.id), ("action", "=", "delete")]), 30)
+
+    def test_own_later_writes_are_not_conflicts(self):
+        """A company committed first (a sample), its first contact committed in a later transaction:
+        Odoo copies the contact's address to the company. That write is the migration's own, not
+        an edit to protect at rollback; an edit by someone between the two commits still is."""
+        from ..services.commit import CommitEngine
+
+        mig = self.new_migration()
+        mig.api_stage([self.company("own", "Mig Own Co"), self.company("own2", "Mig Own Co 2"),
+                       self.contact("own1", "Mig Own One", "own1.cf@example.com", company="own", street="1 Main St")])
+        mig.record_ids.filtered(lambda r: r.object == "company").write({"sampled": True})
+        CommitEngine(mig, sampled_only=True).run()
+        company = self.Partner.search([("name", "=", "Mig Own Co")])
+        company2 = self.Partner.search([("name", "=", "Mig Own Co 2")])
+        self.assertFalse(company.street)
+        with self.later():  # someone edits the second company before the full commit...
+            company2.write({"phone": "+1 555 0100"})
+        later = self.env.cr.now() + timedelta(hours=2)
+        with patch.object(type(self.env.cr), "now", lambda cr: later):  # ...which runs in a later transaction
+            CommitEngine(mig).run()
+            self.env.flush_all()
+        self.assertEqual(company.street, "1 Main St", "Odoo gave the company its first contact's address")
+        conflicts = mig.api_rollback_conflicts()
+        self.assertEqual([(c["name"], c["kind"]) for c in conflicts], [("Mig Own Co 2", "edited")])

@@ -125,3 +125,29 @@ class TestOwners(MigrationCase):
                                                    "required": True}})
         with self.assertRaisesRegex(ValidationError, "required"):
             mig.api_stage([bad])
+
+    def test_owners_queued_when_staging_finishes(self):
+        """Unknown owners are queued as soon as staging is done (reconcile before the sample);
+        an owner that is the login of one user is not queued; the commit reuses the rows."""
+        new_test_user(self.env, login="known.mig@example.com", groups="base.group_user")
+        jane = new_test_user(self.env, login="jane.mig", email="jane.stage@example.com", groups="base.group_user")
+        mig = self.new_migration()
+        mig.api_stage([self.deal("k", "Mig Known Deal", "Known.Mig@example.com"),
+                       self.deal("u", "Mig Unknown Deal", "nobody.stage@example.com"),
+                       self.deal("e", "Mig Email Deal", "jane.stage@example.com")])
+        self.assertFalse(mig.owner_ids, "nothing queued while records are still arriving")
+        mig.api_finish_staging()
+        self.assertEqual(sorted((o.value, o.state, o.user_id) for o in mig.owner_ids), [
+            ("jane.stage@example.com", "pending", jane),   # proposed by email, the admin confirms
+            ("nobody.stage@example.com", "pending", self.env["res.users"]),
+        ])
+        mig.api_finish_staging()
+        self.assertEqual(len(mig.owner_ids), 2, "finishing again queues nothing twice")
+        mig.owner_ids.filtered(lambda o: o.value == "nobody.stage@example.com").write({"user_id": jane.id})
+        report = mig.api_commit()
+        self.assertEqual(report["counts"]["waiting"], 0)
+        self.assertEqual(report["counts"]["committed"], 3)
+        self.assertEqual(self.lead("Mig Unknown Deal").user_id, jane, "the owner the admin picked")
+        self.assertEqual(self.lead("Mig Email Deal").user_id, jane, "found by the lookup's alt field (email)")
+        self.assertEqual(len(mig.owner_ids), 2, "the commit reused the queued rows")
+        self.assertEqual(set(mig.owner_ids.mapped("state")), {"resolved"})

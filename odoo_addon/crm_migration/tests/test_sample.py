@@ -40,6 +40,7 @@ class TestSample(MigrationCase):
         self.assertEqual(sampled, {"testsrc:contact:s1", "testsrc:contact:s2", "testsrc:company:sc1",
                                    "testsrc:tag:smp one", "testsrc:tag:smp two"})
         self.assertEqual(mig.sample_state, "sampled")
+        self.assertEqual(mig.state, "sampled")
         self.assertEqual(self._counts(), (before[0] + 3, before[1] + 2))
         for rec in mig.record_ids:
             self.assertEqual(rec.state, "committed" if rec.sampled else "staged", rec.key)
@@ -101,7 +102,7 @@ class TestSample(MigrationCase):
         report = mig.api_sample_rollback()
         self.assertEqual(self._counts(), before)
         self.assertEqual(report["counts"], states_before)
-        self.assertEqual(report["state"], "staged")
+        self.assertEqual(report["state"], "mapped")
         self.assertEqual(mig.sample_state, "none")
         self.assertFalse(mig.record_ids.filtered("sampled"))
         self.assertEqual(set(mig.record_ids.mapped("state")), {"staged"})

@@ -1,0 +1,244 @@
+/**
+ * The admin's whole journey in a real browser (Debian's chromium driven by playwright-core)
+ * against a real Odoo 18 and the bridge: New migration (upload the Kartra sample export) →
+ * change one column on the Mapping page and confirm → Profile → reconcile an unknown owner →
+ * sample → the field-level diff → commit with its progress bar → reconciliation report (CSV
+ * download) → rollback. A screenshot of every step lands in test-artifacts/journey/. Odoo is
+ * read back over XML-RPC after each step: the screens must tell the truth.
+ */
+import t from 'tap';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../bridge/src/http/app.js';
+import { serverConfigFromEnv } from '../../bridge/src/config.js';
+import { MigrationClient } from '../../bridge/src/odoo/migration-client.js';
+import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
+import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
+import { root, sample } from '../helpers/paths.js';
+
+if (!odooEnvPresent()) {
+  t.fail('ODOO_URL not set: run through scripts/test-all.sh, which starts a real Odoo');
+  process.exit(1);
+}
+
+const ODOO_URL = process.env.ODOO_URL as string;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TOKEN = 'journey-token-0123456789abcdef';
+const SHOTS = join(root, 'test-artifacts', 'journey');
+mkdirSync(SHOTS, { recursive: true });
+const files = ['contacts_1.csv', 'contacts_2.csv', 'custom_fields.csv', 'deals.csv'].map((n) => sample(n).path);
+const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'ir.model.fields'];
+
+const odoo = new OdooReader();
+let bridge: FastifyInstance;
+let browser: Browser;
+let page: Page;
+let step = 0;
+
+/** A screenshot of the step; `focus` scrolls that part of the form into view first. */
+async function shot(name: string, focus?: string): Promise<void> {
+  step += 1;
+  if (focus) await page.locator(focus).first().scrollIntoViewIfNeeded().catch(() => undefined);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function migration(id: number) {
+  return odoo.one('crm.migration', [['id', '=', id]], ['state', 'job_state', 'job_message', 'sample_state', 'mapping_confirmed']);
+}
+
+/** Polls Odoo until the migration's job is over; fails with the job's message otherwise. */
+async function waitJob(id: number, timeoutMs = 120_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await migration(id);
+    if (m.job_state !== 'queued' && m.job_state !== 'running') return m;
+    if (Date.now() > until) throw new Error(`job of migration ${id} still ${String(m.job_state)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function counts(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of MODELS) out[m] = await odoo.count(m);
+  return out;
+}
+
+/** Types into a many2one field and picks the proposal that contains `text`. */
+async function pickMany2one(scope: Page | ReturnType<Page['locator']>, field: string, text: string): Promise<void> {
+  const input = scope.locator(`.o_field_widget[name="${field}"] input`).first();
+  await input.click();
+  await input.fill(text);
+  await page.locator('.o-autocomplete--dropdown-item', { hasText: text }).first().click();
+}
+
+async function clickButton(name: string): Promise<void> {
+  await page.locator(`button[name="${name}"]:visible`).first().click();
+}
+
+async function confirmDialogIfAny(): Promise<void> {
+  const ok = page.locator('.modal-footer button.btn-primary:visible', { hasText: /^(Ok|OK|Confirm)$/ });
+  if (await ok.count()) await ok.first().click();
+}
+
+async function openTab(name: string): Promise<void> {
+  await page.locator(`.o_notebook .nav-link[name="${name}"]`).click();
+}
+
+async function reloadForm(): Promise<void> {
+  await page.reload();
+  await page.locator('.o_form_view').waitFor();
+}
+
+t.before(async () => {
+  // Odoo's settings point at this bridge, which stages into that same Odoo over XML-RPC
+  bridge = await buildApp({
+    config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_PORT: '0' }),
+    migrations: new MigrationClient(new XmlRpcTransport({ url: ODOO_URL, db: process.env.ODOO_DB as string, user: 'admin', password: 'admin' })),
+  });
+  await bridge.listen({ host: '127.0.0.1', port: 0 });
+  const port = (bridge.server.address() as { port: number }).port;
+  for (const [key, value] of Object.entries({ 'crm_migration.bridge_url': `http://127.0.0.1:${port}`, 'crm_migration.bridge_token': TOKEN })) {
+    await odoo.transport.call('ir.config_parameter', 'set_param', [key, value]);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  page.setDefaultTimeout(30_000);
+});
+
+t.teardown(async () => {
+  await browser?.close();
+  await bridge?.close();
+});
+
+t.test('the admin runs the whole journey in Odoo', async (t) => {
+  // an owner the export names is unknown to Odoo: a user the admin will pick by hand
+  const existing = await odoo.read('res.users', [['login', '=', 'jane.journey']], ['id']);
+  const jane = existing.length ? (existing[0]?.id as number) : await odoo.create('res.users', { name: 'Jane Sales', login: 'jane.journey' });
+  const before = await counts();
+
+  // -- login
+  await page.goto(`${ODOO_URL}/web/login`);
+  await page.fill('input[name="login"]', 'admin');
+  await page.fill('input[name="password"]', 'admin');
+  await page.click('button[type="submit"]');
+  await page.waitForURL(/\/odoo/);
+
+  // -- 1. New migration: source system, export files → the bridge
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const wizard = page.locator('.modal .o_form_view, .o_form_view').first();
+  await wizard.locator('.o_field_widget[name="name"] input').fill('Kartra journey');
+  await wizard.locator('.o_field_widget[name="source_system"] input[data-value="kartra"], .o_field_widget[name="source_system"] label:has-text("Kartra")').first().click();
+  await wizard.locator('.o_field_many2many_binary input[type="file"]').setInputFiles(files);
+  await page.locator('.o_attachment', { hasText: 'deals.csv' }).waitFor();
+  await shot('upload-wizard');
+  await clickButton('action_upload');
+  await page.waitForURL(/\/\d+(?:[?#]|$)/);
+  await page.locator('.o_form_view .o_statusbar_status').waitFor();
+  const id = Number(/\/(\d+)(?:\?|$)/.exec(page.url())?.[1]);
+  t.ok(id > 0, `the migration form opened (${page.url()})`);
+  await shot('uploading');
+  let m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'uploaded', 'staged; the mapping waits for the admin');
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['object', '=', 'contact']]), 17);
+
+  // -- 2. Mapping: proposals with confidence and reason; change one column, confirm
+  await reloadForm();
+  await openTab('mapping');
+  await shot('mapping-proposed', '.o_notebook');
+  const referral = page.locator('.o_field_widget[name="mapping_line_ids"] tr.o_data_row', { hasText: 'Referral Code' });
+  await referral.waitFor();
+  t.match(await referral.textContent(), /custom field/i, 'a column nothing fits is proposed as a custom field');
+  await referral.locator('td[name="action"]').click();
+  await referral.locator('td[name="action"] select').selectOption({ label: 'Existing field' }).catch(async () => {
+    await referral.locator('td[name="action"] select').selectOption('"map"');
+  });
+  await pickMany2one(referral, 'field_id', 'Reference');
+  await page.locator('.o_form_button_save').click();
+  await page.locator('.o_form_button_save').waitFor({ state: 'hidden' }).catch(() => undefined);
+  await shot('mapping-changed');
+  await clickButton('action_confirm_mapping');
+  await confirmDialogIfAny();
+  m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'mapped', 'confirmed, and the changed column staged again');
+  const dennis = await odoo.one('crm.migration.record', [['migration_id', '=', id], ['key', '=', 'kartra:contact:1014']], ['values_json']);
+  t.match(JSON.stringify(dennis.values_json), /"ref":\s*"DR-1941"/, 'the re-staged record carries the column in the field the admin chose');
+  t.equal(await odoo.count('crm.migration.saved.map', [['column', '=', 'Referral Code'], ['field_name', '=', 'ref']]), 1, 'the decision is saved for the next migration');
+
+  // -- 3. Profile
+  await reloadForm();
+  await openTab('profile');
+  await shot('profile', '.o_notebook');
+
+  // -- 4. Owners: the unknown source owner gets a user
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_owner`);
+  await page.locator('tr.o_data_row', { hasText: 'jane.sales@example.com' }).first().click();
+  await pickMany2one(page, 'user_id', 'Jane Sales');
+  await shot('owner-reconcile');
+  await clickButton('action_resolve');
+  await page.waitForTimeout(500);
+  const owner = await odoo.one('crm.migration.owner', [['migration_id', '=', id], ['value', '=', 'jane.sales@example.com']], ['user_id', 'state']);
+  t.equal((owner.user_id as [number, string])[0], jane);
+
+  // -- 5. Sample with field-level diff
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration/${id}`);
+  await page.locator('.o_form_view').waitFor();
+  await clickButton('action_open_sample_wizard');
+  await page.locator('.modal .o_field_widget[name="sample_size"] input').fill('10');
+  await page.locator('.modal button[name="action_confirm"]').click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  m = await migration(id);
+  t.equal(m.sample_state, 'sampled');
+  t.equal(m.state, 'sampled');
+  await reloadForm();
+  await openTab('sample_diff');
+  await page.locator('.o_notebook .tab-pane.active tr.o_data_row').first().waitFor();
+  t.ok(await page.locator('.o_notebook .tab-pane.active tr.o_data_row').count() > 0, 'the diff lists sampled fields');
+  await shot('sample-diff', '.o_notebook');
+
+  // -- 6. Commit the rest with a progress bar
+  await clickButton('action_approve_sample');
+  await confirmDialogIfAny();
+  await page.waitForTimeout(300);
+  await shot('commit-progress');
+  m = await waitJob(id);
+  m = await migration(id);
+  t.match(m.state, /^(committed|partial)$/);
+  await reloadForm();
+  await shot('committed');
+  const ada = await odoo.one('res.partner', [['email', '=', 'ada.lovelace@example.com']], ['name', 'parent_id']);
+  t.equal(ada.name, 'Ada Lovelace');
+  const dennisPartner = await odoo.one('res.partner', [['email', '=', 'dennis@bell.example']], ['ref']);
+  t.equal(dennisPartner.ref, 'DR-1941', 'the changed mapping reached Odoo');
+  const deal = await odoo.one('crm.lead', [['name', '=', 'Engine licence']], ['user_id']);
+  t.equal((deal.user_id as [number, string])[0], jane, 'the deal of the reconciled owner belongs to the picked user');
+
+  // -- 7. Reconciliation report, CSV download
+  await openTab('report');
+  await shot('report', '.o_notebook');
+  const [download] = await Promise.all([page.waitForEvent('download'), clickButton('action_download_report_csv')]);
+  const csvPath = join(SHOTS, 'report.csv');
+  await download.saveAs(csvPath);
+  const csv = readFileSync(csvPath, 'utf8');
+  t.match(csv, /contact/, 'the CSV has a row per object');
+
+  // -- 8. Rollback: exact
+  await clickButton('action_rollback');
+  await page.locator('.modal').waitFor();
+  await shot('rollback-wizard');
+  await page.locator('.modal button[name="action_confirm"]:visible, .modal button[name="action_undo"]:visible').first().click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  m = await migration(id);
+  t.equal(m.state, 'rolled_back');
+  await reloadForm();
+  await shot('rolled-back');
+  const after = await counts();
+  for (const model of MODELS) t.equal(after[model], before[model], `${model}: as before the migration`);
+});
