@@ -60,6 +60,18 @@ async function waitJob(id: number, timeoutMs = 120_000): Promise<Record<string, 
   }
 }
 
+/** Polls Odoo until the migration satisfies `done` (a button's effect has reached the server). */
+async function waitFor(id: number, done: (m: Record<string, unknown>) => boolean, what: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await migration(id);
+    if (done(m)) return m;
+    if (Date.now() > until) throw new Error(`migration ${id}: ${what} not reached after ${timeoutMs} ms (${JSON.stringify(m)})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+const settled = (m: Record<string, unknown>) => m.job_state !== 'queued' && m.job_state !== 'running';
+
 async function counts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const m of MODELS) out[m] = await odoo.count(m);
@@ -165,7 +177,7 @@ t.test('the admin runs the whole journey in Odoo', async (t) => {
   await shot('mapping-changed');
   await clickButton('action_confirm_mapping');
   await confirmDialogIfAny();
-  m = await waitJob(id);
+  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed and staged again');
   t.equal(m.job_state, 'done', String(m.job_message));
   t.equal(m.state, 'mapped', 'confirmed, and the changed column staged again');
   const dennis = await odoo.one('crm.migration.record', [['migration_id', '=', id], ['key', '=', 'kartra:contact:1014']], ['values_json']);
@@ -206,11 +218,10 @@ t.test('the admin runs the whole journey in Odoo', async (t) => {
   // -- 6. Commit the rest with a progress bar
   await clickButton('action_approve_sample');
   await confirmDialogIfAny();
-  await page.waitForTimeout(300);
+  await page.locator('.o_form_view .progress, .o_form_view .alert').first().waitFor();
   await shot('commit-progress');
-  m = await waitJob(id);
-  m = await migration(id);
-  t.match(m.state, /^(committed|partial)$/);
+  m = await waitFor(id, (x) => (x.state === 'committed' || x.state === 'partial') && settled(x), 'committed');
+  t.equal(m.job_state, 'done', String(m.job_message));
   await reloadForm();
   await shot('committed');
   const ada = await odoo.one('res.partner', [['email', '=', 'ada.lovelace@example.com']], ['name', 'parent_id']);
@@ -233,7 +244,8 @@ t.test('the admin runs the whole journey in Odoo', async (t) => {
   await clickButton('action_rollback');
   await page.locator('.modal').waitFor();
   await shot('rollback-wizard');
-  await page.locator('.modal button[name="action_confirm"]:visible, .modal button[name="action_undo"]:visible').first().click();
+  t.notMatch(await page.locator('.modal').textContent(), /edited or are used/, 'no conflict: the migration\'s own later writes (sample, then the rest) are not edits');
+  await page.locator('.modal button[name="action_confirm"]:visible').click();
   await page.locator('.modal').waitFor({ state: 'detached' });
   m = await migration(id);
   t.equal(m.state, 'rolled_back');
@@ -241,4 +253,57 @@ t.test('the admin runs the whole journey in Odoo', async (t) => {
   await shot('rolled-back');
   const after = await counts();
   for (const model of MODELS) t.equal(after[model], before[model], `${model}: as before the migration`);
+});
+
+t.test('generic CSV from any CRM: French headers mapped by the proposal, committed, rolled back', async (t) => {
+  const before = await counts();
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const wizard = page.locator('.modal .o_form_view').first();
+  await wizard.locator('.o_field_widget[name="name"] input').fill('Any CRM (French export)');
+  await wizard.locator('.o_field_widget[name="source_system"] input[data-value="generic_csv"], .o_field_widget[name="source_system"] label:has-text("Generic CSV")').first().click();
+  await wizard.locator('.o_field_many2many_binary input[type="file"]').setInputFiles([join(root, 'samples', 'generic', 'contacts_fr.csv')]);
+  await page.locator('.o_attachment', { hasText: 'contacts_fr.csv' }).waitFor();
+  await clickButton('action_upload');
+  await page.waitForURL(/\/\d+(?:[?#]|$)/);
+  await page.locator('.o_form_view .o_statusbar_status').waitFor();
+  const id = Number(/\/(\d+)(?:[?#]|$)/.exec(page.url())?.[1]);
+  let m = await waitJob(id);
+  t.equal(m.state, 'uploaded', String(m.job_message));
+  const lines = await odoo.read('crm.migration.mapping.line', [['migration_id', '=', id]], ['column', 'action', 'proposed_field', 'confidence']);
+  const line = (c: string) => lines.find((l) => l.column === c);
+  t.match(line('Courriel'), { action: 'map', proposed_field: 'email' });
+  t.match(line('Pays'), { action: 'map', proposed_field: 'country_id' });
+  t.match(line('Couleur préférée'), { action: 'create' });
+  await reloadForm();
+  await openTab('mapping');
+  await shot('generic-mapping', '.o_notebook');
+  await clickButton('action_confirm_mapping');
+  m = await waitFor(id, (x) => x.state === 'mapped', 'mapping accepted');
+  t.equal(m.job_state, 'done', 'accepting every proposal needs no new upload');
+  await reloadForm();
+  await clickButton('action_commit');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => (x.state === 'committed' || x.state === 'partial') && settled(x), 'committed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  const marie = await odoo.one('res.partner', [['email', '=', 'marie.curie@sorbonne.example']], ['name', 'phone', 'country_id', 'parent_id', 'x_csv_couleur_preferee']);
+  t.match(marie, { name: 'Marie Curie', phone: '+33144271000', x_csv_couleur_preferee: 'Bleu' });
+  t.equal((marie.country_id as [number, string])[1], 'France');
+  t.equal((marie.parent_id as [number, string])[1], 'Sorbonne');
+  await reloadForm();
+  await openTab('report');
+  await shot('generic-report', '.o_notebook');
+  await clickButton('action_rollback');
+  await page.locator('.modal button[name="action_confirm"]:visible').click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  t.equal((await migration(id)).state, 'rolled_back');
+  const after = await counts();
+  for (const model of MODELS) t.equal(after[model], before[model], `${model}: as before`);
+});
+
+t.test('the wizard offers exactly the sources the bridge knows', async (t) => {
+  const port = (bridge.server.address() as { port: number }).port;
+  const res = await fetch(`http://127.0.0.1:${port}/sources`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const bridgeSources = ((await res.json()) as { name: string }[]).map((s) => s.name).sort();
+  const fields = (await odoo.transport.call('crm.migration.upload.wizard', 'fields_get', [['source_system']], { attributes: ['selection'] })) as { source_system: { selection: [string, string][] } };
+  t.same(fields.source_system.selection.map(([v]) => v).sort(), bridgeSources);
 });

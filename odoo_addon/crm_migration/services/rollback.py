@@ -38,9 +38,11 @@ from contextlib import contextmanager
 
 import psycopg2
 
+from odoo import SUPERUSER_ID
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.osv import expression
+from odoo.tools import html2plaintext
 
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
 from .staging import SCHEMA_MODEL, ref_keys
@@ -178,10 +180,14 @@ class RollbackEngine:
                 if not row or not row["write_date"] or row["write_date"] <= written:
                     continue
                 by = row["write_uid"][1] if row["write_uid"] else "?"
-                if link.action == "created":
+                automated = bool(row["write_uid"]) and row["write_uid"][0] == SUPERUSER_ID
+                if link.action == "created" and not (automated and link.values_after_json):
+                    # a person's edit of a record the migration created is work to protect
                     result.append((link, "edited", _("changed on %(date)s by %(user)s",
                                                      date=row["write_date"], user=by)))
                     continue
+                # an update of ours, or a created record that only Odoo itself wrote since (a
+                # scheduled action such as lead enrichment): a conflict when it changed our values
                 after = link.values_after_json
                 if not after:  # committed before values_after_json existed: the date decides
                     result.append((link, "edited", _("changed on %(date)s by %(user)s",
@@ -195,6 +201,8 @@ class RollbackEngine:
                     current = json_value(record, fname)
                     if isinstance(value, list) and isinstance(current, list):
                         same = sorted(value) == sorted(current)
+                    elif model._fields[fname].type == "html":  # Odoo wraps plain text in <p>
+                        same = html2plaintext(current or "").strip() == html2plaintext(value or "").strip()
                     else:
                         same = (current or False) == (value or False)
                     if not same:

@@ -17,6 +17,8 @@ class TestRollbackConflicts(MigrationCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.existing = cls.Partner.create({"name": "Grace Existing", "email": "grace.cf@example.com"})
+        # a person working in Odoo (tests run as OdooBot, which stands for Odoo's own scheduled actions)
+        cls.admin = cls.env.ref("base.user_admin")
 
     def _records(self):
         return [
@@ -60,7 +62,7 @@ class TestRollbackConflicts(MigrationCase):
         one = self.partner("one.cf@example.com")
         two = self.partner("two.cf@example.com")
         with self.later():
-            one.function = "CTO"
+            one.with_user(self.admin).function = "CTO"
         conflicts = mig.api_rollback_conflicts()
         self.assertEqual([(c["key"], c["kind"], c["res_id"], c["model"]) for c in conflicts],
                          [("testsrc:contact:1", "edited", one.id, "res.partner")])
@@ -100,7 +102,7 @@ class TestRollbackConflicts(MigrationCase):
         mig = self._commit()
         one = self.partner("one.cf@example.com")
         with self.later():
-            one.function = "CTO"
+            one.with_user(self.admin).function = "CTO"
         report = mig.api_rollback({"on_conflict": "undo"})
         self.assertFalse(one.exists())
         self.assertEqual(report["kept_conflicts"], [])
@@ -110,11 +112,11 @@ class TestRollbackConflicts(MigrationCase):
         mig = self._commit()
         # a later edit of a field the migration did not write is no conflict
         with self.later():
-            self.existing.function = "Admiral"
+            self.existing.with_user(self.admin).function = "Admiral"
         self.assertEqual(mig.api_rollback_conflicts(), [])
         # a later edit of a field the rollback would restore is one
         with self.later():
-            self.existing.phone = "999"
+            self.existing.with_user(self.admin).phone = "999"
         conflicts = mig.api_rollback_conflicts()
         self.assertEqual([(c["key"], c["kind"]) for c in conflicts], [("testsrc:contact:grace", "edited")])
         self.assertIn("phone", conflicts[0]["detail"])
@@ -246,7 +248,7 @@ class TestRollbackConflicts(MigrationCase):
         company2 = self.Partner.search([("name", "=", "Mig Own Co 2")])
         self.assertFalse(company.street)
         with self.later():  # someone edits the second company before the full commit...
-            company2.write({"phone": "+1 555 0100"})
+            company2.with_user(self.admin).write({"phone": "+1 555 0100"})
         later = self.env.cr.now() + timedelta(hours=2)
         with patch.object(type(self.env.cr), "now", lambda cr: later):  # ...which runs in a later transaction
             CommitEngine(mig).run()
@@ -254,3 +256,21 @@ class TestRollbackConflicts(MigrationCase):
         self.assertEqual(company.street, "1 Main St", "Odoo gave the company its first contact's address")
         conflicts = mig.api_rollback_conflicts()
         self.assertEqual([(c["name"], c["kind"]) for c in conflicts], [("Mig Own Co 2", "edited")])
+
+    def test_automated_writes_on_created_records(self):
+        """Odoo itself (a scheduled action, as OdooBot) writing a created record: no conflict while
+        the values the migration wrote are intact; a conflict once it changed one of them. A
+        person's edit of a created record always is one."""
+        from odoo import SUPERUSER_ID
+
+        mig = self._commit()
+        one = self.partner("one.cf@example.com")
+        two = self.partner("two.cf@example.com")
+        with self.later():
+            one.with_user(SUPERUSER_ID).write({"comment": "enriched by a scheduled action"})
+        self.assertEqual(mig.api_rollback_conflicts(), [])
+        with self.later():
+            two.with_user(SUPERUSER_ID).write({"name": "Mig CF Two (renamed by a robot)"})
+        conflicts = mig.api_rollback_conflicts()
+        self.assertEqual([(c["key"], c["kind"]) for c in conflicts], [("testsrc:contact:2", "edited")])
+        self.assertIn("name", conflicts[0]["detail"])
