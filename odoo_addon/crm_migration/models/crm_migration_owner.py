@@ -5,8 +5,9 @@ parts of ``crm.migration`` that go with the whole-source additions: owners API, 
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools.mail import single_email_re
 
 from ..services.commit import field_usage_count, owner_value
 from ..services.rollback import RollbackEngine
@@ -103,6 +104,22 @@ class CrmMigrationOwner(models.Model):
                 raise ValidationError(self.env._("Pick a user for %(value)s first (or use Find user).",
                                                  value=owner.value))
         self.write({"state": "resolved"})
+        return True
+
+    def action_invite_user(self):
+        """Invite as user: an internal user whose login and email are the owner's (the source
+        user's email), named after it; Odoo sends the invitation to set a password. The owner is
+        resolved to it. Creating users needs the Administration: Access Rights group."""
+        Users = self.env["res.users"]
+        for owner in self:
+            if owner.model != OWNER_MODEL or owner.user_id:
+                continue
+            if not single_email_re.match(owner.value or ""):
+                raise UserError(self.env._("%(value)s is not an email address: pick an existing user for it.",
+                                           value=owner.value))
+            name = owner.value.split("@")[0].replace(".", " ").replace("_", " ").replace("-", " ").title()
+            user = Users.create({"name": name, "login": owner.value, "email": owner.value})
+            owner.write({"user_id": user.id, "state": "resolved"})
         return True
 
     def action_reset(self):

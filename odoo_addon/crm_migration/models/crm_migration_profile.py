@@ -2,10 +2,14 @@
 profile and inventory"). The profile is the bridge's ``Profile`` (bridge/src/mapping/profile.ts);
 it is rendered defensively: a missing or malformed section is left out, every text is escaped."""
 
+from collections import defaultdict
+
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+
+from ..services.commit import search_text_rows
 
 MAX_APP_NAMES = 200
 
@@ -116,6 +120,31 @@ class CrmMigration(models.Model):
             "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
         ) % (title, head, body)
 
+    def _existing_matches(self):
+        """Duplicates against Odoo: per object matched on one field (contacts by email), how many
+        records still to commit have a value some existing Odoo record already has (compared as
+        the commit does, case-insensitively). ``[(object, model, field, staged, in_odoo)]``."""
+        self.ensure_one()
+        values = defaultdict(list)  # (object, model, field) -> values of the records
+        for row in self.env["crm.migration.record"].search_read(
+                [("migration_id", "=", self.id), ("state", "in", ("staged", "error", "waiting"))],
+                ["object", "model", "values_json", "match_json"]):
+            rule = next((r for r in (row["match_json"] or []) if isinstance(r, list) and len(r) == 1), None)
+            value = (row["values_json"] or {}).get(rule[0]) if rule else None
+            if isinstance(value, str) and value.strip():
+                values[(row["object"], row["model"], rule[0])].append(value.strip())
+        result = []
+        for (obj, model_name, fname), staged in sorted(values.items()):
+            if model_name not in self.env or fname not in self.env[model_name]._fields:
+                continue
+            model = self.env[model_name].sudo().with_context(active_test=False)
+            found = {r[fname].strip().lower() for r in search_text_rows(model, [(fname, set(staged), True)], [fname])
+                     if isinstance(r[fname], str)}
+            hits = sum(1 for v in staged if v.lower() in found)
+            if hits:
+                result.append((obj, model_name, fname, len(staged), hits))
+        return result
+
     def _render_profile(self, profile):
         _ = self.env._
         parts = []
@@ -155,6 +184,13 @@ class CrmMigration(models.Model):
                 _("Duplicates merged (%(count)s)", count=len(duplicates)), [_("Object"), _("Merged")],
                 [[obj, count] for obj, count in sorted(per_object.items())],
             ))
+
+        existing = self._existing_matches()
+        parts.append(self._render_table(
+            _("Already in Odoo: matched on commit, filled, not duplicated"),
+            [_("Object"), _("Model"), _("Matched on"), _("Staged records"), _("Already in Odoo")],
+            [list(row) for row in existing],
+        ))
 
         missing = _as_dict(profile.get("missingValues"))
         parts.append(self._render_table(

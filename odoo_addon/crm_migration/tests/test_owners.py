@@ -1,4 +1,4 @@
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import MigrationCase
@@ -151,3 +151,21 @@ class TestOwners(MigrationCase):
         self.assertEqual(self.lead("Mig Email Deal").user_id, jane, "found by the lookup's alt field (email)")
         self.assertEqual(len(mig.owner_ids), 2, "the commit reused the queued rows")
         self.assertEqual(set(mig.owner_ids.mapped("state")), {"resolved"})
+
+    def test_invite_user(self):
+        """Invite as user: a new internal user with the owner's email as login, the owner resolved
+        to it, the waiting records committed with it."""
+        mig = self.new_migration()
+        mig.api_stage([self.deal("inv", "Mig Invited Deal", "mary.ann-smith@example.com")])
+        mig.api_finish_staging()
+        owner = mig.owner_ids
+        owner.action_invite_user()
+        user = self.env["res.users"].search([("login", "=", "mary.ann-smith@example.com")])
+        self.assertEqual((user.name, user.email), ("Mary Ann Smith", "mary.ann-smith@example.com"))
+        self.assertTrue(user._is_internal())
+        self.assertEqual((owner.user_id, owner.state), (user, "resolved"))
+        mig.api_commit()
+        self.assertEqual(self.lead("Mig Invited Deal").user_id, user)
+        not_email = self.Owner.create({"migration_id": mig.id, "value": "Bob from sales"})
+        with self.assertRaisesRegex(UserError, "not an email"):
+            not_email.action_invite_user()

@@ -111,3 +111,21 @@ class TestProfile(MigrationCase):
         arch = self.Migration.get_view(self.env.ref("crm_migration.crm_migration_view_form").id, "form")["arch"]
         self.assertIn('name="profile_html"', arch)
         self.assertIn('name="action_download_inventory"', arch)
+
+
+@tagged("post_install", "-at_install")
+class TestProfileExisting(MigrationCase):
+    def test_duplicates_against_odoo(self):
+        """The profile says which staged records an existing Odoo record already has (same email,
+        any case): they will be matched and filled, not duplicated."""
+        self.Partner.create({"name": "Already Here", "email": "already.here@example.com"})
+        mig = self.new_migration()
+        mig.api_stage([self.contact("p1", "Already Here", "Already.Here@example.com"),
+                       self.contact("p2", "Brand New", "brand.new.pf@example.com")])
+        mig.api_set_profile({"profile": {"source": "testsrc", "files": []}, "inventory_markdown": "x"})
+        self.assertEqual(mig._existing_matches(), [("contact", "res.partner", "email", 2, 1)])
+        mig.invalidate_recordset(["profile_html"])
+        self.assertIn("Already in Odoo", str(mig.profile_html))
+        mig.api_commit()
+        self.assertEqual(mig._existing_matches(), [], "committed records are no longer counted")
+        self.assertEqual(self.Partner.search_count([("email", "=ilike", "already.here@example.com")]), 1)
