@@ -10,7 +10,7 @@ from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
 from .crm_migration_link import LINK_ACTIONS
 from .crm_migration_record import RECORD_STATES
 
-# docs/journey-contract.md, "Migration states"
+# docs/journey.md (the state bar)
 MIGRATION_STATES = [
     ("draft", "Draft"),
     ("uploaded", "Uploaded"),

@@ -1,4 +1,4 @@
-"""Background jobs of a migration (docs/journey-contract.md, "Upload job").
+"""Background jobs of a migration (docs/journey.md, "Jobs and progress").
 
 A job is a state on the migration itself (one job at a time): the upload wizard and the Commit
 button queue one (``_queue_job``), the cron ``ir_cron_crm_migration_jobs`` runs the queued ones
@@ -222,7 +222,7 @@ class CrmMigration(models.Model):
                  status=response.status_code, message=message)
 
     def _upload_fields(self):
-        """The multipart form fields of the upload (docs/journey-contract.md)."""
+        """The multipart form fields of the upload (docs/journey.md)."""
         self.ensure_one()
         source = self.source_system or (self.source or "").strip()
         if not source:

@@ -1,4 +1,4 @@
-"""Field mapping of a migration (docs/journey-contract.md): the bridge sends what it staged
+"""Field mapping of a migration (docs/journey.md): the bridge sends what it staged
 for each column of the source files (``api_set_mapping``), the admin reviews it on the Mapping
 page and confirms (``action_confirm_mapping``). Confirmed decisions are remembered per source
 system (``crm.migration.saved.map``) and sent with the next upload of that source."""
@@ -203,7 +203,7 @@ class CrmMigrationMappingLine(models.Model):
         return custom_field_name(self.new_field_label or self.column)
 
     def _decision(self):
-        """The line as a Decision (docs/journey-contract.md)."""
+        """The line as a Decision (docs/journey.md)."""
         self.ensure_one()
         decision = {"object": self.object, "column": self.column, "action": self.action,
                     "field": None, "ttype": None, "label": None}
@@ -267,7 +267,7 @@ class CrmMigration(models.Model):
 
     # ------------------------------------------------------------------ RPC API
     def api_set_mapping(self, lines):
-        """Replace the mapping lines (docs/journey-contract.md, "api_set_mapping"). Returns True."""
+        """Replace the mapping lines (docs/journey.md, "api_set_mapping"). Returns True."""
         self.ensure_one()
         self._check_manager()
         if self.state in ("committed", "partial", "rolled_back"):

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-# docs/journey-contract.md, "Settings"
+# docs/journey.md, "Settings"
 DEFAULT_BRIDGE_URL = "http://127.0.0.1:8787"
 
 

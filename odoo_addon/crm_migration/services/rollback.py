@@ -53,7 +53,7 @@ class RollbackEngine:
         migration.ensure_one()
         self.migration = migration
         # sample: undo only the links of the sampled records; they go back to ``staged`` and the
-        # migration to ``mapped`` (docs/staging-contract.md, "Sampling"; docs/journey-contract.md)
+        # migration to ``mapped`` (docs/staging-contract.md, "Sampling"; docs/journey.md)
         self.sample = sample
         self.env = migration.env
         self.Link = self.env["crm.migration.link"]

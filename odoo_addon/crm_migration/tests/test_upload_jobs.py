@@ -1,5 +1,5 @@
 """Settings, upload wizard, background jobs (upload / commit) and their progress
-(docs/journey-contract.md). The bridge's HTTP answers are faked by patching ``requests.post``
+(docs/journey.md). The bridge's HTTP answers are faked by patching ``requests.post``
 with a function that does what the bridge does: stage into the migration over the RPC methods."""
 
 import base64
