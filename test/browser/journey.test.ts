@@ -255,6 +255,24 @@ t.test('the admin runs the whole journey in Odoo', async (t) => {
   for (const model of MODELS) t.equal(after[model], before[model], `${model}: as before the migration`);
 });
 
+t.test('a second Kartra upload starts from the decisions saved by the first', async (t) => {
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const wizard = page.locator('.modal .o_form_view').first();
+  await wizard.locator('.o_field_widget[name="name"] input').fill('Kartra, second export');
+  await wizard.locator('.o_field_many2many_binary input[type="file"]').setInputFiles([sample('contacts_2.csv').path]);
+  await page.locator('.o_attachment', { hasText: 'contacts_2.csv' }).waitFor();
+  await clickButton('action_upload');
+  await page.waitForURL(/\/\d+(?:[?#]|$)/);
+  const id = Number(/\/(\d+)(?:[?#]|$)/.exec(page.url())?.[1]);
+  const m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  const [line] = await odoo.read('crm.migration.mapping.line', [['migration_id', '=', id], ['column', '=', 'Referral Code']], ['action', 'proposed_field', 'reason', 'confidence']);
+  t.match(line, { action: 'map', proposed_field: 'ref', reason: /saved mapping/ }, 'the column goes where the admin put it last time');
+  const dennis = await odoo.one('crm.migration.record', [['migration_id', '=', id], ['key', '=', 'kartra:contact:1014']], ['values_json']);
+  t.match(JSON.stringify(dennis.values_json), /"ref":\s*"DR-1941"/, 'and the staged records already follow it');
+  await odoo.transport.call('crm.migration', 'unlink', [[id]]);
+});
+
 t.test('generic CSV from any CRM: French headers mapped by the proposal, committed, rolled back', async (t) => {
   const before = await counts();
   await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
