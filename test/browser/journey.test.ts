@@ -295,9 +295,17 @@ t.test('generic CSV from any CRM: French headers mapped by the proposal, committ
   await reloadForm();
   await openTab('mapping');
   await shot('generic-mapping', '.o_notebook');
+  // the new custom field a column becomes gets a label of the admin's
+  const loyal = page.locator('.o_field_widget[name="mapping_line_ids"] tr.o_data_row', { hasText: 'Client fidèle' });
+  await loyal.locator('td[name="new_field_label"]').click();
+  await loyal.locator('td[name="new_field_label"] input').fill('Loyal customer');
+  await page.locator('.o_form_button_save').click();
+  await page.locator('.o_form_button_save').waitFor({ state: 'hidden' }).catch(() => undefined);
   await clickButton('action_confirm_mapping');
-  m = await waitFor(id, (x) => x.state === 'mapped', 'mapping accepted');
-  t.equal(m.job_state, 'done', 'accepting every proposal needs no new upload');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  await reloadForm();
   await reloadForm();
   await clickButton('action_commit');
   await confirmDialogIfAny();
@@ -307,6 +315,11 @@ t.test('generic CSV from any CRM: French headers mapped by the proposal, committ
   t.match(marie, { name: 'Marie Curie', phone: '+33144271000', x_csv_couleur_preferee: 'Bleu' });
   t.equal((marie.country_id as [number, string])[1], 'France');
   t.equal((marie.parent_id as [number, string])[1], 'Sorbonne');
+  const loyalField = await odoo.read('ir.model.fields', [['model', '=', 'res.partner'], ['field_description', '=', 'Loyal customer']], ['name', 'ttype']);
+  t.equal(loyalField.length, 1, 'the custom field was created with the admin\'s label');
+  const [loyalName] = loyalField.map((f) => String(f.name));
+  const marieLoyal = await odoo.one('res.partner', [['email', '=', 'marie.curie@sorbonne.example']], [loyalName as string]);
+  t.equal(marieLoyal[loyalName as string], 'oui', 'and holds the column\'s values');
   await reloadForm();
   await openTab('report');
   await shot('generic-report', '.o_notebook');
