@@ -7,6 +7,7 @@ import type { Mapping } from './mapping/schema.js';
 import { buildInventory } from './inventory/inventory.js';
 import { findSource, mappingPath, sources } from './sources/registry.js';
 import type { MigrationClient, MigrationReport } from './odoo/migration-client.js';
+import type { FieldsGet } from './proposal/odoo-fields.js';
 import { mappingLines, planMapping, type MappingLine, type PlanOptions } from './upload/plan-mapping.js';
 
 export interface Staged extends StageResult {
@@ -55,7 +56,8 @@ export async function stageIntoMigration(
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   const mapping = await loadSourceMapping(sourceName);
   const installedApps = await client.installedApps(requiredApps(mapping));
-  const staged = await stageExports(sourceName, files, { ...options, installedApps, skip: options.skip ?? [] });
+  const odooFields = await targetFields(client, mapping, findSource(sourceName)?.adaptive ?? false);
+  const staged = await stageExports(sourceName, files, { ...options, installedApps, odooFields, skip: options.skip ?? [] });
   const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
   return { report, staged };
 }
@@ -74,8 +76,28 @@ export async function stageToOdoo(
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   const mapping = await loadSourceMapping(sourceName);
   const installedApps = await client.installedApps(requiredApps(mapping));
-  const staged = await stageExports(sourceName, files, { installedApps, skip: options.skip ?? [] });
+  const odooFields = await targetFields(client, mapping, findSource(sourceName)?.adaptive ?? false);
+  const staged = await stageExports(sourceName, files, { installedApps, odooFields, skip: options.skip ?? [] });
   const name = options.name ?? `${mapping.label}: ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
   const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
   return { report, staged };
+}
+
+/**
+ * `fields_get` of the models the mapping's file objects land in (res.partner for the generic
+ * source), so the proposal can also target the plain fields of this Odoo. A model whose app is not
+ * installed is skipped.
+ */
+async function targetFields(client: MigrationClient, mapping: Mapping, adaptive: boolean): Promise<Record<string, FieldsGet>> {
+  const models = new Set(Object.values(mapping.objects).filter((o) => o.file && !o.schemaFor).map((o) => o.model));
+  if (adaptive) models.add('res.partner');
+  const out: Record<string, FieldsGet> = {};
+  for (const model of models) {
+    try {
+      out[model] = await client.fieldsGet(model);
+    } catch {
+      // the model's app is not installed: its objects are reported with their choices
+    }
+  }
+  return out;
 }

@@ -19,6 +19,8 @@ export const decisionSchema = z.object({
   field: z.string().regex(/^[a-z][a-z0-9_]*$/).nullish(),
   ttype: z.string().nullish(),
   label: z.string().nullish(),
+  /** map onto a selection field: source value → the field's key */
+  values: z.record(z.string(), z.string()).nullish(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 export const decisionsSchema = z.array(decisionSchema);
@@ -139,7 +141,9 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
           (applied.get(d.object) ?? applied.set(d.object, new Map()).get(d.object))?.set(header, d);
           continue;
         }
-        rule = { field: d.field, from: column, transform: transformFor(d.field, d.ttype), join: ' ', fallback: [], required: false };
+        rule = d.values && Object.keys(d.values).length
+          ? { field: d.field, from: column, transform: 'enum', values: d.values, join: ' ', fallback: [], required: false }
+          : { field: d.field, from: column, transform: transformFor(d.field, d.ttype), join: ' ', fallback: [], required: false };
       }
       if (rule.transform === 'phone') {
         const country = columnOf('country');

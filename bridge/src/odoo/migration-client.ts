@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { StagedRecord } from '../staging/record.js';
 import type { OdooTransport } from './transport.js';
+import { fieldsGetSchema, type FieldsGet } from '../proposal/odoo-fields.js';
 
 const MODEL = 'crm.migration';
 export const STAGE_BATCH = 1000;
@@ -98,6 +99,11 @@ export class MigrationClient {
   async setBridgeSettings(url: string, token: string): Promise<void> {
     await this.odoo.call('ir.config_parameter', 'set_param', ['crm_migration.bridge_url', url]);
     await this.odoo.call('ir.config_parameter', 'set_param', ['crm_migration.bridge_token', token]);
+  }
+
+  /** `fields_get` of a model: labels, types, selection values, read-only and stored flags. */
+  async fieldsGet(model: string): Promise<FieldsGet> {
+    return fieldsGetSchema.parse(await this.odoo.call(model, 'fields_get', [], { attributes: ['type', 'string', 'selection', 'readonly', 'store'] }));
   }
 
   /** Which of these Odoo modules are installed (sale, account, calendar...). */

@@ -17,6 +17,8 @@ export interface TargetField {
   transform?: string;
   /** several columns joined into one field (first and last name → name) */
   part?: 'first' | 'last';
+  /** known only by its label in Odoo (no synonyms): proposed only on a near-exact header */
+  strict?: boolean;
 }
 
 const partner = (field: string, label: string, kind: FieldKind, synonyms: string[], transform?: string): TargetField => ({ model: 'res.partner', field, label, kind, synonyms, ...(transform ? { transform } : {}) });

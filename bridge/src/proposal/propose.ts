@@ -11,6 +11,7 @@ import { headerToken } from '../mapping/columns.js';
 import type { Mapping } from '../mapping/schema.js';
 import { CATALOG, type FieldKind, type TargetField } from './field-catalog.js';
 import { profileValues, type ValueProfile } from './value-profile.js';
+import { selectionFit } from './odoo-fields.js';
 
 export interface Proposal {
   column: string;
@@ -100,7 +101,7 @@ export function shippedTargets(mapping: Mapping): Map<string, { model: string; f
 
 export function proposeMapping(header: string[], rows: Record<string, string>[], options: ProposeOptions = {}): Proposal[] {
   const catalog = options.catalog ?? CATALOG;
-  const threshold = options.threshold ?? 0.55;
+  const threshold = options.threshold ?? 0.65;
   const shipped = options.shipped ? shippedTargets(options.shipped) : new Map();
   const saved = new Map(Object.entries(options.saved ?? {}).map(([h, t]) => [headerToken(h), t]));
   const proposals = new Map<string, Proposal>();
@@ -113,7 +114,8 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
       proposals.set(column, { column, ...fixed, confidence: saved.has(token) ? 0.98 : 1, reason: saved.has(token) ? 'saved mapping from an earlier migration' : `shipped ${options.shipped?.label} mapping` });
       continue;
     }
-    const profile = profileValues(rows.map((r) => r[column] ?? ''));
+    const values = rows.map((r) => r[column] ?? '');
+    const profile = profileValues(values);
     for (const target of catalog) {
       let best = 0;
       let bestName = '';
@@ -124,15 +126,20 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
           bestName = name;
         }
       }
-      const fit = typeFit(target, profile);
+      // a picklist column against a selection field of Odoo: its values are the field's keys or labels
+      const fit = target.selection ? selectionFit(values, target.selection).fit : typeFit(target, profile);
+      // a field known only by its Odoo label: the header must say it (or its values be its options)
+      if (target.strict && best < 0.8 && !(target.selection && fit >= 0.9 && best >= 0.4)) continue;
       let score = best * 0.75 + fit * 0.25;
       let reason = `header like "${bestName}" (${Math.round(best * 100)}%)`;
       // strong value evidence alone (a column of emails is an email column, whatever its name)
       const strongKind = ['email', 'phone', 'url'].includes(target.kind) || target.transform === 'country';
-      const valueOnly = strongKind && fit >= 0.9 ? 0.6 + 0.3 * fit : 0;
+      const valueOnly = strongKind && fit >= 0.9 ? 0.6 + 0.3 * fit : target.selection && fit >= 0.9 && best >= 0.4 ? 0.5 + 0.3 * fit : 0;
       if (valueOnly > score) {
         score = valueOnly;
-        reason = `values: ${Math.round(fit * 100)}% look like ${target.transform === 'country' ? 'countrie' : target.kind}s`;
+        reason = target.selection
+          ? `header like "${bestName}" (${Math.round(best * 100)}%), values: ${Math.round(fit * 100)}% are options of the Odoo field`
+          : `values: ${Math.round(fit * 100)}% look like ${target.transform === 'country' ? 'countrie' : target.kind}s`;
       } else if (profile.filled > 0) {
         reason += `, values fit ${target.kind} ${Math.round(fit * 100)}%`;
       }

@@ -15,6 +15,7 @@ import { applyDecisions, type Decision } from '../mapping/decisions.js';
 import type { Mapping, ObjectMapping } from '../mapping/schema.js';
 import { CATALOG, type FieldKind } from '../proposal/field-catalog.js';
 import { llmSuggest, type LlmConfig } from '../proposal/llm-suggest.js';
+import { catalogFromFieldsGet, selectionFit, type FieldsGet } from '../proposal/odoo-fields.js';
 import { proposeMapping } from '../proposal/propose.js';
 import { profileValues } from '../proposal/value-profile.js';
 import type { StagedRecord } from '../staging/record.js';
@@ -42,6 +43,8 @@ export interface PlanOptions {
   saved?: Decision[];
   llm?: LlmConfig | undefined;
   log?: Pick<Logger, 'warn'> | undefined;
+  /** `fields_get` of the target models in the Odoo at hand: its plain fields become targets too */
+  odooFields?: Record<string, FieldsGet> | undefined;
 }
 
 export interface Plan {
@@ -51,6 +54,8 @@ export interface Plan {
   headers: Map<string, string[]>;
   /** object → header → where its decision came from */
   origins: Map<string, Map<string, { confidence: number; reason: string }>>;
+  /** `${object}\u0000${header token}` → the decision applied */
+  decided: Map<string, Decision>;
 }
 
 const KIND_TTYPE: Partial<Record<FieldKind, string>> = {
@@ -106,8 +111,18 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
     const byHeader = origins.get(d.object) ?? origins.set(d.object, new Map()).get(d.object);
     byHeader?.set(headerToken(d.column), { confidence, reason });
   };
-  for (const d of options.decisions ?? []) put(d, 1, 'confirmed by you');
-  for (const d of options.saved ?? []) put(d, 0.98, 'saved mapping from an earlier migration');
+  /** a decision onto a selection field of Odoo gets the source value → key table from the values */
+  const withOptions = (d: Decision): Decision => {
+    const object = mapping.objects[d.object];
+    const selection = object && d.action === 'map' && d.field && !d.values ? options.odooFields?.[object.model]?.[d.field]?.selection : undefined;
+    if (!selection) return d;
+    const rows = rowsOf.get(d.object) ?? [];
+    const header = (headers.get(d.object) ?? []).find((h) => headerToken(h) === headerToken(d.column));
+    const { table } = selectionFit(header ? rows.map((r) => r[header] ?? '') : [], selection);
+    return { ...d, ttype: 'selection', values: table };
+  };
+  for (const d of options.decisions ?? []) put(withOptions(d), 1, 'confirmed by you');
+  for (const d of options.saved ?? []) put(withOptions(d), 0.98, 'saved mapping from an earlier migration');
 
   for (const [objectName, objectHeaders] of headers) {
     const object = mapping.objects[objectName] as ObjectMapping;
@@ -116,7 +131,10 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
     const todo = open.filter((h) => !chosen.has(`${objectName}\u0000${headerToken(h)}`));
     if (todo.length === 0) continue;
     const written = new Set(adaptive ? [] : object.fields.map((r) => r.field));
-    const catalog = CATALOG.filter((t) => t.model === object.model && !written.has(t.field) && (adaptive || !t.part));
+    const known = CATALOG.filter((t) => t.model === object.model);
+    const odoo = options.odooFields?.[object.model];
+    const fromOdoo = odoo ? catalogFromFieldsGet(object.model, odoo, known) : [];
+    const catalog = [...known, ...fromOdoo].filter((t) => !written.has(t.field) && (adaptive || !t.part));
     const proposals = proposeMapping(todo, rows, { catalog });
     const unmapped = proposals.filter((p) => !p.field);
     const llm = options.llm && unmapped.length
@@ -126,7 +144,8 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
       const target = p.field ? catalog.find((t) => t.field === p.field) : undefined;
       const suggestion = llm.get(p.column);
       if (p.field && target) {
-        put({ object: objectName, column: p.column, action: 'map', field: p.field, ttype: KIND_TTYPE[target.kind] ?? null }, p.confidence, p.reason);
+        const values = target.selection ? selectionFit(rows.map((r) => r[p.column] ?? ''), target.selection).table : undefined;
+        put({ object: objectName, column: p.column, action: 'map', field: p.field, ttype: KIND_TTYPE[target.kind] ?? null, ...(values ? { values } : {}) }, p.confidence, p.reason);
       } else if (suggestion) {
         const t = catalog.find((c) => c.field === suggestion.field);
         put({ object: objectName, column: p.column, action: 'map', field: suggestion.field, ttype: t ? (KIND_TTYPE[t.kind] ?? null) : null }, 0.5, suggestion.reason);
@@ -140,7 +159,7 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
 
   const applied = applyDecisions(mapping, headers, [...chosen.values()]);
   mapping = adaptive ? finishGenericContact(applied.mapping, files.map((f) => f.name)) : applied.mapping;
-  return { mapping, peeked, headers, origins };
+  return { mapping, peeked, headers, origins, decided: chosen };
 }
 
 /** One line per column of each file object, saying what the staged records do with it. */
@@ -170,7 +189,7 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
       if (rule) {
         const created = schemaField && origin;
         lines.push({
-          ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? null, label: schemaField?.label ?? null,
+          ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? plan.decided.get(`${objectName}\u0000${token}`)?.ttype ?? null, label: schemaField?.label ?? null,
           confidence: origin?.confidence ?? 1, reason: origin?.reason ?? `shipped ${plan.mapping.label} mapping`,
         });
       } else if (custom) {
