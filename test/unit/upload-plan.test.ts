@@ -119,3 +119,17 @@ t.test('optional language model: suggestions only for allowed fields; failures g
   t.equal(none.size, 0);
   t.equal(warned.length, 1, 'an unreachable endpoint is logged, not fatal');
 });
+
+t.test('confirming every line as it was staged changes nothing: a picklist custom field stays a selection', async (t) => {
+  const first = await stageExports('kartra', kartraFiles);
+  const decisions: Decision[] = first.lines.filter((l) => l.object === 'contact').map((l) => ({
+    object: l.object, column: l.column, action: l.action, field: l.field, ttype: l.ttype, label: l.label,
+  }));
+  const colour = decisions.find((d) => d.column === 'Favourite Colour');
+  if (colour) colour.label = 'Colour they like';
+  const again = await stageExports('kartra', kartraFiles, { decisions });
+  const field = (r: typeof again.records) => r.find((x) => x.object === 'custom_field' && x.values.name === 'x_kartra_favourite_colour')?.values;
+  t.match(field(again.records), { ttype: 'selection', selection: field(first.records)?.selection, field_description: 'Colour they like' });
+  const plain = (r: typeof again.records) => r.filter((x) => x.object === 'contact').map((x) => x.values);
+  t.same(plain(again.records), plain(first.records), 'the same values staged');
+});

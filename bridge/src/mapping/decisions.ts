@@ -113,6 +113,14 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
     const where = { file: `(mapping of ${object.label})`, field: header };
     const { byColumn } = resolveColumns(object, fileHeaders);
     let column = [...byColumn.entries()].find(([, h]) => h === header)?.[0];
+    if (d.action === 'create' && !column && object.customFields && !(customTypes as readonly string[]).includes(d.ttype ?? '')) {
+      // the object's own custom field for an unknown column keeps the type the engine reads for
+      // it (a picklist from a custom-field list stays a selection with its options); the label
+      // is the admin's
+      if (d.label) object.customLabels[header] = d.label;
+      (applied.get(d.object) ?? applied.set(d.object, new Map()).get(d.object))?.set(header, d);
+      continue;
+    }
     const current = column ? object.fields.find((r) => readsColumn(r, column as string)) : undefined;
     if (d.action === 'map' && current && current.field === d.field) {
       (applied.get(d.object) ?? applied.set(d.object, new Map()).get(d.object))?.set(header, d);

@@ -412,7 +412,9 @@ export class MappingEngine {
         for (const header of this.unknown.get(objectName) ?? []) {
           const row = findSchemaRow(schema, header);
           const inferred = row ? { type: row.type, options: row.options } : inferType(mine.map((d) => d.source.data[header] ?? ''));
-          const spec: CustomFieldSpec = { header, name: fieldName(object.customFields.prefix, header, taken), label: row?.label && row.label !== row.identifier ? row.label : header, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
+          const label = Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1]
+            ?? (row?.label && row.label !== row.identifier ? row.label : header);
+          const spec: CustomFieldSpec = { header, name: fieldName(object.customFields.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
           specs.push(spec);
           for (const d of mine) {
             const raw = d.source.data[header];

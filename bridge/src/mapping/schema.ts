@@ -84,6 +84,8 @@ export const objectMappingSchema = z
     fallbackFor: ident.optional(),
     /** unknown columns of this object's files become custom fields (x_<prefix>...) */
     customFields: z.object({ prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).optional(),
+    /** header → label of the custom field made from that unknown column (the admin's word) */
+    customLabels: z.record(z.string(), z.string()).default({}),
     /** custom fields this mapping always creates on the object's model (e.g. GDPR status) */
     schemaFields: z.array(z.object({
       name: z.string().regex(/^x_[a-z0-9_]+$/),

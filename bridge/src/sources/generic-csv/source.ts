@@ -40,6 +40,7 @@ export function withGenericContact(base: Mapping, headers: string[]): Mapping {
     constantRefs: {},
     requires: [],
     customFields: { prefix: 'x_csv_' },
+    customLabels: {},
     schemaFields: [],
     typeMap: {},
     flags: [],
