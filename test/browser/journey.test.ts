@@ -228,6 +228,8 @@ t.test('the admin runs the whole journey in Odoo', async (t) => {
   t.equal(ada.name, 'Ada Lovelace');
   const dennisPartner = await odoo.one('res.partner', [['email', '=', 'dennis@bell.example']], ['ref']);
   t.equal(dennisPartner.ref, 'DR-1941', 'the changed mapping reached Odoo');
+  const colour = await odoo.one('ir.model.fields', [['model', '=', 'res.partner'], ['name', '=', 'x_kartra_favourite_colour']], ['ttype']);
+  t.equal(colour.ttype, 'selection', 'the columns the admin left as proposed kept their types (a picklist stays a selection)');
   const deal = await odoo.one('crm.lead', [['name', '=', 'Engine licence']], ['user_id']);
   t.equal((deal.user_id as [number, string])[0], jane, 'the deal of the reconciled owner belongs to the picked user');
 
