@@ -77,22 +77,33 @@ export class MigrationClient {
   /**
    * Stages records into an existing migration (made by Odoo's upload wizard): records of an
    * earlier upload that this one no longer has (and that are not committed) are removed, then
-   * profile, inventory and the mapping lines are sent and staging is finished.
+   * profile, inventory and the mapping lines are sent and staging is finished. A first upload that
+   * fails half-way (Odoo refuses a batch, the connection drops) is removed again, so the
+   * migration never holds part of an upload.
    */
   async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, onProgress?: (done: number) => void): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
     const existing = z.array(z.object({ id: z.number(), key: z.string() }).loose()).parse(
       await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id], ['state', 'in', ['staged', 'error', 'waiting']]]], { fields: ['key'] }),
     );
-    const stale = existing.filter((r) => !keep.has(r.key)).map((r) => r.id);
-    for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
-    for (let i = 0; i < records.length; i += STAGE_BATCH) {
-      stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(records.slice(i, i + STAGE_BATCH))]));
-      onProgress?.(Math.min(i + STAGE_BATCH, records.length));
+    const first = existing.length === 0 && (await this.odoo.call('crm.migration.record', 'search_count', [[['migration_id', '=', id]]])) === 0;
+    try {
+      const stale = existing.filter((r) => !keep.has(r.key)).map((r) => r.id);
+      for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
+      for (let i = 0; i < records.length; i += STAGE_BATCH) {
+        stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(records.slice(i, i + STAGE_BATCH))]));
+        onProgress?.(Math.min(i + STAGE_BATCH, records.length));
+      }
+      await this.setProfile(id, extra.profile, extra.inventory);
+      await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]);
+      return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
+    } catch (err) {
+      if (first) {
+        const staged = z.array(z.number()).parse(await this.odoo.call('crm.migration.record', 'search', [[['migration_id', '=', id]]]).catch(() => []));
+        if (staged.length) await this.odoo.call('crm.migration.record', 'unlink', [staged]).catch(() => undefined);
+      }
+      throw err;
     }
-    await this.setProfile(id, extra.profile, extra.inventory);
-    await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]);
-    return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
   }
 
   /** Where Odoo's upload wizard sends files (Settings → CRM Migration). Needs an admin. */
