@@ -25,7 +25,7 @@ import { MigrationClient, rollbackChoices, type MigrationReport, type RollbackCh
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
 import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
-import { readCsv } from './csv/read-csv.js';
+import { peekFile } from './upload/peek.js';
 import { proposeMapping } from './proposal/propose.js';
 import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
@@ -102,12 +102,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (rest.length !== 1) throw new UsageError('propose takes one export FILE');
         const path = rest[0] as string;
         const file = { name: basename(path), path: resolve(path) };
-        let header: string[] = [];
-        const rows: Record<string, string>[] = [];
-        for await (const r of readCsv(file, (h) => (header = h.header))) {
-          rows.push(r.cells);
-          if (rows.length >= 500) break;
-        }
+        const { header, rows } = await peekFile(file, 500);
         const shipped = values.source ? await loadSourceMapping(values.source) : undefined;
         const proposals = proposeMapping(header, rows, shipped ? { shipped } : {});
         out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));

@@ -1,11 +1,12 @@
-/** Use case: export files of a known source → staged records, profile and inventory, in memory. */
+/** Use cases: export files of a known source → staged records, profile, inventory and mapping
+ *  lines, in memory; and the same staged into Odoo (a new migration, or one Odoo made). */
 import { InputError } from './core/input-error.js';
 import type { CsvFile } from './csv/read-csv.js';
 import { MappingEngine, type EngineOptions, type StageResult } from './mapping/engine.js';
 import { loadMapping } from './mapping/load.js';
 import type { Mapping } from './mapping/schema.js';
 import { buildInventory } from './inventory/inventory.js';
-import { findSource, mappingPath, sources } from './sources/registry.js';
+import { findSource, mappingPath, sources, type SourceSystem } from './sources/registry.js';
 import type { MigrationClient, MigrationReport } from './odoo/migration-client.js';
 import type { FieldsGet } from './proposal/odoo-fields.js';
 import { mappingLines, planMapping, type MappingLine, type PlanOptions } from './upload/plan-mapping.js';
@@ -16,12 +17,21 @@ export interface Staged extends StageResult {
   lines: MappingLine[];
 }
 
-export async function loadSourceMapping(sourceName: string): Promise<Mapping> {
+interface LoadedSource {
+  source: SourceSystem;
+  mapping: Mapping;
+}
+
+async function loadSource(sourceName: string): Promise<LoadedSource> {
   const source = findSource(sourceName);
   if (!source) {
     throw new InputError({ file: '(request)', field: 'source' }, `unknown source "${sourceName}"; known: ${Object.keys(sources).join(', ')}`);
   }
-  return loadMapping(mappingPath(source));
+  return { source, mapping: await loadMapping(mappingPath(source)) };
+}
+
+export async function loadSourceMapping(sourceName: string): Promise<Mapping> {
+  return (await loadSource(sourceName)).mapping;
 }
 
 /** Odoo modules a mapping's objects need, to ask Odoo which are installed before staging. */
@@ -30,9 +40,12 @@ export function requiredApps(mapping: Mapping): string[] {
 }
 
 export async function stageExports(sourceName: string, files: CsvFile[], options: EngineOptions & PlanOptions = {}): Promise<Staged> {
+  return stageLoaded(await loadSource(sourceName), files, options);
+}
+
+async function stageLoaded({ source, mapping: base }: LoadedSource, files: CsvFile[], options: EngineOptions & PlanOptions): Promise<Staged> {
   if (files.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
-  const base = await loadSourceMapping(sourceName);
-  const plan = await planMapping(base, Boolean(findSource(sourceName)?.adaptive), files, options);
+  const plan = await planMapping(base, source, files, options);
   const mapping = plan.mapping;
   const known = new Set(Object.entries(mapping.objects).filter(([, o]) => o.file).map(([n]) => n));
   for (const s of options.skip ?? []) {
@@ -40,6 +53,41 @@ export async function stageExports(sourceName: string, files: CsvFile[], options
   }
   const result = await MappingEngine.stage(mapping, files, options);
   return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records), lines: mappingLines(plan, result.records) };
+}
+
+/**
+ * Everything the target Odoo tells before staging: which apps are installed (so each object lands
+ * in a model that exists, or is reported with its choices) and the fields of the models the
+ * objects land in (proposal targets), read in parallel.
+ */
+async function stageForOdoo(client: MigrationClient, sourceName: string, files: CsvFile[], options: PlanOptions & { skip?: string[] | undefined }): Promise<Staged & { label: string }> {
+  const loaded = await loadSource(sourceName);
+  const { mapping, source } = loaded;
+  const installedApps = await client.installedApps(requiredApps(mapping));
+  const models = new Set(Object.values(mapping.objects)
+    .filter((o) => o.file && !o.schemaFor && o.requires.every((app) => installedApps[app]))
+    .map((o) => o.model));
+  if (source.prepareMapping) models.add('res.partner'); // its per-upload contacts
+  const odooFields: Record<string, FieldsGet> = Object.fromEntries(
+    await Promise.all([...models].map(async (model) => [model, await client.fieldsGet(model)] as const)),
+  );
+  return { ...(await stageLoaded(loaded, files, { ...options, installedApps, odooFields, skip: options.skip ?? [] })), label: mapping.label };
+}
+
+/**
+ * Use case: stage export files into a new migration in Odoo. Stages everything in memory first
+ * (a bad file sends nothing), then sends records, profile and inventory.
+ */
+export async function stageToOdoo(
+  client: MigrationClient,
+  sourceName: string,
+  files: CsvFile[],
+  options: { name?: string | undefined; skip?: string[] | undefined } = {},
+): Promise<{ report: MigrationReport; staged: Staged }> {
+  const staged = await stageForOdoo(client, sourceName, files, { skip: options.skip });
+  const name = options.name ?? `${staged.label}: ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
+  const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
+  return { report, staged };
 }
 
 /**
@@ -54,50 +102,7 @@ export async function stageIntoMigration(
   files: CsvFile[],
   options: PlanOptions & { skip?: string[] | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const mapping = await loadSourceMapping(sourceName);
-  const installedApps = await client.installedApps(requiredApps(mapping));
-  const odooFields = await targetFields(client, mapping, findSource(sourceName)?.adaptive ?? false);
-  const staged = await stageExports(sourceName, files, { ...options, installedApps, odooFields, skip: options.skip ?? [] });
+  const staged = await stageForOdoo(client, sourceName, files, options);
   const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
   return { report, staged };
-}
-
-/**
- * Use case: stage export files into a new migration in Odoo. Asks Odoo which apps are installed
- * (so each object lands in a model that exists, or is reported with its choices), stages
- * everything in memory first (a bad file sends nothing), then sends records, profile and
- * inventory.
- */
-export async function stageToOdoo(
-  client: MigrationClient,
-  sourceName: string,
-  files: CsvFile[],
-  options: { name?: string | undefined; skip?: string[] | undefined } = {},
-): Promise<{ report: MigrationReport; staged: Staged }> {
-  const mapping = await loadSourceMapping(sourceName);
-  const installedApps = await client.installedApps(requiredApps(mapping));
-  const odooFields = await targetFields(client, mapping, findSource(sourceName)?.adaptive ?? false);
-  const staged = await stageExports(sourceName, files, { installedApps, odooFields, skip: options.skip ?? [] });
-  const name = options.name ?? `${mapping.label}: ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
-  const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
-  return { report, staged };
-}
-
-/**
- * `fields_get` of the models the mapping's file objects land in (res.partner for the generic
- * source), so the proposal can also target the plain fields of this Odoo. A model whose app is not
- * installed is skipped.
- */
-async function targetFields(client: MigrationClient, mapping: Mapping, adaptive: boolean): Promise<Record<string, FieldsGet>> {
-  const models = new Set(Object.values(mapping.objects).filter((o) => o.file && !o.schemaFor).map((o) => o.model));
-  if (adaptive) models.add('res.partner');
-  const out: Record<string, FieldsGet> = {};
-  for (const model of models) {
-    try {
-      out[model] = await client.fieldsGet(model);
-    } catch {
-      // the model's app is not installed: its objects are reported with their choices
-    }
-  }
-  return out;
 }

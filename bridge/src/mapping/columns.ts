@@ -9,6 +9,11 @@ export function headerToken(header: string): string {
   return header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
+/** The canonical column a header gets when a mapping has none for it (`c_` + its token). */
+export function syntheticColumn(header: string): string {
+  return `c_${headerToken(header)}`.slice(0, 60);
+}
+
 export interface ResolvedColumns {
   /** canonical column → the header that holds it in this file */
   byColumn: Map<string, string>;

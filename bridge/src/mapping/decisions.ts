@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { InputError } from '../core/input-error.js';
-import { headerToken, resolveColumns } from './columns.js';
+import { headerToken, resolveColumns, syntheticColumn } from './columns.js';
 import { fieldName, type OdooFieldType } from './custom-fields.js';
-import { mappingSchema, type FieldRule, type Mapping, type ObjectMapping, type TransformName } from './schema.js';
+import { fromColumns, mappingSchema, type FieldRule, type Mapping, type ObjectMapping, type TransformName } from './schema.js';
 
 export const customTypes = ['char', 'text', 'integer', 'float', 'boolean', 'date', 'datetime'] as const;
 
@@ -47,7 +47,7 @@ export function transformFor(field: string, ttype: string | null | undefined): T
  * Fields that hold a relation need more than a value: how the value finds its record. These are
  * the ones a column may be mapped to by a decision; any other relational field is refused.
  */
-export function relationalRule(mapping: Mapping, objectName: string, field: string, column: string, columnOf: (token: string) => string | undefined): FieldRule | undefined {
+export function relationalRule(mapping: Mapping, field: string, column: string, columnOf: (token: string) => string | undefined): FieldRule | undefined {
   const country = columnOf('country');
   const derived = (model: string) => Object.entries(mapping.objects).find(([, o]) => o.valueField && o.model === model && !o.perRow)?.[0];
   const base = { join: ' ', fallback: [], required: false };
@@ -67,7 +67,6 @@ export function relationalRule(mapping: Mapping, objectName: string, field: stri
       return tag ? { ...base, field, from: column, transform: 'text', object: tag, split: [',', ';'] } : undefined;
     }
     default:
-      void objectName;
       return undefined;
   }
 }
@@ -75,7 +74,7 @@ export function relationalRule(mapping: Mapping, objectName: string, field: stri
 const RELATIONAL = /_ids?$/;
 
 function readsColumn(rule: FieldRule, column: string): boolean {
-  return (Array.isArray(rule.from) ? rule.from : [rule.from]).includes(column);
+  return fromColumns(rule).includes(column);
 }
 
 /** Drops `column` from the rules that read it (a rule reading only it goes). */
@@ -88,20 +87,13 @@ function unplug(object: ObjectMapping, column: string): void {
   });
 }
 
-export interface AppliedDecisions {
-  mapping: Mapping;
-  /** object → header → the decision applied to it */
-  applied: Map<string, Map<string, Decision>>;
-}
-
 /**
  * A copy of `mapping` with the decisions applied. `headers`: object → the headers its files
  * have (a decision for a header no file has is ignored). Unknown objects or relational fields
  * the mapping cannot resolve are an InputError naming the column.
  */
-export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>, decisions: Decision[]): AppliedDecisions {
+export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>, decisions: Decision[]): Mapping {
   const out = structuredClone(mapping);
-  const applied = new Map<string, Map<string, Decision>>();
   /** rules this function added: a second column mapped to the same text field joins the first (first + last name) */
   const added = new Set<FieldRule>();
   for (const d of decisions) {
@@ -118,16 +110,12 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
       // it (a picklist from a custom-field list stays a selection with its options); the label
       // is the admin's
       if (d.label) object.customLabels[header] = d.label;
-      (applied.get(d.object) ?? applied.set(d.object, new Map()).get(d.object))?.set(header, d);
       continue;
     }
     const current = column ? object.fields.find((r) => readsColumn(r, column as string)) : undefined;
-    if (d.action === 'map' && current && current.field === d.field) {
-      (applied.get(d.object) ?? applied.set(d.object, new Map()).get(d.object))?.set(header, d);
-      continue; // already so
-    }
+    if (d.action === 'map' && current && current.field === d.field) continue; // already so
     if (!column) {
-      column = `c_${headerToken(header)}`.slice(0, 60);
+      column = syntheticColumn(header);
       if (column === 'c_') continue;
       object.columns[column] = [header];
     } else {
@@ -140,13 +128,12 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
       const columnOf = (token: string) => [...resolveColumns(object, fileHeaders).byColumn.keys()].find((c) => c === token || object.fields.some((r) => r.field === `${token}_id` && readsColumn(r, c)));
       let rule: FieldRule | undefined;
       if (RELATIONAL.test(d.field) || ['many2one', 'many2many', 'one2many'].includes(d.ttype ?? '')) {
-        rule = relationalRule(out, d.object, d.field, column, columnOf);
+        rule = relationalRule(out, d.field, column, columnOf);
         if (!rule) throw new InputError(where, `${object.model}.${d.field} is a relation the migration cannot fill from a column; pick a plain field or create a custom field`);
       } else {
         const joined = [...added].find((r) => r.field === d.field && (r.transform === 'text' || r.transform === 'multiline') && object.fields.includes(r));
         if (joined && transformFor(d.field, d.ttype) === joined.transform) {
-          joined.from = [...(Array.isArray(joined.from) ? joined.from : [joined.from]), column];
-          (applied.get(d.object) ?? applied.set(d.object, new Map()).get(d.object))?.set(header, d);
+          joined.from = [...fromColumns(joined), column];
           continue;
         }
         rule = d.values && Object.keys(d.values).length
@@ -166,12 +153,11 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
       if (!object.schemaFields.some((f) => f.name === name)) object.schemaFields.push({ name, label: d.label || header, type });
       object.fields.push({ field: name, from: column, transform: transformFor(name, type), join: ' ', fallback: [], required: false });
     }
-    (applied.get(d.object) ?? applied.set(d.object, new Map()).get(d.object))?.set(header, d);
   }
   const checked = mappingSchema.safeParse(out);
   if (!checked.success) {
     const issue = checked.error.issues[0];
     throw new InputError({ file: '(mapping decisions)', field: issue?.path.join('.') }, issue?.message ?? 'the decisions make an invalid mapping');
   }
-  return { mapping: checked.data, applied };
+  return checked.data;
 }

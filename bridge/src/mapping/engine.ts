@@ -20,7 +20,7 @@ import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
 import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } from '../staging/record.js';
 import { detectScore, headerToken, resolveColumns } from './columns.js';
-import type { FieldRule, Mapping, ObjectMapping } from './schema.js';
+import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
 import { applyTransform } from './transforms.js';
 import type { FileProfile, Profile, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
@@ -269,7 +269,7 @@ export class MappingEngine {
   private evaluate(objectName: string, object: ObjectMapping, ctx: RowContext): Evaluated {
     const ev: Evaluated = { columns: {}, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
     for (const rule of object.fields) {
-      const from = Array.isArray(rule.from) ? rule.from : [rule.from];
+      const from = fromColumns(rule);
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
       const result = this.readRule(rule, from, ctx.cell);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
@@ -409,6 +409,7 @@ export class MappingEngine {
       if (object.customFields) {
         const taken = new Set([...Object.keys(object.constants), ...specs.map((s) => s.name)]);
         const schema = this.schemaRows.get(objectName) ?? [];
+        const added = new Map<Draft, Record<string, string>>(); // draft → custom field → header, set once per draft below
         for (const header of this.unknown.get(objectName) ?? []) {
           const row = findSchemaRow(schema, header);
           const inferred = row ? { type: row.type, options: row.options } : inferType(mine.map((d) => d.source.data[header] ?? ''));
@@ -421,10 +422,11 @@ export class MappingEngine {
             if (raw === undefined) continue;
             const v = customValue(spec, raw);
             if (v.value !== null) d.values[spec.name] = v.value;
-            d.source.columns = { ...d.source.columns, [spec.name]: header };
+            (added.get(d) ?? added.set(d, {}).get(d) as Record<string, string>)[spec.name] = header;
             if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: header, ...v.issue });
           }
         }
+        for (const [d, columns] of added) d.source.columns = { ...d.source.columns, ...columns };
       }
       if (specs.length === 0 || mine.length === 0) continue;
       for (const spec of specs) {

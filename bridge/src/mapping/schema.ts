@@ -136,7 +136,7 @@ export const mappingSchema = z
     const allColumns = new Set(Object.values(m.objects).flatMap((o) => Object.keys(o.columns)));
     for (const [name, obj] of Object.entries(m.objects)) {
       for (const rule of obj.fields) {
-        const cols = [...(Array.isArray(rule.from) ? rule.from : [rule.from]), ...rule.fallback];
+        const cols = [...fromColumns(rule), ...rule.fallback];
         for (const c of [...cols, rule.countryFrom, rule.callingCodeFrom]) {
           const own = obj.file ? obj.columns : obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns : undefined;
           if (c && (own ? !(c in own) : !allColumns.has(c))) {
@@ -169,5 +169,10 @@ export const mappingSchema = z
   });
 
 export type FieldRule = z.infer<typeof fieldRuleSchema>;
+
+/** The columns a rule reads (`from` is one column or several). */
+export function fromColumns(rule: Pick<FieldRule, 'from'>): string[] {
+  return Array.isArray(rule.from) ? rule.from : [rule.from];
+}
 export type ObjectMapping = z.infer<typeof objectMappingSchema>;
 export type Mapping = z.infer<typeof mappingSchema>;

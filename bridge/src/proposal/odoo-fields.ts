@@ -38,6 +38,11 @@ export function catalogFromFieldsGet(model: string, fields: FieldsGet, known: Ta
   return out;
 }
 
+/** A selection field's source value → key table: each key and each label names its key. */
+export function selectionTable(selection: [string, string][]): Record<string, string> {
+  return Object.fromEntries(selection.flatMap(([key, label]) => [[label, key], [key, key]]));
+}
+
 /**
  * How well a column's values fit a selection field: the share of non-empty cells that are one
  * of its keys or labels (case and punctuation ignored), and the source value → key table.

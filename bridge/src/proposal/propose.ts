@@ -8,7 +8,7 @@
  * record moves.
  */
 import { headerToken } from '../mapping/columns.js';
-import type { Mapping } from '../mapping/schema.js';
+import { fromColumns, type Mapping } from '../mapping/schema.js';
 import { CATALOG, type FieldKind, type TargetField } from './field-catalog.js';
 import { profileValues, type ValueProfile } from './value-profile.js';
 import { selectionFit } from './odoo-fields.js';
@@ -87,7 +87,7 @@ export function shippedTargets(mapping: Mapping): Map<string, { model: string; f
   for (const object of Object.values(mapping.objects)) {
     if (!object.file) continue;
     for (const rule of object.fields) {
-      const from = Array.isArray(rule.from) ? rule.from : [rule.from];
+      const from = fromColumns(rule);
       for (const column of from) {
         for (const alias of [column, ...(object.columns[column] ?? [])]) {
           const token = headerToken(alias);

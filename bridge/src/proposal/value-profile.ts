@@ -1,7 +1,6 @@
 /**
  * What a column's values look like: shares of emails, phones, dates, numbers, booleans, URLs,
- * and how many distinct values there are. The proposer uses it to confirm or correct what a
- * header suggests ("Contact" holding emails is an email column).
+ * countries and multi-line cells. The proposer uses it to confirm or correct what a header suggests ("Contact" holding emails is an email column).
  */
 import { z } from 'zod';
 import { cleanText, normalizeBoolean, normalizeNumber } from '../normalize/text.js';
@@ -13,7 +12,6 @@ const email = z.email();
 
 export interface ValueProfile {
   filled: number;
-  distinct: number;
   email: number;
   phone: number;
   date: number;
@@ -23,7 +21,6 @@ export interface ValueProfile {
   multiline: number;
   /** country names or codes ("France", "USA", "DE") */
   country: number;
-  avgLength: number;
 }
 
 export function profileValues(values: string[]): ValueProfile {
@@ -32,7 +29,6 @@ export function profileValues(values: string[]): ValueProfile {
   const share = (test: (v: string) => boolean) => cells.filter(test).length / n;
   return {
     filled: cells.length,
-    distinct: new Set(cells).size,
     email: share((v) => email.safeParse(v.toLowerCase()).success),
     phone: share((v) => /\d{6,}/.test(v.replace(/[\s().-]/g, '')) && !/[a-z@]/i.test(v) && Boolean(parsePhoneNumberFromString(v.startsWith('+') ? v : `+${v.replace(/\D/g, '')}`)?.isPossible() || /^[+(]?\d[\d\s().-]{6,}$/.test(v))),
     date: share((v) => /\d/.test(v) && /[-/.]/.test(v) && parseSourceDate(v, 'UTC') !== null),
@@ -41,6 +37,5 @@ export function profileValues(values: string[]): ValueProfile {
     url: share((v) => /^(https?:\/\/|www\.)|\.[a-z]{2,}(\/|$)/i.test(v) && !v.includes('@') && !/\s/.test(cleanText(v))),
     multiline: share((v) => /\n/.test(v)),
     country: share((v) => v.length > 1 && countryCode(v) !== null),
-    avgLength: cells.reduce((a, v) => a + v.length, 0) / n,
   };
 }

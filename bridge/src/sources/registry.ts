@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Mapping } from '../mapping/schema.js';
 import { kartra } from './kartra/source.js';
 import { genericCsv } from './generic-csv/source.js';
 
@@ -15,8 +16,10 @@ export interface SourceSystem {
   mappingFile: string;
   /** how data comes out of it */
   input: 'csv-upload';
-  /** no fixed columns: the contact object is built per upload from the mapping proposal */
-  adaptive?: boolean;
+  /** a source without fixed columns builds its mapping per upload from the headers (every column
+   *  is then proposed), and finishes it once the decisions are applied (keys, matching) */
+  prepareMapping?: (base: Mapping, headers: string[]) => Mapping;
+  finishMapping?: (mapping: Mapping, fileNames: string[]) => Mapping;
 }
 
 export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv };

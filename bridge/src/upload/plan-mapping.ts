@@ -7,20 +7,19 @@
  * field where the object takes them. Staged records always do exactly what the lines say.
  */
 import type { Logger } from 'pino';
-import { InputError } from '../core/input-error.js';
 import type { CsvFile } from '../csv/read-csv.js';
 import { detectScore, headerToken, resolveColumns } from '../mapping/columns.js';
 import { inferType } from '../mapping/custom-fields.js';
 import { applyDecisions, type Decision } from '../mapping/decisions.js';
-import type { Mapping, ObjectMapping } from '../mapping/schema.js';
+import { fromColumns, type Mapping, type ObjectMapping } from '../mapping/schema.js';
 import { CATALOG, type FieldKind } from '../proposal/field-catalog.js';
 import { llmSuggest, type LlmConfig } from '../proposal/llm-suggest.js';
-import { catalogFromFieldsGet, selectionFit, type FieldsGet } from '../proposal/odoo-fields.js';
+import { catalogFromFieldsGet, selectionTable, type FieldsGet } from '../proposal/odoo-fields.js';
 import { proposeMapping } from '../proposal/propose.js';
 import { profileValues } from '../proposal/value-profile.js';
 import type { StagedRecord } from '../staging/record.js';
-import { finishGenericContact, withGenericContact } from '../sources/generic-csv/source.js';
-import { peekFile, samples, type PeekedFile } from './peek.js';
+import type { SourceSystem } from '../sources/registry.js';
+import { peekFile, samples } from './peek.js';
 
 export interface MappingLine {
   object: string;
@@ -49,14 +48,18 @@ export interface PlanOptions {
 
 export interface Plan {
   mapping: Mapping;
-  peeked: PeekedFile[];
   /** object → headers of its files */
   headers: Map<string, string[]>;
-  /** object → header → where its decision came from */
-  origins: Map<string, Map<string, { confidence: number; reason: string }>>;
-  /** `${object}\u0000${header token}` → the decision applied */
-  decided: Map<string, Decision>;
+  /** object → the first rows of its files (samples, value kinds) */
+  rowsOf: Map<string, Record<string, string>[]>;
+  /** `${object}\u0000${header token}` → the decision applied, with where it came from */
+  decided: Map<string, { decision: Decision; confidence: number; reason: string }>;
 }
+
+/** What a source adds to planning: a mapping built per upload (no fixed columns). */
+export type PlanSource = Pick<SourceSystem, 'prepareMapping' | 'finishMapping'>;
+
+const decisionId = (object: string, header: string) => `${object}\u0000${headerToken(header)}`;
 
 const KIND_TTYPE: Partial<Record<FieldKind, string>> = {
   char: 'char', text: 'text', html: 'html', email: 'char', phone: 'char', url: 'char', date: 'date', datetime: 'datetime',
@@ -87,12 +90,14 @@ function objectOf(mapping: Mapping, header: string[]): string | undefined {
 }
 
 function rulesReading(object: ObjectMapping, column: string) {
-  return object.fields.filter((r) => (Array.isArray(r.from) ? r.from : [r.from]).includes(column));
+  return object.fields.filter((r) => fromColumns(r).includes(column));
 }
 
-export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFile[], options: PlanOptions = {}): Promise<Plan> {
+export async function planMapping(base: Mapping, source: PlanSource, files: CsvFile[], options: PlanOptions = {}): Promise<Plan> {
   const peeked = await Promise.all(files.map((f) => peekFile(f)));
-  let mapping = adaptive ? withGenericContact(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
+  // a source without fixed columns: every column is proposed, and the source shapes the mapping
+  const adaptive = source.prepareMapping !== undefined;
+  let mapping = source.prepareMapping ? source.prepareMapping(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
   const headers = new Map<string, string[]>();
   const rowsOf = new Map<string, Record<string, string>[]>();
   for (const p of peeked) {
@@ -102,24 +107,16 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
     rowsOf.set(object, [...(rowsOf.get(object) ?? []), ...p.rows]);
   }
 
-  const origins: Plan['origins'] = new Map();
-  const chosen = new Map<string, Decision>(); // `${object}\u0000${token}` → decision
-  const put = (d: Decision, confidence: number, reason: string) => {
-    const id = `${d.object}\u0000${headerToken(d.column)}`;
-    if (chosen.has(id)) return;
-    chosen.set(id, d);
-    const byHeader = origins.get(d.object) ?? origins.set(d.object, new Map()).get(d.object);
-    byHeader?.set(headerToken(d.column), { confidence, reason });
+  const decided: Plan['decided'] = new Map();
+  const put = (decision: Decision, confidence: number, reason: string) => {
+    const id = decisionId(decision.object, decision.column);
+    if (!decided.has(id)) decided.set(id, { decision, confidence, reason });
   };
-  /** a decision onto a selection field of Odoo gets the source value → key table from the values */
+  /** a decision onto a selection field of Odoo: each of its keys and labels → the key */
   const withOptions = (d: Decision): Decision => {
     const object = mapping.objects[d.object];
     const selection = object && d.action === 'map' && d.field && !d.values ? options.odooFields?.[object.model]?.[d.field]?.selection : undefined;
-    if (!selection) return d;
-    const rows = rowsOf.get(d.object) ?? [];
-    const header = (headers.get(d.object) ?? []).find((h) => headerToken(h) === headerToken(d.column));
-    const { table } = selectionFit(header ? rows.map((r) => r[header] ?? '') : [], selection);
-    return { ...d, ttype: 'selection', values: table };
+    return selection ? { ...d, ttype: 'selection', values: selectionTable(selection) } : d;
   };
   for (const d of options.decisions ?? []) put(withOptions(d), 1, 'confirmed by you');
   for (const d of options.saved ?? []) put(withOptions(d), 0.98, 'saved mapping from an earlier migration');
@@ -128,7 +125,7 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
     const object = mapping.objects[objectName] as ObjectMapping;
     const rows = rowsOf.get(objectName) ?? [];
     const open = adaptive ? objectHeaders : resolveColumns(object, objectHeaders).unknown;
-    const todo = open.filter((h) => !chosen.has(`${objectName}\u0000${headerToken(h)}`));
+    const todo = open.filter((h) => !decided.has(decisionId(objectName, h)));
     if (todo.length === 0) continue;
     const written = new Set(adaptive ? [] : object.fields.map((r) => r.field));
     const known = CATALOG.filter((t) => t.model === object.model);
@@ -144,7 +141,7 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
       const target = p.field ? catalog.find((t) => t.field === p.field) : undefined;
       const suggestion = llm.get(p.column);
       if (p.field && target) {
-        const values = target.selection ? selectionFit(rows.map((r) => r[p.column] ?? ''), target.selection).table : undefined;
+        const values = target.selection ? selectionTable(target.selection) : undefined;
         put({ object: objectName, column: p.column, action: 'map', field: p.field, ttype: KIND_TTYPE[target.kind] ?? null, ...(values ? { values } : {}) }, p.confidence, p.reason);
       } else if (suggestion) {
         const t = catalog.find((c) => c.field === suggestion.field);
@@ -157,9 +154,9 @@ export async function planMapping(base: Mapping, adaptive: boolean, files: CsvFi
     }
   }
 
-  const applied = applyDecisions(mapping, headers, [...chosen.values()]);
-  mapping = adaptive ? finishGenericContact(applied.mapping, files.map((f) => f.name)) : applied.mapping;
-  return { mapping, peeked, headers, origins, decided: chosen };
+  mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
+  if (source.finishMapping) mapping = source.finishMapping(mapping, files.map((f) => f.name));
+  return { mapping, headers, rowsOf, decided };
 }
 
 /** One line per column of each file object, saying what the staged records do with it. */
@@ -173,14 +170,14 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
   }
   for (const [objectName, objectHeaders] of plan.headers) {
     const object = plan.mapping.objects[objectName] as ObjectMapping;
-    const rows = plan.peeked.filter((p) => objectHeaders.some((h) => p.header.includes(h))).flatMap((p) => p.rows);
+    const rows = plan.rowsOf.get(objectName) ?? [];
     const { byColumn } = resolveColumns(object, objectHeaders);
     const columnOf = new Map([...byColumn.entries()].map(([c, h]) => [h, c]));
     for (const header of objectHeaders) {
       const token = headerToken(header);
       const values = rows.map((r) => r[header] ?? '');
       const base = { object: objectName, model: object.model, column: header, kind: valueKind(values), samples: samples(rows, header) };
-      const origin = plan.origins.get(objectName)?.get(token);
+      const origin = plan.decided.get(decisionId(objectName, header));
       const column = columnOf.get(header);
       const rule = column ? rulesReading(object, column)[0] : undefined;
       const schemaField = rule ? object.schemaFields.find((f) => f.name === rule.field) : undefined;
@@ -189,13 +186,13 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
       if (rule) {
         const created = schemaField && origin;
         lines.push({
-          ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? plan.decided.get(`${objectName}\u0000${token}`)?.ttype ?? null, label: schemaField?.label ?? null,
+          ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? origin?.decision.ttype ?? null, label: schemaField?.label ?? null,
           confidence: origin?.confidence ?? 1, reason: origin?.reason ?? `shipped ${plan.mapping.label} mapping`,
         });
       } else if (custom) {
         lines.push({
           ...base, field: String(custom.values.name), action: 'create', ttype: String(custom.values.ttype), label: String(custom.values.field_description),
-          confidence: 0.5, reason: `no Odoo field fits: new custom field (${String(custom.source.data.origin ?? 'inferred from values')})`,
+          confidence: origin?.confidence ?? 0.5, reason: origin?.reason ?? `no Odoo field fits: new custom field (${String(custom.source.data.origin ?? 'inferred from values')})`,
         });
       } else {
         lines.push({
@@ -208,6 +205,3 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
   return lines;
 }
 
-export function assertFiles(files: CsvFile[]): void {
-  if (files.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
-}

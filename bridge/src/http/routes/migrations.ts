@@ -59,7 +59,7 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
     withUpload(request, reply, deps, async ({ fields, files }) => {
       const parsed = uploadFields.parse(fields);
       const { source, name } = parsed;
-      const skip = (parsed.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const skip = skipList(parsed.skip);
       const dryRun = parsed.dryRun === 'true' || parsed.dryRun === '1';
       if (dryRun) {
         const result = await stageExports(source, files, { skip });
@@ -85,7 +85,7 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
       if (!client) return reply;
       const { report, staged } = await stageIntoMigration(client, id, parsed.source, files, {
         decisions: parsed.mapping, saved: parsed.saved, llm: parsed.llm, log: request.log,
-        skip: (parsed.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+        skip: skipList(parsed.skip),
       });
       return reply.code(200).send({ id, report, profile: staged.profile, lines: staged.lines.length });
     });
@@ -134,6 +134,11 @@ function requireOdoo(deps: AppDeps, reply: FastifyReply): MigrationClient | null
   return null;
 }
 
+/** the `skip` form field: objects to leave out, comma-separated */
+function skipList(field: string | undefined): string[] {
+  return (field ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 interface Upload {
   fields: Record<string, string>;
   files: CsvFile[];
@@ -162,7 +167,6 @@ async function withUpload(request: FastifyRequest, reply: FastifyReply, deps: Ap
       }
       files.push({ name, path });
     }
-    if (!fields.source) return reply.code(400).send({ error: 'bad_request', field: 'source', message: 'the "source" field is required' });
     if (files.length === 0) return reply.code(400).send({ error: 'bad_request', field: 'files', message: 'attach at least one export file' });
     return await run({ fields, files });
   } finally {

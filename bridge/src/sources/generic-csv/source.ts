@@ -6,8 +6,8 @@
  * named on a contact, tags) and what cannot migrate.
  */
 import { InputError } from '../../core/input-error.js';
-import { headerToken } from '../../mapping/columns.js';
-import type { Mapping, ObjectMapping } from '../../mapping/schema.js';
+import { syntheticColumn } from '../../mapping/columns.js';
+import { fromColumns, type Mapping, type ObjectMapping } from '../../mapping/schema.js';
 import type { SourceSystem } from '../registry.js';
 
 export const genericCsv: SourceSystem = {
@@ -15,7 +15,8 @@ export const genericCsv: SourceSystem = {
   label: 'Generic CSV (any CRM)',
   mappingFile: 'generic_csv.json',
   input: 'csv-upload',
-  adaptive: true,
+  prepareMapping: (base, headers) => withGenericContact(base, headers),
+  finishMapping: (mapping, fileNames) => finishGenericContact(mapping, fileNames),
 };
 
 const CONTACT = 'contact';
@@ -24,7 +25,7 @@ const CONTACT = 'contact';
 export function withGenericContact(base: Mapping, headers: string[]): Mapping {
   const columns: Record<string, string[]> = {};
   for (const h of headers) {
-    const column = `c_${headerToken(h)}`.slice(0, 60);
+    const column = syntheticColumn(h);
     if (column !== 'c_' && !columns[column]) columns[column] = [h];
   }
   const names = Object.keys(columns);
@@ -61,7 +62,7 @@ export function finishGenericContact(mapping: Mapping, fileNames: string[]): Map
   if (!contact) return mapping;
   const columnOf = (field: string) => {
     const rule = contact.fields.find((r) => r.field === field);
-    return rule ? (Array.isArray(rule.from) ? rule.from : [rule.from]) : [];
+    return rule ? fromColumns(rule) : [];
   };
   const email = columnOf('email')[0];
   const name = columnOf('name');
