@@ -200,8 +200,7 @@ class CrmMigration(models.Model):
         return self.api_report()
 
     def _has_mapping_lines(self):
-        Line = "crm.migration.mapping.line"
-        return Line in self.env and bool(self.env[Line].search_count([("migration_id", "=", self.id)], limit=1))
+        return bool(self.env["crm.migration.mapping.line"].search_count([("migration_id", "=", self.id)], limit=1))
 
     def _check_mapping_confirmed(self):
         """Commits (sample included) wait for the admin to confirm the mapping."""
@@ -249,8 +248,9 @@ class CrmMigration(models.Model):
         if self.sample_state == "sampled":
             self.sample_state = "approved"
         CommitEngine(self, batch_size=batch_size, on_batch=on_batch).run()
+        # failed, skipped, or waiting for their owner to be reconciled: committing again continues
         incomplete = self.env["crm.migration.record"].search_count(
-            [("migration_id", "=", self.id), ("state", "in", ("failed", "skipped"))], limit=1
+            [("migration_id", "=", self.id), ("state", "in", ("failed", "skipped", "waiting"))], limit=1
         )
         self.write({"state": "partial" if incomplete else "committed", "commit_date": fields.Datetime.now()})
 

@@ -231,10 +231,9 @@ class CrmMigration(models.Model):
         data = {"source": source}
         if self.upload_mapping_json:
             data["mapping"] = self.upload_mapping_json
-        saved_decisions = getattr(self, "_saved_decisions", None)
-        saved = saved_decisions() if callable(saved_decisions) else None
+        saved = self._saved_decisions()
         if saved:
-            data["saved"] = saved if isinstance(saved, str) else json.dumps(saved)
+            data["saved"] = json.dumps(saved)
         llm_url = self._bridge_param("llm_url")
         if llm_url:
             data["llm"] = json.dumps({"url": llm_url, "key": self._bridge_param("llm_key") or "",

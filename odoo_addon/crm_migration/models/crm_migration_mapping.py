@@ -176,9 +176,13 @@ class CrmMigrationMappingLine(models.Model):
     @api.constrains("field_id", "model", "kind", "proposed_field")
     def _check_field_id(self):
         Field = self.env["ir.model.fields"]
-        for line in self.filtered("field_id"):
+        lines = self.filtered("field_id")
+        models_ = [m for m in set(lines.mapped("model")) if m]
+        custom = migrated_fields(self.env, models_) if models_ else {}  # once per model, not per line
+        for line in lines:
+            custom_ids = custom[line.model].ids if line.model in custom else []
             if not Field.search_count(expression.AND([[("id", "=", line.field_id.id)],
-                                                      line._compatible_fields_domain()]), limit=1):
+                                                      line._compatible_fields_domain(custom_ids)]), limit=1):
                 raise ValidationError(self.env._(
                     "Column %(column)s (%(object)s): field %(field)s cannot hold %(kind)s values.",
                     column=line.column, object=line.object, field=line.field_id.name, kind=line.kind or "empty"))
@@ -262,8 +266,7 @@ class CrmMigration(models.Model):
     def _mapping_source(self):
         """The source system the saved decisions are kept for."""
         self.ensure_one()
-        system = self["source_system"] if "source_system" in self._fields else False
-        return (system or self.source or "").strip()
+        return (self.source_system or self.source or "").strip()
 
     # ------------------------------------------------------------------ RPC API
     def api_set_mapping(self, lines):
@@ -408,8 +411,7 @@ class CrmMigration(models.Model):
             self.write({"mapping_confirmed": True,
                         "upload_mapping_json": json.dumps([line._decision() for line in lines],
                                                           ensure_ascii=False)})
-            if hasattr(self, "_queue_job"):
-                self._queue_job("upload")
+            self._queue_job("upload")
             message = self.env._("Mapping confirmed: %(count)s column(s) changed, the files are staged again "
                                  "with the new mapping.", count=len(changed))
         return {

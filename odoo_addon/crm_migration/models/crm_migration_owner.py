@@ -210,7 +210,8 @@ class CrmMigration(models.Model):
                 by_field[(model, fname)].add(value)
             for (model, fname), values in by_field.items():
                 leaves = [[(fname, "=ilike", value)] for value in sorted(values)]
-                for record in self.env[model].with_context(active_test=False).search(expression.OR(leaves)):
+                # active records only, as the commit's lookup finds them
+                for record in self.env[model].search(expression.OR(leaves)):
                     found = record[fname]
                     if isinstance(found, str):
                         known[(model, fname, found.strip().lower())] += 1
@@ -220,15 +221,6 @@ class CrmMigration(models.Model):
                                "state": "pending"} for model, fname, value in new]).action_propose_user()
 
     # ------------------------------------------------------------------ commit / report
-    def api_commit(self, options=None):
-        report = super().api_commit(options)
-        if self.state != "partial" and self.env["crm.migration.record"].search_count(
-            [("migration_id", "=", self.id), ("state", "=", "waiting")], limit=1
-        ):
-            self.state = "partial"
-            report["state"] = "partial"
-        return report
-
     def api_rollback(self, options=None):
         report = super().api_rollback(options)
         # a rolled-back migration commits nothing any more: its pending owners are moot

@@ -39,6 +39,8 @@ class CrmMigration(models.Model):
     profile_json = fields.Json(string="Profile (JSON)", readonly=True, copy=False,
                                help="Pre-migration profile sent by the bridge: files, objects, duplicates, "
                                     "missing values, custom fields and target models.")
+    existing_matches_json = fields.Json(readonly=True, copy=False,
+                                        help="Duplicates against Odoo when the profile arrived (_existing_matches).")
     profile_html = fields.Html(string="Profile", compute="_compute_profile_html", sanitize=True)
     inventory_attachment_id = fields.Many2one("ir.attachment", string="Inventory", readonly=True, copy=False,
                                               ondelete="set null",
@@ -82,7 +84,10 @@ class CrmMigration(models.Model):
             attachment.write(attachment_vals)
         else:
             attachment = self.env["ir.attachment"].create(attachment_vals)
-        self.write({"profile_json": profile, "inventory_attachment_id": attachment.id})
+        # the records are staged before their profile arrives: count the duplicates against Odoo
+        # once here, not on every read of the form
+        self.write({"profile_json": profile, "inventory_attachment_id": attachment.id,
+                    "existing_matches_json": [list(row) for row in self._existing_matches()]})
         return True
 
     # ------------------------------------------------------------------ UI
@@ -96,7 +101,7 @@ class CrmMigration(models.Model):
             "target": "download",
         }
 
-    @api.depends("profile_json")
+    @api.depends("profile_json", "existing_matches_json")
     def _compute_profile_html(self):
         for migration in self:
             profile = migration.profile_json
@@ -185,7 +190,7 @@ class CrmMigration(models.Model):
                 [[obj, count] for obj, count in sorted(per_object.items())],
             ))
 
-        existing = self._existing_matches()
+        existing = self.existing_matches_json or []
         parts.append(self._render_table(
             _("Already in Odoo: matched on commit, filled, not duplicated"),
             [_("Object"), _("Model"), _("Matched on"), _("Staged records"), _("Already in Odoo")],

@@ -412,6 +412,7 @@ class CommitEngine:
         if not todo:
             return
         since = self.env.cr.now()  # start of this run's first transaction
+        edited_before = set(self._links_written_after())
         items = [_Item(rec) for rec in todo]
         by_object = defaultdict(list)
         for item in items:
@@ -421,33 +422,43 @@ class CommitEngine:
                            for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
         for obj in order:
             self.commit_object(by_object[obj])
-        self._absorb_own_writes(since)
+        self._absorb_own_writes(since, edited_before)
         if self.schema_field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
             models = self.env[SCHEMA_MODEL].sudo().browse(sorted(self.schema_field_ids)).exists().mapped("model")
             sync_migrated_fields_views(self.env, models)
 
-    def _absorb_own_writes(self, since):
-        """Records of this migration that this run wrote as a side effect of its own creates (a
-        company whose first contact gives it an address, a sampled deal a later batch fills) are
-        not "edited in Odoo since the migration wrote them": their links' ``written_at`` moves to
-        their ``write_date``. Only writes since the run started count, so an edit made in Odoo
-        between a sample and the full commit stays a rollback conflict."""
-        links = self.Link.search([("migration_id", "=", self.migration.id), ("action", "in", ("created", "updated")),
-                                  ("model", "!=", SCHEMA_MODEL)])
+    def _links_written_after(self, since=None):
+        """``{link: write_date}`` of this migration's created/updated links whose record was
+        written after the link's ``written_at`` (and, given ``since``, at or after it)."""
+        links = self.Link.search_fetch([("migration_id", "=", self.migration.id), ("action", "in", ("created", "updated")),
+                                        ("model", "!=", SCHEMA_MODEL)], ["model", "res_id", "written_at"])
         by_model = defaultdict(list)
         for link in links:
             by_model[link.model].append(link)
+        result = {}
         for model_name, model_links in by_model.items():
             model = self.env[model_name].sudo().with_context(active_test=False) if model_name in self.env else None
             if model is None or not model._log_access:
                 continue
-            stamps = {row["id"]: row["write_date"] for row in model.search_read(
-                [("id", "in", [l.res_id for l in model_links]), ("write_date", ">=", since)], ["write_date"])}
+            domain = [("id", "in", [l.res_id for l in model_links])] + ([("write_date", ">=", since)] if since else [])
+            stamps = {row["id"]: row["write_date"] for row in model.search_read(domain, ["write_date"])}
             for link in model_links:
                 stamp = stamps.get(link.res_id)
                 if stamp and (not link.written_at or link.written_at < stamp):
-                    link.written_at = stamp
+                    result[link] = stamp
+        return result
+
+    def _absorb_own_writes(self, since, edited_before):
+        """Records of this migration that this run wrote as a side effect of its own creates (a
+        company whose first contact gives it an address, a sampled deal a later batch fills) are
+        not "edited in Odoo since the migration wrote them": their links' ``written_at`` moves to
+        their ``write_date``. Only writes since the run started count, and links already edited
+        before it (``edited_before``: an edit made between a sample and the full commit) stay
+        rollback conflicts."""
+        for link, stamp in self._links_written_after(since).items():
+            if link not in edited_before:
+                link.written_at = stamp
 
     def object_order(self, items):
         """Objects sorted so that an object comes after every object its refs point to."""

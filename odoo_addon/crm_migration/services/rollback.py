@@ -116,7 +116,7 @@ class RollbackEngine:
             fields_ = self.env[SCHEMA_MODEL].sudo().browse(schema_links.mapped("res_id")).exists()
             kept_fields = fields_.filtered(lambda f: field_usage_count(self.env, f))
             if self.sample:
-                self.migration.record_ids.filtered("sampled").write(
+                self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id), ("sampled", "=", True)]).write(
                     {"state": "staged", "res_id": 0, "error_message": False, "sampled": False})
             else:
                 (self.migration.record_ids - kept.record_id).write({"state": "rolled_back", "res_id": 0})

@@ -169,3 +169,16 @@ class TestOwners(MigrationCase):
         not_email = self.Owner.create({"migration_id": mig.id, "value": "Bob from sales"})
         with self.assertRaisesRegex(UserError, "not an email"):
             not_email.action_invite_user()
+
+    def test_commit_job_path_waiting_is_partial(self):
+        """The UI's commit (the job, through ``_commit``) ends partial while records wait for their
+        owner, so the admin can commit again once it is reconciled; a sample stays sampled."""
+        mig = self.new_migration()
+        mig.api_stage([self.deal("j1", "Mig Job Deal", "nobody.job@example.com"),
+                       self.deal("j2", "Mig Job Deal 2", "nobody.job@example.com")])
+        mig.api_finish_staging()
+        mig._commit(sample=1)
+        self.assertEqual(mig.state, "sampled")
+        mig._commit()
+        self.assertEqual(mig.state, "partial")
+        self.assertEqual(mig.waiting_count, 2)

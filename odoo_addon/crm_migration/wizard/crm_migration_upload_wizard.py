@@ -18,7 +18,7 @@ class CrmMigrationUploadWizard(models.TransientModel):
                                    default=lambda self: self._default_migration())
     name = fields.Char(required=True, default=lambda self: self._default_name())
     source_system = fields.Selection(SOURCE_SYSTEMS, required=True, string="Source CRM",
-                                     default=lambda self: self._default_migration().source_system or "kartra")
+                                     default=lambda self: self._default_migration().source_system or SOURCE_SYSTEMS[0][0])
     source_input = fields.Selection([("csv", "Export files"), ("api", "API")], compute="_compute_source_input")
     attachment_ids = fields.Many2many("ir.attachment", "crm_migration_upload_wizard_attachment_rel",
                                       "wizard_id", "attachment_id", string="Export Files",
