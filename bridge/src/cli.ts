@@ -2,7 +2,7 @@
 /**
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
- *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
+ *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... [--files DIR] FILE...
  *   crm-migrate commit ID [--batch-size N] [--sample N]
  *   crm-migrate diff ID [--mismatches]
  *   crm-migrate rollback ID --sample-only
@@ -17,7 +17,7 @@
  * Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input, 4 Odoo refused or unreachable,
  * 5 committed with some records failed.
  */
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
@@ -31,7 +31,7 @@ import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
-  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
+  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--files DIR] [--json] FILE...
   crm-migrate commit ID [--batch-size N] [--sample N] [--json]
   crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
@@ -62,6 +62,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         mismatches: { type: 'boolean', default: false },
         token: { type: 'string' },
         'sample-only': { type: 'boolean', default: false },
+        files: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -83,14 +84,16 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (rest.length === 0) throw new UsageError('stage needs at least one export FILE');
         const files = rest.map((p) => ({ name: basename(p), path: resolve(p) }));
         const skip = values.skip ?? [];
+        // file columns (attachments) name files in this folder: --files, else the first export's
+        const filesDir = resolve(values.files ?? dirname(files[0]?.path ?? '.'));
         if (values.out) {
-          const result = await stageExports(values.source, files, { skip });
+          const result = await stageExports(values.source, files, { skip, filesDir });
           const written = await writeStaging(values.out, result);
           out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
-        const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip });
+        const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip, filesDir });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
           err(formatProfile(staged.profile));

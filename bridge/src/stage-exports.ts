@@ -60,7 +60,7 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, files: CsvFi
  * in a model that exists, or is reported with its choices) and the fields of the models the
  * objects land in (proposal targets), read in parallel.
  */
-async function stageForOdoo(client: MigrationClient, sourceName: string, files: CsvFile[], options: PlanOptions & { skip?: string[] | undefined }): Promise<Staged & { label: string }> {
+async function stageForOdoo(client: MigrationClient, sourceName: string, files: CsvFile[], options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined }): Promise<Staged & { label: string }> {
   const loaded = await loadSource(sourceName);
   const { mapping, source } = loaded;
   const installedApps = await client.installedApps(requiredApps(mapping));
@@ -82,11 +82,11 @@ export async function stageToOdoo(
   client: MigrationClient,
   sourceName: string,
   files: CsvFile[],
-  options: { name?: string | undefined; skip?: string[] | undefined } = {},
+  options: { name?: string | undefined; skip?: string[] | undefined; filesDir?: string | null | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, files, { skip: options.skip });
+  const staged = await stageForOdoo(client, sourceName, files, { skip: options.skip, filesDir: options.filesDir });
   const name = options.name ?? `${staged.label}: ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
-  const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
+  const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory }, staged.blobs);
   return { report, staged };
 }
 
@@ -103,6 +103,6 @@ export async function stageIntoMigration(
   options: PlanOptions & { skip?: string[] | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   const staged = await stageForOdoo(client, sourceName, files, options);
-  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
+  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, staged.blobs);
   return { report, staged };
 }
