@@ -67,6 +67,7 @@ async function counts() {
 
 t.test('notes and a file staged through the bridge, read back from Odoo, rolled back exactly', async (t) => {
   t.match(await odoo.transport.version(), /^18\./, 'a real Odoo 18 answers');
+  const initial = await counts();
   const rep = await odoo.create('res.partner', { name: 'E2E Sales Rep', email: 'rep.e2eatt@example.com' });
   const dir = await mkdtemp(join(tmpdir(), 'crm-att-e2e-'));
   const files = join(dir, 'files');
@@ -123,5 +124,5 @@ t.test('notes and a file staged through the bridge, read back from Odoo, rolled 
   t.equal(rolled.state, 'rolled_back');
   await odoo.unlink('res.partner', [rep]);
   const after = await counts();
-  t.same(after, { ...before, 'res.partner': (before['res.partner'] ?? 0) - 1 }, 'messages, attachment, contacts, author and links gone: counts as before');
+  t.same(after, initial, 'messages, attachment, contacts, author and links gone: counts as before');
 });

@@ -28,6 +28,8 @@ import base64
 import re
 from collections import defaultdict
 
+from odoo import SUPERUSER_ID
+
 # model -> the fields a staged attached record may carry, and the fields its parent goes into
 ATTACHED_MODELS = {
     "mail.message": {
@@ -186,15 +188,17 @@ def _prepare_messages(engine, items):
             item.values = dict(item.values, body=_DATA_IMAGE_RE.sub("", body))
             item.warn("body", env._("inline (base64) images removed from the body"))
         if not item.rel.get("author_id"):
-            item.rel["author_id"] = _imported_author(engine)
+            item.rel["author_id"] = _imported_author(engine, item)
         if not item.rel.get("subtype_id"):
             email = item.values.get("message_type") == "email"
             item.attach_vals["subtype_id"] = (comment if email else note).id
 
 
-def _imported_author(engine):
+def _imported_author(engine, item):
     """The partner "Imported from <source>" that authors messages whose author is unknown: the
-    one a migration linked under its key, else created now and linked (rollback removes it)."""
+    one a migration linked under its key, else created now and linked (rollback removes it). The
+    link names the staged record of the first message that needed it, so that rolling back a
+    sample that created it removes it too."""
     partner_id = getattr(engine, "_attached_author_id", None)
     if partner_id:
         return partner_id
@@ -214,7 +218,8 @@ def _imported_author(engine):
     if not links.filtered(lambda l: l.migration_id == engine.migration):
         engine.sequence += 1
         engine.Link.create({
-            "migration_id": engine.migration.id, "key": key, "model": "res.partner", "res_id": partner.id,
+            "migration_id": engine.migration.id, "record_id": item.record_id, "key": key, "model": "res.partner",
+            "res_id": partner.id,
             "action": action, "values_after_json": values_after, "written_at": env.cr.now(),
             "sequence": engine.sequence,
         })
@@ -264,8 +269,10 @@ def _write_blobs(engine, items):
 # ---------------------------------------------------------------------- rollback conflicts
 def referenced_conflicts(rollback, links):
     """``[(link, "referenced", detail)]``: records the migration created that got a message,
-    activity or file the migration did not create, after the migration wrote them (a reply posted
-    later). Odoo's own messages written in the commit transaction itself do not count."""
+    activity or file the migration did not create, after the migration's last write (a reply
+    posted later). What Odoo itself adds while the migration commits (a "meeting scheduled" note
+    on a lead whose meeting a later batch creates), or later as OdooBot (lead enrichment), is
+    not a conflict."""
     env = rollback.env
     _ = env._
     targets = defaultdict(dict)  # model -> {res_id: link}
@@ -275,9 +282,13 @@ def referenced_conflicts(rollback, links):
     if not targets:
         return []
     ours = defaultdict(set)
-    for link in rollback.Link.search_fetch([("migration_id", "=", rollback.migration.id), ("action", "=", "created"),
-                                            ("model", "in", list(ATTACHED_MODELS))], ["model", "res_id"]):
-        ours[link.model].add(link.res_id)
+    last_write = None  # the end of the migration's last commit
+    for link in rollback.Link.search_fetch([("migration_id", "=", rollback.migration.id)],
+                                           ["model", "res_id", "action", "written_at", "create_date"]):
+        stamp = link.written_at or link.create_date
+        last_write = max(last_write, stamp) if last_write and stamp else (stamp or last_write)
+        if link.action == "created" and link.model in ATTACHED_MODELS:
+            ours[link.model].add(link.res_id)
     hits = defaultdict(lambda: defaultdict(int))
     for attached_model, spec in ATTACHED_MODELS.items():
         model_field, id_field = spec["parent"]
@@ -286,10 +297,12 @@ def referenced_conflicts(rollback, links):
             domain = [(model_field, "=", parent_model), (id_field, "in", list(by_id))]
             if ours[attached_model]:
                 domain.append(("id", "not in", list(ours[attached_model])))
+            # made by Odoo itself (OdooBot: scheduled actions such as lead enrichment): no one's work
+            domain.append(("create_uid", "!=", SUPERUSER_ID))
             for row in Model.search_read(domain, [id_field, "create_date"]):
                 link = by_id.get(row[id_field])
-                written = link and (link.written_at or link.create_date)
-                if link and row["create_date"] and written and row["create_date"] > written:
+                # (written_at is stored to the second, create_date to the microsecond)
+                if link and row["create_date"] and last_write and row["create_date"].replace(microsecond=0) > last_write:
                     hits[link][attached_model] += 1
     return [(link, "referenced", _("%(what)s added since the migration wrote it",
                                    what=", ".join(f"{n} {m}" for m, n in sorted(counts.items()))))
