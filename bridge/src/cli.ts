@@ -25,7 +25,8 @@ import { MigrationClient, rollbackChoices, type MigrationReport, type RollbackCh
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
 import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
-import { peekFile } from './upload/peek.js';
+import { peekTables, type PeekedTable } from './upload/peek.js';
+import { csvReader } from './sources/reader.js';
 import { proposeMapping } from './proposal/propose.js';
 import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
@@ -81,16 +82,16 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       case 'stage': {
         if (!values.source) throw new UsageError('stage needs --source');
         if (rest.length === 0) throw new UsageError('stage needs at least one export FILE');
-        const files = rest.map((p) => ({ name: basename(p), path: resolve(p) }));
+        const reader = csvReader(rest.map((p) => ({ name: basename(p), path: resolve(p) })));
         const skip = values.skip ?? [];
         if (values.out) {
-          const result = await stageExports(values.source, files, { skip });
+          const result = await stageExports(values.source, reader, { skip });
           const written = await writeStaging(values.out, result);
           out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
-        const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip });
+        const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
           err(formatProfile(staged.profile));
@@ -102,7 +103,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (rest.length !== 1) throw new UsageError('propose takes one export FILE');
         const path = rest[0] as string;
         const file = { name: basename(path), path: resolve(path) };
-        const { header, rows } = await peekFile(file, 500);
+        const [{ header, rows }] = await peekTables(csvReader([file]), 500) as [PeekedTable];
         const shipped = values.source ? await loadSourceMapping(values.source) : undefined;
         const proposals = proposeMapping(header, rows, shipped ? { shipped } : {});
         out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
