@@ -3,8 +3,8 @@
  * declarative mapping → staged records and a profile. It knows no source system by name;
  * everything source-specific is in the mapping.
  *
- * Per table: the object is the one the reader names (API), else recognised from the header (and, when its Odoo app is not installed,
- * handed to its fallback object), columns are resolved by meaning, required columns are checked
+ * Per table: the object is the one the reader names (API), else recognised from the header
+ * (and, when its Odoo app is not installed, handed to its fallback object), columns are resolved by meaning, required columns are checked
  * (a missing one stops the whole run before anything is staged), then every row becomes a record
  * with per-field issues. Cells that name other objects (a company, tags, a stage) become derived
  * records referred to by key; per-row children (order lines) are made beside their parent.
