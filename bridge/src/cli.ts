@@ -217,7 +217,7 @@ function stageReader(sourceName: string, files: string[], credentialArgs: string
     credentials[a.slice(0, at)] = a.slice(at + 1);
   }
   return apiReader(sourceName, credentials, {
-    spoolDir: resolve(spool),
+    dir: resolve(spool),
     onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}`),
   });
 }

@@ -38,7 +38,7 @@ t.test('API-read contacts land in Odoo as partners, after a stop and a resume th
   standin.trouble.set(0, ['drop']);
   standin.trouble.set(50, ['retry-after']);
   standin.down.add(100);
-  const stopped = await stageToOdoo(odoo.migrations, 'standin_ontraport', apiReader('standin_ontraport', credentials, { spoolDir: dir })).catch((e: unknown) => e);
+  const stopped = await stageToOdoo(odoo.migrations, 'standin_ontraport', apiReader('standin_ontraport', credentials, { dir: dir })).catch((e: unknown) => e);
   t.match((stopped as Error).message, /Ontraport API \(stand-in\), GET \/1\/Contacts\?start=100&range=50: connection failed .*gave up after 3 tries/);
   t.equal(await odoo.count('crm.migration'), migrationsBefore, 'no migration made from a stopped extraction');
   t.equal(await odoo.count('res.partner'), partnersBefore);
@@ -47,7 +47,7 @@ t.test('API-read contacts land in Odoo as partners, after a stop and a resume th
   // 2. resumed: pages 0 and 50 come from the spool, 100 is fetched, then everything is staged
   standin.down.delete(100);
   const asked = new Map(standin.requests);
-  const { report: staged, staged: result } = await stageToOdoo(odoo.migrations, 'standin_ontraport', apiReader('standin_ontraport', credentials, { spoolDir: dir }), { name: 'Stand-in API e2e' });
+  const { report: staged, staged: result } = await stageToOdoo(odoo.migrations, 'standin_ontraport', apiReader('standin_ontraport', credentials, { dir: dir }), { name: 'Stand-in API e2e' });
   t.equal(standin.requests.get(0), asked.get(0), 'page start=0 not asked again');
   t.equal(standin.requests.get(50), asked.get(50), 'page start=50 not asked again');
   t.equal((standin.requests.get(100) ?? 0) - (asked.get(100) ?? 0), 1, 'page start=100 fetched once on resume');

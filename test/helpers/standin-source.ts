@@ -40,7 +40,8 @@ export function standinSource(url: () => string, client: Partial<ApiClientOption
         object: 'contact',
         ...offsetPages({ path: 'Contacts', startParam: 'start', sizeParam: 'range', size: 50, schema: ontraportList, records: (a) => a.data }),
       }],
-      spoolDir: options.spoolDir,
+      spoolDir: options.dir,
+      resume: options.resume,
       onProgress: options.onProgress,
     }),
   };

@@ -36,7 +36,7 @@ async function standin(t: Test, n: number, extra: Partial<ConstructorParameters<
 function reader(t: Test, s: OntraportStandin, dir: string, client: Parameters<typeof standinSource>[1] = {}, progress?: ExtractionProgress[]): SourceReader {
   const unregister = registerSource(standinSource(() => s.url, client));
   t.teardown(unregister);
-  const r = apiReader('standin_ontraport', CREDS, { spoolDir: dir, onProgress: (p) => progress?.push(p) });
+  const r = apiReader('standin_ontraport', CREDS, { dir: dir, onProgress: (p) => progress?.push(p) });
   unregister();
   return r;
 }
@@ -114,11 +114,11 @@ t.test('refused credentials stop at once, naming the problem; nothing retried', 
   const s = await standin(t, 10);
   const unregister = registerSource(standinSource(() => s.url));
   t.teardown(unregister);
-  const r = apiReader('standin_ontraport', { api_key: 'wrong', app_id: 'app-456' }, { spoolDir: await spoolDir(t) });
+  const r = apiReader('standin_ontraport', { api_key: 'wrong', app_id: 'app-456' }, { dir: await spoolDir(t) });
   await t.rejects(readAll(r), /Ontraport API \(stand-in\), GET \/1\/Contacts\?start=0&range=50: HTTP 401: Invalid API key or App ID \(the credentials were refused/);
   t.equal(s.log.length, 1);
-  t.throws(() => apiReader('standin_ontraport', { api_key: 'k' }, { spoolDir: '/nonexistent' }), /\(credentials\), field "app_id": App ID is required/);
-  t.throws(() => apiReader('kartra', {}, { spoolDir: '/nonexistent' }), /Kartra is read from uploaded export files/);
+  t.throws(() => apiReader('standin_ontraport', { api_key: 'k' }, { dir: '/nonexistent' }), /\(credentials\), field "app_id": App ID is required/);
+  t.throws(() => apiReader('kartra', {}, { dir: '/nonexistent' }), /Kartra is read from uploaded export files/);
 });
 
 t.test('the guard: after N bad answers within T seconds nothing more is sent, and the run says why', async (t) => {
@@ -172,6 +172,16 @@ t.test('resume: an extraction stopped by a failing page restarts from its spool 
   const [again] = await readAll(reader(t, s, dir));
   t.equal(again?.rows.length, 230);
   t.equal(s.total, requests, 'reading a complete spool again asks the API nothing');
+
+  const unregister = registerSource(standinSource(() => s.url));
+  const fresh = apiReader('standin_ontraport', CREDS, { dir, resume: false });
+  unregister();
+  const [anew] = await readAll(fresh);
+  t.equal(anew?.rows.length, 230);
+  t.equal(s.total, requests + 5, 'resume: false starts over: all 5 pages fetched again');
+  const [reread] = await readAll(fresh);
+  t.equal(reread?.rows.length, 230);
+  t.equal(s.total, requests + 5, 'the same fresh reader read again (plan, then stage) empties the folder only once');
 });
 
 t.test('resume after the reader was abandoned mid-way (a bridge restart): the next run continues from the checkpoint', async (t) => {
@@ -198,7 +208,7 @@ t.test('staging through the boundary: API rows take the mapping object the reade
   const unregister = registerSource(standinSource(() => s.url));
   t.teardown(unregister);
   const dir = await spoolDir(t);
-  const staged = await stageExports('standin_ontraport', apiReader('standin_ontraport', CREDS, { spoolDir: dir }));
+  const staged = await stageExports('standin_ontraport', apiReader('standin_ontraport', CREDS, { dir: dir }));
   const contacts = staged.records.filter((r) => r.object === 'contact');
   t.equal(contacts.length, 75);
   const first = contacts.find((r) => r.values.email === 'contact1@standin.example');

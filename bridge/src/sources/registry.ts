@@ -16,6 +16,9 @@ import { kartra } from './kartra/source.js';
 import { genericCsv } from './generic-csv/source.js';
 
 /** One thing the wizard asks for an API source (a key, an account id, a region). */
+/** the plan's name for it */
+export type CredentialSpec = CredentialField;
+
 export interface CredentialField {
   name: string;
   label: string;
@@ -26,8 +29,10 @@ export interface CredentialField {
 }
 
 export interface ApiReaderOptions {
-  /** the extraction's folder: pages spooled there are not fetched again (resume) */
-  spoolDir: string;
+  /** the extraction's spool folder (one per migration): fetched pages and the checkpoint live there */
+  dir: string;
+  /** true (default): pages spooled there by an earlier run are read, not fetched again; false: start over (the folder is emptied first) */
+  resume?: boolean | undefined;
   onProgress?: ((p: ExtractionProgress) => void) | undefined;
   log?: Pick<Logger, 'info' | 'warn'> | undefined;
 }

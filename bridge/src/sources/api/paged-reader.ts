@@ -41,12 +41,18 @@ export interface PagedReaderOptions {
   objects: ApiObject[];
   /** the extraction's folder (one per migration/extraction); kept across restarts */
   spoolDir: string;
+  /** true (default): pages already spooled are read from there; false: the folder is emptied first (a fresh extraction) */
+  resume?: boolean | undefined;
   onProgress?: ((p: ExtractionProgress) => void) | undefined;
 }
 
 export function pagedReader(options: PagedReaderOptions): SourceReader {
   let spool: Promise<Spool> | undefined;
-  const openSpool = () => (spool ??= Spool.open(options.spoolDir));
+  /** opened once per reader: a fresh extraction empties the folder once, not at every re-read */
+  const openSpool = () => (spool ??= Spool.open(options.spoolDir).then(async (s) => {
+    if (options.resume === false) await s.clear();
+    return s;
+  }));
   return {
     describe: () => options.name,
     async *tables() {
