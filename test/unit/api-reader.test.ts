@@ -2,7 +2,8 @@
  * The API toolkit against a local stand-in for Ontraport's documented REST API
  * (test/helpers/ontraport-standin.ts): paging, 429 with Retry-After and with Ontraport's rate
  * headers, a dropped connection, retries only where safe, the bad-answer guard, zod-checked
- * answers, and resuming from the spool (fetching only the missing pages).
+ * answers, and resuming from the spool (fetching only the missing pages). Cursor paging over a
+ * POST search against a stand-in for Ortto's person API (test/helpers/ortto-standin.ts).
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,12 +12,14 @@ import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { ApiClient, ApiError, ApiStoppedError, retryAfter } from '../../bridge/src/sources/api/http-client.js';
 import { readCheckpoint } from '../../bridge/src/sources/api/spool.js';
-import type { ExtractionProgress } from '../../bridge/src/sources/api/paged-reader.js';
+import { cursorPages, pagedReader, type ExtractionProgress } from '../../bridge/src/sources/api/paged-reader.js';
+import type { Json } from '../../bridge/src/sources/api/spool.js';
 import { apiReader, registerSource } from '../../bridge/src/sources/registry.js';
 import type { SourceReader } from '../../bridge/src/sources/reader.js';
 import { stageExports } from '../../bridge/src/stage-exports.js';
 import { OntraportStandin, standinContacts } from '../helpers/ontraport-standin.js';
 import { ontraportList, standinSource } from '../helpers/standin-source.js';
+import { OrttoStandin, orttoPeople } from '../helpers/ortto-standin.js';
 
 const CREDS = { api_key: 'key-123', app_id: 'app-456' };
 
@@ -217,4 +220,48 @@ t.test('staging through the boundary: API rows take the mapping object the reade
   t.same([...s.requests.entries()], [[0, 1], [50, 2]], 'planning peeked and staging read the same spooled pages: each page fetched once (plus the 429)');
   const lines = staged.lines.filter((l) => l.object === 'contact').map((l) => [l.column, l.field]);
   t.match(lines, [['id', null], ['firstname', 'name'], ['lastname', 'name'], ['email', 'email'], ['office_phone', 'phone'], ['city', 'city']], 'mapping lines name the API fields');
+});
+
+t.test('cursor paging over a POST search (stand-in for Ortto person/get): 429 wait read from the body, a drop retried, resume by cursor', async (t) => {
+  const s = await new OrttoStandin(orttoPeople(45), 'ortto-key', 1).start();
+  t.teardown(() => s.stop());
+  const dir = await spoolDir(t);
+  const answer = z.object({
+    contacts: z.array(z.object({ id: z.string(), fields: z.record(z.string(), z.json()) })),
+    cursor_id: z.string(),
+    has_more: z.boolean(),
+  });
+  const fields = ['str::first', 'str::last', 'str::email', 'phn::phone', 'geo::city', 'tags'];
+  const make = () => pagedReader({
+    name: 'Ortto API (stand-in)',
+    client: new ApiClient({
+      name: 'Ortto API (stand-in)', baseUrl: s.url, headers: { 'X-Api-Key': 'ortto-key' }, backoffMs: 5, maxAttempts: 2,
+      retryAfterFromBody: (b) => {
+        const parsed = z.object({ error: z.object({ 'try-in-seconds': z.number() }) }).safeParse(b);
+        return parsed.success ? parsed.data.error['try-in-seconds'] : undefined;
+      },
+    }),
+    objects: [{
+      name: 'People', object: 'contact', columns: ['id', ...fields],
+      ...cursorPages({
+        method: 'POST', path: 'person/get', schema: answer,
+        request: (cursor) => ({ body: { limit: 20, fields, ...(cursor ? { cursor_id: cursor } : {}) } }),
+        records: (a) => a.contacts.map((c) => ({ id: c.id, ...(c.fields as Record<string, Json>) })),
+        next: (a) => (a.has_more ? a.cursor_id : null),
+      }),
+    }],
+    spoolDir: dir,
+  });
+  s.trouble.set(1, ['rate-limit']);
+  s.down.add(2);
+  const started = Date.now();
+  await t.rejects(readAll(make()), /POST \/v1\/person\/get: connection failed .*gave up after 2 tries/);
+  t.ok(Date.now() - started >= 950, 'the 429 waited the body\'s try-in-seconds');
+  t.same([...s.requests.entries()], [[0, 1], [1, 2], [2, 2]], 'the rate-limited page asked twice, the dropped one tried twice (a POST read is idempotent)');
+  s.down.delete(2);
+  const [people] = await readAll(make());
+  t.equal(people?.rows.length, 45);
+  t.same([...s.requests.entries()], [[0, 1], [1, 2], [2, 3]], 'resumed from the spooled cursor: only the last page fetched');
+  t.same(people?.rows[0]?.cells, { id: '00000001', 'str::first': 'Ann1', 'str::last': 'Ortto', 'str::email': 'person1@ortto-standin.example', 'phn::phone': '{"c":"61","n":"412345600"}', 'geo::city': '{"name":"Sydney"}', tags: '["vip","batch-0"]' });
+  t.equal(people?.rows[1]?.cells['phn::phone'], '');
 });

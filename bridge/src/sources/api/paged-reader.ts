@@ -140,3 +140,29 @@ export function offsetPages<S extends z.ZodType>(spec: {
     },
   };
 }
+
+/**
+ * Cursor paging: each answer says where the next page starts (a cursor id, a next offset, a
+ * `has_more` flag). `request` builds one page's query or body from the cursor (the first page
+ * gets `first`); `next` reads the following cursor from the checked answer (null: last page). A
+ * POST here is a read (a search endpoint) and is marked idempotent, so it is retried like a GET:
+ * never use it for a call that writes.
+ */
+export function cursorPages<S extends z.ZodType>(spec: {
+  method?: 'GET' | 'POST';
+  path: string;
+  first?: Cursor;
+  request: (cursor: Cursor) => { query?: Record<string, string | number | boolean | undefined>; body?: unknown };
+  schema: S;
+  records: (answer: z.output<S>) => ApiRecord[];
+  next: (answer: z.output<S>, cursor: Cursor) => Cursor | null;
+}): Pick<ApiObject, 'first' | 'fetchPage'> {
+  const method = spec.method ?? 'GET';
+  return {
+    first: spec.first ?? null,
+    async fetchPage(client, cursor) {
+      const answer = await client.json({ method, path: spec.path, ...spec.request(cursor), idempotent: method === 'POST', schema: spec.schema });
+      return { rows: spec.records(answer), next: spec.next(answer, cursor) };
+    },
+  };
+}
