@@ -9,6 +9,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MappingEngine } from '../../bridge/src/mapping/engine.js';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { mappingSchema, type Mapping } from '../../bridge/src/mapping/schema.js';
 import { contentHash } from '../../bridge/src/staging/hash.js';
 import { BLOB_CHUNK, fileChunks, hashFile, resolveLocalFile } from '../../bridge/src/staging/blob.js';
@@ -81,10 +82,10 @@ const byKey = (records: StagedRecord[]) => new Map(records.map((r) => [r.key, r]
 t.test('notes: inline and from a notes file, attached to the right contact', async (t) => {
   const { dir, files } = await setUp();
   // the notes file comes first: parents are resolved after the last file
-  const result = await MappingEngine.stage(mapping, [
+  const result = await MappingEngine.stage(mapping, csvReader([
     { name: 'notes.csv', path: join(dir, 'notes.csv') },
     { name: 'contacts.csv', path: join(dir, 'contacts.csv') },
-  ], { filesDir: files });
+  ]), { filesDir: files });
   for (const r of result.records) stagedRecordSchema.parse(r);
   const k = byKey(result.records);
   const inline = k.get('src:contact_note:1');
@@ -106,10 +107,10 @@ t.test('notes: inline and from a notes file, attached to the right contact', asy
 
 t.test('files: blob computed by streaming the file; paths outside the folder refused', async (t) => {
   const { dir, files, bytes } = await setUp();
-  const result = await MappingEngine.stage(mapping, [
+  const result = await MappingEngine.stage(mapping, csvReader([
     { name: 'contacts.csv', path: join(dir, 'contacts.csv') },
     { name: 'documents.csv', path: join(dir, 'documents.csv') },
-  ], { filesDir: files });
+  ]), { filesDir: files });
   const k = byKey(result.records);
   const d1 = k.get('src:document:d1');
   t.same({ model: d1?.model, attach_to: d1?.attach_to, values: d1?.values, blob: d1?.blob },
@@ -120,10 +121,10 @@ t.test('files: blob computed by streaming the file; paths outside the folder ref
   t.same(result.blobs, [{ key: 'src:document:d1', path: join(files, 'contract.pdf'), sha1: d1?.blob?.sha1, size: 3000 }], 'only readable files are uploaded');
   t.not(contentHash({ ...(d1 as StagedRecord), blob: { sha1: 'f'.repeat(40), size: 3000 } }), d1?.hash, 'other bytes, another hash');
 
-  const none = await MappingEngine.stage(mapping, [
+  const none = await MappingEngine.stage(mapping, csvReader([
     { name: 'contacts.csv', path: join(dir, 'contacts.csv') },
     { name: 'documents.csv', path: join(dir, 'documents.csv') },
-  ]);
+  ]));
   t.match(byKey(none.records).get('src:document:d1')?.issues, [{ level: 'error', message: /no folder of attached files/ }], 'no folder given: no file is read');
   t.same(none.blobs, []);
 });
