@@ -3,6 +3,8 @@
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
  *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
+ *   crm-migrate stage --source kartra --into ID FILE...   (a newer export: a delta round of ID)
+ *   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]...
  *   crm-migrate commit ID [--batch-size N] [--sample N]
  *   crm-migrate diff ID [--mismatches]
  *   crm-migrate rollback ID --sample-only
@@ -21,10 +23,10 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
-import { MigrationClient, rollbackChoices, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
+import { deltaDecisions, goneActions, MigrationClient, rollbackChoices, type DeltaDecision, type GoneAction, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
-import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
+import { loadSourceMapping, stageExports, stageIntoMigration, stageToOdoo } from './stage-exports.js';
 import { peekFile } from './upload/peek.js';
 import { proposeMapping } from './proposal/propose.js';
 import { writeStaging } from './staging/write-staging.js';
@@ -32,6 +34,8 @@ import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
   crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
+  crm-migrate stage --source SOURCE --into ID [--skip OBJECT]... [--json] FILE...
+  crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]... [--json]
   crm-migrate commit ID [--batch-size N] [--sample N] [--json]
   crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
@@ -51,6 +55,10 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       options: {
         source: { type: 'string' },
         out: { type: 'string' },
+        into: { type: 'string' },
+        take: { type: 'string' },
+        gone: { type: 'string' },
+        key: { type: 'string', multiple: true },
         name: { type: 'string' },
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
@@ -90,6 +98,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        if (values.into !== undefined) return await stageInto(client, values.into, values.source, files, skip, json, out, err);
         const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
@@ -144,6 +153,18 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         out(json ? JSON.stringify(owners) : owners.length === 0 ? 'no owners to reconcile' : owners.map((o) => `${o.state.padEnd(8)} ${o.value} → ${o.user_id === false ? '(no user yet)' : `user ${o.user_id}`} (${o.record_count} records waiting)`).join('\n'));
         return 0;
       }
+      case 'delta': {
+        const id = Number(rest[0]);
+        if (!Number.isInteger(id) || id <= 0) throw new UsageError('delta needs a migration ID');
+        if (values.take !== undefined && !(deltaDecisions as readonly string[]).includes(values.take)) throw new UsageError('--take takes source or odoo');
+        if (values.gone !== undefined && !(goneActions as readonly string[]).includes(values.gone)) throw new UsageError('--gone takes archive or delete');
+        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        let report = await client.report(id);
+        if (values.take) report = await client.resolveDelta(id, values.take as DeltaDecision, values.key);
+        if (values.gone) report = await client.deltaGone(id, values.gone as GoneAction, values.key);
+        out(json ? JSON.stringify(report) : formatReport(report));
+        return 0;
+      }
       case 'commit':
       case 'rollback':
       case 'report': {
@@ -187,6 +208,20 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     err(`crm-migrate: ${(e as Error).message ?? String(e)}`);
     return 1;
   }
+}
+
+/** `stage --into ID`: the files staged into an existing migration; a committed one takes them as a
+ *  delta round (a newer export), answered with its per-object delta line. */
+async function stageInto(client: MigrationClient, into: string, source: string, files: { name: string; path: string }[], skip: string[], json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const id = Number(into);
+  if (!Number.isInteger(id) || id <= 0) throw new UsageError('--into takes a migration ID');
+  const { report, staged } = await stageIntoMigration(client, id, source, files, { skip });
+  if (json) out(JSON.stringify({ id, report, profile: staged.profile }));
+  else {
+    err(formatProfile(staged.profile));
+    out(formatReport(report));
+  }
+  return 0;
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${resolve(process.argv[1])}`).href;
