@@ -14,7 +14,8 @@ A delta round starts with ``start_round`` (``api_start_delta``): the migration g
 
 ``mark_gone`` (``api_finish_staging``): keys this migration linked that the newer export does not
 have → ``delta = gone``. Nothing is done to their Odoo records unless the admin says so
-(``gone``: archive, or delete what the migration created).
+(``gone``: archive, or delete what the migration created). Schema records (custom fields) are
+never gone: once created, a newer export maps its column onto the field itself.
 
 ``apply_updates`` is the commit engine's hook (step 4 of a batch): for each field the source
 changed, the new value is written when Odoo's current value still equals what the migration wrote
@@ -36,6 +37,7 @@ from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
 from .commit import QUIET_CONTEXT, error_text, is_empty, json_value
+from .staging import SCHEMA_MODEL
 
 # migration states a delta round starts from (``delta``: restaging the round again)
 DELTA_FROM_STATES = ("committed", "partial", "delta")
@@ -123,7 +125,9 @@ def mark_gone(migration):
     staged earlier in the round for such a key goes back to what Odoo has."""
     env = migration.env
     Record = env["crm.migration.record"]
-    unseen = Record.search([("migration_id", "=", migration.id), ("delta", "=", False),
+    # schema records (custom fields) are not source records: a newer export whose columns find the
+    # field in Odoo already maps onto it instead of staging it again
+    unseen = Record.search([("migration_id", "=", migration.id), ("delta", "=", False), ("model", "!=", SCHEMA_MODEL),
                             "|", ("state", "in", DONE_STATES), ("delta_before_json", "!=", False)])
     links = {link.key: link for link in env["crm.migration.link"].search(
         [("migration_id", "=", migration.id), ("key", "in", unseen.mapped("key")), ("kept", "=", False)])}
