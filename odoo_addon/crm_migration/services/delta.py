@@ -200,6 +200,10 @@ def apply_updates(engine, items):
 def _apply_one(engine, item, link, before, old_ids, audit):
     env = engine.env
     _ = env._
+    if item.model == SCHEMA_MODEL:  # an existing custom field is reused as it is, never changed
+        link.hash = item.hash
+        item.finish(_done_state(link), link.res_id)
+        return
     model = env[item.model].with_context(**QUIET_CONTEXT)
     target = model.browse(link.res_id).exists()
     if not target:
