@@ -253,7 +253,10 @@ def _apply_one(engine, item, link, before, old_ids, audit):
         merge_link(link, values_before, written, item.hash, touch=not edited and not change.conflicts)
         audit.append(audit_vals(link, values_before, written))
     elif not change.conflicts:
+        # the source's content changed but Odoo already has it (a ref that became a lookup of the
+        # same record): nothing written, so the record counts as unchanged
         link.hash = item.hash
+        item.record.delta = "unchanged"
     if change.conflicts:
         item.finish("conflict", link.res_id, error=_(
             "edited in Odoo since the migration wrote it: %(fields)s (take the source value or keep Odoo's)",

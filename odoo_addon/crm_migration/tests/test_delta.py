@@ -205,3 +205,23 @@ class TestDelta(MigrationCase):
         report = mig.api_commit()
         self.assertEqual(self.odoo(key("b"), mig).city, "Rome")
         self.assertEqual(report["delta"]["contact"]["updated"], 0)
+
+    def test_changed_content_that_odoo_already_has_is_unchanged(self):
+        mig = self.committed()
+        key = "testsrc:contact:{}".format
+        records = self.first_export()
+        # Ann's company now comes as a lookup of the same partner instead of a ref: another hash,
+        # the same value in Odoo
+        ann = next(r for r in records if r["key"] == key("a"))
+        del ann["refs"]["parent_id"]
+        ann["lookups"] = {"parent_id": {"model": "res.partner", "field": "name", "value": "Delta Co"}}
+        mig.api_start_delta()
+        mig.api_stage(records)
+        report = mig.api_finish_staging()
+        self.assertEqual(report["delta"]["contact"]["pending"], 1)
+        audit_before = self.env["crm.migration.audit"].search_count([("migration_id", "=", mig.id)])
+        report = mig.api_commit()
+        self.assertEqual(report["delta"]["contact"], {"unchanged": 5, "updated": 0, "created": 0, "gone": 0,
+                                                       "conflicts": 0, "pending": 0, "errors": 0})
+        self.assertEqual(self.env["crm.migration.audit"].search_count([("migration_id", "=", mig.id)]), audit_before)
+        self.assertEqual(self.link_of(mig, key("a")).hash, self.record_of(mig, key("a")).hash)
