@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../bridge/src/cli.js';
 import { reportSchema } from '../../bridge/src/odoo/migration-client.js';
+import { OdooReader } from '../helpers/odoo.js';
 
 const ROWS = Number(process.env.DELTA_ROWS ?? 2000);
 
@@ -42,6 +43,8 @@ async function run(): Promise<void> {
   const newer = await exportFile(join(await mkdtemp(join(tmpdir(), 'crm-delta-bench-'))), 'contacts.csv',
     [...all.filter((i) => !removed.has(i)), ...Array.from({ length: ROWS / 100 }, (_, k) => ROWS + k)],
     (i) => (changed.has(i) ? 'Boston' : 'New York'));
+  const odoo = new OdooReader();
+  const partnersBefore = await odoo.count('res.partner');
   const staged = await cli(['stage', '--source', 'kartra', '--json', first]);
   const id = String(JSON.parse(staged.out).id);
   const commit = await cli(['commit', id, '--json']);
@@ -51,7 +54,7 @@ async function run(): Promise<void> {
   const rollback = await cli(['rollback', id, '--json']);
   console.log(JSON.stringify({
     rows: ROWS, firstStageMs: staged.ms, firstCommitMs: commit.ms, deltaStageMs: into.ms, deltaCommitMs: deltaCommit.ms,
-    rollbackMs: rollback.ms, delta: report.delta, state: report.state,
+    rollbackMs: rollback.ms, partnersAsBefore: (await odoo.count('res.partner')) === partnersBefore, delta: report.delta, state: report.state,
   }, null, 1));
 }
 
