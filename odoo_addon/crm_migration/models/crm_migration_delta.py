@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..services import delta
+from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
 
 DELTA_KINDS = [
     ("unchanged", "Unchanged"),
@@ -83,8 +84,6 @@ class CrmMigration(models.Model):
     def _stage_records(self, records):
         if self.state != "delta":
             return super()._stage_records(records)
-        from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record  # noqa: PLC0415
-
         if not isinstance(records, list):
             raise ValidationError(self.env._("api_stage expects a list of staged records."))
         if len(records) > MAX_RECORDS_PER_CALL:

@@ -153,7 +153,6 @@ class _Change:
 
     def __init__(self):
         self.write = {}  # field -> value for ``write``
-        self.wanted = {}  # field -> JSON value the source wants
         self.conflicts = {}  # field -> {"source", "odoo", "migration"}
 
 
@@ -233,7 +232,6 @@ def _apply_one(engine, item, link, before, old_ids, audit):
             wanted = [i for i in current if i not in removed or i in new] + [i for i in new if i not in current]
             if sorted(wanted) != sorted(current):
                 change.write[fname] = [Command.set(wanted)]
-                change.wanted[fname] = wanted
             continue
         _consider(change, target, field, item.rel.get(fname) or False, after)
 
@@ -280,7 +278,6 @@ def _consider(change, target, field, value, after):
         safe = is_empty(field, target[fname])
     if safe:
         change.write[fname] = value
-        change.wanted[fname] = value
     else:
         change.conflicts[fname] = {"source": value, "odoo": current, "migration": after.get(fname)}
 

@@ -20,6 +20,7 @@ class CrmMigrationUploadWizard(models.TransientModel):
 
     migration_id = fields.Many2one("crm.migration", readonly=True, ondelete="cascade",
                                    default=lambda self: self._default_migration())
+    migration_state = fields.Selection(related="migration_id.state", string="Migration State")
     name = fields.Char(required=True, default=lambda self: self._default_name())
     source_system = fields.Selection(SOURCE_SYSTEMS, required=True, string="Source CRM",
                                      default=lambda self: self._default_migration().source_system or SOURCE_SYSTEMS[0][0])
