@@ -149,6 +149,18 @@ class CrmMigration(models.Model):
                                               ("state", "in", ("failed", "skipped", "waiting", "conflict"))], limit=1)
             migration.state = "partial" if incomplete else "committed"
 
+    def _job_done_message(self, kind):
+        message = super()._job_done_message(kind)
+        if kind != "commit" or not self.delta_round:
+            return message
+        total = dict.fromkeys(DELTA_COLUMNS, 0)
+        for row in delta.counts(self).values():
+            for column in DELTA_COLUMNS:
+                total[column] += row.get(column, 0)
+        return "%s %s" % (message, self.env._(
+            "Final delta: %(unchanged)s unchanged, %(updated)s updated, %(created)s created, %(gone)s gone from the "
+            "source, %(conflicts)s conflicts.", **total))
+
     # ------------------------------------------------------------------ report
     def _delta_labels(self):
         _ = self.env._

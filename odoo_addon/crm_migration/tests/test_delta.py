@@ -131,6 +131,8 @@ class TestDelta(MigrationCase):
         self.assertEqual(report["delta"]["contact"], {"unchanged": 1, "updated": 2, "created": 1, "gone": 1,
                                                        "conflicts": 1, "pending": 0, "errors": 0})
         self.assertIn("Final delta", str(mig.delta_html))
+        self.assertIn("Final delta: 3 unchanged, 2 updated, 1 created, 1 gone from the source, 1 conflicts.",
+                      mig._job_done_message("commit"))
         self.assertIn("Final delta", str(mig.report_html))
 
         # gone: archived only when the admin says so
