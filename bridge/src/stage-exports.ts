@@ -99,7 +99,7 @@ export async function stageIntoMigration(
   id: number,
   sourceName: string,
   reader: SourceReader,
-  options: PlanOptions & { skip?: string[] | undefined } = {},
+  options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   const staged = await stageForOdoo(client, sourceName, reader, options);
   const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, staged.blobs);

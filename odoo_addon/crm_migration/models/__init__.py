@@ -14,3 +14,4 @@ from . import res_config_settings
 from . import crm_migration_mapping
 from . import crm_migration_report
 from . import crm_migration_attached
+from . import crm_migration_delta
