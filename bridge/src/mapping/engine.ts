@@ -19,7 +19,7 @@ import { parseSourceDate } from '../normalize/datetime.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
 import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } from '../staging/record.js';
-import { detectScore, headerToken, resolveColumns } from './columns.js';
+import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
 import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
 import { applyTransform } from './transforms.js';
 import type { FileProfile, Profile, TargetChoice } from './profile.js';
@@ -42,6 +42,8 @@ export interface EngineOptions {
   skip?: string[];
   /** "now", for the stale-record flag (tests pin it) */
   now?: Date;
+  /** headers named by the admin for columns the mapping needs: `column` or `object.column` → header */
+  columns?: Record<string, string>;
 }
 
 interface RowContext {
@@ -75,6 +77,8 @@ interface FileTarget {
   byColumn: Map<string, string>;
   skip: boolean;
   missingApps: string[];
+  /** headers taken for columns by their meaning, not the mapping's spelling */
+  taken: TakenColumn[];
 }
 
 export class MappingEngine {
@@ -106,6 +110,7 @@ export class MappingEngine {
     for await (const { row, cells } of readCsv(file, ({ encoding, header }) => {
       target = this.recognise(file.name, header);
       Object.assign(profile, { object: target.objectName, encoding, unknownColumns: this.noteUnknown(target, header) });
+      if (target.taken.length > 0) profile.columnsTaken = target.taken;
     })) {
       profile.rows += 1;
       const t = target as FileTarget;
@@ -148,13 +153,9 @@ export class MappingEngine {
       throw new InputError({ file: fileName, row: 1 }, `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
     }
     const [primaryName, primary] = best;
-    const { byColumn } = resolveColumns(primary, header);
-    for (const column of primary.requiredColumns) {
-      if (!byColumn.has(column)) {
-        const spellings = [column, ...(primary.columns[column] ?? [])].join('", "');
-        throw new InputError({ file: fileName, row: 1, field: column }, `required column missing from the header (expected one of "${spellings}")`);
-      }
-    }
+    const { byColumn, taken, open } = resolveColumns(primary, header, { given: givenColumns(this.options.columns, primaryName) });
+    const first = open[0];
+    if (first) throw new ColumnQuestion(fileName, primaryName, first);
     const choice = this.chooseTarget(primaryName, primary);
     const chosen = choice.chosen ?? primaryName;
     return {
@@ -165,6 +166,7 @@ export class MappingEngine {
       byColumn,
       skip: choice.decision === 'skipped by choice',
       missingApps: choice.decision === 'app missing' ? choice.missingApps : [],
+      taken,
     };
   }
 
@@ -195,7 +197,8 @@ export class MappingEngine {
   }
 
   private noteUnknown(target: FileTarget, header: string[]): string[] {
-    const { unknown } = resolveColumns(target.primary, header);
+    const taken = new Set(target.byColumn.values());
+    const unknown = header.filter((h) => !taken.has(h));
     if (target.primary.customFields) {
       const seen = this.unknown.get(target.primaryName) ?? [];
       for (const h of unknown) if (!seen.includes(h)) seen.push(h);
@@ -521,6 +524,17 @@ export class MappingEngine {
       lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
     };
   }
+}
+
+/** The admin's `column` / `object.column` → header choices that concern one object. */
+export function givenColumns(columns: Record<string, string> | undefined, objectName: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, header] of Object.entries(columns ?? {})) {
+    const dot = name.indexOf('.');
+    if (dot < 0) out.set(name, header);
+    else if (name.slice(0, dot) === objectName) out.set(name.slice(dot + 1), header);
+  }
+  return out;
 }
 
 function addRefs(refs: Draft['refs'], field: string, keys: string[], many: boolean): void {

@@ -7,6 +7,8 @@ export interface FileProfile {
   encoding: string;
   rows: number;
   unknownColumns: string[];
+  /** headers taken for columns the mapping needs by their meaning or values, not its spelling */
+  columnsTaken?: { column: string; header: string; confidence: number; evidence: string }[];
   /** the file's rows describe the custom fields of another object (they become custom_field records) */
   describes?: string;
 }
