@@ -2,7 +2,8 @@
 /**
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
- *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
+ *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]...
+ *                     [--column COLUMN="Header"]... [--decisions FILE] FILE...
  *   crm-migrate commit ID [--batch-size N] [--sample N]
  *   crm-migrate diff ID [--mismatches]
  *   crm-migrate rollback ID --sample-only
@@ -14,10 +15,17 @@
  *   (each takes --json for machine-readable output)
  *
  * Odoo from ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD (an API key works as the password).
+ * A column the mapping needs that no header is sure to be stops `stage` with one line naming the
+ * file, the column and the best candidate headers (exit 3); `--column deal_id="Deal #"` (or
+ * `object.column=...`, repeatable) or a decisions file (`{"columns": {...}, "decisions": [...]}`
+ * or a list of mapping decisions) names it.
  * Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input, 4 Odoo refused or unreachable,
  * 5 committed with some records failed.
  */
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { z } from 'zod';
+import { decisionsSchema, type Decision } from './mapping/decisions.js';
 import { parseArgs } from 'node:util';
 import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
@@ -31,7 +39,7 @@ import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
-  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
+  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--column COLUMN="Header"]... [--decisions FILE] [--json] FILE...
   crm-migrate commit ID [--batch-size N] [--sample N] [--json]
   crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
@@ -55,6 +63,8 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
         skip: { type: 'string', multiple: true },
+        column: { type: 'string', multiple: true },
+        decisions: { type: 'string' },
         assign: { type: 'string', multiple: true },
         fallback: { type: 'string' },
         'on-conflict': { type: 'string' },
@@ -83,14 +93,15 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (rest.length === 0) throw new UsageError('stage needs at least one export FILE');
         const files = rest.map((p) => ({ name: basename(p), path: resolve(p) }));
         const skip = values.skip ?? [];
+        const named = await namedColumns(values.column ?? [], values.decisions);
         if (values.out) {
-          const result = await stageExports(values.source, files, { skip });
+          const result = await stageExports(values.source, files, { skip, ...named });
           const written = await writeStaging(values.out, result);
           out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
-        const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip });
+        const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip, ...named });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
           err(formatProfile(staged.profile));
@@ -187,6 +198,39 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     err(`crm-migrate: ${(e as Error).message ?? String(e)}`);
     return 1;
   }
+}
+
+const decisionsFileSchema = z.union([
+  decisionsSchema.transform((decisions) => ({ columns: {}, decisions })),
+  z.object({ columns: z.record(z.string().min(1), z.string().min(1)).default({}), decisions: decisionsSchema.default([]) }).strict(),
+]);
+
+/** `--column COLUMN=Header` options and a `--decisions FILE`: the admin's word on columns. */
+async function namedColumns(options: string[], file: string | undefined): Promise<{ columns: Record<string, string>; decisions: Decision[] }> {
+  const out: { columns: Record<string, string>; decisions: Decision[] } = { columns: {}, decisions: [] };
+  if (file) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new InputError({ file }, `not a JSON decisions file: ${(e as Error).message}`);
+    }
+    const parsed = decisionsFileSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InputError({ file, field: issue?.path.join('.') }, issue?.message ?? 'not a decisions file');
+    }
+    Object.assign(out.columns, parsed.data.columns);
+    out.decisions = parsed.data.decisions;
+  }
+  for (const option of options) {
+    const at = option.indexOf('=');
+    const column = option.slice(0, at).trim();
+    const header = option.slice(at + 1).trim().replace(/^(["'])(.*)\1$/, '$2');
+    if (at <= 0 || !/^([a-z][a-z0-9_]*\.)?[a-z][a-z0-9_]*$/.test(column) || header === '') throw new UsageError(`--column takes COLUMN="Header" (or OBJECT.COLUMN="Header"), got "${option}"`);
+    out.columns[column] = header;
+  }
+  return out;
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${resolve(process.argv[1])}`).href;

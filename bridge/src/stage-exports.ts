@@ -51,7 +51,10 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, files: CsvFi
   for (const s of options.skip ?? []) {
     if (!known.has(s)) throw new InputError({ file: '(request)', field: 'skip' }, `cannot skip "${s}": the ${mapping.label} objects read from files are ${[...known].join(', ')}`);
   }
-  const result = await MappingEngine.stage(mapping, files, options);
+  const result = await MappingEngine.stage(mapping, files, { ...options, takenByFile: plan.taken });
+  for (const f of result.profile.files) {
+    for (const c of f.columnsTaken ?? []) options.log?.info({ file: f.file, object: f.object, column: c.column, header: c.header, confidence: c.confidence, evidence: c.evidence }, 'header taken for a column of the mapping');
+  }
   return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records), lines: mappingLines(plan, result.records) };
 }
 
@@ -82,9 +85,9 @@ export async function stageToOdoo(
   client: MigrationClient,
   sourceName: string,
   files: CsvFile[],
-  options: { name?: string | undefined; skip?: string[] | undefined } = {},
+  options: { name?: string | undefined; skip?: string[] | undefined } & Pick<PlanOptions, 'columns' | 'decisions'> = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, files, { skip: options.skip });
+  const staged = await stageForOdoo(client, sourceName, files, { skip: options.skip, columns: options.columns, decisions: options.decisions });
   const name = options.name ?? `${staged.label}: ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
   const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
   return { report, staged };
@@ -102,7 +105,8 @@ export async function stageIntoMigration(
   files: CsvFile[],
   options: PlanOptions & { skip?: string[] | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, files, options);
+  // a required column no header is sure to be: staged with the best candidate, asked on the Mapping page
+  const staged = await stageForOdoo(client, sourceName, files, { ...options, askOnMappingPage: true });
   const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
   return { report, staged };
 }

@@ -200,7 +200,7 @@ export class ColumnQuestion extends InputError {
       { file: fileName, row: 1, field: open.column },
       open.candidates.length === 0
         ? `required column missing from the header (${expected}); no column of the file can be it`
-        : `which column is "${open.column}" (${expected})? best candidates: ${open.candidates.map((c) => `"${c.header}" (${Math.round(c.confidence * 100)}%)`).join(', ')}; name it with --column ${open.column}="<header>"`,
+        : `which column is "${open.column}" (${expected})? best candidates: ${open.candidates.map((c) => `"${c.header}" (${Math.round(c.confidence * 100)}%)`).join(', ')}; name it with --column ${open.column}="<header>" or in a --decisions file`,
     );
     this.name = 'ColumnQuestion';
   }

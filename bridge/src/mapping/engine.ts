@@ -43,7 +43,10 @@ export interface EngineOptions {
   /** "now", for the stale-record flag (tests pin it) */
   now?: Date;
   /** headers named by the admin for columns the mapping needs: `column` or `object.column` → header */
-  columns?: Record<string, string>;
+  columns?: Record<string, string> | undefined;
+  /** file name → headers taken for the mapping's columns before staging (by the planner, which
+   *  saw the values too): used as given, and reported in the profile */
+  takenByFile?: ReadonlyMap<string, TakenColumn[]> | undefined;
 }
 
 interface RowContext {
@@ -85,7 +88,10 @@ export class MappingEngine {
   private readonly drafts: Draft[] = [];
   private readonly derived = new Map<string, Draft>();
   private readonly files: FileProfile[] = [];
+  /** object → unknown headers that become custom fields on its model */
   private readonly unknown = new Map<string, string[]>();
+  /** object → unknown headers left out (the object takes no custom fields, or its app is missing) */
+  private readonly leftOut = new Map<string, string[]>();
   private readonly schemaRows = new Map<string, SchemaRow[]>();
   private readonly pending: { draft: Draft; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
   private readonly targets = new Map<string, TargetChoice>();
@@ -153,7 +159,12 @@ export class MappingEngine {
       throw new InputError({ file: fileName, row: 1 }, `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
     }
     const [primaryName, primary] = best;
-    const { byColumn, taken, open } = resolveColumns(primary, header, { given: givenColumns(this.options.columns, primaryName) });
+    const planned = this.options.takenByFile?.get(fileName) ?? [];
+    const given = givenColumns(this.options.columns, primaryName);
+    for (const t of planned) given.set(t.column, t.header);
+    const resolved = resolveColumns(primary, header, { given });
+    const { byColumn, open } = resolved;
+    const taken = [...planned.filter((t) => byColumn.get(t.column) === t.header), ...resolved.taken];
     const first = open[0];
     if (first) throw new ColumnQuestion(fileName, primaryName, first);
     const choice = this.chooseTarget(primaryName, primary);
@@ -196,15 +207,26 @@ export class MappingEngine {
     return choice;
   }
 
+  /**
+   * Headers no column claims: custom fields on the model that takes the rows (the object's own
+   * rule, or the one it falls back from), or left out and listed when the object takes none.
+   */
   private noteUnknown(target: FileTarget, header: string[]): string[] {
     const taken = new Set(target.byColumn.values());
     const unknown = header.filter((h) => !taken.has(h));
-    if (target.primary.customFields) {
-      const seen = this.unknown.get(target.primaryName) ?? [];
-      for (const h of unknown) if (!seen.includes(h)) seen.push(h);
-      this.unknown.set(target.primaryName, seen);
-    }
+    if (target.skip || target.primary.schemaFor) return unknown;
+    const custom = this.customRule(target.objectName) && target.missingApps.length === 0;
+    const store = custom ? this.unknown : this.leftOut;
+    const seen = store.get(target.objectName) ?? [];
+    for (const h of unknown) if (!seen.includes(h)) seen.push(h);
+    store.set(target.objectName, seen);
     return unknown;
+  }
+
+  /** The custom-field rule of an object, or of the file object it takes the rows of. */
+  private customRule(objectName: string): ObjectMapping['customFields'] {
+    const object = this.mapping.objects[objectName];
+    return object?.customFields ?? (object?.fallbackFor ? this.mapping.objects[object.fallbackFor]?.customFields : undefined);
   }
 
   private addSchemaRow(object: ObjectMapping, ctx: RowContext): void {
@@ -409,7 +431,8 @@ export class MappingEngine {
         header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const,
       }));
       const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
-      if (object.customFields) {
+      const customRule = this.customRule(objectName);
+      if (customRule) {
         const taken = new Set([...Object.keys(object.constants), ...specs.map((s) => s.name)]);
         const schema = this.schemaRows.get(objectName) ?? [];
         const added = new Map<Draft, Record<string, string>>(); // draft → custom field → header, set once per draft below
@@ -418,7 +441,7 @@ export class MappingEngine {
           const inferred = row ? { type: row.type, options: row.options } : inferType(mine.map((d) => d.source.data[header] ?? ''));
           const label = Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1]
             ?? (row?.label && row.label !== row.identifier ? row.label : header);
-          const spec: CustomFieldSpec = { header, name: fieldName(object.customFields.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
+          const spec: CustomFieldSpec = { header, name: fieldName(customRule.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
           specs.push(spec);
           for (const d of mine) {
             const raw = d.source.data[header];
@@ -520,6 +543,7 @@ export class MappingEngine {
       customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
       targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.mapping.objects).some((o) => o.fallbackFor === t.object)),
       issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
+      columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
       lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
     };

@@ -47,6 +47,9 @@ export interface Profile {
   customFields: (CustomFieldSpec & { object: string; model: string })[];
   targets: TargetChoice[];
   issues: { errors: number; warnings: number };
+  /** per object: unknown headers that are not migrated (the object takes no custom fields, or
+   *  its Odoo app is missing); every other unknown header is a custom field (`customFields`) */
+  columnsLeftOut: Record<string, string[]>;
   notMigratable: { what: string; why: string }[];
   lossy: { object: string; column: string; reason: string }[];
 }

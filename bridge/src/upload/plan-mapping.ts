@@ -8,7 +8,8 @@
  */
 import type { Logger } from 'pino';
 import type { CsvFile } from '../csv/read-csv.js';
-import { detectScore, headerToken, resolveColumns } from '../mapping/columns.js';
+import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from '../mapping/columns.js';
+import { givenColumns } from '../mapping/engine.js';
 import { inferType } from '../mapping/custom-fields.js';
 import { applyDecisions, type Decision } from '../mapping/decisions.js';
 import { fromColumns, type Mapping, type ObjectMapping } from '../mapping/schema.js';
@@ -41,9 +42,14 @@ export interface PlanOptions {
   /** decisions saved from earlier migrations of the same source */
   saved?: Decision[];
   llm?: LlmConfig | undefined;
-  log?: Pick<Logger, 'warn'> | undefined;
+  log?: Pick<Logger, 'warn' | 'info'> | undefined;
   /** `fields_get` of the target models in the Odoo at hand: its plain fields become targets too */
   odooFields?: Record<string, FieldsGet> | undefined;
+  /** headers named for columns the mapping needs: `column` or `object.column` → header */
+  columns?: Record<string, string> | undefined;
+  /** a required column no header is sure to be: take the best candidate and ask on the Mapping
+   *  page (an upload), instead of stopping with a ColumnQuestion (the CLI) */
+  askOnMappingPage?: boolean | undefined;
 }
 
 export interface Plan {
@@ -54,6 +60,10 @@ export interface Plan {
   rowsOf: Map<string, Record<string, string>[]>;
   /** `${object}\u0000${header token}` → the decision applied, with where it came from */
   decided: Map<string, { decision: Decision; confidence: number; reason: string }>;
+  /** file name → headers taken for the mapping's columns by meaning and values (not its spelling) */
+  taken: Map<string, (TakenColumn & { object: string })[]>;
+  /** `${object}\u0000${header}` → a required column taken below the threshold: the admin confirms it */
+  toConfirm: Map<string, TakenColumn & { candidates: TakenColumn[] }>;
 }
 
 /** What a source adds to planning: a mapping built per upload (no fixed columns). */
@@ -100,9 +110,32 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
   let mapping = source.prepareMapping ? source.prepareMapping(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
   const headers = new Map<string, string[]>();
   const rowsOf = new Map<string, Record<string, string>[]>();
+  const taken: Plan['taken'] = new Map();
+  const toConfirm: Plan['toConfirm'] = new Map();
+  const confirmed = new Map([...(options.saved ?? []), ...(options.decisions ?? [])].map((d) => [`${d.object}\u0000${headerToken(d.column)}`, d]));
   for (const p of peeked) {
     const object = objectOf(mapping, p.header);
-    if (!object || mapping.objects[object]?.schemaFor) continue;
+    if (!object) continue;
+    if (!adaptive) {
+      // the mapping's spellings first, then the headers' words and the values of the first rows
+      const given = givenColumns(options.columns, object);
+      const resolved = resolveColumns(mapping.objects[object] as ObjectMapping, p.header, { rows: p.rows, given });
+      const found = resolved.taken.map((t) => ({ ...t, object }));
+      for (const open of resolved.open) {
+        const best = open.candidates[0];
+        // a header the admin confirmed on the Mapping page for this column
+        if (best && confirmed.has(`${object}\u0000${headerToken(best.header)}`)) {
+          found.push({ ...best, object, confidence: 1, evidence: 'confirmed by you' });
+        } else if (best && options.askOnMappingPage) {
+          found.push({ ...best, object });
+          toConfirm.set(`${object}\u0000${best.header}`, { ...best, candidates: open.candidates });
+        } else {
+          throw new ColumnQuestion(p.file.name, object, open);
+        }
+      }
+      if (found.length > 0) taken.set(p.file.name, found);
+    }
+    if (mapping.objects[object]?.schemaFor) continue;
     headers.set(object, [...new Set([...(headers.get(object) ?? []), ...p.header])]);
     rowsOf.set(object, [...(rowsOf.get(object) ?? []), ...p.rows]);
   }
@@ -156,7 +189,7 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
 
   mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
   if (source.finishMapping) mapping = source.finishMapping(mapping, files.map((f) => f.name));
-  return { mapping, headers, rowsOf, decided };
+  return { mapping, headers, rowsOf, decided, taken, toConfirm };
 }
 
 /** One line per column of each file object, saying what the staged records do with it. */
@@ -171,7 +204,8 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
   for (const [objectName, objectHeaders] of plan.headers) {
     const object = plan.mapping.objects[objectName] as ObjectMapping;
     const rows = plan.rowsOf.get(objectName) ?? [];
-    const { byColumn } = resolveColumns(object, objectHeaders);
+    const plannedTaken = [...plan.taken.values()].flat().filter((t) => t.object === objectName);
+    const { byColumn } = resolveColumns(object, objectHeaders, { given: new Map(plannedTaken.map((t) => [t.column, t.header])) });
     const columnOf = new Map([...byColumn.entries()].map(([c, h]) => [h, c]));
     for (const header of objectHeaders) {
       const token = headerToken(header);
@@ -183,11 +217,23 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
       const schemaField = rule ? object.schemaFields.find((f) => f.name === rule.field) : undefined;
       const custom = customByColumn.get(`${object.model}\u0000${token}`);
       const lossy = object.lossy.find((l) => l.column.split(/,\s*/).some((c) => headerToken(c) === token || c === column));
+      const ask = plan.toConfirm.get(`${objectName}\u0000${header}`);
+      const meant = plannedTaken.find((t) => t.header === header);
+      if (ask) {
+        // a column the mapping needs, taken below the threshold: the admin confirms it here
+        const others = ask.candidates.filter((c) => c.header !== header).map((c) => `"${c.header}" (${Math.round(c.confidence * 100)}%)`);
+        lines.push({
+          ...base, field: rule?.field ?? null, action: rule ? 'map' : 'ignore', ttype: null, label: null, confidence: Math.min(ask.confidence, 0.59),
+          reason: `to confirm: is this the "${ask.column}" column the ${plan.mapping.label} mapping needs? (${ask.evidence})${others.length ? `; other candidates: ${others.join(', ')}` : ''}`,
+        });
+        continue;
+      }
+      const why = meant ? `header taken for "${meant.column}" (${meant.evidence})` : undefined;
       if (rule) {
         const created = schemaField && origin;
         lines.push({
           ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? origin?.decision.ttype ?? null, label: schemaField?.label ?? null,
-          confidence: origin?.confidence ?? 1, reason: origin?.reason ?? `shipped ${plan.mapping.label} mapping`,
+          confidence: origin?.confidence ?? meant?.confidence ?? 1, reason: origin?.reason ?? (why ? `shipped ${plan.mapping.label} mapping; ${why}` : `shipped ${plan.mapping.label} mapping`),
         });
       } else if (custom) {
         lines.push({
@@ -196,8 +242,8 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
         });
       } else {
         lines.push({
-          ...base, field: null, action: 'ignore', ttype: null, label: null, confidence: origin?.confidence ?? 1,
-          reason: origin?.reason ?? lossy?.reason ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
+          ...base, field: null, action: 'ignore', ttype: null, label: null, confidence: origin?.confidence ?? meant?.confidence ?? 1,
+          reason: origin?.reason ?? lossy?.reason ?? why ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
         });
       }
     }
