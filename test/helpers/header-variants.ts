@@ -4,7 +4,7 @@
  * CSV files. Columns the mapping does not know (custom fields) keep their header: they name the
  * custom field they become.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsv, type CsvFile } from '../../bridge/src/csv/read-csv.js';
@@ -123,7 +123,8 @@ export async function writeVariant(file: CsvFile, variant: Variant, dir: string,
   const order = variant === 'reordered' ? [...header].reverse() : header;
   const spelled = order.map((h) => rename?.(h) ?? (variant === 'reordered' ? h : table[h]?.[variant] ?? h));
   const lines = [spelled.map(csvCell).join(','), ...rows.map((r) => order.map((h) => csvCell(r[h] ?? '')).join(','))];
-  const out = { name: file.name, path: join(dir, `${variant}-${file.name}`) };
+  mkdirSync(join(dir, variant), { recursive: true });
+  const out = { name: file.name, path: join(dir, variant, file.name) };
   writeFileSync(out.path, `${lines.join('\r\n')}\r\n`, 'utf8');
   return out;
 }

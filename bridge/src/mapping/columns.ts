@@ -120,10 +120,14 @@ export function resolveColumns(object: ObjectMapping, header: string[], options:
   }
   const byColumn = new Map<string, string>();
   const claimed = new Set<string>();
+  const taken: TakenColumn[] = [];
   for (const [column, h] of options.given ?? []) {
     if (column in object.columns && header.includes(h) && !claimed.has(h)) {
       byColumn.set(column, h);
       claimed.add(h);
+      if (!(object.columns[column] ?? []).some((a) => headerToken(a) === headerToken(h)) && headerToken(column) !== headerToken(h)) {
+        taken.push({ column, header: h, confidence: 1, evidence: 'named by you' });
+      }
     }
   }
   for (const h of header) {
@@ -134,7 +138,6 @@ export function resolveColumns(object: ObjectMapping, header: string[], options:
       claimed.add(h);
     }
   }
-  const taken: TakenColumn[] = [];
   const open: OpenColumn[] = [];
   if (!options.exactOnly) {
     const rows = options.rows;

@@ -164,7 +164,8 @@ export class MappingEngine {
     for (const t of planned) given.set(t.column, t.header);
     const resolved = resolveColumns(primary, header, { given });
     const { byColumn, open } = resolved;
-    const taken = [...planned.filter((t) => byColumn.get(t.column) === t.header), ...resolved.taken];
+    const fromPlan = planned.filter((t) => byColumn.get(t.column) === t.header);
+    const taken = [...fromPlan, ...resolved.taken.filter((t) => !fromPlan.some((p) => p.column === t.column))];
     const first = open[0];
     if (first) throw new ColumnQuestion(fileName, primaryName, first);
     const choice = this.chooseTarget(primaryName, primary);
