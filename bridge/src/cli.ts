@@ -32,9 +32,7 @@ import { odooFromEnv } from './config.js';
 import { MigrationClient, rollbackChoices, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
-import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
-import { peekFile } from './upload/peek.js';
-import { proposeMapping } from './proposal/propose.js';
+import { stageExports, stageToOdoo } from './stage-exports.js';
 import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
 
@@ -110,13 +108,13 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         return 0;
       }
       case 'propose': {
+        // the same planner as staging: what it proposes is what `stage` does with the column
         if (rest.length !== 1) throw new UsageError('propose takes one export FILE');
         const path = rest[0] as string;
         const file = { name: basename(path), path: resolve(path) };
-        const { header, rows } = await peekFile(file, 500);
-        const shipped = values.source ? await loadSourceMapping(values.source) : undefined;
-        const proposals = proposeMapping(header, rows, shipped ? { shipped } : {});
-        out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
+        const { lines } = await stageExports(values.source ?? 'generic_csv', [file]);
+        const proposals = lines.map((l) => ({ column: l.column, object: l.object, model: l.action === 'ignore' ? null : l.model, field: l.field, action: l.action, confidence: l.confidence, reason: l.reason }));
+        out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${(p.action === 'ignore' ? '(left out)' : `${p.model}.${p.field}${p.action === 'create' ? ' (new custom field)' : ''}`).padEnd(50)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
         return 0;
       }
       case 'connect': {

@@ -152,3 +152,37 @@ export function conceptSimilarity(header: string, spelling: string): number {
   if (common === 0) return 0;
   return 0.7 * (common / s.length) + 0.3 * (common / h.length);
 }
+
+/** Words that tell a header's language (accent-free, lower case); English is the default. */
+const LANGUAGE_WORDS: Record<string, string[]> = {
+  fr: ['prenom', 'nom', 'courriel', 'telephone', 'societe', 'ville', 'pays', 'adresse', 'cree', 'creee', 'creation', 'de', 'du', 'le', 'la', 'des', 'etiquettes', 'entreprise', 'montant', 'affaire', 'etape', 'statut', 'proprietaire', 'remarques', 'fidele', 'couleur', 'preferee', 'mise', 'jour', 'modifie'],
+  de: ['vorname', 'nachname', 'firma', 'stadt', 'strasse', 'plz', 'land', 'erstellt', 'am', 'erstellungsdatum', 'angelegt', 'telefon', 'telefonnummer', 'der', 'die', 'das', 'und', 'geandert', 'aktualisiert', 'schlagworter', 'betrag', 'notizen', 'kunden', 'kundennummer', 'geburtsdatum', 'anrede', 'ort'],
+  es: ['nombre', 'apellido', 'apellidos', 'correo', 'ciudad', 'empresa', 'pais', 'fecha', 'creacion', 'alta', 'del', 'el', 'los', 'las', 'telefono', 'direccion', 'etiquetas', 'importe', 'notas', 'propietario', 'estado', 'movil'],
+  it: ['cognome', 'citta', 'azienda', 'paese', 'indirizzo', 'creato', 'il', 'della', 'telefono', 'cellulare', 'data', 'creazione'],
+  nl: ['voornaam', 'achternaam', 'bedrijf', 'plaats', 'aangemaakt', 'op', 'het', 'van', 'telefoonnummer', 'emailadres', 'mobiel'],
+  pt: ['sobrenome', 'cidade', 'empresa', 'criado', 'em', 'data', 'criacao', 'telemovel', 'morada'],
+};
+
+/**
+ * The language most of the headers are written in (fr, de, es, it, nl, pt), or null for English
+ * or no clear answer. Words several languages share count for each.
+ */
+export function headerLanguage(headers: string[]): string | null {
+  const score = new Map<string, number>();
+  for (const header of headers) {
+    const words = new Set(headerWords(header));
+    for (const [language, list] of Object.entries(LANGUAGE_WORDS)) {
+      if (list.some((w) => words.has(w))) score.set(language, (score.get(language) ?? 0) + 1);
+    }
+  }
+  const ranked = [...score.entries()].sort((a, b) => b[1] - a[1]);
+  const [first, second] = ranked;
+  if (!first || first[1] < 2 || (second && second[1] === first[1])) return null;
+  return first[0];
+}
+
+/** Every word of the header (fillers aside) is one the glossary knows: its meaning is certain. */
+export function understood(header: string): boolean {
+  const words = headerWords(header).filter((w) => !FILLER.has(w));
+  return words.length > 0 && words.every((w) => conceptOf(w) !== undefined || /^\d+$/.test(w));
+}

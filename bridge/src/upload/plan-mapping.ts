@@ -7,7 +7,9 @@
  * field where the object takes them. Staged records always do exactly what the lines say.
  */
 import type { Logger } from 'pino';
-import type { CsvFile } from '../csv/read-csv.js';
+import { readCsv, type CsvFile } from '../csv/read-csv.js';
+import { headerLanguage } from '../mapping/header-words.js';
+import { DateOrderTally } from '../normalize/datetime.js';
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from '../mapping/columns.js';
 import { givenColumns } from '../mapping/engine.js';
 import { inferType } from '../mapping/custom-fields.js';
@@ -112,6 +114,7 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
   const rowsOf = new Map<string, Record<string, string>[]>();
   const taken: Plan['taken'] = new Map();
   const toConfirm: Plan['toConfirm'] = new Map();
+  const filesOf = new Map<string, CsvFile[]>();
   const confirmed = new Map([...(options.saved ?? []), ...(options.decisions ?? [])].map((d) => [`${d.object}\u0000${headerToken(d.column)}`, d]));
   for (const p of peeked) {
     const object = objectOf(mapping, p.header);
@@ -136,6 +139,7 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
       if (found.length > 0) taken.set(p.file.name, found);
     }
     if (mapping.objects[object]?.schemaFor) continue;
+    filesOf.set(object, [...(filesOf.get(object) ?? []), p.file]);
     headers.set(object, [...new Set([...(headers.get(object) ?? []), ...p.header])]);
     rowsOf.set(object, [...(rowsOf.get(object) ?? []), ...p.rows]);
   }
@@ -187,9 +191,47 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
     }
   }
 
+  if (adaptive) await settleDateOrders(decided, headers, filesOf);
   mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
   if (source.finishMapping) mapping = source.finishMapping(mapping, files.map((f) => f.name));
   return { mapping, headers, rowsOf, decided, taken, toConfirm };
+}
+
+/**
+ * Columns decided as dates: the order of day and month in their numeric values, from every value
+ * of the object's files (streamed once, counted, not kept) and the headers' language. A column
+ * that stays open is kept as text in a custom field and asked on the Mapping page; a date is
+ * never read in a guessed order.
+ */
+async function settleDateOrders(decided: Plan['decided'], headers: Map<string, string[]>, filesOf: Map<string, CsvFile[]>): Promise<void> {
+  const isDate = (d: Decision) => d.action !== 'ignore' && (d.ttype === 'date' || d.ttype === 'datetime') && !d.dateOrder;
+  for (const [object, files] of filesOf) {
+    const entries = [...decided.entries()].filter(([, e]) => e.decision.object === object && isDate(e.decision));
+    if (entries.length === 0) continue;
+    const tallies = new Map(entries.map(([, e]) => [e.decision.column, new DateOrderTally()]));
+    for (const file of files) {
+      for await (const { cells } of readCsv(file)) {
+        for (const [column, tally] of tallies) {
+          const v = cells[column];
+          if (v !== undefined) tally.add(v);
+        }
+      }
+    }
+    const language = headerLanguage(headers.get(object) ?? []);
+    for (const [id, entry] of entries) {
+      const evidence = (tallies.get(entry.decision.column) as DateOrderTally).evidence(language);
+      if (evidence.order) {
+        decided.set(id, { ...entry, decision: { ...entry.decision, dateOrder: evidence.order }, reason: `${entry.reason}; ${evidence.reason}` });
+      } else if (evidence.conflicting || evidence.either > 0) {
+        const target = entry.decision.field ?? entry.decision.column;
+        decided.set(id, {
+          decision: { object, column: entry.decision.column, action: 'create', ttype: 'char', label: entry.decision.column },
+          confidence: 0.4,
+          reason: `to confirm: day/month order unknown (${evidence.reason}); kept as text until you map it to ${target} with the order (dd/mm or mm/dd)`,
+        });
+      }
+    }
+  }
 }
 
 /** One line per column of each file object, saying what the staged records do with it. */
