@@ -115,7 +115,10 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
   const taken: Plan['taken'] = new Map();
   const toConfirm: Plan['toConfirm'] = new Map();
   const filesOf = new Map<string, CsvFile[]>();
-  const confirmed = new Map([...(options.saved ?? []), ...(options.decisions ?? [])].map((d) => [`${d.object}\u0000${headerToken(d.column)}`, d]));
+  const confirmed = new Map([
+    ...(options.saved ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed in an earlier migration'] as const),
+    ...(options.decisions ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed by you'] as const),
+  ]);
   for (const p of peeked) {
     const object = objectOf(mapping, p.header);
     if (!object) continue;
@@ -127,8 +130,9 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
       for (const open of resolved.open) {
         const best = open.candidates[0];
         // a header the admin confirmed on the Mapping page for this column
-        if (best && confirmed.has(`${object}\u0000${headerToken(best.header)}`)) {
-          found.push({ ...best, object, confidence: 1, evidence: 'confirmed by you' });
+        const word = best ? confirmed.get(`${object}\u0000${headerToken(best.header)}`) : undefined;
+        if (best && word) {
+          found.push({ ...best, object, confidence: 1, evidence: word });
         } else if (best && options.askOnMappingPage) {
           found.push({ ...best, object });
           toConfirm.set(`${object}\u0000${best.header}`, { ...best, candidates: open.candidates });
