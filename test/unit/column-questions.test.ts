@@ -111,3 +111,13 @@ t.test('every sample file still resolves exactly: nothing taken by meaning in th
   const s = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
   t.same(s.profile.files.flatMap((f) => f.columnsTaken ?? []), []);
 });
+
+t.test('the other files of the export are evidence: a column holding the contacts\' emails is the deal\'s contact', async (t) => {
+  const deals = await writeVariant(sample('deals.csv'), 'renamed', dir, (h) => (h === 'Lead Email' ? 'Who' : h));
+  const withContacts = await stageExports('kartra', [...contacts, deals], { installedApps: ALL_APPS, now });
+  t.match(withContacts.profile.files.find((f) => f.file === 'deals.csv')?.columnsTaken, [{ column: 'contact_email', header: 'Who', evidence: /found in the other files/ }]);
+  t.same(withContacts.records.find((r) => r.key === 'kartra:deal:D-1')?.refs.partner_id, 'kartra:contact:1001', 'linked to its contact');
+  const alone = await stageExports('kartra', [deals], { installedApps: ALL_APPS, now });
+  t.notOk(alone.profile.files[0]?.columnsTaken?.some((c) => c.header === 'Who'), 'without the contacts file, a column of emails named "Who" is not sure enough');
+  t.ok(alone.profile.customFields.some((f) => f.header === 'Who'), 'and is kept as a custom field, not dropped');
+});

@@ -59,6 +59,9 @@ export interface ResolveOptions {
   given?: ReadonlyMap<string, string> | undefined;
   /** no guessing: the mapping's spellings only */
   exactOnly?: boolean;
+  /** canonical column → values it refers to in the other files of the export (a deal's contact
+   *  email → the contacts' emails), lower-cased: a header holding them is that column */
+  refersTo?: ReadonlyMap<string, ReadonlySet<string>> | undefined;
 }
 
 /** At or above: a header is taken for a column without asking. */
@@ -84,7 +87,7 @@ function expectedKind(object: ObjectMapping, column: string): Kind | undefined {
   return undefined;
 }
 
-function scoreHeader(object: ObjectMapping, column: string, header: string, values: string[] | undefined, profile: ValueProfile | undefined): TakenColumn | undefined {
+function scoreHeader(object: ObjectMapping, column: string, header: string, values: string[] | undefined, profile: ValueProfile | undefined, refersTo?: ReadonlySet<string>): TakenColumn | undefined {
   let words = 0;
   let like = column;
   for (const spelling of [column.replace(/_/g, ' '), ...(object.columns[column] ?? [])]) {
@@ -107,6 +110,15 @@ function scoreHeader(object: ObjectMapping, column: string, header: string, valu
       const unique = new Set(cells).size === cells.length;
       score = words * 0.8 + (unique ? 0.2 : 0.05);
       evidence.push(unique ? 'values unique' : 'values repeat');
+    }
+  }
+  if (refersTo && refersTo.size > 0 && values) {
+    // the other files of the export: its values are the values this column refers to
+    const cells = values.map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
+    const share = cells.length ? cells.filter((v) => refersTo.has(v)).length / cells.length : 0;
+    if (share >= 0.5) {
+      score = Math.max(score, Math.min(1, score + 0.3 * share), 0.45 + 0.4 * share);
+      evidence.push(`${Math.round(share * 100)}% of values found in the other files`);
     }
   }
   if (score < CANDIDATE) return undefined;
@@ -151,7 +163,7 @@ export function resolveColumns(object: ObjectMapping, header: string[], options:
       if (byColumn.has(column)) continue;
       for (const h of free) {
         const p = profiles.get(h);
-        const c = scoreHeader(object, column, h, p?.values, p?.profile);
+        const c = scoreHeader(object, column, h, p?.values, p?.profile, options.refersTo?.get(column));
         if (c) candidates.push(c);
       }
     }

@@ -119,13 +119,14 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
     ...(options.saved ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed in an earlier migration'] as const),
     ...(options.decisions ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed by you'] as const),
   ]);
+  const refersTo = adaptive ? new Map<string, Map<string, Set<string>>>() : referredValues(mapping, peeked);
   for (const p of peeked) {
     const object = objectOf(mapping, p.header);
     if (!object) continue;
     if (!adaptive) {
       // the mapping's spellings first, then the headers' words and the values of the first rows
       const given = givenColumns(options.columns, object);
-      const resolved = resolveColumns(mapping.objects[object] as ObjectMapping, p.header, { rows: p.rows, given });
+      const resolved = resolveColumns(mapping.objects[object] as ObjectMapping, p.header, { rows: p.rows, given, refersTo: refersTo.get(object) });
       const found = resolved.taken.map((t) => ({ ...t, object }));
       for (const open of resolved.open) {
         const best = open.candidates[0];
@@ -199,6 +200,37 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
   mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
   if (source.finishMapping) mapping = source.finishMapping(mapping, files.map((f) => f.name));
   return { mapping, headers, rowsOf, decided, taken, toConfirm };
+}
+
+/**
+ * The other files of the export as evidence: for each column that names a record of another file
+ * object by a value (`refTo`: a deal's contact by email), the values that object's files hold for
+ * it (from their first rows), lower-cased. object → column → values.
+ */
+function referredValues(mapping: Mapping, peeked: { header: string[]; rows: Record<string, string>[] }[]): Map<string, Map<string, Set<string>>> {
+  const out = new Map<string, Map<string, Set<string>>>();
+  const filesOf = new Map<string, { header: string[]; rows: Record<string, string>[] }[]>();
+  for (const p of peeked) {
+    const object = objectOf(mapping, p.header);
+    if (object) filesOf.set(object, [...(filesOf.get(object) ?? []), p]);
+  }
+  for (const [name, object] of Object.entries(mapping.objects)) {
+    for (const rule of object.fields) {
+      const target = rule.refTo ? mapping.objects[rule.refTo.object] : undefined;
+      const by = target?.fields.find((r) => r.field === rule.refTo?.by);
+      if (!target || !by || Array.isArray(rule.from)) continue;
+      const values = new Set<string>();
+      for (const p of filesOf.get(rule.refTo?.object as string) ?? []) {
+        const header = resolveColumns(target, p.header).byColumn.get(fromColumns(by)[0] as string);
+        if (header) for (const r of p.rows) if (r[header]) values.add((r[header] as string).trim().toLowerCase());
+      }
+      if (values.size === 0) continue;
+      const columns = out.get(name) ?? new Map<string, Set<string>>();
+      columns.set(rule.from, values);
+      out.set(name, columns);
+    }
+  }
+  return out;
 }
 
 /**
