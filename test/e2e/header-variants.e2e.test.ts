@@ -31,29 +31,37 @@ async function cli(args: string[]) {
 
 const fieldsGet = z.record(z.string(), z.object({ type: z.string(), relation: z.string().optional() }).loose());
 
-/** every migrated record, by staged key: the fields the staged records fill, relations as names */
+/**
+ * Every migrated record, by staged key: the fields its staged record fills (Odoo computes the
+ * others, e.g. a lead's probability, from the database's history). Relations to migrated records
+ * are compared by their keys, to other records by their names (sequence numbers differ per run).
+ */
 async function landed(odoo: OdooReader, id: number, fieldsOf: Map<string, Set<string>>): Promise<Record<string, Row>> {
   const links = await odoo.read('crm.migration.link', [['migration_id', '=', id]], ['key', 'model', 'res_id']);
+  const keyOf = new Map(links.map((l) => [`${String(l.model)}:${Number(l.res_id)}`, String(l.key)]));
   const out: Record<string, Row> = {};
   const byModel = new Map<string, Row[]>();
   for (const l of links) byModel.set(String(l.model), [...(byModel.get(String(l.model)) ?? []), l]);
   for (const [model, rows] of byModel) {
     const meta = fieldsGet.parse(await odoo.transport.call(model, 'fields_get', [], { attributes: ['type', 'relation'] }));
-    const fields = [...(fieldsOf.get(model) ?? [])].filter((f) => f in meta);
-    const records = await odoo.read(model, [['id', 'in', rows.map((r) => Number(r.res_id))]], fields);
+    const all = new Set(rows.flatMap((r) => [...(fieldsOf.get(String(r.key)) ?? [])]).filter((f) => f in meta));
+    const records = await odoo.read(model, [['id', 'in', rows.map((r) => Number(r.res_id))]], [...all]);
     const byId = new Map(records.map((r) => [Number(r.id), r]));
     for (const link of rows) {
       const record = byId.get(Number(link.res_id));
       if (!record) continue;
       const row: Row = {};
-      for (const f of fields) {
+      for (const f of [...(fieldsOf.get(String(link.key)) ?? [])].filter((x) => x in meta).sort()) {
         const v = record[f];
         const m = meta[f];
-        if (m?.type === 'many2one') row[f] = Array.isArray(v) ? String(v[1]) : false;
-        else if ((m?.type === 'many2many' || m?.type === 'one2many') && m.relation && Array.isArray(v)) {
-          const names = await odoo.read(m.relation, [['id', 'in', v]], ['display_name']);
-          row[f] = names.map((n) => String(n.display_name)).sort();
-        } else row[f] = v;
+        const name = async (ids: number[]) => {
+          const known = ids.map((i) => keyOf.get(`${m?.relation}:${i}`));
+          if (known.every((k) => k !== undefined)) return known as string[];
+          return (await odoo.read(m?.relation as string, [['id', 'in', ids]], ['display_name'])).map((n) => String(n.display_name));
+        };
+        if (m?.type === 'many2one') row[f] = Array.isArray(v) ? (await name([Number(v[0])]))[0] : false;
+        else if ((m?.type === 'many2many' || m?.type === 'one2many') && m.relation && Array.isArray(v)) row[f] = (await name(v.map(Number))).sort();
+        else row[f] = v;
       }
       out[String(link.key)] = row;
     }
@@ -79,12 +87,7 @@ async function migrate(files: string[], name: string, fieldsOf: Map<string, Set<
 
 t.test('a header-variant export lands the same records in Odoo as the canonical export', async (t) => {
   const dry = await stageExports('kartra', samples, { installedApps: { sale: true, account: true, calendar: true } });
-  const fieldsOf = new Map<string, Set<string>>();
-  for (const r of dry.records) {
-    const set = fieldsOf.get(r.model) ?? new Set<string>();
-    for (const f of [...Object.keys(r.values), ...Object.keys(r.refs), ...Object.keys(r.lookups)]) set.add(f);
-    fieldsOf.set(r.model, set);
-  }
+  const fieldsOf = new Map(dry.records.map((r) => [r.key, new Set([...Object.keys(r.values), ...Object.keys(r.refs), ...Object.keys(r.lookups)])]));
   const canonical = await migrate(samples.map((s) => s.path), 'Kartra canonical headers', fieldsOf, t);
   const keys = Object.keys(canonical.records).sort();
   t.ok(keys.length > 60, `${keys.length} records landed from the canonical export`);
