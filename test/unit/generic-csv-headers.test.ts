@@ -85,3 +85,11 @@ t.test('German "created on" headers are the source creation date; a record id co
     t.equal(p?.field, 'source_create_date', `"${h}" → source_create_date`);
   }
 });
+
+t.test('an id of something else is not the contact\'s record id', async (t) => {
+  const { proposeMapping } = await import('../../bridge/src/proposal/propose.js');
+  const rows = [{ 'Invoice No': 'A1', 'Customer #': 'C-1' }, { 'Invoice No': 'A2', 'Customer #': 'C-2' }];
+  const [invoice, customer] = proposeMapping(['Invoice No', 'Customer #'], rows);
+  t.not(invoice?.field, 'ref', '"Invoice No" is not the contact\'s id');
+  t.equal(customer?.field, 'ref', '"Customer #" is');
+});

@@ -147,6 +147,8 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
       const fit = target.selection ? selectionFit(values, target.selection).fit : typeFit(target, profile, values);
       // a field known only by its Odoo label: the header must say it (or its values be its options)
       if (target.strict && best < 0.8 && !(target.selection && fit >= 0.9 && best >= 0.4)) continue;
+      // a record id: the header must name this record's id ("ID", "Kunden-Nr."), not another's ("Invoice No")
+      if (target.unique && best < 0.9) continue;
       let score = best * 0.75 + fit * 0.25;
       let reason = `header like "${bestName}" (${Math.round(best * 100)}%)`;
       // strong value evidence alone (a column of emails is an email column, whatever its name)
