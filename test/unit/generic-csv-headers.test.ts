@@ -93,3 +93,9 @@ t.test('an id of something else is not the contact\'s record id', async (t) => {
   t.not(invoice?.field, 'ref', '"Invoice No" is not the contact\'s id');
   t.equal(customer?.field, 'ref', '"Customer #" is');
 });
+
+t.test('a word the glossary does not know keeps a header from being taken for a field by one generic word', async (t) => {
+  const s = await stageExports('generic_csv', [{ name: 'contacts_fr.csv', path: join(root, 'samples', 'generic', 'contacts_fr.csv') }]);
+  t.match(line(s, 'Client fidèle'), { action: 'create', model: 'res.partner' }, '"Client fidèle" (loyal customer) is not the client\'s name');
+  t.match(line(s, 'Prénom'), { action: 'map', field: 'name' });
+});

@@ -181,8 +181,14 @@ export function headerLanguage(headers: string[]): string | null {
   return first[0];
 }
 
+/** The share of the header's words (fillers aside) the glossary knows; 1: its meaning is certain. */
+export function understoodShare(header: string): number {
+  const words = headerWords(header).filter((w) => !FILLER.has(w));
+  if (words.length === 0) return 0;
+  return words.filter((w) => conceptOf(w) !== undefined || /^\d+$/.test(w)).length / words.length;
+}
+
 /** Every word of the header (fillers aside) is one the glossary knows: its meaning is certain. */
 export function understood(header: string): boolean {
-  const words = headerWords(header).filter((w) => !FILLER.has(w));
-  return words.length > 0 && words.every((w) => conceptOf(w) !== undefined || /^\d+$/.test(w));
+  return understoodShare(header) === 1;
 }

@@ -8,7 +8,7 @@
  * record moves.
  */
 import { headerToken } from '../mapping/columns.js';
-import { conceptSimilarity, understood } from '../mapping/header-words.js';
+import { conceptSimilarity, understood, understoodShare } from '../mapping/header-words.js';
 import { fromColumns, type Mapping } from '../mapping/schema.js';
 import { CATALOG, type FieldKind, type TargetField } from './field-catalog.js';
 import { profileValues, type ValueProfile } from './value-profile.js';
@@ -52,7 +52,9 @@ export function similarity(a: string, b: string): number {
   // the same meaning in other words ranks just below the same word ("Name": name, not "nombre")
   const meaning = conceptSimilarity(a, b) * 0.95;
   if (understood(a) && understood(b)) return meaning;
-  return Math.max(meaning, spelling(x, y));
+  // words the glossary does not know may say anything ("Client fidèle" is not the client's name):
+  // meaning counts for the share of the header it understands
+  return Math.max(meaning * understoodShare(a), spelling(x, y));
 }
 
 function spelling(x: string, y: string): number {
