@@ -384,5 +384,8 @@ t.test('a required column under another header: staged with the best candidate, 
   const [line] = await odoo.read('crm.migration.mapping.line', [['migration_id', '=', next], ['column', '=', 'Deal Ref']], ['reason', 'confidence']);
   t.notMatch(String(line?.reason), /to confirm/, 'nothing to confirm the second time');
   t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', next], ['key', '=', 'kartra:deal:D-1']]), 1);
+  // a re-run on the same database asks again
+  const saved = await odoo.read('crm.migration.saved.map', [['object', '=', 'deal'], ['column', '=', 'Deal Ref']], ['id']);
+  await odoo.transport.call('crm.migration.saved.map', 'unlink', [saved.map((r) => r.id)]);
   await odoo.transport.call('crm.migration', 'unlink', [[id, next]]);
 });
