@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { main } from '../../bridge/src/cli.js';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { stageExports } from '../../bridge/src/stage-exports.js';
 import { OdooReader, type Row } from '../helpers/odoo.js';
 import { root, sample } from '../helpers/paths.js';
@@ -86,7 +87,7 @@ async function migrate(files: string[], name: string, fieldsOf: Map<string, Set<
 
 
 t.test('a header-variant export lands the same records in Odoo as the canonical export', async (t) => {
-  const dry = await stageExports('kartra', samples, { installedApps: { sale: true, account: true, calendar: true } });
+  const dry = await stageExports('kartra', csvReader(samples), { installedApps: { sale: true, account: true, calendar: true } });
   const fieldsOf = new Map(dry.records.map((r) => [r.key, new Set([...Object.keys(r.values), ...Object.keys(r.refs), ...Object.keys(r.lookups)])]));
   const canonical = await migrate(samples.map((s) => s.path), 'Kartra canonical headers', fieldsOf, t);
   const keys = Object.keys(canonical.records).sort();

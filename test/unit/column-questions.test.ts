@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../bridge/src/cli.js';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { stageExports } from '../../bridge/src/stage-exports.js';
 import { ColumnQuestion } from '../../bridge/src/mapping/columns.js';
 import { root, sample } from '../helpers/paths.js';
@@ -65,7 +66,7 @@ t.test('CLI: a required column below the threshold stops with one line naming fi
 
 t.test('a file is refused only when nothing in it can be the required column', async (t) => {
   const deals = await writeVariant(sample('deals.csv'), 'renamed', dir, (h) => (h === 'Deal ID' ? 'Colour' : h));
-  const err = await stageExports('kartra', [deals]).catch((e: unknown) => e);
+  const err = await stageExports('kartra', csvReader([deals])).catch((e: unknown) => e);
   t.ok(err instanceof ColumnQuestion);
   t.match(err, { file: 'deals.csv', field: 'deal_id', message: /no column of the file can be it/ });
   t.same((err as ColumnQuestion).open.candidates, []);
@@ -73,12 +74,12 @@ t.test('a file is refused only when nothing in it can be the required column', a
 
 t.test('upload: the best candidate is staged and its mapping line asks the admin to confirm; a confirmed header is taken', async (t) => {
   const deals = await dealRef();
-  const staged = await stageExports('kartra', [...contacts, deals], { installedApps: ALL_APPS, now, askOnMappingPage: true });
+  const staged = await stageExports('kartra', csvReader([...contacts, deals]), { installedApps: ALL_APPS, now, askOnMappingPage: true });
   t.ok(staged.records.some((r) => r.key === 'kartra:deal:D-1'));
   const line = staged.lines.find((l) => l.object === 'deal' && l.column === 'Deal Ref');
   t.match(line, { reason: /^to confirm: is this the "deal_id" column/ });
   t.ok((line?.confidence ?? 1) < 0.6, 'a low-confidence line (the Mapping page shows it to check)');
-  const confirmed = await stageExports('kartra', [...contacts, deals], {
+  const confirmed = await stageExports('kartra', csvReader([...contacts, deals]), {
     installedApps: ALL_APPS, now, decisions: [{ object: 'deal', column: 'Deal Ref', action: 'ignore' }],
   });
   t.match(confirmed.profile.files.find((f) => f.file === 'deals.csv')?.columnsTaken, [{ column: 'deal_id', header: 'Deal Ref', confidence: 1, evidence: 'confirmed by you' }]);
@@ -91,7 +92,7 @@ t.test('no column of any object is dropped: custom fields on every object, left 
   const transactions = await writeVariant(sample('transactions.csv'), 'renamed', dir, (h) => (h === 'Affiliate' ? 'Coupon Code' : h));
   const appointments = await writeVariant(sample('appointments.csv'), 'renamed', dir, (h) => extra(h) ?? h);
   const files = [...contacts, deals, transactions, appointments];
-  const s = await stageExports('kartra', files, { installedApps: ALL_APPS, now });
+  const s = await stageExports('kartra', csvReader(files), { installedApps: ALL_APPS, now });
   const custom = (object: string) => s.profile.customFields.filter((f) => f.object === object && f.origin !== 'mapping').map((f) => `${f.model}.${f.name}`);
   t.same(custom('deal'), ['crm.lead.x_kartra_lead_temperature']);
   t.same(custom('transaction'), ['sale.order.x_kartra_coupon_code']);
@@ -99,25 +100,25 @@ t.test('no column of any object is dropped: custom fields on every object, left 
   const t1 = s.records.find((r) => r.key === 'kartra:transaction:T-9002');
   t.equal(t1?.values.x_kartra_coupon_code, 'tim@w3.example', 'the values land in the custom field');
 
-  const noSales = await stageExports('kartra', files, { installedApps: { sale: false, account: true, calendar: true }, now });
+  const noSales = await stageExports('kartra', csvReader(files), { installedApps: { sale: false, account: true, calendar: true }, now });
   t.ok(noSales.profile.customFields.some((f) => f.model === 'account.move' && f.name === 'x_kartra_coupon_code'), 'the invoice fallback takes the custom field');
-  const noCalendar = await stageExports('kartra', files, { installedApps: { sale: true, account: true, calendar: false }, now });
+  const noCalendar = await stageExports('kartra', csvReader(files), { installedApps: { sale: true, account: true, calendar: false }, now });
   t.same(noCalendar.profile.columnsLeftOut.appointment, ['Coupon Code'], 'app missing: left out, counted per object');
   t.match(noCalendar.inventory, /## Columns left out[\s\S]*- appointment \(1\): Coupon Code/);
   t.notOk(noCalendar.profile.customFields.some((f) => f.model === 'calendar.event' && f.origin !== 'mapping'));
 });
 
 t.test('every sample file still resolves exactly: nothing taken by meaning in the canonical export', async (t) => {
-  const s = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
+  const s = await stageExports('kartra', csvReader(allSamples), { installedApps: ALL_APPS, now });
   t.same(s.profile.files.flatMap((f) => f.columnsTaken ?? []), []);
 });
 
 t.test('the other files of the export are evidence: a column holding the contacts\' emails is the deal\'s contact', async (t) => {
   const deals = await writeVariant(sample('deals.csv'), 'renamed', dir, (h) => (h === 'Lead Email' ? 'Who' : h));
-  const withContacts = await stageExports('kartra', [...contacts, deals], { installedApps: ALL_APPS, now });
+  const withContacts = await stageExports('kartra', csvReader([...contacts, deals]), { installedApps: ALL_APPS, now });
   t.match(withContacts.profile.files.find((f) => f.file === 'deals.csv')?.columnsTaken, [{ column: 'contact_email', header: 'Who', evidence: /found in the other files/ }]);
   t.same(withContacts.records.find((r) => r.key === 'kartra:deal:D-1')?.refs.partner_id, 'kartra:contact:1001', 'linked to its contact');
-  const alone = await stageExports('kartra', [deals], { installedApps: ALL_APPS, now });
+  const alone = await stageExports('kartra', csvReader([deals]), { installedApps: ALL_APPS, now });
   t.notOk(alone.profile.files[0]?.columnsTaken?.some((c) => c.header === 'Who'), 'without the contacts file, a column of emails named "Who" is not sure enough');
   t.ok(alone.profile.customFields.some((f) => f.header === 'Who'), 'and is kept as a custom field, not dropped');
 });

@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { stageExports, type Staged } from '../../bridge/src/stage-exports.js';
 import { inferDateOrder, normalizeDatetime } from '../../bridge/src/normalize/datetime.js';
 import { main } from '../../bridge/src/cli.js';
@@ -24,16 +25,16 @@ t.test('date order: inferred from all values; the headers\' language decides wha
   t.equal(normalizeDatetime('04/03/2021 09:00', 'UTC', 'dmy').value, '2021-03-04 09:00:00');
   t.equal(normalizeDatetime('04/03/2021 09:00', 'UTC', 'mdy').value, '2021-04-03 09:00:00');
 
-  const fr = await stageExports('generic_csv', [generic('contacts_fr_dates.csv')]);
+  const fr = await stageExports('generic_csv', csvReader([generic('contacts_fr_dates.csv')]));
   t.equal(contact(fr, 'marie@exemple.fr')?.values.source_create_date, '2021-03-04 09:00:00', 'day first, not month first');
   t.equal(contact(fr, 'pierre@exemple.fr')?.values.source_create_date, '2020-12-25 18:30:00', 'a day above 12 is read, not left empty');
   t.equal(contact(fr, 'paul@exemple.fr')?.values.source_create_date, '2019-01-13 10:00:00');
   t.match(line(fr, 'Date de création'), { field: 'source_create_date', reason: /dd\/mm/ });
 
-  const low = await stageExports('generic_csv', [generic('contacts_fr_dates_low.csv')]);
+  const low = await stageExports('generic_csv', csvReader([generic('contacts_fr_dates_low.csv')]));
   t.equal(contact(low, 'marie@exemple.fr')?.values.source_create_date, '2021-03-04 09:00:00', 'every day ≤ 12: the French headers decide');
 
-  const en = await stageExports('generic_csv', [generic('contacts_en_ambiguous.csv')]);
+  const en = await stageExports('generic_csv', csvReader([generic('contacts_en_ambiguous.csv')]));
   const ann = contact(en, 'ann@example.com');
   t.notOk(ann && 'source_create_date' in ann.values, 'never guessed silently into a date field');
   const asked = line(en, 'Signup Date');
@@ -41,14 +42,14 @@ t.test('date order: inferred from all values; the headers\' language decides wha
   t.ok((asked?.confidence ?? 1) < 0.6, 'a line needing a decision');
   t.ok(ann && Object.values(ann.values).includes('04/03/2021'), 'the values are kept as they are (text) until the admin says');
 
-  const decided = await stageExports('generic_csv', [generic('contacts_en_ambiguous.csv')], {
+  const decided = await stageExports('generic_csv', csvReader([generic('contacts_en_ambiguous.csv')]), {
     decisions: [{ object: 'contact', column: 'Signup Date', action: 'map', field: 'source_create_date', ttype: 'datetime', dateOrder: 'dmy' }],
   });
   t.equal(contact(decided, 'ann@example.com')?.values.source_create_date, '2021-03-04 00:00:00', 'the admin named the order');
 });
 
 t.test('a status/stage-like column of a contacts file: proposed and staged the same way, never a state lookup', async (t) => {
-  const s = await stageExports('generic_csv', [generic('contacts_status.csv')]);
+  const s = await stageExports('generic_csv', csvReader([generic('contacts_status.csv')]));
   for (const r of s.records.filter((x) => x.object === 'contact')) {
     t.notOk(r.lookups.state_id, `${String(r.values.email)}: no res.country.state lookup`);
     t.notOk(Object.keys(r.values).some((f) => f === 'stage_id' || f === 'state_id'));
@@ -65,7 +66,7 @@ t.test('a status/stage-like column of a contacts file: proposed and staged the s
 });
 
 t.test('German "created on" headers are the source creation date; a record id column is ref and the source key', async (t) => {
-  const de = await stageExports('generic_csv', [generic('contacts_de.csv')]);
+  const de = await stageExports('generic_csv', csvReader([generic('contacts_de.csv')]));
   t.match(line(de, 'Erstellt am'), { field: 'source_create_date', action: 'map' });
   t.equal(contact(de, 'hans@beispiel.de')?.values.source_create_date, '2021-03-04 09:00:00');
   t.equal(contact(de, 'eva@beispiel.de')?.values.source_create_date, '2022-11-15 14:30:00');
@@ -75,7 +76,7 @@ t.test('German "created on" headers are the source creation date; a record id co
   t.equal(hans?.key, 'generic_csv:contact:K-1001', 'the source record id is the source key');
   t.notOk(de.profile.customFields.some((f) => /kunden|erstellt/.test(f.name)), 'no custom field for the id or the date');
 
-  const de2 = await stageExports('generic_csv', [generic('contacts_de2.csv')]);
+  const de2 = await stageExports('generic_csv', csvReader([generic('contacts_de2.csv')]));
   t.match(line(de2, 'Erstellungsdatum'), { field: 'source_create_date' });
   t.match(line(de2, 'ID'), { field: 'ref' });
   t.equal(contact(de2, 'uwe@beispiel.de')?.key, 'generic_csv:contact:501');
@@ -95,7 +96,7 @@ t.test('an id of something else is not the contact\'s record id', async (t) => {
 });
 
 t.test('a word the glossary does not know keeps a header from being taken for a field by one generic word', async (t) => {
-  const s = await stageExports('generic_csv', [{ name: 'contacts_fr.csv', path: join(root, 'samples', 'generic', 'contacts_fr.csv') }]);
+  const s = await stageExports('generic_csv', csvReader([{ name: 'contacts_fr.csv', path: join(root, 'samples', 'generic', 'contacts_fr.csv') }]));
   t.match(line(s, 'Client fidèle'), { action: 'create', model: 'res.partner' }, '"Client fidèle" (loyal customer) is not the client\'s name');
   t.match(line(s, 'Prénom'), { action: 'map', field: 'name' });
 });

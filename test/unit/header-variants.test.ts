@@ -7,6 +7,7 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { stageExports, type Staged } from '../../bridge/src/stage-exports.js';
 import type { StagedRecord } from '../../bridge/src/staging/record.js';
 import { root, sample } from '../helpers/paths.js';
@@ -28,12 +29,12 @@ function comparable(r: StagedRecord): unknown {
 const byKey = (s: Staged) => new Map(s.records.map((r) => [r.key, comparable(r)]));
 
 t.test('header variants of every Kartra object file stage the same records as the canonical export', async (t) => {
-  const canonical = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
+  const canonical = await stageExports('kartra', csvReader(allSamples), { installedApps: ALL_APPS, now });
   const expected = byKey(canonical);
   t.ok(canonical.records.length > 40, `canonical: ${canonical.records.length} records`);
   for (const variant of VARIANTS) {
     const files = await writeVariants(allSamples, variant);
-    const staged = await stageExports('kartra', files, { installedApps: ALL_APPS, now });
+    const staged = await stageExports('kartra', csvReader(files), { installedApps: ALL_APPS, now });
     const got = byKey(staged);
     t.same([...got.keys()].sort(), [...expected.keys()].sort(), `${variant}: the same record keys`);
     for (const [key, record] of expected) t.same(got.get(key), record, `${variant}: ${key}`);

@@ -1,5 +1,5 @@
 /**
- * Use case: export files of any known source (with a shipped mapping, or the generic CSV source)
+ * Use case: the tables of any known source (export files, API objects) (with a shipped mapping, or the generic CSV source)
  * → the mapping this upload is staged with, and one mapping line per column for the admin to
  * confirm in Odoo. Decisions, strongest first: this migration's confirmed decisions, decisions
  * saved from earlier migrations of the same source, the shipped mapping, the proposal
@@ -7,7 +7,7 @@
  * field where the object takes them. Staged records always do exactly what the lines say.
  */
 import type { Logger } from 'pino';
-import { readCsv, type CsvFile } from '../csv/read-csv.js';
+import { InputError } from '../core/input-error.js';
 import { headerLanguage } from '../mapping/header-words.js';
 import { DateOrderTally } from '../normalize/datetime.js';
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from '../mapping/columns.js';
@@ -22,7 +22,8 @@ import { proposeMapping } from '../proposal/propose.js';
 import { profileValues } from '../proposal/value-profile.js';
 import type { StagedRecord } from '../staging/record.js';
 import type { SourceSystem } from '../sources/registry.js';
-import { peekFile, samples } from './peek.js';
+import type { SourceReader } from '../sources/reader.js';
+import { peekTables, samples, type PeekedTable } from './peek.js';
 
 export interface MappingLine {
   object: string;
@@ -105,8 +106,9 @@ function rulesReading(object: ObjectMapping, column: string) {
   return object.fields.filter((r) => fromColumns(r).includes(column));
 }
 
-export async function planMapping(base: Mapping, source: PlanSource, files: CsvFile[], options: PlanOptions = {}): Promise<Plan> {
-  const peeked = await Promise.all(files.map((f) => peekFile(f)));
+export async function planMapping(base: Mapping, source: PlanSource, reader: SourceReader, options: PlanOptions = {}): Promise<Plan> {
+  const peeked = await peekTables(reader);
+  if (peeked.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
   // a source without fixed columns: every column is proposed, and the source shapes the mapping
   const adaptive = source.prepareMapping !== undefined;
   let mapping = source.prepareMapping ? source.prepareMapping(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
@@ -114,14 +116,15 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
   const rowsOf = new Map<string, Record<string, string>[]>();
   const taken: Plan['taken'] = new Map();
   const toConfirm: Plan['toConfirm'] = new Map();
-  const filesOf = new Map<string, CsvFile[]>();
+  /** object → the names of its tables */
+  const filesOf = new Map<string, Set<string>>();
   const confirmed = new Map([
     ...(options.saved ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed in an earlier migration'] as const),
     ...(options.decisions ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed by you'] as const),
   ]);
   const refersTo = adaptive ? new Map<string, Map<string, Set<string>>>() : referredValues(mapping, peeked);
   for (const p of peeked) {
-    const object = objectOf(mapping, p.header);
+    const object = p.object !== undefined && mapping.objects[p.object] ? p.object : objectOf(mapping, p.header);
     if (!object) continue;
     if (!adaptive) {
       // the mapping's spellings first, then the headers' words and the values of the first rows
@@ -138,13 +141,13 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
           found.push({ ...best, object });
           toConfirm.set(`${object}\u0000${best.header}`, { ...best, candidates: open.candidates });
         } else {
-          throw new ColumnQuestion(p.file.name, object, open);
+          throw new ColumnQuestion(p.name, object, open);
         }
       }
-      if (found.length > 0) taken.set(p.file.name, found);
+      if (found.length > 0) taken.set(p.name, found);
     }
     if (mapping.objects[object]?.schemaFor) continue;
-    filesOf.set(object, [...(filesOf.get(object) ?? []), p.file]);
+    filesOf.set(object, new Set([...(filesOf.get(object) ?? []), p.name]));
     headers.set(object, [...new Set([...(headers.get(object) ?? []), ...p.header])]);
     rowsOf.set(object, [...(rowsOf.get(object) ?? []), ...p.rows]);
   }
@@ -196,9 +199,9 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
     }
   }
 
-  if (adaptive) await settleDateOrders(decided, headers, filesOf);
+  if (adaptive) await settleDateOrders(reader, decided, headers, filesOf);
   mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
-  if (source.finishMapping) mapping = source.finishMapping(mapping, files.map((f) => f.name));
+  if (source.finishMapping) mapping = source.finishMapping(mapping, peeked.map((p) => p.name));
   return { mapping, headers, rowsOf, decided, taken, toConfirm };
 }
 
@@ -207,11 +210,11 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
  * object by a value (`refTo`: a deal's contact by email), the values that object's files hold for
  * it (from their first rows), lower-cased. object → column → values.
  */
-function referredValues(mapping: Mapping, peeked: { header: string[]; rows: Record<string, string>[] }[]): Map<string, Map<string, Set<string>>> {
+function referredValues(mapping: Mapping, peeked: PeekedTable[]): Map<string, Map<string, Set<string>>> {
   const out = new Map<string, Map<string, Set<string>>>();
-  const filesOf = new Map<string, { header: string[]; rows: Record<string, string>[] }[]>();
+  const filesOf = new Map<string, PeekedTable[]>();
   for (const p of peeked) {
-    const object = objectOf(mapping, p.header);
+    const object = p.object !== undefined && mapping.objects[p.object] ? p.object : objectOf(mapping, p.header);
     if (object) filesOf.set(object, [...(filesOf.get(object) ?? []), p]);
   }
   for (const [name, object] of Object.entries(mapping.objects)) {
@@ -239,23 +242,25 @@ function referredValues(mapping: Mapping, peeked: { header: string[]; rows: Reco
  * that stays open is kept as text in a custom field and asked on the Mapping page; a date is
  * never read in a guessed order.
  */
-async function settleDateOrders(decided: Plan['decided'], headers: Map<string, string[]>, filesOf: Map<string, CsvFile[]>): Promise<void> {
+async function settleDateOrders(reader: SourceReader, decided: Plan['decided'], headers: Map<string, string[]>, filesOf: Map<string, Set<string>>): Promise<void> {
   const isDate = (d: Decision) => d.action !== 'ignore' && (d.ttype === 'date' || d.ttype === 'datetime') && !d.dateOrder;
-  for (const [object, files] of filesOf) {
-    const entries = [...decided.entries()].filter(([, e]) => e.decision.object === object && isDate(e.decision));
-    if (entries.length === 0) continue;
-    const tallies = new Map(entries.map(([, e]) => [e.decision.column, new DateOrderTally()]));
-    for (const file of files) {
-      for await (const { cells } of readCsv(file)) {
-        for (const [column, tally] of tallies) {
-          const v = cells[column];
-          if (v !== undefined) tally.add(v);
-        }
+  const todo = [...filesOf].map(([object, tables]) => ({ object, tables, entries: [...decided.entries()].filter(([, e]) => e.decision.object === object && isDate(e.decision)) })).filter((o) => o.entries.length > 0);
+  if (todo.length === 0) return;
+  const tallies = new Map(todo.flatMap((o) => o.entries.map(([id, e]) => [id, { column: e.decision.column, tally: new DateOrderTally() }] as const)));
+  for await (const table of reader.tables()) {
+    const mine = todo.filter((o) => o.tables.has(table.name)).flatMap((o) => o.entries.map(([id]) => tallies.get(id) as { column: string; tally: DateOrderTally }));
+    if (mine.length === 0) continue;
+    for await (const { cells } of table.rows) {
+      for (const { column, tally } of mine) {
+        const v = cells[column];
+        if (v !== undefined) tally.add(v);
       }
     }
+  }
+  for (const { object, entries } of todo) {
     const language = headerLanguage(headers.get(object) ?? []);
     for (const [id, entry] of entries) {
-      const evidence = (tallies.get(entry.decision.column) as DateOrderTally).evidence(language);
+      const evidence = (tallies.get(id) as { tally: DateOrderTally }).tally.evidence(language);
       if (evidence.order) {
         decided.set(id, { ...entry, decision: { ...entry.decision, dateOrder: evidence.order }, reason: `${entry.reason}; ${evidence.reason}` });
       } else if (evidence.conflicting || evidence.either > 0) {
