@@ -105,7 +105,7 @@ export async function stageIntoMigration(
   options: PlanOptions & { skip?: string[] | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   // a required column no header is sure to be: staged with the best candidate, asked on the Mapping page
-  const staged = await stageForOdoo(client, sourceName, reader, { ...options, askOnMappingPage: true });
+  const staged = await stageForOdoo(client, sourceName, reader, { askOnMappingPage: true, ...options });
   const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
   return { report, staged };
 }
