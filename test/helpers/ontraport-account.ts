@@ -42,6 +42,12 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
     dla: i % 4 === 0 ? '0' : String(1710000000 + i * 60),
     dlm: String(1711000000 + i * 60),
     f1420: i % 2 === 0 ? 'Blue' : 'Green',
+    unique_id: `U${1000 + i}`,
+    ip_addy: '203.0.113.7',
+    n_lead_source: '0',
+    ccType: '1',
+    ccNumber: '1111',
+    ccExpirationMonth: '12',
   }));
   const companies: Rec[] = [
     { id: '1', name: 'Acme Rockets', phone: '+1 805 555 0199', industry: 'Aerospace', employee_count: '120', city: 'Santa Barbara', state: 'CA', zipcode: '93101', country: 'US', owner: '1', date: '1690000000', dlm: '0' },

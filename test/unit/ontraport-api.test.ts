@@ -65,6 +65,7 @@ t.test('objects paged by start/range of 50; owners, tags, dropdowns, timestamps 
   ], 'every page once, in order, 50 at a time');
   const contacts = tables[0];
   t.ok(contacts?.header.includes('Favourite Colour') && !contacts.header.includes('f1420'), 'a custom field is named by its label');
+  t.notOk(contacts?.header.some((h) => h.startsWith('cc')) || Object.keys(contacts?.rows[0] ?? {}).some((h) => h.startsWith('cc')), 'stored card fields are never carried');
   t.match(contacts?.rows[0], { owner: 'jane.sales@example.com', contact_cat: 'VIP*/*Newsletter', dla: '', date: '1700000000', bulk_mail: '1', priority: '8', 'Favourite Colour': 'Blue' });
   t.match(contacts?.rows[9], { owner: 'olaf.unknown@example.com', contact_cat: 'Newsletter' });
   t.same(tables[2]?.rows.map((r) => [r.sales_stage, r.actual_close_date]), [['Proposal', ''], ['Closed Won', '1719000000'], ['Closed Lost', '1718000000']], 'stage option ids → labels, timestamp 0 → empty');
@@ -87,6 +88,8 @@ t.test('the rows staged through the Ontraport mapping', async (t) => {
   t.match(k.get('ontraport:deal:3'), { values: { probability: 0, active: false } });
   t.match(k.get('ontraport:company:1'), { values: { name: 'Acme Rockets', is_company: true, x_ontraport_employee_count: 120 } });
   t.same(staged.profile.files.map((f) => [f.file, f.rows]), [['Contacts', 12], ['Companies', 1], ['Deals', 3]]);
+  t.same(staged.profile.files.map((f) => f.unknownColumns), [['Favourite Colour'], [], []], "Ontraport's documented fields are known; only the custom field is new");
+  t.same(staged.profile.customFields.filter((f) => !f.name.startsWith('x_ontraport_') || f.origin !== 'mapping').map((f) => f.name), ['x_ontraport_favourite_colour']);
 });
 
 t.test('credentials as the wizard declares them; both headers sent; a refused key stops at once', async (t) => {

@@ -13,7 +13,8 @@
  * - `contact_cat` holds tag ids between `*`/`*`: the tags (object 14) turn them into names;
  * - dropdown fields (a deal's `sales_stage`, custom dropdowns) hold option ids: the object's
  *   meta turns them into the option's label; a timestamp of 0 means "never" (empty);
- * - custom fields (`f1234`) are renamed to their label, so their custom field is named after it.
+ * - custom fields (`f1234`) are renamed to their label, so their custom field is named after it;
+ * - the stored card fields (`ccNumber`, `ccType`, `ccExpiration*`) are dropped.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -28,6 +29,8 @@ export const PAGE_SIZE = 50;
 /** the account's documented limit: 180 requests per minute, rolling */
 export const RATE = { limit: 180, intervalMs: 60_000 };
 export const TAG_SEPARATOR = '*/*';
+/** the contact's stored card (ccType, ccNumber, ccExpirationMonth...): never carried, not even in the staged source row */
+const CARD_FIELD = /^cc[A-Z]/;
 
 /** Ontraport's object type ids (Ontraport/SDK-PHP ObjectType.php; Deals and Companies: api.ontraport.com/doc#accessible-objects) */
 export const OBJECT_ID = { contact: 0, user: 2, tag: 14, deal: 149, company: 150 } as const;
@@ -189,12 +192,12 @@ function shaped(table: SourceTable, lookups: { users: Map<string, string>; tags:
   };
   return {
     name: table.name,
-    header: table.header.map((h) => names.get(h) ?? h),
+    header: table.header.filter((h) => !CARD_FIELD.test(h)).map((h) => names.get(h) ?? h),
     ...(table.object === undefined ? {} : { object: table.object }),
     rows: (async function* (): AsyncGenerator<SourceRow> {
       for await (const { row, cells } of table.rows) {
         const out: Record<string, string> = {};
-        for (const [k, v] of Object.entries(cells)) out[names.get(k) ?? k] = value(k, v);
+        for (const [k, v] of Object.entries(cells)) if (!CARD_FIELD.test(k)) out[names.get(k) ?? k] = value(k, v);
         yield { row, cells: out };
       }
     })(),
