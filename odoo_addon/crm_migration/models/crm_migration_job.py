@@ -370,6 +370,7 @@ class CrmMigration(models.Model):
             next_step = {
                 "uploaded": _("Next: check and confirm the mapping."),
                 "mapped": _("Next: sample or commit."),
+                "delta": _("Next: check the Final delta page and commit the delta."),
             }.get(self.state, "")
             return _("%(files)s file(s) uploaded: %(records)s records staged, %(errors)s with errors. %(next)s",
                      files=len(self.upload_attachment_ids), records=sum(counts.values()),
