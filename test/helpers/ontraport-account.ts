@@ -13,6 +13,7 @@ type Rec = Record<string, string | number | null>;
 const BULK = [1, 2, 0, -2, -5];
 const PRIORITY = [8, 9, 10, 0];
 
+/** the pipeline's stages in their order (option ids ascending) */
 export const STAGES: Record<string, string> = { 1: 'Prospect', 2: 'Proposal', 3: 'Closed Won', 4: 'Closed Lost' };
 
 export function ontraportAccount(contacts: number): Required<Pick<StandinOptions, 'contacts' | 'objects' | 'meta'>> {

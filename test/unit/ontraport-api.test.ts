@@ -68,7 +68,7 @@ t.test('objects paged by start/range of 50; owners, tags, dropdowns, timestamps 
   t.notOk(contacts?.header.some((h) => h.startsWith('cc')) || Object.keys(contacts?.rows[0] ?? {}).some((h) => h.startsWith('cc')), 'stored card fields are never carried');
   t.match(contacts?.rows[0], { owner: 'jane.sales@example.com', contact_cat: 'VIP*/*Newsletter', dla: '', date: '1700000000', bulk_mail: '1', priority: '8', 'Favourite Colour': 'Blue' });
   t.match(contacts?.rows[9], { owner: 'olaf.unknown@example.com', contact_cat: 'Newsletter' });
-  t.same(tables[2]?.rows.map((r) => [r.sales_stage, r.actual_close_date]), [['Proposal', ''], ['Closed Won', '1719000000'], ['Closed Lost', '1718000000']], 'stage option ids → labels, timestamp 0 → empty');
+  t.same(tables[2]?.rows.map((r) => [r.sales_stage, r.stage_order, r.actual_close_date]), [['Proposal', '2', ''], ['Closed Won', '3', '1719000000'], ['Closed Lost', '4', '1718000000']], "stage option ids → labels and their place in the pipeline's order, timestamp 0 → empty");
   t.same(progress.filter((p) => p.object === 'Contacts').map((p) => [p.pages, p.rows, p.done]), [[1, 50, false], [2, 100, false], [3, 120, true]]);
 });
 
@@ -86,6 +86,7 @@ t.test('the rows staged through the Ontraport mapping', async (t) => {
   t.same(staged.records.filter((r) => r.object === 'contact').map((r) => r.values.x_ontraport_bulk_mail).slice(0, 5), ['single_opt_in', 'double_opt_in', 'transactional_only', 'hard_bounce', 'pending_review'], "the API's numbers, -2 and -5 included");
   t.match(k.get('ontraport:deal:2'), { values: { name: 'Launch pad lease', probability: 100, active: true, date_deadline: '2024-06-30' }, refs: { stage_id: 'ontraport:stage:closed won', partner_id: 'ontraport:contact:2' } });
   t.match(k.get('ontraport:deal:3'), { values: { probability: 0, active: false } });
+  t.same(staged.records.filter((r) => r.object === 'stage').map((r) => [r.values.name, r.values.sequence, r.values.is_won]), [['Proposal', 2, false], ['Closed Won', 3, true], ['Closed Lost', 4, false]], "stages in the pipeline's order from the API");
   t.match(k.get('ontraport:company:1'), { values: { name: 'Acme Rockets', is_company: true, x_ontraport_employee_count: 120 } });
   t.same(staged.profile.files.map((f) => [f.file, f.rows]), [['Contacts', 12], ['Companies', 1], ['Deals', 3]]);
   t.same(staged.profile.files.map((f) => f.unknownColumns), [['Favourite Colour'], [], []], "Ontraport's documented fields are known; only the custom field is new");

@@ -12,7 +12,8 @@
  *   the mapping looks up among Odoo users (unknown ones wait in the owners queue);
  * - `contact_cat` holds tag ids between `*`/`*`: the tags (object 14) turn them into names;
  * - dropdown fields (a deal's `sales_stage`, custom dropdowns) hold option ids: the object's
- *   meta turns them into the option's label; a timestamp of 0 means "never" (empty);
+ *   meta turns them into the option's label, and the stage's place among the options (the
+ *   pipeline's order) becomes the deal's `stage_order`; a timestamp of 0 means "never" (empty);
  * - custom fields (`f1234`) are renamed to their label, so their custom field is named after it;
  * - the stored card fields (`ccNumber`, `ccType`, `ccExpiration*`) are dropped.
  */
@@ -173,8 +174,14 @@ function headerNames(header: string[], fields: Map<string, FieldInfo>): Map<stri
   return names;
 }
 
+/** a deal's stage dropdown lists the stages in their pipeline order: that position becomes `stage_order` */
+const STAGE_FIELD = 'sales_stage';
+const STAGE_ORDER = 'stage_order';
+
 function shaped(table: SourceTable, lookups: { users: Map<string, string>; tags: Map<string, string>; fields: Map<string, FieldInfo> }): SourceTable {
   const names = headerNames(table.header, lookups.fields);
+  const stageOptions = table.header.includes(STAGE_FIELD) && !table.header.includes(STAGE_ORDER) ? lookups.fields.get(STAGE_FIELD)?.options ?? null : null;
+  const stagePosition = new Map(Object.keys(stageOptions ?? {}).map((id, i) => [id, String(i + 1)]));
   const value = (key: string, raw: string): string => {
     if (raw === '') return raw;
     if (key === 'owner') return lookups.users.get(raw) ?? raw;
@@ -192,12 +199,13 @@ function shaped(table: SourceTable, lookups: { users: Map<string, string>; tags:
   };
   return {
     name: table.name,
-    header: table.header.filter((h) => !CARD_FIELD.test(h)).map((h) => names.get(h) ?? h),
+    header: [...table.header.filter((h) => !CARD_FIELD.test(h)).map((h) => names.get(h) ?? h), ...(stageOptions ? [STAGE_ORDER] : [])],
     ...(table.object === undefined ? {} : { object: table.object }),
     rows: (async function* (): AsyncGenerator<SourceRow> {
       for await (const { row, cells } of table.rows) {
         const out: Record<string, string> = {};
         for (const [k, v] of Object.entries(cells)) if (!CARD_FIELD.test(k)) out[names.get(k) ?? k] = value(k, v);
+        if (stageOptions) out[STAGE_ORDER] = stagePosition.get(cells[STAGE_FIELD] ?? '') ?? '';
         yield { row, cells: out };
       }
     })(),
