@@ -118,3 +118,12 @@ t.test('a contacts export with notes repeats the contact per note: one partner p
   t.match(s.inventory, /note, note_date, note_author/);
   t.match(s.inventory, /Notes \(not yet migrated\)/);
 });
+
+t.test('contacts Ontraport keeps without an email (SMS only) migrate, keyed by their id, named by name or number', async (t) => {
+  const s = await stageExports('ontraport', csvReader([op('contacts-sms-only.csv')]), { now });
+  t.same(ofObject(s, 'contact').map((r) => [r.key, r.values.name, r.values.email ?? null, r.values.mobile, r.issues.filter((i) => i.level === 'error').length]), [
+    ['ontraport:contact:21', 'Mary Jackson', 'mary@nasa.example', '+17575550121', 0],
+    ['ontraport:contact:22', '+1 757 555 0122', null, '+17575550122', 0],
+    ['ontraport:contact:23', 'Annie Easley', null, '+17575550123', 0],
+  ]);
+});
