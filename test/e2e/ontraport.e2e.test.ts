@@ -52,12 +52,12 @@ t.test('CSV exports: contacts, companies, tags, deals land; an unknown owner wai
 
   const ada = await odoo.one('res.partner', [['email', '=', 'ada@analytical.example']], [
     'name', 'ref', 'function', 'phone', 'mobile', 'street', 'street2', 'city', 'zip', 'country_id', 'website', 'parent_id', 'category_id', 'user_id',
-    'x_ontraport_bulk_mail', 'x_ontraport_priority', 'x_ontraport_last_activity', 'x_ontraport_last_modified', 'x_ontraport_birthday', 'x_ontraport_favourite_colour',
+    'x_ontraport_bulk_mail', 'x_ontraport_priority', 'x_ontraport_sales_stage', 'x_ontraport_last_activity', 'x_ontraport_last_modified', 'x_ontraport_birthday', 'x_ontraport_favourite_colour',
     'source_create_date', 'source_key', 'is_company',
   ]);
   t.match(ada, {
     name: 'Ada Lovelace', ref: '1', function: 'Engineer', phone: '+442079460001', mobile: '+447911123456', street: "12 St James's Square", city: 'London', zip: 'SW1Y 4JH',
-    website: 'https://analytical.example', is_company: false, x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high',
+    website: 'https://analytical.example', is_company: false, x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', x_ontraport_sales_stage: 'Customer',
     x_ontraport_last_activity: '2024-05-01 10:00:00', x_ontraport_last_modified: '2024-05-02 11:00:00', x_ontraport_birthday: '1815-12-10',
     x_ontraport_favourite_colour: 'Blue', source_create_date: '2023-01-15 09:30:00', source_key: 'ontraport:contact:1',
   });

@@ -36,6 +36,7 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
     city: 'Santa Barbara',
     state: 'CA',
     country: 'US',
+    status: i % 2 === 0 ? '2' : '1',
     bulk_mail: BULK[i % BULK.length] as number,
     priority: PRIORITY[i % PRIORITY.length] as number,
     contact_cat: i % 3 === 0 ? '*/*11*/*12*/*' : i % 3 === 1 ? '*/*12*/*' : '',
@@ -65,7 +66,7 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
     meta: {
       0: {
         firstname: { alias: 'First Name', type: 'text' }, lastname: { alias: 'Last Name', type: 'text' }, email: { alias: 'Email', type: 'email' },
-        owner: { alias: 'Owner', type: 'parent' }, bulk_mail: { alias: 'Bulk Email Status', type: 'check' }, priority: { alias: 'Priority', type: 'drop' },
+        owner: { alias: 'Owner', type: 'parent' }, status: { alias: 'Sales Stage', type: 'drop', options: { 1: 'Lead', 2: 'Customer' } }, bulk_mail: { alias: 'Bulk Email Status', type: 'check' }, priority: { alias: 'Priority', type: 'drop' },
         contact_cat: { alias: 'Contact Tags', type: 'subscription' },
         date: { alias: 'Date Added', ...ts }, dla: { alias: 'Date of Last Activity', ...ts }, dlm: { alias: 'Date Modified', ...ts },
         f1420: { alias: 'Favourite Colour', type: 'text' },

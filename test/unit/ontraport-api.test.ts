@@ -77,7 +77,7 @@ t.test('the rows staged through the Ontraport mapping', async (t) => {
   const staged = await stageExports('ontraport_api', reader(s, await spoolDir(t)), { now: new Date('2024-07-01T00:00:00Z') });
   const k = new Map(staged.records.map((r) => [r.key, r]));
   t.match(k.get('ontraport:contact:1'), {
-    values: { name: 'First1 Last1', email: 'contact1@op-standin.example', ref: '1', phone: '+18055550100', x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', source_create_date: '2023-11-14 22:13:20', x_ontraport_favourite_colour: 'Blue' },
+    values: { name: 'First1 Last1', email: 'contact1@op-standin.example', ref: '1', x_ontraport_sales_stage: 'Customer', phone: '+18055550100', x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', source_create_date: '2023-11-14 22:13:20', x_ontraport_favourite_colour: 'Blue' },
     refs: { parent_id: 'ontraport:company:1', category_id: ['ontraport:tag:vip', 'ontraport:tag:newsletter'] },
     lookups: { user_id: { model: 'res.users', field: 'login', value: 'jane.sales@example.com', required: true } },
   });

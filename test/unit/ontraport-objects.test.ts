@@ -40,7 +40,7 @@ t.test('contacts: names, address, phones, bulk email status, priority, owner, da
     values: {
       name: 'Ada Lovelace', email: 'ada@analytical.example', ref: '1', function: 'Engineer', phone: '+442079460001', mobile: '+447911123456',
       street: "12 St James's Square", street2: 'Floor 2', city: 'London', zip: 'SW1Y 4JH', website: 'https://analytical.example',
-      x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high',
+      x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', x_ontraport_sales_stage: 'Customer',
       source_create_date: '2023-01-15 09:30:00', x_ontraport_last_activity: '2024-05-01 10:00:00', x_ontraport_last_modified: '2024-05-02 11:00:00',
       x_ontraport_birthday: '1815-12-10', x_ontraport_favourite_colour: 'Blue', is_company: false,
     },
