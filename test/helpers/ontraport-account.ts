@@ -31,7 +31,7 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
     firstname: `First${i + 1}`,
     lastname: `Last${i + 1}`,
     email: `contact${i + 1}@op-standin.example`,
-    company: i % 2 === 0 ? 'Acme Rockets' : '',
+    company: i % 2 === 0 ? 'Orbital Standin Rockets' : '',
     office_phone: i === 0 ? '+1 805 555 0100' : null,
     city: 'Santa Barbara',
     state: 'CA',
@@ -43,7 +43,7 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
     date: String(1700000000 + i * 3600),
     dla: i % 4 === 0 ? '0' : String(1710000000 + i * 60),
     dlm: String(1711000000 + i * 60),
-    f1420: i % 2 === 0 ? 'Blue' : 'Green',
+    f1420: i % 2 === 0 ? 'Falcon' : 'Saturn',
     unique_id: `U${1000 + i}`,
     ip_addy: '203.0.113.7',
     n_lead_source: '0',
@@ -52,7 +52,7 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
     ccExpirationMonth: '12',
   }));
   const companies: Rec[] = [
-    { id: '1', name: 'Acme Rockets', phone: '+1 805 555 0199', industry: 'Aerospace', employee_count: '120', city: 'Santa Barbara', state: 'CA', zipcode: '93101', country: 'US', owner: '1', date: '1690000000', dlm: '0' },
+    { id: '1', name: 'Orbital Standin Rockets', phone: '+1 805 555 0199', industry: 'Aerospace', employee_count: '120', city: 'Santa Barbara', state: 'CA', zipcode: '93101', country: 'US', owner: '1', date: '1690000000', dlm: '0' },
   ];
   const deals: Rec[] = [
     { id: '1', name: 'Rocket fuel contract', value: '25000', sales_stage: '2', expected_win_percent: '40', expected_close_date: '1735603200', actual_close_date: '0', primary_contact: '1', owner: '1', date: '1712000000', contact_cat: '' },
@@ -69,7 +69,7 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
         owner: { alias: 'Owner', type: 'parent' }, status: { alias: 'Sales Stage', type: 'drop', options: { 1: 'Lead', 2: 'Customer' } }, bulk_mail: { alias: 'Bulk Email Status', type: 'check' }, priority: { alias: 'Priority', type: 'drop' },
         contact_cat: { alias: 'Contact Tags', type: 'subscription' },
         date: { alias: 'Date Added', ...ts }, dla: { alias: 'Date of Last Activity', ...ts }, dlm: { alias: 'Date Modified', ...ts },
-        f1420: { alias: 'Favourite Colour', type: 'text' },
+        f1420: { alias: 'Rocket Model', type: 'text' },
       },
       149: {
         name: { alias: 'Name', type: 'text' }, sales_stage: { alias: 'Sales Stage', type: 'drop', options: STAGES },

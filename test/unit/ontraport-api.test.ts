@@ -64,9 +64,9 @@ t.test('objects paged by start/range of 50; owners, tags, dropdowns, timestamps 
     'GET /1/objects?objectID=149&start=0&range=50',
   ], 'every page once, in order, 50 at a time');
   const contacts = tables[0];
-  t.ok(contacts?.header.includes('Favourite Colour') && !contacts.header.includes('f1420'), 'a custom field is named by its label');
+  t.ok(contacts?.header.includes('Rocket Model') && !contacts.header.includes('f1420'), 'a custom field is named by its label');
   t.notOk(contacts?.header.some((h) => h.startsWith('cc')) || Object.keys(contacts?.rows[0] ?? {}).some((h) => h.startsWith('cc')), 'stored card fields are never carried');
-  t.match(contacts?.rows[0], { owner: 'jane.sales@example.com', contact_cat: 'VIP*/*Newsletter', dla: '', date: '1700000000', bulk_mail: '1', priority: '8', 'Favourite Colour': 'Blue' });
+  t.match(contacts?.rows[0], { owner: 'jane.sales@example.com', contact_cat: 'VIP*/*Newsletter', dla: '', date: '1700000000', bulk_mail: '1', priority: '8', 'Rocket Model': 'Falcon' });
   t.match(contacts?.rows[9], { owner: 'olaf.unknown@example.com', contact_cat: 'Newsletter' });
   t.same(tables[2]?.rows.map((r) => [r.sales_stage, r.stage_order, r.actual_close_date]), [['Proposal', '2', ''], ['Closed Won', '3', '1719000000'], ['Closed Lost', '4', '1718000000']], "stage option ids → labels and their place in the pipeline's order, timestamp 0 → empty");
   t.same(progress.filter((p) => p.object === 'Contacts').map((p) => [p.pages, p.rows, p.done]), [[1, 50, false], [2, 100, false], [3, 120, true]]);
@@ -77,7 +77,7 @@ t.test('the rows staged through the Ontraport mapping', async (t) => {
   const staged = await stageExports('ontraport_api', reader(s, await spoolDir(t)), { now: new Date('2024-07-01T00:00:00Z') });
   const k = new Map(staged.records.map((r) => [r.key, r]));
   t.match(k.get('ontraport:contact:1'), {
-    values: { name: 'First1 Last1', email: 'contact1@op-standin.example', ref: '1', x_ontraport_sales_stage: 'Customer', phone: '+18055550100', x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', source_create_date: '2023-11-14 22:13:20', x_ontraport_favourite_colour: 'Blue' },
+    values: { name: 'First1 Last1', email: 'contact1@op-standin.example', ref: '1', x_ontraport_sales_stage: 'Customer', phone: '+18055550100', x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', source_create_date: '2023-11-14 22:13:20', x_ontraport_rocket_model: 'Falcon' },
     refs: { parent_id: 'ontraport:company:1', category_id: ['ontraport:tag:vip', 'ontraport:tag:newsletter'] },
     lookups: { user_id: { model: 'res.users', field: 'login', value: 'jane.sales@example.com', required: true } },
   });
@@ -87,10 +87,10 @@ t.test('the rows staged through the Ontraport mapping', async (t) => {
   t.match(k.get('ontraport:deal:2'), { values: { name: 'Launch pad lease', probability: 100, active: true, date_deadline: '2024-06-30' }, refs: { stage_id: 'ontraport:stage:closed won', partner_id: 'ontraport:contact:2' } });
   t.match(k.get('ontraport:deal:3'), { values: { probability: 0, active: false } });
   t.same(staged.records.filter((r) => r.object === 'stage').map((r) => [r.values.name, r.values.sequence, r.values.is_won]), [['Proposal', 2, false], ['Closed Won', 3, true], ['Closed Lost', 4, false]], "stages in the pipeline's order from the API");
-  t.match(k.get('ontraport:company:1'), { values: { name: 'Acme Rockets', is_company: true, x_ontraport_employee_count: 120 } });
+  t.match(k.get('ontraport:company:1'), { values: { name: 'Orbital Standin Rockets', is_company: true, x_ontraport_employee_count: 120 } });
   t.same(staged.profile.files.map((f) => [f.file, f.rows]), [['Contacts', 12], ['Companies', 1], ['Deals', 3]]);
-  t.same(staged.profile.files.map((f) => f.unknownColumns), [['Favourite Colour'], [], []], "Ontraport's documented fields are known; only the custom field is new");
-  t.same(staged.profile.customFields.filter((f) => !f.name.startsWith('x_ontraport_') || f.origin !== 'mapping').map((f) => f.name), ['x_ontraport_favourite_colour']);
+  t.same(staged.profile.files.map((f) => f.unknownColumns), [['Rocket Model'], [], []], "Ontraport's documented fields are known; only the custom field is new");
+  t.same(staged.profile.customFields.filter((f) => !f.name.startsWith('x_ontraport_') || f.origin !== 'mapping').map((f) => f.name), ['x_ontraport_rocket_model']);
 });
 
 t.test('credentials as the wizard declares them; both headers sent; a refused key stops at once', async (t) => {

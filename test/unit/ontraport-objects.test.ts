@@ -42,7 +42,7 @@ t.test('contacts: names, address, phones, bulk email status, priority, owner, da
       street: "12 St James's Square", street2: 'Floor 2', city: 'London', zip: 'SW1Y 4JH', website: 'https://analytical.example',
       x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', x_ontraport_sales_stage: 'Customer',
       source_create_date: '2023-01-15 09:30:00', x_ontraport_last_activity: '2024-05-01 10:00:00', x_ontraport_last_modified: '2024-05-02 11:00:00',
-      x_ontraport_birthday: '1815-12-10', x_ontraport_favourite_colour: 'Blue', is_company: false,
+      x_ontraport_birthday: '1815-12-10', x_ontraport_machine_serial: 'AE-1815', is_company: false,
     },
   });
   t.same(ada?.refs, { category_id: ['ontraport:tag:vip', 'ontraport:tag:newsletter'], parent_id: 'ontraport:company:C1' }, 'tags split on */*, company by name');
@@ -56,10 +56,10 @@ t.test('contacts: names, address, phones, bulk email status, priority, owner, da
   t.same(ofObject(s, 'tag').map((r) => r.values.name).sort(), ['Codebreakers', 'Newsletter', 'VIP']);
   t.same(s.profile.flags.contact, { 'hard bounce': 1, 'stale (no activity for 2 years)': 1, 'transactional only (no marketing email)': 1 });
   const grace = k.get('ontraport:contact:3');
-  t.equal(grace?.values.company_name, 'US Navy', 'a company not in the Companies export keeps its name');
+  t.equal(grace?.values.company_name, 'Harvard Computation Lab', 'a company not in the Companies export keeps its name');
   t.notOk(grace?.refs.parent_id);
-  t.ok(grace?.issues.some((i) => i.field === 'Company' && /no company with name "US Navy"/.test(i.message)));
-  t.match(s.profile.customFields.find((f) => f.header === 'Favourite Colour'), { name: 'x_ontraport_favourite_colour', type: 'char', model: 'res.partner' }, 'an unknown column becomes a custom field');
+  t.ok(grace?.issues.some((i) => i.field === 'Company' && /no company with name "Harvard Computation Lab"/.test(i.message)));
+  t.match(s.profile.customFields.find((f) => f.header === 'Machine Serial'), { name: 'x_ontraport_machine_serial', type: 'char', model: 'res.partner' }, 'an unknown column becomes a custom field');
   const selections = s.records.find((r) => r.key === 'ontraport:custom_field:res.partner.x_ontraport_bulk_mail')?.values.selection;
   t.match(String(selections), /'single_opt_in', 'Single Opt-In'.*'hard_bounce', 'Hard Bounce'.*'unconfirmed', 'Unconfirmed'/, "the selection shows the UI's words");
 });
@@ -68,7 +68,7 @@ t.test('companies: parents of their contacts, deduplicated by name with a note i
   const s = await stageExports('ontraport', csvReader(UI), { now });
   const k = index(s);
   t.equal(ofObject(s, 'company').length, 3, '4 rows, 3 companies');
-  t.match(k.get('ontraport:company:C1'), { model: 'res.partner', values: { name: 'Analytical Engines Ltd', is_company: true, ref: 'C1', phone: '+442079460000', x_ontraport_industry: 'Computing', x_ontraport_annual_revenue: 250000, x_ontraport_employee_count: 12, source_create_date: '2022-12-01 09:00:00' }, match: [['name', 'is_company']] });
+  t.match(k.get('ontraport:company:C1'), { model: 'res.partner', values: { name: 'Difference Engine Works', is_company: true, ref: 'C1', phone: '+442079460000', x_ontraport_industry: 'Computing', x_ontraport_annual_revenue: 250000, x_ontraport_employee_count: 12, source_create_date: '2022-12-01 09:00:00' }, match: [['name', 'is_company']] });
   t.same(s.profile.duplicatesMerged, [{ object: 'company', kept: 'ontraport:company:C1', keptAt: { file: 'companies.csv', row: 2 }, merged: { key: 'ontraport:company:C4', file: 'companies.csv', row: 5 }, by: 'name' }]);
   t.ok(k.get('ontraport:company:C1')?.issues.some((i) => /"Entered twice in Ontraport" from this duplicate row was not taken/.test(i.message)), 'what the duplicate said differently is noted');
   t.same(ofObject(s, 'contact').filter((r) => r.refs.parent_id).map((r) => [r.values.ref, r.refs.parent_id]), [['1', 'ontraport:company:C1'], ['2', 'ontraport:company:C1'], ['4', 'ontraport:company:C2'], ['5', 'ontraport:company:C3'], ['6', 'ontraport:company:C3']]);
@@ -104,7 +104,7 @@ t.test('the API spelling of every column, reordered, with numbers and Unix times
   const sa = shape(a);
   t.equal(sa.length, 26, "3 tags, 5 stages, 2 pipelines, 2 deal tags, 6 contacts, 3 companies, 5 deals");
   t.same(shape(b), sa);
-  t.same(b.profile.files.map((f) => f.unknownColumns), [[], ['Favourite Colour'], []], 'every known column recognised under its API name');
+  t.same(b.profile.files.map((f) => f.unknownColumns), [[], ['Machine Serial'], []], 'every known column recognised under its API name');
   t.same(b.profile.duplicatesMerged.map((m) => m.merged.key), ['ontraport:company:C4']);
 });
 
