@@ -127,3 +127,26 @@ t.test('contacts Ontraport keeps without an email (SMS only) migrate, keyed by t
     ['ontraport:contact:23', 'Annie Easley', null, '+17575550123', 0],
   ]);
 });
+
+t.test('renamed and French headers of the contacts export stage the same contacts (headers resolved by meaning)', async (t) => {
+  const { mkdtemp, readFile, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'ontraport-variants-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const variants: Record<string, Record<string, string>> = {
+    renamed: { 'Contact ID': 'Contact #', Email: 'E-mail (primary)', Company: 'Company / Organisation', City: 'Town', 'Zip Code': 'ZIP / Postal Code', Country: 'Country Name' },
+    fr: { Email: 'Courriel', 'First Name': 'Prénom', 'Last Name': 'Nom de famille', Company: 'Société', City: 'Ville', 'Zip Code': 'Code postal', Country: 'Pays' },
+  };
+  const text = await readFile(op('contacts.csv').path, 'utf8');
+  const [head, ...rest] = text.split('\r\n');
+  const base = await stageExports('ontraport', csvReader([op('contacts.csv'), op('companies.csv')]), { now });
+  const shape = (s: Staged) => ofObject(s, 'contact').map((r) => ({ key: r.key, values: r.values, refs: r.refs, lookups: r.lookups }));
+  for (const [variant, names] of Object.entries(variants)) {
+    const header = (head as string).split(',').map((h) => names[h] ?? h).join(',');
+    const path = join(dir, `contacts-${variant}.csv`);
+    await writeFile(path, [header, ...rest].join('\r\n'));
+    const s = await stageExports('ontraport', csvReader([{ name: 'contacts.csv', path }, op('companies.csv')]), { now });
+    t.same(shape(s), shape(base), `${variant}: the same contacts`);
+    t.same(s.profile.files[0]?.unknownColumns, ['Machine Serial'], `${variant}: only the custom column is new`);
+  }
+});
