@@ -150,3 +150,22 @@ t.test('renamed and French headers of the contacts export stage the same contact
     t.same(s.profile.files[0]?.unknownColumns, ['Machine Serial'], `${variant}: only the custom column is new`);
   }
 });
+
+t.test('the bundled sample (samples/ontraport/) stages as a dry run with the CLI', async (t) => {
+  const { mkdtemp, readFile, readdir, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { main } = await import('../../bridge/src/cli.js');
+  const out = await mkdtemp(join(tmpdir(), 'ontraport-sample-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+  const dir = join(root, 'samples', 'ontraport');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort().map((f) => join(dir, f));
+  t.same(files.map((f) => f.split('/').pop()), ['companies.csv', 'contacts.csv', 'deals.csv']);
+  const err: string[] = [];
+  const code = await main(['stage', '--source', 'ontraport', '--out', out, ...files], () => undefined, (s) => err.push(s));
+  t.equal(code, 0, err.join('\n'));
+  const records = (await readFile(join(out, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { object: string });
+  const per: Record<string, number> = {};
+  for (const r of records) per[r.object] = (per[r.object] ?? 0) + 1;
+  t.same(per, { custom_field: 11, tag: 3, stage: 5, pipeline: 2, deal_tag: 2, company: 3, contact: 6, deal: 5 });
+  t.match(await readFile(join(out, 'inventory.md'), 'utf8'), /Automation rules/);
+});
