@@ -96,6 +96,8 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
   t.same(res.json(), [
     { name: 'kartra', label: 'Kartra', input: 'csv-upload', credentials: [] },
     { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload', credentials: [] },
+    { name: 'ontraport', label: 'Ontraport (CSV exports)', input: 'csv-upload', credentials: [] },
+    { name: 'ontraport_api', label: 'Ontraport (API)', input: 'api', credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'app_id', label: 'App ID', secret: true }] },
   ]);
   // an API source says what the wizard must ask; no reader code crosses the wire
   const unregister = registerSource({
@@ -105,7 +107,7 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
   });
   t.teardown(unregister);
   const withApi = await (await app()).inject({ method: 'GET', url: '/sources', headers: auth });
-  t.same(withApi.json()[2], {
+  t.same(withApi.json().at(-1), {
     name: 'api_example', label: 'An API source', input: 'api',
     credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] }],
   });

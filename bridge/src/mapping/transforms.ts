@@ -36,6 +36,9 @@ export function applyTransform(name: TransformName, raw: string, ctx: TransformC
 export function normalizeEnum(raw: string, table: Record<string, Scalar>, fallback?: { value: Scalar }): Normalized {
   const v = cleanText(raw);
   if (v === '') return { value: null };
+  // the exact value first: tokens drop signs and punctuation, so "-2" and "2" are one token
+  const lower = v.toLowerCase();
+  for (const [k, out] of Object.entries(table)) if (k.trim().toLowerCase() === lower) return { value: out };
   const token = headerToken(v);
   for (const [k, out] of Object.entries(table)) if (headerToken(k) === token) return { value: out };
   if (fallback) return { value: fallback.value };
