@@ -31,10 +31,10 @@ t.test('a notes export: 6 notes on 3 contacts → 3 partners, 6 log notes on the
     ['ontraport:contact:1', '2024-03-01 10:00:00', 'comment'],
     ['ontraport:contact:1', '2024-03-10 14:30:00', 'comment'],
     ['ontraport:contact:3', '2024-01-05 09:00:00', 'comment'],
+    ['ontraport:contact:4', '2023-03-16 11:00:00', 'comment'],
     ['ontraport:contact:4', '2023-03-02 11:00:00', 'comment'],
     ['ontraport:contact:4', '2023-03-09 11:00:00', 'comment'],
-    ['ontraport:contact:4', '2023-03-16 11:00:00', 'comment'],
-  ]);
+  ], 'in the order of the export (newest first for Alan): Odoo creates them oldest first');
   t.match(notes[1]?.values.body, /Sent the proposal, follow up in two weeks/);
   t.same(notes.map((n) => n.lookups.author_id?.value), ['jane.sales@example.com', 'jane.sales@example.com', 'former.rep@example.com', 'jane.sales@example.com', 'jane.sales@example.com', 'jane.sales@example.com'], 'author by email (a mapped user\'s partner, else "Imported from" at commit)');
   for (const n of notes) t.match(n.lookups.author_id, { model: 'res.partner', field: 'email' });

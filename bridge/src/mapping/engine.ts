@@ -432,7 +432,11 @@ export class MappingEngine {
       phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null },
       rule,
     };
-    if (from.length > 1) {
+    if (from.length > 1 && rule.transform === 'html') {
+      // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
+      const parts = from.map((c) => cell(c).trim()).filter((v) => v !== '');
+      if (parts.length > 0) return applyTransform('html', parts.join(rule.join), ctx);
+    } else if (from.length > 1) {
       const parts = from.map((c) => applyTransform(rule.transform, cell(c), ctx).value).filter((v) => v !== null && v !== '');
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {

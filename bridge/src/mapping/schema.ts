@@ -21,7 +21,8 @@ export const fieldRuleSchema = z
     field: odooField,
     from: z.union([ident, z.array(ident).min(1)]),
     transform: transformSchema.default('text'),
-    /** with several `from` columns: join their non-empty values with this */
+    /** with several `from` columns: join their non-empty values with this (html: the texts are
+     *  joined first, then made one html text) */
     join: z.string().default(' '),
     /** columns read when `from` gives nothing (e.g. a name from the email) */
     fallback: z.array(ident).default([]),
