@@ -7,7 +7,7 @@ import { loadMapping } from './mapping/load.js';
 import type { Mapping } from './mapping/schema.js';
 import { buildInventory } from './inventory/inventory.js';
 import { findSource, mappingPath, sources, type SourceSystem } from './sources/registry.js';
-import type { MigrationClient, MigrationReport } from './odoo/migration-client.js';
+import type { MigrationClient, MigrationReport, StageProgress } from './odoo/migration-client.js';
 import type { FieldsGet } from './proposal/odoo-fields.js';
 import { mappingLines, planMapping, type MappingLine, type PlanOptions } from './upload/plan-mapping.js';
 
@@ -100,9 +100,9 @@ export async function stageIntoMigration(
   id: number,
   sourceName: string,
   files: CsvFile[],
-  options: PlanOptions & { skip?: string[] | undefined } = {},
+  options: PlanOptions & { skip?: string[] | undefined; onBatch?: StageProgress | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   const staged = await stageForOdoo(client, sourceName, files, options);
-  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
+  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, options.onBatch);
   return { report, staged };
 }

@@ -93,8 +93,8 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
   const res = await (await app()).inject({ method: 'GET', url: '/sources', headers: auth });
   t.equal(res.statusCode, 200);
   t.same(res.json(), [
-    { name: 'kartra', label: 'Kartra', input: 'csv-upload' },
-    { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload' },
+    { name: 'kartra', label: 'Kartra', input: 'csv-upload', credentials: [] },
+    { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload', credentials: [] },
   ]);
 });
 

@@ -47,6 +47,9 @@ export const conflictSchema = z.object({
 }).loose();
 export type Conflict = z.infer<typeof conflictSchema>;
 
+/** after each batch sent to Odoo: records sent so far, of how many, the object of the batch's last one */
+export type StageProgress = (done: number, total: number, object: string) => Promise<void>;
+
 export class MigrationClient {
   constructor(private readonly odoo: OdooTransport) {}
 
@@ -56,10 +59,17 @@ export class MigrationClient {
 
   /** The records in batches of STAGE_BATCH, one JSON string per call (a quarter of the XML-RPC
    *  payload of nested structs, and ~50x faster for Odoo to parse). */
-  private async stageBatches(id: number, records: StagedRecord[]): Promise<void> {
+  private async stageBatches(id: number, records: StagedRecord[], onBatch?: StageProgress): Promise<void> {
     for (let i = 0; i < records.length; i += STAGE_BATCH) {
-      stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(records.slice(i, i + STAGE_BATCH))]));
+      const batch = records.slice(i, i + STAGE_BATCH);
+      stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(batch)]));
+      await onBatch?.(i + batch.length, records.length, batch[batch.length - 1]?.object ?? '');
     }
+  }
+
+  /** Tells Odoo how far a bridge job is (`api_job_progress`); Odoo refuses a job it stopped. */
+  async jobProgress(id: number, progress: Record<string, unknown>): Promise<void> {
+    await this.odoo.call(MODEL, 'api_job_progress', [[id], progress]);
   }
 
   /**
@@ -85,7 +95,7 @@ export class MigrationClient {
    * fails half-way (Odoo refuses a batch, the connection drops) is removed again, so the
    * migration never holds part of an upload.
    */
-  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }): Promise<MigrationReport> {
+  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, onBatch?: StageProgress): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
     const existing = z.array(z.object({ id: z.number(), key: z.string(), state: z.string() }).loose()).parse(
       await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state'] }),
@@ -93,7 +103,7 @@ export class MigrationClient {
     try {
       const stale = existing.filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state)).map((r) => r.id);
       for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
-      await this.stageBatches(id, records);
+      await this.stageBatches(id, records, onBatch);
       await this.setProfile(id, extra.profile, extra.inventory);
       await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]);
       return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));

@@ -8,14 +8,19 @@ import { fileURLToPath } from 'node:url';
 import type { Mapping } from '../mapping/schema.js';
 import { kartra } from './kartra/source.js';
 import { genericCsv } from './generic-csv/source.js';
+import type { CredentialSpec, ReaderOptions, SourceReader } from '../jobs/source-reader.js';
 
 export interface SourceSystem {
   name: string;
   label: string;
   /** file name under mappings/ */
   mappingFile: string;
-  /** how data comes out of it */
-  input: 'csv-upload';
+  /** how data comes out of it: export files uploaded, or read by the bridge from the source's API */
+  input: 'csv-upload' | 'api';
+  /** what Odoo's wizard asks for an API source (keys, region) */
+  credentials?: CredentialSpec[];
+  /** an API source's reader; resumes from the checkpoint in `options.dir` when asked */
+  reader?: (credentials: Record<string, string>, options: ReaderOptions) => SourceReader;
   /** a source without fixed columns builds its mapping per upload from the headers (every column
    *  is then proposed), and finishes it once the decisions are applied (keys, matching) */
   prepareMapping?: (base: Mapping, headers: string[]) => Mapping;

@@ -16,6 +16,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     return { status: 'ok', sources: Object.keys(sources), odoo };
   });
 
-  /** The source systems an upload may name (Odoo's upload wizard offers these). */
-  app.get('/sources', async () => Object.values(sources).map(({ name, label, input }) => ({ name, label, input })));
+  /** The source systems an upload may name, and the credentials an API source needs: Odoo's
+   *  upload wizard offers exactly these (it knows no source by name). */
+  app.get('/sources', async () => Object.values(sources).map(({ name, label, input, credentials }) => ({ name, label, input, credentials: credentials ?? [] })));
 }
