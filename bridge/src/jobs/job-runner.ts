@@ -117,20 +117,21 @@ export class JobRunner {
 
   private async work(id: number, job: string, spec: JobSpec, ctx: JobContext): Promise<'done' | 'failed'> {
     let outcome: 'done' | 'failed';
+    let last: ProgressUpdate;
     try {
-      const message = await spec.run(ctx);
+      last = { phase: 'done', message: await spec.run(ctx) };
       outcome = 'done';
-      await ctx.progress({ phase: 'done', message }).catch((err: unknown) => ctx.log.warn({ err }, 'Odoo was not told the job is done'));
-      ctx.log.info('job done');
     } catch (err) {
       outcome = 'failed';
       if (err instanceof InputError) ctx.log.warn({ err: err.message }, 'job failed on bad input');
       else ctx.log.error({ err }, 'job failed');
-      const failure = { ...failureOf(err), ...(spec.resumable?.(err) ? { resumable: true } : {}) };
-      await ctx.progress(failure).catch((e: unknown) => ctx.log.error({ err: e }, 'Odoo was not told the job failed'));
+      last = { ...failureOf(err), ...(spec.resumable?.(err) ? { resumable: true } : {}) };
     }
     await spec.cleanup?.(outcome).catch((err: unknown) => ctx.log.warn({ err }, 'cleanup failed'));
+    // the migration is free before Odoo hears of the end: whoever reads it there may start again
     if (this.running.get(id) === job) this.running.delete(id);
+    await ctx.progress(last).catch((err: unknown) => ctx.log.error({ err }, `Odoo was not told the job ended (${outcome})`));
+    if (outcome === 'done') ctx.log.info('job done');
     return outcome;
   }
 }
