@@ -489,7 +489,7 @@ class CrmMigration(models.Model):
                 "mapped": _("Next: sample or commit."),
             }.get(self.state, "")
             if not self.upload_attachment_ids:
-                return _("Read from the source: %(records)s records staged, %(errors)s with errors. %(next)s",
+                return _("Staging done: %(records)s records staged, %(errors)s with errors. %(next)s",
                          records=sum(counts.values()), errors=counts["error"], next=next_step).strip()
             return _("%(files)s file(s) uploaded: %(records)s records staged, %(errors)s with errors. %(next)s",
                      files=len(self.upload_attachment_ids), records=sum(counts.values()),

@@ -422,7 +422,7 @@ class TestUploadJobs(MigrationCase):
         self.assertEqual((body["source"], body["credentials"], body["resume"], body["job"]),
                          ("test_api", {"api_key": "k-123", "region": "eu"}, False, migration.job_token))
         self.assertEqual(migration.job_state, "done")
-        self.assertIn("Read from the source: 2 records staged", migration.job_message)
+        self.assertIn("Staging done: 2 records staged", migration.job_message)
         # stored for Migration Managers, the secret never shown back
         manager_view = migration.with_user(self.manager)
         self.assertEqual(manager_view.credential_ids.mapped("value_display"), [SECRET_MASK, "eu"])

@@ -62,8 +62,8 @@ class CrmMigrationUploadWizard(models.TransientModel):
         for wizard in self:
             if wizard.source_system not in known:
                 raise ValidationError(self.env._(
-                    "%(source)s is not a source the migration bridge offers (it offers: %(known)s).",
-                    source=wizard.source_system, known=", ".join(known.values()) or self.env._("none")))
+                    "%(name)s is not a source the migration bridge offers (it offers: %(known)s).",
+                    name=wizard.source_system, known=", ".join(known.values()) or self.env._("none")))
 
     def _source(self):
         return self.env["crm.migration"]._bridge_source(self.source_system, raise_if_down=False) \
