@@ -36,6 +36,15 @@ class CrmMigration(models.Model):
 
     credential_ids = fields.One2many("crm.migration.credential", "migration_id", string="Credentials",
                                      groups=MANAGER_GROUP, copy=False)
+    source_label = fields.Char(compute="_compute_source_label", string="Source System",
+                               help="The source as the bridge names it (its name while the bridge does not answer).")
+
+    @api.depends("source_system", "source")
+    def _compute_source_label(self):
+        labels = {s["name"]: s["label"] for s in self._bridge_sources(raise_if_down=False)} if self else {}
+        for migration in self:
+            name = migration._source_name()
+            migration.source_label = labels.get(name, name) or False
 
     # ------------------------------------------------------------------ sources
     @api.model

@@ -541,6 +541,9 @@ class TestUploadJobs(MigrationCase):
         known = self.Migration.browse(self.Migration.api_create({"name": "K", "source": "kartra"}))
         self.assertEqual((known.source, known.source_system, known._source_name()), ("kartra", False, "kartra"))
         self.assertFalse(self.gets, "creating a migration asks the bridge nothing")
+        self.assertEqual(known.source_label, "Kartra", "the form names the source as the bridge does")
+        other = self.Migration.browse(self.Migration.api_create({"name": "O", "source": "hubspot export"}))
+        self.assertEqual(other.source_label, "hubspot export")
 
 
 

@@ -9,7 +9,7 @@
  *   pages are spooled per migration, so an extraction that stopped resumes with `resume: true`.
  * One job per migration at a time: a second start answers 409.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
@@ -22,7 +22,6 @@ import type { JobRunner } from '../../jobs/job-runner.js';
 import { checkCredentials, extractJob, hasSpool, spoolDirOf, stageFilesJob } from '../../jobs/staging-jobs.js';
 import { isRefusal, spoolUpload } from '../spool-upload.js';
 import { idParams, requireOdoo, skipList } from './migrations.js';
-import { rm } from 'node:fs/promises';
 
 /** a form field holding JSON text, checked by `schema` */
 const jsonField = <T extends z.ZodType>(schema: T) => z.string().transform((text, ctx) => {
