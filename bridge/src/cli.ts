@@ -3,6 +3,9 @@
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
  *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
+ *   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME]
+ *     (an API source: credentials also from CRM_CREDENTIAL_<NAME>; the --spool folder keeps every
+ *     fetched page, so running the same command again after a stop fetches only what is missing)
  *   crm-migrate commit ID [--batch-size N] [--sample N]
  *   crm-migrate diff ID [--mismatches]
  *   crm-migrate rollback ID --sample-only
@@ -25,13 +28,16 @@ import { MigrationClient, rollbackChoices, type MigrationReport, type RollbackCh
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
 import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
-import { peekFile } from './upload/peek.js';
+import { peekTables, type PeekedTable } from './upload/peek.js';
+import { csvReader, type SourceReader } from './sources/reader.js';
+import { apiReader, findSource } from './sources/registry.js';
 import { proposeMapping } from './proposal/propose.js';
 import { writeStaging } from './staging/write-staging.js';
 import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
   crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
+  crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME] [--json]
   crm-migrate commit ID [--batch-size N] [--sample N] [--json]
   crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
@@ -61,6 +67,8 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         sample: { type: 'string' },
         mismatches: { type: 'boolean', default: false },
         token: { type: 'string' },
+        credential: { type: 'string', multiple: true },
+        spool: { type: 'string' },
         'sample-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -80,17 +88,16 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     switch (command) {
       case 'stage': {
         if (!values.source) throw new UsageError('stage needs --source');
-        if (rest.length === 0) throw new UsageError('stage needs at least one export FILE');
-        const files = rest.map((p) => ({ name: basename(p), path: resolve(p) }));
+        const reader = stageReader(values.source, rest, values.credential ?? [], values.spool, err);
         const skip = values.skip ?? [];
         if (values.out) {
-          const result = await stageExports(values.source, files, { skip });
+          const result = await stageExports(values.source, reader, { skip });
           const written = await writeStaging(values.out, result);
           out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
-        const { report, staged } = await stageToOdoo(client, values.source, files, { name: values.name, skip });
+        const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
           err(formatProfile(staged.profile));
@@ -102,7 +109,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (rest.length !== 1) throw new UsageError('propose takes one export FILE');
         const path = rest[0] as string;
         const file = { name: basename(path), path: resolve(path) };
-        const { header, rows } = await peekFile(file, 500);
+        const [{ header, rows }] = await peekTables(csvReader([file]), 500) as [PeekedTable];
         const shipped = values.source ? await loadSourceMapping(values.source) : undefined;
         const proposals = proposeMapping(header, rows, shipped ? { shipped } : {});
         out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
@@ -187,6 +194,32 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     err(`crm-migrate: ${(e as Error).message ?? String(e)}`);
     return 1;
   }
+}
+
+/** The reader of `stage`: export files, or an extraction from an API source into a spool folder. */
+function stageReader(sourceName: string, files: string[], credentialArgs: string[], spool: string | undefined, err: (s: string) => void): SourceReader {
+  const source = findSource(sourceName);
+  if (source?.input !== 'api') {
+    if (files.length === 0) throw new UsageError('stage needs at least one export FILE');
+    if (credentialArgs.length > 0 || spool) throw new UsageError(`--credential and --spool are for API sources; ${source?.label ?? sourceName} reads export files`);
+    return csvReader(files.map((p) => ({ name: basename(p), path: resolve(p) })));
+  }
+  if (files.length > 0) throw new UsageError(`${source.label} is read from its API: give --credential NAME=VALUE and --spool DIR, no FILE`);
+  if (!spool) throw new UsageError(`stage --source ${sourceName} needs --spool DIR (the extraction's folder; run again with the same folder to resume)`);
+  const credentials: Record<string, string> = {};
+  for (const field of source.credentials) {
+    const env = process.env[`CRM_CREDENTIAL_${field.name.toUpperCase()}`];
+    if (env !== undefined) credentials[field.name] = env;
+  }
+  for (const a of credentialArgs) {
+    const at = a.indexOf('=');
+    if (at <= 0) throw new UsageError(`--credential takes NAME=VALUE, got "${a.split('=')[0]}"`);
+    credentials[a.slice(0, at)] = a.slice(at + 1);
+  }
+  return apiReader(sourceName, credentials, {
+    dir: resolve(spool),
+    onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}`),
+  });
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${resolve(process.argv[1])}`).href;

@@ -1,7 +1,7 @@
-/** Use cases: export files of a known source → staged records, profile, inventory and mapping
+/** Use cases: the tables of a known source (export files, API objects, through a SourceReader) → staged records, profile, inventory and mapping
  *  lines, in memory; and the same staged into Odoo (a new migration, or one Odoo made). */
 import { InputError } from './core/input-error.js';
-import type { CsvFile } from './csv/read-csv.js';
+import type { SourceReader } from './sources/reader.js';
 import { MappingEngine, type EngineOptions, type StageResult } from './mapping/engine.js';
 import { loadMapping } from './mapping/load.js';
 import type { Mapping } from './mapping/schema.js';
@@ -39,19 +39,18 @@ export function requiredApps(mapping: Mapping): string[] {
   return [...new Set(Object.values(mapping.objects).flatMap((o) => o.requires))].sort();
 }
 
-export async function stageExports(sourceName: string, files: CsvFile[], options: EngineOptions & PlanOptions = {}): Promise<Staged> {
-  return stageLoaded(await loadSource(sourceName), files, options);
+export async function stageExports(sourceName: string, reader: SourceReader, options: EngineOptions & PlanOptions = {}): Promise<Staged> {
+  return stageLoaded(await loadSource(sourceName), reader, options);
 }
 
-async function stageLoaded({ source, mapping: base }: LoadedSource, files: CsvFile[], options: EngineOptions & PlanOptions): Promise<Staged> {
-  if (files.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
-  const plan = await planMapping(base, source, files, options);
+async function stageLoaded({ source, mapping: base }: LoadedSource, reader: SourceReader, options: EngineOptions & PlanOptions): Promise<Staged> {
+  const plan = await planMapping(base, source, reader, options);
   const mapping = plan.mapping;
   const known = new Set(Object.entries(mapping.objects).filter(([, o]) => o.file).map(([n]) => n));
   for (const s of options.skip ?? []) {
     if (!known.has(s)) throw new InputError({ file: '(request)', field: 'skip' }, `cannot skip "${s}": the ${mapping.label} objects read from files are ${[...known].join(', ')}`);
   }
-  const result = await MappingEngine.stage(mapping, files, options);
+  const result = await MappingEngine.stage(mapping, reader, options);
   return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records), lines: mappingLines(plan, result.records) };
 }
 
@@ -60,7 +59,7 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, files: CsvFi
  * in a model that exists, or is reported with its choices) and the fields of the models the
  * objects land in (proposal targets), read in parallel.
  */
-async function stageForOdoo(client: MigrationClient, sourceName: string, files: CsvFile[], options: PlanOptions & { skip?: string[] | undefined }): Promise<Staged & { label: string }> {
+async function stageForOdoo(client: MigrationClient, sourceName: string, reader: SourceReader, options: PlanOptions & { skip?: string[] | undefined }): Promise<Staged & { label: string }> {
   const loaded = await loadSource(sourceName);
   const { mapping, source } = loaded;
   const installedApps = await client.installedApps(requiredApps(mapping));
@@ -71,27 +70,27 @@ async function stageForOdoo(client: MigrationClient, sourceName: string, files: 
   const odooFields: Record<string, FieldsGet> = Object.fromEntries(
     await Promise.all([...models].map(async (model) => [model, await client.fieldsGet(model)] as const)),
   );
-  return { ...(await stageLoaded(loaded, files, { ...options, installedApps, odooFields, skip: options.skip ?? [] })), label: mapping.label };
+  return { ...(await stageLoaded(loaded, reader, { ...options, installedApps, odooFields, skip: options.skip ?? [] })), label: mapping.label };
 }
 
 /**
- * Use case: stage export files into a new migration in Odoo. Stages everything in memory first
- * (a bad file sends nothing), then sends records, profile and inventory.
+ * Use case: stage a source's tables into a new migration in Odoo. Stages everything in memory first
+ * (a bad table sends nothing), then sends records, profile and inventory.
  */
 export async function stageToOdoo(
   client: MigrationClient,
   sourceName: string,
-  files: CsvFile[],
+  reader: SourceReader,
   options: { name?: string | undefined; skip?: string[] | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, files, { skip: options.skip });
-  const name = options.name ?? `${staged.label}: ${files.map((f) => f.name).join(', ')}`.slice(0, 200);
+  const staged = await stageForOdoo(client, sourceName, reader, { skip: options.skip });
+  const name = options.name ?? `${staged.label}: ${reader.describe()}`.slice(0, 200);
   const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
   return { report, staged };
 }
 
 /**
- * Use case: stage export files into a migration that already exists in Odoo (created by the
+ * Use case: stage a source's tables into a migration that already exists in Odoo (created by the
  * upload wizard there), with the admin's decisions; replaces what an earlier upload staged
  * there and sends the mapping lines for the admin to confirm.
  */
@@ -99,10 +98,10 @@ export async function stageIntoMigration(
   client: MigrationClient,
   id: number,
   sourceName: string,
-  files: CsvFile[],
+  reader: SourceReader,
   options: PlanOptions & { skip?: string[] | undefined; onBatch?: StageProgress | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, files, options);
+  const staged = await stageForOdoo(client, sourceName, reader, options);
   const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, options.onBatch);
   return { report, staged };
 }

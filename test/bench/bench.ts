@@ -9,6 +9,7 @@
  *  then both are removed again (our rollback; unlink for the baseline).
  * Figures are ratios measured in this run; absolute numbers move between machines and runs.
  */
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   let peak = rss0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
   let t0 = performance.now();
-  const staged = await stageExports('kartra', [{ name: 'bench_contacts.csv', path }]);
+  const staged = await stageExports('kartra', csvReader([{ name: 'bench_contacts.csv', path }]));
   const stageMs = performance.now() - t0;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);

@@ -6,6 +6,7 @@
  * upload Odoo refuses half-way is removed again.
  */
 import t from 'tap';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { join } from 'node:path';
 import { buildApp } from '../../bridge/src/http/app.js';
 import { serverConfigFromEnv } from '../../bridge/src/config.js';
@@ -128,7 +129,7 @@ t.test('progress reaches Odoo while a large upload is staged', async (t) => {
 t.test('a first upload Odoo refuses half-way is removed again', async (t) => {
   const id = await odoo.migrations.create('Upload refused half-way', 'kartra');
   t.teardown(() => odoo.transport.call('crm.migration', 'unlink', [[id]]));
-  const { records, profile, inventory, lines } = await stageExports('kartra', samples);
+  const { records, profile, inventory, lines } = await stageExports('kartra', csvReader(samples));
   const contact = records.find((r) => r.object === 'contact') as StagedRecord;
   // more than one batch of 1000, and a record in the second batch that Odoo refuses
   const values = Object.fromEntries(Object.entries(contact.values).filter(([f]) => !f.startsWith('x_')));

@@ -1,10 +1,13 @@
 import t from 'tap';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../bridge/src/cli.js';
 import { stagedRecordSchema } from '../../bridge/src/staging/record.js';
 import { fixture, samples } from '../helpers/paths.js';
+import { registerSource } from '../../bridge/src/sources/registry.js';
+import { OntraportStandin, standinContacts } from '../helpers/ontraport-standin.js';
+import { standinSource } from '../helpers/standin-source.js';
 
 async function run(args: string[], env: Record<string, string | undefined> = {}) {
   const out: string[] = [];
@@ -54,4 +57,29 @@ t.test('exit codes and one-line reasons', async (t) => {
   t.match(down.err, /cannot reach Odoo at http:\/\/127\.0\.0\.1:9/);
   const badId = await run(['commit', 'abc']);
   t.equal(badId.code, 2);
+});
+
+t.test('stage from an API source: credentials from flags or the environment, a spool folder that resumes', async (t) => {
+  const standin = await new OntraportStandin({ contacts: standinContacts(60) }).start();
+  t.teardown(() => standin.stop());
+  t.teardown(registerSource(standinSource(() => standin.url)));
+  const spool = await mkdtemp(join(tmpdir(), 'crm-cli-spool-'));
+  const out = await mkdtemp(join(tmpdir(), 'crm-cli-out-'));
+  t.teardown(() => Promise.all([rm(spool, { recursive: true, force: true }), rm(out, { recursive: true, force: true })]));
+  const noSpool = await run(['stage', '--source', 'standin_ontraport', '--credential', 'api_key=key-123']);
+  t.equal(noSpool.code, 2);
+  t.match(noSpool.err, /needs --spool DIR/);
+  const missing = await run(['stage', '--source', 'standin_ontraport', '--spool', spool, '--credential', 'api_key=key-123']);
+  t.equal(missing.code, 3);
+  t.match(missing.err, /field "app_id": App ID is required/);
+  const withFile = await run(['stage', '--source', 'kartra', '--spool', spool, samples[0]?.path as string]);
+  t.equal(withFile.code, 2, '--spool is for API sources');
+  const r = await run(['stage', '--source', 'standin_ontraport', '--spool', spool, '--credential', 'api_key=key-123', '--out', out, '--json'], { CRM_CREDENTIAL_APP_ID: 'app-456' });
+  t.equal(r.code, 0, r.err);
+  t.match(r.err, /Contacts: 2 page\(s\), 60 rows, done/);
+  t.equal((await readFile(join(out, 'records.jsonl'), 'utf8')).trim().split('\n').length, 60);
+  const again = await run(['stage', '--source', 'standin_ontraport', '--spool', spool, '--credential', 'api_key=key-123', '--credential', 'app_id=app-456', '--out', out, '--json']);
+  t.equal(again.code, 0, again.err);
+  t.match(again.err, /60 rows \(from the spool\), done/);
+  t.same([...standin.requests.values()], [1, 1], 'the second run asked the API nothing');
 });

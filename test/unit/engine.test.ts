@@ -1,4 +1,5 @@
 import t from 'tap';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MappingEngine } from '../../bridge/src/mapping/engine.js';
@@ -12,7 +13,7 @@ import { fixture, root, samples } from '../helpers/paths.js';
 const byKey = (records: StagedRecord[]) => new Map(records.map((r) => [r.key, r]));
 
 t.test('Kartra sample: contacts, companies and tags staged as the mapping says', async (t) => {
-  const { records, profile } = await stageExports('kartra', samples);
+  const { records, profile } = await stageExports('kartra', csvReader(samples));
   for (const r of records) stagedRecordSchema.parse(r);
   const k = byKey(records);
   const ada = k.get('kartra:contact:1001');
@@ -55,21 +56,21 @@ t.test('Kartra sample: contacts, companies and tags staged as the mapping says',
 });
 
 t.test('per-field issues name file, row and field; errors stay on the record', async (t) => {
-  const { records } = await stageExports('kartra', samples);
+  const { records } = await stageExports('kartra', csvReader(samples));
   const broken = records.find((r) => r.key === 'kartra:contact:1012');
   t.same(broken?.issues.filter((i) => i.level === 'error').map(({ file, row, field }) => ({ file, row, field })), [{ file: 'contacts_1.csv', row: 13, field: 'Email' }]);
 });
 
 t.test('staging keys and hashes are stable across runs', async (t) => {
-  const a = await stageExports('kartra', samples);
-  const b = await stageExports('kartra', samples);
+  const a = await stageExports('kartra', csvReader(samples));
+  const b = await stageExports('kartra', csvReader(samples));
   t.same(a.records.map((r) => [r.key, r.hash]), b.records.map((r) => [r.key, r.hash]));
 });
 
 t.test('contacts with no id are keyed by email; other header spellings are understood', async (t) => {
-  const { records } = await stageExports('kartra', [fixture('semicolon.csv')]);
+  const { records } = await stageExports('kartra', csvReader([fixture('semicolon.csv')]));
   t.equal(records.find((r) => r.object === 'contact')?.key, 'kartra:contact:7', 'Lead ID is the id');
-  const latin = await stageExports('kartra', [fixture('latin1.csv')]);
+  const latin = await stageExports('kartra', csvReader([fixture('latin1.csv')]));
   const zoe = latin.records.find((r) => r.object === 'contact');
   t.equal(zoe?.values.name, 'Zoë Müller');
   t.same(zoe?.lookups.country_id?.value, 'DE');
@@ -77,11 +78,11 @@ t.test('contacts with no id are keyed by email; other header spellings are under
 });
 
 t.test('a header without the email column stops the run naming file, row and field', async (t) => {
-  const err = await stageExports('kartra', [fixture('missing-email-column.csv')]).catch((e: unknown) => e);
+  const err = await stageExports('kartra', csvReader([fixture('missing-email-column.csv')])).catch((e: unknown) => e);
   t.ok(err instanceof InputError);
   t.match(err, { file: 'missing-email-column.csv', row: 1, field: 'email', message: /required column missing/ });
-  await t.rejects(stageExports('kartra', [...samples, fixture('unrelated.csv')]), /unrelated\.csv, row 1: not recognised as a Kartra export/);
-  await t.rejects(stageExports('nosuch', samples), /unknown source "nosuch"/);
+  await t.rejects(stageExports('kartra', csvReader([...samples, fixture('unrelated.csv')])), /unrelated\.csv, row 1: not recognised as a Kartra export/);
+  await t.rejects(stageExports('nosuch', csvReader(samples)), /unknown source "nosuch"/);
 });
 
 t.test('the mapping engine is generic: a mapping of another shape works the same way', async (t) => {
@@ -101,13 +102,13 @@ t.test('the mapping engine is generic: a mapping of another shape works the same
       group: { label: 'Group', model: 'res.partner.category', valueField: 'name', match: [['name']] },
     },
   });
-  const { records } = await MappingEngine.stage(mapping, [fixture('generic-people.csv')]);
+  const { records } = await MappingEngine.stage(mapping, csvReader([fixture('generic-people.csv')]));
   const k = byKey(records);
   t.same(k.get('acme:person:jean@exemple.fr')?.values, { email: 'jean@exemple.fr', name: 'Jean Dupont' });
   t.same(k.get('acme:person:jean@exemple.fr')?.refs, { category_id: ['acme:group:a', 'acme:group:b'] });
   t.equal(k.get('acme:person:solo@exemple.fr')?.values.name, 'solo@exemple.fr');
   t.equal(records.length, 4);
-  await t.rejects(MappingEngine.stage(mapping, samples), /not recognised as a Acme CRM export/, 'a Kartra file is not taken for this source');
+  await t.rejects(MappingEngine.stage(mapping, csvReader(samples)), /not recognised as a Acme CRM export/, 'a Kartra file is not taken for this source');
 });
 
 t.test('invalid mappings are refused with the path of the problem', async (t) => {

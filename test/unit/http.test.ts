@@ -1,3 +1,4 @@
+import { registerSource } from '../../bridge/src/sources/registry.js';
 import t from 'tap';
 import { buildApp } from '../../bridge/src/http/app.js';
 import { serverConfigFromEnv } from '../../bridge/src/config.js';
@@ -96,6 +97,18 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
     { name: 'kartra', label: 'Kartra', input: 'csv-upload', credentials: [] },
     { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload', credentials: [] },
   ]);
+  // an API source says what the wizard must ask; no reader code crosses the wire
+  const unregister = registerSource({
+    name: 'api_example', label: 'An API source', mappingFile: 'generic_csv.json', input: 'api',
+    credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] }],
+    reader: () => { throw new Error('not read here'); },
+  });
+  t.teardown(unregister);
+  const withApi = await (await app()).inject({ method: 'GET', url: '/sources', headers: auth });
+  t.same(withApi.json()[2], {
+    name: 'api_example', label: 'An API source', input: 'api',
+    credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] }],
+  });
 });
 
 t.test('POST /migrations/:id/upload checks its fields before anything reaches Odoo', async (t) => {

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { InputError } from '../../bridge/src/core/input-error.js';
 import { JobRunner, type JobContext, type JobProgress } from '../../bridge/src/jobs/job-runner.js';
-import { checkCredentials, spoolDirOf, spoolTables } from '../../bridge/src/jobs/staging-jobs.js';
-import type { SourceReader, SourceTable } from '../../bridge/src/jobs/source-reader.js';
+import { extractionProgress, spoolDirOf } from '../../bridge/src/jobs/staging-jobs.js';
+import type { SourceReader } from '../../bridge/src/sources/reader.js';
 import { buildApp } from '../../bridge/src/http/app.js';
 import { serverConfigFromEnv } from '../../bridge/src/config.js';
-import { sources, type SourceSystem } from '../../bridge/src/sources/registry.js';
+import { registerSource, type SourceSystem } from '../../bridge/src/sources/registry.js';
 import { multipartBody } from '../helpers/multipart.js';
 import { samples } from '../helpers/paths.js';
 
@@ -125,54 +125,29 @@ t.test('Odoo refusing the first report starts nothing; refusing a later one stop
   t.notOk(after, 'nothing ran after the refused report');
 });
 
-async function* rowsOf(n: number, make: (i: number) => Record<string, string>) {
-  for (let i = 1; i <= n; i += 1) yield { row: i + 1, cells: make(i) };
+function apiReader(): SourceReader {
+  return { describe: () => 'Test API', async *tables() { /* none */ } };
 }
 
-function apiReader(tables: (() => SourceTable)[]): SourceReader {
-  return {
-    describe: () => 'Test API',
-    async *tables() { for (const table of tables) yield table(); },
-  };
-}
-
-t.test('API tables are spooled to CSV files row by row, with progress', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'jobs-spool-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+t.test("the API toolkit's progress reaches Odoo in order; a refused report stops the extraction", async (t) => {
   const told: unknown[] = [];
-  const ctx: JobContext = { id: 1, job: 'j', log: silent, progress: async (u) => { told.push(u); } };
-  const reader = apiReader([
-    () => ({ name: 'contacts', object: 'contact', header: ['Id', 'Name'], rows: rowsOf(2500, (i) => ({ Id: String(i), Name: i === 2 ? 'Ann "the" Smith, Jr' : `n${i}` })) }),
-    () => ({ name: 'deals', header: ['Id', 'Title'], rows: rowsOf(1, () => ({ Id: 'd1' })) }),
-  ]);
-  const files = await spoolTables(reader, join(dir, 'tables'), ctx);
-  t.same(files.map((f) => f.name), ['contacts', 'deals']);
-  const text = await readFile(files[0]?.path as string, 'utf8');
-  const lines = text.trimEnd().split('\r\n');
-  t.equal(lines.length, 2501);
-  t.equal(lines[0], '"Id","Name"');
-  t.equal(lines[2], '"2","Ann ""the"" Smith, Jr"');
-  t.equal((await readFile(files[1]?.path as string, 'utf8')), '"Id","Title"\r\n"d1",""\r\n', 'a missing cell is empty');
-  t.same(told, [
-    { phase: 'extracting', object: 'contacts', done: 0 },
-    { phase: 'extracting', object: 'contacts', done: 1000 },
-    { phase: 'extracting', object: 'contacts', done: 2000 },
-    { phase: 'extracting', object: 'contacts', done: 2500, total: 2500 },
-    { phase: 'extracting', object: 'deals', done: 0 },
-    { phase: 'extracting', object: 'deals', done: 1, total: 1 },
-  ]);
-  await t.rejects(spoolTables(apiReader([]), join(dir, 'none'), ctx), { file: 'Test API', message: /no object/ });
-});
-
-t.test('credentials are checked against what the source declares', async (t) => {
-  const specs = [
-    { name: 'api_key', label: 'API key', secret: true },
-    { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] },
-  ];
-  t.same(checkCredentials(specs, { api_key: ' k ', region: 'eu' }), { api_key: 'k', region: 'eu' });
-  t.throws(() => checkCredentials(specs, { region: 'eu' }), { field: 'credentials.api_key', message: /API key is required/ });
-  t.throws(() => checkCredentials(specs, { api_key: 'k', region: 'mars' }), { field: 'credentials.region', message: /one of eu, us/ });
-  t.throws(() => checkCredentials(specs, { api_key: 'k', region: 'eu', password: 'x' }), { field: 'credentials.password', message: /unknown credential/ });
+  let refuse = false;
+  const ctx: JobContext = {
+    id: 1, job: 'j', log: silent,
+    progress: async (u) => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (refuse) throw new Error('Migration is not running this job anymore');
+      told.push(u);
+    },
+  };
+  const forward = extractionProgress(ctx);
+  for (const rows of [50, 100, 130]) forward.onProgress({ object: 'Contacts', pages: rows / 50, rows, fromSpool: false, done: rows === 130 });
+  await forward.settle();
+  t.same(told, [50, 100, 130].map((done) => ({ phase: 'extracting', object: 'Contacts', done })), 'one report per page, in order');
+  refuse = true;
+  forward.onProgress({ object: 'Deals', pages: 1, rows: 50, fromSpool: false, done: false });
+  await t.rejects(forward.settle(), /not running this job/);
+  t.throws(() => forward.onProgress({ object: 'Deals', pages: 2, rows: 100, fromSpool: false, done: false }), /not running this job/, 'the next page read stops there');
 });
 
 t.test('POST /migrations/:id/extract checks its body, the source and the credentials first', async (t) => {
@@ -181,10 +156,9 @@ t.test('POST /migrations/:id/extract checks its body, the source and the credent
   const testApi: SourceSystem = {
     name: 'test_api', label: 'Test API', mappingFile: 'generic_csv.json', input: 'api',
     credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] }],
-    reader: () => apiReader([]),
+    reader: () => apiReader(),
   };
-  sources[testApi.name] = testApi;
-  t.teardown(() => { delete sources[testApi.name]; });
+  t.teardown(registerSource(testApi));
   const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_SPOOL_DIR: spoolRoot }), migrations: null });
   t.teardown(() => app.close());
   const extract = (payload: Record<string, unknown>, headers: Record<string, string> = auth) =>
@@ -200,7 +174,10 @@ t.test('POST /migrations/:id/extract checks its body, the source and the credent
   t.match(badType.json(), { field: 'credentials.api_key' });
   const missing = await extract({ source: 'test_api', credentials: { region: 'eu' } });
   t.equal(missing.statusCode, 422);
-  t.match(missing.json(), { field: 'credentials.api_key', message: /API key is required/ });
+  t.match(missing.json(), { field: 'api_key', message: /API key/ });
+  const outside = await extract({ source: 'test_api', credentials: { api_key: 'k', region: 'mars' } });
+  t.equal(outside.statusCode, 422);
+  t.match(outside.json(), { field: 'region' });
   const csvSource = await extract({ source: 'kartra' });
   t.equal(csvSource.statusCode, 422);
   t.match(csvSource.json(), { field: 'source', message: /takes export files/ });

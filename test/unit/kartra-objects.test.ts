@@ -1,5 +1,6 @@
 /** Every object of the Kartra mapping, staged from the bundled sample export. */
 import t from 'tap';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stageExports, type Staged } from '../../bridge/src/stage-exports.js';
@@ -16,7 +17,7 @@ const index = (s: Staged) => new Map<string, StagedRecord>(s.records.map((r) => 
 const ofObject = (s: Staged, object: string) => s.records.filter((r) => r.object === object);
 
 t.test('deals: opportunities with stages in order, pipelines as teams, contact and owner links', async (t) => {
-  const s = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
+  const s = await stageExports('kartra', csvReader(allSamples), { installedApps: ALL_APPS, now });
   const k = index(s);
   const d1 = k.get('kartra:deal:D-1');
   t.match(d1, { model: 'crm.lead', values: { type: 'opportunity', name: 'Engine licence', expected_revenue: 12500, date_deadline: '2024-09-30', email_from: 'ada.lovelace@example.com', source_create_date: '2024-03-10 13:00:00', active: true } });
@@ -32,14 +33,14 @@ t.test('deals: opportunities with stages in order, pipelines as teams, contact a
 });
 
 t.test('one pipeline needs no sales team', async (t) => {
-  const s = await stageExports('kartra', [...contactsOnly, fixture('deals-one-pipeline.csv')], { installedApps: ALL_APPS, now });
+  const s = await stageExports('kartra', csvReader([...contactsOnly, fixture('deals-one-pipeline.csv')]), { installedApps: ALL_APPS, now });
   t.equal(ofObject(s, 'pipeline').length, 0);
   t.notOk(index(s).get('kartra:deal:X-1')?.refs.team_id);
   t.equal(index(s).get('kartra:deal:X-1')?.refs.stage_id, 'kartra:stage:new');
 });
 
 t.test('transactions and subscriptions → sale orders with lines and placeholder products when Sales is installed', async (t) => {
-  const s = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
+  const s = await stageExports('kartra', csvReader(allSamples), { installedApps: ALL_APPS, now });
   const k = index(s);
   t.match(k.get('kartra:transaction:T-9001'), { model: 'sale.order', values: { state: 'sale', date_order: '2024-03-15 15:20:00', client_order_ref: 'T-9001', x_kartra_transaction_type: 'sale', x_kartra_payment_method: 'stripe' }, refs: { partner_id: 'kartra:contact:1001' } });
   t.ok(k.get('kartra:transaction:T-9001')?.deps?.includes('kartra:custom_field:sale.order.x_kartra_transaction_type'), 'orders wait for the custom fields they fill');
@@ -52,7 +53,7 @@ t.test('transactions and subscriptions → sale orders with lines and placeholde
 });
 
 t.test('without Sales: transactions fall back to customer invoices; subscriptions are reported, not dropped', async (t) => {
-  const s = await stageExports('kartra', allSamples, { installedApps: { sale: false, account: true, calendar: true }, now });
+  const s = await stageExports('kartra', csvReader(allSamples), { installedApps: { sale: false, account: true, calendar: true }, now });
   const k = index(s);
   t.match(k.get('kartra:transaction_invoice:T-9002'), { model: 'account.move', values: { move_type: 'out_invoice', invoice_date: '2024-03-16', ref: 'T-9002', x_kartra_affiliate: 'tim@w3.example' }, refs: { partner_id: 'kartra:contact:1003' } });
   t.match(k.get('kartra:transaction_invoice_line:T-9002'), { model: 'account.move.line', values: { display_type: 'product', quantity: 1, price_unit: 199 }, refs: { move_id: 'kartra:transaction_invoice:T-9002' } });
@@ -68,18 +69,18 @@ t.test('without Sales: transactions fall back to customer invoices; subscription
 });
 
 t.test('only CRM: no product records, transactions reported; --skip leaves an object out on purpose', async (t) => {
-  const s = await stageExports('kartra', allSamples, { installedApps: { calendar: true }, now });
+  const s = await stageExports('kartra', csvReader(allSamples), { installedApps: { calendar: true }, now });
   t.equal(ofObject(s, 'product').length, 0, 'no placeholder products without Sales or Invoicing');
   t.ok(ofObject(s, 'transaction').every((r) => r.issues.some((i) => i.level === 'error')));
-  const skipped = await stageExports('kartra', allSamples, { installedApps: { calendar: true }, skip: ['transaction', 'subscription'], now });
+  const skipped = await stageExports('kartra', csvReader(allSamples), { installedApps: { calendar: true }, skip: ['transaction', 'subscription'], now });
   t.equal(ofObject(skipped, 'transaction').length + ofObject(skipped, 'subscription_line').length, 0);
   t.match(skipped.profile.targets.find((x) => x.object === 'transaction'), { decision: 'skipped by choice' });
   t.equal(skipped.profile.files.find((f) => f.file === 'transactions.csv')?.rows, 4, 'skipped rows still counted in the profile');
-  await t.rejects(stageExports('kartra', allSamples, { skip: ['tag'] }), /cannot skip "tag"/);
+  await t.rejects(stageExports('kartra', csvReader(allSamples), { skip: ['tag'] }), /cannot skip "tag"/);
 });
 
 t.test('custom fields: created before the records, typed from the schema file or inferred', async (t) => {
-  const withSchema = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
+  const withSchema = await stageExports('kartra', csvReader(allSamples), { installedApps: ALL_APPS, now });
   const k = index(withSchema);
   const colour = k.get('kartra:custom_field:res.partner.x_kartra_favourite_colour');
   t.match(colour, { model: 'ir.model.fields', values: { name: 'x_kartra_favourite_colour', model: 'res.partner', ttype: 'selection', state: 'manual', field_description: 'Favourite colour', selection: "[('Blue', 'Blue'), ('Green', 'Green'), ('Red', 'Red'), ('Yellow', 'Yellow')]" }, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'res.partner' } }, match: [['name', 'model']] });
@@ -91,20 +92,20 @@ t.test('custom fields: created before the records, typed from the schema file or
   t.ok(ada?.deps?.includes(colour?.key as string), 'the contact depends on the field it fills');
   t.match(ada?.source.columns, { name: 'First Name + Middle Name + Last Name + Email', email: 'Email', category_id: 'Tags + Lists + Source', x_kartra_favourite_colour: 'Favourite Colour' }, 'which source columns fed each field, for the sample diff');
 
-  const inferred = await stageExports('kartra', contactsOnly, { now });
+  const inferred = await stageExports('kartra', csvReader(contactsOnly), { now });
   const i = index(inferred);
   t.match(i.get('kartra:custom_field:res.partner.x_kartra_favourite_colour')?.values, { ttype: 'selection', selection: "[('Blue', 'Blue'), ('Green', 'Green'), ('Red', 'Red')]" }, 'exactly the values found');
   t.match(i.get('kartra:custom_field:res.partner.x_kartra_newsletter_opt_in')?.values, { ttype: 'boolean' });
   t.match(i.get('kartra:custom_field:res.partner.x_kartra_bio')?.values, { ttype: 'text' });
   t.equal(inferred.profile.customFields.find((f) => f.name === 'x_kartra_bio')?.origin, 'inferred from values');
 
-  const err = await stageExports('kartra', [...contactsOnly, fixture('custom-fields-bad-type.csv')]).catch((e: unknown) => e);
+  const err = await stageExports('kartra', csvReader([...contactsOnly, fixture('custom-fields-bad-type.csv')])).catch((e: unknown) => e);
   t.ok(err instanceof InputError);
   t.match(err, { file: 'custom-fields-bad-type.csv', row: 2, field: 'Field Type', message: /unknown custom field type "dropdown_menu"/ });
 });
 
 t.test('GDPR, source creation date, lists, affiliates, state lookups, flags', async (t) => {
-  const s = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
+  const s = await stageExports('kartra', csvReader(allSamples), { installedApps: ALL_APPS, now });
   const k = index(s);
   const ada = k.get('kartra:contact:1001');
   t.match(ada?.values, { x_gdpr_status: 'accepted', x_gdpr_status_date: '2024-03-01 15:15:00', source_create_date: '2023-11-05 14:30:00' });
@@ -131,7 +132,7 @@ t.test("selection literals are written the way Python's repr writes them", async
 });
 
 t.test('appointments → calendar events with the contact as attendee and original times', async (t) => {
-  const s = await stageExports('kartra', allSamples, { installedApps: ALL_APPS, now });
+  const s = await stageExports('kartra', csvReader(allSamples), { installedApps: ALL_APPS, now });
   const k = index(s);
   t.match(k.get('kartra:appointment:A-71'), { model: 'calendar.event', values: { name: 'Discovery call with Ada', start: '2024-03-20 14:00:00', stop: '2024-03-20 14:30:00', location: 'Zoom', active: true, x_kartra_calendar: 'Discovery calls', source_create_date: '2024-03-11 12:15:00' }, refs: { partner_ids: ['kartra:contact:1001'] } });
   t.equal(k.get('kartra:appointment:A-73')?.values.active, false, 'cancelled appointments archived');

@@ -3,6 +3,7 @@
  * header needed, picklist columns matched against selection values and staged as their keys.
  */
 import t from 'tap';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ t.test('selection fit: keys or labels, case and punctuation ignored', async (t) 
 
 t.test('a picklist column lands in the Odoo selection field, as its keys; near-misses are not proposed', async (t) => {
   const file = await csv('people.csv', 'Email,Name,Customer Tier,Shoe size,Referral Code\nann@x.example,Ann,Gold,38,R-1\nbob@x.example,Bob,Silver,44,R-2\ncy@x.example,Cy,gold,41,\n');
-  const staged = await stageExports('generic_csv', [file], { odooFields: { 'res.partner': partnerFields } });
+  const staged = await stageExports('generic_csv', csvReader([file]), { odooFields: { 'res.partner': partnerFields } });
   const by = new Map(staged.lines.map((l) => [l.column, l]));
   t.match(by.get('Customer Tier'), { action: 'map', field: 'x_tier', ttype: 'selection' });
   t.match(by.get('Shoe size'), { action: 'map', field: 'x_shoe_size' });
@@ -55,7 +56,7 @@ t.test('a picklist column lands in the Odoo selection field, as its keys; near-m
 
 t.test('the admin maps a column onto a selection field: the values become its keys', async (t) => {
   const file = await csv('people.csv', 'Email,Name,Level\nann@x.example,Ann,Bronze\nbob@x.example,Bob,Silver\n');
-  const staged = await stageExports('generic_csv', [file], {
+  const staged = await stageExports('generic_csv', csvReader([file]), {
     odooFields: { 'res.partner': partnerFields },
     decisions: [{ object: 'contact', column: 'Level', action: 'map', field: 'x_tier' }],
   });

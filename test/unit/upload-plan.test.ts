@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import Fastify from 'fastify';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 import { join } from 'node:path';
 import { stageExports } from '../../bridge/src/stage-exports.js';
 import { InputError } from '../../bridge/src/core/input-error.js';
@@ -18,7 +19,7 @@ const kartraFiles = [sample('contacts_1.csv'), sample('contacts_2.csv'), sample(
 const contacts = <T extends { object: string }>(records: T[]) => records.filter((r) => r.object === 'contact');
 
 t.test('Kartra: a line per column, and the line says what the staged records hold', async (t) => {
-  const staged = await stageExports('kartra', kartraFiles);
+  const staged = await stageExports('kartra', csvReader(kartraFiles));
   const lines = staged.lines.filter((l) => l.object === 'contact');
   const header = 'ID,First Name,Middle Name,Last Name,Email,Phone Country Code,Phone,Company,Address,City,State,Zip,Country,Website,Tags,Lists,GDPR Status,GDPR Status Date,Date Joined,Source,Score,Notes,Owner,Email Status,Last Activity,Favourite Colour,Newsletter Opt-In,Bio,Referral Code'.split(',');
   t.same(lines.map((l) => l.column), header, 'every column once, in file order');
@@ -32,7 +33,7 @@ t.test('Kartra: a line per column, and the line says what the staged records hol
 });
 
 t.test('generic CSV with French headers: contacts staged from the proposal alone', async (t) => {
-  const staged = await stageExports('generic_csv', [generic]);
+  const staged = await stageExports('generic_csv', csvReader([generic]));
   const by = new Map(staged.lines.map((l) => [l.column, l]));
   t.match(by.get('Courriel'), { action: 'map', field: 'email' });
   t.match(by.get('Prénom'), { action: 'map', field: 'name' });
@@ -58,7 +59,7 @@ t.test('decisions: change a field, leave a column out, create a typed custom fie
     { object: 'contact', column: 'Ville', action: 'ignore' },
     { object: 'contact', column: 'Client fidèle', action: 'create', field: 'x_csv_loyal', ttype: 'char', label: 'Loyal customer' },
   ];
-  const staged = await stageExports('generic_csv', [generic], { decisions });
+  const staged = await stageExports('generic_csv', csvReader([generic]), { decisions });
   const marie = contacts(staged.records).find((r) => r.values.email === 'marie.curie@sorbonne.example');
   t.equal(marie?.values.mobile, '+33144271000', 'phone column now lands in mobile, still normalized to E.164');
   t.notOk('phone' in (marie?.values ?? {}));
@@ -75,7 +76,7 @@ t.test('decisions: change a field, leave a column out, create a typed custom fie
 
 t.test('decisions on a shipped mapping: Kartra phone to mobile; saved decisions rank below the admin', async (t) => {
   const saved: Decision[] = [{ object: 'contact', column: 'Referral Code', action: 'map', field: 'ref', ttype: 'char' }];
-  const staged = await stageExports('kartra', kartraFiles, { decisions: [{ object: 'contact', column: 'Phone', action: 'map', field: 'mobile' }], saved });
+  const staged = await stageExports('kartra', csvReader(kartraFiles), { decisions: [{ object: 'contact', column: 'Phone', action: 'map', field: 'mobile' }], saved });
   const ada = contacts(staged.records).find((r) => r.values.email === 'ada.lovelace@example.com');
   t.equal(ada?.values.mobile, '+442079460018', 'still normalized with the row country code');
   t.notOk('phone' in (ada?.values ?? {}));
@@ -86,7 +87,7 @@ t.test('decisions on a shipped mapping: Kartra phone to mobile; saved decisions 
 });
 
 t.test('a relation the migration cannot fill is refused, naming the column', async (t) => {
-  const err = await stageExports('generic_csv', [generic], { decisions: [{ object: 'contact', column: 'Ville', action: 'map', field: 'title', ttype: 'many2one' }] }).catch((e: unknown) => e);
+  const err = await stageExports('generic_csv', csvReader([generic]), { decisions: [{ object: 'contact', column: 'Ville', action: 'map', field: 'title', ttype: 'many2one' }] }).catch((e: unknown) => e);
   t.ok(err instanceof InputError);
   t.match(err, { field: 'Ville', message: /res\.partner\.title is a relation/ });
 });
@@ -97,7 +98,7 @@ t.test('a generic file with neither email nor name cannot be keyed: clear error'
   const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(join(tmpdir(), 'gen-'));
   await writeFile(join(dir, 'things.csv'), bytes);
-  await t.rejects(stageExports('generic_csv', [{ name: 'things.csv', path: join(dir, 'things.csv') }]), /things\.csv.*Email or Name/);
+  await t.rejects(stageExports('generic_csv', csvReader([{ name: 'things.csv', path: join(dir, 'things.csv') }])), /things\.csv.*Email or Name/);
 });
 
 t.test('optional language model: suggestions only for allowed fields; failures give none', async (t) => {
@@ -121,13 +122,13 @@ t.test('optional language model: suggestions only for allowed fields; failures g
 });
 
 t.test('confirming every line as it was staged changes nothing: a picklist custom field stays a selection', async (t) => {
-  const first = await stageExports('kartra', kartraFiles);
+  const first = await stageExports('kartra', csvReader(kartraFiles));
   const decisions: Decision[] = first.lines.filter((l) => l.object === 'contact').map((l) => ({
     object: l.object, column: l.column, action: l.action, field: l.field, ttype: l.ttype, label: l.label,
   }));
   const colour = decisions.find((d) => d.column === 'Favourite Colour');
   if (colour) colour.label = 'Colour they like';
-  const again = await stageExports('kartra', kartraFiles, { decisions });
+  const again = await stageExports('kartra', csvReader(kartraFiles), { decisions });
   const field = (r: typeof again.records) => r.find((x) => x.object === 'custom_field' && x.values.name === 'x_kartra_favourite_colour')?.values;
   t.match(field(again.records), { ttype: 'selection', selection: field(first.records)?.selection, field_description: 'Colour they like' });
   const plain = (r: typeof again.records) => r.filter((x) => x.object === 'contact').map((x) => x.values);

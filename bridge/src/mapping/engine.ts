@@ -1,9 +1,10 @@
 /**
- * The mapping engine: export files + a declarative mapping → staged records and a profile.
- * It knows no source system by name; everything source-specific is in the mapping.
+ * The mapping engine: a source's tables (CSV files, API objects, read through a SourceReader) + a
+ * declarative mapping → staged records and a profile. It knows no source system by name;
+ * everything source-specific is in the mapping.
  *
- * Per file: the object is recognised from the header (and, when its Odoo app is not installed,
- * handed to its fallback object), columns are resolved by meaning, required columns are checked
+ * Per table: the object is the one the reader names (API), else recognised from the header
+ * (and, when its Odoo app is not installed, handed to its fallback object), columns are resolved by meaning, required columns are checked
  * (a missing one stops the whole run before anything is staged), then every row becomes a record
  * with per-field issues. Cells that name other objects (a company, tags, a stage) become derived
  * records referred to by key; per-row children (order lines) are made beside their parent.
@@ -11,7 +12,6 @@
  * records using them depend on), refs by value (a deal's contact by email) are resolved, and
  * records with the same key or the same `dedupeBy` value are merged, with a note.
  */
-import { readCsv, type CsvFile } from '../csv/read-csv.js';
 import { InputError } from '../core/input-error.js';
 import { cleanText, normalizeText } from '../normalize/text.js';
 import { countryCode } from '../normalize/country.js';
@@ -26,6 +26,7 @@ import type { FileProfile, Profile, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
 import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
+import type { SourceReader, SourceTable } from '../sources/reader.js';
 
 type Draft = Omit<StagedRecord, 'hash'>;
 
@@ -92,26 +93,27 @@ export class MappingEngine {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
   }
 
-  /** Reads every file fully before returning: a bad file throws and nothing is staged. */
-  static async stage(mapping: Mapping, files: CsvFile[], options: EngineOptions = {}): Promise<StageResult> {
-    if (files.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+  /** Reads every table fully before returning: a bad table throws and nothing is staged. */
+  static async stage(mapping: Mapping, reader: SourceReader, options: EngineOptions = {}): Promise<StageResult> {
     const engine = new MappingEngine(mapping, options);
-    for (const file of files) await engine.addFile(file);
+    let tables = 0;
+    for await (const table of reader.tables()) {
+      tables += 1;
+      await engine.addTable(table);
+    }
+    if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
     return engine.finish();
   }
 
-  async addFile(file: CsvFile): Promise<void> {
-    let target: FileTarget | undefined;
-    const profile: FileProfile = { file: file.name, object: '', encoding: '', rows: 0, unknownColumns: [] };
-    for await (const { row, cells } of readCsv(file, ({ encoding, header }) => {
-      target = this.recognise(file.name, header);
-      Object.assign(profile, { object: target.objectName, encoding, unknownColumns: this.noteUnknown(target, header) });
-    })) {
+  /** One table (a CSV file, an API object): recognised, then its rows read as they stream in. */
+  async addTable(table: SourceTable): Promise<void> {
+    const t = this.recognise(table.name, table.header, table.object);
+    const profile: FileProfile = { file: table.name, object: t.objectName, encoding: table.encoding ?? '', rows: 0, unknownColumns: this.noteUnknown(t, table.header) };
+    for await (const { row, cells } of table.rows) {
       profile.rows += 1;
-      const t = target as FileTarget;
       if (t.skip) continue;
       const ctx: RowContext = {
-        file: file.name,
+        file: table.name,
         row,
         cell: (column) => {
           const header = t.byColumn.get(column);
@@ -133,10 +135,11 @@ export class MappingEngine {
 
   // ---------------------------------------------------------------- files and targets
 
-  private recognise(fileName: string, header: string[]): FileTarget {
-    let best: [string, ObjectMapping] | undefined;
+  /** `declared`: the object an API reader says the rows are (no detection from the header) */
+  private recognise(fileName: string, header: string[], declared?: string): FileTarget {
+    let best: [string, ObjectMapping] | undefined = declared === undefined ? undefined : this.declaredObject(fileName, declared);
     let bestScore = 0;
-    for (const [name, object] of Object.entries(this.mapping.objects)) {
+    for (const [name, object] of declared === undefined ? Object.entries(this.mapping.objects) : []) {
       const score = detectScore(object, header);
       if (score > bestScore) {
         best = [name, object];
@@ -166,6 +169,12 @@ export class MappingEngine {
       skip: choice.decision === 'skipped by choice',
       missingApps: choice.decision === 'app missing' ? choice.missingApps : [],
     };
+  }
+
+  private declaredObject(tableName: string, name: string): [string, ObjectMapping] {
+    const object = this.mapping.objects[name];
+    if (!object) throw new InputError({ file: tableName }, `the reader names object "${name}", which the ${this.mapping.label} mapping does not have (it has ${Object.keys(this.mapping.objects).join(', ')})`);
+    return [name, object];
   }
 
   /** Which object (the preferred one or a fallback) takes a file's rows, given Odoo's apps. */

@@ -1,23 +1,32 @@
 /**
- * A first look at uploaded files: each file's header and its first rows, read through the same
- * strict CSV reader as staging (so a broken file fails here, naming file and row).
+ * A first look at a source: each table's header and its first rows, read through the same reader
+ * as staging (so a broken file fails here, naming file and row; an API reader fetches, and
+ * spools, only the first page or so of each object).
  */
-import { readCsv, type CsvFile } from '../csv/read-csv.js';
+import type { SourceReader } from '../sources/reader.js';
 
-export interface PeekedFile {
-  file: CsvFile;
+export interface PeekedTable {
+  /** file or API object name */
+  name: string;
+  /** the mapping object an API reader names; CSV tables are recognised from the header */
+  object?: string | undefined;
   header: string[];
   rows: Record<string, string>[];
 }
 
-export async function peekFile(file: CsvFile, maxRows = 200): Promise<PeekedFile> {
-  let header: string[] = [];
-  const rows: Record<string, string>[] = [];
-  for await (const { cells } of readCsv(file, (head) => { header = head.header; })) {
-    rows.push(cells);
-    if (rows.length >= maxRows) break;
+export async function peekTables(reader: SourceReader, maxRows = 200): Promise<PeekedTable[]> {
+  const out: PeekedTable[] = [];
+  for await (const table of reader.tables()) {
+    const rows: Record<string, string>[] = [];
+    if (maxRows > 0) {
+      for await (const { cells } of table.rows) {
+        rows.push(cells);
+        if (rows.length >= maxRows) break;
+      }
+    }
+    out.push({ name: table.name, object: table.object, header: table.header, rows });
   }
-  return { file, header, rows };
+  return out;
 }
 
 /** The first `n` non-empty cells of a column. */

@@ -1,5 +1,5 @@
 /**
- * Use case: export files of any known source (with a shipped mapping, or the generic CSV source)
+ * Use case: the tables of any known source (export files, API objects) (with a shipped mapping, or the generic CSV source)
  * → the mapping this upload is staged with, and one mapping line per column for the admin to
  * confirm in Odoo. Decisions, strongest first: this migration's confirmed decisions, decisions
  * saved from earlier migrations of the same source, the shipped mapping, the proposal
@@ -7,7 +7,7 @@
  * field where the object takes them. Staged records always do exactly what the lines say.
  */
 import type { Logger } from 'pino';
-import type { CsvFile } from '../csv/read-csv.js';
+import { InputError } from '../core/input-error.js';
 import { detectScore, headerToken, resolveColumns } from '../mapping/columns.js';
 import { inferType } from '../mapping/custom-fields.js';
 import { applyDecisions, type Decision } from '../mapping/decisions.js';
@@ -19,7 +19,8 @@ import { proposeMapping } from '../proposal/propose.js';
 import { profileValues } from '../proposal/value-profile.js';
 import type { StagedRecord } from '../staging/record.js';
 import type { SourceSystem } from '../sources/registry.js';
-import { peekFile, samples } from './peek.js';
+import type { SourceReader } from '../sources/reader.js';
+import { peekTables, samples } from './peek.js';
 
 export interface MappingLine {
   object: string;
@@ -93,15 +94,16 @@ function rulesReading(object: ObjectMapping, column: string) {
   return object.fields.filter((r) => fromColumns(r).includes(column));
 }
 
-export async function planMapping(base: Mapping, source: PlanSource, files: CsvFile[], options: PlanOptions = {}): Promise<Plan> {
-  const peeked = await Promise.all(files.map((f) => peekFile(f)));
+export async function planMapping(base: Mapping, source: PlanSource, reader: SourceReader, options: PlanOptions = {}): Promise<Plan> {
+  const peeked = await peekTables(reader);
+  if (peeked.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
   // a source without fixed columns: every column is proposed, and the source shapes the mapping
   const adaptive = source.prepareMapping !== undefined;
   let mapping = source.prepareMapping ? source.prepareMapping(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
   const headers = new Map<string, string[]>();
   const rowsOf = new Map<string, Record<string, string>[]>();
   for (const p of peeked) {
-    const object = objectOf(mapping, p.header);
+    const object = p.object !== undefined && mapping.objects[p.object] ? p.object : objectOf(mapping, p.header);
     if (!object || mapping.objects[object]?.schemaFor) continue;
     headers.set(object, [...new Set([...(headers.get(object) ?? []), ...p.header])]);
     rowsOf.set(object, [...(rowsOf.get(object) ?? []), ...p.rows]);
@@ -155,7 +157,7 @@ export async function planMapping(base: Mapping, source: PlanSource, files: CsvF
   }
 
   mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
-  if (source.finishMapping) mapping = source.finishMapping(mapping, files.map((f) => f.name));
+  if (source.finishMapping) mapping = source.finishMapping(mapping, peeked.map((p) => p.name));
   return { mapping, headers, rowsOf, decided };
 }
 

@@ -10,6 +10,7 @@
  * One job per migration at a time: a second start answers 409.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
@@ -17,9 +18,11 @@ import { tokenGuard } from '../auth.js';
 import { InputError } from '../../core/input-error.js';
 import { decisionsSchema } from '../../mapping/decisions.js';
 import { llmConfigSchema } from '../../proposal/llm-suggest.js';
-import { findSource, sources, type SourceSystem } from '../../sources/registry.js';
+import { apiReader, findSource, sources, type SourceSystem } from '../../sources/registry.js';
+import { csvReader } from '../../sources/reader.js';
 import type { JobRunner } from '../../jobs/job-runner.js';
-import { checkCredentials, extractJob, hasSpool, spoolDirOf, stageFilesJob } from '../../jobs/staging-jobs.js';
+import { extractJob, extractionProgress, hasSpool, spoolDirOf, stageJob } from '../../jobs/staging-jobs.js';
+import type { JobContext } from '../../jobs/job-runner.js';
 import { isRefusal, spoolUpload } from '../spool-upload.js';
 import { idParams, requireOdoo, skipList } from './migrations.js';
 
@@ -88,7 +91,7 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
       const started = await deps.jobs.start(id, {
         token: fields.job,
         first: { phase: 'reading', object: files.map((f) => f.name).join(', '), done: 0, total: files.length },
-        run: (ctx) => stageFilesJob(client, source.name, files, options, ctx),
+        run: (ctx) => stageJob(client, source.name, csvReader(files), options, ctx),
         cleanup: () => upload.remove(),
       });
       return reply.code(202).send({ id, job: started.job, status: 'started' });
@@ -105,13 +108,20 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
     if (source.input !== 'api' || !source.reader) {
       throw new InputError({ file: '(request)', field: 'source' }, `${source.label} takes export files: upload them with POST /migrations/${id}/upload`);
     }
-    const credentials = checkCredentials(source.credentials ?? [], body.credentials);
     const spoolDir = spoolDirOf(deps.config.BRIDGE_SPOOL_DIR, id);
     if (body.resume && !hasSpool(spoolDir)) {
       throw new InputError({ file: '(request)', field: 'resume' }, `nothing to resume for migration ${id}: no extraction stopped here; start a new one`);
     }
     const running = busy(id);
     if (running) return reply.code(409).send(running);
+    // the reader is made here: credentials missing or outside their options answer 422 at once
+    let forward: ReturnType<typeof extractionProgress> | null = null;
+    const reader = apiReader(source.name, body.credentials, {
+      dir: join(spoolDir, 'pages'),
+      resume: body.resume,
+      onProgress: (p) => forward?.onProgress(p),
+      log: request.log,
+    });
     const client = requireOdoo(deps, reply);
     if (!client || !deps.jobs) return reply;
     await mkdir(spoolDir, { recursive: true });
@@ -119,7 +129,10 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
     const started = await deps.jobs.start(id, {
       token: body.job,
       first: { phase: 'extracting', object: source.label, done: 0, message: body.resume ? 'resuming' : 'starting' },
-      run: (ctx) => extractJob(client, source, credentials, spoolDir, body.resume, options, ctx),
+      run: (ctx: JobContext) => {
+        forward = extractionProgress(ctx);
+        return extractJob(client, source.name, reader, forward.settle, options, ctx);
+      },
       // what was fetched stays for a resume, unless the source's own data was refused
       resumable: (err) => !(err instanceof InputError),
       cleanup: async (outcome) => {

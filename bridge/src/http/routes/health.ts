@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
-import { sources } from '../../sources/registry.js';
+import { describeSources, sources } from '../../sources/registry.js';
 
 /** Public: is the bridge up, which sources it knows, and does Odoo answer. */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -16,7 +16,6 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     return { status: 'ok', sources: Object.keys(sources), odoo };
   });
 
-  /** The source systems an upload may name, and the credentials an API source needs: Odoo's
-   *  upload wizard offers exactly these (it knows no source by name). */
-  app.get('/sources', async () => Object.values(sources).map(({ name, label, input, credentials }) => ({ name, label, input, credentials: credentials ?? [] })));
+  /** The source systems a migration may name, and what the wizard asks for each (API credentials). */
+  app.get('/sources', async () => describeSources());
 }

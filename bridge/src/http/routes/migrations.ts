@@ -11,6 +11,7 @@ import { tokenGuard } from '../auth.js';
 import { stageExports, stageToOdoo } from '../../stage-exports.js';
 import { isRefusal, spoolUpload } from '../spool-upload.js';
 import type { CsvFile } from '../../csv/read-csv.js';
+import { csvReader } from '../../sources/reader.js';
 import { rollbackChoices, type MigrationClient } from '../../odoo/migration-client.js';
 
 const uploadFields = z.object({
@@ -38,12 +39,12 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
       const skip = skipList(parsed.skip);
       const dryRun = parsed.dryRun === 'true' || parsed.dryRun === '1';
       if (dryRun) {
-        const result = await stageExports(source, files, { skip });
+        const result = await stageExports(source, csvReader(files), { skip });
         return reply.code(200).send({ dryRun: true, records: result.records.length, profile: result.profile, inventory: result.inventory, lines: result.lines });
       }
       const client = requireOdoo(deps, reply);
       if (!client) return reply;
-      const { report, staged } = await stageToOdoo(client, source, files, { name, skip });
+      const { report, staged } = await stageToOdoo(client, source, csvReader(files), { name, skip });
       return reply.code(201).send({ id: report.id, report, profile: staged.profile });
     }));
 

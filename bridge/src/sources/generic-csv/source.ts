@@ -15,6 +15,7 @@ export const genericCsv: SourceSystem = {
   label: 'Generic CSV (any CRM)',
   mappingFile: 'generic_csv.json',
   input: 'csv-upload',
+  credentials: [],
   prepareMapping: (base, headers) => withGenericContact(base, headers),
   finishMapping: (mapping, fileNames) => finishGenericContact(mapping, fileNames),
 };

@@ -10,4 +10,5 @@ export const kartra: SourceSystem = {
   label: 'Kartra',
   mappingFile: 'kartra.json',
   input: 'csv-upload',
+  credentials: [],
 };
