@@ -2,10 +2,10 @@
  * Background jobs of the bridge (bridge/src/jobs): started at once, run in the background, their
  * progress and end told to the progress sink (Odoo's api_job_progress in the service; here a
  * recorder of what Odoo would be told), one job per migration, failures naming file/row/field;
- * the extraction route's checks; API tables spooled to disk row by row.
+ * the extraction route's checks; the API toolkit's progress forwarded in order.
  */
 import t from 'tap';
-import { mkdtemp, readFile, readdir, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
