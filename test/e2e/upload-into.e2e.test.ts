@@ -66,9 +66,9 @@ t.test('the upload route answers 202; bad input fails the job naming file/row/fi
   t.match(second.json(), { error: 'job_running', job: good.json().job });
   m = await jobEnd(id);
   t.equal(m.job_state, 'done', String(m.job_message));
-  t.match(m.job_message, /^Staging done: 52 records staged/);
   const staged = await recordsOf(id);
   t.ok(staged.length > 0);
+  t.match(m.job_message, new RegExp(`^Staging done: ${staged.length} records staged`), 'the job message counts what Odoo holds');
   t.equal(m.state, 'uploaded', 'lines to confirm');
   t.ok(await odoo.count('crm.migration.mapping.line', [['migration_id', '=', id]]) > 0);
 
