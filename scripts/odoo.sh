@@ -79,7 +79,9 @@ run_addon_tests() {
   local log="$RUN_DIR/$db.test.log"
   : > "$log"  # Odoo appends to --logfile: without this, errors of an earlier run fail this one
   set +e
+  # CRM_MIGRATION_TEST_HTTP_PORT: the test server's own port (Odoo's 8069 may be taken by another run)
   odoo_bin -d "$db" -i "$mods" --without-demo=all --test-enable --test-tags "$tags" \
+    ${CRM_MIGRATION_TEST_HTTP_PORT:+--http-port=$CRM_MIGRATION_TEST_HTTP_PORT --gevent-port=$((CRM_MIGRATION_TEST_HTTP_PORT + 1))} \
     --stop-after-init --log-level=test --logfile="$log"
   local rc=$?
   set -e

@@ -54,7 +54,7 @@ if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
      && scripts/odoo.sh serve "$E2E_DB" "$E2E_PORT" "^${E2E_DB}(_full)?\$"; then
     trap 'scripts/odoo.sh stop "$E2E_PORT"; scripts/odoo.sh stop "$JOURNEY_PORT"' EXIT
     ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$E2E_DB" ODOO_DB_FULL="$E2E_DB_FULL" ODOO_USER=admin ODOO_PASSWORD=admin \
-      run_tap "end-to-end tests" test/e2e
+      run_tap "end-to-end tests" test/e2e --jobs=1  # one file at a time: files share a database and the sample's records
     scripts/odoo.sh stop "$E2E_PORT"
   else
     echo "could not start Odoo for the end-to-end tests"; failed=$((failed + 1))

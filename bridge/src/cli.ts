@@ -3,6 +3,8 @@
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
  *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
+ *   crm-migrate stage --source kartra --into ID FILE...   (a newer export: a delta round of ID)
+ *   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]...
  *   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME]
  *     (an API source: credentials also from CRM_CREDENTIAL_<NAME>; the --spool folder keeps every
  *     fetched page, so running the same command again after a stop fetches only what is missing)
@@ -24,10 +26,10 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
-import { MigrationClient, rollbackChoices, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
+import { deltaDecisions, goneActions, MigrationClient, rollbackChoices, type DeltaDecision, type GoneAction, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
-import { loadSourceMapping, stageExports, stageToOdoo } from './stage-exports.js';
+import { loadSourceMapping, stageExports, stageIntoMigration, stageToOdoo } from './stage-exports.js';
 import { peekTables, type PeekedTable } from './upload/peek.js';
 import { csvReader, type SourceReader } from './sources/reader.js';
 import { apiReader, findSource } from './sources/registry.js';
@@ -37,6 +39,8 @@ import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
   crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
+  crm-migrate stage --source SOURCE --into ID [--skip OBJECT]... [--json] FILE...
+  crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]... [--json]
   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME] [--json]
   crm-migrate commit ID [--batch-size N] [--sample N] [--json]
   crm-migrate diff ID [--mismatches] [--json]
@@ -57,6 +61,10 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       options: {
         source: { type: 'string' },
         out: { type: 'string' },
+        into: { type: 'string' },
+        take: { type: 'string' },
+        gone: { type: 'string' },
+        key: { type: 'string', multiple: true },
         name: { type: 'string' },
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
@@ -97,6 +105,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        if (values.into !== undefined) return await stageInto(client, values.into, values.source, reader, skip, json, out, err);
         const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
@@ -151,6 +160,18 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         out(json ? JSON.stringify(owners) : owners.length === 0 ? 'no owners to reconcile' : owners.map((o) => `${o.state.padEnd(8)} ${o.value} → ${o.user_id === false ? '(no user yet)' : `user ${o.user_id}`} (${o.record_count} records waiting)`).join('\n'));
         return 0;
       }
+      case 'delta': {
+        const id = Number(rest[0]);
+        if (!Number.isInteger(id) || id <= 0) throw new UsageError('delta needs a migration ID');
+        if (values.take !== undefined && !(deltaDecisions as readonly string[]).includes(values.take)) throw new UsageError('--take takes source or odoo');
+        if (values.gone !== undefined && !(goneActions as readonly string[]).includes(values.gone)) throw new UsageError('--gone takes archive or delete');
+        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        let report = await client.report(id);
+        if (values.take) report = await client.resolveDelta(id, values.take as DeltaDecision, values.key);
+        if (values.gone) report = await client.deltaGone(id, values.gone as GoneAction, values.key);
+        out(json ? JSON.stringify(report) : formatReport(report));
+        return 0;
+      }
       case 'commit':
       case 'rollback':
       case 'report': {
@@ -194,6 +215,20 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     err(`crm-migrate: ${(e as Error).message ?? String(e)}`);
     return 1;
   }
+}
+
+/** `stage --into ID`: the files staged into an existing migration; a committed one takes them as a
+ *  delta round (a newer export), answered with its per-object delta line. */
+async function stageInto(client: MigrationClient, into: string, source: string, reader: SourceReader, skip: string[], json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const id = Number(into);
+  if (!Number.isInteger(id) || id <= 0) throw new UsageError('--into takes a migration ID');
+  const { report, staged } = await stageIntoMigration(client, id, source, reader, { skip });
+  if (json) out(JSON.stringify({ id, report, profile: staged.profile }));
+  else {
+    err(formatProfile(staged.profile));
+    out(formatReport(report));
+  }
+  return 0;
 }
 
 /** The reader of `stage`: export files, or an extraction from an API source into a spool folder. */

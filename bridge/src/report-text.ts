@@ -28,6 +28,12 @@ export function formatReport(r: MigrationReport): string {
   lines.push(`  records: ${nonZero(r.counts)}`);
   for (const [object, counts] of Object.entries(r.objects)) lines.push(`  ${object}: ${nonZero(counts)}`);
   lines.push(`  links: ${nonZero(r.links)}`);
+  if (r.delta_round) {
+    lines.push(`  final delta (round ${r.delta_round}):`);
+    for (const [object, d] of Object.entries(r.delta ?? {})) {
+      lines.push(`    ${object}: ${d.unchanged} unchanged, ${d.updated} updated, ${d.created} created, ${d.gone} gone, ${d.conflicts} conflicts${d.pending ? `, ${d.pending} not committed yet` : ''}${d.errors ? `, ${d.errors} errors` : ''}`);
+    }
+  }
   for (const f of r.failed.slice(0, 20)) lines.push(`  failed ${f.key}: ${f.error}`);
   if (r.failed.length > 20) lines.push(`  ... ${r.failed.length - 20} more failed`);
   return lines.join('\n');

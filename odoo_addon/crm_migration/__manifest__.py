@@ -26,6 +26,7 @@
         "wizard/crm_migration_upload_wizard_views.xml",
         "views/crm_migration_mapping_views.xml",
         "views/crm_migration_report_views.xml",
+        "views/crm_migration_delta_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

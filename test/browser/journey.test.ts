@@ -3,12 +3,13 @@
  * against a real Odoo 18 and the bridge: New migration (upload the Kartra sample export) →
  * change one column on the Mapping page and confirm → Profile → reconcile an unknown owner →
  * sample → the field-level diff → commit with its progress bar → reconciliation report (CSV
- * download) → rollback. A screenshot of every step lands in test-artifacts/journey/. Odoo is
+ * download) → final delta (a newer export: its per-object line, committed) → rollback. A screenshot of every step lands in test-artifacts/journey/. Odoo is
  * read back over XML-RPC after each step: the screens must tell the truth.
  */
 import t from 'tap';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../bridge/src/http/app.js';
@@ -71,6 +72,22 @@ async function waitFor(id: number, done: (m: Record<string, unknown>) => boolean
   }
 }
 const settled = (m: Record<string, unknown>) => m.job_state !== 'queued' && m.job_state !== 'running';
+
+/** The newer export of the final delta: the sample's files with Ken's city changed, Hedy removed, Jean added. */
+function newerExport(): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-journey-delta-'));
+  return files.map((path) => {
+    let text = readFileSync(path, 'utf8');
+    if (basename(path) === 'contacts_2.csv') {
+      text = text.split('\n').filter((l) => !l.startsWith('1018,Hedy,'))
+        .map((l) => (l.startsWith('1015,Ken,') ? l.replace(',Murray Hill,', ',Berkeley,') : l)).join('\n').replace(/\n*$/, '\n')
+        + '1019,Jean,,Sammet,jean.sammet@ibm.example,,,,,Boston,MA,,United States,,conference,,,,2024-07-01 09:00:00,import,80,,,,,,,,\n';
+    }
+    const out = join(dir, basename(path));
+    writeFileSync(out, text);
+    return out;
+  });
+}
 
 async function counts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -242,7 +259,43 @@ t.test('the admin runs the whole journey in Odoo', async (t) => {
   const csv = readFileSync(csvPath, 'utf8');
   t.match(csv, /contact/, 'the CSV has a row per object');
 
-  // -- 8. Rollback: exact
+  // -- 8. Final delta: a newer export (Ken moved, Hedy gone, Jean new) into the committed migration
+  await clickButton('action_final_delta');
+  const deltaWizard = page.locator('.modal .o_form_view').first();
+  await deltaWizard.waitFor();
+  await deltaWizard.locator('.o_field_many2many_binary input[type="file"]').setInputFiles(newerExport());
+  await page.locator('.o_attachment', { hasText: 'deals.csv' }).waitFor();
+  await shot('final-delta-upload');
+  await clickButton('action_upload');
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  m = await waitFor(id, (x) => x.state === 'delta' && settled(x), 'newer export staged as a delta round');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  await reloadForm();
+  await openTab('final_delta');
+  const line = async () => (await page.locator('.o_crm_migration_delta tr[data-object="contact"] td').allTextContents()).map((c) => c.trim());
+  const order = ['unchanged', 'updated', 'created', 'gone', 'conflicts', 'pending', 'errors'] as const;
+  const staged = (await odoo.migrations.report(id)).delta?.contact;
+  t.match(staged, { updated: 0, created: 0, gone: 1, conflicts: 0, pending: 2 }, 'before the commit: 1 gone, 2 not committed yet');
+  t.same(await line(), ['contact', ...order.map((k) => String(staged?.[k]))], 'the page shows the per-object line Odoo reports');
+  await shot('final-delta-staged', '.o_notebook');
+  await clickButton('action_commit');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => (x.state === 'committed' || x.state === 'partial') && settled(x), 'delta committed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  await reloadForm();
+  await openTab('final_delta');
+  const contactLine = await line();
+  const report = await odoo.migrations.report(id);
+  const delta = report.delta?.contact;
+  t.match(delta, { updated: 1, created: 1, gone: 1, conflicts: 0, pending: 0 }, 'Ken updated, Jean created, Hedy gone, no conflict');
+  t.same(contactLine, ['contact', ...order.map((k) => String(delta?.[k]))], 'the page shows the per-object line Odoo reports');
+  t.ok((delta?.unchanged ?? 0) > 10);
+  t.equal((await odoo.one('res.partner', [['email', '=', 'ken@bell.example']], ['city'])).city, 'Berkeley');
+  t.equal(await odoo.count('res.partner', [['email', '=', 'jean.sammet@ibm.example']]), 1);
+  t.equal((await odoo.one('res.partner', [['email', '=', 'hedy@spread.example']], ['active'])).active, true, 'gone: listed, untouched');
+  await shot('final-delta-committed', '.o_notebook');
+
+  // -- 9. Rollback: exact
   await clickButton('action_rollback');
   await page.locator('.modal').waitFor();
   await shot('rollback-wizard');

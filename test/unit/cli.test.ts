@@ -59,6 +59,29 @@ t.test('exit codes and one-line reasons', async (t) => {
   t.equal(badId.code, 2);
 });
 
+t.test('final delta: stage --into and delta usage, report text carries the per-object delta line', async (t) => {
+  const env = { ODOO_URL: 'http://127.0.0.1:9', ODOO_DB: 'x', ODOO_USER: 'admin', ODOO_PASSWORD: 'admin' };
+  const badInto = await run(['stage', '--source', 'kartra', '--into', 'abc', samples[0]?.path as string], env);
+  t.equal(badInto.code, 2);
+  t.match(badInto.err, /--into takes a migration ID/);
+  const badTake = await run(['delta', '5', '--take', 'maybe'], env);
+  t.equal(badTake.code, 2);
+  t.match(badTake.err, /--take takes source or odoo/);
+  const badGone = await run(['delta', '5', '--gone', 'burn'], env);
+  t.equal(badGone.code, 2);
+  t.match(badGone.err, /--gone takes archive or delete/);
+  const down = await run(['stage', '--source', 'kartra', '--into', '5', ...samples.map((s) => s.path)], env);
+  t.equal(down.code, 4, 'Odoo unreachable: exit 4');
+
+  const { formatReport } = await import('../../bridge/src/report-text.js');
+  const text = formatReport({
+    id: 5, name: 'm', source: 'kartra', state: 'partial', counts: { committed: 3, conflict: 1 }, objects: {}, failed: [], links: {},
+    delta_round: 2, delta: { contact: { unchanged: 10, updated: 1, created: 2, gone: 1, conflicts: 1, pending: 0, errors: 0 } },
+  });
+  t.match(text, /final delta \(round 2\):\n {4}contact: 10 unchanged, 1 updated, 2 created, 1 gone, 1 conflicts$/m);
+  t.notMatch(formatReport({ id: 5, name: 'm', source: '', state: 'committed', counts: {}, objects: {}, failed: [], links: {} }), /final delta/);
+});
+
 t.test('stage from an API source: credentials from flags or the environment, a spool folder that resumes', async (t) => {
   const standin = await new OntraportStandin({ contacts: standinContacts(60) }).start();
   t.teardown(() => standin.stop());

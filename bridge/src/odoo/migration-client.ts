@@ -3,11 +3,24 @@
  */
 import { z } from 'zod';
 import type { StagedRecord } from '../staging/record.js';
-import type { OdooTransport } from './transport.js';
+import { OdooError, type OdooTransport } from './transport.js';
 import { fieldsGetSchema, type FieldsGet } from '../proposal/odoo-fields.js';
 
 const MODEL = 'crm.migration';
 export const STAGE_BATCH = 1000;
+
+/** One object's line of a delta round (docs/staging-contract.md, "Delta") */
+export const deltaCountsSchema = z.object({
+  unchanged: z.number().int(), updated: z.number().int(), created: z.number().int(), gone: z.number().int(),
+  conflicts: z.number().int(), pending: z.number().int(), errors: z.number().int(),
+}).loose();
+export type DeltaCounts = z.infer<typeof deltaCountsSchema>;
+/** migration states whose next upload is a delta round (a newer export of a committed migration) */
+export const deltaStates = ['committed', 'partial', 'delta'] as const;
+export const deltaDecisions = ['source', 'odoo'] as const;
+export type DeltaDecision = (typeof deltaDecisions)[number];
+export const goneActions = ['archive', 'delete'] as const;
+export type GoneAction = (typeof goneActions)[number];
 
 export const reportSchema = z
   .object({
@@ -19,6 +32,9 @@ export const reportSchema = z
     objects: z.record(z.string(), z.record(z.string(), z.number())),
     failed: z.array(z.object({ key: z.string(), error: z.string() }).loose()),
     links: z.record(z.string(), z.number()),
+    /** Final delta: the current delta round (0: none) and per object what its newer export did */
+    delta_round: z.number().int().optional(),
+    delta: z.record(z.string(), deltaCountsSchema).optional(),
   })
   .loose();
 export type MigrationReport = z.infer<typeof reportSchema>;
@@ -97,15 +113,21 @@ export class MigrationClient {
    */
   async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, onBatch?: StageProgress): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
-    const existing = z.array(z.object({ id: z.number(), key: z.string(), state: z.string() }).loose()).parse(
-      await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state'] }),
+    // a committed migration takes the upload as a delta round (a newer export): its committed
+    // records stay, compared with the new ones in Odoo (unchanged / update / create / gone)
+    const delta = (deltaStates as readonly string[]).includes(await this.state(id));
+    if (delta) await this.odoo.call(MODEL, 'api_start_delta', [[id]]);
+    const existing = z.array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose()).parse(
+      await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state', 'delta_before_json'] }),
     );
     try {
-      const stale = existing.filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state)).map((r) => r.id);
+      // an earlier upload's records that this one no longer has, never those in Odoo already
+      // (a delta update staged earlier in the round keeps what Odoo has in delta_before_json)
+      const stale = existing.filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json).map((r) => r.id);
       for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
       await this.stageBatches(id, records, onBatch);
       await this.setProfile(id, extra.profile, extra.inventory);
-      await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]);
+      if (!delta) await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]); // a committed mapping stays
       return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
     } catch (err) {
       if (existing.length === 0) {
@@ -183,6 +205,25 @@ export class MigrationClient {
 
   async conflicts(id: number): Promise<Conflict[]> {
     return z.array(conflictSchema).parse(await this.odoo.call(MODEL, 'api_rollback_conflicts', [[id]]));
+  }
+
+  /** The migration's state (draft, uploaded, mapped, ..., committed, partial, delta, rolled_back). */
+  async state(id: number): Promise<string> {
+    const rows = z.array(z.object({ state: z.string() }).loose()).parse(
+      await this.odoo.call(MODEL, 'search_read', [[['id', '=', id]]], { fields: ['state'] }),
+    );
+    if (rows.length !== 1) throw new OdooError(`migration ${id} does not exist (or you may not read it)`);
+    return (rows[0] as { state: string }).state;
+  }
+
+  /** Decide a delta round's conflicts (all, or those of `keys`): take the source value or keep Odoo's. */
+  async resolveDelta(id: number, take: DeltaDecision, keys?: string[]): Promise<MigrationReport> {
+    return reportSchema.parse(await this.odoo.call(MODEL, 'api_delta_resolve', [[id], { take, ...(keys?.length ? { keys } : {}) }]));
+  }
+
+  /** Archive, or delete (only records the migration created), the records gone from the newer export. */
+  async deltaGone(id: number, action: GoneAction, keys?: string[]): Promise<MigrationReport> {
+    return reportSchema.parse(await this.odoo.call(MODEL, 'api_delta_gone', [[id], { action, ...(keys?.length ? { keys } : {}) }]));
   }
 
   async report(id: number): Promise<MigrationReport> {

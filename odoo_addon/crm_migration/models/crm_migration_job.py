@@ -487,6 +487,7 @@ class CrmMigration(models.Model):
             next_step = {
                 "uploaded": _("Next: check and confirm the mapping."),
                 "mapped": _("Next: sample or commit."),
+                "delta": _("Next: check the Final delta page and commit the delta."),
             }.get(self.state, "")
             if not self.upload_attachment_ids:
                 return _("Staging done: %(records)s records staged, %(errors)s with errors. %(next)s",

@@ -14,6 +14,7 @@ RECORD_STATES = [
     ("failed", "Failed"),
     ("skipped", "Skipped"),
     ("waiting", "Waiting for Owner"),
+    ("conflict", "Delta Conflict"),
     ("rolled_back", "Rolled Back"),
 ]
 

@@ -17,7 +17,7 @@ from .crm_migration_record import RECORD_STATES
 
 MAX_PROBLEMS = 200
 # columns of the report after object/model/source/merged/staged: one per record state
-COUNT_STATES = ("staged", "error", "waiting", "committed", "matched", "skipped", "failed", "rolled_back")
+COUNT_STATES = ("staged", "error", "waiting", "committed", "matched", "skipped", "failed", "conflict", "rolled_back")
 PDF_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 PDF_FONT = "CrmMigrationSans"
 
@@ -56,6 +56,7 @@ class CrmMigration(models.Model):
             ("matched", _("Matched")),
             ("skipped", _("Skipped")),
             ("failed", _("Failed")),
+            ("conflict", _("Delta conflicts")),
             ("rolled_back", _("Rolled back")),
             ("reconciled", _("Reconciled")),
             ("notes", _("What does not add up")),

@@ -544,8 +544,13 @@ class CommitEngine:
         # 3. match rules for records not linked yet
         self._find_matches([i for i in items if not i.done and not i.linked and i.match])
 
-        # 4. linked or matched records: fill empty fields
-        self._update_existing([i for i in items if not i.done and (i.linked or i.match_id)])
+        # 4. linked or matched records: fill empty fields; a delta round's updates of this
+        # migration's own records first (services/delta.py)
+        from .delta import apply_updates  # noqa: PLC0415 - delta.py builds on this module
+
+        existing = [i for i in items if not i.done and (i.linked or i.match_id)]
+        apply_updates(self, existing)
+        self._update_existing([i for i in existing if not i.done])
 
         # 5. the rest is created
         to_create = defaultdict(list)

@@ -2,19 +2,24 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
 
+# a draft migration waits for its files; a committed one takes a newer export (Final delta)
+UPLOAD_INTO_STATES = ("draft", "committed", "partial", "delta")
+
 
 class CrmMigrationUploadWizard(models.TransientModel):
     """New migration: choose the source CRM (the bridge's list, GET /sources), add its export
     files or, for a source read through its API, the credentials it declares; send it to the bridge.
 
     Opened from the menu it creates a migration; opened from a draft migration (``active_id``) it
-    uploads into that one."""
+    uploads into that one; opened from a committed one (Final delta) its newer export is staged as a
+    delta round (services/delta.py)."""
 
     _name = "crm.migration.upload.wizard"
     _description = "Upload CRM exports to a migration"
 
     migration_id = fields.Many2one("crm.migration", readonly=True, ondelete="cascade",
                                    default=lambda self: self._default_migration())
+    migration_state = fields.Selection(related="migration_id.state", string="Migration State")
     name = fields.Char(required=True, default=lambda self: self._default_name())
     source_system = fields.Selection(selection="_selection_source_system", required=True, string="Source CRM",
                                      default=lambda self: self._default_source_system())
@@ -38,7 +43,7 @@ class CrmMigrationUploadWizard(models.TransientModel):
         ctx = self.env.context
         if ctx.get("active_model") == "crm.migration" and ctx.get("active_id"):
             migration = self.env["crm.migration"].browse(ctx["active_id"]).exists()
-            if migration.state == "draft":
+            if migration.state in UPLOAD_INTO_STATES:
                 return migration
         return self.env["crm.migration"]
 
@@ -125,7 +130,7 @@ class CrmMigrationUploadWizard(models.TransientModel):
         if self.source_input == "csv" and not self.attachment_ids:
             raise UserError(self.env._("Add the export files of your CRM first."))
         credentials, specs = self._credentials() if self.source_input == "api" else ({}, [])
-        if self.migration_id and (self.migration_id.state != "draft" or self.migration_id.job_state
+        if self.migration_id and (self.migration_id.state not in UPLOAD_INTO_STATES or self.migration_id.job_state
                                   in ("queued", "running")):
             raise UserError(self.env._("Migration %(name)s is not a draft waiting for its files anymore.",
                                        name=self.migration_id.display_name))
