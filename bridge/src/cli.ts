@@ -2,7 +2,8 @@
 /**
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
- *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]... FILE...
+ *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]...
+ *                     [--column COLUMN="Header"]... [--decisions FILE] FILE...
  *   crm-migrate stage --source kartra --into ID FILE...   (a newer export: a delta round of ID)
  *   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]...
  *   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME]
@@ -19,26 +20,32 @@
  *   (each takes --json for machine-readable output)
  *
  * Odoo from ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD (an API key works as the password).
+ * A column the mapping needs that no header is sure to be stops `stage` with one line naming the
+ * file, the column and the best candidate headers (exit 3); `--column deal_id="Deal #"` (or
+ * `object.column=...`, repeatable) or a decisions file (`{"columns": {...}, "decisions": [...]}`
+ * or a list of mapping decisions) names it.
  * Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input, 4 Odoo refused or unreachable,
  * 5 committed with some records failed.
  */
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { z } from 'zod';
+import { decisionsSchema, type Decision } from './mapping/decisions.js';
 import { parseArgs } from 'node:util';
 import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
 import { deltaDecisions, goneActions, MigrationClient, rollbackChoices, type DeltaDecision, type GoneAction, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
-import { loadSourceMapping, stageExports, stageIntoMigration, stageToOdoo } from './stage-exports.js';
-import { peekTables, type PeekedTable } from './upload/peek.js';
+import { stageExports, stageIntoMigration, stageToOdoo } from './stage-exports.js';
 import { csvReader, type SourceReader } from './sources/reader.js';
 import { apiReader, findSource } from './sources/registry.js';
-import { proposeMapping } from './proposal/propose.js';
 import { writeStaging } from './staging/write-staging.js';
+import type { PlanOptions } from './upload/plan-mapping.js';
 import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
-  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--json] FILE...
+  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--column COLUMN="Header"]... [--decisions FILE] [--json] FILE...
   crm-migrate stage --source SOURCE --into ID [--skip OBJECT]... [--json] FILE...
   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]... [--json]
   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME] [--json]
@@ -69,6 +76,8 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
         skip: { type: 'string', multiple: true },
+        column: { type: 'string', multiple: true },
+        decisions: { type: 'string' },
         assign: { type: 'string', multiple: true },
         fallback: { type: 'string' },
         'on-conflict': { type: 'string' },
@@ -98,15 +107,16 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (!values.source) throw new UsageError('stage needs --source');
         const reader = stageReader(values.source, rest, values.credential ?? [], values.spool, err);
         const skip = values.skip ?? [];
+        const named = await namedColumns(values.column ?? [], values.decisions);
         if (values.out) {
-          const result = await stageExports(values.source, reader, { skip });
+          const result = await stageExports(values.source, reader, { skip, ...named });
           const written = await writeStaging(values.out, result);
           out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
-        if (values.into !== undefined) return await stageInto(client, values.into, values.source, reader, skip, json, out, err);
-        const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip });
+        if (values.into !== undefined) return await stageInto(client, values.into, values.source, reader, { skip, ...named }, json, out, err);
+        const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip, ...named });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
           err(formatProfile(staged.profile));
@@ -115,13 +125,13 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         return 0;
       }
       case 'propose': {
+        // the same planner as staging: what it proposes is what `stage` does with the column
         if (rest.length !== 1) throw new UsageError('propose takes one export FILE');
         const path = rest[0] as string;
         const file = { name: basename(path), path: resolve(path) };
-        const [{ header, rows }] = await peekTables(csvReader([file]), 500) as [PeekedTable];
-        const shipped = values.source ? await loadSourceMapping(values.source) : undefined;
-        const proposals = proposeMapping(header, rows, shipped ? { shipped } : {});
-        out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${p.field ? `${p.model}.${p.field}`.padEnd(34) : '(new custom field)'.padEnd(34)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
+        const { lines } = await stageExports(values.source ?? 'generic_csv', csvReader([file]));
+        const proposals = lines.map((l) => ({ column: l.column, object: l.object, model: l.action === 'ignore' ? null : l.model, field: l.field, action: l.action, confidence: l.confidence, reason: l.reason }));
+        out(json ? JSON.stringify(proposals) : proposals.map((p) => `${p.column.padEnd(28)} → ${(p.action === 'ignore' ? '(left out)' : `${p.model}.${p.field}${p.action === 'create' ? ' (new custom field)' : ''}`).padEnd(50)} ${p.confidence.toFixed(2)}  ${p.reason}`).join('\n'));
         return 0;
       }
       case 'connect': {
@@ -217,12 +227,45 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
   }
 }
 
+const decisionsFileSchema = z.union([
+  decisionsSchema.transform((decisions) => ({ columns: {}, decisions })),
+  z.object({ columns: z.record(z.string().min(1), z.string().min(1)).default({}), decisions: decisionsSchema.default([]) }).strict(),
+]);
+
+/** `--column COLUMN=Header` options and a `--decisions FILE`: the admin's word on columns. */
+async function namedColumns(options: string[], file: string | undefined): Promise<{ columns: Record<string, string>; decisions: Decision[] }> {
+  const out: { columns: Record<string, string>; decisions: Decision[] } = { columns: {}, decisions: [] };
+  if (file) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new InputError({ file }, `not a JSON decisions file: ${(e as Error).message}`);
+    }
+    const parsed = decisionsFileSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InputError({ file, field: issue?.path.join('.') }, issue?.message ?? 'not a decisions file');
+    }
+    Object.assign(out.columns, parsed.data.columns);
+    out.decisions = parsed.data.decisions;
+  }
+  for (const option of options) {
+    const at = option.indexOf('=');
+    const column = option.slice(0, at).trim();
+    const header = option.slice(at + 1).trim().replace(/^(["'])(.*)\1$/, '$2');
+    if (at <= 0 || !/^([a-z][a-z0-9_]*\.)?[a-z][a-z0-9_]*$/.test(column) || header === '') throw new UsageError(`--column takes COLUMN="Header" (or OBJECT.COLUMN="Header"), got "${option}"`);
+    out.columns[column] = header;
+  }
+  return out;
+}
+
 /** `stage --into ID`: the files staged into an existing migration; a committed one takes them as a
  *  delta round (a newer export), answered with its per-object delta line. */
-async function stageInto(client: MigrationClient, into: string, source: string, reader: SourceReader, skip: string[], json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function stageInto(client: MigrationClient, into: string, source: string, reader: SourceReader, options: { skip: string[] } & Pick<PlanOptions, 'columns' | 'decisions'>, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const id = Number(into);
   if (!Number.isInteger(id) || id <= 0) throw new UsageError('--into takes a migration ID');
-  const { report, staged } = await stageIntoMigration(client, id, source, reader, { skip });
+  const { report, staged } = await stageIntoMigration(client, id, source, reader, { ...options, askOnMappingPage: false });
   if (json) out(JSON.stringify({ id, report, profile: staged.profile }));
   else {
     err(formatProfile(staged.profile));

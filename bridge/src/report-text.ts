@@ -8,12 +8,14 @@ export function formatProfile(p: Profile): string {
     const custom = new Set(p.customFields.map((c) => c.header));
     const unknown = f.unknownColumns.filter((c) => !custom.has(c));
     lines.push(`  ${f.file}: ${f.rows} rows of ${f.object} (${f.encoding})${unknown.length ? `; unmapped columns: ${unknown.join(', ')}` : ''}`);
+    for (const c of f.columnsTaken ?? []) lines.push(`    header "${c.header}" taken for ${c.column} (${Math.round(c.confidence * 100)}%: ${c.evidence})`);
   }
   for (const [name, o] of Object.entries(p.objects)) {
     lines.push(`  ${name} → ${o.model}: ${o.records} records, ${o.withErrors} with errors, ${o.withWarnings} with warnings`);
   }
   if (p.duplicatesMerged.length) lines.push(`  duplicates merged: ${p.duplicatesMerged.length}`);
   for (const [o, f] of Object.entries(p.flags)) lines.push(`  ${o} flagged: ${Object.entries(f).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+  for (const [o, columns] of Object.entries(p.columnsLeftOut ?? {})) if (columns.length) lines.push(`  ${o}: ${columns.length} column(s) left out (no custom fields on this object): ${columns.join(', ')}`);
   if (p.customFields.length) lines.push(`  custom fields to create: ${p.customFields.map((f) => `${f.model}.${f.name} (${f.type})`).join(', ')}`);
   for (const t of p.targets.filter((t) => t.decision !== 'preferred')) {
     lines.push(`  ${t.object}: ${t.decision}${t.model ? ` → ${t.model}` : ''}${t.missingApps.length ? ` (missing: ${t.missingApps.join(', ')}; choices: ${t.choices.join('; ')})` : ''}`);

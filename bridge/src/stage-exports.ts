@@ -50,7 +50,10 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, reader: Sour
   for (const s of options.skip ?? []) {
     if (!known.has(s)) throw new InputError({ file: '(request)', field: 'skip' }, `cannot skip "${s}": the ${mapping.label} objects read from files are ${[...known].join(', ')}`);
   }
-  const result = await MappingEngine.stage(mapping, reader, options);
+  const result = await MappingEngine.stage(mapping, reader, { ...options, takenByFile: plan.taken });
+  for (const f of result.profile.files) {
+    for (const c of f.columnsTaken ?? []) options.log?.info({ file: f.file, object: f.object, column: c.column, header: c.header, confidence: c.confidence, evidence: c.evidence }, 'header taken for a column of the mapping');
+  }
   return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records), lines: mappingLines(plan, result.records) };
 }
 
@@ -81,9 +84,9 @@ export async function stageToOdoo(
   client: MigrationClient,
   sourceName: string,
   reader: SourceReader,
-  options: { name?: string | undefined; skip?: string[] | undefined } = {},
+  options: { name?: string | undefined; skip?: string[] | undefined } & Pick<PlanOptions, 'columns' | 'decisions'> = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, reader, { skip: options.skip });
+  const staged = await stageForOdoo(client, sourceName, reader, { skip: options.skip, columns: options.columns, decisions: options.decisions });
   const name = options.name ?? `${staged.label}: ${reader.describe()}`.slice(0, 200);
   const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
   return { report, staged };
@@ -101,7 +104,8 @@ export async function stageIntoMigration(
   reader: SourceReader,
   options: PlanOptions & { skip?: string[] | undefined; onBatch?: StageProgress | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, reader, options);
+  // a required column no header is sure to be: staged with the best candidate, asked on the Mapping page
+  const staged = await stageForOdoo(client, sourceName, reader, { askOnMappingPage: true, ...options });
   const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, options.onBatch);
   return { report, staged };
 }

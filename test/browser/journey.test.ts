@@ -3,7 +3,9 @@
  * against a real Odoo 18 and the bridge: New migration (upload the Kartra sample export) →
  * change one column on the Mapping page and confirm → Profile → reconcile an unknown owner →
  * sample → the field-level diff → commit with its progress bar → reconciliation report (CSV
- * download) → final delta (a newer export: its per-object line, committed) → rollback. A screenshot of every step lands in test-artifacts/journey/. Odoo is
+ * download) → final delta (a newer export: its per-object line, committed) → rollback; a required
+ * column under a header the mapping does not know, confirmed on the Mapping page. A screenshot of
+ * every step lands in test-artifacts/journey/. Odoo is
  * read back over XML-RPC after each step: the screens must tell the truth.
  */
 import t from 'tap';
@@ -18,6 +20,7 @@ import { MigrationClient } from '../../bridge/src/odoo/migration-client.js';
 import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
 import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
 import { root, sample } from '../helpers/paths.js';
+import { writeVariant } from '../helpers/header-variants.js';
 
 if (!odooEnvPresent()) {
   t.fail('ODOO_URL not set: run through scripts/test-all.sh, which starts a real Odoo');
@@ -402,4 +405,49 @@ t.test('the wizard offers exactly the sources the bridge knows', async (t) => {
   t.same(shown.sort(), bridgeSources, 'the wizard shows the bridge\'s sources, no other');
   const labels = await page.locator('.o_field_widget[name="source_system"] label').allTextContents();
   t.same(labels.map((l) => l.trim()).sort(), listed.map((s) => s.label).sort());
+});
+
+t.test('a required column under another header: staged with the best candidate, confirmed on the Mapping page, remembered', async (t) => {
+  // the deals file spells its id column "Deal Ref": a candidate for deal_id, below the threshold
+  const deals = await writeVariant(sample('deals.csv'), 'renamed', mkdtempSync(join(tmpdir(), 'journey-deals-')), (h) => (h === 'Deal ID' ? 'Deal Ref' : h));
+  const upload = async (name: string): Promise<number> => {
+    await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+    const wizard = page.locator('.modal .o_form_view, .o_form_view').first();
+    await wizard.locator('.o_field_widget[name="name"] input').fill(name);
+    await wizard.locator('.o_field_widget[name="source_system"] input[data-value="kartra"], .o_field_widget[name="source_system"] label:has-text("Kartra")').first().click();
+    await wizard.locator('.o_field_many2many_binary input[type="file"]').setInputFiles([sample('contacts_1.csv').path, deals.path]);
+    await page.locator('.o_attachment', { hasText: 'deals.csv' }).waitFor();
+    await clickButton('action_upload');
+    await page.waitForURL(/\/\d+(?:[?#]|$)/);
+    return Number(/\/(\d+)(?:[?#]|$)/.exec(page.url())?.[1]);
+  };
+  const id = await upload('Kartra, deals with a renamed id column');
+  let m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'uploaded', 'staged; the Mapping page waits for the admin');
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['key', '=', 'kartra:deal:D-1']]), 1, 'deals keyed by the candidate column');
+  const [asked] = await odoo.read('crm.migration.mapping.line', [['migration_id', '=', id], ['column', '=', 'Deal Ref']], ['reason', 'confidence', 'confidence_level']);
+  t.match(asked, { reason: /^to confirm: is this the "deal_id" column/, confidence_level: 'low' }, 'the line asks the admin');
+  await reloadForm();
+  await openTab('mapping');
+  const row = page.locator('.o_field_widget[name="mapping_line_ids"] tr.o_data_row', { hasText: 'Deal Ref' });
+  await row.waitFor();
+  t.match(await row.textContent(), /to confirm/, 'the Mapping page shows the column to confirm');
+  await shot('required-column-to-confirm', '.o_notebook');
+  await clickButton('action_confirm_mapping');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
+  t.equal(m.state, 'mapped', 'confirmed by the admin');
+  t.equal(await odoo.count('crm.migration.saved.map', [['object', '=', 'deal'], ['column', '=', 'Deal Ref']]), 1, 'the confirmation is saved');
+
+  // the next export with the same header: taken without asking
+  const next = await upload('Kartra, the same deals again');
+  t.equal((await waitJob(next)).job_state, 'done');
+  const [line] = await odoo.read('crm.migration.mapping.line', [['migration_id', '=', next], ['column', '=', 'Deal Ref']], ['reason', 'confidence']);
+  t.notMatch(String(line?.reason), /to confirm/, 'nothing to confirm the second time');
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', next], ['key', '=', 'kartra:deal:D-1']]), 1);
+  // a re-run on the same database asks again
+  const saved = await odoo.read('crm.migration.saved.map', [['object', '=', 'deal'], ['column', '=', 'Deal Ref']], ['id']);
+  await odoo.transport.call('crm.migration.saved.map', 'unlink', [saved.map((r) => r.id)]);
+  await odoo.transport.call('crm.migration', 'unlink', [[id, next]]);
 });

@@ -31,7 +31,7 @@ async function csv(name: string, text: string) {
 
 t.test('only plain, stored, writable, non-technical fields the catalog does not name', async (t) => {
   const got = catalogFromFieldsGet('res.partner', partnerFields, CATALOG).map((f) => f.field).sort();
-  t.same(got, ['ref', 'x_shoe_size', 'x_tier'], 'name is in the catalog already; readonly, computed, relational and technical fields are out');
+  t.same(got, ['x_shoe_size', 'x_tier'], 'name and ref (the source id) are in the catalog already; readonly, computed, relational and technical fields are out');
 });
 
 t.test('selection fit: keys or labels, case and punctuation ignored', async (t) => {

@@ -53,6 +53,12 @@ export function buildInventory(label: string, profile: Profile, records: StagedR
     for (const f of profile.customFields) add(`| ${f.model} | ${f.name} | ${cell(f.label)} | ${f.type}${f.options.length ? ` (${f.options.map(cell).join(', ')})` : ''} | ${f.origin} |`);
     add('');
   }
+  const leftOut = Object.entries(profile.columnsLeftOut ?? {}).filter(([, c]) => c.length > 0);
+  if (leftOut.length > 0) {
+    add('## Columns left out', '', 'These columns of the export are not migrated: their object takes no custom fields, or its Odoo app is missing. Map them on the Mapping page to keep them.', '');
+    for (const [object, columns] of leftOut) add(`- ${object} (${columns.length}): ${columns.map(cell).join(', ')}`);
+    add('');
+  }
   if (profile.lossy.length > 0) {
     add('## Carried with a loss', '');
     for (const l of profile.lossy) add(`- ${l.object} / ${l.column}: ${l.reason}`);

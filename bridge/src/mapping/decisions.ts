@@ -21,6 +21,8 @@ export const decisionSchema = z.object({
   label: z.string().nullish(),
   /** map onto a selection field: source value → the field's key */
   values: z.record(z.string(), z.string()).nullish(),
+  /** a date/datetime column: numeric dates are day first (dmy) or month first (mdy) */
+  dateOrder: z.enum(['dmy', 'mdy']).nullish(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 export const decisionsSchema = z.array(decisionSchema);
@@ -113,7 +115,10 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
       continue;
     }
     const current = column ? object.fields.find((r) => readsColumn(r, column as string)) : undefined;
-    if (d.action === 'map' && current && current.field === d.field) continue; // already so
+    if (d.action === 'map' && current && current.field === d.field) { // already so (the admin may name a date order)
+      if (d.dateOrder && (current.transform === 'date' || current.transform === 'datetime')) current.dateOrder = d.dateOrder;
+      continue;
+    }
     if (!column) {
       column = syntheticColumn(header);
       if (column === 'c_') continue;
@@ -140,6 +145,7 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
           ? { field: d.field, from: column, transform: 'enum', values: d.values, join: ' ', fallback: [], required: false }
           : { field: d.field, from: column, transform: transformFor(d.field, d.ttype), join: ' ', fallback: [], required: false };
       }
+      if (d.dateOrder && (rule.transform === 'date' || rule.transform === 'datetime')) rule.dateOrder = d.dateOrder;
       if (rule.transform === 'phone') {
         const country = columnOf('country');
         if (country) rule.countryFrom = country;
@@ -151,7 +157,7 @@ export function applyDecisions(mapping: Mapping, headers: Map<string, string[]>,
       const taken = new Set([...object.schemaFields.map((f) => f.name), ...object.fields.map((r) => r.field)]);
       const name = d.field && d.field.startsWith('x_') ? d.field : fieldName(object.customFields?.prefix ?? 'x_', header, taken);
       if (!object.schemaFields.some((f) => f.name === name)) object.schemaFields.push({ name, label: d.label || header, type });
-      object.fields.push({ field: name, from: column, transform: transformFor(name, type), join: ' ', fallback: [], required: false });
+      object.fields.push({ field: name, from: column, transform: transformFor(name, type), join: ' ', fallback: [], required: false, ...(d.dateOrder && (type === 'date' || type === 'datetime') ? { dateOrder: d.dateOrder } : {}) });
     }
   }
   const checked = mappingSchema.safeParse(out);

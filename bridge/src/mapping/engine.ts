@@ -19,7 +19,7 @@ import { parseSourceDate } from '../normalize/datetime.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
 import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } from '../staging/record.js';
-import { detectScore, headerToken, resolveColumns } from './columns.js';
+import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
 import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
 import { applyTransform } from './transforms.js';
 import type { FileProfile, Profile, TargetChoice } from './profile.js';
@@ -43,6 +43,11 @@ export interface EngineOptions {
   skip?: string[];
   /** "now", for the stale-record flag (tests pin it) */
   now?: Date;
+  /** headers named by the admin for columns the mapping needs: `column` or `object.column` → header */
+  columns?: Record<string, string> | undefined;
+  /** file name → headers taken for the mapping's columns before staging (by the planner, which
+   *  saw the values too): used as given, and reported in the profile */
+  takenByFile?: ReadonlyMap<string, TakenColumn[]> | undefined;
 }
 
 interface RowContext {
@@ -76,13 +81,18 @@ interface FileTarget {
   byColumn: Map<string, string>;
   skip: boolean;
   missingApps: string[];
+  /** headers taken for columns by their meaning, not the mapping's spelling */
+  taken: TakenColumn[];
 }
 
 export class MappingEngine {
   private readonly drafts: Draft[] = [];
   private readonly derived = new Map<string, Draft>();
   private readonly files: FileProfile[] = [];
+  /** object → unknown headers that become custom fields on its model */
   private readonly unknown = new Map<string, string[]>();
+  /** object → unknown headers left out (the object takes no custom fields, or its app is missing) */
+  private readonly leftOut = new Map<string, string[]>();
   private readonly schemaRows = new Map<string, SchemaRow[]>();
   private readonly pending: { draft: Draft; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
   private readonly targets = new Map<string, TargetChoice>();
@@ -109,6 +119,7 @@ export class MappingEngine {
   async addTable(table: SourceTable): Promise<void> {
     const t = this.recognise(table.name, table.header, table.object);
     const profile: FileProfile = { file: table.name, object: t.objectName, encoding: table.encoding ?? '', rows: 0, unknownColumns: this.noteUnknown(t, table.header) };
+    if (t.taken.length > 0) profile.columnsTaken = t.taken;
     for await (const { row, cells } of table.rows) {
       profile.rows += 1;
       if (t.skip) continue;
@@ -151,13 +162,15 @@ export class MappingEngine {
       throw new InputError({ file: fileName, row: 1 }, `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
     }
     const [primaryName, primary] = best;
-    const { byColumn } = resolveColumns(primary, header);
-    for (const column of primary.requiredColumns) {
-      if (!byColumn.has(column)) {
-        const spellings = [column, ...(primary.columns[column] ?? [])].join('", "');
-        throw new InputError({ file: fileName, row: 1, field: column }, `required column missing from the header (expected one of "${spellings}")`);
-      }
-    }
+    const planned = this.options.takenByFile?.get(fileName) ?? [];
+    const given = givenColumns(this.options.columns, primaryName);
+    for (const t of planned) given.set(t.column, t.header);
+    const resolved = resolveColumns(primary, header, { given });
+    const { byColumn, open } = resolved;
+    const fromPlan = planned.filter((t) => byColumn.get(t.column) === t.header);
+    const taken = [...fromPlan, ...resolved.taken.filter((t) => !fromPlan.some((p) => p.column === t.column))];
+    const first = open[0];
+    if (first) throw new ColumnQuestion(fileName, primaryName, first);
     const choice = this.chooseTarget(primaryName, primary);
     const chosen = choice.chosen ?? primaryName;
     return {
@@ -168,6 +181,7 @@ export class MappingEngine {
       byColumn,
       skip: choice.decision === 'skipped by choice',
       missingApps: choice.decision === 'app missing' ? choice.missingApps : [],
+      taken,
     };
   }
 
@@ -203,14 +217,26 @@ export class MappingEngine {
     return choice;
   }
 
+  /**
+   * Headers no column claims: custom fields on the model that takes the rows (the object's own
+   * rule, or the one it falls back from), or left out and listed when the object takes none.
+   */
   private noteUnknown(target: FileTarget, header: string[]): string[] {
-    const { unknown } = resolveColumns(target.primary, header);
-    if (target.primary.customFields) {
-      const seen = this.unknown.get(target.primaryName) ?? [];
-      for (const h of unknown) if (!seen.includes(h)) seen.push(h);
-      this.unknown.set(target.primaryName, seen);
-    }
+    const taken = new Set(target.byColumn.values());
+    const unknown = header.filter((h) => !taken.has(h));
+    if (target.skip || target.primary.schemaFor) return unknown;
+    const custom = this.customRule(target.objectName) && target.missingApps.length === 0;
+    const store = custom ? this.unknown : this.leftOut;
+    const seen = store.get(target.objectName) ?? [];
+    for (const h of unknown) if (!seen.includes(h)) seen.push(h);
+    store.set(target.objectName, seen);
     return unknown;
+  }
+
+  /** The custom-field rule of an object, or of the file object it takes the rows of. */
+  private customRule(objectName: string): ObjectMapping['customFields'] {
+    const object = this.mapping.objects[objectName];
+    return object?.customFields ?? (object?.fallbackFor ? this.mapping.objects[object.fallbackFor]?.customFields : undefined);
   }
 
   private addSchemaRow(object: ObjectMapping, ctx: RowContext): void {
@@ -415,7 +441,8 @@ export class MappingEngine {
         header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const,
       }));
       const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
-      if (object.customFields) {
+      const customRule = this.customRule(objectName);
+      if (customRule) {
         const taken = new Set([...Object.keys(object.constants), ...specs.map((s) => s.name)]);
         const schema = this.schemaRows.get(objectName) ?? [];
         const added = new Map<Draft, Record<string, string>>(); // draft → custom field → header, set once per draft below
@@ -424,7 +451,7 @@ export class MappingEngine {
           const inferred = row ? { type: row.type, options: row.options } : inferType(mine.map((d) => d.source.data[header] ?? ''));
           const label = Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1]
             ?? (row?.label && row.label !== row.identifier ? row.label : header);
-          const spec: CustomFieldSpec = { header, name: fieldName(object.customFields.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
+          const spec: CustomFieldSpec = { header, name: fieldName(customRule.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
           specs.push(spec);
           for (const d of mine) {
             const raw = d.source.data[header];
@@ -526,10 +553,22 @@ export class MappingEngine {
       customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
       targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.mapping.objects).some((o) => o.fallbackFor === t.object)),
       issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
+      columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
       lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
     };
   }
+}
+
+/** The admin's `column` / `object.column` → header choices that concern one object. */
+export function givenColumns(columns: Record<string, string> | undefined, objectName: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, header] of Object.entries(columns ?? {})) {
+    const dot = name.indexOf('.');
+    if (dot < 0) out.set(name, header);
+    else if (name.slice(0, dot) === objectName) out.set(name.slice(dot + 1), header);
+  }
+  return out;
 }
 
 function addRefs(refs: Draft['refs'], field: string, keys: string[], many: boolean): void {

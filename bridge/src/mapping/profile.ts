@@ -7,6 +7,8 @@ export interface FileProfile {
   encoding: string;
   rows: number;
   unknownColumns: string[];
+  /** headers taken for columns the mapping needs by their meaning or values, not its spelling */
+  columnsTaken?: { column: string; header: string; confidence: number; evidence: string }[];
   /** the file's rows describe the custom fields of another object (they become custom_field records) */
   describes?: string;
 }
@@ -45,6 +47,9 @@ export interface Profile {
   customFields: (CustomFieldSpec & { object: string; model: string })[];
   targets: TargetChoice[];
   issues: { errors: number; warnings: number };
+  /** per object: unknown headers that are not migrated (the object takes no custom fields, or
+   *  its Odoo app is missing); every other unknown header is a custom field (`customFields`) */
+  columnsLeftOut: Record<string, string[]>;
   notMigratable: { what: string; why: string }[];
   lossy: { object: string; column: string; reason: string }[];
 }

@@ -50,6 +50,8 @@ export const fieldRuleSchema = z
     object: ident.optional(),
     /** with `object`: the cell holds several values separated by any of these */
     split: z.array(z.string().min(1)).optional(),
+    /** date/datetime: numeric dates are day first (dmy) or month first (mdy, the default) */
+    dateOrder: z.enum(['dmy', 'mdy']).optional(),
   })
   .strict()
   .refine((r) => !(r.lookup && r.object) && !(r.refTo && r.object), { message: 'a field takes one of object, lookup, refTo (refTo may fall back to lookup)' })

@@ -11,7 +11,7 @@ import { headerToken } from './columns.js';
 export interface TransformContext {
   zone: string;
   phone?: PhoneContext;
-  rule?: Pick<FieldRule, 'values' | 'default'>;
+  rule?: Pick<FieldRule, 'values' | 'default' | 'dateOrder'>;
 }
 
 export function applyTransform(name: TransformName, raw: string, ctx: TransformContext): Normalized {
@@ -20,8 +20,8 @@ export function applyTransform(name: TransformName, raw: string, ctx: TransformC
     case 'multiline': return normalizeMultiline(raw);
     case 'email': return normalizeEmail(raw);
     case 'phone': return normalizePhone(raw, ctx.phone);
-    case 'datetime': return normalizeDatetime(raw, ctx.zone);
-    case 'date': return normalizeDate(raw, ctx.zone);
+    case 'datetime': return normalizeDatetime(raw, ctx.zone, ctx.rule?.dateOrder);
+    case 'date': return normalizeDate(raw, ctx.zone, ctx.rule?.dateOrder);
     case 'country': return normalizeCountry(raw);
     case 'integer': return normalizeInteger(raw);
     case 'number': return normalizeNumber(raw);

@@ -19,6 +19,8 @@ export interface TargetField {
   part?: 'first' | 'last';
   /** known only by its label in Odoo (no synonyms): proposed only on a near-exact header */
   strict?: boolean;
+  /** the values identify the record (a source id): they must be unique to fit */
+  unique?: boolean;
 }
 
 const partner = (field: string, label: string, kind: FieldKind, synonyms: string[], transform?: string): TargetField => ({ model: 'res.partner', field, label, kind, synonyms, ...(transform ? { transform } : {}) });
@@ -35,7 +37,7 @@ export const CATALOG: TargetField[] = [
   partner('street2', 'Street 2', 'char', ['street 2', 'address line 2', 'address 2', "complément d'adresse"]),
   partner('city', 'City', 'char', ['city', 'town', 'ville', 'ciudad', 'stadt', 'ort', 'plaats', 'città']),
   partner('zip', 'Zip', 'char', ['zip', 'zip code', 'postal code', 'postcode', 'code postal', 'cp', 'código postal', 'plz', 'postleitzahl', 'cap']),
-  partner('state_id', 'State', 'many2one', ['state', 'province', 'region', 'county', 'état', 'estado', 'bundesland', 'provincia']),
+  partner('state_id', 'State', 'many2one', ['state', 'province', 'region', 'county', 'état', 'bundesland', 'provincia']),
   partner('country_id', 'Country', 'many2one', ['country', 'pays', 'país', 'pais', 'land', 'paese'], 'country'),
   partner('website', 'Website', 'url', ['website', 'web site', 'url', 'homepage', 'site web', 'sitio web', 'webseite'], 'url'),
   partner('function', 'Job position', 'char', ['job title', 'title', 'position', 'job position', 'role', 'fonction', 'poste', 'cargo', 'puesto', 'berufsbezeichnung']),
@@ -44,7 +46,9 @@ export const CATALOG: TargetField[] = [
   partner('comment', 'Notes', 'html', ['notes', 'note', 'comments', 'comment', 'description', 'remarques', 'notas', 'notizen', 'opmerkingen'], 'multiline'),
   partner('vat', 'Tax ID', 'char', ['vat', 'vat number', 'tax id', 'tva', 'numéro de tva', 'nif', 'cif', 'ust-idnr', 'btw']),
   partner('user_id', 'Salesperson', 'many2one', ['owner', 'owner email', 'account owner', 'contact owner', 'salesperson', 'sales rep', 'assigned to', 'propriétaire', 'commercial', 'vendedor', 'verantwortlich']),
-  partner('source_create_date', 'Created in source', 'datetime', ['created', 'created at', 'created date', 'date created', 'date added', 'signup date', 'date joined', 'créé le', 'date de création', 'fecha de creación', 'erstellt am'], 'datetime'),
+  partner('source_create_date', 'Created in source', 'datetime', ['created', 'created at', 'created on', 'created date', 'creation date', 'date created', 'date added', 'signup date', 'date joined', 'créé le', 'date de création', 'fecha de creación', 'fecha de alta', 'erstellt am', 'erstellungsdatum', 'angelegt am', 'anlagedatum', 'erfasst am', 'data di creazione', 'aangemaakt op', 'data de criação'], 'datetime'),
+  // the source's own record id: the partner's reference, and the staged record's source key
+  { ...partner('ref', 'Reference (source id)', 'char', ['id', 'record id', 'contact id', 'customer id', 'customer number', 'client id', 'reference', 'ref', 'kundennummer', 'kunden-nr', 'kontakt-id', 'numéro client', 'identifiant', 'id client', 'número de cliente', 'id de contacto', 'klantnummer', 'codice cliente']), unique: true },
   lead('name', 'Opportunity', 'char', ['deal name', 'deal', 'opportunity', 'opportunity name', 'affaire', 'oportunidad', 'opportunité', 'verkaufschance']),
   lead('expected_revenue', 'Expected revenue', 'monetary', ['amount', 'deal value', 'value', 'expected revenue', 'revenue', 'montant', 'importe', 'betrag', 'valeur'], 'number'),
   lead('date_deadline', 'Expected closing', 'date', ['close date', 'expected close date', 'closing date', 'date de clôture', 'fecha de cierre', 'abschlussdatum'], 'date'),

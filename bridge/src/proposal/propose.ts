@@ -8,6 +8,7 @@
  * record moves.
  */
 import { headerToken } from '../mapping/columns.js';
+import { conceptSimilarity, understood, understoodShare } from '../mapping/header-words.js';
 import { fromColumns, type Mapping } from '../mapping/schema.js';
 import { CATALOG, type FieldKind, type TargetField } from './field-catalog.js';
 import { profileValues, type ValueProfile } from './value-profile.js';
@@ -38,12 +39,25 @@ function bigrams(s: string): string[] {
   return out;
 }
 
-/** 1 for the same token; otherwise the Dice coefficient of character bigrams. */
+/**
+ * 1 for the same token. Two headers whose every word the glossary knows compare by meaning only
+ * ("Status" and "State" share letters, not meaning: 0). Otherwise the better of their meaning and
+ * the Dice coefficient of character bigrams (spelling variants of words the glossary lacks).
+ */
 export function similarity(a: string, b: string): number {
   const x = headerToken(a);
   const y = headerToken(b);
   if (x === '' || y === '') return 0;
   if (x === y) return 1;
+  // the same meaning in other words ranks just below the same word ("Name": name, not "nombre")
+  const meaning = conceptSimilarity(a, b) * 0.95;
+  if (understood(a) && understood(b)) return meaning;
+  // words the glossary does not know may say anything ("Client fidèle" is not the client's name):
+  // meaning counts for the share of the header it understands
+  return Math.max(meaning * understoodShare(a), spelling(x, y));
+}
+
+function spelling(x: string, y: string): number {
   const bx = bigrams(x);
   const by = bigrams(y);
   const pool = [...by];
@@ -61,9 +75,14 @@ export function similarity(a: string, b: string): number {
   return Math.max(dice, contains);
 }
 
-function typeFit(target: TargetField, p: ValueProfile): number {
+function typeFit(target: TargetField, p: ValueProfile, values: string[]): number {
   const kind: FieldKind = target.kind;
   if (p.filled === 0) return 0.5;
+  if (target.unique) {
+    // a record id: one value per row, no two alike
+    const cells = values.map((v) => v.trim()).filter((v) => v !== '');
+    return new Set(cells).size === cells.length ? 1 : 0;
+  }
   if (target.transform === 'country') return p.country;
   const textish = 1 - Math.max(p.email, p.date, p.boolean * 0.5);
   switch (kind) {
@@ -127,9 +146,11 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
         }
       }
       // a picklist column against a selection field of Odoo: its values are the field's keys or labels
-      const fit = target.selection ? selectionFit(values, target.selection).fit : typeFit(target, profile);
+      const fit = target.selection ? selectionFit(values, target.selection).fit : typeFit(target, profile, values);
       // a field known only by its Odoo label: the header must say it (or its values be its options)
       if (target.strict && best < 0.8 && !(target.selection && fit >= 0.9 && best >= 0.4)) continue;
+      // a record id: the header must name this record's id ("ID", "Kunden-Nr."), not another's ("Invoice No")
+      if (target.unique && best < 0.9) continue;
       let score = best * 0.75 + fit * 0.25;
       let reason = `header like "${bestName}" (${Math.round(best * 100)}%)`;
       // strong value evidence alone (a column of emails is an email column, whatever its name)

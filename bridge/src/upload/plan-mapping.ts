@@ -8,7 +8,10 @@
  */
 import type { Logger } from 'pino';
 import { InputError } from '../core/input-error.js';
-import { detectScore, headerToken, resolveColumns } from '../mapping/columns.js';
+import { headerLanguage } from '../mapping/header-words.js';
+import { DateOrderTally } from '../normalize/datetime.js';
+import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from '../mapping/columns.js';
+import { givenColumns } from '../mapping/engine.js';
 import { inferType } from '../mapping/custom-fields.js';
 import { applyDecisions, type Decision } from '../mapping/decisions.js';
 import { fromColumns, type Mapping, type ObjectMapping } from '../mapping/schema.js';
@@ -20,7 +23,7 @@ import { profileValues } from '../proposal/value-profile.js';
 import type { StagedRecord } from '../staging/record.js';
 import type { SourceSystem } from '../sources/registry.js';
 import type { SourceReader } from '../sources/reader.js';
-import { peekTables, samples } from './peek.js';
+import { peekTables, samples, type PeekedTable } from './peek.js';
 
 export interface MappingLine {
   object: string;
@@ -42,9 +45,14 @@ export interface PlanOptions {
   /** decisions saved from earlier migrations of the same source */
   saved?: Decision[];
   llm?: LlmConfig | undefined;
-  log?: Pick<Logger, 'warn'> | undefined;
+  log?: Pick<Logger, 'warn' | 'info'> | undefined;
   /** `fields_get` of the target models in the Odoo at hand: its plain fields become targets too */
   odooFields?: Record<string, FieldsGet> | undefined;
+  /** headers named for columns the mapping needs: `column` or `object.column` → header */
+  columns?: Record<string, string> | undefined;
+  /** a required column no header is sure to be: take the best candidate and ask on the Mapping
+   *  page (an upload), instead of stopping with a ColumnQuestion (the CLI) */
+  askOnMappingPage?: boolean | undefined;
 }
 
 export interface Plan {
@@ -55,6 +63,10 @@ export interface Plan {
   rowsOf: Map<string, Record<string, string>[]>;
   /** `${object}\u0000${header token}` → the decision applied, with where it came from */
   decided: Map<string, { decision: Decision; confidence: number; reason: string }>;
+  /** file name → headers taken for the mapping's columns by meaning and values (not its spelling) */
+  taken: Map<string, (TakenColumn & { object: string })[]>;
+  /** `${object}\u0000${header}` → a required column taken below the threshold: the admin confirms it */
+  toConfirm: Map<string, TakenColumn & { candidates: TakenColumn[] }>;
 }
 
 /** What a source adds to planning: a mapping built per upload (no fixed columns). */
@@ -102,9 +114,40 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
   let mapping = source.prepareMapping ? source.prepareMapping(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
   const headers = new Map<string, string[]>();
   const rowsOf = new Map<string, Record<string, string>[]>();
+  const taken: Plan['taken'] = new Map();
+  const toConfirm: Plan['toConfirm'] = new Map();
+  /** object → the names of its tables */
+  const filesOf = new Map<string, Set<string>>();
+  const confirmed = new Map([
+    ...(options.saved ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed in an earlier migration'] as const),
+    ...(options.decisions ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed by you'] as const),
+  ]);
+  const refersTo = adaptive ? new Map<string, Map<string, Set<string>>>() : referredValues(mapping, peeked);
   for (const p of peeked) {
     const object = p.object !== undefined && mapping.objects[p.object] ? p.object : objectOf(mapping, p.header);
-    if (!object || mapping.objects[object]?.schemaFor) continue;
+    if (!object) continue;
+    if (!adaptive) {
+      // the mapping's spellings first, then the headers' words and the values of the first rows
+      const given = givenColumns(options.columns, object);
+      const resolved = resolveColumns(mapping.objects[object] as ObjectMapping, p.header, { rows: p.rows, given, refersTo: refersTo.get(object) });
+      const found = resolved.taken.map((t) => ({ ...t, object }));
+      for (const open of resolved.open) {
+        const best = open.candidates[0];
+        // a header the admin confirmed on the Mapping page for this column
+        const word = best ? confirmed.get(`${object}\u0000${headerToken(best.header)}`) : undefined;
+        if (best && word) {
+          found.push({ ...best, object, confidence: 1, evidence: word });
+        } else if (best && options.askOnMappingPage) {
+          found.push({ ...best, object });
+          toConfirm.set(`${object}\u0000${best.header}`, { ...best, candidates: open.candidates });
+        } else {
+          throw new ColumnQuestion(p.name, object, open);
+        }
+      }
+      if (found.length > 0) taken.set(p.name, found);
+    }
+    if (mapping.objects[object]?.schemaFor) continue;
+    filesOf.set(object, new Set([...(filesOf.get(object) ?? []), p.name]));
     headers.set(object, [...new Set([...(headers.get(object) ?? []), ...p.header])]);
     rowsOf.set(object, [...(rowsOf.get(object) ?? []), ...p.rows]);
   }
@@ -156,9 +199,80 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
     }
   }
 
+  if (adaptive) await settleDateOrders(reader, decided, headers, filesOf);
   mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
   if (source.finishMapping) mapping = source.finishMapping(mapping, peeked.map((p) => p.name));
-  return { mapping, headers, rowsOf, decided };
+  return { mapping, headers, rowsOf, decided, taken, toConfirm };
+}
+
+/**
+ * The other files of the export as evidence: for each column that names a record of another file
+ * object by a value (`refTo`: a deal's contact by email), the values that object's files hold for
+ * it (from their first rows), lower-cased. object → column → values.
+ */
+function referredValues(mapping: Mapping, peeked: PeekedTable[]): Map<string, Map<string, Set<string>>> {
+  const out = new Map<string, Map<string, Set<string>>>();
+  const filesOf = new Map<string, PeekedTable[]>();
+  for (const p of peeked) {
+    const object = p.object !== undefined && mapping.objects[p.object] ? p.object : objectOf(mapping, p.header);
+    if (object) filesOf.set(object, [...(filesOf.get(object) ?? []), p]);
+  }
+  for (const [name, object] of Object.entries(mapping.objects)) {
+    for (const rule of object.fields) {
+      const target = rule.refTo ? mapping.objects[rule.refTo.object] : undefined;
+      const by = target?.fields.find((r) => r.field === rule.refTo?.by);
+      if (!target || !by || Array.isArray(rule.from)) continue;
+      const values = new Set<string>();
+      for (const p of filesOf.get(rule.refTo?.object as string) ?? []) {
+        const header = resolveColumns(target, p.header).byColumn.get(fromColumns(by)[0] as string);
+        if (header) for (const r of p.rows) if (r[header]) values.add((r[header] as string).trim().toLowerCase());
+      }
+      if (values.size === 0) continue;
+      const columns = out.get(name) ?? new Map<string, Set<string>>();
+      columns.set(rule.from, values);
+      out.set(name, columns);
+    }
+  }
+  return out;
+}
+
+/**
+ * Columns decided as dates: the order of day and month in their numeric values, from every value
+ * of the object's files (streamed once, counted, not kept) and the headers' language. A column
+ * that stays open is kept as text in a custom field and asked on the Mapping page; a date is
+ * never read in a guessed order.
+ */
+async function settleDateOrders(reader: SourceReader, decided: Plan['decided'], headers: Map<string, string[]>, filesOf: Map<string, Set<string>>): Promise<void> {
+  const isDate = (d: Decision) => d.action !== 'ignore' && (d.ttype === 'date' || d.ttype === 'datetime') && !d.dateOrder;
+  const todo = [...filesOf].map(([object, tables]) => ({ object, tables, entries: [...decided.entries()].filter(([, e]) => e.decision.object === object && isDate(e.decision)) })).filter((o) => o.entries.length > 0);
+  if (todo.length === 0) return;
+  const tallies = new Map(todo.flatMap((o) => o.entries.map(([id, e]) => [id, { column: e.decision.column, tally: new DateOrderTally() }] as const)));
+  for await (const table of reader.tables()) {
+    const mine = todo.filter((o) => o.tables.has(table.name)).flatMap((o) => o.entries.map(([id]) => tallies.get(id) as { column: string; tally: DateOrderTally }));
+    if (mine.length === 0) continue;
+    for await (const { cells } of table.rows) {
+      for (const { column, tally } of mine) {
+        const v = cells[column];
+        if (v !== undefined) tally.add(v);
+      }
+    }
+  }
+  for (const { object, entries } of todo) {
+    const language = headerLanguage(headers.get(object) ?? []);
+    for (const [id, entry] of entries) {
+      const evidence = (tallies.get(id) as { tally: DateOrderTally }).tally.evidence(language);
+      if (evidence.order) {
+        decided.set(id, { ...entry, decision: { ...entry.decision, dateOrder: evidence.order }, reason: `${entry.reason}; ${evidence.reason}` });
+      } else if (evidence.conflicting || evidence.either > 0) {
+        const target = entry.decision.field ?? entry.decision.column;
+        decided.set(id, {
+          decision: { object, column: entry.decision.column, action: 'create', ttype: 'char', label: entry.decision.column },
+          confidence: 0.4,
+          reason: `to confirm: day/month order unknown (${evidence.reason}); kept as text until you map it to ${target} with the order (dd/mm or mm/dd)`,
+        });
+      }
+    }
+  }
 }
 
 /** One line per column of each file object, saying what the staged records do with it. */
@@ -173,7 +287,8 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
   for (const [objectName, objectHeaders] of plan.headers) {
     const object = plan.mapping.objects[objectName] as ObjectMapping;
     const rows = plan.rowsOf.get(objectName) ?? [];
-    const { byColumn } = resolveColumns(object, objectHeaders);
+    const plannedTaken = [...plan.taken.values()].flat().filter((t) => t.object === objectName);
+    const { byColumn } = resolveColumns(object, objectHeaders, { given: new Map(plannedTaken.map((t) => [t.column, t.header])) });
     const columnOf = new Map([...byColumn.entries()].map(([c, h]) => [h, c]));
     for (const header of objectHeaders) {
       const token = headerToken(header);
@@ -185,11 +300,23 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
       const schemaField = rule ? object.schemaFields.find((f) => f.name === rule.field) : undefined;
       const custom = customByColumn.get(`${object.model}\u0000${token}`);
       const lossy = object.lossy.find((l) => l.column.split(/,\s*/).some((c) => headerToken(c) === token || c === column));
+      const ask = plan.toConfirm.get(`${objectName}\u0000${header}`);
+      const meant = plannedTaken.find((t) => t.header === header);
+      if (ask) {
+        // a column the mapping needs, taken below the threshold: the admin confirms it here
+        const others = ask.candidates.filter((c) => c.header !== header).map((c) => `"${c.header}" (${Math.round(c.confidence * 100)}%)`);
+        lines.push({
+          ...base, field: rule?.field ?? null, action: rule ? 'map' : 'ignore', ttype: null, label: null, confidence: Math.min(ask.confidence, 0.59),
+          reason: `to confirm: is this the "${ask.column}" column the ${plan.mapping.label} mapping needs? (${ask.evidence})${others.length ? `; other candidates: ${others.join(', ')}` : ''}`,
+        });
+        continue;
+      }
+      const why = meant ? `header taken for "${meant.column}" (${meant.evidence})` : undefined;
       if (rule) {
         const created = schemaField && origin;
         lines.push({
           ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? origin?.decision.ttype ?? null, label: schemaField?.label ?? null,
-          confidence: origin?.confidence ?? 1, reason: origin?.reason ?? `shipped ${plan.mapping.label} mapping`,
+          confidence: origin?.confidence ?? meant?.confidence ?? 1, reason: origin?.reason ?? (why ? `shipped ${plan.mapping.label} mapping; ${why}` : `shipped ${plan.mapping.label} mapping`),
         });
       } else if (custom) {
         lines.push({
@@ -198,8 +325,8 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
         });
       } else {
         lines.push({
-          ...base, field: null, action: 'ignore', ttype: null, label: null, confidence: origin?.confidence ?? 1,
-          reason: origin?.reason ?? lossy?.reason ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
+          ...base, field: null, action: 'ignore', ttype: null, label: null, confidence: origin?.confidence ?? meant?.confidence ?? 1,
+          reason: origin?.reason ?? lossy?.reason ?? why ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
         });
       }
     }

@@ -22,6 +22,8 @@ NEW_FIELD_TYPES = [
     ("date", "Date"),
     ("datetime", "Date & time"),
 ]
+# how a numeric date like 04/03/2021 reads, when its values and headers leave it open
+DATE_ORDERS = [("dmy", "Day first (dd/mm)"), ("mdy", "Month first (mm/dd)")]
 VALUE_KINDS = ("email", "phone", "date", "datetime", "number", "boolean", "url", "text", "empty")
 SIMPLE_TYPES = ("char", "text", "html", "selection", "integer", "float", "monetary", "boolean", "date",
                 "datetime")
@@ -80,6 +82,8 @@ class CrmMigrationMappingLine(models.Model):
                                  help="Fields of the model the column can go to, given its values.")
     new_field_label = fields.Char(string="New Field Label")
     new_field_type = fields.Selection(NEW_FIELD_TYPES, string="New Field Type")
+    date_order = fields.Selection(DATE_ORDERS, string="Day/Month Order",
+                                  help="A date column whose values fit both orders: how to read 04/03/2021.")
     changed = fields.Boolean(compute="_compute_changed", help="The choice differs from what was staged.")
     confidence_level = fields.Selection([("high", "High"), ("medium", "Medium"), ("low", "Low")],
                                         compute="_compute_confidence_level")
@@ -123,10 +127,10 @@ class CrmMigrationMappingLine(models.Model):
             line.field_domain = line._compatible_fields_domain(custom_ids)
 
     @api.depends("action", "field_id", "new_field_label", "new_field_type", "staged_action", "proposed_field",
-                 "staged_label", "staged_ttype", "model")
+                 "staged_label", "staged_ttype", "model", "date_order")
     def _compute_changed(self):
         for line in self:
-            if line.action != line.staged_action:
+            if line.action != line.staged_action or (line.date_order and line.action != "ignore"):
                 line.changed = True
             elif line.action == "map":
                 # a staged field this database does not list cannot be picked: unchanged without one
@@ -218,6 +222,8 @@ class CrmMigrationMappingLine(models.Model):
         elif self.action == "create":
             decision.update(field=self._new_field_name(), ttype=self.new_field_type or self.staged_ttype or None,
                             label=self.new_field_label or None)
+        if self.date_order and self.action != "ignore":
+            decision["dateOrder"] = self.date_order
         return decision
 
 
@@ -237,6 +243,7 @@ class CrmMigrationSavedMap(models.Model):
     field_name = fields.Char(string="Field", help="Odoo field name (for a new custom field: its x_ name).")
     ttype = fields.Char(string="Field Type")
     label = fields.Char(string="Field Label")
+    date_order = fields.Selection(DATE_ORDERS, string="Day/Month Order")
     migration_id = fields.Many2one("crm.migration", string="Last Confirmed In", ondelete="set null",
                                    readonly=True)
 
@@ -247,8 +254,11 @@ class CrmMigrationSavedMap(models.Model):
 
     def _decision(self):
         self.ensure_one()
-        return {"object": self.object, "column": self.column, "action": self.action,
-                "field": self.field_name or None, "ttype": self.ttype or None, "label": self.label or None}
+        decision = {"object": self.object, "column": self.column, "action": self.action,
+                    "field": self.field_name or None, "ttype": self.ttype or None, "label": self.label or None}
+        if self.date_order:
+            decision["dateOrder"] = self.date_order
+        return decision
 
 
 class CrmMigration(models.Model):
@@ -381,7 +391,7 @@ class CrmMigration(models.Model):
             vals = {"source": source, "object": line.object, "model": line.model, "column": line.column,
                     "action": decision["action"], "field_name": decision["field"] or False,
                     "ttype": decision["ttype"] or False, "label": decision["label"] or False,
-                    "migration_id": self.id}
+                    "date_order": decision.get("dateOrder") or False, "migration_id": self.id}
             row = existing.get((line.object, line.column))
             if row:
                 row.write(vals)

@@ -297,3 +297,28 @@ class TestMapping(MigrationCase):
         mig.action_confirm_mapping()
         saved = self.env["crm.migration.saved.map"].search([("source", "=", "testsrc")])
         self.assertEqual(len(saved), len(LINES))
+
+    def test_date_order_decision(self):
+        """A date column the values leave open: the admin names the order; it goes with the decision
+        (the bridge reads the dates so) and is saved for the next migration of the source."""
+        mig = self.uploaded_migration(LINES + [line(
+            "Signup Date", "x_signup_date", kind="date", action="create", label="Signup Date", confidence=0.4,
+            reason="to confirm: day/month order unknown (all 2 values fit both dd/mm and mm/dd)",
+            samples=["04/03/2021", "05/12/2020"])])
+        signup = self.lines_of(mig)[("contact", "Signup Date")]
+        self.assertFalse(signup.changed)
+        self.assertNotIn("dateOrder", signup._decision())
+        signup.write({"date_order": "dmy", "new_field_type": "datetime"})
+        self.assertTrue(signup.changed, "naming the order stages the column again")
+        self.assertEqual(signup._decision()["dateOrder"], "dmy")
+        calls = []
+        with patch.object(type(mig), "_queue_job", lambda self_, kind: calls.append((self_, kind)), create=True):
+            mig.action_confirm_mapping()
+        self.assertEqual(calls, [(mig, "upload")])
+        sent = [d for d in json.loads(mig.upload_mapping_json) if d["column"] == "Signup Date"]
+        self.assertEqual(sent, [{"object": "contact", "column": "Signup Date", "action": "create",
+                                 "field": "x_signup_date", "ttype": "datetime", "label": "Signup Date",
+                                 "dateOrder": "dmy"}])
+        saved = self.env["crm.migration.saved.map"].search([("source", "=", "testsrc"), ("column", "=", "Signup Date")])
+        self.assertEqual(saved.date_order, "dmy")
+        self.assertEqual(saved._decision()["dateOrder"], "dmy")

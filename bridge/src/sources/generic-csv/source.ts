@@ -67,7 +67,8 @@ export function finishGenericContact(mapping: Mapping, fileNames: string[]): Map
   };
   const email = columnOf('email')[0];
   const name = columnOf('name');
-  const key = [email, ...name].filter((c): c is string => Boolean(c));
+  // the source's own record id (mapped to ref) is the source key; else email, else name
+  const key = [columnOf('ref')[0], email, ...name].filter((c): c is string => Boolean(c));
   if (key.length === 0) {
     throw new InputError({ file: fileNames.join(', '), row: 1, field: 'email' }, 'map a column to Email or Name, so that records can be told apart and matched on a re-run');
   }
