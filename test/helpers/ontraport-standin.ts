@@ -6,6 +6,11 @@
  * `X-Rate-Limit-Limit/Remaining/Reset` headers and a 429 "Too Many Requests" when exhausted
  * (Ontraport sends no Retry-After there).
  *
+ * The generic object interface is served too (`GET /1/objects?objectID=N`, same paging, for the
+ * objects given in `objects`: users 2, tags 14, deals 149, companies 150, contacts 0) with each
+ * object's field metadata (`GET /1/objects/meta?objectID=N&format=byId` → `{code: 0, data: {"N":
+ * {name, fields: {key: {alias, type, options?}}}}}`), as the Ontraport source reads them.
+ *
  * Beyond the documented behaviour, a test can script trouble per page: a 429 with Retry-After
  * (RFC 9110, as many APIs send), a connection dropped before or in the middle of an answer, a
  * 5xx, an answer of the wrong shape; or keep a page down for good. Every request is counted per
@@ -25,6 +30,10 @@ export interface StandinOptions {
   rateWindowMs?: number;
   /** seconds in the Retry-After of a scripted 429 */
   retryAfterSeconds?: number;
+  /** records of the generic object interface, by object type id (0 defaults to `contacts`) */
+  objects?: Record<number, Record<string, string | number | null>[]>;
+  /** field metadata by object type id: field → {alias, type, options?} */
+  meta?: Record<number, Record<string, { alias: string; type: string; options?: Record<string, string> }>>;
 }
 
 export class OntraportStandin {
@@ -35,6 +44,12 @@ export class OntraportStandin {
   readonly trouble = new Map<number, Trouble[]>();
   /** pages whose connection is always dropped (the API is down for them) */
   readonly down = new Set<number>();
+  /** generic object interface: requests per "objectID:start" ("meta:N" for metadata) */
+  readonly objectRequests = new Map<string, number>();
+  /** troubles per "objectID:start", one per request */
+  readonly objectTrouble = new Map<string, Trouble[]>();
+  /** "objectID:start" pages whose connection is always dropped */
+  readonly objectDown = new Set<string>();
   posts = 0;
   private readonly times: number[] = [];
   private server: Server | undefined;
@@ -56,6 +71,12 @@ export class OntraportStandin {
     return this;
   }
 
+  /** the account's quota for this window used up elsewhere (another integration of the same account) */
+  exhaust(): void {
+    const now = Date.now();
+    for (let i = this.times.length; i < (this.options.rateLimit ?? 180); i += 1) this.times.push(now);
+  }
+
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
@@ -71,12 +92,36 @@ export class OntraportStandin {
       this.posts += 1;
       return this.send(res, 503, { code: 1, message: 'Service temporarily unavailable' });
     }
-    if (req.method !== 'GET' || url.pathname !== '/1/Contacts') return this.send(res, 404, { code: 1, message: 'Not found' });
+    const generic = req.method === 'GET' && (url.pathname === '/1/objects' || url.pathname === '/1/objects/meta');
+    if (!generic && (req.method !== 'GET' || url.pathname !== '/1/Contacts')) return this.send(res, 404, { code: 1, message: 'Not found' });
 
     const start = Number(url.searchParams.get('start') ?? 0);
     const range = Math.min(Number(url.searchParams.get('range') ?? 50), 50);
-    this.requests.set(start, (this.requests.get(start) ?? 0) + 1);
+    const objectId = Number(url.searchParams.get('objectID') ?? 0);
+    const page = url.pathname === '/1/objects/meta' ? `meta:${objectId}` : `${objectId}:${start}`;
+    if (generic) this.objectRequests.set(page, (this.objectRequests.get(page) ?? 0) + 1);
+    else this.requests.set(start, (this.requests.get(start) ?? 0) + 1);
+    if (!this.rateOk(res)) {
+      const limit = this.options.rateLimit ?? 180;
+      return this.sendText(res, 429, `Too Many Requests - You have exceeded your maximum rate limit of ${limit} requests per minute.`);
+    }
 
+    if (generic) {
+      if (this.objectDown.has(page)) return void req.socket.destroy();
+      const trouble = this.objectTrouble.get(page)?.shift();
+      const body = url.pathname === '/1/objects/meta'
+        ? JSON.stringify({ code: 0, data: { [String(objectId)]: { name: `Object ${objectId}`, fields: this.options.meta?.[objectId] ?? {} } }, account_id: 4242 })
+        : JSON.stringify({ code: 0, data: (this.options.objects?.[objectId] ?? (objectId === 0 ? this.options.contacts : [])).slice(start, start + range), account_id: 4242 });
+      return this.play(req, res, trouble, body);
+    }
+    if (this.down.has(start)) return void req.socket.destroy();
+    const trouble = this.trouble.get(start)?.shift();
+    const data = this.options.contacts.slice(start, start + range);
+    return this.play(req, res, trouble, JSON.stringify({ code: 0, data, account_id: 4242 }));
+  }
+
+  /** counts the request in the rolling window and sets Ontraport's rate headers; false: over the limit */
+  private rateOk(res: ServerResponse): boolean {
     const now = Date.now();
     const windowMs = this.options.rateWindowMs ?? 60_000;
     while (this.times.length > 0 && (this.times[0] as number) <= now - windowMs) this.times.shift();
@@ -86,14 +131,10 @@ export class OntraportStandin {
     res.setHeader('X-Rate-Limit-Limit', String(limit));
     res.setHeader('X-Rate-Limit-Remaining', String(Math.max(0, limit - this.times.length)));
     res.setHeader('X-Rate-Limit-Reset', String(resetSeconds));
-    if (this.times.length > limit) {
-      return this.sendText(res, 429, `Too Many Requests - You have exceeded your maximum rate limit of ${limit} requests per minute.`);
-    }
+    return this.times.length <= limit;
+  }
 
-    if (this.down.has(start)) return void req.socket.destroy();
-    const trouble = this.trouble.get(start)?.shift();
-    const data = this.options.contacts.slice(start, start + range);
-    const body = JSON.stringify({ code: 0, data, account_id: 4242 });
+  private play(req: IncomingMessage, res: ServerResponse, trouble: Trouble | undefined, body: string): void {
     switch (trouble) {
       case 'retry-after':
         res.setHeader('Retry-After', String(this.options.retryAfterSeconds ?? 1));

@@ -35,7 +35,7 @@ t.test('dry-run upload of several chunk files returns the profile', async (t) =>
   const res = await (await app()).inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, ...auth } });
   t.equal(res.statusCode, 200);
   const json = res.json();
-  t.equal(json.records, 52, '17 contacts + 11 companies + 11 tags + 1 list family + 2 lists + 1 affiliate category + 9 custom fields');
+  t.equal(json.records, 53, '17 contacts + 1 contact note + 11 companies + 11 tags + 1 list family + 2 lists + 1 affiliate category + 9 custom fields');
   t.match(json.inventory, /# Migration inventory: Kartra/);
   t.equal(json.profile.objects.contact.records, 17);
   t.same(json.profile.files.map((f: { file: string; rows: number }) => [f.file, f.rows]), [['contacts_1.csv', 12], ['contacts_2.csv', 6]]);
@@ -96,6 +96,8 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
   t.same(res.json(), [
     { name: 'kartra', label: 'Kartra', input: 'csv-upload', credentials: [] },
     { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload', credentials: [] },
+    { name: 'ontraport', label: 'Ontraport (CSV exports)', input: 'csv-upload', credentials: [] },
+    { name: 'ontraport_api', label: 'Ontraport (API)', input: 'api', credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'app_id', label: 'App ID', secret: true }] },
   ]);
   // an API source says what the wizard must ask; no reader code crosses the wire
   const unregister = registerSource({
@@ -105,7 +107,7 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
   });
   t.teardown(unregister);
   const withApi = await (await app()).inject({ method: 'GET', url: '/sources', headers: auth });
-  t.same(withApi.json()[2], {
+  t.same(withApi.json().at(-1), {
     name: 'api_example', label: 'An API source', input: 'api',
     credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] }],
   });
