@@ -26,6 +26,8 @@ const serverEnv = z.object({
   BRIDGE_MAX_FILE_MB: z.coerce.number().positive().default(200),
   BRIDGE_MAX_FILES: z.coerce.number().int().positive().default(20),
   BRIDGE_UPLOAD_DIR: z.string().optional(),
+  /** API extractions keep their fetched pages and checkpoint here (per migration) to resume */
+  BRIDGE_SPOOL_DIR: z.string().optional(),
 });
 export type ServerConfig = z.infer<typeof serverEnv>;
 

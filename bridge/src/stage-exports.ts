@@ -7,7 +7,7 @@ import { loadMapping } from './mapping/load.js';
 import type { Mapping } from './mapping/schema.js';
 import { buildInventory } from './inventory/inventory.js';
 import { findSource, mappingPath, sources, type SourceSystem } from './sources/registry.js';
-import type { MigrationClient, MigrationReport } from './odoo/migration-client.js';
+import type { MigrationClient, MigrationReport, StageProgress } from './odoo/migration-client.js';
 import type { FieldsGet } from './proposal/odoo-fields.js';
 import { mappingLines, planMapping, type MappingLine, type PlanOptions } from './upload/plan-mapping.js';
 
@@ -102,10 +102,10 @@ export async function stageIntoMigration(
   id: number,
   sourceName: string,
   reader: SourceReader,
-  options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined } = {},
+  options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined; onBatch?: StageProgress | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   // a required column no header is sure to be: staged with the best candidate, asked on the Mapping page
   const staged = await stageForOdoo(client, sourceName, reader, { askOnMappingPage: true, ...options });
-  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, staged.blobs);
+  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, staged.blobs, options.onBatch);
   return { report, staged };
 }

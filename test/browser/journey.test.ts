@@ -392,9 +392,19 @@ t.test('generic CSV from any CRM: French headers mapped by the proposal, committ
 t.test('the wizard offers exactly the sources the bridge knows', async (t) => {
   const port = (bridge.server.address() as { port: number }).port;
   const res = await fetch(`http://127.0.0.1:${port}/sources`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  const bridgeSources = ((await res.json()) as { name: string }[]).map((s) => s.name).sort();
+  const listed = (await res.json()) as { name: string; label: string }[];
+  const bridgeSources = listed.map((s) => s.name).sort();
+  t.ok(bridgeSources.length >= 2, `the bridge lists its sources (${bridgeSources.join(', ')})`);
   const fields = (await odoo.transport.call('crm.migration.upload.wizard', 'fields_get', [['source_system']], { attributes: ['selection'] })) as { source_system: { selection: [string, string][] } };
   t.same(fields.source_system.selection.map(([v]) => v).sort(), bridgeSources);
+  // and what the admin sees: one radio button per source, labelled as the bridge labels it
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const radios = page.locator('.o_field_widget[name="source_system"] input[data-value]');
+  await radios.first().waitFor();
+  const shown = await radios.evaluateAll((els) => els.map((e) => e.getAttribute('data-value') ?? ''));
+  t.same(shown.sort(), bridgeSources, 'the wizard shows the bridge\'s sources, no other');
+  const labels = await page.locator('.o_field_widget[name="source_system"] label').allTextContents();
+  t.same(labels.map((l) => l.trim()).sort(), listed.map((s) => s.label).sort());
 });
 
 t.test('a required column under another header: staged with the best candidate, confirmed on the Mapping page, remembered', async (t) => {

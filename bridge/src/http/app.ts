@@ -12,12 +12,16 @@ import type { MigrationClient } from '../odoo/migration-client.js';
 import type { ServerConfig } from '../config.js';
 import { healthRoutes } from './routes/health.js';
 import { migrationRoutes } from './routes/migrations.js';
+import { extractionRoutes } from './routes/extractions.js';
+import { JobRunner } from '../jobs/job-runner.js';
 
 export interface AppDeps {
   config: ServerConfig;
   /** null when no Odoo is configured: uploads can then only be dry runs */
   migrations: MigrationClient | null;
   odooVersion?: () => Promise<string>;
+  /** the background jobs (one per migration); made from `migrations` when not given */
+  jobs?: JobRunner;
   /** pino logger for requests; none = silent (tests) */
   logger?: FastifyBaseLogger;
 }
@@ -43,5 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, deps);
   await app.register(migrationRoutes, deps);
+  const jobs = deps.jobs ?? (deps.migrations ? new JobRunner(deps.migrations, app.log) : null);
+  await app.register(extractionRoutes, { ...deps, jobs });
   return app;
 }

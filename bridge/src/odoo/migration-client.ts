@@ -65,6 +65,9 @@ export const conflictSchema = z.object({
 }).loose();
 export type Conflict = z.infer<typeof conflictSchema>;
 
+/** after each batch sent to Odoo: records sent so far, of how many, the object of the batch's last one */
+export type StageProgress = (done: number, total: number, object: string) => Promise<void>;
+
 export const blobAnswerSchema = z.object({ key: z.string(), received: z.number().int(), size: z.number().int(), complete: z.boolean() });
 export type BlobAnswer = z.infer<typeof blobAnswerSchema>;
 
@@ -77,10 +80,17 @@ export class MigrationClient {
 
   /** The records in batches of STAGE_BATCH, one JSON string per call (a quarter of the XML-RPC
    *  payload of nested structs, and ~50x faster for Odoo to parse). */
-  private async stageBatches(id: number, records: StagedRecord[]): Promise<void> {
+  private async stageBatches(id: number, records: StagedRecord[], onBatch?: StageProgress): Promise<void> {
     for (let i = 0; i < records.length; i += STAGE_BATCH) {
-      stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(records.slice(i, i + STAGE_BATCH))]));
+      const batch = records.slice(i, i + STAGE_BATCH);
+      stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(batch)]));
+      await onBatch?.(i + batch.length, records.length, batch[batch.length - 1]?.object ?? '');
     }
+  }
+
+  /** Tells Odoo how far a bridge job is (`api_job_progress`); Odoo refuses a job it stopped. */
+  async jobProgress(id: number, progress: Record<string, unknown>): Promise<void> {
+    await this.odoo.call(MODEL, 'api_job_progress', [[id], progress]);
   }
 
   /**
@@ -107,7 +117,7 @@ export class MigrationClient {
    * fails half-way (Odoo refuses a batch, the connection drops) is removed again, so the
    * migration never holds part of an upload.
    */
-  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, blobs: BlobFile[] = []): Promise<MigrationReport> {
+  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, blobs: BlobFile[] = [], onBatch?: StageProgress): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
     // a committed migration takes the upload as a delta round (a newer export): its committed
     // records stay, compared with the new ones in Odoo (unchanged / update / create / gone)
@@ -121,7 +131,7 @@ export class MigrationClient {
       // (a delta update staged earlier in the round keeps what Odoo has in delta_before_json)
       const stale = existing.filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json).map((r) => r.id);
       for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
-      await this.stageBatches(id, records);
+      await this.stageBatches(id, records, onBatch);
       await this.uploadBlobs(id, blobs);
       await this.setProfile(id, extra.profile, extra.inventory);
       if (!delta) await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]); // a committed mapping stays

@@ -15,3 +15,4 @@ from . import crm_migration_mapping
 from . import crm_migration_report
 from . import crm_migration_attached
 from . import crm_migration_delta
+from . import crm_migration_credential

@@ -22,12 +22,6 @@ MIGRATION_STATES = [
 ]
 # states api_finish_staging may move (re-uploads included); later states are left as they are
 STAGING_STATES = ("draft", "uploaded", "mapped")
-SOURCE_SYSTEMS = [
-    ("kartra", "Kartra"),
-    ("generic_csv", "Generic CSV (any CRM)"),
-]
-# how each source system takes its data: "csv" = export files uploaded, "api" = read by the bridge
-SOURCE_INPUTS = {"kartra": "csv", "generic_csv": "csv"}
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10000
 MANAGER_GROUP = "crm_migration.group_crm_migration_manager"
@@ -44,11 +38,8 @@ class CrmMigration(models.Model):
 
     name = fields.Char(required=True)
     source = fields.Char(help="Free label of where the data comes from.")
-    source_system = fields.Selection(SOURCE_SYSTEMS, help="The CRM the data comes from (bridge source).")
-    source_region = fields.Char(help="Region / data centre of the source account (API sources only).")
-    source_credentials = fields.Char(groups=MANAGER_GROUP, copy=False,
-                                     help="API key of the source account (API sources only); sent to the "
-                                          "bridge with the upload, never to anyone else.")
+    source_system = fields.Char(string="Source CRM", index=True,
+                                help="The bridge's name of the source the data comes from (GET /sources).")
     upload_attachment_ids = fields.Many2many("ir.attachment", "crm_migration_upload_attachment_rel",
                                              "migration_id", "attachment_id", string="Export Files", copy=False,
                                              readonly=True, help="The export files sent to the bridge.")
@@ -131,11 +122,7 @@ class CrmMigration(models.Model):
             raise ValidationError(self.env._("api_create: key 'name' must be a non-empty string."))
         if not isinstance(source, str):
             raise ValidationError(self.env._("api_create: key 'source' must be a string."))
-        source = source.strip()
-        vals = {"name": name.strip(), "source": source}
-        if source in dict(SOURCE_SYSTEMS):
-            vals["source_system"] = source
-        return self.create(vals).id
+        return self.create({"name": name.strip(), "source": source.strip()}).id
 
     def api_stage(self, records):
         """Upsert staged records by (migration, key) -> ``{"staged": n, "errors": n}``."""

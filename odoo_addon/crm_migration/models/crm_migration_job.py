@@ -4,10 +4,15 @@ A job is a state on the migration itself (one job at a time): the upload wizard 
 button queue one (``_queue_job``), the cron ``ir_cron_crm_migration_jobs`` runs the queued ones
 (``_cron_run_jobs``), triggered at once with ``ir.cron._trigger()``.
 
-- ``upload``: POST the export files to the bridge's ``/migrations/{id}/upload``; the bridge stages
-  them into this migration over XML-RPC, in its own transactions, while we wait. The cron commits
-  before calling the bridge and starts a new transaction after its answer, so it never holds a lock
-  (nor an old snapshot) on the migration row the bridge writes.
+- ``upload``: POST the export files to the bridge's ``/migrations/{id}/upload`` (or, for a source
+  read through its API, the credentials to ``/migrations/{id}/extract``). The bridge answers 202 at
+  once and works in the background: it stages into this migration over XML-RPC in its own
+  transactions and reports its progress with ``api_job_progress`` (phase, object, done/total),
+  which also ends the job (done, or failed naming file, row and field). The cron commits before
+  calling the bridge and never writes the migration after the 202, so it holds no lock the bridge
+  waits for. Each job has a token (``job_token``) the bridge sends back with every report: a job
+  the admin stopped (or replaced) is refused, and the bridge stops it. An API extraction that
+  stopped can be resumed (``action_resume_extraction``): the bridge kept what it fetched.
 - ``commit``: the full commit (``_commit``) with a transaction commit after each batch, so the
   form's progress (computed from the staged records' states) moves while it runs.
 
@@ -19,6 +24,7 @@ so it survives a page reload; the form reloads itself while a job runs (the
 import json
 import logging
 import re
+import uuid
 from collections import defaultdict
 from functools import partial
 
@@ -26,9 +32,8 @@ import requests
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
-from .crm_migration import SOURCE_INPUTS
 from .res_config_settings import DEFAULT_BRIDGE_URL
 
 _logger = logging.getLogger(__name__)
@@ -40,7 +45,11 @@ ACTIVE_JOB_STATES = ("queued", "running")
 # staged records a commit has dealt with (the commit job's progress)
 DONE_RECORD_STATES = ("committed", "matched", "failed", "skipped", "rolled_back")
 HEALTH_TIMEOUT = 5  # seconds
-UPLOAD_TIMEOUT = 600  # seconds: the bridge answers once everything is staged
+UPLOAD_TIMEOUT = 300  # seconds: the bridge answers once it has the files (202), not once staged
+# what the bridge reports with api_job_progress (bridge/src/jobs/job-runner.ts)
+JOB_PHASES = [("reading", "Reading"), ("extracting", "Extracting"), ("staging", "Staging"), ("done", "Done"),
+              ("failed", "Failed")]
+JOB_PROGRESS_KEYS = ("job", "phase", "object", "done", "total", "message", "file", "row", "field", "resumable")
 CRON_XMLID = "crm_migration.ir_cron_crm_migration_jobs"
 
 
@@ -57,6 +66,17 @@ class CrmMigration(models.Model):
                                    help="Records already done when the job started (rate of the job).")
     job_user_id = fields.Many2one("res.users", readonly=True, copy=False, string="Job Started By",
                                   help="The job runs as this user (access rights apply).")
+    job_token = fields.Char(readonly=True, copy=False,
+                            help="Sent to the bridge with the job; its reports must carry it back.")
+    job_phase = fields.Selection(JOB_PHASES, readonly=True, copy=False, string="Phase")
+    job_object = fields.Char(readonly=True, copy=False, string="Working On",
+                             help="The file or API object the bridge is reading, or the object it stages.")
+    job_done_count = fields.Integer(readonly=True, copy=False, string="Done So Far")
+    job_total_count = fields.Integer(readonly=True, copy=False, string="Out Of")
+    job_resume = fields.Boolean(readonly=True, copy=False,
+                                help="The queued upload job resumes the API extraction that stopped.")
+    job_resumable = fields.Boolean(readonly=True, copy=False,
+                                   help="The bridge kept what the stopped extraction fetched: it can resume.")
 
     progress_done = fields.Integer(compute="_compute_progress", string="Done")
     progress_total = fields.Integer(compute="_compute_progress", string="Total")
@@ -126,13 +146,7 @@ class CrmMigration(models.Model):
         """The form's progress: the upload's status, or one row per object with a small bar."""
         _ = self.env._
         if self.job == "upload" and self.job_state in ACTIVE_JOB_STATES:
-            files = len(self.upload_attachment_ids)
-            if self.job_state == "queued":
-                text = _("Waiting to upload %(files)s file(s) to the bridge…", files=files)
-            else:
-                text = _("Uploading %(files)s file(s) to the bridge… %(records)s records staged so far",
-                         files=files, records=self.record_count)
-            return Markup('<p class="mb-0"><i class="fa fa-spinner fa-spin me-1"></i>%s</p>') % text
+            return self._upload_progress_html()
         if not per_object:
             return False
         rows = Markup("").join(
@@ -154,6 +168,31 @@ class CrmMigration(models.Model):
             '<th class="text-end">%s</th><th/><th class="text-end">%s</th></tr></thead><tbody>'
         ) % (_("Object"), _("Done / Total"), _("Failed"))
         return head + rows + Markup("</tbody></table>")
+
+    def _upload_progress_html(self):
+        """What the bridge last reported (phase, object, done / total), with a bar when it knows
+        the total."""
+        _ = self.env._
+        files = len(self.upload_attachment_ids)
+        if self.job_state == "queued":
+            text = (_("Waiting to resume the extraction…") if self.job_resume
+                    else _("Waiting to upload %(files)s file(s) to the bridge…", files=files))
+        elif not self.job_phase:
+            text = _("Sending %(files)s file(s) to the bridge…", files=files)
+        elif self.job_phase == "reading":
+            text = _("The bridge is reading %(object)s…", object=self.job_object or "")
+        elif self.job_phase == "extracting":
+            text = _("The bridge is reading %(object)s from the source: %(done)s records so far",
+                     object=self.job_object or "", done=self.job_done_count)
+        else:
+            text = _("Staging %(object)s: %(done)s / %(total)s records sent to Odoo",
+                     object=self.job_object or "", done=self.job_done_count, total=self.job_total_count)
+        html = Markup('<p class="mb-0 o_crm_migration_job_phase"><i class="fa fa-spinner fa-spin me-1"></i>%s</p>') % text
+        if self.job_phase == "staging" and self.job_total_count:
+            percent = round(100 * self.job_done_count / self.job_total_count)
+            html += Markup('<div class="progress mt-1" style="height: 0.6rem"><div class="progress-bar" '
+                           'role="progressbar" style="width: %s%%"></div></div>') % percent
+        return html
 
     # ------------------------------------------------------------------ bridge
     @api.model
@@ -207,14 +246,7 @@ class CrmMigration(models.Model):
             payload = {}
         if not isinstance(payload, dict):
             payload = {}
-        message = str(payload.get("message") or payload.get("error") or response.text[:500] or response.reason)
-        if payload.get("file") and not message.startswith(str(payload["file"])):
-            location = str(payload["file"])
-            if payload.get("row") is not None:
-                location += _(", row %(row)s", row=payload["row"])
-            if payload.get("field"):
-                location += _(', field "%(field)s"', field=payload["field"])
-            message = f"{location}: {message}"
+        message = self._located_message(payload) or response.text[:500] or response.reason
         if response.status_code in (502, 503):
             return _("The bridge could not stage into Odoo (HTTP %(status)s): %(message)s",
                      status=response.status_code, message=message)
@@ -224,11 +256,11 @@ class CrmMigration(models.Model):
     def _upload_fields(self):
         """The multipart form fields of the upload (docs/journey.md)."""
         self.ensure_one()
-        source = self.source_system or (self.source or "").strip()
+        source = self._source_name()
         if not source:
             raise UserError(self.env._("Choose the source system of migration %(name)s before uploading.",
                                        name=self.display_name))
-        data = {"source": source}
+        data = {"source": source, "job": self.job_token}
         if self.upload_mapping_json:
             data["mapping"] = self.upload_mapping_json
         saved = self._saved_decisions()
@@ -238,26 +270,24 @@ class CrmMigration(models.Model):
         if llm_url:
             data["llm"] = json.dumps({"url": llm_url, "key": self._bridge_param("llm_key") or "",
                                       "model": self._bridge_param("llm_model") or ""})
-        credentials = {key: value for key, value in (("region", self.source_region),
-                                                      ("api_key", self.sudo().source_credentials)) if value}
-        if credentials:
-            data["credentials"] = json.dumps(credentials)
         return data
 
-    def _source_input(self):
-        return SOURCE_INPUTS.get(self.source_system or self.source or "", "csv")
-
     # ------------------------------------------------------------------ jobs
-    def _queue_job(self, kind):
-        """Queue ``kind`` ("upload" / "commit") on these migrations and wake the job cron up."""
+    def _queue_job(self, kind, resume=False):
+        """Queue ``kind`` ("upload" / "commit") on these migrations and wake the job cron up;
+        ``resume``: the upload job resumes the API extraction that stopped."""
         if kind not in dict(JOB_KINDS) or kind == "none":
             raise ValueError(f"unknown job {kind!r}")
         busy = self.filtered(lambda m: m.job_state in ACTIVE_JOB_STATES)
         if busy:
             raise UserError(self.env._("Migration %(name)s already has a job queued or running: wait for it "
                                        "to finish.", name=busy[0].display_name))
-        self.write({"job": kind, "job_state": "queued", "job_message": False, "job_started": False,
-                    "job_finished": False, "job_done_base": 0, "job_user_id": self.env.uid})
+        for migration in self:
+            migration.write({"job": kind, "job_state": "queued", "job_message": False, "job_started": False,
+                             "job_finished": False, "job_done_base": 0, "job_user_id": self.env.uid,
+                             "job_token": str(uuid.uuid4()), "job_phase": False, "job_object": False,
+                             "job_done_count": 0, "job_total_count": 0, "job_resume": resume,
+                             "job_resumable": False})
         self.env.ref(CRON_XMLID).sudo()._trigger()
         return True
 
@@ -296,15 +326,16 @@ class CrmMigration(models.Model):
             cr.commit()
         runner = {"upload": migration._job_upload,
                   "commit": partial(migration._job_commit, partial(self._job_batch_done, commit))}.get(kind)
+        in_bridge = False
         try:
             if runner is None:
                 raise UserError(self.env._("Unknown job %(job)s.", job=kind))
             if commit:
-                runner()
+                in_bridge = runner() == "in_bridge"
                 cr.commit()  # a new transaction: what the bridge staged meanwhile is visible
             else:
                 with cr.savepoint():
-                    runner()
+                    in_bridge = runner() == "in_bridge"
         except Exception as exc:  # noqa: BLE001 - the job fails, the migration stays consistent
             if commit:
                 cr.rollback()
@@ -313,6 +344,10 @@ class CrmMigration(models.Model):
         else:
             state, message = "done", None
         self.env.invalidate_all()
+        if in_bridge:
+            # the bridge works in the background and ends the job itself (api_job_progress); it may
+            # have done so already: the migration row is not written here
+            return True
         if state == "done":
             message = migration._job_done_message(kind)
         self.write({"job_state": state, "job_message": message, "job_finished": fields.Datetime.now()})
@@ -338,22 +373,104 @@ class CrmMigration(models.Model):
             self.env.cr.commit()
 
     def _job_upload(self):
-        """POST the export files to the bridge, which stages them here (synchronous)."""
+        """Start the bridge's staging job: the export files (``/upload``, multipart) or, for an API
+        source, the credentials (``/extract``, JSON). ``"in_bridge"`` once the bridge took it (202):
+        it reports the rest; a synchronous answer (200) means it is already done."""
         self.ensure_one()
-        attachments = self.upload_attachment_ids
-        if not attachments and self._source_input() == "csv":
-            raise UserError(self.env._("Migration %(name)s has no export file to upload.", name=self.display_name))
-        data = self._upload_fields()
-        files = [("files", (att.name, att.raw, att.mimetype or "application/octet-stream")) for att in attachments]
         url = self._bridge_url()
+        if self._source_input() == "api":
+            return self._bridge_start(f"{url}/migrations/{self.id}/extract", json=dict(
+                self._extract_body(), resume=bool(self.job_resume)))
+        attachments = self.upload_attachment_ids
+        if not attachments:
+            raise UserError(self.env._("Migration %(name)s has no export file to upload.", name=self.display_name))
+        files = [("files", (att.name, att.raw, att.mimetype or "application/octet-stream")) for att in attachments]
+        return self._bridge_start(f"{url}/migrations/{self.id}/upload", data=self._upload_fields(), files=files)
+
+    def _extract_body(self):
+        """The JSON body of ``/extract``: the upload's fields, decoded, and the stored credentials."""
+        fields_ = self._upload_fields()
+        body = {key: json.loads(value) if key in ("mapping", "saved", "llm") else value
+                for key, value in fields_.items()}
+        body["credentials"] = self._credentials_dict()
+        return body
+
+    def _bridge_start(self, endpoint, **payload):
         try:
-            response = requests.post(f"{url}/migrations/{self.id}/upload", data=data, files=files,
-                                     headers=self._bridge_headers(), timeout=UPLOAD_TIMEOUT)
+            response = requests.post(endpoint, headers=self._bridge_headers(), timeout=UPLOAD_TIMEOUT, **payload)
         except requests.RequestException as exc:
-            raise UserError(self._bridge_down_message(url, exc)) from None
+            raise UserError(self._bridge_down_message(self._bridge_url(), exc)) from None
+        if response.status_code == 409:
+            raise UserError(self.env._(
+                "The bridge is still running a job of migration %(name)s (it may be finishing one that "
+                "was stopped): try again in a moment.", name=self.display_name))
         if response.status_code >= 400:
             raise UserError(self._bridge_error_message(response))
+        return "in_bridge" if response.status_code == 202 else True
+
+    # ------------------------------------------------------------------ RPC API
+    def api_job_progress(self, vals):
+        """The bridge's report on the job it runs for this migration (docs/staging-contract.md):
+        ``{"job": token, "phase": "reading" | "extracting" | "staging" | "done" | "failed",
+        "object", "done", "total", "message", "file", "row", "field", "resumable"}``. ``done``
+        and ``failed`` end the job. A report on a job that is not this migration's current one (the
+        admin stopped it, or started another) is refused: the bridge stops that job. Returns True."""
+        self.ensure_one()
+        self._check_manager()
+        _ = self.env._
+        vals = self._check_struct(vals, "api_job_progress", JOB_PROGRESS_KEYS)
+        phase = vals.get("phase")
+        if phase not in dict(JOB_PHASES):
+            raise ValidationError(_("api_job_progress: phase must be one of %(phases)s.",
+                                    phases=", ".join(dict(JOB_PHASES))))
+        token = vals.get("job")
+        if not isinstance(token, str) or not token:
+            raise ValidationError(_("api_job_progress: key 'job' must be the job's token."))
+        for key in ("done", "total", "row"):
+            value = vals.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValidationError(_("api_job_progress: key '%(key)s' must be a whole number.", key=key))
+        for key in ("object", "message", "file", "field"):
+            if vals.get(key) is not None and not isinstance(vals[key], str):
+                raise ValidationError(_("api_job_progress: key '%(key)s' must be a string.", key=key))
+        write = {"job_phase": phase, "job_object": vals.get("object") or False,
+                 "job_done_count": vals.get("done") or 0, "job_total_count": vals.get("total") or 0}
+        if self.job_state in ACTIVE_JOB_STATES:
+            if token != self.job_token:
+                raise UserError(_("Migration %(name)s runs another job: this report is refused.",
+                                  name=self.display_name))
+        elif token == self.job_token:
+            raise UserError(_("Migration %(name)s is not running this job anymore (it was stopped or has "
+                              "ended): stop it.", name=self.display_name))
+        else:
+            # a job the bridge started by itself (CLI, scripts): it becomes this migration's job
+            write.update(job="upload", job_token=token, job_started=fields.Datetime.now(), job_finished=False,
+                         job_user_id=self.env.uid, job_message=False, job_resume=False, job_resumable=False)
+        if phase in ("done", "failed"):
+            write.update(job_finished=fields.Datetime.now(), job_state=phase, job_resume=False,
+                         job_resumable=phase == "failed" and bool(vals.get("resumable")))
+            if phase == "done":
+                self.invalidate_recordset()
+                write["job_message"] = self._job_done_message("upload")
+            else:
+                write["job_message"] = self._located_message(vals)
+        else:
+            write["job_state"] = "running"
+        self.write(write)
         return True
+
+    def _located_message(self, payload):
+        """The bridge's message naming file, row and field (once, if it does not already)."""
+        _ = self.env._
+        message = str(payload.get("message") or payload.get("error") or "")
+        if payload.get("file") and not message.startswith(str(payload["file"])):
+            location = str(payload["file"])
+            if payload.get("row") is not None:
+                location += _(", row %(row)s", row=payload["row"])
+            if payload.get("field"):
+                location += _(', field "%(field)s"', field=payload["field"])
+            message = f"{location}: {message}"
+        return message
 
     def _job_commit(self, on_batch):
         """The full commit (``api_commit`` without options), ``on_batch`` after each batch."""
@@ -372,6 +489,9 @@ class CrmMigration(models.Model):
                 "mapped": _("Next: sample or commit."),
                 "delta": _("Next: check the Final delta page and commit the delta."),
             }.get(self.state, "")
+            if not self.upload_attachment_ids:
+                return _("Staging done: %(records)s records staged, %(errors)s with errors. %(next)s",
+                         records=sum(counts.values()), errors=counts["error"], next=next_step).strip()
             return _("%(files)s file(s) uploaded: %(records)s records staged, %(errors)s with errors. %(next)s",
                      files=len(self.upload_attachment_ids), records=sum(counts.values()),
                      errors=counts["error"], next=next_step).strip()
@@ -394,10 +514,27 @@ class CrmMigration(models.Model):
         self._queue_job("upload")
         return True
 
+    def action_resume_extraction(self):
+        """Resume the API extraction that stopped: the bridge re-reads what it fetched and asks the
+        source only for the rest, then stages."""
+        self.ensure_one()
+        self._check_manager()
+        if not (self.job == "upload" and self.job_state == "failed" and self.job_resumable):
+            raise UserError(self.env._("Migration %(name)s has no stopped extraction to resume.",
+                                       name=self.display_name))
+        self._bridge_check()
+        self._queue_job("upload", resume=True)
+        return True
+
     def action_reset_job(self):
-        """Mark a job that will never finish (server restarted while it ran) as failed."""
+        """Stop a job: it is marked failed; the bridge's next report on it is refused, which stops
+        it there too (an API extraction stopped so can be resumed)."""
         self._check_manager()
         active = self.filtered(lambda m: m.job_state in ACTIVE_JOB_STATES)
-        active.write({"job_state": "failed", "job_finished": fields.Datetime.now(),
-                      "job_message": self.env._("Stopped by %(user)s.", user=self.env.user.name)})
+        for migration in active:
+            migration.write({
+                "job_state": "failed", "job_finished": fields.Datetime.now(),
+                "job_message": self.env._("Stopped by %(user)s.", user=self.env.user.name),
+                "job_resumable": migration.job == "upload" and migration.job_phase == "extracting",
+            })
         return True

@@ -235,7 +235,7 @@ class CrmMigrationSavedMap(models.Model):
     _order = "source, object, column"
     _rec_name = "column"
 
-    source = fields.Char(required=True, index=True, help="Source system (kartra, generic_csv...).")
+    source = fields.Char(required=True, index=True, help="The bridge's name of the source system (GET /sources).")
     object = fields.Char(required=True)
     model = fields.Char(string="Odoo Model")
     column = fields.Char(required=True, help="Header of the column, as in the file.")

@@ -1,4 +1,15 @@
+import contextlib
+import json
+from unittest import mock
+
+import requests
+
 from odoo.tests import TransactionCase
+
+from ..models.crm_migration_credential import clear_sources_cache
+
+# what the bridge's GET /sources answers in tests that open the upload wizard
+TEST_SOURCES = [{"name": "testsrc", "label": "Test source", "input": "csv-upload", "credentials": []}]
 
 
 class MigrationCase(TransactionCase):
@@ -12,6 +23,23 @@ class MigrationCase(TransactionCase):
         cls.Partner = cls.env["res.partner"].with_context(active_test=False)
         cls.Tag = cls.env["res.partner.category"].with_context(active_test=False)
         cls.Link = cls.env["crm.migration.link"]
+
+    @contextlib.contextmanager
+    def bridge_answers(self, sources=None):
+        """The bridge's ``GET /health`` and ``GET /sources`` stood in for (the wizard offers the
+        bridge's sources, so a test that opens it needs an answer)."""
+        def get(url, headers=None, timeout=None):
+            response = requests.Response()
+            response.status_code = 200
+            payload = (sources or TEST_SOURCES) if url.endswith("/sources") else {"status": "ok"}
+            response._content = json.dumps(payload).encode()
+            return response
+        clear_sources_cache()
+        try:
+            with mock.patch("odoo.addons.crm_migration.models.crm_migration_credential.requests.get", side_effect=get):
+                yield
+        finally:
+            clear_sources_cache()
 
     def new_migration(self, name="Test migration"):
         mig_id = self.Migration.api_create({"name": name, "source": "testsrc"})

@@ -229,15 +229,16 @@ class TestDelta(MigrationCase):
         self.assertEqual(self.link_of(mig, key("a")).hash, self.record_of(mig, key("a")).hash)
 
     def test_final_delta_opens_the_upload_wizard_on_the_migration(self):
-        mig = self.committed()
-        action = mig.action_final_delta()
-        self.assertEqual(action["res_model"], "crm.migration.upload.wizard")
-        wizard = self.env["crm.migration.upload.wizard"].with_context(**action["context"]).create({})
-        self.assertEqual(wizard.migration_id, mig)
-        self.assertEqual(wizard.migration_state, "committed")
-        draft = self.new_migration("draft")
-        mig.api_rollback({"on_conflict": "undo"})
-        for migration, expected in ((draft, draft), (mig, self.Migration)):
-            ctx = {"active_model": "crm.migration", "active_id": migration.id}
-            self.assertEqual(self.env["crm.migration.upload.wizard"].with_context(**ctx).create({}).migration_id,
-                             expected)
+        with self.bridge_answers():
+            mig = self.committed()
+            action = mig.action_final_delta()
+            self.assertEqual(action["res_model"], "crm.migration.upload.wizard")
+            wizard = self.env["crm.migration.upload.wizard"].with_context(**action["context"]).create({})
+            self.assertEqual(wizard.migration_id, mig)
+            self.assertEqual(wizard.migration_state, "committed")
+            draft = self.new_migration("draft")
+            mig.api_rollback({"on_conflict": "undo"})
+            for migration, expected in ((draft, draft), (mig, self.Migration)):
+                ctx = {"active_model": "crm.migration", "active_id": migration.id}
+                self.assertEqual(self.env["crm.migration.upload.wizard"].with_context(**ctx).create({}).migration_id,
+                                 expected)

@@ -1,21 +1,35 @@
 """Settings, upload wizard, background jobs (upload / commit) and their progress
-(docs/journey.md). The bridge's HTTP answers are faked by patching ``requests.post``
-with a function that does what the bridge does: stage into the migration over the RPC methods."""
+(docs/journey.md). The bridge's HTTP answers are stood in for by patching ``requests.get`` (its
+``/health`` and ``/sources``) and ``requests.post`` with a function that does what the bridge
+does: answer 202 and stage into the migration over the RPC methods, reporting its progress with
+``api_job_progress``."""
 
 import base64
 import json
+import json as json_module
 from unittest import mock
 
 import requests
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from ..models.crm_migration_credential import SECRET_MASK, clear_sources_cache
 from .common import MigrationCase
 
 JOB_MODULE = "odoo.addons.crm_migration.models.crm_migration_job"
 DOWN_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
+REAL_GET = requests.get
+# what GET /sources answers (bridge/src/http/routes/health.ts)
+SOURCES = [
+    {"name": "kartra", "label": "Kartra", "input": "csv-upload", "credentials": []},
+    {"name": "generic_csv", "label": "Generic CSV (any CRM)", "input": "csv-upload", "credentials": []},
+    {"name": "test_api", "label": "Test API", "input": "api", "credentials": [
+        {"name": "api_key", "label": "API key", "secret": True},
+        {"name": "region", "label": "Region", "secret": False, "options": ["eu", "us"]},
+    ]},
+]
 
 
 def fake_response(status, payload):
@@ -42,6 +56,25 @@ class TestUploadJobs(MigrationCase):
         cls.Params.set_param("crm_migration.bridge_token", "s3cret")
         cls.MigrationClass = type(cls.env["crm.migration"])
 
+    def setUp(self):
+        super().setUp()
+        clear_sources_cache()
+        self.addCleanup(clear_sources_cache)
+        self.gets = []
+        self.sources = SOURCES
+        patcher = mock.patch(f"{JOB_MODULE}.requests.get", side_effect=self._fake_get)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def _fake_get(self, url, headers=None, timeout=None):
+        """The bridge's /health and /sources; the real thing for DOWN_URL (nothing listens)."""
+        if url.startswith(DOWN_URL):
+            return REAL_GET(url, headers=headers, timeout=timeout)
+        self.gets.append(url)
+        if url.endswith("/sources"):
+            return fake_response(200, self.sources)
+        return fake_response(200, {"status": "ok"})
+
     # ------------------------------------------------------------------ helpers
     def _attachment(self, name, text):
         return self.env["ir.attachment"].with_user(self.manager).create({
@@ -56,29 +89,39 @@ class TestUploadJobs(MigrationCase):
             "name": "Kartra March", "source_system": "kartra", "attachment_ids": [(6, 0, files.ids)],
         }, **vals))
 
-    def _bridge(self, calls, status=200, payload=None, stage=True):
-        """A fake ``requests.post`` doing what the bridge does while it handles the upload."""
-        def post(url, data=None, files=None, headers=None, timeout=None):
+    def _bridge(self, calls, status=202, payload=None, stage=True, finish=True):
+        """A stand-in ``requests.post`` doing what the bridge does: tell Odoo the job runs (before
+        answering), stage, finish and tell Odoo it is done (``finish``: as if the background work
+        were quick), and answer 202."""
+        def post(url, data=None, files=None, json=None, headers=None, timeout=None):
             mig_id = int(url.rstrip("/").split("/")[-2])
             migration = self.env["crm.migration"].with_user(self.manager).browse(mig_id)
             migration.invalidate_recordset()
-            calls.append({"url": url, "data": data, "files": files, "headers": headers, "timeout": timeout,
-                          "job_state": migration.job_state, "progress_html": str(migration.progress_html)})
-            if status != 200:
+            calls.append({"url": url, "data": data, "json": json, "files": files, "headers": headers,
+                          "timeout": timeout})
+            if status >= 400:
                 return fake_response(status, payload)
+            token = (data or json)["job"]
+            migration.api_job_progress({"job": token, "phase": "reading", "object": "contacts.csv, tags.csv",
+                                        "done": 0, "total": 2})
+            migration.invalidate_recordset()
+            calls[-1].update(job_state=migration.job_state, progress_html=str(migration.progress_html))
             if stage:
-                migration.api_stage_json(json.dumps([
+                migration.api_stage_json(json_module.dumps([
                     self.tag("Job Tag"),
                     self.contact("j1", "Jo Job", "jo.job@example.com", tags=["Job Tag"]),
                 ]))
+                migration.api_job_progress({"job": token, "phase": "staging", "object": "contact", "done": 2,
+                                            "total": 2})
                 migration.api_finish_staging()
-            return fake_response(200, payload or {"id": mig_id, "report": migration.api_report()})
+            if finish:
+                migration.api_job_progress({"job": token, "phase": "done", "message": "2 records staged"})
+            return fake_response(202, payload or {"id": mig_id, "job": token, "status": "started"})
         return post
 
-    def _upload(self, wizard, post, health=200):
-        """Run the wizard (health check answered ``health``) and the job cron with ``post``."""
-        with mock.patch(f"{JOB_MODULE}.requests.get", return_value=fake_response(health, {"status": "ok"})):
-            action = wizard.action_upload()
+    def _upload(self, wizard, post):
+        """Run the wizard and the job cron with ``post``."""
+        action = wizard.action_upload()
         migration = self.env["crm.migration"].browse(action["res_id"])
         self.assertEqual((migration.job, migration.job_state), ("upload", "queued"))
         with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=post):
@@ -118,9 +161,9 @@ class TestUploadJobs(MigrationCase):
 
     # ------------------------------------------------------------------ wizard
     def test_wizard_bridge_down(self):
-        self.Params.set_param("crm_migration.bridge_url", DOWN_URL)
         before = self.Migration.search_count([])
         wizard = self._wizard()
+        self.Params.set_param("crm_migration.bridge_url", DOWN_URL)
         with self.assertRaises(UserError) as ctx:
             wizard.action_upload()
         message = str(ctx.exception)
@@ -157,8 +200,9 @@ class TestUploadJobs(MigrationCase):
         call = calls[0]
         self.assertEqual(call["url"], f"http://bridge.test:3000/migrations/{migration.id}/upload")
         self.assertEqual(call["headers"], {"Authorization": "Bearer s3cret"})
-        self.assertEqual(call["timeout"], 600)
+        self.assertEqual(call["timeout"], 300)
         self.assertEqual(call["data"]["source"], "kartra")
+        self.assertEqual(call["data"]["job"], migration.job_token)
         self.assertNotIn("mapping", call["data"])  # first upload: no decisions yet
         self.assertEqual(json.loads(call["data"]["saved"]), saved)
         self.assertEqual(json.loads(call["data"]["llm"]), {"url": "http://llm.test/v1", "key": "", "model": "tiny"})
@@ -167,7 +211,7 @@ class TestUploadJobs(MigrationCase):
             ("files", "contacts.csv", b"Id,Email\n1,a@example.com\n"), ("files", "tags.csv", b"Name\nVIP\n")])
         # while the bridge worked, the form said so
         self.assertEqual(call["job_state"], "running")
-        self.assertIn("Uploading 2 file(s) to the bridge", call["progress_html"])
+        self.assertIn("The bridge is reading contacts.csv, tags.csv", call["progress_html"])
         # outcome
         self.assertEqual((migration.job_state, migration.state), ("done", "mapped"))
         self.assertEqual(migration.record_count, 2)
@@ -215,8 +259,7 @@ class TestUploadJobs(MigrationCase):
     def test_upload_bridge_down(self):
         """The bridge stops answering between the wizard and the job: a clear message, no traceback."""
         wizard = self._wizard()
-        with mock.patch(f"{JOB_MODULE}.requests.get", return_value=fake_response(200, {"status": "ok"})):
-            action = wizard.action_upload()
+        action = wizard.action_upload()
         migration = self.env["crm.migration"].browse(action["res_id"])
         self.Params.set_param("crm_migration.bridge_url", DOWN_URL)
         self.env["crm.migration"]._cron_run_jobs()  # a real connection attempt
@@ -235,12 +278,198 @@ class TestUploadJobs(MigrationCase):
         wizard = wizard.create({"source_system": "generic_csv", "attachment_ids": [(6, 0, wizard.attachment_ids.ids)]})
         self.assertEqual(wizard.migration_id, mig)
         self.assertEqual(wizard.name, "Draft first")
-        with mock.patch(f"{JOB_MODULE}.requests.get", return_value=fake_response(200, {"status": "ok"})):
-            action = wizard.action_upload()
+        action = wizard.action_upload()
         self.assertEqual(action["res_id"], mig.id)
         self.assertEqual((mig.source_system, mig.job, mig.job_state), ("generic_csv", "upload", "queued"))
         with self.assertRaisesRegex(UserError, "already has a job"):
             mig._queue_job("commit")
+
+    # ------------------------------------------------------------------ asynchronous jobs
+    def _started(self, **wizard_vals):
+        """A migration whose upload job the bridge took (202) and works on in the background."""
+        calls = []
+        migration = self._upload(self._wizard(**wizard_vals), self._bridge(calls, stage=False, finish=False))
+        return migration.with_user(self.manager), calls
+
+    def test_upload_job_runs_in_the_bridge(self):
+        """The bridge answers 202 at once: the job stays running, the form follows the bridge's
+        reports (phase, object, done / total) and the "done" report ends it."""
+        migration, calls = self._started()
+        self.assertEqual(len(calls), 1)
+        self.assertEqual((migration.job_state, migration.job_phase, migration.job_object),
+                         ("running", "reading", "contacts.csv, tags.csv"))
+        self.assertFalse(migration.job_finished)
+        token = migration.job_token
+        self.assertEqual(calls[0]["data"]["job"], token)
+        migration.api_stage_json(json.dumps([self.tag("Async Tag"), self.contact("a1", "Al Async", "al@example.com")]))
+        migration.api_job_progress({"job": token, "phase": "staging", "object": "contact", "done": 500, "total": 1500})
+        migration.invalidate_recordset()
+        self.assertEqual((migration.job_phase, migration.job_object, migration.job_done_count,
+                          migration.job_total_count), ("staging", "contact", 500, 1500))
+        self.assertIn("Staging contact: 500 / 1500 records sent to Odoo", str(migration.progress_html))
+        self.assertIn('style="width: 33%"', str(migration.progress_html))
+        migration.api_finish_staging()
+        migration.api_job_progress({"job": token, "phase": "done", "message": "2 records staged"})
+        migration.invalidate_recordset()
+        self.assertEqual((migration.job_state, migration.state), ("done", "mapped"))
+        self.assertTrue(migration.job_finished)
+        self.assertIn("2 file(s) uploaded: 2 records staged, 0 with errors", migration.job_message)
+        # the job is over: a late report on it is refused
+        with self.assertRaisesRegex(UserError, "not running this job anymore"):
+            migration.api_job_progress({"job": token, "phase": "staging", "done": 1})
+
+    def test_upload_job_failure_names_file_row_field(self):
+        """The bridge's background work fails: the job fails with the file, row and field; the
+        migration stays a draft with nothing staged."""
+        migration, _calls = self._started()
+        migration.api_job_progress({"job": migration.job_token, "phase": "failed", "file": "deals.csv", "row": 14,
+                                    "field": "Amount", "message": 'not a number: "12,5O"'})
+        migration.invalidate_recordset()
+        self.assertEqual((migration.job_state, migration.state), ("failed", "draft"))
+        self.assertEqual(migration.job_message, 'deals.csv, row 14, field "Amount": not a number: "12,5O"')
+        self.assertFalse(migration.job_resumable)
+        self.assertFalse(migration.record_ids)
+
+    def test_job_progress_checks(self):
+        migration, _calls = self._started()
+        token = migration.job_token
+        with self.assertRaisesRegex(UserError, "runs another job"):
+            migration.api_job_progress({"job": "someone-else", "phase": "staging"})
+        for bad, pattern in (({"job": token, "phase": "sleeping"}, "phase must be one of"),
+                             ({"job": token, "phase": "staging", "done": -1}, "whole number"),
+                             ({"job": token, "phase": "staging", "done": "5"}, "whole number"),
+                             ({"job": token, "phase": "staging", "colour": "red"}, "unknown key"),
+                             ({"phase": "staging"}, "the job's token")):
+            with self.assertRaisesRegex(Exception, pattern):
+                migration.api_job_progress(bad)
+        # the admin stops the job: the bridge's next report is refused (which stops it there)
+        migration.action_reset_job()
+        self.assertEqual(migration.job_state, "failed")
+        with self.assertRaisesRegex(UserError, "not running this job anymore"):
+            migration.api_job_progress({"job": token, "phase": "staging", "done": 10})
+        plain = self.env["res.users"].create({"name": "Plain", "login": "plain_progress",
+                                              "groups_id": [(6, 0, [self.env.ref("base.group_user").id])]})
+        with self.assertRaises(AccessError):
+            migration.with_user(plain).api_job_progress({"job": "x" * 10, "phase": "reading"})
+
+    def test_job_started_by_the_bridge(self):
+        """A job the bridge started by itself (a script posting to the route) becomes the
+        migration's job, so the form follows it too."""
+        mig = self.new_migration("Bridge-started")
+        mig.api_job_progress({"job": "bridge-made-0001", "phase": "reading", "object": "contacts.csv"})
+        self.assertEqual((mig.job, mig.job_state, mig.job_token), ("upload", "running", "bridge-made-0001"))
+        mig.api_job_progress({"job": "bridge-made-0001", "phase": "failed", "file": "contacts.csv", "row": 2,
+                              "message": "unbalanced quote"})
+        self.assertEqual((mig.job_state, mig.job_message), ("failed", "contacts.csv, row 2: unbalanced quote"))
+        # a new job of the bridge after it
+        mig.api_job_progress({"job": "bridge-made-0002", "phase": "done"})
+        self.assertEqual(mig.job_state, "done")
+
+    def test_bridge_busy(self):
+        migration = self._upload(self._wizard(), self._bridge([], status=409, payload={"error": "job_running"}))
+        self.assertEqual(migration.job_state, "failed")
+        self.assertIn("still running a job", migration.job_message)
+
+    # ------------------------------------------------------------------ sources from the bridge
+    def test_wizard_offers_the_bridge_sources(self):
+        Wizard = self.env["crm.migration.upload.wizard"].with_user(self.manager)
+        selection = Wizard.fields_get(["source_system"], ["selection"])["source_system"]["selection"]
+        self.assertEqual(selection, [(s["name"], s["label"]) for s in SOURCES])
+        self.assertEqual(Wizard.default_get(["source_system"])["source_system"], "kartra", "the bridge's first")
+        self.assertEqual(len([g for g in self.gets if g.endswith("/sources")]), 1, "the answer is cached")
+        # a source the bridge added: no addon upgrade, offered once the cache expires
+        self.sources = SOURCES + [{"name": "newcrm", "label": "New CRM", "input": "csv-upload", "credentials": []}]
+        clear_sources_cache()
+        wizard = self._wizard(source_system="newcrm")
+        self.assertEqual((wizard.source_system, wizard.source_input), ("newcrm", "csv"))
+        with self.assertRaisesRegex(ValidationError, "zoho is not a source the migration bridge offers"):
+            self._wizard(source_system="zoho")
+        # what the bridge lists that Odoo cannot use is left out
+        self.sources = [{"name": "", "input": "api"}, {"name": "x", "input": "fax"}, SOURCES[0]]
+        clear_sources_cache()
+        self.assertEqual(Wizard._selection_source_system(), [("kartra", "Kartra")])
+
+    def test_wizard_bridge_down_offers_nothing(self):
+        self.Params.set_param("crm_migration.bridge_url", DOWN_URL)
+        Wizard = self.env["crm.migration.upload.wizard"].with_user(self.manager)
+        self.assertEqual(Wizard._selection_source_system(), [])
+        wizard = Wizard.new({"name": "Down"})
+        self.assertIn(f"The migration bridge at {DOWN_URL} does not answer", wizard.bridge_down)
+
+    # ------------------------------------------------------------------ API sources
+    def _api_wizard(self, api_key="k-123", region="eu"):
+        wizard = self.env["crm.migration.upload.wizard"].with_user(self.manager).create(
+            {"name": "Through the API", "source_system": "test_api"})
+        self.assertEqual(wizard.source_input, "api")
+        lines = {line.name: line for line in wizard.credential_ids}
+        self.assertEqual(set(lines), {"api_key", "region"})
+        self.assertTrue(lines["api_key"].secret)
+        self.assertEqual((lines["region"].secret, lines["region"].options), (False, "eu, us"))
+        lines["api_key"].secret_value = api_key
+        lines["region"].value = region
+        return wizard
+
+    def test_api_source_credentials(self):
+        with self.assertRaisesRegex(UserError, "Fill in API key"):
+            self._api_wizard(api_key="").action_upload()
+        with self.assertRaisesRegex(UserError, "Region must be one of eu, us"):
+            self._api_wizard(region="mars").action_upload()
+        calls = []
+        migration = self._upload(self._api_wizard(), self._bridge(calls))
+        self.assertEqual(calls[0]["url"], f"http://bridge.test:3000/migrations/{migration.id}/extract")
+        self.assertIsNone(calls[0]["files"])
+        body = calls[0]["json"]
+        self.assertEqual((body["source"], body["credentials"], body["resume"], body["job"]),
+                         ("test_api", {"api_key": "k-123", "region": "eu"}, False, migration.job_token))
+        self.assertEqual(migration.job_state, "done")
+        self.assertIn("Staging done: 2 records staged", migration.job_message)
+        # stored for Migration Managers, the secret never shown back
+        manager_view = migration.with_user(self.manager)
+        self.assertEqual(manager_view.credential_ids.mapped("value_display"), [SECRET_MASK, "eu"])
+        self.assertEqual(manager_view._credentials_dict(), {"api_key": "k-123", "region": "eu"})
+        view = self.env.ref("crm_migration.crm_migration_view_form")
+        self.assertNotIn('name="value"', view.arch.split('name="credential_ids"')[1].split("</field>")[0])
+
+    def test_api_credentials_unreadable_without_the_group(self):
+        migration = self._upload(self._api_wizard(), self._bridge([]))
+        user = self.env["res.users"].create({"name": "Sales only", "login": "sales_only_creds", "groups_id": [
+            (6, 0, [self.env.ref("base.group_user").id, self.env.ref("sales_team.group_sale_salesman").id])]})
+        creds = self.env["crm.migration.credential"].search([("migration_id", "=", migration.id)])
+        self.assertEqual(len(creds), 2)
+        with self.assertRaises(AccessError):
+            creds.with_user(user).read(["name"])
+        with self.assertRaises(AccessError):
+            creds.with_user(user).read(["value"])
+        with self.assertRaises(AccessError):
+            migration.with_user(user).read(["credential_ids"])
+        self.assertNotIn("value", self.env["crm.migration.credential"].with_user(user).fields_get())
+
+    def test_resume_a_stopped_extraction(self):
+        calls = []
+        migration = self._upload(self._api_wizard(), self._bridge(calls, stage=False, finish=False))
+        migration = migration.with_user(self.manager)
+        migration.api_job_progress({"job": migration.job_token, "phase": "extracting", "object": "contacts",
+                                    "done": 2000})
+        self.assertIn("reading contacts from the source: 2000 records so far", str(migration.progress_html))
+        with self.assertRaisesRegex(UserError, "no stopped extraction"):
+            migration.action_resume_extraction()
+        migration.api_job_progress({"job": migration.job_token, "phase": "failed", "resumable": True,
+                                    "message": "the bridge stopped on an unexpected error: socket hang up"})
+        self.assertEqual((migration.job_state, migration.job_resumable), ("failed", True))
+        migration.action_resume_extraction()
+        self.assertEqual((migration.job_state, migration.job_resume), ("queued", True))
+        self.assertIn("Waiting to resume the extraction", str(migration.progress_html))
+        with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=self._bridge(calls)):
+            self.env["crm.migration"]._cron_run_jobs()
+        migration.invalidate_recordset()
+        self.assertEqual(len(calls), 2)
+        self.assertEqual((calls[1]["json"]["resume"], calls[1]["json"]["credentials"]["api_key"]), (True, "k-123"))
+        self.assertEqual((migration.job_state, migration.state, migration.job_resume), ("done", "mapped", False))
+        # stopping a running extraction by hand leaves it resumable too
+        migration.with_user(self.manager)._queue_job("upload")
+        migration.write({"job_state": "running", "job_phase": "extracting"})
+        migration.action_reset_job()
+        self.assertTrue(migration.job_resumable)
 
     # ------------------------------------------------------------------ commit job
     def test_commit_job(self):
@@ -307,11 +536,15 @@ class TestUploadJobs(MigrationCase):
             mig.action_commit()
         self.assertEqual((mig.job_state, set(mig.record_ids.mapped("state"))), ("none", {"staged"}))
 
-    def test_api_create_source_system(self):
+    def test_api_create_source(self):
+        """The bridge names its source in ``source``; the addon knows no source by name."""
         known = self.Migration.browse(self.Migration.api_create({"name": "K", "source": "kartra"}))
+        self.assertEqual((known.source, known.source_system, known._source_name()), ("kartra", False, "kartra"))
+        self.assertFalse(self.gets, "creating a migration asks the bridge nothing")
+        self.assertEqual(known.source_label, "Kartra", "the form names the source as the bridge does")
         other = self.Migration.browse(self.Migration.api_create({"name": "O", "source": "hubspot export"}))
-        self.assertEqual((known.source, known.source_system), ("kartra", "kartra"))
-        self.assertEqual((other.source, other.source_system), ("hubspot export", False))
+        self.assertEqual(other.source_label, "hubspot export")
+
 
 
 @tagged("post_install", "-at_install")

@@ -4,18 +4,12 @@
  * temporary folder (size-limited), parsed and staged in full, and only then sent to Odoo: a bad
  * file answers 422 naming file/row/field and nothing reaches Odoo.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { tokenGuard } from '../auth.js';
-import { stageExports, stageIntoMigration, stageToOdoo } from '../../stage-exports.js';
-import { decisionsSchema } from '../../mapping/decisions.js';
-import { llmConfigSchema } from '../../proposal/llm-suggest.js';
+import { stageExports, stageToOdoo } from '../../stage-exports.js';
+import { isRefusal, spoolUpload } from '../spool-upload.js';
 import type { CsvFile } from '../../csv/read-csv.js';
 import { csvReader } from '../../sources/reader.js';
 import { rollbackChoices, type MigrationClient } from '../../odoo/migration-client.js';
@@ -27,25 +21,7 @@ const uploadFields = z.object({
   /** objects to leave out, comma-separated (the "skip" choice for an object whose app is missing) */
   skip: z.string().optional(),
 });
-/** a form field holding JSON text, checked by `schema` */
-const jsonField = <T extends z.ZodType>(schema: T) => z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
-    return z.NEVER;
-  }
-}).pipe(schema);
-const intoFields = z.object({
-  source: z.string().min(1, 'the "source" field is required'),
-  mapping: jsonField(decisionsSchema).optional(),
-  saved: jsonField(decisionsSchema).optional(),
-  llm: jsonField(llmConfigSchema).optional(),
-  /** reserved for sources read through an API (region, keys); CSV sources ignore it */
-  credentials: jsonField(z.record(z.string(), z.string())).optional(),
-  skip: z.string().optional(),
-});
-const idParams = z.object({ id: z.coerce.number().int().positive() });
+export const idParams = z.object({ id: z.coerce.number().int().positive() });
 const commitQuery = z.object({ sample: z.coerce.number().int().positive().optional() });
 const rollbackQuery = z.object({ onConflict: z.enum(rollbackChoices).default('stop') });
 const ownerBody = z.union([
@@ -71,26 +47,6 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
       const { report, staged } = await stageToOdoo(client, source, csvReader(files), { name, skip });
       return reply.code(201).send({ id: report.id, report, profile: staged.profile });
     }));
-
-  /**
-   * Odoo's upload wizard: stage the files into migration :id (made there), with the admin's
-   * confirmed decisions (`mapping`), saved decisions of earlier migrations (`saved`), an optional
-   * language model (`llm`) and, for API sources later, `credentials`. Answers once everything is
-   * staged in Odoo, with the report.
-   */
-  app.post('/migrations/:id/upload', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    return withUpload(request, reply, deps, async ({ fields, files }) => {
-      const parsed = intoFields.parse(fields);
-      const client = requireOdoo(deps, reply);
-      if (!client) return reply;
-      const { report, staged } = await stageIntoMigration(client, id, parsed.source, csvReader(files), {
-        decisions: parsed.mapping, saved: parsed.saved, llm: parsed.llm, log: request.log,
-        skip: skipList(parsed.skip),
-      });
-      return reply.code(200).send({ id, report, profile: staged.profile, lines: staged.lines.length });
-    });
-  });
 
   /**
    * A route on one migration: its input is checked first (400 on a bad id, query or body), then
@@ -129,14 +85,14 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
   app.get('/migrations/:id/conflicts', onMigration(none, (client, id) => client.conflicts(id)));
 }
 
-function requireOdoo(deps: AppDeps, reply: FastifyReply): MigrationClient | null {
+export function requireOdoo(deps: Pick<AppDeps, 'migrations'>, reply: FastifyReply): MigrationClient | null {
   if (deps.migrations) return deps.migrations;
   void reply.code(503).send({ error: 'odoo_not_configured', message: 'set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_PASSWORD, or upload with dryRun=true' });
   return null;
 }
 
 /** the `skip` form field: objects to leave out, comma-separated */
-function skipList(field: string | undefined): string[] {
+export function skipList(field: string | undefined): string[] {
   return (field ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
@@ -145,32 +101,13 @@ interface Upload {
   files: CsvFile[];
 }
 
-/**
- * Receives a multipart upload: fields, and files written to a temporary folder (size-limited),
- * removed again whatever happens. 415 when not multipart, 413 on a file too large, 400 without files.
- */
+/** Runs `run` on a spooled upload (spool-upload.ts), removing the files whatever happens. */
 async function withUpload(request: FastifyRequest, reply: FastifyReply, deps: AppDeps, run: (upload: Upload) => Promise<unknown>): Promise<unknown> {
-  if (!request.isMultipart()) return reply.code(415).send({ error: 'unsupported_media_type', message: 'send multipart/form-data with export files' });
-  const dir = await mkdtemp(join(deps.config.BRIDGE_UPLOAD_DIR ?? tmpdir(), 'crm-upload-'));
+  const upload = await spoolUpload(request, deps.config);
+  if (isRefusal(upload)) return reply.code(upload.status).send(upload.body);
   try {
-    const fields: Record<string, string> = {};
-    const files: CsvFile[] = [];
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        fields[part.fieldname] = String(part.value);
-        continue;
-      }
-      const name = basename(part.filename || `upload-${files.length + 1}.csv`);
-      const path = join(dir, `${files.length}-${name.replace(/[^\w.-]/g, '_')}`);
-      await pipeline(part.file, createWriteStream(path));
-      if (part.file.truncated) {
-        return reply.code(413).send({ error: 'file_too_large', file: name, message: `${name} is larger than ${deps.config.BRIDGE_MAX_FILE_MB} MB` });
-      }
-      files.push({ name, path });
-    }
-    if (files.length === 0) return reply.code(400).send({ error: 'bad_request', field: 'files', message: 'attach at least one export file' });
-    return await run({ fields, files });
+    return await run(upload);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await upload.remove();
   }
 }

@@ -1,0 +1,144 @@
+/**
+ * The routes Odoo starts background jobs with (docs/journey.md, "Jobs and progress"):
+ * - `POST /migrations/:id/upload` (multipart: `source`, optional `job`, `mapping`, `saved`, `llm`,
+ *   `skip`, and the export files): the files are spooled to disk, the job is started and the
+ *   answer is 202 `{id, job}` at once; the staging then runs in the background and reports to
+ *   Odoo (`api_job_progress`) until it is done or failed (file, row and field named).
+ * - `POST /migrations/:id/extract` (JSON: `source`, `credentials`, `resume`, optional `job`,
+ *   `mapping`, `saved`, `llm`, `skip`): the same for a source read through its API; the fetched
+ *   pages are spooled per migration, so an extraction that stopped resumes with `resume: true`.
+ * One job per migration at a time: a second start answers 409.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { tokenGuard } from '../auth.js';
+import { InputError } from '../../core/input-error.js';
+import { decisionsSchema } from '../../mapping/decisions.js';
+import { llmConfigSchema } from '../../proposal/llm-suggest.js';
+import { apiReader, findSource, sources, type SourceSystem } from '../../sources/registry.js';
+import { csvReader } from '../../sources/reader.js';
+import type { JobRunner } from '../../jobs/job-runner.js';
+import { extractJob, extractionProgress, hasSpool, spoolDirOf, stageJob } from '../../jobs/staging-jobs.js';
+import type { JobContext } from '../../jobs/job-runner.js';
+import { isRefusal, spoolUpload } from '../spool-upload.js';
+import { idParams, requireOdoo, skipList } from './migrations.js';
+
+/** a form field holding JSON text, checked by `schema` */
+const jsonField = <T extends z.ZodType>(schema: T) => z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+    return z.NEVER;
+  }
+}).pipe(schema);
+
+const jobToken = z.string().regex(/^[\w-]{8,64}$/, 'a job token is 8-64 letters, digits, "-" or "_"');
+
+const uploadFields = z.object({
+  source: z.string().min(1, 'the "source" field is required'),
+  job: jobToken.optional(),
+  mapping: jsonField(decisionsSchema).optional(),
+  saved: jsonField(decisionsSchema).optional(),
+  llm: jsonField(llmConfigSchema).optional(),
+  skip: z.string().optional(),
+});
+
+const extractBody = z.object({
+  source: z.string().min(1, 'the "source" field is required'),
+  job: jobToken.optional(),
+  credentials: z.record(z.string(), z.string()).default({}),
+  resume: z.boolean().default(false),
+  mapping: decisionsSchema.optional(),
+  saved: decisionsSchema.optional(),
+  llm: llmConfigSchema.optional(),
+  skip: z.array(z.string()).optional(),
+}).strict();
+
+function knownSource(name: string): SourceSystem {
+  const source = findSource(name);
+  if (!source) throw new InputError({ file: '(request)', field: 'source' }, `unknown source "${name}"; known: ${Object.keys(sources).join(', ')}`);
+  return source;
+}
+
+export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps, 'jobs'> & { jobs: JobRunner | null }): Promise<void> {
+  app.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
+  const busy = (id: number) => {
+    const job = deps.jobs?.current(id);
+    return job ? { error: 'job_running', job, message: `migration ${id} already has a job running in the bridge; wait for it to finish` } : null;
+  };
+
+  app.post('/migrations/:id/upload', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const running = busy(id);
+    if (running) return reply.code(409).send(running);
+    const upload = await spoolUpload(request, deps.config);
+    if (isRefusal(upload)) return reply.code(upload.status).send(upload.body);
+    try {
+      const fields = uploadFields.parse(upload.fields);
+      const source = knownSource(fields.source);
+      if (source.input !== 'csv-upload') throw new InputError({ file: '(request)', field: 'source' }, `${source.label} is read through its API: start it with POST /migrations/${id}/extract`);
+      const client = requireOdoo(deps, reply);
+      if (!client || !deps.jobs) {
+        await upload.remove();
+        return reply;
+      }
+      const { files } = upload;
+      const options = { decisions: fields.mapping, saved: fields.saved, llm: fields.llm, skip: skipList(fields.skip) };
+      const started = await deps.jobs.start(id, {
+        token: fields.job,
+        first: { phase: 'reading', object: files.map((f) => f.name).join(', '), done: 0, total: files.length },
+        run: (ctx) => stageJob(client, source.name, csvReader(files), options, ctx),
+        cleanup: () => upload.remove(),
+      });
+      return reply.code(202).send({ id, job: started.job, status: 'started' });
+    } catch (err) {
+      await upload.remove();
+      throw err;
+    }
+  });
+
+  app.post('/migrations/:id/extract', async (request, reply) => {
+    const { id } = idParams.parse(request.params);
+    const body = extractBody.parse(request.body ?? {});
+    const source = knownSource(body.source);
+    if (source.input !== 'api' || !source.reader) {
+      throw new InputError({ file: '(request)', field: 'source' }, `${source.label} takes export files: upload them with POST /migrations/${id}/upload`);
+    }
+    const spoolDir = spoolDirOf(deps.config.BRIDGE_SPOOL_DIR, id);
+    if (body.resume && !hasSpool(spoolDir)) {
+      throw new InputError({ file: '(request)', field: 'resume' }, `nothing to resume for migration ${id}: no extraction stopped here; start a new one`);
+    }
+    const running = busy(id);
+    if (running) return reply.code(409).send(running);
+    // the reader is made here: credentials missing or outside their options answer 422 at once
+    let forward: ReturnType<typeof extractionProgress> | null = null;
+    const reader = apiReader(source.name, body.credentials, {
+      dir: join(spoolDir, 'pages'),
+      resume: body.resume,
+      onProgress: (p) => forward?.onProgress(p),
+      log: request.log,
+    });
+    const client = requireOdoo(deps, reply);
+    if (!client || !deps.jobs) return reply;
+    await mkdir(spoolDir, { recursive: true });
+    const options = { decisions: body.mapping, saved: body.saved, llm: body.llm, skip: body.skip ?? [] };
+    const started = await deps.jobs.start(id, {
+      token: body.job,
+      first: { phase: 'extracting', object: source.label, done: 0, message: body.resume ? 'resuming' : 'starting' },
+      run: (ctx: JobContext) => {
+        forward = extractionProgress(ctx);
+        return extractJob(client, source.name, reader, forward.settle, options, ctx);
+      },
+      // what was fetched stays for a resume, unless the source's own data was refused
+      resumable: (err) => !(err instanceof InputError),
+      cleanup: async (outcome) => {
+        if (outcome === 'done') await rm(spoolDir, { recursive: true, force: true });
+      },
+    });
+    return reply.code(202).send({ id, job: started.job, status: body.resume ? 'resumed' : 'started' });
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Receives a multipart upload: form fields, and export files streamed to a temporary folder
+ * (size-limited by @fastify/multipart), never held whole in memory. The caller removes the folder
+ * when done with the files (at once, or when a background job ends).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import type { CsvFile } from '../csv/read-csv.js';
+import type { ServerConfig } from '../config.js';
+
+export interface SpooledUpload {
+  fields: Record<string, string>;
+  files: CsvFile[];
+  /** removes the spooled files */
+  remove(): Promise<void>;
+}
+
+/** An upload refused before anything was read: the HTTP status and its JSON answer. */
+export interface Refusal {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** 415 when not multipart, 413 on a file too large, 400 without files. */
+export async function spoolUpload(request: FastifyRequest, config: ServerConfig): Promise<SpooledUpload | Refusal> {
+  if (!request.isMultipart()) return { status: 415, body: { error: 'unsupported_media_type', message: 'send multipart/form-data with export files' } };
+  const dir = await mkdtemp(join(config.BRIDGE_UPLOAD_DIR ?? tmpdir(), 'crm-upload-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    const fields: Record<string, string> = {};
+    const files: CsvFile[] = [];
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      const name = basename(part.filename || `upload-${files.length + 1}.csv`);
+      const path = join(dir, `${files.length}-${name.replace(/[^\w.-]/g, '_')}`);
+      await pipeline(part.file, createWriteStream(path));
+      if (part.file.truncated) {
+        await remove();
+        return { status: 413, body: { error: 'file_too_large', file: name, message: `${name} is larger than ${config.BRIDGE_MAX_FILE_MB} MB` } };
+      }
+      files.push({ name, path });
+    }
+    if (files.length === 0) {
+      await remove();
+      return { status: 400, body: { error: 'bad_request', field: 'files', message: 'attach at least one export file' } };
+    }
+    return { fields, files, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
+export function isRefusal(upload: SpooledUpload | Refusal): upload is Refusal {
+  return 'status' in upload;
+}
