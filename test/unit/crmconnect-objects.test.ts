@@ -104,3 +104,25 @@ t.test('renamed, reordered, German and French headers (files in another order) s
   t.same(shape(b), sa);
   t.same(b.profile.files.map((f) => [f.file, f.object, f.rows, f.unknownColumns]), [['opportunities.csv', 'opportunity', 4, []], ['contacts-segment.csv', 'contact', 2, []], ['contacts.csv', 'contact', 5, ['Favourite Colour']], ['companies.csv', 'company', 3, []]]);
 });
+
+t.test('the bundled sample (samples/crmconnect/) stages as a dry run with the CLI', async (t) => {
+  const { mkdtemp, readFile, readdir, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { main } = await import('../../bridge/src/cli.js');
+  const out = await mkdtemp(join(tmpdir(), 'crmconnect-sample-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+  const dir = join(root, 'samples', 'crmconnect');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort().map((f) => join(dir, f));
+  t.same(files.map((f) => f.split('/').pop()), ['companies.csv', 'contacts.csv', 'opportunities.csv']);
+  const err: string[] = [];
+  const code = await main(['stage', '--source', 'crmconnect', '--out', out, ...files], () => undefined, (s) => err.push(s));
+  t.equal(code, 0, err.join('\n'));
+  const records = (await readFile(join(out, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { object: string; refs: Record<string, unknown> });
+  const per: Record<string, number> = {};
+  for (const r of records) per[r.object] = (per[r.object] ?? 0) + 1;
+  t.same(per, { custom_field: 5, tag: 4, stage: 5, company: 4, contact: 6, opportunity: 5 }, 'one pipeline: no sales team');
+  t.ok(records.filter((r) => r.object === 'opportunity').every((r) => !('team_id' in r.refs)));
+  const inventory = await readFile(join(out, 'inventory.md'), 'utf8');
+  t.match(inventory, /Automations, workflows and email sequences/);
+  t.match(inventory, /Engagement: emails \(not yet migrated\)/);
+});
