@@ -32,7 +32,7 @@ t.test('crmConnect is offered as a CSV-upload source', async (t) => {
 t.test('every file recognised and its rows reconciled against what was staged', async (t) => {
   const s = await stageExports('crmconnect', csvReader(UI), { now });
   t.same(s.profile.files.map((f) => [f.file, f.object, f.rows]), [['companies.csv', 'company', 3], ['contacts.csv', 'contact', 5], ['contacts-segment.csv', 'contact', 2], ['opportunities.csv', 'opportunity', 4]]);
-  t.same(Object.fromEntries(Object.entries(s.profile.objects).map(([o, c]) => [o, c.records])), { custom_field: 4, tag: 3, stage: 4, pipeline: 2, company: 3, contact: 6, opportunity: 4 }, '7 contact rows in two files, one contact in both: 6 partners');
+  t.same(Object.fromEntries(Object.entries(s.profile.objects).map(([o, c]) => [o, c.records])), { custom_field: 8, tag: 3, stage: 4, pipeline: 2, company: 3, contact: 6, opportunity: 4 }, '7 contact rows in two files, one contact in both: 6 partners');
 });
 
 t.test('companies: partners of type company, address, owner, industry and size as fields', async (t) => {
@@ -62,6 +62,24 @@ t.test('contacts: email is the key and the join across exports; company as paren
   t.ok(steven?.issues.some((i) => i.field === 'Company' && /no company with name "Buchanan Consulting"/.test(i.message)));
   t.same(ofObject(s, 'tag').map((r) => r.values.name).sort(), ['Newsletter', 'VIP', 'Webinar 2024']);
   t.match(s.profile.customFields.find((f) => f.header === 'Favourite Colour'), { name: 'x_crmconnect_favourite_colour', model: 'res.partner', origin: 'inferred from values' }, 'a custom property discovered from the headers');
+});
+
+t.test('custom properties discovered from the headers, typed from their values', async (t) => {
+  const s = await stageExports('crmconnect', csvReader(UI), { now });
+  const found = s.profile.customFields.filter((f) => f.origin === 'inferred from values').map((f) => [f.header, f.name, f.type, f.model]);
+  t.same(found, [
+    ['Favourite Colour', 'x_crmconnect_favourite_colour', 'char', 'res.partner'],
+    ['Lifetime Value', 'x_crmconnect_lifetime_value', 'float', 'res.partner'],
+    ['Seats', 'x_crmconnect_seats', 'integer', 'res.partner'],
+    ['Renewal Date', 'x_crmconnect_renewal_date', 'date', 'res.partner'],
+    ['Newsletter Opt-In', 'x_crmconnect_newsletter_opt_in', 'boolean', 'res.partner'],
+  ]);
+  const k = index(s);
+  t.match(k.get('crmconnect:contact:janet@contoso.example')?.values, { x_crmconnect_lifetime_value: 1980.25, x_crmconnect_seats: 40, x_crmconnect_renewal_date: '2024-11-30', x_crmconnect_newsletter_opt_in: true }, 'values written as their type');
+  t.match(k.get('crmconnect:contact:steven@independent.example')?.values, { x_crmconnect_lifetime_value: 0, x_crmconnect_newsletter_opt_in: false });
+  t.notOk('x_crmconnect_seats' in (k.get('crmconnect:contact:steven@independent.example')?.values ?? {}), 'an empty cell stays empty');
+  const zipLike = (await import('../../bridge/src/mapping/custom-fields.js')).inferType(['02108', '98101', '73301']);
+  t.equal(zipLike.type, 'char', 'numbers with a leading zero (zip codes, ids) stay text');
 });
 
 t.test('opportunities: amount, stage, pipeline team, contact by email, owner, close date, won and lost', async (t) => {
@@ -100,9 +118,9 @@ t.test('renamed, reordered, German and French headers (files in another order) s
   const sorted = (refs: StagedRecord['refs']) => Object.fromEntries(Object.entries(refs).map(([f, v]) => [f, Array.isArray(v) ? [...v].sort() : v]));
   const shape = (s: Staged) => s.records.map((r) => ({ key: r.key, object: r.object, values: r.values, refs: sorted(r.refs), lookups: r.lookups })).sort((x, y) => x.key.localeCompare(y.key));
   const sa = shape(a);
-  t.equal(sa.length, 26, '4 custom fields, 3 tags, 4 stages, 2 pipelines, 3 companies, 6 contacts, 4 opportunities');
+  t.equal(sa.length, 30, '8 custom fields, 3 tags, 4 stages, 2 pipelines, 3 companies, 6 contacts, 4 opportunities');
   t.same(shape(b), sa);
-  t.same(b.profile.files.map((f) => [f.file, f.object, f.rows, f.unknownColumns]), [['opportunities.csv', 'opportunity', 4, []], ['contacts-segment.csv', 'contact', 2, []], ['contacts.csv', 'contact', 5, ['Favourite Colour']], ['companies.csv', 'company', 3, []]]);
+  t.same(b.profile.files.map((f) => [f.file, f.object, f.rows, f.unknownColumns]), [['opportunities.csv', 'opportunity', 4, []], ['contacts-segment.csv', 'contact', 2, []], ['contacts.csv', 'contact', 5, ['Newsletter Opt-In', 'Renewal Date', 'Seats', 'Lifetime Value', 'Favourite Colour']], ['companies.csv', 'company', 3, []]]);
 });
 
 t.test('the bundled sample (samples/crmconnect/) stages as a dry run with the CLI', async (t) => {
