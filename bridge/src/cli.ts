@@ -3,7 +3,7 @@
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *
  *   crm-migrate stage --source kartra [--out DIR] [--name NAME] [--skip OBJECT]...
- *                     [--column COLUMN="Header"]... [--decisions FILE] FILE...
+ *                     [--column COLUMN="Header"]... [--decisions FILE] [--files DIR] FILE...
  *   crm-migrate stage --source kartra --into ID FILE...   (a newer export: a delta round of ID)
  *   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]...
  *   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME]
@@ -28,7 +28,7 @@
  * 5 committed with some records failed.
  */
 import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { decisionsSchema, type Decision } from './mapping/decisions.js';
 import { parseArgs } from 'node:util';
@@ -45,7 +45,7 @@ import type { PlanOptions } from './upload/plan-mapping.js';
 import { formatProfile, formatReport } from './report-text.js';
 
 const USAGE = `usage:
-  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--column COLUMN="Header"]... [--decisions FILE] [--json] FILE...
+  crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--column COLUMN="Header"]... [--decisions FILE] [--files DIR] [--json] FILE...
   crm-migrate stage --source SOURCE --into ID [--skip OBJECT]... [--json] FILE...
   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]... [--json]
   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME] [--json]
@@ -87,6 +87,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         credential: { type: 'string', multiple: true },
         spool: { type: 'string' },
         'sample-only': { type: 'boolean', default: false },
+        files: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -108,15 +109,17 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         const reader = stageReader(values.source, rest, values.credential ?? [], values.spool, err);
         const skip = values.skip ?? [];
         const named = await namedColumns(values.column ?? [], values.decisions);
+        // file columns (attachments) name files in this folder: --files, else the first export's
+        const filesDir = values.files ? resolve(values.files) : rest[0] ? dirname(resolve(rest[0])) : null;
         if (values.out) {
-          const result = await stageExports(values.source, reader, { skip, ...named });
+          const result = await stageExports(values.source, reader, { skip, filesDir, ...named });
           const written = await writeStaging(values.out, result);
           out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
-        if (values.into !== undefined) return await stageInto(client, values.into, values.source, reader, { skip, ...named }, json, out, err);
-        const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip, ...named });
+        if (values.into !== undefined) return await stageInto(client, values.into, values.source, reader, { skip, filesDir, ...named }, json, out, err);
+        const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip, filesDir, ...named });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
         else {
           err(formatProfile(staged.profile));
@@ -262,7 +265,7 @@ async function namedColumns(options: string[], file: string | undefined): Promis
 
 /** `stage --into ID`: the files staged into an existing migration; a committed one takes them as a
  *  delta round (a newer export), answered with its per-object delta line. */
-async function stageInto(client: MigrationClient, into: string, source: string, reader: SourceReader, options: { skip: string[] } & Pick<PlanOptions, 'columns' | 'decisions'>, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function stageInto(client: MigrationClient, into: string, source: string, reader: SourceReader, options: { skip: string[]; filesDir: string | null } & Pick<PlanOptions, 'columns' | 'decisions'>, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const id = Number(into);
   if (!Number.isInteger(id) || id <= 0) throw new UsageError('--into takes a migration ID');
   const { report, staged } = await stageIntoMigration(client, id, source, reader, { ...options, askOnMappingPage: false });

@@ -62,7 +62,7 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, reader: Sour
  * in a model that exists, or is reported with its choices) and the fields of the models the
  * objects land in (proposal targets), read in parallel.
  */
-async function stageForOdoo(client: MigrationClient, sourceName: string, reader: SourceReader, options: PlanOptions & { skip?: string[] | undefined }): Promise<Staged & { label: string }> {
+async function stageForOdoo(client: MigrationClient, sourceName: string, reader: SourceReader, options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined }): Promise<Staged & { label: string }> {
   const loaded = await loadSource(sourceName);
   const { mapping, source } = loaded;
   const installedApps = await client.installedApps(requiredApps(mapping));
@@ -84,11 +84,11 @@ export async function stageToOdoo(
   client: MigrationClient,
   sourceName: string,
   reader: SourceReader,
-  options: { name?: string | undefined; skip?: string[] | undefined } & Pick<PlanOptions, 'columns' | 'decisions'> = {},
+  options: { name?: string | undefined; skip?: string[] | undefined; filesDir?: string | null | undefined } & Pick<PlanOptions, 'columns' | 'decisions'> = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
-  const staged = await stageForOdoo(client, sourceName, reader, { skip: options.skip, columns: options.columns, decisions: options.decisions });
+  const staged = await stageForOdoo(client, sourceName, reader, { skip: options.skip, columns: options.columns, decisions: options.decisions, filesDir: options.filesDir });
   const name = options.name ?? `${staged.label}: ${reader.describe()}`.slice(0, 200);
-  const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory });
+  const report = await client.stageAll(name, sourceName, staged.records, { profile: staged.profile, inventory: staged.inventory }, staged.blobs);
   return { report, staged };
 }
 
@@ -102,10 +102,10 @@ export async function stageIntoMigration(
   id: number,
   sourceName: string,
   reader: SourceReader,
-  options: PlanOptions & { skip?: string[] | undefined } = {},
+  options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   // a required column no header is sure to be: staged with the best candidate, asked on the Mapping page
   const staged = await stageForOdoo(client, sourceName, reader, { askOnMappingPage: true, ...options });
-  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines });
+  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, staged.blobs);
   return { report, staged };
 }

@@ -18,6 +18,7 @@ if (!odooEnvPresent()) {
 
 const odoo = new OdooReader();
 const PARTNER_FIELDS = ['name', 'email', 'phone', 'street', 'city', 'zip', 'country_id', 'website', 'comment', 'parent_id', 'category_id', 'is_company', 'type'];
+const NOTE = /Prefers email\.<br>Met at the London meetup\./;
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -30,6 +31,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 async function snapshot() {
   return {
     partners: await odoo.count('res.partner'),
+    messages: await odoo.count('mail.message'),
     tags: await odoo.count('res.partner.category'),
     links: await odoo.count('crm.migration.link'),
     customFields: await odoo.count('ir.model.fields', [['model', '=', 'res.partner'], ['state', '=', 'manual']]),
@@ -52,7 +54,10 @@ async function assertCommitted(t: Test, existing: Awaited<ReturnType<typeof seed
   t.equal(ada.city, 'London');
   t.equal(ada.zip, 'SW1Y 4JH');
   t.equal(ada.website, 'https://analyticalengines.example');
-  t.match(String(ada.comment), /Prefers email\.[\s\S]*London meetup/);
+  const notes = await odoo.read('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', ada.id], ['message_type', '=', 'comment']], ['body', 'author_id']);
+  t.equal(notes.length, 1, 'the inline Kartra notes: one chatter note on the contact');
+  t.match(String(notes[0]?.body), NOTE, 'line breaks kept');
+  t.equal(m2oName(notes[0]?.author_id), 'Imported from kartra', 'no author in the export: the named imported-from author');
   t.equal(ada.is_company, false);
   t.equal(m2oName(ada.parent_id), 'Analytical Engines Ltd', 'contact linked to its company');
   const gb = await odoo.one('res.country', [['code', '=', 'GB']], ['id']);
@@ -113,7 +118,7 @@ t.test('CLI: stage, commit, commit again, report, rollback, rollback again', asy
   await assertCommitted(t, existing);
   const rows = await countRows(samples);
   t.equal(rows, 18, 'sample has 18 contact rows');
-  t.equal(await odoo.count('res.partner') - before.partners, 15 + 11, '15 new contacts (18 rows - 1 merged duplicate - 1 invalid email - 1 matched) + 11 companies');
+  t.equal(await odoo.count('res.partner') - before.partners, 15 + 11 + 1, '15 new contacts (18 rows - 1 merged duplicate - 1 invalid email - 1 matched) + 11 companies + the "Imported from kartra" author of the notes');
 
   const afterFirst = await snapshot();
   const again = await cli(['commit', String(id), '--json']);

@@ -30,7 +30,7 @@ t.test('stage --out writes records and the profile (dry run, no Odoo)', async (t
   const answer = JSON.parse(r.out);
   t.equal(answer.dryRun, true);
   const lines = (await readFile(join(dir, 'records.jsonl'), 'utf8')).trim().split('\n');
-  t.equal(lines.length, 52);
+  t.equal(lines.length, 53);
   for (const l of lines) stagedRecordSchema.parse(JSON.parse(l));
   const profile = JSON.parse(await readFile(join(dir, 'profile.json'), 'utf8'));
   t.equal(profile.objects.tag.records, 11);

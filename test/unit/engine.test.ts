@@ -23,7 +23,14 @@ t.test('Kartra sample: contacts, companies and tags staged as the mapping says',
     { name: ada?.values.name, email: ada?.values.email, phone: ada?.values.phone, city: ada?.values.city, is_company: ada?.values.is_company },
     { name: 'Ada Lovelace', email: 'ada.lovelace@example.com', phone: '+442079460018', city: 'London', is_company: false },
   );
-  t.equal(ada?.values.comment, 'Prefers email.\nMet at the London meetup.', 'multi-line quoted cell kept');
+  t.notOk('comment' in (ada?.values ?? {}), 'notes go to the chatter, not the internal notes field');
+  const note = k.get('kartra:contact_note:1001');
+  t.same(
+    { model: note?.model, attach_to: note?.attach_to, values: note?.values },
+    { model: 'mail.message', attach_to: 'kartra:contact:1001', values: { message_type: 'comment', body: '<p>Prefers email.<br>Met at the London meetup.</p>' } },
+    'inline notes: multi-line quoted cell kept, attached to the contact as a chatter note',
+  );
+  t.notOk(k.has('kartra:contact_note:1002'), 'no empty note for a contact without notes');
   t.equal(ada?.refs.parent_id, 'kartra:company:analytical engines ltd', 'company_name becomes a parent company ref');
   t.same(ada?.refs.category_id, ['kartra:tag:vip', 'kartra:tag:webinar-2024', 'kartra:list:newsletter', 'kartra:tag:poetry'], 'quoted comma tags split, list added, duplicate row tags added');
   t.same(ada?.lookups.country_id, { model: 'res.country', field: 'code', value: 'GB' });

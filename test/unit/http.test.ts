@@ -35,7 +35,7 @@ t.test('dry-run upload of several chunk files returns the profile', async (t) =>
   const res = await (await app()).inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, ...auth } });
   t.equal(res.statusCode, 200);
   const json = res.json();
-  t.equal(json.records, 52, '17 contacts + 11 companies + 11 tags + 1 list family + 2 lists + 1 affiliate category + 9 custom fields');
+  t.equal(json.records, 53, '17 contacts + 1 contact note + 11 companies + 11 tags + 1 list family + 2 lists + 1 affiliate category + 9 custom fields');
   t.match(json.inventory, /# Migration inventory: Kartra/);
   t.equal(json.profile.objects.contact.records, 17);
   t.same(json.profile.files.map((f: { file: string; rows: number }) => [f.file, f.rows]), [['contacts_1.csv', 12], ['contacts_2.csv', 6]]);

@@ -18,6 +18,7 @@ import { countryCode } from '../normalize/country.js';
 import { parseSourceDate } from '../normalize/datetime.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
+import { hashFile, resolveLocalFile, type BlobFile } from '../staging/blob.js';
 import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } from '../staging/record.js';
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
 import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
@@ -34,6 +35,8 @@ export interface StageResult {
   source: string;
   records: StagedRecord[];
   profile: Profile;
+  /** files of staged ir.attachment records (not in error), to upload after staging */
+  blobs: BlobFile[];
 }
 
 export interface EngineOptions {
@@ -43,6 +46,8 @@ export interface EngineOptions {
   skip?: string[];
   /** "now", for the stale-record flag (tests pin it) */
   now?: Date;
+  /** the folder that file columns (`blobFrom`) name files in; absent: such rows are in error */
+  filesDir?: string | null | undefined;
   /** headers named by the admin for columns the mapping needs: `column` or `object.column` → header */
   columns?: Record<string, string> | undefined;
   /** file name → headers taken for the mapping's columns before staging (by the planner, which
@@ -97,6 +102,11 @@ export class MappingEngine {
   private readonly pending: { draft: Draft; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
   private readonly targets = new Map<string, TargetChoice>();
   private readonly flagCounts: Profile['flags'] = {};
+  /** attached records of file objects: the parent named by a cell, resolved after the last file */
+  private readonly attachPending: { draft: Draft; spec: NonNullable<ObjectMapping['attachTo']>; value: string; where: Issue }[] = [];
+  /** files named by cells, hashed (streamed) before finishing */
+  private readonly blobPending: { draft: Draft; cell: string; where: Issue }[] = [];
+  private readonly blobPaths = new Map<Draft, string>();
   private readonly now: DateTime;
 
   constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
@@ -112,6 +122,7 @@ export class MappingEngine {
       await engine.addTable(table);
     }
     if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+    await engine.hashBlobs();
     return engine.finish();
   }
 
@@ -274,13 +285,54 @@ export class MappingEngine {
     }
     const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
     this.drafts.push(draft);
+    this.noteAttached(t.object, draft, ctx);
     for (const [childName, child] of Object.entries(this.mapping.objects)) {
       if (child.perRow?.parent !== t.objectName) continue;
       const cev = this.evaluate(childName, child, ctx);
-      cev.refs[child.perRow.parentField] = draft.key;
+      // an attached child (inline notes) exists only where the row has something for it
+      if (child.attachTo && !child.fields.some((r) => cev.values[r.field] !== undefined && cev.values[r.field] !== null)) continue;
+      if (child.perRow.parentField) cev.refs[child.perRow.parentField] = draft.key;
       if (t.missingApps.length > 0) cev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `belongs to a record whose Odoo app is not installed (${t.missingApps.join(', ')})` });
-      this.drafts.push(this.draft(`${this.mapping.source}:${childName}:${keyValue}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells }));
+      const childDraft = this.draft(`${this.mapping.source}:${childName}:${keyValue}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
+      if (child.attachTo) childDraft.attach_to = draft.key;
+      this.drafts.push(childDraft);
     }
+  }
+
+  /** A row of an attached file object: the parent its cell names (resolved after the last file)
+   *  and the file its path cell names (hashed before finishing). */
+  private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext): void {
+    const spec = object.attachTo;
+    if (spec?.from) {
+      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.from), level: 'error', message: '' };
+      const value = cleanText(ctx.cell(spec.from));
+      if (value === '') draft.issues.push({ ...where, message: `names no ${spec.object} to attach this record to` });
+      else this.attachPending.push({ draft, spec, value, where });
+    }
+    if (object.blobFrom) {
+      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };
+      const cell = cleanText(ctx.cell(object.blobFrom));
+      if (cell === '') draft.issues.push({ ...where, message: 'names no file' });
+      else this.blobPending.push({ draft, cell, where });
+    }
+  }
+
+  /** sha1 and size of every file a row names, streamed from disk one after another. */
+  async hashBlobs(): Promise<void> {
+    for (const { draft, cell, where } of this.blobPending) {
+      const local = resolveLocalFile(this.options.filesDir, cell);
+      if ('error' in local) {
+        draft.issues.push({ ...where, message: local.error });
+        continue;
+      }
+      try {
+        draft.blob = await hashFile(local.path);
+        this.blobPaths.set(draft, local.path);
+      } catch (e) {
+        draft.issues.push({ ...where, message: `cannot read the file "${cell}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      }
+    }
+    this.blobPending.length = 0;
   }
 
   private draft(key: string, objectName: string, object: ObjectMapping, ev: Evaluated, source: Draft['source']): Draft {
@@ -420,16 +472,25 @@ export class MappingEngine {
   finish(): StageResult {
     const customFields = this.customFields();
     this.resolvePending();
+    this.resolveAttached();
     this.dropThinDerived();
     const drafts = [...this.derived.values(), ...this.drafts];
     const { kept, merges } = mergeDuplicates(drafts, this.mapping);
+    // attached records follow their parent when it was merged into another record
+    const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
+    for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
     const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
     for (const d of kept) {
       const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
       if (deps.length > 0) d.deps = [...new Set(deps)];
     }
     const records = [...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
-    return { source: this.mapping.source, records, profile: this.profile(records, merges, customFields) };
+    const blobs: BlobFile[] = [];
+    for (const d of kept) {
+      const path = this.blobPaths.get(d);
+      if (path && d.blob && !hasErrors(d)) blobs.push({ key: d.key, path, ...d.blob });
+    }
+    return { source: this.mapping.source, records, profile: this.profile(records, merges, customFields), blobs };
   }
 
   /** Custom fields: declared by the mapping, or made from unknown columns; values filled in. */
@@ -482,25 +543,42 @@ export class MappingEngine {
     return out;
   }
 
+  private readonly valueIndexes = new Map<string, Map<string, string>>();
+  /** lower-cased value of the Odoo field `by` → key, over the records of one file object */
+  private valueIndex(object: string, by: string): Map<string, string> {
+    const id = `${object}|${by}`;
+    let idx = this.valueIndexes.get(id);
+    if (!idx) {
+      idx = new Map();
+      for (const d of this.drafts) {
+        const v = d.values[by];
+        if (d.object === object && v !== null && v !== undefined && !idx.has(String(v).toLowerCase())) idx.set(String(v).toLowerCase(), d.key);
+      }
+      this.valueIndexes.set(id, idx);
+    }
+    return idx;
+  }
+
+  /** Parents of attached records named by a cell: by key value (the parent may have been
+   *  migrated earlier: Odoo resolves the key through its links), or by a field's value within
+   *  this upload. */
+  private resolveAttached(): void {
+    for (const { draft, spec, value, where } of this.attachPending) {
+      if (!spec.by) {
+        draft.attach_to = `${this.mapping.source}:${spec.object}:${value}`;
+        continue;
+      }
+      const key = this.valueIndex(spec.object, spec.by).get(value.toLowerCase());
+      if (key) draft.attach_to = key;
+      else draft.issues.push({ ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` });
+    }
+  }
+
   /** Refs by value: a record of another file object with that value; else the rule's lookup. */
   private resolvePending(): void {
-    const indexes = new Map<string, Map<string, string>>();
-    const index = (object: string, by: string): Map<string, string> => {
-      const id = `${object}|${by}`;
-      let idx = indexes.get(id);
-      if (!idx) {
-        idx = new Map();
-        for (const d of this.drafts) {
-          const v = d.values[by];
-          if (d.object === object && v !== null && v !== undefined && !idx.has(String(v).toLowerCase())) idx.set(String(v).toLowerCase(), d.key);
-        }
-        indexes.set(id, idx);
-      }
-      return idx;
-    };
     for (const { draft, field, rule, value, where } of this.pending) {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-      const key = index(refTo.object, refTo.by).get(String(value).toLowerCase());
+      const key = this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase());
       if (key) addRefs(draft.refs, field, [key], refTo.many);
       else if (rule.lookup) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
       else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { scalarSchema } from '../staging/record.js';
 
 export const transformNames = [
-  'text', 'multiline', 'email', 'phone', 'datetime', 'date', 'country', 'integer', 'number', 'boolean', 'url', 'enum',
+  'text', 'multiline', 'html', 'email', 'phone', 'datetime', 'date', 'country', 'integer', 'number', 'boolean', 'url', 'enum',
 ] as const;
 export const transformSchema = z.enum(transformNames);
 export type TransformName = z.infer<typeof transformSchema>;
@@ -73,7 +73,16 @@ export const objectMappingSchema = z
     valueField: odooField.optional(),
     /** derived objects: one record per row of the parent (an order line), keyed by the parent's
      *  key, referring to the parent record through this field */
-    perRow: z.object({ parent: ident, parentField: odooField }).optional(),
+    perRow: z.object({ parent: ident, parentField: odooField.optional() }).optional(),
+    /** attached records (mail.message, mail.activity, ir.attachment): each record belongs to a
+     *  record of `object` (staged `attach_to`). A `perRow` child (inline notes of a contact)
+     *  belongs to its parent row and is made only when one of its fields has a value; a file
+     *  object (a notes file) names its parent in the column `from`: by the parent's key value, or
+     *  by the value of the parent's Odoo field `by` (a contact's email) within the upload */
+    attachTo: z.object({ object: ident, from: ident.optional(), by: odooField.optional() }).strict().optional(),
+    /** ir.attachment objects: the column naming the file (a path inside the folder of attached
+     *  files given with the upload); its sha1 and size are staged as `blob`, its bytes uploaded */
+    blobFrom: ident.optional(),
     /** derived objects: made only when the upload names at least this many distinct values
      *  (one pipeline needs no sales team of its own); fewer → no records, no refs */
     minDistinct: z.number().int().min(1).default(1),
@@ -160,6 +169,19 @@ export const mappingSchema = z
       }
       if (obj.perRow && !m.objects[obj.perRow.parent]?.file && !m.objects[obj.perRow.parent]?.fallbackFor) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow'], message: `"${obj.perRow.parent}" is not a file object` });
+      }
+      if (obj.perRow && !obj.perRow.parentField && !obj.attachTo) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow'], message: 'a perRow object needs `parentField`, or `attachTo` (an attached record)' });
+      }
+      if (obj.attachTo) {
+        const parent = m.objects[obj.attachTo.object];
+        if (!parent?.file && !parent?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${obj.attachTo.object}" is not a file object` });
+        if (obj.perRow && obj.perRow.parent !== obj.attachTo.object) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a perRow object is attached to its parent' });
+        if (obj.file && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
+        if (obj.attachTo.from && !(obj.attachTo.from in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${obj.attachTo.from}"` });
+      }
+      if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });
       }
       if (obj.schemaFor && !m.objects[obj.schemaFor]?.customFields) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'schemaFor'], message: `"${obj.schemaFor}" has no customFields` });

@@ -1,7 +1,7 @@
 /** The transforms a mapping may name, each a normalizer from ../normalize. */
 import type { FieldRule, TransformName } from './schema.js';
 import type { Normalized, Scalar } from '../normalize/result.js';
-import { cleanText, normalizeBoolean, normalizeInteger, normalizeMultiline, normalizeNumber, normalizeText, normalizeUrl } from '../normalize/text.js';
+import { cleanText, normalizeBoolean, normalizeInteger, normalizeMultiline, normalizeMultilineHtml, normalizeNumber, normalizeText, normalizeUrl } from '../normalize/text.js';
 import { normalizeEmail } from '../normalize/email.js';
 import { normalizePhone, type PhoneContext } from '../normalize/phone.js';
 import { normalizeCountry } from '../normalize/country.js';
@@ -18,6 +18,7 @@ export function applyTransform(name: TransformName, raw: string, ctx: TransformC
   switch (name) {
     case 'text': return normalizeText(raw);
     case 'multiline': return normalizeMultiline(raw);
+    case 'html': return normalizeMultilineHtml(raw);
     case 'email': return normalizeEmail(raw);
     case 'phone': return normalizePhone(raw, ctx.phone);
     case 'datetime': return normalizeDatetime(raw, ctx.zone, ctx.rule?.dateOrder);

@@ -16,6 +16,15 @@ export function normalizeMultiline(raw: string): Normalized {
   return v === '' ? empty : ok(v);
 }
 
+/** Multi-line plain text as HTML (an Odoo html field such as a chatter message body): special
+ *  characters escaped, blank lines separate paragraphs, other line breaks kept as <br>. */
+export function normalizeMultilineHtml(raw: string): Normalized {
+  const text = normalizeMultiline(raw).value;
+  if (typeof text !== 'string') return empty;
+  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return ok(text.split(/\n{2,}/).map((p) => `<p>${p.split('\n').map(escape).join('<br>')}</p>`).join(''));
+}
+
 export function normalizeUrl(raw: string): Normalized {
   const v = cleanText(raw);
   if (v === '') return empty;

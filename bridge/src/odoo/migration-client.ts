@@ -3,6 +3,8 @@
  */
 import { z } from 'zod';
 import type { StagedRecord } from '../staging/record.js';
+import { fileChunks, type BlobFile } from '../staging/blob.js';
+import { InputError } from '../core/input-error.js';
 import { OdooError, type OdooTransport } from './transport.js';
 import { fieldsGetSchema, type FieldsGet } from '../proposal/odoo-fields.js';
 
@@ -63,6 +65,9 @@ export const conflictSchema = z.object({
 }).loose();
 export type Conflict = z.infer<typeof conflictSchema>;
 
+export const blobAnswerSchema = z.object({ key: z.string(), received: z.number().int(), size: z.number().int(), complete: z.boolean() });
+export type BlobAnswer = z.infer<typeof blobAnswerSchema>;
+
 export class MigrationClient {
   constructor(private readonly odoo: OdooTransport) {}
 
@@ -82,10 +87,11 @@ export class MigrationClient {
    * Creates a migration and stages all records into it. If any batch fails, the half-staged
    * migration is deleted again, so Odoo never holds a partial upload.
    */
-  async stageAll(name: string, source: string, records: StagedRecord[], extra?: { profile: unknown; inventory: string }): Promise<MigrationReport> {
+  async stageAll(name: string, source: string, records: StagedRecord[], extra?: { profile: unknown; inventory: string }, blobs: BlobFile[] = []): Promise<MigrationReport> {
     const id = await this.create(name, source);
     try {
       await this.stageBatches(id, records);
+      await this.uploadBlobs(id, blobs);
       if (extra) await this.setProfile(id, extra.profile, extra.inventory);
       return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
     } catch (err) {
@@ -101,7 +107,7 @@ export class MigrationClient {
    * fails half-way (Odoo refuses a batch, the connection drops) is removed again, so the
    * migration never holds part of an upload.
    */
-  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }): Promise<MigrationReport> {
+  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, blobs: BlobFile[] = []): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
     // a committed migration takes the upload as a delta round (a newer export): its committed
     // records stay, compared with the new ones in Odoo (unchanged / update / create / gone)
@@ -116,6 +122,7 @@ export class MigrationClient {
       const stale = existing.filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json).map((r) => r.id);
       for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
       await this.stageBatches(id, records);
+      await this.uploadBlobs(id, blobs);
       await this.setProfile(id, extra.profile, extra.inventory);
       if (!delta) await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]); // a committed mapping stays
       return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
@@ -126,6 +133,30 @@ export class MigrationClient {
       }
       throw err;
     }
+  }
+
+  /** The bytes of staged files, one file after another. */
+  async uploadBlobs(id: number, blobs: BlobFile[]): Promise<void> {
+    for (const blob of blobs) await this.uploadBlob(id, blob);
+  }
+
+  /**
+   * One file's bytes in chunks of BLOB_CHUNK streamed from disk (`api_stage_blob(id, key,
+   * offset, base64)`): never the whole file in memory. The file must still be the one hashed at
+   * staging: a size that differs fails here, other bytes fail Odoo's checksum at commit.
+   */
+  async uploadBlob(id: number, blob: BlobFile): Promise<BlobAnswer> {
+    let offset = 0;
+    let answer: BlobAnswer = { key: blob.key, received: 0, size: blob.size, complete: blob.size === 0 };
+    for await (const chunk of fileChunks(blob.path)) {
+      if (offset + chunk.length > blob.size) break;
+      answer = blobAnswerSchema.parse(await this.odoo.call(MODEL, 'api_stage_blob', [[id], blob.key, offset, chunk.toString('base64')]));
+      offset += chunk.length;
+    }
+    if (!answer.complete || offset !== blob.size) {
+      throw new InputError({ file: blob.path, field: blob.key }, `the file changed since it was read: ${offset} of ${blob.size} bytes sent (stage again)`);
+    }
+    return answer;
   }
 
   /** Where Odoo's upload wizard sends files (Settings → CRM Migration). Needs an admin. */

@@ -11,8 +11,9 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** The content hash: what would be written to Odoo, not where it came from. */
-export function contentHash(record: Pick<StagedRecord, 'model' | 'values' | 'refs' | 'lookups'>): string {
-  const { model, values, refs, lookups } = record;
-  return createHash('sha256').update(canonicalJson({ model, values, refs, lookups })).digest('hex');
+/** The content hash: what would be written to Odoo, not where it came from. `attach_to` and
+ *  `blob` count when present (absent keys are left out, as the addon's canonical_hash does). */
+export function contentHash(record: Pick<StagedRecord, 'model' | 'values' | 'refs' | 'lookups' | 'attach_to' | 'blob'>): string {
+  const { model, values, refs, lookups, attach_to, blob } = record;
+  return createHash('sha256').update(canonicalJson({ model, values, refs, lookups, attach_to, blob })).digest('hex');
 }

@@ -26,6 +26,12 @@ export const lookupSchema = z.object({
   required: z.boolean().optional(),
 });
 
+/** The bytes of a file (an `ir.attachment` record): sent to Odoo in chunks after staging. */
+export const blobSchema = z.object({
+  sha1: z.string().regex(/^[0-9a-f]{40}$/),
+  size: z.number().int().nonnegative(),
+}).strict();
+
 export const stagedRecordSchema = z.object({
   key: z.string().min(1),
   object: z.string().min(1),
@@ -36,6 +42,10 @@ export const stagedRecordSchema = z.object({
   match: z.array(z.array(z.string()).min(1)),
   /** keys that must be committed first although no field refers to them (custom fields) */
   deps: z.array(z.string()).optional(),
+  /** attached records (mail.message, mail.activity, ir.attachment): the key of the record they
+   *  belong to; Odoo writes its model/res_id pair at commit */
+  attach_to: z.string().min(1).optional(),
+  blob: blobSchema.optional(),
   source: z.object({
     file: z.string(),
     row: z.number().int().nonnegative(),
@@ -51,6 +61,7 @@ export type Scalar = z.infer<typeof scalarSchema>;
 export type Issue = z.infer<typeof issueSchema>;
 export type Lookup = z.infer<typeof lookupSchema>;
 export type StagedRecord = z.infer<typeof stagedRecordSchema>;
+export type Blob = z.infer<typeof blobSchema>;
 
 export function hasErrors(record: Pick<StagedRecord, 'issues'>): boolean {
   return record.issues.some((i) => i.level === 'error');

@@ -324,9 +324,11 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
           confidence: origin?.confidence ?? 0.5, reason: origin?.reason ?? `no Odoo field fits: new custom field (${String(custom.source.data.origin ?? 'inferred from values')})`,
         });
       } else {
+        // read by an attached record of each row (inline notes → chatter messages)
+        const attached = column ? Object.values(plan.mapping.objects).find((o) => o.attachTo && o.perRow?.parent === objectName && rulesReading(o, column).length > 0) : undefined;
         lines.push({
           ...base, field: null, action: 'ignore', ttype: null, label: null, confidence: origin?.confidence ?? meant?.confidence ?? 1,
-          reason: origin?.reason ?? lossy?.reason ?? why ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
+          reason: origin?.reason ?? (attached ? `attached to the record as ${attached.label.toLowerCase()} (${attached.model})` : undefined) ?? lossy?.reason ?? why ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
         });
       }
     }

@@ -13,4 +13,5 @@ from . import crm_migration_job
 from . import res_config_settings
 from . import crm_migration_mapping
 from . import crm_migration_report
+from . import crm_migration_attached
 from . import crm_migration_delta

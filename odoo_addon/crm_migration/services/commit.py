@@ -41,6 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
+from . import attached
 from .staging import OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
@@ -61,6 +62,8 @@ QUIET_CONTEXT = {
     "no_mail_to_attendees": True,
     "dont_notify": True,
     "mail_notify_author": False,
+    # mail.activity: no assignment notification, subscription or bus message (services/attached.py)
+    attached.IMPORT_CONTEXT: True,
 }
 # states of staged records that a commit (re)processes
 TODO_STATES = ("staged", "failed", "skipped", "waiting")
@@ -166,7 +169,7 @@ def owner_value(value):
 
 # fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
 ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json",
-               "hash", "issues_json"]
+               "hash", "issues_json", *attached.ITEM_FIELDS]
 # fields of crm.migration.record written by the bookkeeping of a batch
 BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
 
@@ -199,6 +202,11 @@ class _Item:
         self.res_id = 0
         self.error = False
         self.link_vals = None
+        # attached records (services/attached.py): the parent key, the file's {sha1, size}, and
+        # the parent's model/res_id pair once resolved
+        self.attach_to = record.attach_to or False
+        self.blob = record.blob_json or {}
+        self.attach_vals = {}
 
     @property
     def done(self):
@@ -242,6 +250,7 @@ class _Item:
                 vals[fname] = value
         if SOURCE_KEY_FIELD in model._fields and SOURCE_KEY_FIELD not in vals:
             vals[SOURCE_KEY_FIELD] = self.key
+        vals.update(self.attach_vals)
         return vals
 
 
@@ -421,7 +430,7 @@ class CommitEngine:
         self.owner_rows = {(row.model, row.field, row.value): row
                            for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
         for obj in order:
-            self.commit_object(by_object[obj])
+            self.commit_object(attached.original_order(by_object[obj]))
         self._absorb_own_writes(since, edited_before)
         if self.schema_field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
@@ -537,6 +546,7 @@ class CommitEngine:
         for item in items:
             item.linked = link_by_key.get(item.key)
         self._resolve_refs(items, link_by_key)
+        attached.resolve_parents(self, items, link_by_key)
 
         # 2. lookups
         self._resolve_lookups([i for i in items if not i.done])
@@ -558,7 +568,10 @@ class CommitEngine:
             if not item.done:
                 to_create[item.model].append(item)
         for model, model_items in to_create.items():
-            self._create(model, model_items)
+            if attached.is_attached(model):
+                attached.create(self, model, model_items)
+            else:
+                self._create(model, model_items)
 
         # 6. bookkeeping
         link_vals = [item.link_vals for item in items if item.link_vals]

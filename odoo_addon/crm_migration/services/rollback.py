@@ -45,6 +45,7 @@ from odoo.osv import expression
 from odoo.tools import html2plaintext
 
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
+from .attached import referenced_conflicts
 from .staging import SCHEMA_MODEL, ref_keys
 
 
@@ -160,7 +161,7 @@ class RollbackEngine:
                                and l.model in self.env)
         if not links:
             return []
-        return self._edited(links) + self._referenced(links)
+        return self._edited(links) + self._referenced(links) + referenced_conflicts(self, links)
 
     def _edited(self, links):
         _ = self.env._

@@ -17,6 +17,7 @@ from collections import defaultdict
 from odoo import fields
 from odoo.tools import html2plaintext
 
+from .attached import diff_rows as attached_diff_rows
 from .commit import TODO_STATES
 from .staging import ref_keys
 
@@ -261,4 +262,4 @@ def sample_diff(migration):
                 "source": source_text(record.source_json, field.name),
                 "expected": expected, "actual": got, "match": same(env, field, expected, got),
             })
-    return rows
+    return rows + attached_diff_rows(env, records)

@@ -12,8 +12,10 @@ import json
 
 from odoo.exceptions import ValidationError
 
+from .attached import check_attached
+
 REQUIRED_KEYS = ("key", "object", "model", "values")
-OPTIONAL_KEYS = ("refs", "lookups", "match", "source", "hash", "issues", "deps")
+OPTIONAL_KEYS = ("refs", "lookups", "match", "source", "hash", "issues", "deps", "attach_to", "blob")
 LOOKUP_KEYS = ("model", "field", "value", "alt_fields", "where", "required")
 # staged records of this model create custom fields (docs/staging-contract.md, "Schema records")
 SCHEMA_MODEL = "ir.model.fields"
@@ -27,10 +29,14 @@ REF_TYPES = ("many2one", "many2many")
 MAX_RECORDS_PER_CALL = 1000
 
 
-def canonical_hash(model, values, refs, lookups):
-    """sha256 of the canonical JSON of {model, values, refs, lookups} (used when the bridge
-    sends no hash)."""
+def canonical_hash(model, values, refs, lookups, attach_to=None, blob=None):
+    """sha256 of the canonical JSON of {model, values, refs, lookups} plus ``attach_to`` and
+    ``blob`` when given (used when the bridge sends no hash; the bridge's contentHash is the same)."""
     payload = {"model": model, "values": values, "refs": refs, "lookups": lookups}
+    if attach_to is not None:
+        payload["attach_to"] = attach_to
+    if blob is not None:
+        payload["blob"] = blob
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -257,7 +263,9 @@ def normalize_record(env, record, index):
     deps = record.get("deps") or []
     if not isinstance(deps, list) or not all(isinstance(k, str) and k for k in deps):
         chk.fail(_("key 'deps' must be a list of keys (non-empty strings)."))
-    deps = list(dict.fromkeys(k for k in deps if k != record["key"]))
+    attach_to, blob = check_attached(chk, record, values, refs, lookups, match, check)
+    # the parent of an attached record counts like a dep (object order, skipped when unresolved)
+    deps = list(dict.fromkeys(k for k in deps + ([attach_to] if attach_to else []) if k != record["key"]))
 
     # source: {file, row, data}
     source = record.get("source") or {}
@@ -279,7 +287,7 @@ def normalize_record(env, record, index):
     if record_hash is not None and not isinstance(record_hash, str):
         chk.fail(_("key 'hash' must be a string."))
     if not record_hash:
-        record_hash = canonical_hash(record["model"], values, refs, lookups)
+        record_hash = canonical_hash(record["model"], values, refs, lookups, record.get("attach_to"), record.get("blob"))
 
     return {
         "key": record["key"],
@@ -290,6 +298,8 @@ def normalize_record(env, record, index):
         "lookups_json": lookups,
         "match_json": match,
         "deps_json": deps,
+        "attach_to": attach_to,
+        "blob_json": blob,
         "source_json": source,
         "source_file": src_file or False,
         "source_row": src_row or 0,

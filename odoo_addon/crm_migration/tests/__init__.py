@@ -12,4 +12,5 @@ from . import test_sample
 from . import test_upload_jobs
 from . import test_mapping
 from . import test_report
+from . import test_attached
 from . import test_delta
