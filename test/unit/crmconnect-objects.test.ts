@@ -104,9 +104,21 @@ t.test('one pipeline: no sales team, its stages land in the default pipeline und
   t.same(ofObject(s, 'stage').map((r) => r.values.name).sort(), ['Closed Won', 'Proposal']);
 });
 
+t.test('notes and email engagement: chatter messages on the contact named by email, with date, author, subject and body', async (t) => {
+  const s = await stageExports('crmconnect', csvReader([...UI, cc('notes.csv'), cc('emails.csv')]), { now });
+  const k = index(s);
+  t.same(s.profile.files.slice(4).map((f) => [f.file, f.object, f.rows, f.unknownColumns]), [['notes.csv', 'note', 3, []], ['emails.csv', 'email_message', 2, []]]);
+  t.match(k.get('crmconnect:note:N2'), { model: 'mail.message', attach_to: 'crmconnect:contact:nancy.davolio@northwind.example', values: { message_type: 'comment', body: '<p>Sent the proposal; follow up in two weeks</p>', date: '2024-03-02 09:15:00' } }, 'the email in another case finds the contact');
+  t.same(k.get('crmconnect:note:N2')?.lookups.author_id, { model: 'res.partner', field: 'email', value: 'sam.owner@example.com' });
+  t.equal(k.get('crmconnect:note:N3')?.attach_to, 'crmconnect:contact:andrew@northwind.example');
+  t.match(k.get('crmconnect:email_message:E1'), { model: 'mail.message', attach_to: 'crmconnect:contact:nancy.davolio@northwind.example', values: { message_type: 'email', subject: 'Your renewal quote', body: '<p>Hi Nancy, please find the quote attached.</p>', date: '2024-03-01 10:00:00', email_from: 'sam.owner@example.com' } });
+  t.equal(k.get('crmconnect:email_message:E2')?.attach_to, 'crmconnect:contact:margaret@fabrikam.example');
+  t.same(s.records.filter((r) => r.model === 'mail.message').flatMap((r) => r.issues.filter((i) => i.level === 'error')), []);
+});
+
 t.test('inventory: what cannot migrate, and the engagement history not migrated yet', async (t) => {
   const s = await stageExports('crmconnect', csvReader(UI), { now });
-  for (const what of ['Automations, workflows and email sequences', 'Engagement: emails (not yet migrated)', 'Engagement: calls (not yet migrated)', 'Engagement: notes (not yet migrated)', 'Engagement: meetings and calendar events (not yet migrated)', 'Tasks (not yet migrated)', 'Membership and course enrollments (not yet migrated)', 'E-commerce products (not yet migrated)', 'Invoices and text-to-pay payments (not yet migrated)']) {
+  for (const what of ['Automations, workflows and email sequences', 'Engagement: calls (not yet migrated)', 'Engagement: meetings and calendar events (not yet migrated)', 'Tasks (not yet migrated)', 'Membership and course enrollments (not yet migrated)', 'E-commerce products (not yet migrated)', 'Invoices and text-to-pay payments (not yet migrated)']) {
     t.ok(s.inventory.includes(what), what);
   }
 });
@@ -142,5 +154,5 @@ t.test('the bundled sample (samples/crmconnect/) stages as a dry run with the CL
   t.ok(records.filter((r) => r.object === 'opportunity').every((r) => !('team_id' in r.refs)));
   const inventory = await readFile(join(out, 'inventory.md'), 'utf8');
   t.match(inventory, /Automations, workflows and email sequences/);
-  t.match(inventory, /Engagement: emails \(not yet migrated\)/);
+  t.match(inventory, /Engagement: calls \(not yet migrated\)/);
 });
