@@ -21,12 +21,13 @@ if (!odooEnvPresent()) {
 const odoo = new OdooReader();
 const OWNER = 'sam.owner@example.com';
 const cc = (name: string) => ({ name, path: join(root, 'test', 'fixtures', 'crmconnect', name) });
-const files = ['companies.csv', 'contacts.csv', 'contacts-segment.csv', 'opportunities.csv'].map(cc);
-const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'crm.team', 'ir.model.fields', 'mail.mail'];
+const files = ['companies.csv', 'contacts.csv', 'contacts-segment.csv', 'opportunities.csv', 'notes.csv', 'emails.csv'].map(cc);
+const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'crm.team', 'ir.model.fields', 'mail.message', 'mail.mail'];
 
 async function counts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const m of MODELS) out[m] = await odoo.count(m);
+  // messages on the records a migration touches (Odoo itself logs e.g. its IAP account on a first lead)
+  for (const m of MODELS) out[m] = await odoo.count(m, m === 'mail.message' ? [['model', 'in', ['res.partner', 'crm.lead', 'crm.team', 'crm.stage']]] : []);
   return out;
 }
 
@@ -67,6 +68,17 @@ t.test('companies, contacts joined by email, opportunities over two pipelines la
   t.same(Object.fromEntries(typed.map((f) => [f.name, f.ttype])), { x_crmconnect_lifetime_value: 'float', x_crmconnect_seats: 'integer', x_crmconnect_renewal_date: 'date', x_crmconnect_newsletter_opt_in: 'boolean' }, 'custom properties created with their inferred types');
   t.equal(m2oId(nancy.user_id), samId, 'owner by email');
   t.same(await names('res.partner.category', nancy.category_id), ['Newsletter', 'VIP']);
+  const chatter = await odoo.read('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', nancy.id], ['message_type', 'in', ['comment', 'email']]], ['id', 'message_type', 'subject', 'body', 'date', 'author_id', 'email_from']);
+  const byId = chatter.sort((a, b) => Number(a.id) - Number(b.id)).map((m) => [m.message_type, m.subject, String(m.body).replace(/<[^>]+>/g, ''), m.date]);
+  t.same(byId.filter((m) => m[0] === 'comment'), [
+    ['comment', false, 'Asked for volume pricing', '2024-02-20 15:30:00'],
+    ['comment', false, 'Sent the proposal; follow up in two weeks', '2024-03-02 09:15:00'],
+  ], 'notes on the contact, original dates, oldest first');
+  t.same(byId.filter((m) => m[0] === 'email'), [['email', 'Your renewal quote', 'Hi Nancy, please find the quote attached.', '2024-03-01 10:00:00']], 'the email with subject, body and date sent');
+  const authors = await odoo.read('res.partner', [['id', 'in', chatter.map((m) => m2oId(m.author_id))]], ['email']);
+  t.same([...new Set(authors.map((a) => a.email))], [OWNER], 'author: a partner with the owner\'s email (not the "Imported from" stand-in)');
+  const margaret = await odoo.one('res.partner', [['email', '=', 'margaret@fabrikam.example']], ['id']);
+  t.equal(await odoo.count('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', margaret.id], ['subject', '=', 'Pilot kickoff']]), 1);
   const laura = await odoo.one('res.partner', [['email', '=', 'laura@contoso.example']], ['name', 'category_id']);
   t.same(await names('res.partner.category', laura.category_id), ['Webinar 2024'], 'a contact only in the segment export');
   const steven = await odoo.one('res.partner', [['email', '=', 'steven@independent.example']], ['parent_id', 'company_name']);
