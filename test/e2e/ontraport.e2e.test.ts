@@ -26,7 +26,7 @@ if (!odooEnvPresent()) {
 const odoo = new OdooReader();
 const OWNER = 'jane.sales@example.com';
 const files = ['contacts.csv', 'companies.csv', 'deals.csv'].map((name) => ({ name, path: join(root, 'test', 'fixtures', 'ontraport', name) }));
-const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'crm.team', 'crm.tag', 'ir.model.fields', 'mail.mail'];
+const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'crm.team', 'crm.tag', 'ir.model.fields', 'mail.mail', 'mail.activity'];
 
 async function counts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -140,7 +140,7 @@ t.test('the REST API (stand-in) into Odoo: owners, tags, stages and links from i
   t.equal(committed.state, 'committed');
   t.same(committed.failed, []);
   t.equal(await odoo.count('res.partner', [['email', '=like', '%@op-standin.example']]), 60, 'every contact of the three pages');
-  const c1 = await odoo.one('res.partner', [['email', '=', 'contact1@op-standin.example']], ['parent_id', 'category_id', 'user_id', 'x_ontraport_bulk_mail', 'x_ontraport_priority', 'source_create_date', 'x_ontraport_last_activity']);
+  const c1 = await odoo.one('res.partner', [['email', '=', 'contact1@op-standin.example']], ['id', 'parent_id', 'category_id', 'user_id', 'x_ontraport_bulk_mail', 'x_ontraport_priority', 'source_create_date', 'x_ontraport_last_activity']);
   t.match(c1, { x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', source_create_date: '2023-11-14 22:13:20', x_ontraport_last_activity: false });
   t.equal(m2oName(c1.parent_id), 'Orbital Standin Rockets');
   t.equal(m2oId(c1.user_id), janeId, 'owner id → user email → Odoo user');
@@ -151,6 +151,12 @@ t.test('the REST API (stand-in) into Odoo: owners, tags, stages and links from i
   t.equal(m2oName(won.stage_id), 'Closed Won', 'the stage option id became its label');
   t.match(won, { probability: 100, date_closed: '2024-06-21 20:00:00' });
   t.equal(m2oName(won.partner_id), 'First2 Last2', 'primary contact by id');
+  const c2 = await odoo.one('res.partner', [['email', '=', 'contact2@op-standin.example']], ['id']);
+  const tasks = await odoo.read('mail.activity', [['res_model', '=', 'res.partner'], ['res_id', 'in', [Number(c1.id), Number(c2.id)]]], ['res_id', 'summary', 'date_deadline', 'active', 'date_done', 'user_id']);
+  t.same(tasks.sort((a, b) => Number(a.res_id) - Number(b.res_id)).map((a) => [a.res_id, a.summary, a.date_deadline, a.active, a.date_done, m2oId(a.user_id)]), [
+    [c1.id, 'Send the fuel quote', '2024-12-31', true, false, janeId],
+    [c2.id, 'Call about the lease', '2024-06-30', false, '2024-06-21', janeId],
+  ], 'tasks (object 1) → activities on their contact: scheduled, or done and archived');
 
   const rolled = await odoo.migrations.rollback(staged.id);
   t.equal(rolled.state, 'rolled_back');

@@ -4,7 +4,8 @@
  * whose ids contacts and deals name as `owner`; tags (14) whose ids contacts list in
  * `contact_cat` between `*`/`*`; contacts (0) with `bulk_mail` and `priority` as numbers, dates as
  * Unix seconds and 0 for "never", a custom field `f1420`; companies (150); deals (149) whose
- * `sales_stage` is a dropdown option id and `primary_contact` a contact id. The metadata says
+ * `sales_stage` is a dropdown option id and `primary_contact` a contact id; tasks (1) with
+ * their contact id, owner id, status number and Unix-time due/completion dates. The metadata says
  * which field is a timestamp or a dropdown (with its options) and names the custom field.
  */
 import type { StandinOptions } from './ontraport-standin.js';
@@ -59,10 +60,14 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
     { id: '2', name: 'Launch pad lease', value: '9000', sales_stage: '3', expected_win_percent: '100', expected_close_date: '1719705600', actual_close_date: '1719000000', primary_contact: '2', owner: '1', date: '1712100000', contact_cat: '' },
     { id: '3', name: 'Nose cone redesign', value: '4000', sales_stage: '4', expected_win_percent: '0', expected_close_date: '1719705600', actual_close_date: '1718000000', primary_contact: '3', owner: '1', date: '1712200000', contact_cat: '' },
   ];
+  const tasks: Rec[] = [
+    { id: '1', owner: '1', contact_id: '1', subject: 'Send the fuel quote', details: 'Two tanker loads', type: '0', date_assigned: '1712000000', date_due: '1735603200', date_complete: '0', status: '0' },
+    { id: '2', owner: '1', contact_id: '2', subject: 'Call about the lease', details: '', type: '0', date_assigned: '1712100000', date_due: '1719705600', date_complete: '1719000000', status: '1' },
+  ];
   const ts = { type: 'timestamp' };
   return {
     contacts: people,
-    objects: { 0: people, 2: users, 14: tags, 149: deals, 150: companies },
+    objects: { 0: people, 1: tasks, 2: users, 14: tags, 149: deals, 150: companies },
     meta: {
       0: {
         firstname: { alias: 'First Name', type: 'text' }, lastname: { alias: 'Last Name', type: 'text' }, email: { alias: 'Email', type: 'email' },
@@ -77,6 +82,10 @@ export function ontraportAccount(contacts: number): Required<Pick<StandinOptions
         primary_contact: { alias: 'Primary Contact', type: 'parent' },
       },
       150: { name: { alias: 'Name', type: 'text' }, date: { alias: 'Date Added', ...ts }, dlm: { alias: 'Date Modified', ...ts } },
+      1: {
+        subject: { alias: 'Subject', type: 'text' }, owner: { alias: 'Owner', type: 'parent' }, contact_id: { alias: 'Contact', type: 'parent' },
+        date_assigned: { alias: 'Date Assigned', ...ts }, date_due: { alias: 'Date Due', ...ts }, date_complete: { alias: 'Date Complete', ...ts },
+      },
     },
   };
 }

@@ -162,3 +162,32 @@ t.test('mapping checks for attached objects', async (t) => {
   delete (bad2.objects.contact_note as Record<string, unknown>).attachTo;
   t.match(mappingSchema.safeParse(bad2).error?.issues, [{ message: /needs `parentField`, or `attachTo`/ }]);
 });
+
+t.test('perRow.keyFrom: an export repeating the parent row per note gives one record per distinct note; html of several columns is one text', async (t) => {
+  const m = mappingSchema.parse({
+    source: 'rep', label: 'Repeated rows', version: 1,
+    objects: {
+      contact: {
+        label: 'Contacts', model: 'res.partner', file: { detect: ['email', 'name'] },
+        columns: { id: ['Id'], name: ['Name'], email: ['Email'], note: ['Note'], note_date: ['Note Date'], kind: ['Kind'] },
+        key: ['id'], fields: [{ field: 'name', from: 'name' }, { field: 'email', from: 'email', transform: 'email' }],
+      },
+      contact_note: {
+        label: 'Notes', model: 'mail.message', perRow: { parent: 'contact', keyFrom: ['note_date', 'note'] }, attachTo: { object: 'contact' },
+        constants: { message_type: 'comment' },
+        fields: [{ field: 'body', from: ['kind', 'note'], join: ' <&> ', transform: 'html' }, { field: 'date', from: 'note_date', transform: 'datetime' }],
+      },
+    },
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'crm-keyfrom-'));
+  await writeFile(join(dir, 'contacts.csv'), 'Id,Name,Email,Note,Note Date,Kind\n1,Ada,ada@example.com,One,2021-01-01 10:00:00,Call\n1,Ada,ada@example.com,Two,2021-01-02 10:00:00,\n1,Ada,ada@example.com,One,2021-01-01 10:00:00,Call\n2,Bob,bob@example.com,,,\n');
+  const staged = await MappingEngine.stage(m, csvReader([{ name: 'contacts.csv', path: join(dir, 'contacts.csv') }]));
+  const notes = staged.records.filter((r) => r.object === 'contact_note');
+  t.equal(staged.records.filter((r) => r.object === 'contact').length, 2);
+  t.same(notes.map((n) => [n.attach_to, n.values.date, n.values.body]), [
+    ['rep:contact:1', '2021-01-01 10:00:00', '<p>Call &lt;&amp;&gt; One</p>'],
+    ['rep:contact:1', '2021-01-02 10:00:00', '<p>Two</p>'],
+  ], 'the repeated identical note is one record; Bob (no note) has none');
+  t.ok(notes.every((n) => /^rep:contact_note:1:[0-9a-f]{12}$/.test(n.key)), 'parent key + digest');
+  t.throws(() => mappingSchema.parse({ ...m, objects: { ...m.objects, contact_note: { ...m.objects.contact_note, perRow: { parent: 'contact', keyFrom: ['nope'] } } } }), /unknown column \W*nope\W* of \W*contact/);
+});

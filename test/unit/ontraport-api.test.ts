@@ -50,7 +50,7 @@ t.test('objects paged by start/range of 50; owners, tags, dropdowns, timestamps 
   const s = await standin(t, 120);
   const progress: ExtractionProgress[] = [];
   const tables = await readAll(reader(s, await spoolDir(t), { onProgress: (p) => progress.push(p) }));
-  t.same(tables.map((x) => [x.name, x.object, x.rows.length]), [['Contacts', 'contact', 120], ['Companies', 'company', 1], ['Deals', 'deal', 3]], 'lookup tables are read, not staged');
+  t.same(tables.map((x) => [x.name, x.object, x.rows.length]), [['Contacts', 'contact', 120], ['Companies', 'company', 1], ['Deals', 'deal', 3], ['Tasks', 'task', 2]], 'lookup tables are read, not staged');
   t.same(s.log, [
     'GET /1/objects?objectID=2&start=0&range=50',
     'GET /1/objects?objectID=14&start=0&range=50',
@@ -62,6 +62,8 @@ t.test('objects paged by start/range of 50; owners, tags, dropdowns, timestamps 
     'GET /1/objects?objectID=150&start=0&range=50',
     'GET /1/objects/meta?objectID=149&format=byId',
     'GET /1/objects?objectID=149&start=0&range=50',
+    'GET /1/objects/meta?objectID=1&format=byId',
+    'GET /1/objects?objectID=1&start=0&range=50',
   ], 'every page once, in order, 50 at a time');
   const contacts = tables[0];
   t.ok(contacts?.header.includes('Rocket Model') && !contacts.header.includes('f1420'), 'a custom field is named by its label');
@@ -88,9 +90,13 @@ t.test('the rows staged through the Ontraport mapping', async (t) => {
   t.match(k.get('ontraport:deal:3'), { values: { probability: 0, active: false } });
   t.same(staged.records.filter((r) => r.object === 'stage').map((r) => [r.values.name, r.values.sequence, r.values.is_won]), [['Proposal', 2, false], ['Closed Won', 3, true], ['Closed Lost', 4, false]], "stages in the pipeline's order from the API");
   t.match(k.get('ontraport:company:1'), { values: { name: 'Orbital Standin Rockets', is_company: true, x_ontraport_employee_count: 120 } });
-  t.same(staged.profile.files.map((f) => [f.file, f.rows]), [['Contacts', 12], ['Companies', 1], ['Deals', 3]]);
-  t.same(staged.profile.files.map((f) => f.unknownColumns), [['Rocket Model'], [], []], "Ontraport's documented fields are known; only the custom field is new");
+  t.same(staged.profile.files.map((f) => [f.file, f.rows]), [['Contacts', 12], ['Companies', 1], ['Deals', 3], ['Tasks', 2]]);
+  t.same(staged.profile.files.map((f) => f.unknownColumns), [['Rocket Model'], [], [], []], "Ontraport's documented fields are known; only the custom field is new");
   t.same(staged.profile.customFields.filter((f) => !f.name.startsWith('x_ontraport_') || f.origin !== 'mapping').map((f) => f.name), ['x_ontraport_rocket_model']);
+  t.same(staged.records.filter((r) => r.object === 'task').map((r) => [r.key, r.model, r.attach_to, r.values.summary, r.values.date_deadline, r.values.active, r.values.date_done ?? null, r.lookups.activity_type_id?.value, r.lookups.user_id?.value]), [
+    ['ontraport:task:1', 'mail.activity', 'ontraport:contact:1', 'Send the fuel quote', '2024-12-31', true, null, 'To-Do', 'jane.sales@example.com'],
+    ['ontraport:task:2', 'mail.activity', 'ontraport:contact:2', 'Call about the lease', '2024-06-30', false, '2024-06-21', 'To-Do', 'jane.sales@example.com'],
+  ], 'tasks: contact id → attached, owner id → email, status 0/1 → scheduled/done, Unix dates, completion 0 = none');
 });
 
 t.test('credentials as the wizard declares them; both headers sent; a refused key stops at once', async (t) => {
@@ -106,7 +112,7 @@ t.test("the account's rate headers are respected: the client waits for the reset
   const began = Date.now();
   const tables = await readAll(reader(s, await spoolDir(t)));
   t.equal(tables[0]?.rows.length, 60);
-  t.equal(s.log.length, 9, 'nine pages and metadata, each asked once: no 429 was answered');
+  t.equal(s.log.length, 11, 'eleven pages and metadata, each asked once: no 429 was answered');
   t.ok(Date.now() - began >= 1000, 'paused when the remaining count reached 0');
 });
 
@@ -132,6 +138,6 @@ t.test('a stopped extraction resumes from the spool and fetches only what is mis
   const tables = await readAll(reader(s, dir));
   t.equal(tables[0]?.rows.length, 120);
   const fetchedNow = [...s.objectRequests].filter(([page, n]) => n !== (asked.get(page) ?? 0)).map(([page, n]) => [page, n - (asked.get(page) ?? 0)]);
-  t.same(fetchedNow, [['0:50', 1], ['0:100', 1], ['meta:150', 1], ['150:0', 1], ['meta:149', 1], ['149:0', 1]], 'users, tags, metadata and the first page come from the spool');
+  t.same(fetchedNow, [['0:50', 1], ['0:100', 1], ['meta:150', 1], ['150:0', 1], ['meta:149', 1], ['149:0', 1], ['meta:1', 1], ['1:0', 1]], 'users, tags, metadata and the first page come from the spool');
   t.same(tables[0]?.rows[0]?.owner, 'jane.sales@example.com', 'lookups read back from the spool too');
 });

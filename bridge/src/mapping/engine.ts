@@ -12,6 +12,7 @@
  * records using them depend on), refs by value (a deal's contact by email) are resolved, and
  * records with the same key or the same `dedupeBy` value are merged, with a note.
  */
+import { createHash } from 'node:crypto';
 import { InputError } from '../core/input-error.js';
 import { cleanText, normalizeText } from '../normalize/text.js';
 import { countryCode } from '../normalize/country.js';
@@ -293,7 +294,10 @@ export class MappingEngine {
       if (child.attachTo && !child.fields.some((r) => cev.values[r.field] !== undefined && cev.values[r.field] !== null)) continue;
       if (child.perRow.parentField) cev.refs[child.perRow.parentField] = draft.key;
       if (t.missingApps.length > 0) cev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `belongs to a record whose Odoo app is not installed (${t.missingApps.join(', ')})` });
-      const childDraft = this.draft(`${this.mapping.source}:${childName}:${keyValue}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
+      const childKey = child.perRow.keyFrom
+        ? `${keyValue}:${createHash('sha256').update(child.perRow.keyFrom.map((c) => cleanText(ctx.cell(c))).join('\u0000')).digest('hex').slice(0, 12)}`
+        : keyValue;
+      const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
       if (child.attachTo) childDraft.attach_to = draft.key;
       this.drafts.push(childDraft);
     }
@@ -428,7 +432,11 @@ export class MappingEngine {
       phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null },
       rule,
     };
-    if (from.length > 1) {
+    if (from.length > 1 && rule.transform === 'html') {
+      // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
+      const parts = from.map((c) => cell(c).trim()).filter((v) => v !== '');
+      if (parts.length > 0) return applyTransform('html', parts.join(rule.join), ctx);
+    } else if (from.length > 1) {
       const parts = from.map((c) => applyTransform(rule.transform, cell(c), ctx).value).filter((v) => v !== null && v !== '');
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {

@@ -21,7 +21,8 @@ export const fieldRuleSchema = z
     field: odooField,
     from: z.union([ident, z.array(ident).min(1)]),
     transform: transformSchema.default('text'),
-    /** with several `from` columns: join their non-empty values with this */
+    /** with several `from` columns: join their non-empty values with this (html: the texts are
+     *  joined first, then made one html text) */
     join: z.string().default(' '),
     /** columns read when `from` gives nothing (e.g. a name from the email) */
     fallback: z.array(ident).default([]),
@@ -73,7 +74,14 @@ export const objectMappingSchema = z
     valueField: odooField.optional(),
     /** derived objects: one record per row of the parent (an order line), keyed by the parent's
      *  key, referring to the parent record through this field */
-    perRow: z.object({ parent: ident, parentField: odooField.optional() }).optional(),
+    perRow: z.object({
+      parent: ident,
+      parentField: odooField.optional(),
+      /** several children of one parent across repeated parent rows (an export repeating the
+       *  parent's row per child): the child's key adds a digest of these columns' values to the
+       *  parent's key value, so each distinct child is one record and a repeated one merges */
+      keyFrom: z.array(ident).min(1).optional(),
+    }).optional(),
     /** attached records (mail.message, mail.activity, ir.attachment): each record belongs to a
      *  record of `object` (staged `attach_to`). A `perRow` child (inline notes of a contact)
      *  belongs to its parent row and is made only when one of its fields has a value; a file
@@ -169,6 +177,10 @@ export const mappingSchema = z
       }
       if (obj.perRow && !m.objects[obj.perRow.parent]?.file && !m.objects[obj.perRow.parent]?.fallbackFor) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow'], message: `"${obj.perRow.parent}" is not a file object` });
+      }
+      for (const c of obj.perRow?.keyFrom ?? []) {
+        const parentColumns = obj.perRow ? m.objects[obj.perRow.parent]?.columns ?? {} : {};
+        if (!(c in parentColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow', 'keyFrom'], message: `unknown column "${c}" of "${obj.perRow?.parent}"` });
       }
       if (obj.perRow && !obj.perRow.parentField && !obj.attachTo) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow'], message: 'a perRow object needs `parentField`, or `attachTo` (an attached record)' });

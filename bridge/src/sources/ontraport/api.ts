@@ -34,7 +34,7 @@ export const TAG_SEPARATOR = '*/*';
 const CARD_FIELD = /^cc[A-Z]/;
 
 /** Ontraport's object type ids (Ontraport/SDK-PHP ObjectType.php; Deals and Companies: api.ontraport.com/doc#accessible-objects) */
-export const OBJECT_ID = { contact: 0, user: 2, tag: 14, deal: 149, company: 150 } as const;
+export const OBJECT_ID = { contact: 0, task: 1, user: 2, tag: 14, deal: 149, company: 150 } as const;
 
 const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /** a plural read: `{code: 0, data: [records]}` */
@@ -99,6 +99,9 @@ function apiObjects(): (ApiObject & { role: 'users' | 'tags' | 'meta' | 'data'; 
     { role: 'data', name: 'Companies', object: 'company', ...objectPages(OBJECT_ID.company) },
     { role: 'meta', of: 'Deals', name: 'Deals meta', object: 'deal', ...metaPage(OBJECT_ID.deal) },
     { role: 'data', name: 'Deals', object: 'deal', ...objectPages(OBJECT_ID.deal) },
+    // tasks (ApiTask: owner, contact_id, subject, details, type, date_due, date_complete, status 0/1/2) → activities on their contact
+    { role: 'meta', of: 'Tasks', name: 'Tasks meta', object: 'task', ...metaPage(OBJECT_ID.task) },
+    { role: 'data', name: 'Tasks', object: 'task', ...objectPages(OBJECT_ID.task) },
   ];
 }
 
