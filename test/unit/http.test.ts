@@ -98,6 +98,7 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
     { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload', credentials: [] },
     { name: 'ontraport', label: 'Ontraport (CSV exports)', input: 'csv-upload', credentials: [] },
     { name: 'ontraport_api', label: 'Ontraport (API)', input: 'api', credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'app_id', label: 'App ID', secret: true }] },
+    { name: 'crmconnect', label: 'crmConnect (CSV exports)', input: 'csv-upload', credentials: [] },
   ]);
   // an API source says what the wizard must ask; no reader code crosses the wire
   const unregister = registerSource({

@@ -525,7 +525,7 @@ export class MappingEngine {
           for (const d of mine) {
             const raw = d.source.data[header];
             if (raw === undefined) continue;
-            const v = customValue(spec, raw);
+            const v = customValue(spec, raw, this.mapping.timezone);
             if (v.value !== null) d.values[spec.name] = v.value;
             (added.get(d) ?? added.set(d, {}).get(d) as Record<string, string>)[spec.name] = header;
             if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: header, ...v.issue });
