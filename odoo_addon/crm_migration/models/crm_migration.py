@@ -145,10 +145,9 @@ class CrmMigration(models.Model):
             raise ValidationError(self.env._("api_stage_json: invalid JSON (%(error)s).", error=str(exc))) from None
         return self._stage_records(records)
 
-    def _stage_records(self, records):
-        if self.state == "rolled_back":
-            raise UserError(self.env._("Migration %(name)s is rolled back: stage into a new migration.",
-                                       name=self.display_name))
+    def _staged_by_key(self, records):
+        """One staging call's records checked (docs/staging-contract.md) and keyed: the last one
+        of a key wins, as for any upsert."""
         if not isinstance(records, list):
             raise ValidationError(self.env._("api_stage expects a list of staged records."))
         if len(records) > MAX_RECORDS_PER_CALL:
@@ -157,7 +156,14 @@ class CrmMigration(models.Model):
         by_key = {}
         for index, record in enumerate(records):
             vals = normalize_record(self.env, record, index)
-            by_key[vals["key"]] = vals  # the last one of a key wins, as for any upsert
+            by_key[vals["key"]] = vals
+        return by_key
+
+    def _stage_records(self, records):
+        if self.state == "rolled_back":
+            raise UserError(self.env._("Migration %(name)s is rolled back: stage into a new migration.",
+                                       name=self.display_name))
+        by_key = self._staged_by_key(records)
         Record = self.env["crm.migration.record"]
         existing = Record.search_fetch([("migration_id", "=", self.id), ("key", "in", list(by_key))],
                                        ["key", "state"])

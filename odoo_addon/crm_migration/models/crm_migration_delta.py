@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..services import delta
-from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
+
 
 DELTA_KINDS = [
     ("unchanged", "Unchanged"),
@@ -84,15 +84,7 @@ class CrmMigration(models.Model):
     def _stage_records(self, records):
         if self.state != "delta":
             return super()._stage_records(records)
-        if not isinstance(records, list):
-            raise ValidationError(self.env._("api_stage expects a list of staged records."))
-        if len(records) > MAX_RECORDS_PER_CALL:
-            raise ValidationError(self.env._("api_stage accepts at most %(max)s records per call (got %(n)s).",
-                                             max=MAX_RECORDS_PER_CALL, n=len(records)))
-        by_key = {}
-        for index, record in enumerate(records):
-            vals = normalize_record(self.env, record, index)
-            by_key[vals["key"]] = vals
+        by_key = self._staged_by_key(records)
         delta.stage(self, by_key)
         return {"staged": len(by_key), "errors": sum(1 for vals in by_key.values() if vals["state"] == "error")}
 
