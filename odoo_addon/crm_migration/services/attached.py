@@ -275,10 +275,7 @@ def referenced_conflicts(rollback, links):
     not a conflict."""
     env = rollback.env
     _ = env._
-    targets = defaultdict(dict)  # model -> {res_id: link}
-    for link in links:
-        if link.action == "created":
-            targets[link.model][link.res_id] = link
+    targets = rollback.created_targets(links)
     if not targets:
         return []
     ours = defaultdict(set)

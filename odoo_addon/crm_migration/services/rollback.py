@@ -215,6 +215,16 @@ class RollbackEngine:
                         fields=", ".join(changed))))
         return result
 
+    @staticmethod
+    def created_targets(links):
+        """``{model: {res_id: link}}`` of the records these links created (what a conflict
+        check looks at)."""
+        targets = defaultdict(dict)
+        for link in links:
+            if link.action == "created":
+                targets[link.model][link.res_id] = link
+        return targets
+
     def _referenced(self, links):
         """Created records pointed to by records this migration neither created nor updated:
         one ``_read_group`` per stored many2one field pointing to a model of ours."""
@@ -226,10 +236,7 @@ class RollbackEngine:
             ours[link.model].add(link.res_id)
             if link.action == "created":
                 created[link.model].add(link.res_id)
-        targets = defaultdict(dict)  # model -> {res_id: link}
-        for link in links:
-            if link.action == "created":
-                targets[link.model][link.res_id] = link
+        targets = self.created_targets(links)
         if not targets:
             return []
         hits = defaultdict(list)  # link -> ["3 crm.lead (partner_id)"]
