@@ -16,6 +16,9 @@ JOURNEY_PORT="${JOURNEY_PORT:-18099}"
 JOURNEY_DB="${JOURNEY_DB:-crm_migration_journey}"
 CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 passed=0; failed=0; skipped=0
+# every fault/input/access case of test/unit/faults and test/e2e/faults-* writes a row here
+export FAULTS_TABLE_FILE="${FAULTS_TABLE_FILE:-$(mktemp -t crm-migration-faults.XXXXXX)}"
+: > "$FAULTS_TABLE_FILE"
 tally() { # parse tap's "# { total: N, pass: P, fail: F, skip: S }"
   local line; line=$(grep -E '^# \{ total:' "$1" | tail -n1)
   local p f s; p=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$line"); f=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$line"); s=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$line")
@@ -85,5 +88,6 @@ else
   skipped=$((skipped + 3))
 fi
 
+node scripts/fault-table.mjs "$FAULTS_TABLE_FILE"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
