@@ -105,6 +105,17 @@ function conceptOf(word: string): string | undefined {
 
 /** The words of a header: camelCase and separators split, accents dropped, "#" kept as a word. */
 export function headerWords(header: string): string[] {
+  const known = wordsCache.get(header);
+  if (known) return [...known];
+  const words = splitWords(header);
+  if (wordsCache.size > 50_000) wordsCache.clear();
+  wordsCache.set(header, words);
+  return [...words];
+}
+
+const wordsCache = new Map<string, string[]>();
+
+function splitWords(header: string): string[] {
   const spaced = header
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
@@ -119,6 +130,17 @@ export function headerWords(header: string): string[] {
 
 /** The concepts a header names, in order, without repeats (unknown words are kept as they are). */
 export function headerConcepts(header: string): string[] {
+  const known = conceptsCache.get(header);
+  if (known) return [...known];
+  const concepts = conceptsOf(header);
+  if (conceptsCache.size > 50_000) conceptsCache.clear();
+  conceptsCache.set(header, concepts);
+  return [...concepts];
+}
+
+const conceptsCache = new Map<string, string[]>();
+
+function conceptsOf(header: string): string[] {
   const out: string[] = [];
   const push = (c: string) => {
     if (!out.includes(c)) out.push(c);
