@@ -14,7 +14,7 @@ import { cases, type StagedLike } from '../fixtures/hostile/corpus.js';
 import { judge, writeCase, type Observed } from '../helpers/hostile-run.js';
 import { multipartBody } from '../helpers/multipart.js';
 import { recordOutcome } from '../helpers/fault-table.js';
-import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
+import { jobEnd as jobEndOf, OdooReader, odooEnvPresent } from '../helpers/odoo.js';
 
 if (!odooEnvPresent()) {
   t.fail('ODOO_URL is not set: run through scripts/test-all.sh, which starts a real Odoo');
@@ -24,15 +24,7 @@ if (!odooEnvPresent()) {
 const odoo = new OdooReader();
 const TOKEN = 'hostile-upload-token-0123456789';
 
-async function jobEnd(id: number, timeoutMs = 120_000): Promise<Record<string, unknown>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = await odoo.one('crm.migration', [['id', '=', id]], ['state', 'job_state', 'job_message']);
-    if (m.job_state !== 'running' && m.job_state !== 'queued') return m;
-    if (Date.now() > until) throw new Error(`the job of migration ${id} is still ${String(m.job_state)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const jobEnd = (id: number, timeoutMs?: number) => jobEndOf(odoo, id, timeoutMs);
 
 t.test('hostile inputs through the upload route, into Odoo', { timeout: 900_000 }, async (t) => {
   const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_MAX_FILE_MB: '64' }), migrations: odoo.migrations });
@@ -47,7 +39,7 @@ t.test('hostile inputs through the upload route, into Odoo', { timeout: 900_000 
       const res = await app.inject({ method: 'POST', url: `/migrations/${id}/upload`, payload: body.payload, headers: { ...body.headers, authorization: `Bearer ${TOKEN}` } });
       let observed: Observed;
       if (res.statusCode === 202) {
-        const m = await jobEnd(id);
+        const m = await jobEnd(id, 120_000);
         const rows = await odoo.read('crm.migration.record', [['migration_id', '=', id], ['object', '!=', 'custom_field']], ['key', 'values_json', 'issues_json', 'source_json']);
         if (m.job_state === 'failed') {
           observed = rows.length === 0 ? { refusal: { message: m.job_message } } : { crash: `job failed but ${rows.length} records stayed staged: ${String(m.job_message)}` };

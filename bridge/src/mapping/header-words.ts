@@ -105,15 +105,24 @@ function conceptOf(word: string): string | undefined {
 
 /** The words of a header: camelCase and separators split, accents dropped, "#" kept as a word. */
 export function headerWords(header: string): string[] {
-  const known = wordsCache.get(header);
-  if (known) return [...known];
-  const words = splitWords(header);
-  if (wordsCache.size > 50_000) wordsCache.clear();
-  wordsCache.set(header, words);
-  return [...words];
+  return [...wordsOf(header)];
 }
 
-const wordsCache = new Map<string, string[]>();
+/** A pure function of a header, remembered: every rule of a mapping compares itself with every header. */
+function remembered(compute: (header: string) => string[]): (header: string) => string[] {
+  const cache = new Map<string, string[]>();
+  return (header) => {
+    let v = cache.get(header);
+    if (v === undefined) {
+      v = compute(header);
+      if (cache.size > 50_000) cache.clear();
+      cache.set(header, v);
+    }
+    return v;
+  };
+}
+
+const wordsOf = remembered((header) => splitWords(header));
 
 function splitWords(header: string): string[] {
   const spaced = header
@@ -130,15 +139,10 @@ function splitWords(header: string): string[] {
 
 /** The concepts a header names, in order, without repeats (unknown words are kept as they are). */
 export function headerConcepts(header: string): string[] {
-  const known = conceptsCache.get(header);
-  if (known) return [...known];
-  const concepts = conceptsOf(header);
-  if (conceptsCache.size > 50_000) conceptsCache.clear();
-  conceptsCache.set(header, concepts);
-  return [...concepts];
+  return [...conceptsMemo(header)];
 }
 
-const conceptsCache = new Map<string, string[]>();
+const conceptsMemo = remembered((header) => conceptsOf(header));
 
 function conceptsOf(header: string): string[] {
   const out: string[] = [];
