@@ -12,6 +12,9 @@ import type { FastifyRequest } from 'fastify';
 import type { CsvFile } from '../csv/read-csv.js';
 import type { ServerConfig } from '../config.js';
 
+/** what file systems hold in one name */
+const MAX_NAME_BYTES = 255;
+
 export interface SpooledUpload {
   fields: Record<string, string>;
   files: CsvFile[];
@@ -38,8 +41,14 @@ export async function spoolUpload(request: FastifyRequest, config: ServerConfig)
         fields[part.fieldname] = String(part.value);
         continue;
       }
-      const name = basename(part.filename || `upload-${files.length + 1}.csv`);
-      const path = join(dir, `${files.length}-${name.replace(/[^\w.-]/g, '_')}`);
+      // the name is shown in messages only; on disk a file is its position (no name can reach the file system)
+      const name = basename(part.filename || `upload-${files.length + 1}.csv`).replace(/[\u0000-\u001f\u007f]/g, '');
+      if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
+        part.file.resume();
+        await remove();
+        return { status: 400, body: { error: 'bad_request', field: 'files', file: `${name.slice(0, 60)}…`, message: `a file name is ${Buffer.byteLength(name)} bytes long; at most ${MAX_NAME_BYTES} are accepted: rename the file and upload again` } };
+      }
+      const path = join(dir, `${files.length}.csv`);
       await pipeline(part.file, createWriteStream(path));
       if (part.file.truncated) {
         await remove();

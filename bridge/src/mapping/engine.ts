@@ -28,7 +28,7 @@ import type { FileProfile, Profile, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
 import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
-import type { SourceReader, SourceTable } from '../sources/reader.js';
+import type { SourceReader, SourceRow, SourceTable } from '../sources/reader.js';
 
 type Draft = Omit<StagedRecord, 'hash'>;
 
@@ -123,6 +123,7 @@ export class MappingEngine {
       await engine.addTable(table);
     }
     if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+    engine.refuseEmpty();
     await engine.hashBlobs();
     return engine.finish();
   }
@@ -132,7 +133,7 @@ export class MappingEngine {
     const t = this.recognise(table.name, table.header, table.object);
     const profile: FileProfile = { file: table.name, object: t.objectName, encoding: table.encoding ?? '', rows: 0, unknownColumns: this.noteUnknown(t, table.header) };
     if (t.taken.length > 0) profile.columnsTaken = t.taken;
-    for await (const { row, cells } of table.rows) {
+    for await (const { row, cells, flags } of table.rows) {
       profile.rows += 1;
       if (t.skip) continue;
       const ctx: RowContext = {
@@ -151,7 +152,7 @@ export class MappingEngine {
         this.addSchemaRow(t.primary, ctx);
         continue;
       }
-      this.addRow(t, ctx, cells);
+      this.addRow(t, ctx, cells, flags);
     }
     this.files.push(profile);
   }
@@ -267,8 +268,9 @@ export class MappingEngine {
 
   // ---------------------------------------------------------------- rows
 
-  private addRow(t: FileTarget, ctx: RowContext, cells: Record<string, string>): void {
+  private addRow(t: FileTarget, ctx: RowContext, cells: Record<string, string>, flags?: SourceRow['flags']): void {
     const ev = this.evaluate(t.objectName, t.object, ctx);
+    if (flags) for (const f of flags) ev.issues.push({ file: ctx.file, row: ctx.row, ...f });
     let keyValue: string | undefined;
     for (const column of t.primary.key) {
       const v = ev.normalized.has(column) ? ev.normalized.get(column) : normalizeText(ctx.cell(column)).value;
@@ -477,8 +479,16 @@ export class MappingEngine {
 
   // ---------------------------------------------------------------- after the last file
 
+  /** An export of header rows only would stage an empty migration: refused, naming the files. */
+  refuseEmpty(): void {
+    if (this.files.length === 0 || this.files.some((f) => f.rows > 0)) return;
+    const names = this.files.map((f) => f.file);
+    throw new InputError({ file: names.join(', '), row: 2 }, `${names.length === 1 ? 'the file has' : 'every file has'} a header but no data rows: nothing to migrate (was the export cut short?)`);
+  }
+
   finish(): StageResult {
     const customFields = this.customFields();
+    refuseTooManyCustomFields(customFields, this.files.map((f) => f.file));
     this.resolvePending();
     this.resolveAttached();
     this.dropThinDerived();
@@ -684,3 +694,19 @@ function dedupeIssues(issues: Issue[]): Issue[] {
   });
 }
 
+/**
+ * PostgreSQL holds at most 1,600 columns in a table, and Odoo's own models already use a few
+ * hundred: beyond MAX_CUSTOM_FIELDS_PER_MODEL new columns on one model, the commit would fail
+ * late, after staging. Refused here, naming the model and the files.
+ */
+export const MAX_CUSTOM_FIELDS_PER_MODEL = 1000;
+
+function refuseTooManyCustomFields(fields: { model: string }[], files: string[]): void {
+  const perModel = new Map<string, number>();
+  for (const f of fields) perModel.set(f.model, (perModel.get(f.model) ?? 0) + 1);
+  for (const [model, n] of perModel) {
+    if (n > MAX_CUSTOM_FIELDS_PER_MODEL) {
+      throw new InputError({ file: files.join(', '), row: 1 }, `${n.toLocaleString('en')} columns would become custom fields on ${model}; at most ${MAX_CUSTOM_FIELDS_PER_MODEL.toLocaleString('en')} are accepted (PostgreSQL holds 1,600 columns per table, Odoo uses part of them): leave unneeded columns out of the export`);
+    }
+  }
+}

@@ -26,6 +26,8 @@ const SLASHED: Record<DateOrder, string[]> = {
 /** dotted dates are day first in every language that writes them */
 const DOTTED = withTimes(['dd.MM.yyyy', 'd.M.yyyy', 'dd.MM.yy']);
 const ZERO_DATES = new Set(['0000-00-00', '0000-00-00 00:00:00']);
+/** MySQL's "no date" placeholder: nothing to keep, but the admin sees where it was */
+const ZERO_DATE_NOTE = (v: string) => `"${v}" is the source's "no date" placeholder; left empty`;
 const NUMERIC = /^(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b/;
 
 export function parseSourceDate(raw: string, zone: string, order?: DateOrder): DateTime | null {
@@ -103,7 +105,8 @@ const LANGUAGE_NAMES: Record<string, string> = { fr: 'French', de: 'German', es:
 
 export function normalizeDatetime(raw: string, zone: string, order?: DateOrder): Normalized {
   const v = cleanText(raw);
-  if (v === '' || ZERO_DATES.has(v)) return empty;
+  if (v === '') return empty;
+  if (ZERO_DATES.has(v)) return warn(null, ZERO_DATE_NOTE(v));
   const d = parseSourceDate(v, zone, order);
   if (!d) return warn(null, `"${v}" is not a date/time we can read; left empty`);
   return ok(d.toUTC().toFormat('yyyy-MM-dd HH:mm:ss'));
@@ -111,7 +114,8 @@ export function normalizeDatetime(raw: string, zone: string, order?: DateOrder):
 
 export function normalizeDate(raw: string, zone: string, order?: DateOrder): Normalized {
   const v = cleanText(raw);
-  if (v === '' || ZERO_DATES.has(v)) return empty;
+  if (v === '') return empty;
+  if (ZERO_DATES.has(v)) return warn(null, ZERO_DATE_NOTE(v));
   const d = parseSourceDate(v, zone, order);
   if (!d) return warn(null, `"${v}" is not a date we can read; left empty`);
   return ok(d.toFormat('yyyy-MM-dd'));

@@ -9,6 +9,8 @@ export interface SourceRow {
   /** row number shown in errors: a CSV line as a spreadsheet counts it (header = 1), or the record's position in an API object (first = 1) */
   row: number;
   cells: Record<string, string>;
+  /** located warnings about this row's cells found while reading (control characters removed, very long cells) */
+  flags?: { field: string; level: 'warning' | 'error'; message: string }[];
 }
 
 export interface SourceTable {

@@ -59,12 +59,13 @@ export interface SourceSystem {
 export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect };
 
 export function findSource(name: string): SourceSystem | undefined {
-  return sources[name];
+  // own properties only: a name such as "constructor" or "__proto__" is not a source
+  return Object.hasOwn(sources, name) ? sources[name] : undefined;
 }
 
 /** Adds a source at run time (a plug-in, or a test's source served by a stand-in); returns its removal. */
 export function registerSource(source: SourceSystem): () => void {
-  if (sources[source.name]) throw new Error(`a source named "${source.name}" is already registered`);
+  if (Object.hasOwn(sources, source.name)) throw new Error(`a source named "${source.name}" is already registered`);
   sources[source.name] = source;
   return () => {
     delete sources[source.name];
