@@ -24,7 +24,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type OrttoTrouble = 'rate-limit' | 'drop' | 'bad-request' | 'server-error';
+/** 'ok': this request is answered normally (to script trouble for a later one) */
+export type OrttoTrouble = 'ok' | 'rate-limit' | 'drop' | 'bad-request' | 'server-error';
 
 type Rec = Record<string, unknown>;
 
@@ -152,6 +153,7 @@ export class OrttoStandin {
 
   /** true when the trouble answered the request */
   private troubled(req: IncomingMessage, res: ServerResponse, trouble: OrttoTrouble): boolean {
+    if (trouble === 'ok') return false;
     if (trouble === 'rate-limit') this.send(res, 429, { error: { code: 'rate-limit', message: 'rate limit', 'try-in-seconds': this.tryInSeconds } });
     else if (trouble === 'drop') this.drop(req);
     else if (trouble === 'bad-request') this.send(res, 400, { error: { code: 'bad-request', message: 'invalid request body' } });
