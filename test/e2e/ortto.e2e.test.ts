@@ -53,7 +53,7 @@ async function rep(t: Test): Promise<number> {
   return id;
 }
 
-const names = async (model: string, ids: unknown) => (await odoo.read(model, [['id', 'in', ids as number[]]], ['complete_name'])).map((r) => String(r.complete_name)).sort();
+const names = async (model: string, ids: unknown) => (await odoo.read(model, [['id', 'in', ids as number[]]], ['display_name'])).map((r) => String(r.display_name)).sort();
 
 t.test('extracted from the stand-in, staged, committed, read back, rolled back', async (t) => {
   const s = await standin(t);
@@ -63,6 +63,9 @@ t.test('extracted from the stand-in, staged, committed, read back, rolled back',
   const { report: staged } = await stageToOdoo(odoo.migrations, 'ortto', reader, { name: 'Ortto e2e' });
   t.same(await counts(), before, 'staging writes nothing outside the migration');
   t.match(staged.counts, { error: 0 });
+  t.teardown(async () => {
+    if ((await odoo.migrations.state(staged.id)) !== 'rolled_back') await odoo.migrations.rollback(staged.id, 'undo');
+  });
 
   const report = await odoo.migrations.commit(staged.id);
   t.equal(report.state, 'committed', JSON.stringify([report.failed, report.skipped]));
