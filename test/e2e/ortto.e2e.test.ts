@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { orttoApiReader } from '../../bridge/src/sources/ortto/api.js';
+import { buildApp } from '../../bridge/src/http/app.js';
+import { serverConfigFromEnv } from '../../bridge/src/config.js';
 import { stageToOdoo } from '../../bridge/src/stage-exports.js';
 import { OdooReader, m2oId, m2oName, odooEnvPresent } from '../helpers/odoo.js';
 import { OrttoStandin } from '../helpers/ortto-standin.js';
@@ -134,4 +136,51 @@ t.test('an extraction the guard stops sends nothing to Odoo', async (t) => {
   t.equal(await odoo.count('crm.migration'), migrations, 'no migration made');
   t.ok(s.maxBadWithin() < 15);
   t.equal(s.bans, 0);
+});
+
+t.test('through POST /migrations/:id/extract: a 400 mid-feed fails the job as resumable, Resume continues where it stopped', async (t) => {
+  const s = await standin(t);
+  await rep(t);
+  const previousUrl = process.env.CRM_MIGRATION_ORTTO_URL;
+  process.env.CRM_MIGRATION_ORTTO_URL = s.url; // test only: the registered source reads the stand-in
+  t.teardown(() => {
+    if (previousUrl === undefined) delete process.env.CRM_MIGRATION_ORTTO_URL;
+    else process.env.CRM_MIGRATION_ORTTO_URL = previousUrl;
+  });
+  const spoolRoot = await spoolDir(t);
+  const TOKEN = 'e2e-ortto-token-0123456789';
+  const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_SPOOL_DIR: spoolRoot }), migrations: odoo.migrations });
+  t.teardown(() => app.close());
+  const id = await odoo.migrations.create('Ortto, resumed', 'ortto');
+  t.teardown(() => odoo.transport.call('crm.migration', 'unlink', [[id]]));
+  const extract = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: `/migrations/${id}/extract`, payload, headers: { authorization: `Bearer ${TOKEN}` } });
+  const jobEnd = async (): Promise<Record<string, unknown>> => {
+    for (const until = Date.now() + 120_000; Date.now() < until;) {
+      const m = await odoo.one('crm.migration', [['id', '=', id]], ['state', 'job_state', 'job_message', 'job_resumable']);
+      if (m.job_state !== 'running' && m.job_state !== 'queued') return m;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    throw new Error('job still running');
+  };
+  const credentials = { api_key: ORTTO_KEY, region: 'au', plan: 'business' };
+  t.equal((await extract({ source: 'ortto', credentials: { api_key: ORTTO_KEY, region: 'us', plan: 'pro' } })).statusCode, 422, 'a region Ortto does not have is refused');
+
+  // the feed's third request (Charles, offset 40) is refused with a 400: never retried, the job stops
+  s.troubleAt.set('person/get/activities', ['ok', 'ok', 'bad-request']);
+  t.equal((await extract({ source: 'ortto', credentials })).statusCode, 202);
+  let m = await jobEnd();
+  t.match(m, { job_state: 'failed', job_resumable: true });
+  t.match(m.job_message, /person\/get\/activities: HTTP 400/);
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id]]), 0, 'nothing staged from a stopped extraction');
+  const asked = Object.fromEntries(s.requestsAt);
+
+  const resumed = await extract({ source: 'ortto', credentials, resume: true });
+  t.equal(resumed.statusCode, 202, resumed.body);
+  m = await jobEnd();
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(s.requestsAt.get('person/get'), asked['person/get'], 'people and audience members not asked again');
+  t.equal(s.requestsAt.get('accounts/get'), asked['accounts/get']);
+  t.equal((s.requestsAt.get('person/get/activities') ?? 0) - (asked['person/get/activities'] ?? 0), 5, 'the feed continued at Charles, offset 40: five requests');
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['object', '=', 'activity_event']]), 50, 'every event staged once');
+  t.match(m.state, /^(uploaded|mapped)$/);
 });
