@@ -18,6 +18,7 @@ import type { SourceReader } from '../../bridge/src/sources/reader.js';
 import { stageExports } from '../../bridge/src/stage-exports.js';
 import { OrttoStandin, orttoPeople } from '../helpers/ortto-standin.js';
 import { orttoInstance, ORTTO_KEY, OWNER } from '../helpers/ortto-instance.js';
+import { recordOutcome } from '../helpers/fault-table.js';
 
 async function spoolDir(t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'crm-ortto-test-'));
@@ -110,6 +111,7 @@ t.test('a 429 waits the try-in-seconds its body names, then the same request goe
   t.ok(Date.now() - started >= 950, 'waited the 1 s the body asked');
   t.equal(s.requestsAt.get('accounts/get'), 2);
   t.equal(tables.get('Accounts')?.rows.length, 2);
+  recordOutcome({ kind: 'fault', case: 'Ortto API: 429 with try-in-seconds in the body', expected: 'wait the named time, ask again once', observed: `waited ${Date.now() - started} ms, ${s.requestsAt.get('accounts/get')} requests`, ok: s.requestsAt.get('accounts/get') === 2 });
 });
 
 t.test('bad requests stop at once with Ortto\'s message, never retried', async (t) => {
@@ -117,6 +119,7 @@ t.test('bad requests stop at once with Ortto\'s message, never retried', async (
   s.troubleAt.set('tags/get', ['bad-request']);
   await t.rejects(readAll(reader(s, await spoolDir(t))), /Ortto API, POST \/v1\/tags\/get: HTTP 400: .*invalid request body/);
   t.equal(s.requestsAt.get('tags/get'), 1, 'a 400 is not asked again');
+  recordOutcome({ kind: 'fault', case: 'Ortto API: 400 bad request', expected: 'stop at once with Ortto\'s message, no retry', observed: `${s.requestsAt.get('tags/get')} request, stopped`, ok: s.requestsAt.get('tags/get') === 1 });
   const wrongKey = orttoApiReader({ apiKey: 'wrong', dir: await spoolDir(t), baseUrl: s.url });
   await t.rejects(readAll(wrongKey), /HTTP 401.*invalid API key.*credentials were refused/);
 });
@@ -137,6 +140,7 @@ t.test('never 15 bad requests within 15 s: the client stops at 10 and a resume r
   t.equal(s.requestsAt.get('person/custom-field/get'), 10, 'the resumes sent nothing (one guard for every Ortto client of the host)');
   t.ok(s.maxBadWithin(15_000) < 15, `at most ${s.maxBadWithin(15_000)} bad requests within 15 s`);
   t.equal(s.bans, 0, 'the stand-in never banned us');
+  recordOutcome({ kind: 'fault', case: 'Ortto API: an endpoint failing on every request, then 3 resumes at once (ban at 15 bad in 15 s)', expected: 'stop and report before 15 bad requests in 15 s, resumes send nothing', observed: `${s.maxBadWithin(15_000)} bad within 15 s, ${s.bans} ban(s)`, ok: s.maxBadWithin(15_000) < 15 && s.bans === 0 });
 });
 
 t.test('resume: a stop in the middle of the feed continues from the spooled cursor', async (t) => {
