@@ -13,7 +13,9 @@ import t, { type Test } from 'tap';
 import { ApiStoppedError } from '../../bridge/src/sources/api/http-client.js';
 import { readCheckpoint } from '../../bridge/src/sources/api/spool.js';
 import { orttoApiReader, type OrttoReaderOptions } from '../../bridge/src/sources/ortto/api.js';
-import { apiReader, describeSources } from '../../bridge/src/sources/registry.js';
+import { apiReader, describeSources, findSource, mappingPath } from '../../bridge/src/sources/registry.js';
+import { loadMapping } from '../../bridge/src/mapping/load.js';
+import { MappingEngine } from '../../bridge/src/mapping/engine.js';
 import type { SourceReader } from '../../bridge/src/sources/reader.js';
 import { stageExports } from '../../bridge/src/stage-exports.js';
 import { OrttoStandin, orttoPeople } from '../helpers/ortto-standin.js';
@@ -199,4 +201,26 @@ t.test('what the rows stage into: accounts first, links, tags, audiences, campai
   t.match(staged.inventory, /\| person \| Orders total \| `int:cm:orders-total` \|/);
   const requests = Object.fromEntries(s.requestsAt);
   t.equal(requests['person/get/activities'], 7, 'six people, one with a second page');
+});
+
+t.test('header variants: the same people staged under the reader\'s columns, Ortto\'s field ids and their labels', async (t) => {
+  const mapping = await loadMapping(mappingPath(findSource('ortto') as NonNullable<ReturnType<typeof findSource>>));
+  const canonical = { id: 'p-1', first_name: 'Ada', last_name: 'Lovelace', email: 'ADA@analytical.example', phone: '+44 2079460000', city: 'London', country: 'United Kingdom', postal: 'SW1A 1AA', birthday: '1815-12-10', external_id: 'EXT-1', account_id: '', tags: 'vip|newsletter' };
+  const spellings: Record<string, Record<string, string>> = {
+    'reader columns': {},
+    'Ortto field ids': { first_name: 'str::first', last_name: 'str::last', email: 'str::email', phone: 'phn::phone', city: 'geo::city', country: 'geo::country', postal: 'str::postal', birthday: 'dtz::b', external_id: 'str::ei', account_id: 'idt::o' },
+    'UI labels': { first_name: 'First name', last_name: 'Last name', email: 'Email', phone: 'Phone', city: 'City', country: 'Country', postal: 'Postal code', birthday: 'Birthday', external_id: 'External ID', account_id: 'Account ID', tags: 'Tags' },
+  };
+  const staged: Record<string, unknown>[] = [];
+  for (const [variant, rename] of Object.entries(spellings)) {
+    const cells = Object.fromEntries(Object.entries(canonical).map(([k, v]) => [rename[k] ?? k, v]));
+    const table = { name: `People (${variant})`, object: 'person', header: Object.keys(cells), rows: (async function* () { yield { row: 1, cells }; })() };
+    const result = await MappingEngine.stage(mapping, { describe: () => variant, async *tables() { yield table; } });
+    const person = result.records.find((r) => r.object === 'person');
+    t.same(person?.issues, [], `${variant}: no issue`);
+    staged.push({ values: person?.values, refs: person?.refs });
+  }
+  t.match(staged[0], { values: { name: 'Ada Lovelace', email: 'ada@analytical.example', phone: '+442079460000', zip: 'SW1A 1AA', x_ortto_birthday: '1815-12-10', x_ortto_external_id: 'EXT-1' } });
+  t.same(staged[1], staged[0], 'Ortto\'s field ids stage the same record');
+  t.same(staged[2], staged[0], 'the UI\'s labels stage the same record');
 });
