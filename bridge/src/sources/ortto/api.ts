@@ -67,6 +67,8 @@ export const PERSON_PAGE = 500;
 export const ACTIVITY_PAGE = 40;
 export const AUDIENCE_PAGE = 40;
 export const CAMPAIGN_PAGE = 50;
+/** feed requests per spooled page of the activities object */
+export const FEED_BATCH = 25;
 const NAME = 'Ortto API';
 
 const fieldValue: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(fieldValue), z.record(z.string(), fieldValue)]));
@@ -218,19 +220,28 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
       // per person, offset paged (40 at most), at 1 request a second: the feed's own limit
       role: 'activities', name: 'Activities', object: 'activity', columns: ['person_id', 'position', 'activity_id', 'activity_name', 'timestamp', 'fields'], first: { p: 0, o: 0 },
       async fetchPage(c, cursor) {
-        const at = cursorOf(cursor, { p: 0, o: 0 });
-        const person = personIds[at.p];
-        if (person === undefined) return { rows: [], next: null };
-        await activityGate();
-        const answer = await c.json({
-          method: 'POST', path: 'person/get/activities', idempotent: true, schema: activitiesAnswer,
-          body: { person_id: person, limit: ACTIVITY_PAGE, offset: at.o, timeframe: { type: 'all' } },
-        });
-        const list = answer.activities ?? [];
-        const rows: ApiRecord[] = list.map((a, i) => ({ person_id: person, position: at.o + i, activity_id: a.activity_id, activity_name: a.activity_name, timestamp: a.timestamp, fields: a.fields ?? {} }));
-        const more = answer.meta?.has_next === true && list.length > 0;
-        const next = more ? { p: at.p, o: answer.next_offset ?? at.o + list.length } : at.p + 1 < personIds.length ? { p: at.p + 1, o: 0 } : null;
-        return { rows, next };
+        // one spooled page holds the feed pages of several people (up to FEED_BATCH requests or
+        // a page's worth of events): fewer files to re-read, and a resume repeats at most one batch
+        const rows: ApiRecord[] = [];
+        let at: { p: number; o: number } | null = cursorOf(cursor, { p: 0, o: 0 });
+        for (let asked = 0; at && asked < FEED_BATCH && rows.length < ACTIVITY_PAGE; asked += 1) {
+          const person: string | undefined = personIds[at.p];
+          if (person === undefined) {
+            at = null;
+            break;
+          }
+          await activityGate();
+          const answer: z.output<typeof activitiesAnswer> = await c.json({
+            method: 'POST', path: 'person/get/activities', idempotent: true, schema: activitiesAnswer,
+            body: { person_id: person, limit: ACTIVITY_PAGE, offset: at.o, timeframe: { type: 'all' } },
+          });
+          const list = answer.activities ?? [];
+          const offset = at.o;
+          rows.push(...list.map((a, i) => ({ person_id: person, position: offset + i, activity_id: a.activity_id, activity_name: a.activity_name, timestamp: a.timestamp, fields: a.fields ?? {} })));
+          const more: boolean = answer.meta?.has_next === true && list.length > 0;
+          at = more ? { p: at.p, o: answer.next_offset ?? at.o + list.length } : at.p + 1 < personIds.length ? { p: at.p + 1, o: 0 } : null;
+        }
+        return { rows, next: at };
       },
     },
   ];
