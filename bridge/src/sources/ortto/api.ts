@@ -135,7 +135,7 @@ interface Learned {
 
 export interface FieldDef { id: string; name: string; type: string; values: string[] }
 
-/** Odoo type of an Ortto custom field's display type; null: not a column (multi-select → tags, aggregate → left out) */
+/** what an Ortto custom field becomes, by its display type: a column (typed by the schema table), tags (multi-select), or nothing (aggregate: reported) */
 export function fieldKind(displayType: string): 'tags' | 'aggregate' | 'field' {
   const t = displayType.toLowerCase().replace(/[^a-z]/g, '');
   if (t === 'multiselect' || t === 'multicheckbox') return 'tags';
