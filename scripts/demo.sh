@@ -5,6 +5,10 @@
 #    create a database with crm + crm_migration, serve it on 127.0.0.1:${DEMO_PORT:-18079},
 #    stage, commit, print the report, and leave Odoo running so the Migration menu can be seen.
 #  - else: a dry run that writes the staging JSON and profile to staging-out/.
+# Ortto too: the demo starts a local STAND-IN for Ortto's API (test/helpers/ortto-standin-serve.ts,
+# a small made-up instance; the real service needs a customer's key) and migrates it through the
+# `ortto` API source; the bridge it starts reads Ortto from that stand-in (CRM_MIGRATION_ORTTO_URL,
+# test and demo only), so Migration → New migration → Ortto works with the key it prints.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SAMPLES=(samples/kartra/*.csv)
@@ -12,6 +16,17 @@ SAMPLES=(samples/kartra/*.csv)
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
 cli() { node dist/bridge/src/cli.js "$@"; }
+
+# the Ortto stand-in (not Ortto): a local server answering in Ortto's documented formats
+ortto_port="${ORTTO_STANDIN_PORT:-18078}" ortto_run="${CRM_MIGRATION_RUN_DIR:-/var/tmp/crm-migration-odoo}"
+mkdir -p "$ortto_run"
+[ -f "$ortto_run/ortto-standin-$ortto_port.pid" ] && kill "$(cat "$ortto_run/ortto-standin-$ortto_port.pid")" 2>/dev/null || true
+nohup node dist/test/helpers/ortto-standin-serve.js "$ortto_port" >>"$ortto_run/ortto-standin-$ortto_port.log" 2>&1 &
+echo $! > "$ortto_run/ortto-standin-$ortto_port.pid"
+export CRM_MIGRATION_ORTTO_URL="http://127.0.0.1:$ortto_port/v1" CRM_CREDENTIAL_API_KEY=ortto-standin-key
+echo "started a local stand-in for Ortto's API (not Ortto; demo only) on $CRM_MIGRATION_ORTTO_URL"
+ortto_spool=$(mktemp -d)
+ortto() { cli stage --source ortto --spool "$ortto_spool" --credential region=default --credential plan=pro "$@"; }
 
 if [ -z "${ODOO_URL:-}" ] && src=$(scripts/odoo.sh src 2>/dev/null); then
   export ODOO_SRC="$src"
@@ -33,7 +48,12 @@ if [ -n "${ODOO_URL:-}" ]; then
   cli owners "$id"
   echo "  assign one:  node dist/bridge/src/cli.js owners $id --assign jane.sales@example.com=admin && node dist/bridge/src/cli.js commit $id"
   echo
-  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id."
+  echo
+  echo "Ortto (from the local stand-in, about 10 s: its activity feed is read at Ortto's 1 request a second)..."
+  oid=$(ortto --name "Ortto (stand-in)")
+  cli owners "$oid" --fallback admin >/dev/null
+  cli commit "$oid" || [ $? -eq 5 ]
+  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id (Kartra) and $oid (Ortto)."
   echo "Undo it with: ODOO_URL=$ODOO_URL ODOO_DB=$ODOO_DB ODOO_USER=$ODOO_USER ODOO_PASSWORD=... node dist/bridge/src/cli.js rollback $id"
   if [ -n "${started_odoo:-}" ]; then
     # the guided journey in Odoo needs the bridge: start it and tell Odoo where it is
@@ -46,11 +66,15 @@ if [ -n "${ODOO_URL:-}" ]; then
     cli connect "http://127.0.0.1:$bport" --token "$token"
     echo
     echo "The guided journey: in Odoo open Migration → New migration, pick Kartra (samples/kartra/*.csv)"
-    echo "or Generic CSV (samples/generic/contacts_fr.csv), upload, confirm the mapping, sample, commit."
+    echo "or Generic CSV (samples/generic/contacts_fr.csv), upload, confirm the mapping, sample, commit;"
+    echo "or Ortto (API key ortto-standin-key, any region and plan: this bridge reads the local stand-in)."
+    echo "Stop the Ortto stand-in with: kill \$(cat $ortto_run/ortto-standin-$ortto_port.pid)"
     echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}; the bridge with: kill \$(cat $run_dir/bridge-$bport.pid)"
   fi
 else
   scripts/odoo.sh src || true
   echo "no Odoo reachable: dry run, staging JSON, profile and inventory written to staging-out/"
   cli stage --source kartra --out staging-out "${SAMPLES[@]}"
+  ortto --out staging-out/ortto
 fi
+if [ -z "${started_odoo:-}" ]; then kill "$(cat "$ortto_run/ortto-standin-$ortto_port.pid")" 2>/dev/null || true; fi

@@ -54,7 +54,9 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, reader: Sour
   for (const f of result.profile.files) {
     for (const c of f.columnsTaken ?? []) options.log?.info({ file: f.file, object: f.object, column: c.column, header: c.header, confidence: c.confidence, evidence: c.evidence }, 'header taken for a column of the mapping');
   }
-  return { ...result, inventory: buildInventory(mapping.label, result.profile, result.records), lines: mappingLines(plan, result.records) };
+  const extra = reader.inventory ? await reader.inventory() : '';
+  const inventory = buildInventory(mapping.label, result.profile, result.records) + (extra === '' ? '' : `\n${extra.trimEnd()}\n`);
+  return { ...result, inventory, lines: mappingLines(plan, result.records) };
 }
 
 /**

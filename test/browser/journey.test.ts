@@ -21,6 +21,8 @@ import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
 import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
 import { root, sample } from '../helpers/paths.js';
 import { writeVariant } from '../helpers/header-variants.js';
+import { OrttoStandin } from '../helpers/ortto-standin.js';
+import { orttoInstance, ORTTO_KEY, OWNER as ORTTO_OWNER } from '../helpers/ortto-instance.js';
 
 if (!odooEnvPresent()) {
   t.fail('ODOO_URL not set: run through scripts/test-all.sh, which starts a real Odoo');
@@ -450,4 +452,97 @@ t.test('a required column under another header: staged with the best candidate, 
   const saved = await odoo.read('crm.migration.saved.map', [['object', '=', 'deal'], ['column', '=', 'Deal Ref']], ['id']);
   await odoo.transport.call('crm.migration.saved.map', 'unlink', [saved.map((r) => r.id)]);
   await odoo.transport.call('crm.migration', 'unlink', [[id, next]]);
+});
+
+t.test('Ortto through the wizard with an API key: extracted from the stand-in, committed, read back, rolled back', async (t) => {
+  // the bridge reads Ortto from the local stand-in (CRM_MIGRATION_ORTTO_URL: test only)
+  const { people, data } = orttoInstance();
+  const standin = await new OrttoStandin(people, ORTTO_KEY, 1, data).start();
+  const previousUrl = process.env.CRM_MIGRATION_ORTTO_URL;
+  process.env.CRM_MIGRATION_ORTTO_URL = standin.url;
+  t.teardown(async () => {
+    if (previousUrl === undefined) delete process.env.CRM_MIGRATION_ORTTO_URL;
+    else process.env.CRM_MIGRATION_ORTTO_URL = previousUrl;
+    await standin.stop();
+  });
+  const known = await odoo.read('res.users', [['login', '=', ORTTO_OWNER]], ['id']);
+  const rep = known.length ? (known[0]?.id as number) : await odoo.create('res.users', { name: 'Ortto Rep', login: ORTTO_OWNER, email: ORTTO_OWNER });
+  const models = [...MODELS, 'mail.message', 'mail.activity', 'calendar.event'];
+  const countAll = async () => Object.fromEntries(await Promise.all(models.map(async (m) => [m, await odoo.count(m)] as const)));
+  const before = await countAll();
+
+  await page.goto(`${ODOO_URL}/web/login`);
+  if (await page.locator('input[name="password"]').count()) { // run alone (--grep): log in first
+    await page.fill('input[name="login"]', 'admin');
+    await page.fill('input[name="password"]', 'admin');
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/odoo/);
+  }
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const wizard = page.locator('.modal .o_form_view, .o_form_view').first();
+  await wizard.locator('.o_field_widget[name="name"] input').fill('Ortto journey');
+  await wizard.locator('.o_field_widget[name="source_system"] input[data-value="ortto"]').first().click();
+  const credentials = wizard.locator('.o_field_widget[name="credential_ids"]');
+  await credentials.locator('tr.o_data_row', { hasText: 'API key' }).waitFor();
+  t.equal(await wizard.locator('.o_field_many2many_binary input[type="file"]').count(), 0, 'an API source asks credentials, not files');
+  const fill = async (label: string, cell: string, value: string) => {
+    const row = credentials.locator('tr.o_data_row', { hasText: label });
+    await row.locator(`td[name="${cell}"]`).click();
+    await row.locator(`td[name="${cell}"] input`).fill(value);
+  };
+  await fill('API key', 'secret_value', ORTTO_KEY);
+  await fill('Region', 'value', 'eu');
+  await fill('Plan', 'value', 'business');
+  await wizard.locator('.o_field_widget[name="name"] input').click();
+  await shot('ortto-wizard-api-key');
+  await clickButton('action_upload');
+  await page.waitForURL(/\/\d+(?:[?#]|$)/);
+  const id = Number(/\/(\d+)(?:[?#]|$)/.exec(page.url())?.[1]);
+  t.ok(id > 0, `the migration form opened (${page.url()})`);
+  let m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'uploaded', 'extracted and staged; the mapping waits for the admin');
+  t.ok((standin.requestsAt.get('person/get/activities') ?? 0) >= 6, 'the bridge read the stand-in with the key entered in the wizard');
+  const secret = await odoo.one('crm.migration.credential', [['migration_id', '=', id], ['name', '=', 'api_key']], ['value']);
+  t.equal(secret.value, ORTTO_KEY, 'the key is kept on the migration (Migration Managers only)');
+  t.notMatch(await page.locator('.o_form_view').textContent(), new RegExp(ORTTO_KEY), 'and never shown in clear');
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['object', '=', 'person']]), 6);
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['state', '=', 'error']]), 0, 'nothing in error');
+  const [inventory] = await odoo.read('ir.attachment', [['res_model', '=', 'crm.migration'], ['res_id', '=', id], ['name', '=', `inventory-${id}.md`]], ['raw']);
+  t.ok(inventory, 'the inventory is attached');
+  await reloadForm();
+  await shot('ortto-extracted');
+
+  await clickButton('action_confirm_mapping');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
+  await reloadForm();
+  await clickButton('action_commit');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => (x.state === 'committed' || x.state === 'partial') && settled(x), 'committed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  await reloadForm();
+  await openTab('report');
+  await shot('ortto-committed', '.o_notebook');
+  const ada = await odoo.one('res.partner', [['email', '=', 'ada@analytical.example']], ['id', 'parent_id', 'user_id', 'category_id', 'x_ortto_score']);
+  t.equal((ada.parent_id as [number, string])[1], 'Analytical Engines Ltd', 'linked to its account');
+  t.equal((ada.user_id as [number, string])[0], rep, 'owner by email');
+  t.equal(ada.x_ortto_score, 42);
+  const meeting = await odoo.one('calendar.event', [['name', '=', 'Quarterly review']], ['start', 'stop', 'partner_ids']);
+  t.match(meeting, { start: '2024-03-05 14:00:00', stop: '2024-03-05 14:45:00' }, 'the meeting at its original time (CRM brings Calendar)');
+  t.equal(await odoo.count('mail.activity', [['res_model', '=', 'res.partner'], ['res_id', '=', ada.id], ['active', '=', false], ['summary', '=', 'Intro call']]), 1, 'the call: a done activity');
+  const notes = await odoo.read('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', ada.id], ['message_type', '=', 'comment']], ['id', 'subject', 'date']);
+  t.same([...notes].sort((a, b) => Number(a.id) - Number(b.id)).map((n) => n.subject), ['Webinar attended', 'Sent email', 'Opened email', 'Clicked email', 'Note added'], 'the chatter reads in feed order');
+  await page.goto(`${ODOO_URL}/odoo/res.partner/${ada.id as number}`);
+  await page.locator('.o-mail-Message').first().waitFor();
+  await shot('ortto-chatter');
+
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration/${id}`);
+  await page.locator('.o_form_view').waitFor();
+  await clickButton('action_rollback');
+  await page.locator('.modal button[name="action_confirm"]:visible').click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  t.equal((await migration(id)).state, 'rolled_back');
+  const after = await countAll();
+  for (const model of models) t.equal(after[model], before[model], `${model}: as before`);
 });

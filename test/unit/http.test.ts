@@ -99,6 +99,13 @@ t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => 
     { name: 'ontraport', label: 'Ontraport (CSV exports)', input: 'csv-upload', credentials: [] },
     { name: 'ontraport_api', label: 'Ontraport (API)', input: 'api', credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'app_id', label: 'App ID', secret: true }] },
     { name: 'crmconnect', label: 'crmConnect (CSV exports)', input: 'csv-upload', credentials: [] },
+    {
+      name: 'ortto', label: 'Ortto (API)', input: 'api', credentials: [
+        { name: 'api_key', label: 'API key', secret: true },
+        { name: 'region', label: 'Region (instance host)', secret: false, options: ['default', 'eu', 'au'] },
+        { name: 'plan', label: 'Plan (sets the request rate)', secret: false, options: ['free', 'campaigns', 'pro', 'business', 'enterprise'] },
+      ],
+    },
   ]);
   // an API source says what the wizard must ask; no reader code crosses the wire
   const unregister = registerSource({

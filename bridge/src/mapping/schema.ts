@@ -117,6 +117,9 @@ export const objectMappingSchema = z
      *  into Odoo field types */
     schemaFor: ident.optional(),
     typeMap: z.record(z.string(), z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float'])).default({}),
+    /** with `schemaFor`: the columns this list describes are the source's own custom fields (an
+     *  API's typed field list): they become custom fields and are never proposed onto other Odoo fields */
+    customOnly: z.boolean().optional(),
     /** data-quality flags counted in the profile and noted on each record (bounced, stale...) */
     flags: z.array(z.object({
       name: z.string(),

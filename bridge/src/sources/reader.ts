@@ -33,6 +33,12 @@ export interface SourceReader {
   tables(): AsyncIterable<SourceTable>;
   /** names for messages ("contacts.csv, deals.csv", "Ontraport API") */
   describe(): string;
+  /**
+   * Optional: Markdown sections the reader adds to the migration's inventory, for what the source
+   * lists but no staged record carries (segment definitions, campaign metrics, automation flows,
+   * forms). Asked after the tables were read.
+   */
+  inventory?(): Promise<string>;
 }
 
 /** Export files read through the strict streaming CSV reader, one table per file, in the given order. */

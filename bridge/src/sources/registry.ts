@@ -16,6 +16,7 @@ import { kartra } from './kartra/source.js';
 import { genericCsv } from './generic-csv/source.js';
 import { ontraport, ontraportApi } from './ontraport/source.js';
 import { crmconnect } from './crmconnect/source.js';
+import { ortto } from './ortto/source.js';
 
 /** One thing the wizard asks for an API source (a key, an account id, a region). */
 /** the plan's name for it */
@@ -56,7 +57,7 @@ export interface SourceSystem {
   finishMapping?: (mapping: Mapping, fileNames: string[]) => Mapping;
 }
 
-export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect };
+export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect, [ortto.name]: ortto };
 
 export function findSource(name: string): SourceSystem | undefined {
   // own properties only: a name such as "constructor" or "__proto__" is not a source
