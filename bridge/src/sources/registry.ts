@@ -16,6 +16,7 @@ import { kartra } from './kartra/source.js';
 import { genericCsv } from './generic-csv/source.js';
 import { ontraport, ontraportApi } from './ontraport/source.js';
 import { crmconnect } from './crmconnect/source.js';
+import { apto, aptoExport } from './apto/source.js';
 
 /** One thing the wizard asks for an API source (a key, an account id, a region). */
 /** the plan's name for it */
@@ -28,6 +29,8 @@ export interface CredentialField {
   secret: boolean;
   /** a choice among these values (a region) rather than free text */
   options?: string[];
+  /** may be left empty (one of two ways to sign in); the source checks what it needs */
+  optional?: boolean;
 }
 
 export interface ApiReaderOptions {
@@ -56,7 +59,7 @@ export interface SourceSystem {
   finishMapping?: (mapping: Mapping, fileNames: string[]) => Mapping;
 }
 
-export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect };
+export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect, [apto.name]: apto, [aptoExport.name]: aptoExport };
 
 export function findSource(name: string): SourceSystem | undefined {
   return sources[name];
@@ -97,7 +100,9 @@ function credentialsSchema(fields: CredentialField[]) {
     f.name,
     f.options
       ? z.string({ error: `${f.label} is required` }).refine((v) => f.options?.includes(v), { message: `${f.label} must be one of ${f.options.join(', ')}` })
-      : z.string({ error: `${f.label} is required` }).trim().min(1, `${f.label} is required`),
+      : f.optional
+        ? z.string().trim().optional()
+        : z.string({ error: `${f.label} is required` }).trim().min(1, `${f.label} is required`),
   ]))).strip() as z.ZodType<Record<string, string>>;
 }
 

@@ -166,11 +166,20 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
   for (const d of options.decisions ?? []) put(withOptions(d), 1, 'confirmed by you');
   for (const d of options.saved ?? []) put(withOptions(d), 0.98, 'saved mapping from an earlier migration');
 
+  // columns a schema table of the upload describes are the source's own custom fields: they stay
+  // custom fields (typed by that table), never proposed onto a standard field by their name
+  const described = new Map<string, Set<string>>();
+  for (const p of peeked) {
+    const of = p.object !== undefined ? mapping.objects[p.object]?.schemaFor : undefined;
+    if (!of) continue;
+    const set = described.get(of) ?? described.set(of, new Set()).get(of) as Set<string>;
+    for (const r of p.rows) if (r.identifier) set.add(headerToken(r.identifier));
+  }
   for (const [objectName, objectHeaders] of headers) {
     const object = mapping.objects[objectName] as ObjectMapping;
     const rows = rowsOf.get(objectName) ?? [];
     const open = adaptive ? objectHeaders : resolveColumns(object, objectHeaders).unknown;
-    const todo = open.filter((h) => !decided.has(decisionId(objectName, h)));
+    const todo = open.filter((h) => !decided.has(decisionId(objectName, h)) && !described.get(objectName)?.has(headerToken(h)));
     if (todo.length === 0) continue;
     const written = new Set(adaptive ? [] : object.fields.map((r) => r.field));
     const known = CATALOG.filter((t) => t.model === object.model);
