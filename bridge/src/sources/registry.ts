@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { InputError } from '../core/input-error.js';
 import type { Mapping } from '../mapping/schema.js';
 import type { SourceReader } from './reader.js';
+import type { CsvFile } from '../csv/read-csv.js';
 import type { ExtractionProgress } from './api/paged-reader.js';
 import { kartra } from './kartra/source.js';
 import { genericCsv } from './generic-csv/source.js';
@@ -57,6 +58,9 @@ export interface SourceSystem {
    *  is then proposed), and finishes it once the decisions are applied (keys, matching) */
   prepareMapping?: (base: Mapping, headers: string[]) => Mapping;
   finishMapping?: (mapping: Mapping, fileNames: string[]) => Mapping;
+  /** a source whose uploaded files are not its CSV tables as they are (a zip of them): its reader
+   *  over the uploaded files, unpacked into `dir` (the reader names its files folder) */
+  uploadReader?: (files: CsvFile[], dir: string) => SourceReader;
 }
 
 export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect, [apto.name]: apto, [aptoExport.name]: aptoExport };

@@ -25,6 +25,7 @@ import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { InputError } from '../../core/input-error.js';
 import { readCsv } from '../../csv/read-csv.js';
+import { inferType } from '../../mapping/custom-fields.js';
 import type { SourceReader } from '../reader.js';
 import { OrgShaper, STAGE_OBJECTS, discoverNamespace, type RawTable } from './shape.js';
 
@@ -174,12 +175,38 @@ export function aptoExportReader(zips: string[], dir: string, limits: ZipLimits 
               }
             }
           })();
+          if (base !== 'Task' && base !== 'Event' && !['User', 'RecordType', 'Attachment', 'ContentVersion', 'ContentDocumentLink'].includes(base as string)) {
+            yield { name: `describe:${base}`, rows: describeFromValues(paths.map((p) => join(dir, p))) };
+          }
           yield { name: object, rows };
         }
       }
       yield* shaper.tables(raw());
     },
   };
+}
+
+const SAMPLE_ROWS = 5000;
+const SF_ID = /^[a-zA-Z0-9]{5}[0-9][a-zA-Z0-9]{9}([a-zA-Z0-9]{3})?$/;
+
+/**
+ * A Data Export has no field types: each column's type is inferred from the first rows' values
+ * (as for any CSV export: numbers, dates, yes/no, a few repeating values → a selection), and a
+ * column of Salesforce ids is a reference (a link, not a custom field).
+ */
+async function* describeFromValues(paths: string[]): AsyncGenerator<Record<string, string>> {
+  const values = new Map<string, string[]>();
+  let n = 0;
+  for await (const { cells } of readCsv({ name: basename(paths[0] as string), path: paths[0] as string }, () => undefined)) {
+    for (const [k, v] of Object.entries(cells)) (values.get(k) ?? values.set(k, []).get(k) as string[]).push(v);
+    if (++n >= SAMPLE_ROWS) break;
+  }
+  for (const [name, list] of values) {
+    const filled = list.filter((v) => v.trim() !== '');
+    const reference = filled.length > 0 && filled.every((v) => SF_ID.test(v.trim()));
+    const inferred = inferType(list);
+    yield { name, label: name.replace(/__c$/i, '').replace(/^[A-Za-z0-9]+__/, '').replace(/_/g, ' '), type: reference ? 'reference' : inferred.type, custom: String(/__c$/i.test(name)), referenceTo: '', options: inferred.options.join('|') };
+  }
 }
 
 /** the CSV files of an unpacked export (for messages) */

@@ -12,6 +12,7 @@
 import { InputError } from '../../core/input-error.js';
 import type { SourceSystem } from '../registry.js';
 import { aptoApiReader } from './api.js';
+import { aptoExportReader } from './export-zip.js';
 
 export const apto: SourceSystem = {
   name: 'apto',
@@ -50,5 +51,6 @@ export const aptoExport: SourceSystem = {
   mappingFile: 'apto.json',
   input: 'csv-upload',
   credentials: [],
+  uploadReader: (files, dir) => aptoExportReader(files.map((f) => f.path), dir),
 };
 
