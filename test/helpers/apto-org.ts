@@ -7,6 +7,7 @@
  * Attachment and a ContentVersion shared with two records.
  */
 import type { SalesforceOrg, SfField, SfObject, SfRecord } from './salesforce-standin.js';
+import { csvOf, type ZipEntry } from './zip-writer.js';
 
 export const JANE = 'jane.broker@apto-standin.example';
 export const BOB = 'bob.unknown@apto-standin.example';
@@ -130,4 +131,18 @@ export function aptoOrg(options: { ns?: string; contacts?: number } = {}): Sales
     blobs: { '00P000000000001AAA': PDF, '068000000000001AAA': PNG },
     toolingRecords: { WorkflowRule: [{ Id: '01Q000000000001AAA', Name: 'Notify broker on new listing', TableEnumOrId: `${ns}Listing__c` }] },
   };
+}
+
+/** the same org as a Salesforce Data Export zip: one CSV per object (every field, API names as headers), Attachments/<Id>, ContentVersion/<Id> */
+export function aptoExportEntries(ns = 'McLabs2__'): ZipEntry[] {
+  const org = aptoOrg({ ns });
+  const entries: ZipEntry[] = [];
+  for (const o of org.objects) {
+    const header = o.fields.filter((x) => x.type !== 'address').map((x) => x.name);
+    entries.push({ name: `${o.name}.csv`, data: csvOf(o.records, header), deflate: true });
+  }
+  entries.push({ name: 'Attachments/', data: Buffer.alloc(0) });
+  entries.push({ name: 'Attachments/00P000000000001AAA', data: PDF, deflate: true });
+  entries.push({ name: 'ContentVersion/068000000000001AAA', data: PNG });
+  return entries;
 }

@@ -15,7 +15,7 @@ import { InputError } from '../../bridge/src/core/input-error.js';
 import { aptoExportReader, entryPath, unpackZip, ZIP_LIMITS } from '../../bridge/src/sources/apto/export-zip.js';
 import { findSource } from '../../bridge/src/sources/registry.js';
 import { stageExports } from '../../bridge/src/stage-exports.js';
-import { aptoOrg, JANE, PDF, PNG } from '../helpers/apto-org.js';
+import { aptoExportEntries, JANE, PDF, PNG } from '../helpers/apto-org.js';
 import { recordOutcome } from '../helpers/fault-table.js';
 import { csvOf, writeZip, type ZipEntry } from '../helpers/zip-writer.js';
 
@@ -25,25 +25,10 @@ async function tmp(t: Test): Promise<string> {
   return dir;
 }
 
-/** the stand-in org as a Data Export zip */
-export function exportEntries(ns = 'McLabs2__'): ZipEntry[] {
-  const org = aptoOrg({ ns });
-  const entries: ZipEntry[] = [];
-  for (const o of org.objects) {
-    // the export holds every field of the object, standard ones the mapping does not read included
-    const header = o.fields.filter((f) => f.type !== 'address').map((f) => f.name);
-    entries.push({ name: `${o.name}.csv`, data: csvOf(o.records, header), deflate: true });
-  }
-  entries.push({ name: 'Attachments/', data: Buffer.alloc(0) });
-  entries.push({ name: 'Attachments/00P000000000001AAA', data: PDF, deflate: true });
-  entries.push({ name: 'ContentVersion/068000000000001AAA', data: PNG });
-  return entries;
-}
-
 t.test('a Data Export zip stages like the API: keys, values, hierarchy, deals, files with equal bytes', async (t) => {
   const dir = await tmp(t);
   const zip = join(dir, 'WE_00D000000000001_1.zip');
-  await writeZip(zip, exportEntries());
+  await writeZip(zip, aptoExportEntries());
   const source = findSource('apto_export');
   t.ok(source?.uploadReader, 'apto_export reads an uploaded zip');
   const reader = source?.uploadReader?.([{ name: 'WE_00D000000000001_1.zip', path: zip }], join(dir, 'unpacked'));
@@ -53,7 +38,7 @@ t.test('a Data Export zip stages like the API: keys, values, hierarchy, deals, f
   t.match(by('apto:company:001000000000003AAA'), { values: { name: 'Harbor West Retail', source_create_date: '2021-03-04 10:11:12' }, refs: { parent_id: 'apto:company:001000000000002AAA' }, lookups: { user_id: { value: JANE } } });
   t.match(by('apto:company:001000000000004AAA'), { refs: {} }, 'the loop broken');
   t.match(staged.inventory, /Company hierarchy loop: Loop A → Loop B → Loop A/);
-  t.match(by('apto:deal:a0P000000000001AAA'), { values: { expected_revenue: 2350000, probability: 100 }, refs: { stage_id: 'apto:stage:comp' } });
+  t.match(by('apto:deal:a0P000000000001AAA'), { values: { expected_revenue: 2350000, probability: 100 }, refs: { stage_id: 'apto:pipeline_stage:Comp' } });
   t.match(by('apto:task:00T000000000002AAA'), { attach_to: 'apto:deal:a0P000000000001AAA' });
   t.match(by('apto:file:00P000000000001AAA'), { blob: { sha1: createHash('sha1').update(PDF).digest('hex'), size: PDF.length } }, 'attachment from Attachments/<Id>');
   t.match(by('apto:file:068000000000001AAA-003000000000001AAA'), { attach_to: 'apto:contact:003000000000001AAA', blob: { sha1: createHash('sha1').update(PNG).digest('hex') } }, 'content version from ContentVersion/<Id>');

@@ -114,6 +114,7 @@ export class OrgShaper {
   private readonly dealOf = new Map<string, string>();
   private readonly stageRows: StageRecord[] = [];
   private readonly versions = new Map<string, Record<string, string>>();
+  private catalog = new Set<string>();
 
   /** `filePath(kind, id)`: where a file's bytes are, relative to the reader's files folder, when the row does not say (`file_path`) */
   constructor(private readonly filePath: (kind: 'Attachment' | 'ContentVersion', id: string) => string) {}
@@ -140,6 +141,7 @@ export class OrgShaper {
           if (r.keyPrefix) this.prefixes.set(r.keyPrefix, r.name ?? '');
         }
         this.report.namespace = discoverNamespace(names);
+        this.catalog = new Set(names.map((n) => n.toLowerCase()));
       } else if (table.name.startsWith('describe:')) {
         const list: FieldInfo[] = [];
         for await (const r of table.rows) list.push({ name: r.name ?? '', label: r.label ?? '', type: r.type ?? '', custom: r.custom === 'true', referenceTo: r.referenceTo ?? '', options: r.options ?? '' });
@@ -305,6 +307,18 @@ export class OrgShaper {
     const header = ['Id', 'Name', 'Stage', 'StageOrder', 'Won', 'Lost', 'Pipeline', 'Amount', 'CloseDate', 'Probability', 'ClientContactId', 'ClientCompanyId', 'OwnerEmail', 'CreatedDate', ...entered, ...customHeaders];
     const tbl = this.schemaTable('Deals fields', 'deal_fields', schema);
     if (tbl) yield tbl;
+    // every stage of the org's pipeline, a deal at it or not (in pipeline order; the last, a Comp, is won)
+    const stages = STAGE_OBJECTS.map((_, i) => i).filter((i) => present.includes(i) || this.catalog.has(`${ns}${STAGE_OBJECTS[i]}`.toLowerCase()));
+    const label = (i: number) => this.stageLabel(i);
+    yield {
+      name: 'Pipeline stages',
+      object: 'pipeline_stage',
+      header: ['Name', 'Sequence', 'Won'],
+      rows: (async function* (): AsyncGenerator<SourceRow> {
+        let row = 0;
+        for (const i of stages) yield { row: ++row, cells: { Name: label(i), Sequence: String(i + 1), Won: i === STAGE_OBJECTS.length - 1 ? 'true' : 'false' } };
+      })(),
+    };
     const self = this;
     const last = STAGE_OBJECTS.length - 1;
     const pick = (chain: StageRecord[], ...fields: string[]): string => {
