@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SAMPLES=(samples/kartra/*.csv)
+APTO_SAMPLE=(samples/apto/*.zip)
 
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
@@ -33,7 +34,14 @@ if [ -n "${ODOO_URL:-}" ]; then
   cli owners "$id"
   echo "  assign one:  node dist/bridge/src/cli.js owners $id --assign jane.sales@example.com=admin && node dist/bridge/src/cli.js commit $id"
   echo
-  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id."
+  echo
+  # Apto (a Salesforce org) from its Data Export zip: hierarchy with a loop, the deal pipeline,
+  # activities, files; its two owners are not Odoo users here, so the fallback user takes them
+  aid=$(cli stage --source apto_export --name "Apto sample (Salesforce Data Export zip)" "${APTO_SAMPLE[@]}")
+  echo "Apto sample staged as migration $aid; owners → the fallback user (admin), committing..."
+  cli owners "$aid" --fallback admin
+  cli commit "$aid" || [ $? -eq 5 ]
+  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id (Kartra), $aid (Apto)."
   echo "Undo it with: ODOO_URL=$ODOO_URL ODOO_DB=$ODOO_DB ODOO_USER=$ODOO_USER ODOO_PASSWORD=... node dist/bridge/src/cli.js rollback $id"
   if [ -n "${started_odoo:-}" ]; then
     # the guided journey in Odoo needs the bridge: start it and tell Odoo where it is
@@ -46,11 +54,13 @@ if [ -n "${ODOO_URL:-}" ]; then
     cli connect "http://127.0.0.1:$bport" --token "$token"
     echo
     echo "The guided journey: in Odoo open Migration → New migration, pick Kartra (samples/kartra/*.csv)"
-    echo "or Generic CSV (samples/generic/contacts_fr.csv), upload, confirm the mapping, sample, commit."
+    echo "or Generic CSV (samples/generic/contacts_fr.csv), or Apto (Salesforce Data Export zip: samples/apto/*.zip),"
+    echo "upload, confirm the mapping, sample, commit."
     echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}; the bridge with: kill \$(cat $run_dir/bridge-$bport.pid)"
   fi
 else
   scripts/odoo.sh src || true
   echo "no Odoo reachable: dry run, staging JSON, profile and inventory written to staging-out/"
   cli stage --source kartra --out staging-out "${SAMPLES[@]}"
+  cli stage --source apto_export --out staging-out/apto "${APTO_SAMPLE[@]}"
 fi
