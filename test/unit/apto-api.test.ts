@@ -21,6 +21,7 @@ import { stageExports } from '../../bridge/src/stage-exports.js';
 import type { SourceReader } from '../../bridge/src/sources/reader.js';
 import { SalesforceStandin } from '../helpers/salesforce-standin.js';
 import { aptoOrg, JANE, PDF, PNG } from '../helpers/apto-org.js';
+import { recordOutcome } from '../helpers/fault-table.js';
 
 const quick = { backoffMs: 10 };
 const auth = (url: string) => ({ loginUrl: url, clientId: 'cid', clientSecret: 'csecret', username: 'broker@apto.example', password: 'pw+token' });
@@ -77,6 +78,7 @@ t.test('an expired session is renewed once (password flow, refresh token); an ac
   const again = await sf.query('SELECT Id FROM User');
   t.equal(again.records.length, 2);
   t.equal(s.logins, 2, 'logged in again once');
+  recordOutcome({ kind: 'fault', case: 'Apto (Salesforce): session expired mid-extraction (401 INVALID_SESSION_ID)', expected: 'one re-login, the request repeated', observed: s.logins === 2 && again.records.length === 2 ? 'one re-login, the request repeated' : `${s.logins} logins`, ok: s.logins === 2 });
 
   const refreshing = new SalesforceClient({ auth: { loginUrl: s.url, accessToken: s.issueToken(), refreshToken: 'refresh-1', clientId: 'cid' }, client: quick });
   await refreshing.query('SELECT Id FROM User');
@@ -104,6 +106,8 @@ t.test('429 with Retry-After is waited out; 503 retried; REQUEST_LIMIT_EXCEEDED 
   const err = await sf.query('SELECT Id FROM User').catch((e: unknown) => e);
   t.type(err, ApiStoppedError);
   t.match(String((err as Error).message), /REQUEST_LIMIT_EXCEEDED/);
+  const stopped = err instanceof ApiStoppedError && /REQUEST_LIMIT_EXCEEDED/.test(err.message);
+  recordOutcome({ kind: 'fault', case: 'Apto (Salesforce): the org\'s daily API limit used up (403 REQUEST_LIMIT_EXCEEDED)', expected: 'the extraction stops, resumable, no retry storm', observed: stopped ? 'the extraction stops, resumable, no retry storm' : String(err), ok: stopped });
 
   const s2 = await standin(t, aptoOrg(), { dailyLimit: 100, used: 79 });
   const capped = new SalesforceClient({ auth: auth(s2.url), client: quick, budgetShare: 0.8 });
@@ -130,6 +134,8 @@ t.test('Bulk API 2.0: job states polled to JobComplete, results paged by Sforce-
   const err = await sf.bulkQuery('SELECT Id, Name FROM Account').catch((e: unknown) => e);
   t.type(err, ApiError);
   t.match(String((err as Error).message), /job failed: INVALID_FIELD: scripted failure/);
+  const failed = /job failed: INVALID_FIELD/.test(String((err as Error).message));
+  recordOutcome({ kind: 'fault', case: 'Apto (Salesforce): a Bulk API 2.0 query job ends Failed', expected: 'stops naming the job\'s errorMessage', observed: failed ? 'stops naming the job\'s errorMessage' : String(err), ok: failed });
 });
 
 t.test('cycle detection: topological order, loops broken at the smallest id and reported', async (t) => {

@@ -100,7 +100,7 @@ class CrmMigrationUploadWizard(models.TransientModel):
             wizard.credential_ids = [Command.clear()] + [Command.create({
                 "sequence": index, "name": spec["name"], "label": spec["label"], "secret": spec["secret"],
                 "options": ", ".join(spec["options"]) or False,
-            }) for index, spec in enumerate(specs) if spec["name"] in credentials]
+            }) for index, spec in enumerate(specs)]
 
     def _credentials(self):
         """``{name: value}`` checked against the source's declaration (every one given, a value
