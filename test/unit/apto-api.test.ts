@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { ApiError, ApiStoppedError } from '../../bridge/src/sources/api/http-client.js';
 import { SalesforceClient } from '../../bridge/src/sources/apto/salesforce.js';
 import { aptoApiReader } from '../../bridge/src/sources/apto/api.js';
-import { hierarchyOrder } from '../../bridge/src/sources/apto/shape.js';
+import { discoverNamespace, hierarchyOrder } from '../../bridge/src/sources/apto/shape.js';
 import { apiReader, describeSources } from '../../bridge/src/sources/registry.js';
 import { stageExports } from '../../bridge/src/stage-exports.js';
 import type { SourceReader } from '../../bridge/src/sources/reader.js';
@@ -136,6 +136,14 @@ t.test('Bulk API 2.0: job states polled to JobComplete, results paged by Sforce-
   t.match(String((err as Error).message), /job failed: INVALID_FIELD: scripted failure/);
   const failed = /job failed: INVALID_FIELD/.test(String((err as Error).message));
   recordOutcome({ kind: 'fault', case: 'Apto (Salesforce): a Bulk API 2.0 query job ends Failed', expected: 'stops naming the job\'s errorMessage', observed: failed ? 'stops naming the job\'s errorMessage' : String(err), ok: failed });
+});
+
+t.test('the namespace: the package objects tell it, never assumed', async (t) => {
+  t.equal(discoverNamespace(['Account', 'McLabs2__Listing__c', 'Property__c']), 'McLabs2__');
+  t.equal(discoverNamespace(['Account', 'McLabs__Proposal__c']), 'McLabs__');
+  t.equal(discoverNamespace(['Account', 'Listing__c', 'Sale__c']), '', 'an unnamespaced copy of the package');
+  t.equal(discoverNamespace(['Account', 'Property__c', 'Other__Listing__c']), 'Other__', 'pipeline objects first');
+  t.equal(discoverNamespace(['Account', 'Contact']), null, 'no Apto objects: none');
 });
 
 t.test('cycle detection: topological order, loops broken at the smallest id and reported', async (t) => {

@@ -107,7 +107,7 @@ class CrmMigrationUploadWizard(models.TransientModel):
         among the options when it lists them)."""
         self.ensure_one()
         source = self._source() or {"credentials": []}
-        given = {line.name: (line.secret_value if line.secret else line.value or "").strip()
+        given = {line.name: ((line.secret_value if line.secret else line.value) or "").strip()
                  for line in self.credential_ids}
         for spec in source["credentials"]:
             value = given.get(spec["name"], "")

@@ -29,6 +29,8 @@ const NAME = 'Apto (Salesforce API)';
 /** objects with more records than this are read with the Bulk API 2.0 */
 export const BULK_THRESHOLD = 10_000;
 const BULK_PAGE = 10_000;
+/** longer SOQL goes to the Bulk API: a GET's URL stays well under the 16,384 characters Salesforce takes */
+const MAX_GET_SOQL = 12_000;
 /** ids per ContentDocumentLink query (the SOQL text stays well under its 100,000 characters) */
 const LINK_BATCH = 200;
 
@@ -89,7 +91,8 @@ export function aptoApiReader(options: AptoReaderOptions): SourceReader & { clie
         const answer = await sf.query('', c.url);
         return { rows: answer.records.map(plain), next: answer.nextRecordsUrl ? { url: answer.nextRecordsUrl } : null };
       }
-      const count = (await sf.query(`SELECT COUNT() FROM ${name}${where}`)).totalSize;
+      // a large object, or a SELECT list too long for a GET's URL (an object with hundreds of fields), goes through the Bulk API (the query in a POST body)
+      const count = soql().length > MAX_GET_SOQL ? Infinity : (await sf.query(`SELECT COUNT() FROM ${name}${where}`)).totalSize;
       if (count > bulkThreshold) {
         const job = await sf.bulkQuery(soql());
         const page = await sf.bulkResults(job, null, options.bulkPageSize ?? BULK_PAGE);

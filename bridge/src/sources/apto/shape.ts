@@ -69,8 +69,12 @@ export interface ShapeReport {
 
 /** `McLabs2__Proposal__c` → namespace `McLabs2__`; the first Apto pipeline object found tells it */
 export function discoverNamespace(objectNames: Iterable<string>): string | null {
-  for (const name of objectNames) {
-    const m = /^(?:([A-Za-z0-9]+)__)?(Proposal__c|Listing__c|Escrow__c|Sale__c|Property__c)$/i.exec(name);
+  const names = [...objectNames];
+  // the pipeline objects tell it best (another app of the org may have a Property__c of its own)
+  for (const pattern of [/^(?:([A-Za-z0-9]+)__)?(Proposal__c|Listing__c|Escrow__c|Sale__c)$/i, /^(?:([A-Za-z0-9]+)__)?(Property__c)$/i]) {
+    const found = names.map((n) => pattern.exec(n)).filter((m): m is RegExpExecArray => m !== null);
+    // a namespaced package object wins over an unnamespaced one of the same name
+    const m = found.find((x) => x[1]) ?? found[0];
     if (m) return m[1] ? `${m[1]}__` : '';
   }
   return null;
