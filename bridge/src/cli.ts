@@ -307,7 +307,7 @@ function stageReader(sourceName: string, files: string[], credentialArgs: string
   }
   return apiReader(sourceName, credentials, {
     dir: resolve(spool),
-    onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}`),
+    onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}${p.message ? `; ${p.message}` : ''}`),
   });
 }
 
