@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SAMPLES=(samples/kartra/*.csv)
+APTO_SAMPLE=(samples/apto/*.zip)
 
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
@@ -53,7 +54,13 @@ if [ -n "${ODOO_URL:-}" ]; then
   oid=$(ortto --name "Ortto (stand-in)")
   cli owners "$oid" --fallback admin >/dev/null
   cli commit "$oid" || [ $? -eq 5 ]
-  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id (Kartra) and $oid (Ortto)."
+  # Apto (a Salesforce org) from its Data Export zip: hierarchy with a loop, the deal pipeline,
+  # activities, files; its two owners are not Odoo users here, so the fallback user takes them
+  aid=$(cli stage --source apto_export --name "Apto sample (Salesforce Data Export zip)" "${APTO_SAMPLE[@]}")
+  echo "Apto sample staged as migration $aid; owners → the fallback user (admin), committing..."
+  cli owners "$aid" --fallback admin
+  cli commit "$aid" || [ $? -eq 5 ]
+  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id (Kartra), $oid (Ortto), $aid (Apto)."
   echo "Undo it with: ODOO_URL=$ODOO_URL ODOO_DB=$ODOO_DB ODOO_USER=$ODOO_USER ODOO_PASSWORD=... node dist/bridge/src/cli.js rollback $id"
   if [ -n "${started_odoo:-}" ]; then
     # the guided journey in Odoo needs the bridge: start it and tell Odoo where it is
@@ -66,8 +73,9 @@ if [ -n "${ODOO_URL:-}" ]; then
     cli connect "http://127.0.0.1:$bport" --token "$token"
     echo
     echo "The guided journey: in Odoo open Migration → New migration, pick Kartra (samples/kartra/*.csv)"
-    echo "or Generic CSV (samples/generic/contacts_fr.csv), upload, confirm the mapping, sample, commit;"
-    echo "or Ortto (API key ortto-standin-key, any region and plan: this bridge reads the local stand-in)."
+    echo "or Generic CSV (samples/generic/contacts_fr.csv), or Apto (Salesforce Data Export zip: samples/apto/*.zip),"
+    echo "or Ortto (API key ortto-standin-key, any region and plan: this bridge reads the local stand-in);"
+    echo "upload, confirm the mapping, sample, commit."
     echo "Stop the Ortto stand-in with: kill \$(cat $ortto_run/ortto-standin-$ortto_port.pid)"
     echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}; the bridge with: kill \$(cat $run_dir/bridge-$bport.pid)"
   fi
@@ -76,5 +84,6 @@ else
   echo "no Odoo reachable: dry run, staging JSON, profile and inventory written to staging-out/"
   cli stage --source kartra --out staging-out "${SAMPLES[@]}"
   ortto --out staging-out/ortto
+  cli stage --source apto_export --out staging-out/apto "${APTO_SAMPLE[@]}"
 fi
 if [ -z "${started_odoo:-}" ]; then kill "$(cat "$ortto_run/ortto-standin-$ortto_port.pid")" 2>/dev/null || true; fi

@@ -7,6 +7,7 @@
  *   crm-migrate stage --source kartra --into ID FILE...   (a newer export: a delta round of ID)
  *   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]...
  *   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME]
+ *   crm-migrate stage --source apto_export [--spool DIR] Export.zip...   (a packed export, unpacked safely)
  *     (an API source: credentials also from CRM_CREDENTIAL_<NAME>; the --spool folder keeps every
  *     fetched page, so running the same command again after a stop fetches only what is missing)
  *   crm-migrate commit ID [--batch-size N] [--sample N]
@@ -27,8 +28,10 @@
  * Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input, 4 Odoo refused or unreachable,
  * 5 committed with some records failed.
  */
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { decisionsSchema, type Decision } from './mapping/decisions.js';
 import { parseArgs } from 'node:util';
@@ -110,7 +113,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         const skip = values.skip ?? [];
         const named = await namedColumns(values.column ?? [], values.decisions);
         // file columns (attachments) name files in this folder: --files, else the first export's
-        const filesDir = values.files ? resolve(values.files) : rest[0] ? dirname(resolve(rest[0])) : null;
+        const filesDir = values.files ? resolve(values.files) : reader.filesDir ?? (rest[0] ? dirname(resolve(rest[0])) : null);
         if (values.out) {
           const result = await stageExports(values.source, reader, { skip, filesDir, ...named });
           const written = await writeStaging(values.out, result);
@@ -282,6 +285,11 @@ function stageReader(sourceName: string, files: string[], credentialArgs: string
   const source = findSource(sourceName);
   if (source?.input !== 'api') {
     if (files.length === 0) throw new UsageError('stage needs at least one export FILE');
+    if (source?.uploadReader) {
+      // an export that comes packed (a zip): unpacked into --spool DIR, else a temporary folder
+      if (credentialArgs.length > 0) throw new UsageError(`--credential is for API sources; ${source.label} reads export files`);
+      return source.uploadReader(files.map((p) => ({ name: basename(p), path: resolve(p) })), spool ? resolve(spool) : mkdtempSync(join(tmpdir(), 'crm-export-')));
+    }
     if (credentialArgs.length > 0 || spool) throw new UsageError(`--credential and --spool are for API sources; ${source?.label ?? sourceName} reads export files`);
     return csvReader(files.map((p) => ({ name: basename(p), path: resolve(p) })));
   }
@@ -299,7 +307,7 @@ function stageReader(sourceName: string, files: string[], credentialArgs: string
   }
   return apiReader(sourceName, credentials, {
     dir: resolve(spool),
-    onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}`),
+    onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}${p.message ? `; ${p.message}` : ''}`),
   });
 }
 

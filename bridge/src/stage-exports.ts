@@ -50,7 +50,9 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, reader: Sour
   for (const s of options.skip ?? []) {
     if (!known.has(s)) throw new InputError({ file: '(request)', field: 'skip' }, `cannot skip "${s}": the ${mapping.label} objects read from files are ${[...known].join(', ')}`);
   }
-  const result = await MappingEngine.stage(mapping, reader, { ...options, takenByFile: plan.taken });
+  const result = await MappingEngine.stage(mapping, reader, { ...options, filesDir: options.filesDir ?? reader.filesDir, takenByFile: plan.taken });
+  const found = reader.notMigratable?.() ?? [];
+  if (found.length > 0) result.profile.notMigratable = [...result.profile.notMigratable, ...found]; // a copy: the mapping's list stays as loaded
   for (const f of result.profile.files) {
     for (const c of f.columnsTaken ?? []) options.log?.info({ file: f.file, object: f.object, column: c.column, header: c.header, confidence: c.confidence, evidence: c.evidence }, 'header taken for a column of the mapping');
   }

@@ -93,7 +93,10 @@ t.test('the server refuses a short token', async (t) => {
 t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => {
   const res = await (await app()).inject({ method: 'GET', url: '/sources', headers: auth });
   t.equal(res.statusCode, 200);
-  t.same(res.json(), [
+  const listed = res.json() as { name: string }[];
+  t.match(listed.find((x) => x.name === 'apto'), { label: 'Apto (Salesforce API)', input: 'api', credentials: [{ name: 'login_url', secret: false }, { name: 'client_id', secret: true, optional: true }] }, 'Apto: optional credentials (password flow or access token)');
+  t.match(listed.find((x) => x.name === 'apto_export'), { label: 'Apto (Salesforce Data Export zip)', input: 'csv-upload', credentials: [] });
+  t.same(listed.filter((x) => !x.name.startsWith('apto')), [
     { name: 'kartra', label: 'Kartra', input: 'csv-upload', credentials: [] },
     { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload', credentials: [] },
     { name: 'ontraport', label: 'Ontraport (CSV exports)', input: 'csv-upload', credentials: [] },

@@ -49,7 +49,7 @@ export function extractionProgress(ctx: JobContext): { onProgress: (p: Extractio
   return {
     onProgress: (p) => {
       if (refused) throw refused;
-      chain = chain.then(() => ctx.progress({ phase: 'extracting', object: p.object, done: p.rows })).catch((err: unknown) => {
+      chain = chain.then(() => ctx.progress({ phase: 'extracting', object: p.object, done: p.rows, ...(p.message ? { message: p.message } : {}) })).catch((err: unknown) => {
         refused = err;
       });
     },

@@ -312,8 +312,11 @@ export class MappingEngine {
     if (spec?.from) {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.from), level: 'error', message: '' };
       const value = cleanText(ctx.cell(spec.from));
-      if (value === '') draft.issues.push({ ...where, message: `names no ${spec.object} to attach this record to` });
-      else this.attachPending.push({ draft, spec, value, where });
+      const named = spec.objectFrom ? cleanText(ctx.cell(spec.objectFrom)) : '';
+      const parent = named === '' ? spec : { ...spec, object: named };
+      if (named !== '' && !spec.objects?.includes(named)) draft.issues.push({ ...where, field: ctx.headerOf(spec.objectFrom as string), message: `"${named}" is none of the objects this record may be attached to (${spec.objects?.join(', ')})` });
+      else if (value === '') draft.issues.push({ ...where, message: `names no ${parent.object} to attach this record to` });
+      else this.attachPending.push({ draft, spec: parent, value, where });
     }
     if (object.blobFrom) {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };

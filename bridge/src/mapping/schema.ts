@@ -87,7 +87,16 @@ export const objectMappingSchema = z
      *  belongs to its parent row and is made only when one of its fields has a value; a file
      *  object (a notes file) names its parent in the column `from`: by the parent's key value, or
      *  by the value of the parent's Odoo field `by` (a contact's email) within the upload */
-    attachTo: z.object({ object: ident, from: ident.optional(), by: odooField.optional() }).strict().optional(),
+    attachTo: z.object({
+      object: ident,
+      from: ident.optional(),
+      by: odooField.optional(),
+      /** a file object whose rows hang on records of several objects (an activity on a contact,
+       *  a company or a deal): the column naming the parent's object for each row (one of
+       *  `objects`; empty: `object`), its key value in `from` */
+      objectFrom: ident.optional(),
+      objects: z.array(ident).optional(),
+    }).strict().optional(),
     /** ir.attachment objects: the column naming the file (a path inside the folder of attached
      *  files given with the upload); its sha1 and size are staged as `blob`, its bytes uploaded */
     blobFrom: ident.optional(),
@@ -194,6 +203,8 @@ export const mappingSchema = z
         if (obj.perRow && obj.perRow.parent !== obj.attachTo.object) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a perRow object is attached to its parent' });
         if (obj.file && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
         if (obj.attachTo.from && !(obj.attachTo.from in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${obj.attachTo.from}"` });
+        if (obj.attachTo.objectFrom && (!(obj.attachTo.objectFrom in obj.columns) || obj.attachTo.by || !obj.attachTo.objects?.length)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)' });
+        for (const o of obj.attachTo.objects ?? []) if (!m.objects[o]?.file) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${o}" is not a file object` });
       }
       if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });

@@ -39,6 +39,13 @@ export interface SourceReader {
    * forms). Asked after the tables were read.
    */
   inventory?(): Promise<string>;
+  /** a reader that brings its own files (an API reader downloading attachments, an unpacked
+   *  export zip): the folder its file columns (`blobFrom`) name files in, used when the upload
+   *  gives none (the CLI's `--files DIR`) */
+  filesDir?: string | undefined;
+  /** what the source holds that does not migrate (workflow rules...), found while reading: listed
+   *  in the inventory with the mapping's `notMigratable`; asked after the tables were read */
+  notMigratable?: (() => { what: string; why: string }[]) | undefined;
 }
 
 /** Export files read through the strict streaming CSV reader, one table per file, in the given order. */

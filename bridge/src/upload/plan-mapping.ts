@@ -212,7 +212,8 @@ function customOnlyColumns(mapping: Mapping, peeked: PeekedTable[]): Map<string,
   const out = new Map<string, Set<string>>();
   for (const p of peeked) {
     const object = p.object !== undefined ? mapping.objects[p.object] : undefined;
-    if (!object?.schemaFor || !object.customOnly) continue;
+    // every source field list declares custom fields (Apto's describe, Ortto's `customOnly` lists)
+    if (!object?.schemaFor) continue;
     const byColumn = resolveColumns(object, p.header).byColumn;
     const tokens = out.get(object.schemaFor) ?? new Set<string>();
     for (const r of p.rows) {

@@ -10,7 +10,7 @@
  * One job per migration at a time: a second start answers 409.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
@@ -91,7 +91,8 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
       const started = await deps.jobs.start(id, {
         token: fields.job,
         first: { phase: 'reading', object: files.map((f) => f.name).join(', '), done: 0, total: files.length },
-        run: (ctx) => stageJob(client, source.name, csvReader(files), options, ctx),
+        // a packed export (a zip) is unpacked inside the upload's folder, removed with it
+        run: (ctx) => stageJob(client, source.name, source.uploadReader && files[0] ? source.uploadReader(files, join(dirname(files[0].path), 'unpacked')) : csvReader(files), options, ctx),
         cleanup: () => upload.remove(),
       });
       return reply.code(202).send({ id, job: started.job, status: 'started' });
