@@ -489,7 +489,7 @@ export class MappingEngine {
     for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
     const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
     for (const d of kept) {
-      const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const deps = [...Object.keys(d.values), ...Object.keys(d.refs)].map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
       if (deps.length > 0) d.deps = [...new Set(deps)];
     }
     const records = [...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
@@ -508,6 +508,7 @@ export class MappingEngine {
       const mine = this.drafts.filter((d) => d.object === objectName);
       const specs: CustomFieldSpec[] = object.schemaFields.map((f) => ({
         header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const,
+        ...(f.relation ? { relation: f.relation } : {}),
       }));
       const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
       const customRule = this.customRule(objectName);
@@ -538,6 +539,7 @@ export class MappingEngine {
         const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
         const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
         if (spec.type === 'selection') values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
+        if (spec.relation) values.relation = spec.relation;
         const draft: Draft = {
           key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
           lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
@@ -586,11 +588,23 @@ export class MappingEngine {
   private resolvePending(): void {
     for (const { draft, field, rule, value, where } of this.pending) {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-      const key = this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase());
+      const key = refTo.by ? this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase()) : this.keyIndex(refTo.object).get(`${this.mapping.source}:${refTo.object}:${String(value)}`);
       if (key) addRefs(draft.refs, field, [key], refTo.many);
       else if (rule.lookup) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
-      else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });
+      else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty` });
     }
+  }
+
+  private readonly keyIndexes = new Map<string, Set<string>>();
+  /** keys of the records of one file object in this upload */
+  private keyIndex(object: string): { get: (key: string) => string | undefined } {
+    let idx = this.keyIndexes.get(object);
+    if (!idx) {
+      idx = new Set(this.drafts.filter((d) => d.object === object).map((d) => d.key));
+      this.keyIndexes.set(object, idx);
+    }
+    const keys = idx;
+    return { get: (key) => (keys.has(key) ? key : undefined) };
   }
 
   /** Derived objects that need several distinct values (pipelines → teams) but got fewer. */

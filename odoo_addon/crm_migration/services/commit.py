@@ -62,6 +62,8 @@ QUIET_CONTEXT = {
     "no_mail_to_attendees": True,
     "dont_notify": True,
     "mail_notify_author": False,
+    # no "you have been assigned" mail to the owners of migrated records (project.task, mail.thread)
+    "mail_auto_subscribe_no_notify": True,
     # mail.activity: no assignment notification, subscription or bus message (services/attached.py)
     attached.IMPORT_CONTEXT: True,
 }
@@ -431,6 +433,8 @@ class CommitEngine:
                            for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
         for obj in order:
             self.commit_object(attached.original_order(by_object[obj]))
+        # glue modules finish what needs every object in (an invoice posted once its lines are)
+        self.migration._after_commit_run(self)
         self._absorb_own_writes(since, edited_before)
         if self.schema_field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
@@ -612,6 +616,23 @@ class CommitEngine:
         records._write_multi(vals_list)
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
         records.modified(BOOKKEEPING_FIELDS)
+
+    def add_created_link(self, key, model_name, res_id, values_after=None, record_id=False):
+        """A record the run created beside the staged ones (a payment registered on a migrated
+        invoice by a glue module): linked and audited like a created record, so a rollback
+        removes it first (it comes last in the commit order)."""
+        self.sequence += 1
+        now = self.env.cr.now()
+        link = self.Link.create({
+            "migration_id": self.migration.id, "record_id": record_id, "key": key, "model": model_name,
+            "res_id": res_id, "action": "created", "values_before_json": {}, "values_after_json": values_after or {},
+            "written_at": now, "hash": False, "sequence": self.sequence,
+        })
+        self.env["crm.migration.audit"].sudo().create({
+            "migration_id": self.migration.id, "model": model_name, "res_id": res_id, "key": key,
+            "action": "create", "values_before_json": {}, "values_after_json": values_after or {},
+        })
+        return link
 
     def _next_link(self, item, res_id, action, values_before=None, values_after=None):
         self.sequence += 1

@@ -99,7 +99,9 @@ class RollbackEngine:
         links -= kept
         schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
         with self._registry_guard(bool(schema_links)), self.env.cr.savepoint():
-            errors = self._reset_states(links.filtered(lambda l: l.action == "created"))
+            # glue modules undo what they did after the commit (a posted invoice back to draft)
+            errors = self.migration._before_rollback_undo(links.filtered(lambda l: l.action == "created"))
+            errors += self._reset_states(links.filtered(lambda l: l.action == "created"))
             for (action, model_name), group in itertools.groupby(links - schema_links,
                                                                  key=lambda l: (l.action, l.model)):
                 group = self.Link.concat(*group)

@@ -64,14 +64,16 @@ def ref_keys(refs):
 
 
 def schema_field_pairs(values_list):
-    """(model, field name) of the custom fields that schema records (values of staged
-    ``ir.model.fields`` records) create."""
+    """(model, field name, type, comodel) of the custom fields that schema records (values of
+    staged ``ir.model.fields`` records) create (type and comodel ``""`` when not given)."""
     pairs = set()
     for values in values_list:
         if isinstance(values, dict):
             name, model = values.get("name"), values.get("model")
             if isinstance(name, str) and isinstance(model, str) and name.startswith("x_"):
-                pairs.add((model, name))
+                ttype, relation = values.get("ttype"), values.get("relation")
+                pairs.add((model, name, ttype if isinstance(ttype, str) else "",
+                           relation if isinstance(relation, str) else ""))
     return pairs
 
 
@@ -80,7 +82,10 @@ class _Checker:
         self.env = env
         self.record = record
         self.index = index
-        self.schema_fields = {tuple(pair) for pair in env.context.get(SCHEMA_FIELDS_CONTEXT) or ()}
+        pending = [tuple(pair) for pair in env.context.get(SCHEMA_FIELDS_CONTEXT) or ()]
+        self.schema_fields = {pair[:2] for pair in pending}
+        # (model, name) -> (type, comodel) of the custom fields schema records create
+        self.schema_types = {pair[:2]: tuple(pair[2:4]) for pair in pending if len(pair) >= 4}
 
     def fail(self, problem):
         key = self.record.get("key") if isinstance(self.record, dict) else None
@@ -222,16 +227,17 @@ def normalize_record(env, record, index):
             chk.fail(_("'refs.%(field)s' must be one key (string) or a list of keys.", field=fname))
         if not check:
             continue
-        field = chk.field(model, fname, "'refs'")
-        if field.type == "many2one":
+        field = chk.field(model, fname, "'refs'", schema=True)
+        ftype = field.type if field is not None else chk.schema_types.get((model._name, fname), ("", ""))[0]
+        if ftype == "many2one":
             if not isinstance(value, str):
                 chk.fail(_("'refs.%(field)s' is a many2one: its value must be one key (string).", field=fname))
-        elif field.type == "many2many":
+        elif ftype == "many2many":
             if not isinstance(value, list):
                 chk.fail(_("'refs.%(field)s' is a many2many: its value must be a list of keys (strings).", field=fname))
         else:
             chk.fail(_("'refs.%(field)s': only many2one and many2many fields can be refs (field type %(type)s).",
-                     field=fname, type=field.type))
+                     field=fname, type=ftype or "unknown"))
 
     # lookups: field -> {model, field, value, alt_fields?, where?, required?}
     lookups = record.get("lookups") or {}
