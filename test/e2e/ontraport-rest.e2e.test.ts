@@ -182,3 +182,68 @@ t.test('no Invoicing, no Project: the missing-app report, invoices held back, ta
   t.equal(rolled.state, 'rolled_back');
   t.same(await counts(odoo, MODELS), before, 'rolled back exactly');
 });
+
+t.test('custom objects: one custom model per object (x_ fields, lookups to partners), committed, read back, rolled back exactly; only declared custom models', async (t) => {
+  const odoo = reader(process.env.ODOO_DB as string);
+  await cleanUp(odoo);
+  const janeId = await jane(t, odoo);
+  const MODELS = ['res.partner', 'ir.model', 'ir.model.fields', 'ir.model.access', 'ir.ui.view', 'crm.migration.link'];
+  const before = await counts(odoo, MODELS);
+  t.equal(await odoo.count('ir.model', [['model', 'in', ['x_ontraport_pets', 'x_ontraport_courses']]]), 0, 'no such model before');
+  const objectFiles = ['contacts.csv', 'companies.csv', 'custom-object-pets.csv', 'custom-object-courses.csv'].map((name) => ({ name, path: join(root, 'test', 'fixtures', 'ontraport', name) }));
+  const { report: staged } = await stageToOdoo(odoo.migrations, 'ontraport', csvReader(objectFiles), { name: 'Ontraport rest e2e (custom objects)' });
+  t.same({ ...(await counts(odoo, MODELS)), 'crm.migration.link': 0 }, { ...before, 'crm.migration.link': 0 }, 'staging creates no model, field or row');
+  t.same([staged.objects.custom_model?.staged, staged.objects.custom_pets?.staged, staged.objects.custom_courses?.staged], [2, 4, 2]);
+
+  await odoo.migrations.setFallbackUser(staged.id, janeId); // the owner Odoo does not know
+  const committed = await odoo.migrations.commit(staged.id);
+  t.same(committed.failed, []);
+  t.same(committed.skipped, []);
+  t.same([committed.objects.custom_model?.committed, committed.objects.custom_pets?.committed, committed.objects.custom_courses?.committed], [2, 4, 2], 'two custom models, their records');
+
+  const models = await odoo.read('ir.model', [['model', 'in', ['x_ontraport_pets', 'x_ontraport_courses']]], ['model', 'name', 'state']);
+  t.same(models.map((m) => [m.model, m.name, m.state]).sort(), [['x_ontraport_courses', 'Courses', 'manual'], ['x_ontraport_pets', 'Pets', 'manual']], 'one custom model per Ontraport custom object');
+  const fieldsOf = async (model: string) => (await odoo.read('ir.model.fields', [['model', '=', model], ['name', '=like', 'x_%']], ['name', 'ttype', 'relation'])).map((f) => [f.name, f.ttype, f.relation || '']).sort();
+  t.same(await fieldsOf('x_ontraport_pets'), [
+    ['x_name', 'char', ''],
+    ['x_ontraport_birth_date', 'date', ''],
+    ['x_ontraport_company_id', 'many2one', 'res.partner'],
+    ['x_ontraport_contact_id', 'many2one', 'res.partner'],
+    ['x_ontraport_date_added', 'datetime', ''],
+    ['x_ontraport_id', 'char', ''],
+    ['x_ontraport_species', 'char', ''],
+    ['x_ontraport_weight_kg', 'float', ''],
+  ], "x_ fields typed from the values, the lookups as many2one relations to partners");
+  t.equal(await odoo.count('ir.model.access', [['model_id.model', '=', 'x_ontraport_pets'], ['group_id.name', '=', 'Internal User']]), 1, 'internal users may use it');
+
+  const contacts = byKey(await odoo.read('res.partner', [['source_key', 'like', 'ontraport:contact:']], ['id', 'source_key']));
+  const company = await odoo.one('res.partner', [['source_key', '=', 'ontraport:company:C1']], ['id']);
+  const pets = await odoo.read('x_ontraport_pets', [], ['x_name', 'x_ontraport_id', 'x_ontraport_contact_id', 'x_ontraport_company_id', 'x_ontraport_species', 'x_ontraport_birth_date', 'x_ontraport_weight_kg', 'x_ontraport_date_added']);
+  t.same(pets.map((p) => [p.x_name, p.x_ontraport_id, m2oId(p.x_ontraport_contact_id), m2oId(p.x_ontraport_company_id), p.x_ontraport_species, p.x_ontraport_birth_date, p.x_ontraport_weight_kg, p.x_ontraport_date_added]).sort((a, b) => String(a[1]).localeCompare(String(b[1]))), [
+    ['Rex', 'P1', Number(contacts.get('ontraport:contact:1')?.id), Number(company.id), 'Dog', '2019-05-01', 31.5, '2024-01-10 09:00:00'],
+    ['Tibbles', 'P2', Number(contacts.get('ontraport:contact:3')?.id), false, 'Cat', '2020-07-15', 4.2, '2024-02-11 10:30:00'],
+    ['Nemo', 'P3', Number(contacts.get('ontraport:contact:4')?.id), false, 'Fish', false, 0.1, '2024-03-12 11:00:00'],
+    ['Stray', 'P4', false, false, 'Dog', false, 12, '2024-03-13 11:00:00'],
+  ], 'each record a row of its model, linked to its contact and company');
+  const courses = await odoo.read('x_ontraport_courses', [], ['x_name', 'x_ontraport_seats', 'x_ontraport_level', 'x_ontraport_contact_id']);
+  t.same(courses.map((c) => [c.x_name, c.x_ontraport_seats, c.x_ontraport_level, m2oId(c.x_ontraport_contact_id)]).sort(), [
+    ['Analytical Engines 101', 20, 'Beginner', Number(contacts.get('ontraport:contact:2')?.id)],
+    ['Compilers in Practice', 12, 'Advanced', Number(contacts.get('ontraport:contact:3')?.id)],
+  ]);
+
+  // restricted: a migration may only write into the custom models its own mapping declared
+  const other = await odoo.migrations.create('Ontraport rest e2e (undeclared model)', 'ontraport');
+  t.teardown(async () => { await odoo.migrations.rollback(other, 'undo').catch(() => undefined); });
+  await t.rejects(() => odoo.transport.call('crm.migration', 'api_stage', [[other], [{ key: 'x:pets:1', object: 'pets', model: 'x_ontraport_pets', values: { x_name: 'Intruder' } }]]),
+    /custom model this migration does not declare/, 'a row into a custom model another migration made is refused');
+  await t.rejects(() => odoo.transport.call('crm.migration', 'api_stage', [[other], [{ key: 'x:model:1', object: 'custom_model', model: 'ir.model', values: { model: 'res.partner.x', name: 'Not custom', state: 'manual' }, match: [['model']] }]]),
+    /creates a custom model/, 'a schema record may only create an x_ model');
+  await t.rejects(() => odoo.transport.call('crm.migration', 'api_stage', [[other], [{ key: 'x:field:1', object: 'custom_field', model: 'ir.model.fields', values: { name: 'x_extra', model: 'x_ontraport_pets', field_description: 'Extra', ttype: 'char', state: 'manual' }, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'x_ontraport_pets' } }, match: [['name', 'model']] }]]),
+    /custom model this migration does not declare/, 'nor add fields to a custom model it did not declare');
+
+  const rolled = await odoo.migrations.rollback(staged.id);
+  t.equal(rolled.state, 'rolled_back');
+  t.same(rolled.kept_fields, [], 'no field kept');
+  t.equal(await odoo.count('ir.model', [['model', 'in', ['x_ontraport_pets', 'x_ontraport_courses']]]), 0, 'the custom models are gone');
+  t.same({ ...(await counts(odoo, MODELS)), 'crm.migration.link': 0 }, { ...before, 'crm.migration.link': 0 }, 'models, fields, access rules, partners: exactly as before');
+});

@@ -102,6 +102,11 @@ export const objectMappingSchema = z
     requires: z.array(z.string()).default([]),
     /** this object reads the files of another (its columns, key and detection) into another model */
     fallbackFor: ident.optional(),
+    /** a template for the source's custom objects: each distinct value of the column `nameFrom`
+     *  (the custom object's name, e.g. "Pets") becomes an object of its own whose model is a
+     *  custom model `<prefix><name>` created before its records (an `ir.model` schema record),
+     *  with the template's fields and columns (lookups as many2one fields to partners) */
+    customModel: z.object({ nameFrom: ident, prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).strict().optional(),
     /** unknown columns of this object's files become custom fields (x_<prefix>...) */
     customFields: z.object({ prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).optional(),
     /** header → label of the custom field made from that unknown column (the admin's word) */
@@ -198,6 +203,9 @@ export const mappingSchema = z
       }
       if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });
+      }
+      if (obj.customModel && (!obj.file || !(obj.customModel.nameFrom in obj.columns))) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'customModel'], message: `customModel reads the custom object's name from a column of the object's own file ("${obj.customModel.nameFrom}")` });
       }
       if (obj.schemaFor && !m.objects[obj.schemaFor]?.customFields) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'schemaFor'], message: `"${obj.schemaFor}" has no customFields` });
