@@ -92,7 +92,7 @@ t.test('deals: opportunities with stage, pipeline team, tags, contact, owner, wo
 
 t.test("inventory: automation rules, sequences, campaigns, and what is not migrated yet", async (t) => {
   const s = await stageExports('ontraport', csvReader(UI), { now });
-  for (const what of ['Automation rules', 'Sequences', 'Campaigns', 'Custom objects (not yet migrated)']) {
+  for (const what of ['Automation rules', 'Sequences', 'Campaigns', "relationship object (API object 102)"]) {
     t.match(s.inventory, new RegExp(what.replace(/[()]/g, '\\$&')), what);
   }
 });
