@@ -279,8 +279,9 @@ def normalize_record(env, record, index):
 
     if check and record["model"] == MODEL_SCHEMA:
         _check_model_schema(chk, record, values)
-    if check and record["model"] == SCHEMA_MODEL and isinstance(values.get("model"), str):
-        chk.model(values["model"], "'values.model'")  # custom fields only on models it may target
+    if check and record["model"] == SCHEMA_MODEL and isinstance(values.get("model"), str) \
+            and values["model"].startswith(CUSTOM_PREFIX):
+        chk.model(values["model"], "'values.model'")  # custom fields only on custom models it declares
 
     # refs: field -> key (many2one) or list of keys (many2many)
     refs = record.get("refs") or {}
