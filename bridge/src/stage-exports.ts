@@ -71,7 +71,8 @@ async function stageForOdoo(client: MigrationClient, sourceName: string, reader:
   const { mapping, source } = loaded;
   const installedApps = await client.installedApps(requiredApps(mapping));
   const models = new Set(Object.values(mapping.objects)
-    .filter((o) => o.file && !o.schemaFor && o.requires.every((app) => installedApps[app]))
+    // a custom-object template's model exists only once the commit created it (one per custom object)
+    .filter((o) => o.file && !o.schemaFor && !o.customModel && o.requires.every((app) => installedApps[app]))
     .map((o) => o.model));
   if (source.prepareMapping) models.add('res.partner'); // its per-upload contacts
   const odooFields: Record<string, FieldsGet> = Object.fromEntries(

@@ -109,9 +109,14 @@ export class MappingEngine {
   private readonly blobPending: { draft: Draft; cell: string; where: Issue }[] = [];
   private readonly blobPaths = new Map<Draft, string>();
   private readonly now: DateTime;
+  /** the mapping's objects, plus one object per custom object met in the upload (customModel) */
+  private readonly objects: Record<string, ObjectMapping>;
+  /** object made from a customModel template → its custom model (name, label) */
+  private readonly customModels = new Map<string, { model: string; label: string; template: string }>();
 
   constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
+    this.objects = { ...mapping.objects };
   }
 
   /** Reads every table fully before returning: a bad table throws and nothing is staged. */
@@ -152,7 +157,7 @@ export class MappingEngine {
         this.addSchemaRow(t.primary, ctx);
         continue;
       }
-      this.addRow(t, ctx, cells, flags);
+      this.addRow(t.object.customModel ? this.customTarget(t, ctx, profile.unknownColumns) : t, ctx, cells, flags);
     }
     this.files.push(profile);
   }
@@ -163,7 +168,7 @@ export class MappingEngine {
   private recognise(fileName: string, header: string[], declared?: string): FileTarget {
     let best: [string, ObjectMapping] | undefined = declared === undefined ? undefined : this.declaredObject(fileName, declared);
     let bestScore = 0;
-    for (const [name, object] of declared === undefined ? Object.entries(this.mapping.objects) : []) {
+    for (const [name, object] of declared === undefined ? Object.entries(this.objects) : []) {
       const score = detectScore(object, header);
       if (score > bestScore) {
         best = [name, object];
@@ -171,7 +176,7 @@ export class MappingEngine {
       }
     }
     if (!best) {
-      const kinds = Object.values(this.mapping.objects).filter((o) => o.file).map((o) => o.label).join(', ');
+      const kinds = Object.values(this.objects).filter((o) => o.file).map((o) => o.label).join(', ');
       throw new InputError({ file: fileName, row: 1 }, `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
     }
     const [primaryName, primary] = best;
@@ -188,7 +193,7 @@ export class MappingEngine {
     const chosen = choice.chosen ?? primaryName;
     return {
       objectName: chosen,
-      object: this.mapping.objects[chosen] as ObjectMapping,
+      object: this.objects[chosen] as ObjectMapping,
       primaryName,
       primary,
       byColumn,
@@ -199,20 +204,43 @@ export class MappingEngine {
   }
 
   private declaredObject(tableName: string, name: string): [string, ObjectMapping] {
-    const object = this.mapping.objects[name];
-    if (!object) throw new InputError({ file: tableName }, `the reader names object "${name}", which the ${this.mapping.label} mapping does not have (it has ${Object.keys(this.mapping.objects).join(', ')})`);
+    const object = this.objects[name];
+    if (!object) throw new InputError({ file: tableName }, `the reader names object "${name}", which the ${this.mapping.label} mapping does not have (it has ${Object.keys(this.objects).join(', ')})`);
     return [name, object];
+  }
+
+  /**
+   * A row of a custom-object template: the object of its custom object (named by the row), made
+   * the first time that name is met: the template's columns and fields on the custom model
+   * `<prefix><name>`; the table's unknown columns become custom fields of that model.
+   */
+  private customTarget(t: FileTarget, ctx: RowContext, unknown: string[]): FileTarget {
+    const spec = t.object.customModel as NonNullable<ObjectMapping['customModel']>;
+    const label = cleanText(ctx.cell(spec.nameFrom));
+    const slug = label.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40) || 'object';
+    const objectName = `custom_${slug}`;
+    if (!this.objects[objectName]) {
+      const { customModel: _template, file: _file, ...rest } = t.object;
+      this.objects[objectName] = { ...rest, label: `${label || slug} (custom object)`, model: `${spec.prefix}${slug}` };
+      this.customModels.set(objectName, { model: `${spec.prefix}${slug}`, label: label || slug, template: t.objectName });
+    }
+    if (this.customRule(objectName)) {
+      const seen = this.unknown.get(objectName) ?? [];
+      for (const h of unknown) if (!seen.includes(h)) seen.push(h);
+      this.unknown.set(objectName, seen);
+    }
+    return { ...t, objectName, object: this.objects[objectName] as ObjectMapping };
   }
 
   /** Which object (the preferred one or a fallback) takes a file's rows, given Odoo's apps. */
   private chooseTarget(primaryName: string, primary: ObjectMapping): TargetChoice {
     const known = this.targets.get(primaryName);
     if (known) return known;
-    const alternatives: [string, ObjectMapping][] = [[primaryName, primary], ...Object.entries(this.mapping.objects).filter(([, o]) => o.fallbackFor === primaryName)];
+    const alternatives: [string, ObjectMapping][] = [[primaryName, primary], ...Object.entries(this.objects).filter(([, o]) => o.fallbackFor === primaryName)];
     const apps = this.options.installedApps;
     const missing = (o: ObjectMapping) => o.requires.filter((a) => !apps?.[a]);
     const choices = [
-      ...alternatives.filter(([, o]) => o.requires.length > 0).map(([n, o]) => `install ${o.requires.join(' + ')} → ${this.mapping.objects[n]?.model}`),
+      ...alternatives.filter(([, o]) => o.requires.length > 0).map(([n, o]) => `install ${o.requires.join(' + ')} → ${this.objects[n]?.model}`),
       `skip (--skip ${primaryName})`,
     ];
     let choice: TargetChoice;
@@ -248,8 +276,8 @@ export class MappingEngine {
 
   /** The custom-field rule of an object, or of the file object it takes the rows of. */
   private customRule(objectName: string): ObjectMapping['customFields'] {
-    const object = this.mapping.objects[objectName];
-    return object?.customFields ?? (object?.fallbackFor ? this.mapping.objects[object.fallbackFor]?.customFields : undefined);
+    const object = this.objects[objectName];
+    return object?.customFields ?? (object?.fallbackFor ? this.objects[object.fallbackFor]?.customFields : undefined);
   }
 
   private addSchemaRow(object: ObjectMapping, ctx: RowContext): void {
@@ -289,7 +317,7 @@ export class MappingEngine {
     const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
     this.drafts.push(draft);
     this.noteAttached(t.object, draft, ctx);
-    for (const [childName, child] of Object.entries(this.mapping.objects)) {
+    for (const [childName, child] of Object.entries(this.objects)) {
       if (child.perRow?.parent !== t.objectName) continue;
       const cev = this.evaluate(childName, child, ctx);
       // an attached child (inline notes) exists only where the row has something for it
@@ -469,7 +497,7 @@ export class MappingEngine {
   }
 
   private deriveOne(objectName: string, value: string, ctx: RowContext): string {
-    const object = this.mapping.objects[objectName] as ObjectMapping;
+    const object = this.objects[objectName] as ObjectMapping;
     const key = `${this.mapping.source}:${objectName}:${value.toLowerCase()}`;
     if (!this.derived.has(key)) {
       const ev = this.evaluate(objectName, object, ctx);
@@ -501,11 +529,19 @@ export class MappingEngine {
     const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
     for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
     const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
+    const models = this.customModelDrafts();
+    const modelKeys = new Map(models.map((m) => [m.values.model as string, m.key]));
+    for (const f of customFields) {
+      const modelKey = modelKeys.get(f.model);
+      if (modelKey) f.draft.deps = [modelKey];
+    }
     for (const d of kept) {
-      const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const deps = [...Object.keys(d.values), ...Object.keys(d.refs)].map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const modelKey = modelKeys.get(d.model);
+      if (modelKey) deps.unshift(modelKey);
       if (deps.length > 0) d.deps = [...new Set(deps)];
     }
-    const records = [...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
+    const records = [...models, ...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
     const blobs: BlobFile[] = [];
     for (const d of kept) {
       const path = this.blobPaths.get(d);
@@ -514,13 +550,30 @@ export class MappingEngine {
     return { source: this.mapping.source, records, profile: this.profile(records, merges, customFields), blobs };
   }
 
+  /** One custom model (`ir.model`, matched by its name) per custom object that has records. */
+  private customModelDrafts(): Draft[] {
+    const out: Draft[] = [];
+    for (const [objectName, { model, label, template }] of this.customModels) {
+      const first = this.drafts.find((d) => d.object === objectName);
+      if (!first) continue;
+      out.push({
+        key: `${this.mapping.source}:custom_model:${model}`, object: 'custom_model', model: 'ir.model',
+        values: { model, name: label, state: 'manual' }, refs: {}, lookups: {}, match: [['model']],
+        source: { file: first.source.file, row: first.source.row, data: { object: label, template } },
+        issues: [],
+      });
+    }
+    return out;
+  }
+
   /** Custom fields: declared by the mapping, or made from unknown columns; values filled in. */
   private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] {
     const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] = [];
-    for (const [objectName, object] of Object.entries(this.mapping.objects)) {
+    for (const [objectName, object] of Object.entries(this.objects)) {
       const mine = this.drafts.filter((d) => d.object === objectName);
       const specs: CustomFieldSpec[] = object.schemaFields.map((f) => ({
         header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const,
+        ...(f.relation ? { relation: f.relation } : {}),
       }));
       const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
       const customRule = this.customRule(objectName);
@@ -551,6 +604,7 @@ export class MappingEngine {
         const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
         const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
         if (spec.type === 'selection') values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
+        if (spec.relation) values.relation = spec.relation;
         const draft: Draft = {
           key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
           lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
@@ -599,16 +653,28 @@ export class MappingEngine {
   private resolvePending(): void {
     for (const { draft, field, rule, value, where } of this.pending) {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-      const key = this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase());
+      const key = refTo.by ? this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase()) : this.keyIndex(refTo.object).get(`${this.mapping.source}:${refTo.object}:${String(value)}`);
       if (key) addRefs(draft.refs, field, [key], refTo.many);
       else if (rule.lookup) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
-      else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });
+      else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty` });
     }
+  }
+
+  private readonly keyIndexes = new Map<string, Set<string>>();
+  /** keys of the records of one file object in this upload */
+  private keyIndex(object: string): { get: (key: string) => string | undefined } {
+    let idx = this.keyIndexes.get(object);
+    if (!idx) {
+      idx = new Set(this.drafts.filter((d) => d.object === object).map((d) => d.key));
+      this.keyIndexes.set(object, idx);
+    }
+    const keys = idx;
+    return { get: (key) => (keys.has(key) ? key : undefined) };
   }
 
   /** Derived objects that need several distinct values (pipelines → teams) but got fewer. */
   private dropThinDerived(): void {
-    for (const [name, object] of Object.entries(this.mapping.objects)) {
+    for (const [name, object] of Object.entries(this.objects)) {
       if (object.minDistinct <= 1) continue;
       const keys = [...this.derived.values()].filter((d) => d.object === name).map((d) => d.key);
       if (keys.length >= object.minDistinct) continue;
@@ -650,11 +716,11 @@ export class MappingEngine {
       missingValues,
       flags: this.flagCounts,
       customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
-      targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.mapping.objects).some((o) => o.fallbackFor === t.object)),
+      targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.objects).some((o) => o.fallbackFor === t.object)),
       issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
       columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
-      lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
+      lossy: Object.entries(this.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
     };
   }
 }

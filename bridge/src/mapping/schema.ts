@@ -45,8 +45,9 @@ export const fieldRuleSchema = z
       required: z.boolean().default(false),
     }).optional(),
     /** the value names a record of another file object by one of its values (a deal's contact
-     *  by email); not in the upload → `lookup` is used instead, if given */
-    refTo: z.object({ object: ident, by: odooField, many: z.boolean().default(false) }).optional(),
+     *  by email), or, without `by`, by its key value (its source id); not in the upload →
+     *  `lookup` is used instead, if given */
+    refTo: z.object({ object: ident, by: odooField.optional(), many: z.boolean().default(false) }).optional(),
     /** the value(s) become records of another object of this mapping; the field refers to them */
     object: ident.optional(),
     /** with `object`: the cell holds several values separated by any of these */
@@ -110,6 +111,11 @@ export const objectMappingSchema = z
     requires: z.array(z.string()).default([]),
     /** this object reads the files of another (its columns, key and detection) into another model */
     fallbackFor: ident.optional(),
+    /** a template for the source's custom objects: each distinct value of the column `nameFrom`
+     *  (the custom object's name, e.g. "Pets") becomes an object of its own whose model is a
+     *  custom model `<prefix><name>` created before its records (an `ir.model` schema record),
+     *  with the template's fields and columns (lookups as many2one fields to partners) */
+    customModel: z.object({ nameFrom: ident, prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).strict().optional(),
     /** unknown columns of this object's files become custom fields (x_<prefix>...) */
     customFields: z.object({ prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).optional(),
     /** header → label of the custom field made from that unknown column (the admin's word) */
@@ -118,9 +124,11 @@ export const objectMappingSchema = z
     schemaFields: z.array(z.object({
       name: z.string().regex(/^x_[a-z0-9_]+$/),
       label: z.string(),
-      type: z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float']),
+      type: z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float', 'many2one']),
       selection: z.array(z.tuple([z.string(), z.string()])).optional(),
-    })).default([]),
+      /** many2one: the model it points to (its values come through `refTo`/`lookup` rules) */
+      relation: z.string().regex(/^[a-z0-9_.]+$/).optional(),
+    }).strict().refine((f) => (f.type === 'many2one') === (f.relation !== undefined), { message: 'a many2one schema field names its `relation`, and only it' })).default([]),
     /** a file of this object describes the custom fields of another object: its columns
      *  `identifier`, `type`, `options` (and optional `label`); `typeMap` turns source types
      *  into Odoo field types */
@@ -202,12 +210,16 @@ export const mappingSchema = z
         if (!parent?.file && !parent?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${obj.attachTo.object}" is not a file object` });
         if (obj.perRow && obj.perRow.parent !== obj.attachTo.object) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a perRow object is attached to its parent' });
         if (obj.file && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
-        if (obj.attachTo.from && !(obj.attachTo.from in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${obj.attachTo.from}"` });
-        if (obj.attachTo.objectFrom && (!(obj.attachTo.objectFrom in obj.columns) || obj.attachTo.by || !obj.attachTo.objects?.length)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)' });
+        const attachColumns = obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns ?? {} : obj.columns;
+        if (obj.attachTo.from && !(obj.attachTo.from in attachColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${obj.attachTo.from}"` });
+        if (obj.attachTo.objectFrom && (!(obj.attachTo.objectFrom in attachColumns) || obj.attachTo.by || !obj.attachTo.objects?.length)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)' });
         for (const o of obj.attachTo.objects ?? []) if (!m.objects[o]?.file) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${o}" is not a file object` });
       }
       if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });
+      }
+      if (obj.customModel && (!obj.file || !(obj.customModel.nameFrom in obj.columns))) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'customModel'], message: `customModel reads the custom object's name from a column of the object's own file ("${obj.customModel.nameFrom}")` });
       }
       if (obj.schemaFor && !m.objects[obj.schemaFor]?.customFields) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'schemaFor'], message: `"${obj.schemaFor}" has no customFields` });

@@ -247,6 +247,21 @@ class CrmMigration(models.Model):
         )
         self.write({"state": "partial" if incomplete else "committed", "commit_date": fields.Datetime.now()})
 
+    # ------------------------------------------------------------------ hooks for glue modules
+    def _after_commit_run(self, engine):
+        """Called at the end of every commit run (sample or full), once every object of the run
+        is committed, inside its transaction. Glue modules (``crm_migration_account``) extend it
+        to do what needs a whole document (post an invoice once its lines exist); records they
+        create go through ``engine.add_created_link`` so a rollback removes them. Their writes on
+        the migration's records are the migration's own (not rollback conflicts)."""
+        return None
+
+    def _before_rollback_undo(self, links):
+        """Called by a rollback before it unlinks the records of ``links`` (the migration's
+        ``created`` links), inside its savepoint; returns a list of error lines (the rollback then
+        stops and undoes nothing). Glue modules undo here what ``_after_commit_run`` did."""
+        return []
+
     def api_rollback(self, options=None):
         """Undo the commit exactly (no-op when already rolled back); returns the report.
         ``options``: ``{"on_conflict": "stop" | "keep" | "undo"}`` (default ``stop``): what to do

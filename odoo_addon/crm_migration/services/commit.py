@@ -42,7 +42,7 @@ from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
 from . import attached
-from .staging import OWNER_MODEL, SCHEMA_MODEL, ref_keys
+from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
     from odoo.service.model import _as_validation_error
@@ -62,6 +62,8 @@ QUIET_CONTEXT = {
     "no_mail_to_attendees": True,
     "dont_notify": True,
     "mail_notify_author": False,
+    # no "you have been assigned" mail to the owners of migrated records (project.task, mail.thread)
+    "mail_auto_subscribe_no_notify": True,
     # mail.activity: no assignment notification, subscription or bus message (services/attached.py)
     attached.IMPORT_CONTEXT: True,
 }
@@ -431,6 +433,8 @@ class CommitEngine:
                            for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
         for obj in order:
             self.commit_object(attached.original_order(by_object[obj]))
+        # glue modules finish what needs every object in (an invoice posted once its lines are)
+        self.migration._after_commit_run(self)
         self._absorb_own_writes(since, edited_before)
         if self.schema_field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
@@ -612,6 +616,23 @@ class CommitEngine:
         records._write_multi(vals_list)
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
         records.modified(BOOKKEEPING_FIELDS)
+
+    def add_created_link(self, key, model_name, res_id, values_after=None, record_id=False):
+        """A record the run created beside the staged ones (a payment registered on a migrated
+        invoice by a glue module): linked and audited like a created record, so a rollback
+        removes it first (it comes last in the commit order)."""
+        self.sequence += 1
+        now = self.env.cr.now()
+        link = self.Link.create({
+            "migration_id": self.migration.id, "record_id": record_id, "key": key, "model": model_name,
+            "res_id": res_id, "action": "created", "values_before_json": {}, "values_after_json": values_after or {},
+            "written_at": now, "hash": False, "sequence": self.sequence,
+        })
+        self.env["crm.migration.audit"].sudo().create({
+            "migration_id": self.migration.id, "model": model_name, "res_id": res_id, "key": key,
+            "action": "create", "values_before_json": {}, "values_after_json": values_after or {},
+        })
+        return link
 
     def _next_link(self, item, res_id, action, values_before=None, values_after=None):
         self.sequence += 1
@@ -889,8 +910,8 @@ class CommitEngine:
         ``existing``: the batch's existing target records of this model (prefetch group)."""
         _ = self.env._
         model = self.env[item.model].with_context(**QUIET_CONTEXT)
-        if item.model == SCHEMA_MODEL:
-            fill = False  # an existing custom field is reused as it is, never changed
+        if item.model in (SCHEMA_MODEL, MODEL_SCHEMA):
+            fill = False  # an existing custom field or model is reused as it is, never changed
         if existing is None:
             target = model.browse(res_id).exists()
         elif res_id in existing._ids:
@@ -950,7 +971,7 @@ class CommitEngine:
         except Exception as exc:  # noqa: BLE001 - retried one by one below
             _logger.info("crm_migration: batch create of %s %s failed (%s); retrying one by one",
                          len(items), model_name, exc)
-            if model_name == SCHEMA_MODEL:
+            if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
                 self._reload_registry()
             for item, vals, after in zip(items, vals_list, written):
                 try:
@@ -960,7 +981,7 @@ class CommitEngine:
                     raise
                 except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
                     item.finish("failed", error=error_text(self.env, exc))
-                    if model_name == SCHEMA_MODEL:
+                    if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
                         self._reload_registry()
                     continue
                 self._next_link(item, record.id, "created", values_after=after)
@@ -971,6 +992,19 @@ class CommitEngine:
                 item.finish("committed", record.id)
         if model_name == SCHEMA_MODEL:
             self._check_schema([item.res_id for item in items if item.state == "committed"])
+        if model_name == MODEL_SCHEMA:
+            self._grant_access([item.res_id for item in items if item.state == "committed"])
+
+    def _grant_access(self, model_ids):
+        """A custom model the migration created is usable by internal users, as a model made in
+        Odoo's own UI would be: one access rule (read, write, create, delete) for the group
+        Internal User. It goes with the model when a rollback removes it."""
+        group = self.env.ref("base.group_user")
+        self.env["ir.model.access"].sudo().create([{
+            "name": f"{model.model} (migrated custom object)",
+            "model_id": model.id, "group_id": group.id,
+            "perm_read": True, "perm_write": True, "perm_create": True, "perm_unlink": True,
+        } for model in self.env[MODEL_SCHEMA].sudo().browse(model_ids)])
 
     def _reload_registry(self):
         """A create of custom fields that raised inside its savepoint may have set the registry

@@ -37,7 +37,7 @@ from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
 from .commit import QUIET_CONTEXT, error_text, is_empty, json_value
-from .staging import SCHEMA_MODEL
+from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 # migration states a delta round starts from (``delta``: restaging the round again)
 DELTA_FROM_STATES = ("committed", "partial", "delta")
@@ -127,7 +127,8 @@ def mark_gone(migration):
     Record = env["crm.migration.record"]
     # schema records (custom fields) are not source records: a newer export whose columns find the
     # field in Odoo already maps onto it instead of staging it again
-    unseen = Record.search([("migration_id", "=", migration.id), ("delta", "=", False), ("model", "!=", SCHEMA_MODEL),
+    unseen = Record.search([("migration_id", "=", migration.id), ("delta", "=", False),
+                            ("model", "not in", (SCHEMA_MODEL, MODEL_SCHEMA)),
                             "|", ("state", "in", DONE_STATES), ("delta_before_json", "!=", False)])
     links = {link.key: link for link in env["crm.migration.link"].search(
         [("migration_id", "=", migration.id), ("key", "in", unseen.mapped("key")), ("kept", "=", False)])}
@@ -199,7 +200,7 @@ def apply_updates(engine, items):
 def _apply_one(engine, item, link, before, old_ids, audit):
     env = engine.env
     _ = env._
-    if item.model == SCHEMA_MODEL:  # an existing custom field is reused as it is, never changed
+    if item.model in (SCHEMA_MODEL, MODEL_SCHEMA):  # an existing custom field or model is reused as it is
         link.hash = item.hash
         item.finish(_done_state(link), link.res_id)
         return

@@ -46,7 +46,7 @@ from odoo.tools import html2plaintext
 
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
 from .attached import referenced_conflicts
-from .staging import SCHEMA_MODEL, ref_keys
+from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys
 
 
 class RollbackEngine:
@@ -98,8 +98,11 @@ class RollbackEngine:
                 kept, kept_info = self._kept_links(links, conflicts)
         links -= kept
         schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
-        with self._registry_guard(bool(schema_links)), self.env.cr.savepoint():
-            errors = self._reset_states(links.filtered(lambda l: l.action == "created"))
+        model_links = links.filtered(lambda l: l.model == MODEL_SCHEMA and l.action == "created")
+        with self._registry_guard(bool(schema_links or model_links)), self.env.cr.savepoint():
+            # glue modules undo what they did after the commit (a posted invoice back to draft)
+            errors = self.migration._before_rollback_undo(links.filtered(lambda l: l.action == "created"))
+            errors += self._reset_states(links.filtered(lambda l: l.action == "created"))
             for (action, model_name), group in itertools.groupby(links - schema_links,
                                                                  key=lambda l: (l.action, l.model)):
                 group = self.Link.concat(*group)
