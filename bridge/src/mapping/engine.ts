@@ -308,10 +308,16 @@ export class MappingEngine {
   private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext): void {
     const spec = object.attachTo;
     if (spec?.from) {
-      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.from), level: 'error', message: '' };
-      const value = cleanText(ctx.cell(spec.from));
-      if (value === '') draft.issues.push({ ...where, message: `names no ${spec.object} to attach this record to` });
-      else this.attachPending.push({ draft, spec, value, where });
+      // the first parent the row names: `from`, else each of `else` in order
+      const alternatives = [{ object: spec.object, from: spec.from, by: spec.by }, ...spec.else];
+      const chosen = alternatives.find((a) => cleanText(ctx.cell(a.from)) !== '');
+      if (!chosen) {
+        const names = [...new Set(alternatives.map((a) => a.object))].join(' or ');
+        draft.issues.push({ file: ctx.file, row: ctx.row, field: alternatives.map((a) => ctx.headerOf(a.from)).join(' / '), level: 'error', message: `names no ${names} to attach this record to` });
+      } else {
+        const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(chosen.from), level: 'error', message: '' };
+        this.attachPending.push({ draft, spec: { object: chosen.object, from: chosen.from, by: chosen.by, else: [] }, value: cleanText(ctx.cell(chosen.from)), where });
+      }
     }
     if (object.blobFrom) {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };
@@ -362,7 +368,20 @@ export class MappingEngine {
     for (const rule of object.fields) {
       const from = fromColumns(rule);
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
-      const result = this.readRule(rule, from, ctx.cell);
+      if (rule.refTo && rule.split) {
+        // a list of values in one cell (attendees' emails): each one refers to its record
+        const headers = from.filter(ctx.present).map(ctx.headerOf).join(' + ');
+        if (headers !== '') ev.columns[rule.field] = ev.columns[rule.field] && !ev.columns[rule.field]?.split(' + ').includes(headers) ? `${ev.columns[rule.field]} + ${headers}` : headers;
+        if (ctx.valuesOnly) continue;
+        for (const part of splitAny(from.map((c) => ctx.cell(c)).join(rule.split[0] as string), rule.split)) {
+          if (cleanText(part) === '') continue;
+          const one = applyTransform(rule.transform, part, { zone: this.mapping.timezone, phone: { country: null, callingCode: null }, rule });
+          if (one.issue) ev.issues.push({ ...where, ...one.issue });
+          if (one.value !== null) ev.pendingRefs.push({ field: rule.field, rule, value: one.value, where });
+        }
+        continue;
+      }
+      const result = this.readRule(rule, from, ctx.cell, ctx.headerOf);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
       const headers = [...from, ...rule.fallback].filter(ctx.present).map(ctx.headerOf).join(' + ');
       const known = ev.columns[rule.field];
@@ -377,6 +396,9 @@ export class MappingEngine {
       else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
       else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split));
       else ev.values[rule.field] = result.value;
+    }
+    for (const [field, lookup] of Object.entries(ctx.valuesOnly ? {} : object.constantLookups ?? {})) {
+      ev.lookups[field] ??= { model: lookup.model, field: lookup.field, value: lookup.value };
     }
     for (const [field, ref] of Object.entries(ctx.valuesOnly ? {} : object.constantRefs)) {
       ev.refs[field] = this.deriveOne(ref.object, ref.value, ctx);
@@ -426,18 +448,20 @@ export class MappingEngine {
     return lookup;
   }
 
-  private readRule(rule: FieldRule, from: string[], cell: (c: string) => string): Normalized {
+  /** `labelOf`: the header a column was read from (labelled joins) */
+  private readRule(rule: FieldRule, from: string[], cell: (c: string) => string, labelOf?: (c: string) => string): Normalized {
     const ctx = {
       zone: this.mapping.timezone,
       phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null },
       rule,
     };
-    if (from.length > 1 && rule.transform === 'html') {
+    const label = (c: string, v: string) => (rule.labelled && labelOf ? `${labelOf(c)}: ${v}` : v);
+    if ((from.length > 1 || rule.labelled) && rule.transform === 'html') {
       // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
-      const parts = from.map((c) => cell(c).trim()).filter((v) => v !== '');
+      const parts = from.map((c) => [c, cell(c).trim()] as const).filter(([, v]) => v !== '').map(([c, v]) => label(c, v));
       if (parts.length > 0) return applyTransform('html', parts.join(rule.join), ctx);
-    } else if (from.length > 1) {
-      const parts = from.map((c) => applyTransform(rule.transform, cell(c), ctx).value).filter((v) => v !== null && v !== '');
+    } else if (from.length > 1 || rule.labelled) {
+      const parts = from.map((c) => [c, applyTransform(rule.transform, cell(c), ctx).value] as const).filter(([, v]) => v !== null && v !== '').map(([c, v]) => label(c, String(v)));
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {
       const result = applyTransform(rule.transform, cell(from[0] as string), ctx);
@@ -488,8 +512,11 @@ export class MappingEngine {
     const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
     for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
     const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
+    const completes = this.completedRecords(kept);
     for (const d of kept) {
       const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const completed = completes.get(d);
+      if (completed) deps.push(completed);
       if (deps.length > 0) d.deps = [...new Set(deps)];
     }
     const records = [...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
@@ -551,6 +578,22 @@ export class MappingEngine {
     return out;
   }
 
+  /** Records that complete a record of another file object (`completes`: a member's
+   *  membership fields on the contact with that email): the key of that record, which they
+   *  then depend on (committed after it, so their match rule finds it). */
+  private completedRecords(kept: Draft[]): Map<Draft, string> {
+    const out = new Map<Draft, string>();
+    for (const d of kept) {
+      const spec = this.mapping.objects[d.object]?.completes;
+      if (!spec) continue;
+      const value = d.values[spec.by];
+      if (value === null || value === undefined || value === '') continue;
+      const key = this.valueIndex(spec.object, spec.by).get(String(value).toLowerCase());
+      if (key && key !== d.key) out.set(d, key);
+    }
+    return out;
+  }
+
   private readonly valueIndexes = new Map<string, Map<string, string>>();
   /** lower-cased value of the Odoo field `by` → key, over the records of one file object */
   private valueIndex(object: string, by: string): Map<string, string> {
@@ -588,7 +631,7 @@ export class MappingEngine {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
       const key = this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase());
       if (key) addRefs(draft.refs, field, [key], refTo.many);
-      else if (rule.lookup) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
+      else if (rule.lookup && !rule.split) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
       else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });
     }
   }

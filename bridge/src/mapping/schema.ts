@@ -53,11 +53,14 @@ export const fieldRuleSchema = z
     split: z.array(z.string().min(1)).optional(),
     /** date/datetime: numeric dates are day first (dmy) or month first (mdy, the default) */
     dateOrder: z.enum(['dmy', 'mdy']).optional(),
+    /** with several `from` columns: each non-empty value is written after its header
+     *  ("Duration (min): 12 · Disposition: Connected"), so a text field keeps what each part is */
+    labelled: z.boolean().optional(),
   })
   .strict()
   .refine((r) => !(r.lookup && r.object) && !(r.refTo && r.object), { message: 'a field takes one of object, lookup, refTo (refTo may fall back to lookup)' })
   .refine((r) => r.transform !== 'enum' || r.values, { message: 'the enum transform needs `values`' })
-  .refine((r) => !r.split || r.object, { message: 'split goes with object' });
+  .refine((r) => !r.split || r.object || r.refTo?.many, { message: 'split goes with object, or with a refTo of many records' });
 
 export const objectMappingSchema = z
   .object({
@@ -87,7 +90,19 @@ export const objectMappingSchema = z
      *  belongs to its parent row and is made only when one of its fields has a value; a file
      *  object (a notes file) names its parent in the column `from`: by the parent's key value, or
      *  by the value of the parent's Odoo field `by` (a contact's email) within the upload */
-    attachTo: z.object({ object: ident, from: ident.optional(), by: odooField.optional() }).strict().optional(),
+    attachTo: z.object({
+      object: ident,
+      from: ident.optional(),
+      by: odooField.optional(),
+      /** file objects: other parents, tried in order when the row's `from` cell is empty (a note
+       *  names its opportunity, else its contact) */
+      else: z.array(z.object({ object: ident, from: ident, by: odooField.optional() }).strict()).default([]),
+    }).strict().optional(),
+    /** file objects whose rows add fields to a record of another file object (a membership
+     *  export's status on the contact of the same email): each record depends on the record of
+     *  `object` whose Odoo field `by` has the same value in this upload, so it commits after it
+     *  and its match rule finds it (filling its empty fields) */
+    completes: z.object({ object: ident, by: odooField }).strict().optional(),
     /** ir.attachment objects: the column naming the file (a path inside the folder of attached
      *  files given with the upload); its sha1 and size are staged as `blob`, its bytes uploaded */
     blobFrom: ident.optional(),
@@ -96,6 +111,9 @@ export const objectMappingSchema = z
     minDistinct: z.number().int().min(1).default(1),
     /** refs every record of this object carries to a fixed record of a derived object */
     constantRefs: z.record(odooField, z.object({ object: ident, value: z.string().min(1) })).default({}),
+    /** lookups every record of this object carries to a fixed existing Odoo record (the
+     *  activity type "Call" of every call) */
+    constantLookups: z.record(odooField, z.object({ model: z.string(), field: odooField, value: z.string().min(1) }).strict()).optional(),
     /** Odoo apps (module names) the target model needs; when one is not installed, the first
      *  object whose `fallbackFor` names this one and whose apps are installed takes its rows */
     requires: z.array(z.string()).default([]),
@@ -189,8 +207,17 @@ export const mappingSchema = z
         const parent = m.objects[obj.attachTo.object];
         if (!parent?.file && !parent?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${obj.attachTo.object}" is not a file object` });
         if (obj.perRow && obj.perRow.parent !== obj.attachTo.object) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a perRow object is attached to its parent' });
-        if (obj.file && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
-        if (obj.attachTo.from && !(obj.attachTo.from in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${obj.attachTo.from}"` });
+        if ((obj.file || obj.fallbackFor) && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
+        const ownColumns = obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns ?? {} : obj.columns;
+        for (const alt of [obj.attachTo, ...obj.attachTo.else]) {
+          if (alt.from && !(alt.from in ownColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${alt.from}"` });
+          const target = m.objects[alt.object];
+          if (!target?.file && !target?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${alt.object}" is not a file object` });
+        }
+        if (obj.attachTo.else.length > 0 && !obj.file && !obj.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`else` is for objects read from files' });
+      }
+      if (obj.completes && (!m.objects[obj.completes.object]?.file || !obj.file)) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'completes'], message: `completes: "${obj.completes.object}" and this object must both be read from files` });
       }
       if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });
