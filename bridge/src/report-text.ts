@@ -10,6 +10,10 @@ export function formatProfile(p: Profile): string {
     lines.push(`  ${f.file}: ${f.rows} rows of ${f.object} (${f.encoding})${unknown.length ? `; unmapped columns: ${unknown.join(', ')}` : ''}`);
     for (const c of f.columnsTaken ?? []) lines.push(`    header "${c.header}" taken for ${c.column} (${Math.round(c.confidence * 100)}%: ${c.evidence})`);
   }
+  for (const r of p.fileReconciliation ?? []) {
+    const parts = [`${r.staged} staged`, ...(r.merged ? [`${r.merged} merged as duplicates`] : []), ...(r.leftOut ? [`${r.leftOut} left out by choice`] : [])];
+    lines.push(`  reconciled ${r.file}: ${r.rows} rows = ${parts.join(' + ')}${r.errors ? ` (${r.errors} in error)` : ''}: ${r.reconciled ? 'adds up' : 'DOES NOT ADD UP'}`);
+  }
   for (const [name, o] of Object.entries(p.objects)) {
     lines.push(`  ${name} → ${o.model}: ${o.records} records, ${o.withErrors} with errors, ${o.withWarnings} with warnings`);
   }

@@ -24,7 +24,7 @@ import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } fr
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
 import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
 import { applyTransform } from './transforms.js';
-import type { FileProfile, Profile, TargetChoice } from './profile.js';
+import type { FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
 import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
@@ -152,6 +152,7 @@ export class MappingEngine {
         continue;
       }
       this.addRow(t, ctx, cells);
+      this.noteStructure(t.objectName, t.primary, ctx);
     }
     this.files.push(profile);
   }
@@ -300,6 +301,19 @@ export class MappingEngine {
       const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
       if (child.attachTo) childDraft.attach_to = draft.key;
       this.drafts.push(childDraft);
+    }
+  }
+
+  private readonly structures = new Map<string, StructureNode>();
+  /** The row's place in its object's structure (membership → course), counted for the inventory. */
+  private noteStructure(objectName: string, object: ObjectMapping, ctx: RowContext): void {
+    if (!object.structure) return;
+    let node = this.structures.get(objectName) ?? this.structures.set(objectName, {}).get(objectName) as StructureNode;
+    for (const column of object.structure.path) {
+      const value = cleanText(ctx.cell(column)) || '(none)';
+      const entry = (node[value] ??= { rows: 0, children: {} });
+      entry.rows += 1;
+      node = entry.children;
     }
   }
 
@@ -672,9 +686,18 @@ export class MappingEngine {
       }
     }
     const issues = records.flatMap((r) => r.issues);
+    const skipped = new Set([...this.targets.values()].filter((t) => t.decision === 'skipped by choice').map((t) => t.object));
+    const fileReconciliation = this.files.filter((f) => !f.describes).map((f) => {
+      const mine = records.filter((r) => r.object === f.object && r.source.file === f.file);
+      const staged = mine.length;
+      const merged = merges.filter((m) => m.object === f.object && m.merged.file === f.file).length;
+      const leftOut = skipped.has(f.object) ? f.rows - staged - merged : 0;
+      return { file: f.file, object: f.object, rows: f.rows, staged, merged, leftOut, errors: mine.filter(hasErrors).length, reconciled: f.rows === staged + merged + leftOut };
+    });
     return {
       source: this.mapping.source,
       files: this.files,
+      fileReconciliation,
       objects,
       duplicatesMerged: merges,
       missingValues,
@@ -684,6 +707,10 @@ export class MappingEngine {
       issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
       columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
+      structures: [...this.structures].map(([object, tree]) => {
+        const spec = (this.mapping.objects[object]?.structure ?? this.mapping.objects[this.mapping.objects[object]?.fallbackFor ?? '']?.structure) as NonNullable<ObjectMapping['structure']>;
+        return { object, title: spec.title, path: spec.path, tree };
+      }),
       lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
     };
   }

@@ -111,6 +111,9 @@ export const objectMappingSchema = z
     minDistinct: z.number().int().min(1).default(1),
     /** refs every record of this object carries to a fixed record of a derived object */
     constantRefs: z.record(odooField, z.object({ object: ident, value: z.string().min(1) })).default({}),
+    /** a structure the export only shows through its rows (membership → course), listed in the
+     *  inventory as JSON: distinct values of `path` (outer to inner) with their row counts */
+    structure: z.object({ title: z.string(), path: z.array(ident).min(1) }).strict().optional(),
     /** lookups every record of this object carries to a fixed existing Odoo record (the
      *  activity type "Call" of every call) */
     constantLookups: z.record(odooField, z.object({ model: z.string(), field: odooField, value: z.string().min(1) }).strict()).optional(),
@@ -215,6 +218,9 @@ export const mappingSchema = z
           if (!target?.file && !target?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${alt.object}" is not a file object` });
         }
         if (obj.attachTo.else.length > 0 && !obj.file && !obj.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`else` is for objects read from files' });
+      }
+      for (const c of obj.structure?.path ?? []) {
+        if (!(c in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'structure'], message: `unknown column "${c}"` });
       }
       if (obj.completes && (!m.objects[obj.completes.object]?.file || !obj.file)) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'completes'], message: `completes: "${obj.completes.object}" and this object must both be read from files` });
