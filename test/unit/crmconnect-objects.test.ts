@@ -144,14 +144,14 @@ t.test('the bundled sample (samples/crmconnect/) stages as a dry run with the CL
   t.teardown(() => rm(out, { recursive: true, force: true }));
   const dir = join(root, 'samples', 'crmconnect');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort().map((f) => join(dir, f));
-  t.same(files.map((f) => f.split('/').pop()), ['companies.csv', 'contacts.csv', 'opportunities.csv']);
+  t.same(files.map((f) => f.split('/').pop()), ['calendar-events.csv', 'calls.csv', 'companies.csv', 'contacts.csv', 'emails.csv', 'invoices.csv', 'meetings.csv', 'memberships.csv', 'notes.csv', 'opportunities.csv', 'products.csv', 'tasks.csv']);
   const err: string[] = [];
   const code = await main(['stage', '--source', 'crmconnect', '--out', out, ...files], () => undefined, (s) => err.push(s));
   t.equal(code, 0, err.join('\n'));
   const records = (await readFile(join(out, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { object: string; refs: Record<string, unknown> });
   const per: Record<string, number> = {};
   for (const r of records) per[r.object] = (per[r.object] ?? 0) + 1;
-  t.same(per, { custom_field: 5, tag: 4, stage: 5, company: 4, contact: 6, opportunity: 5 }, 'one pipeline: no sales team');
+  t.same(per, { custom_field: 11, tag: 4, stage: 5, event: 1, call: 2, company: 4, contact: 6, email_message: 2, invoice: 1, invoice_line: 2, meeting: 1, enrollment: 2, enrollment_course: 3, note: 3, opportunity: 5, product: 2, task: 2 }, 'every object of the seed\'s table; one pipeline: no sales team');
   t.ok(records.filter((r) => r.object === 'opportunity').every((r) => !('team_id' in r.refs)));
   const inventory = await readFile(join(out, 'inventory.md'), 'utf8');
   t.match(inventory, /Automations, workflows and email sequences/);
