@@ -158,3 +158,38 @@ t.test('joins: every history file finds its contact by email whatever its case, 
   const refs = s.records.flatMap((r) => Object.values(r.refs).flat()).filter((k) => k.startsWith('crmconnect:contact:'));
   t.ok(refs.every((k) => contacts.has(k)), 'every ref to a contact is a staged contact');
 });
+
+t.test('other spellings and orders of the history exports stage the same records (the note labels follow the headers)', async (t) => {
+  const { writeFile, mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'cc-variants-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const variants: Record<string, string> = {
+    'calls.csv': 'Caller,Recording,Outcome,Call Duration,Call Time,Title,Deal ID,Contact,Call ID,Call Direction,Notes\n'
+      + 'sam.owner@example.com,https://recordings.crmconnect.example/c1.mp3,Connected,12,2024-02-12 14:05:00,Intro call,,nancy.davolio@northwind.example,C1,Outbound,Walked through the catalogue\n'
+      + 'sam.owner@example.com,https://recordings.crmconnect.example/c3.mp3,Connected,25,2024-03-05 16:20:00,Pricing call,OP1,nancy.davolio@northwind.example,C3,Inbound,Agreed on the renewal price\n',
+    'tasks.csv': 'Task ID,Assignee,Task Name,Date Due,Task Status,Priority,Contact,Deal ID,Date Completed,Details\n'
+      + 'T2,sam.owner@example.com,Call back about the pilot,2024-02-25,Done,Normal,margaret@fabrikam.example,,2024-02-24,\n',
+    'memberships.csv': 'Member Email,Member Name,Enrolment ID,Membership Level,Member Status,Course Name,Enrollment Date,Completion,Completion Date\n'
+      + 'andrew@northwind.example,Andrew Fuller,EN3,Basic Members,Cancelled,Onboarding 101,2023-12-01,10%,\n',
+    'invoices.csv': 'Invoice #,Issued,Payment Due,Customer Email,Line Item,Product Code,Qty,Unit Price,Total,Payment Status,Date Paid,Payment Link\n'
+      + 'INV-1002,2024-04-01,2024-05-01,margaret@fabrikam.example,Onboarding Session,ONB-1,1,250.00,250.00,Unpaid,,https://pay.crmconnect.example/i/1002\n',
+  };
+  for (const [name, text] of Object.entries(variants)) await writeFile(join(dir, name), text);
+  const base = await stageExports('crmconnect', csvReader(ALL), { now, installedApps: FULL });
+  const other = await stageExports('crmconnect', csvReader([...BASE, 'products.csv'].map(cc).concat(Object.keys(variants).map((n) => ({ name: n, path: join(dir, n) })))), { now, installedApps: FULL });
+  const a = index(base);
+  const b = index(other);
+  const keys = ['crmconnect:call:C1', 'crmconnect:call:C3', 'crmconnect:task:T2', 'crmconnect:enrollment:andrew@northwind.example', 'crmconnect:invoice:INV-1002'];
+  // labelled texts (a call's note, an invoice's payment link) name the export's own headers
+  const labelled = ['note', 'narration'];
+  const without = (r: StagedRecord | undefined) => ({ attach_to: r?.attach_to, refs: r?.refs, lookups: r?.lookups, values: Object.fromEntries(Object.entries(r?.values ?? {}).filter(([f]) => !labelled.includes(f))) });
+  for (const key of keys) {
+    t.ok(b.get(key), `${key} staged from the variant`);
+    t.same(without(b.get(key)), without(a.get(key)), key);
+    t.same(errors(b.get(key)), [], `${key}: no error`);
+  }
+  t.equal(b.get('crmconnect:call:C1')?.values.note, '<p>Call Time: 2024-02-12 14:05:00 · Call Duration: 12 · Outcome: Connected · Call Direction: Outbound · Notes: Walked through the catalogue · Recording: https://recordings.crmconnect.example/c1.mp3</p>', 'the note names the export\'s own headers');
+  t.equal(b.get('crmconnect:invoice:INV-1002')?.values.narration, '<p>Payment Link: https://pay.crmconnect.example/i/1002</p>');
+  t.same(other.profile.files.filter((f) => f.file in variants).map((f) => [f.file, f.object, f.unknownColumns]), [['calls.csv', 'call', []], ['tasks.csv', 'task', []], ['memberships.csv', 'enrollment', []], ['invoices.csv', 'invoice', []]], 'every column known under its other spelling');
+});
