@@ -80,6 +80,10 @@ t.test('Calendar, Sales and Invoicing installed: calls, events, meetings, notes,
   t.equal(m2oName(intro.activity_type_id), 'Call');
   t.equal(m2oId(intro.user_id), samId, 'the caller by email');
   t.equal(text(intro.note), 'Call Date: 2024-02-12 14:05:00 · Duration (min): 12 · Disposition: Connected · Direction: Outbound · Call Notes: Walked through the catalogue · Recording URL: https://recordings.crmconnect.example/c1.mp3', 'time, duration, disposition and the recording URL kept');
+  const callLog = await odoo.read('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', nancy.id], ['subject', '=', 'Intro call']], ['date', 'body', 'author_id', 'message_type']);
+  t.match(callLog, [{ message_type: 'comment', date: '2024-02-12 14:05:00' }], 'and its log note in the chatter at the call\'s original time');
+  t.equal(m2oId(callLog[0]?.author_id), samPartner, 'signed by the caller');
+  t.match(text(callLog[0]?.body), /Duration \(min\): 12 · Disposition: Connected .* Recording URL: https:\/\/recordings\.crmconnect\.example\/c1\.mp3/);
   const opActs = await activities('crm.lead', op1.id);
   t.same(opActs.map((a) => [a.summary, a.active, m2oName(a.activity_type_id)]).sort(), [['Pricing call', false, 'Call'], ['Send the contract', true, 'To-Do']], 'a call and a task on the opportunity they name');
   t.match(opActs.find((a) => a.summary === 'Send the contract'), { date_deadline: '2024-09-15', date_done: false });

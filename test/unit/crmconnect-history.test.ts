@@ -74,6 +74,14 @@ t.test('calls: done Call activities on the opportunity or the contact (by email)
   t.same(c1?.lookups, { user_id: { model: 'res.users', field: 'login', value: 'sam.owner@example.com', required: true }, activity_type_id: { model: 'mail.activity.type', field: 'name', value: 'Call' } });
   t.match(k.get('crmconnect:call:C2'), { attach_to: 'crmconnect:contact:andrew@northwind.example', values: { summary: 'No answer' } }, 'no subject: the disposition is the summary');
   t.equal(k.get('crmconnect:call:C3')?.attach_to, 'crmconnect:opportunity:OP1', 'a call naming its opportunity goes on it');
+  // and the message Odoo posts when an activity is done: a log note beside the activity, at the call's time
+  const logs = ofObject(s, 'call_log').map((r) => [r.attach_to, r.values.subject, r.values.date, r.values.body]);
+  t.same(logs, [
+    ['crmconnect:contact:nancy.davolio@northwind.example', 'Intro call', '2024-02-12 14:05:00', '<p>Duration (min): 12 · Disposition: Connected · Direction: Outbound · Call Notes: Walked through the catalogue · Recording URL: https://recordings.crmconnect.example/c1.mp3</p>'],
+    ['crmconnect:contact:andrew@northwind.example', 'No answer', '2024-02-13 09:40:00', '<p>Duration (min): 0 · Disposition: No answer · Direction: Outbound</p>'],
+    ['crmconnect:opportunity:OP1', 'Pricing call', '2024-03-05 16:20:00', '<p>Duration (min): 25 · Disposition: Connected · Direction: Inbound · Call Notes: Agreed on the renewal price · Recording URL: https://recordings.crmconnect.example/c3.mp3</p>'],
+  ], 'the call\'s log note goes where the call goes, with its original time');
+  t.same(ofObject(s, 'call_log')[0]?.lookups.author_id?.value, 'sam.owner@example.com', 'signed by the caller');
 });
 
 t.test('a call naming neither contact nor opportunity is an error naming both columns', async (t) => {
@@ -84,6 +92,7 @@ t.test('a call naming neither contact nor opportunity is an error naming both co
   await writeFile(join(dir, 'calls.csv'), 'Call ID,Contact Email,Opportunity ID,Call Date,Duration (min),Disposition,Recording URL\nC9,,,2024-01-01 10:00:00,3,Busy,\n');
   const s = await stageExports('crmconnect', csvReader([cc('contacts.csv'), { name: 'calls.csv', path: join(dir, 'calls.csv') }]), { now });
   t.match(errors(index(s).get('crmconnect:call:C9')), [{ file: 'calls.csv', row: 2, field: 'Opportunity ID / Contact Email', message: 'names no opportunity or contact to attach this record to' }]);
+  t.match(errors(ofObject(s, 'call_log')[0]), [{ message: 'its call is attached to no record' }], 'its log note has nowhere to go either');
 });
 
 t.test('calendar events and meetings: calendar.event with attendees joined by email across files, organizer by email, opportunity by name', async (t) => {

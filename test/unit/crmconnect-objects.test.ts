@@ -151,7 +151,7 @@ t.test('the bundled sample (samples/crmconnect/) stages as a dry run with the CL
   const records = (await readFile(join(out, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { object: string; refs: Record<string, unknown> });
   const per: Record<string, number> = {};
   for (const r of records) per[r.object] = (per[r.object] ?? 0) + 1;
-  t.same(per, { custom_field: 11, tag: 4, stage: 5, event: 1, call: 2, company: 4, contact: 6, email_message: 2, invoice: 1, invoice_line: 2, meeting: 1, enrollment: 2, enrollment_course: 3, note: 3, opportunity: 5, product: 2, task: 2 }, 'every object of the seed\'s table; one pipeline: no sales team');
+  t.same(per, { custom_field: 11, tag: 4, stage: 5, event: 1, call: 2, call_log: 2, company: 4, contact: 6, email_message: 2, invoice: 1, invoice_line: 2, meeting: 1, enrollment: 2, enrollment_course: 3, note: 3, opportunity: 5, product: 2, task: 2 }, 'every object of the seed\'s table; one pipeline: no sales team');
   t.ok(records.filter((r) => r.object === 'opportunity').every((r) => !('team_id' in r.refs)));
   const inventory = await readFile(join(out, 'inventory.md'), 'utf8');
   t.match(inventory, /Automations, workflows and email sequences/);

@@ -299,11 +299,14 @@ export class MappingEngine {
         ? `${keyValue}:${createHash('sha256').update(child.perRow.keyFrom.map((c) => cleanText(ctx.cell(c))).join('\u0000')).digest('hex').slice(0, 12)}`
         : keyValue;
       const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
-      if (child.attachTo) childDraft.attach_to = draft.key;
+      if (child.attachTo && child.perRow.besideParent) this.besideParent.push({ child: childDraft, parent: draft });
+      else if (child.attachTo) childDraft.attach_to = draft.key;
       this.drafts.push(childDraft);
     }
   }
 
+  /** attached children that go where their (attached) parent goes, set once parents are resolved */
+  private readonly besideParent: { child: Draft; parent: Draft }[] = [];
   private readonly structures = new Map<string, StructureNode>();
   /** The row's place in its object's structure (membership → course), counted for the inventory. */
   private noteStructure(objectName: string, object: ObjectMapping, ctx: RowContext): void {
@@ -525,6 +528,10 @@ export class MappingEngine {
     // attached records follow their parent when it was merged into another record
     const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
     for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
+    for (const { child, parent } of this.besideParent) {
+      if (parent.attach_to) child.attach_to = parent.attach_to;
+      else child.issues.push({ file: child.source.file, row: child.source.row, field: '(object)', level: 'error', message: `its ${parent.object} is attached to no record` });
+    }
     const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
     const completes = this.completedRecords(kept);
     for (const d of kept) {

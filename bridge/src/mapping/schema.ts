@@ -84,6 +84,9 @@ export const objectMappingSchema = z
        *  parent's row per child): the child's key adds a digest of these columns' values to the
        *  parent's key value, so each distinct child is one record and a repeated one merges */
       keyFrom: z.array(ident).min(1).optional(),
+      /** an attached child of an attached parent (the log note of a done call activity): it
+       *  goes where its parent goes (the parent's own `attach_to`), not on the parent itself */
+      besideParent: z.boolean().optional(),
     }).optional(),
     /** attached records (mail.message, mail.activity, ir.attachment): each record belongs to a
      *  record of `object` (staged `attach_to`). A `perRow` child (inline notes of a contact)
