@@ -33,9 +33,12 @@ function reader(db: string): OdooReader {
   }
 }
 
+// Odoo itself logs "IAP Account created" on the first lead a database gets: not the migration's
+const NOT_ODOOS_OWN = ['model', '!=', 'iap.account'];
+
 async function counts(odoo: OdooReader, models: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const m of models) out[m] = await odoo.count(m);
+  for (const m of models) out[m] = await odoo.count(m, m === 'mail.message' ? [NOT_ODOOS_OWN] : []);
   return out;
 }
 
@@ -148,7 +151,7 @@ t.test('Calendar, Sales and Invoicing installed: calls, events, meetings, notes,
   const rolled = await odoo.migrations.rollback(staged.id, 'undo');
   t.equal(rolled.state, 'rolled_back');
   t.same(await counts(odoo, MODELS), before, 'every touched model has its rows as before');
-  t.same(await odoo.read('mail.message', [['id', '>', lastMessage]], ['model', 'res_id', 'message_type', 'subject', 'body']), [], 'no message left behind');
+  t.same(await odoo.read('mail.message', [['id', '>', lastMessage], NOT_ODOOS_OWN], ['model', 'res_id', 'message_type', 'subject', 'body']), [], 'no message left behind');
 });
 
 t.test('without Sales and Invoicing: products reported as needing their app, invoices as log notes on their contact; every file reconciled', async (t) => {
