@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the bundled sample Kartra export (the README's first command).
+# The main job on the bundled sample Kartra export (the README's first command), then the bundled
+# crmConnect UI exports (samples/crmconnect/: every object of its spec, several files joined by email).
 #  - ODOO_URL set: stage into that Odoo, commit, print the report.
 #  - else, an Odoo 18 source present (ODOO_SRC, default /opt/odoo/18.0): install what it needs,
 #    create a database with crm + crm_migration, serve it on 127.0.0.1:${DEMO_PORT:-18079},
@@ -13,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SAMPLES=(samples/kartra/*.csv)
 APTO_SAMPLE=(samples/apto/*.zip)
+CRMCONNECT=(samples/crmconnect/*.csv)
 
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
@@ -60,7 +62,14 @@ if [ -n "${ODOO_URL:-}" ]; then
   echo "Apto sample staged as migration $aid; owners → the fallback user (admin), committing..."
   cli owners "$aid" --fallback admin
   cli commit "$aid" || [ $? -eq 5 ]
-  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id (Kartra), $oid (Ortto), $aid (Apto)."
+  cc_id=$(cli stage --source crmconnect --name "crmConnect sample" "${CRMCONNECT[@]}")
+  echo "crmConnect sample (${#CRMCONNECT[@]} exports) staged as migration $cc_id; its owner owner@example.com → admin, committing..."
+  cli owners "$cc_id" --assign owner@example.com=admin >/dev/null
+  cli commit "$cc_id" >/dev/null || [ $? -eq 5 ]
+  echo "its report, with every file's rows reconciled against what was staged:"
+  cli report "$cc_id"
+  echo
+  echo "Open $ODOO_URL (admin/admin on a fresh demo database) → Migration → Migrations → $id (Kartra), $cc_id (crmConnect), $oid (Ortto), $aid (Apto)."
   echo "Undo it with: ODOO_URL=$ODOO_URL ODOO_DB=$ODOO_DB ODOO_USER=$ODOO_USER ODOO_PASSWORD=... node dist/bridge/src/cli.js rollback $id"
   if [ -n "${started_odoo:-}" ]; then
     # the guided journey in Odoo needs the bridge: start it and tell Odoo where it is
@@ -72,10 +81,10 @@ if [ -n "${ODOO_URL:-}" ]; then
     for _ in $(seq 20); do curl -fsS -o /dev/null "http://127.0.0.1:$bport/health" 2>/dev/null && break; sleep 0.5; done
     cli connect "http://127.0.0.1:$bport" --token "$token"
     echo
-    echo "The guided journey: in Odoo open Migration → New migration, pick Kartra (samples/kartra/*.csv)"
-    echo "or Generic CSV (samples/generic/contacts_fr.csv), or Apto (Salesforce Data Export zip: samples/apto/*.zip),"
-    echo "or Ortto (API key ortto-standin-key, any region and plan: this bridge reads the local stand-in);"
-    echo "upload, confirm the mapping, sample, commit."
+    echo "The guided journey: in Odoo open Migration → New migration, pick Kartra (samples/kartra/*.csv),"
+    echo "crmConnect (samples/crmconnect/*.csv, all files at once), Generic CSV (samples/generic/contacts_fr.csv),"
+    echo "Apto (Salesforce Data Export zip: samples/apto/*.zip) or Ortto (API key ortto-standin-key, any"
+    echo "region and plan: this bridge reads the local stand-in); upload, confirm the mapping, sample, commit."
     echo "Stop the Ortto stand-in with: kill \$(cat $ortto_run/ortto-standin-$ortto_port.pid)"
     echo "Stop the demo Odoo with: scripts/odoo.sh stop ${DEMO_PORT:-18079}; the bridge with: kill \$(cat $run_dir/bridge-$bport.pid)"
   fi
@@ -85,5 +94,6 @@ else
   cli stage --source kartra --out staging-out "${SAMPLES[@]}"
   ortto --out staging-out/ortto
   cli stage --source apto_export --out staging-out/apto "${APTO_SAMPLE[@]}"
+  cli stage --source crmconnect --out staging-out/crmconnect "${CRMCONNECT[@]}"
 fi
 if [ -z "${started_odoo:-}" ]; then kill "$(cat "$ortto_run/ortto-standin-$ortto_port.pid")" 2>/dev/null || true; fi

@@ -45,7 +45,7 @@ import { csvReader, type SourceReader } from './sources/reader.js';
 import { apiReader, findSource } from './sources/registry.js';
 import { writeStaging } from './staging/write-staging.js';
 import type { PlanOptions } from './upload/plan-mapping.js';
-import { formatProfile, formatReport } from './report-text.js';
+import { formatProfile, formatReport, formatFileReport } from './report-text.js';
 
 const USAGE = `usage:
   crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--column COLUMN="Header"]... [--decisions FILE] [--files DIR] [--json] FILE...
@@ -209,7 +209,9 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           report = await client.rollback(id, choice as RollbackChoice);
         }
         else report = await client.report(id);
-        out(json ? JSON.stringify(report) : formatReport(report));
+        // the report command also shows Odoo's reconciliation of every uploaded file
+        const files = command === 'report' && !json ? await client.reportFiles(id) : [];
+        out(json ? JSON.stringify(report) : [formatReport(report), ...(files.length ? [formatFileReport(files)] : [])].join('\n'));
         return command === 'commit' && report.failed.length > 0 ? 5 : 0;
       }
       default:

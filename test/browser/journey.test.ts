@@ -4,7 +4,8 @@
  * change one column on the Mapping page and confirm → Profile → reconcile an unknown owner →
  * sample → the field-level diff → commit with its progress bar → reconciliation report (CSV
  * download) → final delta (a newer export: its per-object line, committed) → rollback; a required
- * column under a header the mapping does not know, confirmed on the Mapping page. A screenshot of
+ * column under a header the mapping does not know, confirmed on the Mapping page; crmConnect's
+ * UI exports (twelve files) through the same wizard and Mapping page. A screenshot of
  * every step lands in test-artifacts/journey/. Odoo is
  * read back over XML-RPC after each step: the screens must tell the truth.
  */
@@ -389,6 +390,95 @@ t.test('generic CSV from any CRM: French headers mapped by the proposal, committ
   t.equal((await migration(id)).state, 'rolled_back');
   const after = await counts();
   for (const model of MODELS) t.equal(after[model], before[model], `${model}: as before`);
+});
+
+t.test('crmConnect: several UI exports through the New migration wizard, the Mapping page confirmed, committed, read back, every file reconciled, rolled back', async (t) => {
+  const dir = join(root, 'samples', 'crmconnect');
+  const exports = ['companies.csv', 'contacts.csv', 'opportunities.csv', 'notes.csv', 'emails.csv', 'calls.csv', 'calendar-events.csv', 'meetings.csv', 'tasks.csv', 'memberships.csv', 'products.csv', 'invoices.csv'].map((n) => join(dir, n));
+  const existing = await odoo.read('res.users', [['login', '=', 'owner@example.com']], ['id']);
+  const ownerId = existing.length ? (existing[0]?.id as number) : await odoo.create('res.users', { name: 'Sample Owner', login: 'owner@example.com', email: 'owner@example.com' });
+  const models = [...MODELS, 'mail.message', 'mail.activity', 'calendar.event'];
+  // logged in already when the journey above ran; alone (--grep), log in here
+  await page.goto(`${ODOO_URL}/odoo`);
+  if (page.url().includes('/web/login')) {
+    await page.fill('input[name="login"]', 'admin');
+    await page.fill('input[name="password"]', 'admin');
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/odoo/);
+  }
+  // messages on the records a migration touches (Odoo itself logs e.g. its IAP account on a first lead)
+  const count = (model: string) => odoo.count(model, model === 'mail.message' ? [['model', 'in', ['res.partner', 'crm.lead']]] : []);
+  const before: Record<string, number> = {};
+  for (const model of models) before[model] = await count(model);
+
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const wizard = page.locator('.modal .o_form_view, .o_form_view').first();
+  await wizard.locator('.o_field_widget[name="name"] input').fill('crmConnect journey');
+  await wizard.locator('.o_field_widget[name="source_system"] input[data-value="crmconnect"], .o_field_widget[name="source_system"] label:has-text("crmConnect")').first().click();
+  await wizard.locator('.o_field_many2many_binary input[type="file"]').setInputFiles(exports);
+  await page.locator('.o_attachment', { hasText: 'invoices.csv' }).waitFor();
+  t.equal(await page.locator('.o_attachment').count(), exports.length, 'every export uploaded');
+  await shot('crmconnect-upload-wizard');
+  await clickButton('action_upload');
+  await page.waitForURL(/\/\d+(?:[?#]|$)/);
+  await page.locator('.o_form_view .o_statusbar_status').waitFor();
+  const id = Number(/\/(\d+)(?:[?#]|$)/.exec(page.url())?.[1]);
+  let m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'uploaded', 'staged; the mapping waits for the admin');
+
+  // the Mapping page: the columns of every export, confirmed as proposed
+  await reloadForm();
+  await openTab('mapping');
+  const recording = page.locator('.o_field_widget[name="mapping_line_ids"] tr.o_data_row', { hasText: 'Recording URL' });
+  await recording.first().waitFor();
+  await shot('crmconnect-mapping', '.o_notebook');
+  const lines = await odoo.read('crm.migration.mapping.line', [['migration_id', '=', id]], ['column']);
+  for (const column of ['Recording URL', 'Attendees', 'Course', 'Invoice Total', 'Task Title']) t.ok(lines.some((l) => l.column === column), `the Mapping page lists "${column}"`);
+  await clickButton('action_confirm_mapping');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+
+  // the profile tells what has no app here (no Sales/Invoicing in this database)
+  await reloadForm();
+  await openTab('profile');
+  await shot('crmconnect-profile', '.o_notebook');
+  await clickButton('action_commit');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => (x.state === 'committed' || x.state === 'partial') && settled(x), 'committed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'committed');
+
+  const olivia = await odoo.one('res.partner', [['email', '=', 'olivia@blueharbor.example']], ['id', 'parent_id', 'user_id', 'x_crmconnect_membership', 'x_crmconnect_membership_status']);
+  t.equal((olivia.parent_id as [number, string])[1], 'Blue Harbor Bakery', 'the company joined by name');
+  t.equal((olivia.user_id as [number, string])[0], ownerId, 'the owner by email');
+  t.match(olivia, { x_crmconnect_membership: 'Studio Owners Club', x_crmconnect_membership_status: 'Paused' }, 'the membership on the contact of the same email');
+  const lead = await odoo.one('crm.lead', [['name', '=', 'Wholesale bread contract']], ['id', 'partner_id']);
+  t.equal((lead.partner_id as [number, string])[0], olivia.id);
+  const calls = await odoo.read('mail.activity', [['res_model', '=', 'crm.lead'], ['res_id', '=', lead.id], ['active', '=', false]], ['summary', 'note', 'date_done']);
+  t.match(calls, [{ summary: 'Volume discussion', date_done: '2024-06-05' }], 'the call: a done activity on its opportunity');
+  t.match(String(calls[0]?.note), /Duration \(min\): 18 · Disposition: Connected/);
+  const tasting = await odoo.one('calendar.event', [['name', '=', 'Bakery tasting']], ['partner_ids']);
+  t.equal((tasting.partner_ids as number[]).length, 2, 'the event\'s attendees by email');
+  const emma = await odoo.one('res.partner', [['email', '=', 'emma@summitfit.example']], ['id']);
+  t.equal(await odoo.count('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', emma.id], ['subject', '=', 'S-1001']]), 1, 'without Invoicing the invoice is a log note on its contact');
+  t.equal(await odoo.count('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', emma.id], ['subject', 'in', ['Marketing Basics', 'Retention Masterclass']]]), 2, 'a note per course enrollment');
+
+  const files = await odoo.migrations.reportFiles(id);
+  t.equal(files.length, exports.length);
+  t.ok(files.every((f) => f.reconciled), `every file adds up (${files.filter((f) => !f.reconciled).map((f) => f.file).join(', ')})`);
+  t.match(files.find((f) => f.file === 'products.csv'), { rows: 2, staged: 2, errors: 2, in_odoo: 0 }, 'products need Sales: staged in error, reported');
+  await reloadForm();
+  await openTab('report');
+  await page.locator('.o_crm_migration_report_files').waitFor();
+  await shot('crmconnect-report', '.o_crm_migration_report_files');
+
+  await clickButton('action_rollback');
+  await page.locator('.modal button[name="action_confirm"]:visible').click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  t.equal((await migration(id)).state, 'rolled_back');
+  for (const model of models) t.equal(await count(model), before[model], `${model}: as before`);
 });
 
 t.test('the wizard offers exactly the sources the bridge knows', async (t) => {

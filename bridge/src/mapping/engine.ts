@@ -24,7 +24,7 @@ import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } fr
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
 import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
 import { applyTransform } from './transforms.js';
-import type { FileProfile, Profile, TargetChoice } from './profile.js';
+import type { FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
 import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
@@ -158,6 +158,7 @@ export class MappingEngine {
         continue;
       }
       this.addRow(t.object.customModel ? this.customTarget(t, ctx, profile.unknownColumns) : t, ctx, cells, flags);
+      this.noteStructure(t.objectName, t.primary, ctx);
     }
     this.files.push(profile);
   }
@@ -328,8 +329,24 @@ export class MappingEngine {
         ? `${keyValue}:${createHash('sha256').update(child.perRow.keyFrom.map((c) => cleanText(ctx.cell(c))).join('\u0000')).digest('hex').slice(0, 12)}`
         : keyValue;
       const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
-      if (child.attachTo) childDraft.attach_to = draft.key;
+      if (child.attachTo && child.perRow.besideParent) this.besideParent.push({ child: childDraft, parent: draft });
+      else if (child.attachTo) childDraft.attach_to = draft.key;
       this.drafts.push(childDraft);
+    }
+  }
+
+  /** attached children that go where their (attached) parent goes, set once parents are resolved */
+  private readonly besideParent: { child: Draft; parent: Draft }[] = [];
+  private readonly structures = new Map<string, StructureNode>();
+  /** The row's place in its object's structure (membership → course), counted for the inventory. */
+  private noteStructure(objectName: string, object: ObjectMapping, ctx: RowContext): void {
+    if (!object.structure) return;
+    let node = this.structures.get(objectName) ?? this.structures.set(objectName, {}).get(objectName) as StructureNode;
+    for (const column of object.structure.path) {
+      const value = cleanText(ctx.cell(column)) || '(none)';
+      const entry = (node[value] ??= { rows: 0, children: {} });
+      entry.rows += 1;
+      node = entry.children;
     }
   }
 
@@ -338,13 +355,22 @@ export class MappingEngine {
   private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext): void {
     const spec = object.attachTo;
     if (spec?.from) {
-      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.from), level: 'error', message: '' };
-      const value = cleanText(ctx.cell(spec.from));
+      // the parent's object may be named per row (`objectFrom`); the first parent the row names is
+      // taken: `from`, else each of `else` in order
       const named = spec.objectFrom ? cleanText(ctx.cell(spec.objectFrom)) : '';
-      const parent = named === '' ? spec : { ...spec, object: named };
-      if (named !== '' && !spec.objects?.includes(named)) draft.issues.push({ ...where, field: ctx.headerOf(spec.objectFrom as string), message: `"${named}" is none of the objects this record may be attached to (${spec.objects?.join(', ')})` });
-      else if (value === '') draft.issues.push({ ...where, message: `names no ${parent.object} to attach this record to` });
-      else this.attachPending.push({ draft, spec: parent, value, where });
+      if (named !== '' && !spec.objects?.includes(named)) {
+        draft.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.objectFrom as string), level: 'error', message: `"${named}" is none of the objects this record may be attached to (${spec.objects?.join(', ')})` });
+      } else {
+        const alternatives = [{ object: named === '' ? spec.object : named, from: spec.from, by: spec.by }, ...spec.else];
+        const chosen = alternatives.find((a) => cleanText(ctx.cell(a.from)) !== '');
+        if (!chosen) {
+          const names = [...new Set(alternatives.map((a) => a.object))].join(' or ');
+          draft.issues.push({ file: ctx.file, row: ctx.row, field: alternatives.map((a) => ctx.headerOf(a.from)).join(' / '), level: 'error', message: `names no ${names} to attach this record to` });
+        } else {
+          const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(chosen.from), level: 'error', message: '' };
+          this.attachPending.push({ draft, spec: { ...spec, object: chosen.object, from: chosen.from, by: chosen.by, else: [] }, value: cleanText(ctx.cell(chosen.from)), where });
+        }
+      }
     }
     if (object.blobFrom) {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };
@@ -395,7 +421,20 @@ export class MappingEngine {
     for (const rule of object.fields) {
       const from = fromColumns(rule);
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
-      const result = this.readRule(rule, from, ctx.cell);
+      if (rule.refTo && rule.split) {
+        // a list of values in one cell (attendees' emails): each one refers to its record
+        const headers = from.filter(ctx.present).map(ctx.headerOf).join(' + ');
+        if (headers !== '') ev.columns[rule.field] = ev.columns[rule.field] && !ev.columns[rule.field]?.split(' + ').includes(headers) ? `${ev.columns[rule.field]} + ${headers}` : headers;
+        if (ctx.valuesOnly) continue;
+        for (const part of splitAny(from.map((c) => ctx.cell(c)).join(rule.split[0] as string), rule.split)) {
+          if (cleanText(part) === '') continue;
+          const one = applyTransform(rule.transform, part, { zone: this.mapping.timezone, phone: { country: null, callingCode: null }, rule });
+          if (one.issue) ev.issues.push({ ...where, ...one.issue });
+          if (one.value !== null) ev.pendingRefs.push({ field: rule.field, rule, value: one.value, where });
+        }
+        continue;
+      }
+      const result = this.readRule(rule, from, ctx.cell, ctx.headerOf);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
       const headers = [...from, ...rule.fallback].filter(ctx.present).map(ctx.headerOf).join(' + ');
       const known = ev.columns[rule.field];
@@ -410,6 +449,9 @@ export class MappingEngine {
       else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
       else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split));
       else ev.values[rule.field] = result.value;
+    }
+    for (const [field, lookup] of Object.entries(ctx.valuesOnly ? {} : object.constantLookups ?? {})) {
+      ev.lookups[field] ??= { model: lookup.model, field: lookup.field, value: lookup.value };
     }
     for (const [field, ref] of Object.entries(ctx.valuesOnly ? {} : object.constantRefs)) {
       ev.refs[field] = this.deriveOne(ref.object, ref.value, ctx);
@@ -459,18 +501,20 @@ export class MappingEngine {
     return lookup;
   }
 
-  private readRule(rule: FieldRule, from: string[], cell: (c: string) => string): Normalized {
+  /** `labelOf`: the header a column was read from (labelled joins) */
+  private readRule(rule: FieldRule, from: string[], cell: (c: string) => string, labelOf?: (c: string) => string): Normalized {
     const ctx = {
       zone: this.mapping.timezone,
       phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null },
       rule,
     };
-    if (from.length > 1 && rule.transform === 'html') {
+    const label = (c: string, v: string) => (rule.labelled && labelOf ? `${labelOf(c)}: ${v}` : v);
+    if ((from.length > 1 || rule.labelled) && rule.transform === 'html') {
       // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
-      const parts = from.map((c) => cell(c).trim()).filter((v) => v !== '');
+      const parts = from.map((c) => [c, cell(c).trim()] as const).filter(([, v]) => v !== '').map(([c, v]) => label(c, v));
       if (parts.length > 0) return applyTransform('html', parts.join(rule.join), ctx);
-    } else if (from.length > 1) {
-      const parts = from.map((c) => applyTransform(rule.transform, cell(c), ctx).value).filter((v) => v !== null && v !== '');
+    } else if (from.length > 1 || rule.labelled) {
+      const parts = from.map((c) => [c, applyTransform(rule.transform, cell(c), ctx).value] as const).filter(([, v]) => v !== null && v !== '').map(([c, v]) => label(c, String(v)));
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {
       const result = applyTransform(rule.transform, cell(from[0] as string), ctx);
@@ -528,6 +572,10 @@ export class MappingEngine {
     // attached records follow their parent when it was merged into another record
     const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
     for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
+    for (const { child, parent } of this.besideParent) {
+      if (parent.attach_to) child.attach_to = parent.attach_to;
+      else child.issues.push({ file: child.source.file, row: child.source.row, field: '(object)', level: 'error', message: `its ${parent.object} is attached to no record` });
+    }
     const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
     const models = this.customModelDrafts();
     const modelKeys = new Map(models.map((m) => [m.values.model as string, m.key]));
@@ -535,10 +583,13 @@ export class MappingEngine {
       const modelKey = modelKeys.get(f.model);
       if (modelKey) f.draft.deps = [modelKey];
     }
+    const completes = this.completedRecords(kept);
     for (const d of kept) {
       const deps = [...Object.keys(d.values), ...Object.keys(d.refs)].map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
       const modelKey = modelKeys.get(d.model);
       if (modelKey) deps.unshift(modelKey);
+      const completed = completes.get(d);
+      if (completed) deps.push(completed);
       if (deps.length > 0) d.deps = [...new Set(deps)];
     }
     const records = [...models, ...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
@@ -618,6 +669,22 @@ export class MappingEngine {
     return out;
   }
 
+  /** Records that complete a record of another file object (`completes`: a member's
+   *  membership fields on the contact with that email): the key of that record, which they
+   *  then depend on (committed after it, so their match rule finds it). */
+  private completedRecords(kept: Draft[]): Map<Draft, string> {
+    const out = new Map<Draft, string>();
+    for (const d of kept) {
+      const spec = this.mapping.objects[d.object]?.completes;
+      if (!spec) continue;
+      const value = d.values[spec.by];
+      if (value === null || value === undefined || value === '') continue;
+      const key = this.valueIndex(spec.object, spec.by).get(String(value).toLowerCase());
+      if (key && key !== d.key) out.set(d, key);
+    }
+    return out;
+  }
+
   private readonly valueIndexes = new Map<string, Map<string, string>>();
   /** lower-cased value of the Odoo field `by` → key, over the records of one file object */
   private valueIndex(object: string, by: string): Map<string, string> {
@@ -655,7 +722,7 @@ export class MappingEngine {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
       const key = refTo.by ? this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase()) : this.keyIndex(refTo.object).get(`${this.mapping.source}:${refTo.object}:${String(value)}`);
       if (key) addRefs(draft.refs, field, [key], refTo.many);
-      else if (rule.lookup) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
+      else if (rule.lookup && !rule.split) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
       else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty` });
     }
   }
@@ -708,9 +775,18 @@ export class MappingEngine {
       }
     }
     const issues = records.flatMap((r) => r.issues);
+    const skipped = new Set([...this.targets.values()].filter((t) => t.decision === 'skipped by choice').map((t) => t.object));
+    const fileReconciliation = this.files.filter((f) => !f.describes).map((f) => {
+      const mine = records.filter((r) => r.object === f.object && r.source.file === f.file);
+      const staged = mine.length;
+      const merged = merges.filter((m) => m.object === f.object && m.merged.file === f.file).length;
+      const leftOut = skipped.has(f.object) ? f.rows - staged - merged : 0;
+      return { file: f.file, object: f.object, rows: f.rows, staged, merged, leftOut, errors: mine.filter(hasErrors).length, reconciled: f.rows === staged + merged + leftOut };
+    });
     return {
       source: this.mapping.source,
       files: this.files,
+      fileReconciliation,
       objects,
       duplicatesMerged: merges,
       missingValues,
@@ -720,6 +796,10 @@ export class MappingEngine {
       issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
       columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
+      structures: [...this.structures].map(([object, tree]) => {
+        const spec = (this.mapping.objects[object]?.structure ?? this.mapping.objects[this.mapping.objects[object]?.fallbackFor ?? '']?.structure) as NonNullable<ObjectMapping['structure']>;
+        return { object, title: spec.title, path: spec.path, tree };
+      }),
       lossy: Object.entries(this.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
     };
   }

@@ -54,11 +54,14 @@ export const fieldRuleSchema = z
     split: z.array(z.string().min(1)).optional(),
     /** date/datetime: numeric dates are day first (dmy) or month first (mdy, the default) */
     dateOrder: z.enum(['dmy', 'mdy']).optional(),
+    /** with several `from` columns: each non-empty value is written after its header
+     *  ("Duration (min): 12 · Disposition: Connected"), so a text field keeps what each part is */
+    labelled: z.boolean().optional(),
   })
   .strict()
   .refine((r) => !(r.lookup && r.object) && !(r.refTo && r.object), { message: 'a field takes one of object, lookup, refTo (refTo may fall back to lookup)' })
   .refine((r) => r.transform !== 'enum' || r.values, { message: 'the enum transform needs `values`' })
-  .refine((r) => !r.split || r.object, { message: 'split goes with object' });
+  .refine((r) => !r.split || r.object || r.refTo?.many, { message: 'split goes with object, or with a refTo of many records' });
 
 export const objectMappingSchema = z
   .object({
@@ -82,6 +85,9 @@ export const objectMappingSchema = z
        *  parent's row per child): the child's key adds a digest of these columns' values to the
        *  parent's key value, so each distinct child is one record and a repeated one merges */
       keyFrom: z.array(ident).min(1).optional(),
+      /** an attached child of an attached parent (the log note of a done call activity): it
+       *  goes where its parent goes (the parent's own `attach_to`), not on the parent itself */
+      besideParent: z.boolean().optional(),
     }).optional(),
     /** attached records (mail.message, mail.activity, ir.attachment): each record belongs to a
      *  record of `object` (staged `attach_to`). A `perRow` child (inline notes of a contact)
@@ -97,7 +103,15 @@ export const objectMappingSchema = z
        *  `objects`; empty: `object`), its key value in `from` */
       objectFrom: ident.optional(),
       objects: z.array(ident).optional(),
+      /** file objects: other parents, tried in order when the row's `from` cell is empty (a note
+       *  names its opportunity, else its contact) */
+      else: z.array(z.object({ object: ident, from: ident, by: odooField.optional() }).strict()).default([]),
     }).strict().optional(),
+    /** file objects whose rows add fields to a record of another file object (a membership
+     *  export's status on the contact of the same email): each record depends on the record of
+     *  `object` whose Odoo field `by` has the same value in this upload, so it commits after it
+     *  and its match rule finds it (filling its empty fields) */
+    completes: z.object({ object: ident, by: odooField }).strict().optional(),
     /** ir.attachment objects: the column naming the file (a path inside the folder of attached
      *  files given with the upload); its sha1 and size are staged as `blob`, its bytes uploaded */
     blobFrom: ident.optional(),
@@ -106,6 +120,12 @@ export const objectMappingSchema = z
     minDistinct: z.number().int().min(1).default(1),
     /** refs every record of this object carries to a fixed record of a derived object */
     constantRefs: z.record(odooField, z.object({ object: ident, value: z.string().min(1) })).default({}),
+    /** a structure the export only shows through its rows (membership → course), listed in the
+     *  inventory as JSON: distinct values of `path` (outer to inner) with their row counts */
+    structure: z.object({ title: z.string(), path: z.array(ident).min(1) }).strict().optional(),
+    /** lookups every record of this object carries to a fixed existing Odoo record (the
+     *  activity type "Call" of every call) */
+    constantLookups: z.record(odooField, z.object({ model: z.string(), field: odooField, value: z.string().min(1) }).strict()).optional(),
     /** Odoo apps (module names) the target model needs; when one is not installed, the first
      *  object whose `fallbackFor` names this one and whose apps are installed takes its rows */
     requires: z.array(z.string()).default([]),
@@ -209,11 +229,22 @@ export const mappingSchema = z
         const parent = m.objects[obj.attachTo.object];
         if (!parent?.file && !parent?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${obj.attachTo.object}" is not a file object` });
         if (obj.perRow && obj.perRow.parent !== obj.attachTo.object) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a perRow object is attached to its parent' });
-        if (obj.file && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
-        const attachColumns = obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns ?? {} : obj.columns;
-        if (obj.attachTo.from && !(obj.attachTo.from in attachColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${obj.attachTo.from}"` });
-        if (obj.attachTo.objectFrom && (!(obj.attachTo.objectFrom in attachColumns) || obj.attachTo.by || !obj.attachTo.objects?.length)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)' });
+        if ((obj.file || obj.fallbackFor) && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
+        const ownColumns = obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns ?? {} : obj.columns;
+        for (const alt of [obj.attachTo, ...obj.attachTo.else]) {
+          if (alt.from && !(alt.from in ownColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${alt.from}"` });
+          const target = m.objects[alt.object];
+          if (!target?.file && !target?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${alt.object}" is not a file object` });
+        }
+        if (obj.attachTo.objectFrom && (!(obj.attachTo.objectFrom in ownColumns) || obj.attachTo.by || !obj.attachTo.objects?.length)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)' });
         for (const o of obj.attachTo.objects ?? []) if (!m.objects[o]?.file) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${o}" is not a file object` });
+        if (obj.attachTo.else.length > 0 && !obj.file && !obj.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`else` is for objects read from files' });
+      }
+      for (const c of obj.structure?.path ?? []) {
+        if (!(c in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'structure'], message: `unknown column "${c}"` });
+      }
+      if (obj.completes && (!m.objects[obj.completes.object]?.file || !obj.file)) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'completes'], message: `completes: "${obj.completes.object}" and this object must both be read from files` });
       }
       if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });

@@ -41,6 +41,12 @@ export const reportSchema = z
   .loose();
 export type MigrationReport = z.infer<typeof reportSchema>;
 
+export const fileReportRowSchema = z.object({
+  file: z.string(), object: z.string(), rows: z.number().int(), staged: z.number().int(), merged: z.number().int(),
+  left_out: z.number().int(), errors: z.number().int(), in_odoo: z.number().int(), reconciled: z.boolean(), notes: z.string(),
+}).loose();
+export type FileReportRow = z.infer<typeof fileReportRowSchema>;
+
 const stageAnswer = z.object({ staged: z.number(), errors: z.number() }).loose();
 
 export const ownerSchema = z.object({
@@ -259,5 +265,10 @@ export class MigrationClient {
 
   async report(id: number): Promise<MigrationReport> {
     return reportSchema.parse(await this.odoo.call(MODEL, 'api_report', [[id]]));
+  }
+
+  /** Odoo's reconciliation of every uploaded file: its rows against the records staged from it. */
+  async reportFiles(id: number): Promise<FileReportRow[]> {
+    return z.array(fileReportRowSchema).parse(await this.odoo.call(MODEL, 'api_report_files', [[id]]));
   }
 }
