@@ -548,7 +548,7 @@ class CommitEngine:
             item.linked = link_by_key.get(item.key)
         self._resolve_refs(items, link_by_key)
         attached.resolve_parents(self, items, link_by_key)
-        guard.prepare_schema_items(self, items)
+        guard.prepare_items(self, items)
 
         # 2. lookups
         self._resolve_lookups([i for i in items if not i.done])

@@ -64,6 +64,7 @@ SCHEMA_VALUE_KEYS = ("name", "model", "field_description", "ttype", "state", "se
 SCHEMA_NAME_RE = re.compile(r"^x_[a-z0-9_]{1,61}$")
 SCHEMA_LOOKUP = {"model_id": ("ir.model", "model")}
 MAX_LISTED = 20
+CHECK_CHUNK = 5000
 
 
 # ---------------------------------------------------------------------- policy
@@ -166,14 +167,12 @@ def _schema_problems(env, values, refs, lookups, match, business):
 def check_staged(env, vals, index):
     """Staging: ``vals`` are one normalised record (``normalize_record``); a ValidationError
     names the record when it targets what a migration may not write. A record with an error
-    issue (never committed) is checked on its model only."""
-    business = business_models(env)
+    issue is stored as it is (docs/staging-contract.md: its model may not even exist here); it is
+    never committed, and the commit checks it again should its state be changed."""
     if vals.get("state") == "error":
-        problems = [] if vals["model"] in target_models(env) else _record_problems(
-            env, vals["model"], {}, {}, {}, [], business)
-    else:
-        problems = _record_problems(env, vals["model"], vals["values_json"], vals["refs_json"],
-                                    vals["lookups_json"], vals["match_json"], business)
+        return
+    problems = _record_problems(env, vals["model"], vals["values_json"], vals["refs_json"],
+                                vals["lookups_json"], vals["match_json"], business_models(env))
     if problems:
         raise ValidationError(env._("Staged record %(label)s: refused: %(problems)s.",
                                     label=repr(vals["key"]) or f"#{index}", problems="; ".join(problems)))
@@ -189,21 +188,31 @@ def check_commit(migration, states, sampled_only=False):
     if sampled_only:
         domain.append(("sampled", "=", True))
     lines = []
-    for record in env["crm.migration.record"].search_fetch(
-            domain, ["key", "model", "values_json", "refs_json", "lookups_json", "match_json", "attach_to"],
-            order="id"):
-        problems = _record_problems(env, record.model, record.values_json or {}, record.refs_json or {},
-                                    record.lookups_json or {}, record.match_json or [], business)
-        if record.attach_to and not attached.is_attached(record.model):
-            problems.append(env._("'attach_to' is only accepted on attached records"))
-        if problems:
-            lines.append(f"- {record.key}: {'; '.join(problems)}")
+    Record = env["crm.migration.record"]
+    ids = Record.search(domain, order="id").ids
+    for start in range(0, len(ids), CHECK_CHUNK):  # chunks: the JSON of a large migration is big
+        chunk = Record.browse(ids[start:start + CHECK_CHUNK])
+        lines += _chunk_problems(env, chunk, business)
+        chunk.invalidate_recordset()
     if lines:
         raise UserError(env._(
             "Migration %(name)s was not committed; nothing was written. These staged records target what a "
             "migration may not write (README, \"Security\"):\n%(lines)s",
             name=migration.display_name, lines="\n".join(lines[:MAX_LISTED])
             + ("\n..." if len(lines) > MAX_LISTED else "")))
+
+
+def _chunk_problems(env, records, business):
+    lines = []
+    records.fetch(["key", "model", "values_json", "refs_json", "lookups_json", "match_json", "attach_to"])
+    for record in records:
+        problems = _record_problems(env, record.model, record.values_json or {}, record.refs_json or {},
+                                    record.lookups_json or {}, record.match_json or [], business)
+        if record.attach_to and not attached.is_attached(record.model):
+            problems.append(env._("'attach_to' is only accepted on attached records"))
+        if problems:
+            lines.append(f"- {record.key}: {'; '.join(problems)}")
+    return lines
 
 
 def schema_model(model, items):
@@ -225,12 +234,18 @@ def schema_model(model, items):
     return model.sudo()
 
 
-def prepare_schema_items(engine, items):
-    """Resolve the ``model_id`` lookup and the ``[name, model]`` match of custom-field records
-    here, with ``sudo()`` on ``ir.model``/``ir.model.fields`` (which the group cannot read), so
-    the generic lookup and match code never sees them."""
+def prepare_items(engine, items):
+    """A commit batch, once its links are known: a record already linked must be of the link's
+    model (a staged record rewritten onto another model would update another record with the
+    linked id). Custom-field records: their ``model_id`` lookup and ``[name, model]`` match are
+    resolved here, with ``sudo()`` on ``ir.model``/``ir.model.fields`` (which the group cannot
+    read), so the generic lookup and match code never sees them."""
     env = engine.env
     for item in items:
+        if not item.done and item.linked and item.linked.model != item.model:
+            item.finish("failed", error=env._(
+                "this key is linked to a %(linked)s record, the staged record is a %(model)s: refused",
+                linked=item.linked.model, model=item.model))
         if item.done or item.model != SCHEMA_MODEL:
             continue
         model_name = item.values.get("model")
