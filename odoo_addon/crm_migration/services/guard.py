@@ -33,6 +33,7 @@ conflict check reads current values with the user's rights and only for allowed 
 import re
 
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from . import attached
 from .staging import SCHEMA_MODEL
@@ -187,32 +188,29 @@ def check_commit(migration, states, sampled_only=False):
     domain = [("migration_id", "=", migration.id), ("state", "in", list(states))]
     if sampled_only:
         domain.append(("sampled", "=", True))
-    lines = []
     Record = env["crm.migration.record"]
+    columns = ["key", "model", "values_json", "refs_json", "lookups_json", "match_json", "attach_to"]
+    Record.flush_model(columns + ["state", "sampled", "migration_id"])
     ids = Record.search(domain, order="id").ids
-    for start in range(0, len(ids), CHECK_CHUNK):  # chunks: the JSON of a large migration is big
-        chunk = Record.browse(ids[start:start + CHECK_CHUNK])
-        lines += _chunk_problems(env, chunk, business)
-        chunk.invalidate_recordset()
+    lines = []
+    # read in chunks straight from the table: the JSON of a large migration is big, and the ORM
+    # cache of the records (dirty values included) is left as it is
+    for start in range(0, len(ids), CHECK_CHUNK):
+        env.cr.execute(SQL("SELECT %s FROM crm_migration_record WHERE id IN %s ORDER BY id",
+                           SQL(", ").join(SQL.identifier(c) for c in columns), tuple(ids[start:start + CHECK_CHUNK])))
+        for key, model_name, values, refs, lookups, match, attach_to in env.cr.fetchall():
+            problems = _record_problems(env, model_name, values or {}, refs or {}, lookups or {}, match or [],
+                                        business)
+            if attach_to and not attached.is_attached(model_name):
+                problems.append(env._("'attach_to' is only accepted on attached records"))
+            if problems:
+                lines.append(f"- {key}: {'; '.join(problems)}")
     if lines:
         raise UserError(env._(
             "Migration %(name)s was not committed; nothing was written. These staged records target what a "
             "migration may not write (README, \"Security\"):\n%(lines)s",
             name=migration.display_name, lines="\n".join(lines[:MAX_LISTED])
             + ("\n..." if len(lines) > MAX_LISTED else "")))
-
-
-def _chunk_problems(env, records, business):
-    lines = []
-    records.fetch(["key", "model", "values_json", "refs_json", "lookups_json", "match_json", "attach_to"])
-    for record in records:
-        problems = _record_problems(env, record.model, record.values_json or {}, record.refs_json or {},
-                                    record.lookups_json or {}, record.match_json or [], business)
-        if record.attach_to and not attached.is_attached(record.model):
-            problems.append(env._("'attach_to' is only accepted on attached records"))
-        if problems:
-            lines.append(f"- {record.key}: {'; '.join(problems)}")
-    return lines
 
 
 def schema_model(model, items):
