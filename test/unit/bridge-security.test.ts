@@ -1,7 +1,7 @@
 /**
  * The bridge's side of issue #12 item 4: every route but /health needs the token, /sources too.
  * The language model coming from Odoo's settings only (never from a request) is probed end to end
- * with a real Odoo and two labelled stand-in endpoints in test/e2e/security.e2e.test.ts.
+ * with a real Odoo and two labelled stand-in endpoints in test/e2e/faults-security.e2e.test.ts.
  */
 import t from 'tap';
 import { buildApp } from '../../bridge/src/http/app.js';

@@ -1,6 +1,6 @@
 """What a Migration Manager who is not an administrator can and cannot do (services/guard.py,
 README "Security"; issue #12 items 1, 2, 3 and 5). The e2e probes over XML-RPC are
-test/e2e/security.e2e.test.ts; these cover what XML-RPC cannot set up: a forged link already in
+test/e2e/faults-security.e2e.test.ts; these cover what XML-RPC cannot set up: a forged link already in
 the database (made before links were read-only, or by SQL)."""
 
 from odoo.exceptions import AccessError, UserError, ValidationError
