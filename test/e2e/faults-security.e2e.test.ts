@@ -95,10 +95,29 @@ t.test('item 5: a Migration Manager alone commits a Kartra migration that create
   const committed = await cli(['commit', String(migrationId), '--json']);
   const report = committed.code === 0 ? JSON.parse(committed.out) as { state: string; counts: Record<string, number> } : null;
   const created = (await customFields()) - before;
+  // fields an earlier run of another test kept are reused (matched), the others created
+  const schema = await odoo.read('crm.migration.record', [['migration_id', '=', migrationId], ['model', '=', 'ir.model.fields']], ['state']);
+  const landed = schema.filter((r) => r.state === 'committed' || r.state === 'matched').length;
   probe(t, 'Kartra commit with custom fields by a Migration Manager (not admin)',
-    'committed; x_ custom fields created by the addon (sudo, checked)',
-    committed.code === 0 && report?.state === 'committed' && created > 0,
-    report ? `${report.state}, ${report.counts.committed} records committed, ${created} custom fields created` : `exit ${committed.code}: ${committed.err}`);
+    'committed; every x_ custom field created (addon code, sudo, checked) or reused',
+    committed.code === 0 && report?.state === 'committed' && schema.length > 0 && landed === schema.length,
+    report ? `${report.state}, ${report.counts.committed} records committed, ${landed} of ${schema.length} custom fields landed (${created} created)` : `exit ${committed.code}: ${committed.err}`);
+
+  // a custom field no earlier run can have made: always created through the checked sudo path
+  const name = `x_sec_probe_${process.pid}`;
+  const own = Number(await mgr('crm.migration', 'api_create', [{ name: 'Security probes: own custom field', source: 'generic_csv' }]));
+  await mgr('crm.migration', 'api_stage', [[own], [
+    { key: `sec:custom_field:${name}`, object: 'custom_field', model: 'ir.model.fields', values: { name, model: 'res.partner', field_description: 'Probe level', ttype: 'char', state: 'manual' }, refs: {}, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'res.partner' } }, match: [['name', 'model']] },
+    { key: 'sec:contact:own', object: 'contact', model: 'res.partner', values: { name: 'Own Field Probe', email: 'own@sec.example', [name]: 'gold' }, refs: {}, lookups: {}, match: [['email']], deps: [`sec:custom_field:${name}`] },
+  ]]);
+  const ownCommit = await attempt(() => mgr('crm.migration', 'api_commit', [[own], {}]));
+  const field = await odoo.count('ir.model.fields', [['model', '=', 'res.partner'], ['name', '=', name]]);
+  const value = field ? (await odoo.read('res.partner', [['email', '=', 'own@sec.example']], [name]))[0]?.[name] : undefined;
+  probe(t, 'a Migration Manager commits a new x_ field and a contact using it', 'committed; the field exists and holds the value',
+    ownCommit.ok && field === 1 && value === 'gold', ownCommit.ok ? `field ${field ? 'created' : 'missing'}, value ${String(value)}` : `refused: ${ownCommit.error}`);
+  const ownRollback = await attempt(() => mgr('crm.migration', 'api_rollback', [[own], { on_conflict: 'undo' }]));
+  t.ok(ownRollback.ok, ownRollback.ok ? 'rolled back' : ownRollback.error);
+  t.equal(await odoo.count('ir.model.fields', [['model', '=', 'res.partner'], ['name', '=', name]]), 0, 'its rollback removes the field');
 });
 
 t.test('item 1: forged links and the rollback conflict check', async (t) => {

@@ -161,9 +161,10 @@ class CrmMigration(models.Model):
             raise ValidationError(self.env._("api_stage accepts at most %(max)s records per call (got %(n)s).",
                                              max=MAX_RECORDS_PER_CALL, n=len(records)))
         by_key = {}
+        policy = guard.Policy(self.env)
         for index, record in enumerate(records):
             vals = normalize_record(self.env, record, index)
-            guard.check_staged(self.env, vals, index)
+            guard.check_staged(self.env, vals, index, policy)
             by_key[vals["key"]] = vals
         return by_key
 

@@ -111,8 +111,25 @@ def field_problem(env, model_name, fname):
     return None
 
 
-def _record_problems(env, model_name, values, refs, lookups, match, business):
+class Policy:
+    """The policy of one call (staging call, commit): the business models read once, each
+    (model, field) judged once."""
+
+    def __init__(self, env):
+        self.env = env
+        self.business = business_models(env)
+        self._fields = {}
+
+    def field_problem(self, model_name, fname):
+        key = (model_name, fname)
+        if key not in self._fields:
+            self._fields[key] = field_problem(self.env, model_name, fname)
+        return self._fields[key]
+
+
+def _record_problems(policy, model_name, values, refs, lookups, match):
     """Problems (texts) of one staged record's target: model, then each field it names."""
+    env, business = policy.env, policy.business
     _ = env._
     if model_name == SCHEMA_MODEL:
         return _schema_problems(env, values, refs, lookups, match, business)
@@ -124,7 +141,7 @@ def _record_problems(env, model_name, values, refs, lookups, match, business):
     names = list(values or {}) + list(refs or {}) + list(lookups or {})
     names += [f for rule in (match or []) if isinstance(rule, list) for f in rule]
     for fname in dict.fromkeys(names):
-        problem = field_problem(env, model_name, fname)
+        problem = policy.field_problem(model_name, fname)
         if problem:
             problems.append(problem)
     return problems
@@ -165,15 +182,15 @@ def _schema_problems(env, values, refs, lookups, match, business):
 
 
 # ---------------------------------------------------------------------- staging
-def check_staged(env, vals, index):
+def check_staged(env, vals, index, policy=None):
     """Staging: ``vals`` are one normalised record (``normalize_record``); a ValidationError
     names the record when it targets what a migration may not write. A record with an error
     issue is stored as it is (docs/staging-contract.md: its model may not even exist here); it is
     never committed, and the commit checks it again should its state be changed."""
     if vals.get("state") == "error":
         return
-    problems = _record_problems(env, vals["model"], vals["values_json"], vals["refs_json"],
-                                vals["lookups_json"], vals["match_json"], business_models(env))
+    problems = _record_problems(policy or Policy(env), vals["model"], vals["values_json"], vals["refs_json"],
+                                vals["lookups_json"], vals["match_json"])
     if problems:
         raise ValidationError(env._("Staged record %(label)s: refused: %(problems)s.",
                                     label=repr(vals["key"]) or f"#{index}", problems="; ".join(problems)))
@@ -184,7 +201,7 @@ def check_commit(migration, states, sampled_only=False):
     """Commit: the stored records the commit would process, checked again (the group can write
     ``crm.migration.record``). Any refusal stops the commit before anything is written."""
     env = migration.env
-    business = business_models(env)
+    policy = Policy(env)
     domain = [("migration_id", "=", migration.id), ("state", "in", list(states))]
     if sampled_only:
         domain.append(("sampled", "=", True))
@@ -199,8 +216,7 @@ def check_commit(migration, states, sampled_only=False):
         env.cr.execute(SQL("SELECT %s FROM crm_migration_record WHERE id IN %s ORDER BY id",
                            SQL(", ").join(SQL.identifier(c) for c in columns), tuple(ids[start:start + CHECK_CHUNK])))
         for key, model_name, values, refs, lookups, match, attach_to in env.cr.fetchall():
-            problems = _record_problems(env, model_name, values or {}, refs or {}, lookups or {}, match or [],
-                                        business)
+            problems = _record_problems(policy, model_name, values or {}, refs or {}, lookups or {}, match or [])
             if attach_to and not attached.is_attached(model_name):
                 problems.append(env._("'attach_to' is only accepted on attached records"))
             if problems:
