@@ -166,3 +166,13 @@ class TestSecurity(MigrationCase):
         self.assertEqual(self.partner("ada@cf.example").x_sec_level, "gold")
         migration.api_rollback({"on_conflict": "undo"})
         self.assertFalse(Fields._get("res.partner", "x_sec_level").exists())
+
+    def test_manager_sets_the_mapping(self):
+        """The mapping lines' field check reads ir.model.fields for the manager (who cannot)."""
+        migration = self.as_manager(self.new_migration("Mapping"))
+        migration.api_set_mapping([{"object": "contact", "model": "res.partner", "column": "E-mail", "field": "email",
+                                    "action": "map", "ttype": "char", "kind": "email", "confidence": 1}])
+        line = migration.mapping_line_ids
+        self.assertEqual(line.sudo().field_id.name, "email")
+        line.field_id = self.env["ir.model.fields"]._get("res.partner", "ref")
+        self.assertEqual(line.sudo().field_id.name, "ref")
