@@ -181,6 +181,20 @@ export class MigrationClient {
     await this.odoo.call('ir.config_parameter', 'set_param', ['crm_migration.bridge_token', token]);
   }
 
+  /**
+   * The language-model settings of Odoo (Settings → CRM Migration), read by the bridge itself:
+   * the only place an LLM URL may come from (never from a request). Needs the bridge's Odoo
+   * user to be an administrator; null when none is set.
+   */
+  async llmSettings(): Promise<{ url: string; key?: string; model?: string } | null> {
+    const param = async (name: string) => z.union([z.string(), z.literal(false)]).parse(
+      await this.odoo.call('ir.config_parameter', 'get_param', [`crm_migration.${name}`])) || '';
+    const url = await param('llm_url');
+    if (!url) return null;
+    const [key, model] = [await param('llm_key'), await param('llm_model')];
+    return { url, ...(key ? { key } : {}), ...(model ? { model } : {}) };
+  }
+
   /** `fields_get` of a model: labels, types, selection values, read-only and stored flags. */
   async fieldsGet(model: string): Promise<FieldsGet> {
     return fieldsGetSchema.parse(await this.odoo.call(model, 'fields_get', [], { attributes: ['type', 'string', 'selection', 'readonly', 'store'] }));

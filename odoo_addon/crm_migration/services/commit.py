@@ -41,7 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from . import attached
+from . import attached, guard
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
@@ -406,7 +406,8 @@ class CommitEngine:
         self.on_batch = on_batch
         self.env = migration.env
         self.Record = self.env["crm.migration.record"]
-        self.Link = self.env["crm.migration.link"]
+        # links are the engines' own bookkeeping: the group may read them, never write them
+        self.Link = self.env["crm.migration.link"].sudo()
         self.batch_size = batch_size
         last = self.Link.search([("migration_id", "=", migration.id)], order="sequence desc", limit=1)
         self.sequence = last.sequence or 0
@@ -551,6 +552,7 @@ class CommitEngine:
             item.linked = link_by_key.get(item.key)
         self._resolve_refs(items, link_by_key)
         attached.resolve_parents(self, items, link_by_key)
+        guard.prepare_items(self, items)
 
         # 2. lookups
         self._resolve_lookups([i for i in items if not i.done])
@@ -961,6 +963,10 @@ class CommitEngine:
     # ------------------------------------------------------------------ create
     def _create(self, model_name, items):
         model = self.env[model_name].with_context(**QUIET_CONTEXT)
+        if model_name == SCHEMA_MODEL:  # checked, then created with sudo (services/guard.py)
+            model = guard.schema_model(model, items, self.migration)
+        elif model_name == MODEL_SCHEMA:  # custom models: the same
+            model = guard.model_schema_model(model, items, self.migration)
         vals_list = [item.create_vals(model) for item in items]
         written = [json_vals(vals) for vals in vals_list]  # before create, which may alter the dicts
         try:

@@ -36,6 +36,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
+from . import guard
 from .commit import QUIET_CONTEXT, error_text, is_empty, json_value
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
@@ -296,7 +297,7 @@ def merge_link(link, values_before, values_after, record_hash=None, touch=True):
         vals["hash"] = record_hash
     if touch:
         vals["written_at"] = link.env.cr.now()
-    link.write(vals)
+    link.sudo().write(vals)  # links: the engines' bookkeeping, read-only for the group
 
 
 def audit_vals(link, before, after, action="update"):
@@ -331,12 +332,18 @@ def resolve(migration, take, keys=None):
             if not link:
                 continue
             if take == "source":
-                model = env[record.model].with_context(**QUIET_CONTEXT)
+                # the link's model, never the staged record's (records are writable by the group);
+                # only fields a migration may write (services/guard.py)
+                model = env[link.model].with_context(**QUIET_CONTEXT)
                 target = model.browse(link.res_id).exists()
                 conflicts = record.delta_conflict_json or {}
                 write = {}
                 for fname, info in conflicts.items():
                     field = model._fields.get(fname)
+                    problem = field is not None and guard.field_problem(env, link.model, fname)
+                    if problem:
+                        errors.append(f"- {record.key}: {problem}")
+                        continue
                     if field is not None:
                         value = info.get("source")
                         write[fname] = [Command.set(value or [])] if field.type == "many2many" else value
@@ -354,7 +361,7 @@ def resolve(migration, take, keys=None):
                     merge_link(link, before, written, record.hash, touch=False)
                     audit.append(audit_vals(link, before, written))
             else:
-                link.hash = record.hash
+                link.sudo().hash = record.hash  # links: the engines' bookkeeping, read-only for the group
             record.write({"state": _done_state(link), "delta_decision": take, "error_message": False,
                           "delta_before_json": False})
         if errors:
@@ -387,7 +394,8 @@ def gone(migration, action, keys=None):
     by_model = defaultdict(list)
     for record in records:
         if record.key in links:
-            by_model[record.model].append(record)
+            # the link's model, never the staged record's (records are writable by the group)
+            by_model[links[record.key].model].append(record)
     errors, audit, done = [], [], []
     with env.cr.savepoint():
         for model_name, model_records in by_model.items():

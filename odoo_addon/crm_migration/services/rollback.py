@@ -45,6 +45,7 @@ from odoo.osv import expression
 from odoo.tools import html2plaintext
 
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
+from . import guard
 from .attached import referenced_conflicts
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys
 
@@ -57,14 +58,17 @@ class RollbackEngine:
         # migration to ``mapped`` (docs/staging-contract.md, "Sampling"; docs/journey.md)
         self.sample = sample
         self.env = migration.env
-        self.Link = self.env["crm.migration.link"]
+        # links are the engines' own bookkeeping: the group may read them, never write them
+        self.Link = self.env["crm.migration.link"].sudo()
         self.audit_vals = []
 
     def _links(self):
         domain = [("migration_id", "=", self.migration.id), ("kept", "=", False)]
         if self.sample:
             domain.append(("record_id.sampled", "=", True))
-        return self.Link.search(domain, order="sequence desc, id desc")
+        links = self.Link.search(domain, order="sequence desc, id desc")
+        guard.check_links(self.migration, links)  # a forged link is refused before anything is read
+        return links
 
     def _audit(self, link, action, before=None, after=None):
         self.audit_vals.append({
@@ -147,9 +151,8 @@ class RollbackEngine:
 
     def _conflict_dict(self, conflict):
         link, kind, detail = conflict
-        record = self.env[link.model].sudo().browse(link.res_id)
         return {"key": link.key, "model": link.model, "res_id": link.res_id,
-                "name": record.display_name or "", "kind": kind, "detail": detail}
+                "name": guard.display_name(self.env, link.model, link.res_id), "kind": kind, "detail": detail}
 
     def _conflict_line(self, conflict):
         c = self._conflict_dict(conflict)
@@ -197,20 +200,29 @@ class RollbackEngine:
                     result.append((link, "edited", _("changed on %(date)s by %(user)s",
                                                      date=row["write_date"], user=by)))
                     continue
-                record = model.browse(link.res_id)
+                # current values: read with the user's rights, and only the fields a migration
+                # writes; a field the user cannot read is compared without showing its values
+                record = self.env[model_name].with_context(active_test=False).browse(link.res_id)
+                readable, hidden = guard.readable_fields(record, list(after))
+                if not record.has_access("read"):
+                    readable, hidden = [], readable + hidden
                 changed = []
-                for fname, value in after.items():
-                    if fname not in model._fields:
-                        continue
-                    current = json_value(record, fname)
+                for fname in readable + hidden:
+                    value = after[fname]
+                    current = json_value(record if fname in readable else model.browse(link.res_id), fname)
                     if isinstance(value, list) and isinstance(current, list):
                         same = sorted(value) == sorted(current)
                     elif model._fields[fname].type == "html":  # Odoo wraps plain text in <p>
                         same = html2plaintext(current or "").strip() == html2plaintext(value or "").strip()
                     else:
                         same = (current or False) == (value or False)
-                    if not same:
+                    if same:
+                        continue
+                    if fname in readable:
                         changed.append(f"{fname} ({value!r} -> {current!r})")
+                    else:
+                        changed.append(_("%(field)s (values not shown: not readable with your access rights)",
+                                         field=fname))
                 if changed:
                     result.append((link, "edited", _(
                         "fields the rollback would restore were changed since the migration wrote them "
@@ -321,7 +333,7 @@ class RollbackEngine:
         models = fields_.mapped("model")
         sync_migrated_fields_views(self.env, models, exclude=set(fields_.ids))
         try:
-            self.env[SCHEMA_MODEL].browse(fields_.ids).unlink()
+            guard.removable_fields(self.env, self.env[SCHEMA_MODEL].browse(fields_.ids)).unlink()
         except psycopg2.OperationalError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported to the user, nothing undone
@@ -409,6 +421,8 @@ class RollbackEngine:
 
     def _unlink(self, model_name, links):
         model = self.env[model_name]
+        if model_name == MODEL_SCHEMA:  # custom models the migration made: checked, removed with sudo
+            model = guard.removable_models(self.env, model.browse(links.mapped("res_id")).exists()).browse()
         records = model.browse(links.mapped("res_id")).exists()
         if not records:
             return []

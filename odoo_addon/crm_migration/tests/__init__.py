@@ -15,3 +15,4 @@ from . import test_report
 from . import test_attached
 from . import test_delta
 from . import test_custom_model
+from . import test_security
