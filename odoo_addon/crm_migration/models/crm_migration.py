@@ -267,6 +267,12 @@ class CrmMigration(models.Model):
         the migration's records are the migration's own (not rollback conflicts)."""
         return None
 
+    def _glue_link_models(self):
+        """Models whose records glue modules create in ``_after_commit_run`` (through
+        ``engine.add_created_link``) although no staged record targets them: their links are the
+        engine's, not forged (services/guard.py ``check_links``)."""
+        return set()
+
     def _before_rollback_undo(self, links):
         """Called by a rollback before it unlinks the records of ``links`` (the migration's
         ``created`` links), inside its savepoint; returns a list of error lines (the rollback then

@@ -373,6 +373,7 @@ def check_links(migration, links):
     no write access), so another link is forged: the rollback is refused, nothing read."""
     env = migration.env
     business = business_models(env) | declared_models(migration)
+    glue = migration._glue_link_models()
     lines = []
     schema_ids = [l.res_id for l in links if l.model == SCHEMA_MODEL]
     schema = {f.id: f for f in env[SCHEMA_MODEL].sudo().browse(schema_ids).exists()} if schema_ids else {}
@@ -388,7 +389,7 @@ def check_links(migration, links):
             if model and not (model.state == "manual" and model.model in business):
                 lines.append(f"- {link.key}: {MODEL_SCHEMA} {link.res_id} is not a custom model this migration declares")
             continue
-        if attached.is_attached(link.model):
+        if attached.is_attached(link.model) or link.model in glue:
             continue  # their fields are the ATTACHED_MODELS allowlist, parent pair included
         if link.model not in business:
             lines.append(f"- {link.key}: {link.model} is not a model a migration writes")

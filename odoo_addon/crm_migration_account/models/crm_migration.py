@@ -18,6 +18,9 @@ PAYMENT_KEY_SUFFIX = ":payment"
 class CrmMigration(models.Model):
     _inherit = "crm.migration"
 
+    def _glue_link_models(self):
+        return super()._glue_link_models() | {PAYMENT}
+
     def _after_commit_run(self, engine):
         super()._after_commit_run(engine)
         links = self.env["crm.migration.link"].search([
