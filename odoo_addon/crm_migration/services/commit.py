@@ -645,7 +645,9 @@ class CommitEngine:
                 item.issues = item.issues + new_issues
                 vals["issues_json"] = issues_field.convert_to_column(item.issues, records)
             vals_list.append(vals)
-        records.flush_recordset(BOOKKEEPING_FIELDS)
+        # every pending write of these records first (a delta hook may have set other fields, which
+        # also dirties write_date, invalidated below)
+        records.flush_recordset()
         records._write_multi(vals_list)
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
         records.modified(BOOKKEEPING_FIELDS)
