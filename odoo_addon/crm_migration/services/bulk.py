@@ -110,3 +110,57 @@ def set_record_states(env, records, vals):
         )
     records.invalidate_recordset(list(vals) + ["write_date", "write_uid"], flush=False)
     records.modified(list(vals))
+
+
+# field types insert_records writes itself (anything else: the ORM's create)
+PLAIN_TYPES = ("char", "text", "selection", "integer", "float", "boolean", "json", "many2one",
+               "many2one_reference", "datetime", "date")
+LOG_COLUMNS = ("id", "create_uid", "create_date", "write_uid", "write_date")
+
+
+def insert_records(env, vals_list):
+    """New staged records (``api_stage``): one multi-row INSERT per 1,000 instead of the ORM's
+    ``create`` (which spent 85 % of a staging call on defaults, conversions and cache; issue #11).
+    The defaults come from ``default_get`` once per call and every value goes through its field's
+    ``convert_to_column``, as the ORM does. Falls back to ``create`` whenever this would not be
+    the same: a value for a field that is not a plain stored column, or a stored computed field
+    that is not given (the issue flags are: ``staging.issue_flags``)."""
+    Record = env["crm.migration.record"]
+    if not vals_list:
+        return Record
+    Record.check_access("create")
+    columns = [f for name, f in Record._fields.items()
+               if f.store and f.column_type and name not in LOG_COLUMNS]
+    names = {f.name for f in columns}
+    if (any(f.type not in PLAIN_TYPES or f.company_dependent or getattr(f, "translate", False) for f in columns)
+            or any(f.compute and any(f.name not in vals for vals in vals_list) for f in columns)
+            or any(set(vals) - names for vals in vals_list)):
+        return Record.create(vals_list)
+    defaults = Record.default_get(sorted(names))
+    rows = []
+    for vals in vals_list:
+        row = {}
+        for field in columns:
+            value = vals[field.name] if field.name in vals else defaults.get(field.name)
+            row[field.name] = field.convert_to_column_insert(value, Record, vals)
+        rows.append(row)
+    Record.flush_model()
+    ids = _insert_plain(env, Record._table, [f.name for f in columns], rows)
+    records = Record.browse(ids)
+    records.check_access("create")  # record rules, as create checks them
+    env["crm.migration"].invalidate_model(["record_ids"])
+    return records
+
+
+def _insert_plain(env, table, columns, rows):
+    """Like ``_insert``, values already converted for the column."""
+    now = env.cr.now()
+    uid = env.uid
+    cols = list(columns) + ["create_uid", "create_date", "write_uid", "write_date"]
+    values = [tuple(row[c] for c in columns) + (uid, now, uid, now) for row in rows]
+    query = 'INSERT INTO "%s" (%s) VALUES %%s RETURNING id' % (table, ", ".join(f'"{c}"' for c in cols))
+    ids = []
+    for start in range(0, len(values), PAGE):
+        ids += [r[0] for r in execute_values(env.cr._obj, query, values[start:start + PAGE], page_size=PAGE,
+                                             fetch=True)]
+    return ids
