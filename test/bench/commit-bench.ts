@@ -15,43 +15,11 @@
 import { z } from 'zod';
 import type { StagedRecord } from '../../bridge/src/staging/record.js';
 import { OdooReader } from '../helpers/odoo.js';
+import { TAGS, records, type Records } from './bench-records.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 5000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
-const TAGS = 30;
-
-type Records = { partners: StagedRecord[]; deals: StagedRecord[] };
-
-function staged(key: string, object: string, model: string, values: Record<string, unknown>, extra: Partial<StagedRecord> = {}): StagedRecord {
-  return { key, object, model, values, refs: {}, lookups: {}, match: [], source: { file: 'bench.csv', row: 1 }, issues: [], ...extra } as StagedRecord;
-}
-
-/** `p`: a prefix making names unique per run (the records of one run are the same records). */
-function records(p: string): Records {
-  const partners: StagedRecord[] = [];
-  for (let t = 0; t < TAGS; t++) partners.push(staged(`cb:tag:${t}`, 'tag', 'res.partner.category', { name: `${p}-tag-${t}` }, { match: [['name']] }));
-  for (let c = 0; c < ROWS / 10; c++) {
-    partners.push(staged(`cb:company:${c}`, 'company', 'res.partner', { name: `${p} Company ${c}`, is_company: true }, { match: [['name', 'is_company']] }));
-  }
-  for (let i = 0; i < ROWS; i++) {
-    partners.push(staged(`cb:contact:${i}`, 'contact', 'res.partner', {
-      is_company: false, type: 'contact', name: `${p} First${i} Last${i}`, email: `${p}.${i}@bench.example`, phone: '+12125551000', city: 'New York', zip: '10001',
-    }, {
-      refs: { parent_id: `cb:company:${Math.floor(i / 10)}`, category_id: [`cb:tag:${i % TAGS}`, `cb:tag:${(i * 7) % TAGS}`] },
-      lookups: { country_id: { model: 'res.country', field: 'code', value: 'US' } },
-      match: [['email']],
-    }));
-  }
-  const deals: StagedRecord[] = [];
-  for (let i = 0; i < ROWS / 2; i++) {
-    deals.push(staged(`cb:deal:${i}`, 'deal', 'crm.lead', { name: `${p} Deal ${i}`, type: 'opportunity', expected_revenue: 1000 + i }, {
-      refs: { partner_id: `cb:contact:${i}` },
-    }));
-  }
-  return { partners, deals };
-}
-
 const loadAnswer = z.object({ ids: z.array(z.number()).or(z.literal(false)), messages: z.array(z.unknown()) }).loose();
 
 async function load(odoo: OdooReader, model: string, fields: string[], rows: string[][]): Promise<number[]> {
@@ -120,10 +88,10 @@ async function main(): Promise<void> {
   const odoo = new OdooReader();
   const p = `cb${Date.now().toString(36)}`;
   // warm-up: the first records a fresh server creates pay for loading its code and caches
-  const warm = records(`${p}w`);
+  const warm = records(`${p}w`, ROWS);
   await ours(odoo, { partners: warm.partners.slice(0, 200), deals: [] }, 1);
   const base = await odooLoad(odoo, p);
-  const recs = records(p);
+  const recs = records(p, ROWS);
   const runs: Record<string, Ours> = {};
   for (const w of [...new Set([1, WORKERS])]) runs[`workers${w}`] = await ours(odoo, recs, w);
   const figures = Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, {

@@ -149,6 +149,11 @@ def insert_records(env, vals_list):
     records = Record.browse(ids)
     records.check_access("create")  # record rules, as create checks them
     env["crm.migration"].invalidate_model(["record_ids"])
+    # what depends on the new records (the migration's counts, progress, report) is marked as
+    # create marks it; not the fields that only feed the stored computed fields given above
+    given = {f.name for f in columns if f.compute}
+    feeding = {dep for f in columns if f.compute for dep in Record.pool.field_depends[f] if "." not in dep}
+    records.modified([f.name for f in columns if f.name not in given | feeding], create=True)
     return records
 
 

@@ -46,6 +46,7 @@ class TestQueueCommit(test_parallel.TestParallelCommit):
         serial._run_job(commit=False)
         self.assertEqual(serial.job_state, "done")
         expected = self.snapshot(serial)
+        serial_state = serial.state
         after_serial = self.counts()
         serial.api_rollback({"on_conflict": "undo"})
         self.assertEqual(self.counts(), baseline)
@@ -61,7 +62,7 @@ class TestQueueCommit(test_parallel.TestParallelCommit):
         self.assertFalse(queued.sudo().commit_plan_json)
         self.assertEqual(self.snapshot(queued), expected)
         self.assertEqual(self.counts(), after_serial)
-        self.assertEqual(queued.state, serial.state)
+        self.assertEqual(queued.state, serial_state)
         queued.api_rollback({"on_conflict": "undo"})
         self.assertEqual(self.counts(), baseline)
 
