@@ -10,6 +10,7 @@
     "depends": ["crm_migration", "queue_job"],
     "data": [
         "data/queue_job_data.xml",
+        "views/crm_migration_views.xml",
     ],
     "installable": True,
     "auto_install": True,

@@ -35,6 +35,7 @@ class TestQueueCommit(test_parallel.TestParallelCommit):
         migration.action_commit()
         migration._run_job(commit=False)
         self.assertEqual(migration.job_state, "running")
+        self.assertIn("waves on queue_job", migration.commit_queue_info)  # the form's progress line
         return perform_all(trap)
 
     def test_queued_commit_equals_serial(self):
