@@ -134,12 +134,13 @@ class RollbackEngine:
             for link in schema_links:
                 if link.res_id in (fields_ - kept_fields).ids:
                     self._audit(link, "delete", before=link.values_after_json)
+            if self.audit_vals:
+                # multi-row INSERTs, before the links some rows are copied from go (services/bulk.py)
+                bulk.insert_audit(self.env, self.audit_vals)
+                self.audit_vals = []
             bulk.delete_links(self.env, links)  # one DELETE (services/bulk.py)
             self.migration.state = "mapped" if self.sample else "rolled_back"
             self._remove_fields(fields_ - kept_fields)
-            if self.audit_vals:
-                bulk.insert_audit(self.env, self.audit_vals)  # multi-row INSERTs (services/bulk.py)
-                self.audit_vals = []
 
     # ------------------------------------------------------------------ conflicts
     def conflicts(self):
@@ -427,7 +428,8 @@ class RollbackEngine:
             deleted = set(records._ids)
             for link in links:
                 if link.res_id in deleted:
-                    self._audit(link, "delete", before=link.values_after_json)
+                    # copied from the link by PostgreSQL (services/bulk.py, insert_audit)
+                    self.audit_vals.append({"from_link": link.id, "action": "delete"})
             return []
         except psycopg2.OperationalError:
             raise
