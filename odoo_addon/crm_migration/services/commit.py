@@ -413,6 +413,7 @@ class CommitEngine:
         self.Owner = self.env["crm.migration.owner"]
         self.owner_rows = {}  # (model, field, normalised value) -> crm.migration.owner
         self._owner_rows_loaded = False
+        self._plan_items = None  # {record id: _Item} kept by plan() for the serial run
         self.schema_field_ids = set()  # custom fields created or matched by this commit
 
     # ------------------------------------------------------------------ ordering
@@ -420,6 +421,7 @@ class CommitEngine:
         """The serial commit: the plan's chunks one after the other in this transaction (the
         commit job commits after each, through ``on_batch``), then ``finish``. A parallel or
         queued commit runs the same chunks (services/parallel.py)."""
+        self._plan_items = {}  # the serial run reads each staged record once: plan() keeps them
         plan = self.plan()
         if not plan:
             return
@@ -448,7 +450,10 @@ class CommitEngine:
         order = self.object_order(items)
         ordered = [i for obj in order for i in attached.original_order(by_object[obj])]
         waves = planning.build_waves(self, ordered, order, self.batch_size, self.sequence + 1)
-        self.env.invalidate_all()  # the staged records' JSON is not kept for the chunks
+        if self._plan_items is not None:
+            self._plan_items.update((item.record_id, item) for item in items)
+        else:
+            self.env.invalidate_all()  # the staged records' JSON is not kept for the chunks
         return {
             "migration": self.migration.id,
             "since": since.isoformat(sep=" "),  # microseconds kept
@@ -463,10 +468,13 @@ class CommitEngine:
         its records still to do (a chunk run again after it committed does nothing), in the
         plan's order. Returns the number of records done."""
         ids = [int(i) for i in chunk["ids"]]
-        domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
-        position = {rid: n for n, rid in enumerate(ids)}
-        items = sorted((_Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
-                       key=lambda item: position[item.record_id])
+        if self._plan_items:  # the serial run: the items plan() read, not done yet
+            items = [self._plan_items.pop(i) for i in ids if i in self._plan_items]
+        else:
+            domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
+            position = {rid: n for n, rid in enumerate(ids)}
+            items = sorted((_Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
+                           key=lambda item: position[item.record_id])
         if not items:
             return 0
         self.sequence = int(chunk["seq"]) - 1
