@@ -115,6 +115,13 @@ cmd_test() {
   if [ "$glue" != "2" ]; then
     echo "glue modules crm_migration_sale / crm_migration_account were not auto-installed in ${db}_apps"; failed=1
   fi
+  # third DB with OCA queue_job (when ODOO_QUEUE_SRC has it): crm_migration_queue installs itself and
+  # its tests prove the queued commit equals the serial one (issue #11)
+  if [ -f "$ODOO_QUEUE_SRC/queue_job/__manifest__.py" ]; then
+    run_addon_tests "${db}_queue" crm_migration,queue_job /crm_migration_queue || failed=1
+  else
+    echo "SKIPPED: crm_migration_queue tests (no OCA queue_job in ODOO_QUEUE_SRC=$ODOO_QUEUE_SRC)"
+  fi
   # last "N tests" line: the total, read by scripts/test-all.sh
   echo "all addon tests: $TESTS_FAILED failed, 0 error(s) of $TESTS_TOTAL tests"
   return $failed
