@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench: builds, starts a real Odoo 18 in a fresh database (unless ODOO_URL is set) and runs
-# test/bench/bench.ts. BENCH_ROWS sets the number of contacts (default 5000).
+# test/bench/bench.ts, then the commit part (run_commit_bench). BENCH_ROWS sets the number of
+# contacts (default 5000); BENCH_WORKERS the Odoo worker processes and the chunks committed at a
+# time (default 2).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
@@ -11,8 +13,17 @@ if [ -z "${ODOO_URL:-}" ]; then
   port="${BENCH_PORT:-18089}" db=crm_migration_bench
   scripts/odoo.sh deps
   scripts/odoo.sh initdb "$db" crm,contacts,crm_migration
-  scripts/odoo.sh serve "$db" "$port"
+  # worker processes: the parallel commit's chunks run side by side on them (issue #11)
+  CRM_MIGRATION_WORKERS="${BENCH_WORKERS:-2}" scripts/odoo.sh serve "$db" "$port"
   trap 'scripts/odoo.sh stop '"$port" EXIT
   export ODOO_URL="http://127.0.0.1:$port" ODOO_DB="$db" ODOO_USER=admin ODOO_PASSWORD=admin
 fi
+
+# issue #11, commit part: our stage + commit against Odoo's load() for partners and for leads, with 1
+# and BENCH_WORKERS chunks at a time, and the rollback (test/bench/commit-bench.ts)
+run_commit_bench() {
+  BENCH_WORKERS="${BENCH_WORKERS:-2}" node dist/test/bench/commit-bench.js
+}
+
 node dist/test/bench/bench.js
+run_commit_bench

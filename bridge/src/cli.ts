@@ -10,7 +10,7 @@
  *   crm-migrate stage --source apto_export [--spool DIR] Export.zip...   (a packed export, unpacked safely)
  *     (an API source: credentials also from CRM_CREDENTIAL_<NAME>; the --spool folder keeps every
  *     fetched page, so running the same command again after a stop fetches only what is missing)
- *   crm-migrate commit ID [--batch-size N] [--sample N]
+ *   crm-migrate commit ID [--batch-size N] [--sample N | --workers N]
  *   crm-migrate diff ID [--mismatches]
  *   crm-migrate rollback ID --sample-only
  *   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN]
@@ -52,7 +52,7 @@ const USAGE = `usage:
   crm-migrate stage --source SOURCE --into ID [--skip OBJECT]... [--json] FILE...
   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]... [--json]
   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME] [--json]
-  crm-migrate commit ID [--batch-size N] [--sample N] [--json]
+  crm-migrate commit ID [--batch-size N] [--sample N | --workers N] [--json]
   crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
   crm-migrate rollback ID [--on-conflict stop|keep|undo] [--sample-only] [--json]
@@ -78,6 +78,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         name: { type: 'string' },
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
+        workers: { type: 'string' },
         skip: { type: 'string', multiple: true },
         column: { type: 'string', multiple: true },
         decisions: { type: 'string' },
@@ -200,7 +201,11 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           if (!Number.isInteger(batch) || batch <= 0) throw new UsageError('--batch-size takes a positive whole number');
           const sample = values.sample === undefined ? undefined : Number(values.sample);
           if (sample !== undefined && (!Number.isInteger(sample) || sample <= 0)) throw new UsageError('--sample takes a positive whole number');
-          report = await client.commit(id, batch, sample);
+          const workers = values.workers === undefined ? undefined : Number(values.workers);
+          if (workers !== undefined && (!Number.isInteger(workers) || workers <= 0)) throw new UsageError('--workers takes a positive whole number');
+          if (workers !== undefined && sample !== undefined) throw new UsageError('--workers commits everything: it does not take --sample');
+          // --workers: the plan's chunks N at a time, each in its own transaction on Odoo's workers (issue #11)
+          report = workers === undefined ? await client.commit(id, batch, sample) : (await client.commitParallel(id, { batchSize: batch, workers })).report;
         } else if (command === 'rollback' && values['sample-only']) {
           report = await client.sampleRollback(id);
         } else if (command === 'rollback') {

@@ -46,6 +46,17 @@ export const fileReportRowSchema = z.object({
   left_out: z.number().int(), errors: z.number().int(), in_odoo: z.number().int(), reconciled: z.boolean(), notes: z.string(),
 }).loose();
 export type FileReportRow = z.infer<typeof fileReportRowSchema>;
+/** A chunk of the commit plan (services/plan.py): staged record ids of one object, committed in one transaction. */
+export const commitChunkSchema = z.object({
+  object: z.string(), ids: z.array(z.number().int()), seq: z.number().int(), skip: z.record(z.string(), z.string()).optional(),
+}).loose();
+export type CommitChunk = z.infer<typeof commitChunkSchema>;
+export const commitPlanSchema = z.object({
+  migration: z.number().int(), since: z.string(), edited_before: z.array(z.number().int()), schema: z.boolean(),
+  total: z.number().int(), batch_size: z.number().int(), waves: z.array(z.array(commitChunkSchema)),
+}).loose();
+const chunkAnswerSchema = z.object({ done: z.number().int(), attempts: z.number().int() }).loose();
+export interface ParallelCommitResult { report: MigrationReport; chunks: number; waves: number; retries: number }
 
 const stageAnswer = z.object({ staged: z.number(), errors: z.number() }).loose();
 
@@ -233,6 +244,45 @@ export class MigrationClient {
   /** Commit everything staged, or with `sample` a representative slice of that many records. */
   async commit(id: number, batchSize = 500, sample?: number): Promise<MigrationReport> {
     return reportSchema.parse(await this.odoo.call(MODEL, 'api_commit', [[id], { batch_size: batchSize, ...(sample ? { sample } : {}) }]));
+  }
+
+  /**
+   * Commit everything staged with `workers` chunks at a time (issue #11; docs/staging-contract.md,
+   * "Parallel and queued commit"): the plan's waves in order, the chunks of a wave side by side,
+   * each chunk one call and one transaction on one of Odoo's workers. Same records, links and
+   * rollback as `commit`. A chunk that fails for good (after Odoo's own tries) stops the run after
+   * its wave: the migration is left `partial`, its records staged, and committing again continues;
+   * the error is thrown with the chunk's object and size.
+   */
+  async commitParallel(id: number, options: { batchSize?: number; workers?: number; onChunk?: (done: number, total: number) => void } = {}): Promise<ParallelCommitResult> {
+    const workers = options.workers ?? 2;
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive whole number (got ${workers})`);
+    const plan = commitPlanSchema.parse(await this.odoo.call(MODEL, 'api_commit_plan', [[id], { batch_size: options.batchSize ?? 500 }]));
+    let done = 0;
+    let retries = 0;
+    let failure: Error | undefined;
+    for (const wave of plan.waves) {
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < wave.length && !failure) {
+          const chunk = wave[next++] as CommitChunk;
+          try {
+            const answer = chunkAnswerSchema.parse(await this.odoo.call(MODEL, 'api_commit_chunk', [[id], chunk]));
+            done += answer.done;
+            retries += answer.attempts - 1;
+            options.onChunk?.(done, plan.total);
+          } catch (e) {
+            failure ??= new OdooError(`commit of a chunk of ${chunk.ids.length} ${chunk.object} records failed: ${(e as Error).message}`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(workers, wave.length) }, lane));
+      if (failure) break;
+    }
+    const { waves, ...rest } = plan;
+    const report = reportSchema.parse(await this.odoo.call(MODEL, 'api_commit_finish', [[id], rest]));
+    if (failure) throw failure;
+    return { report, chunks: waves.reduce((n, w) => n + w.length, 0), waves: waves.length, retries };
   }
 
   /** Field by field, for each sampled record: source cell, expected value, value read back from Odoo. */

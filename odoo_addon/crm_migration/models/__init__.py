@@ -16,3 +16,4 @@ from . import crm_migration_report
 from . import crm_migration_attached
 from . import crm_migration_delta
 from . import crm_migration_credential
+from . import crm_migration_parallel

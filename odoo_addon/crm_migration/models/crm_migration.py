@@ -4,7 +4,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import guard
+from ..services import bulk, guard
 from ..services.commit import TODO_STATES, CommitEngine
 from ..services.rollback import RollbackEngine
 from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
@@ -186,7 +186,9 @@ class CrmMigration(models.Model):
         for record in existing:
             record.write(by_key[record.key])
         existing_keys = set(existing.mapped("key"))
-        Record.create([dict(vals, migration_id=self.id) for key, vals in by_key.items() if key not in existing_keys])
+        # one multi-row INSERT (services/bulk.py: same defaults and conversions as create, issue #11)
+        bulk.insert_records(self.env, [dict(vals, migration_id=self.id) for key, vals in by_key.items()
+                                       if key not in existing_keys])
         return {
             "staged": len(by_key),
             "errors": sum(1 for vals in by_key.values() if vals["state"] == "error"),

@@ -330,12 +330,14 @@ class CrmMigration(models.Model):
         try:
             if runner is None:
                 raise UserError(self.env._("Unknown job %(job)s.", job=kind))
+            # "in_bridge" (the bridge stages and ends the job) / "in_queue" (the commit runs as
+            # queue_job jobs, addon crm_migration_queue, which end the job): not ended here
             if commit:
-                in_bridge = runner() == "in_bridge"
+                in_bridge = runner() in ("in_bridge", "in_queue")
                 cr.commit()  # a new transaction: what the bridge staged meanwhile is visible
             else:
                 with cr.savepoint():
-                    in_bridge = runner() == "in_bridge"
+                    in_bridge = runner() in ("in_bridge", "in_queue")
         except Exception as exc:  # noqa: BLE001 - the job fails, the migration stays consistent
             if commit:
                 cr.rollback()

@@ -41,7 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from . import attached, guard
+from . import attached, bulk, guard, plan as planning
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
@@ -172,6 +172,8 @@ def owner_value(value):
 # fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
 ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json",
                "hash", "issues_json", *attached.ITEM_FIELDS]
+# fields of crm.migration.record read to plan a commit (services/plan.py)
+PLAN_FIELDS = ITEM_FIELDS
 # fields of crm.migration.record written by the bookkeeping of a batch
 BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
 
@@ -413,33 +415,104 @@ class CommitEngine:
         self.sequence = last.sequence or 0
         self.Owner = self.env["crm.migration.owner"]
         self.owner_rows = {}  # (model, field, normalised value) -> crm.migration.owner
+        self._owner_rows_loaded = False
+        self._plan_items = None  # {record id: _Item} kept by plan() for the serial run
         self.schema_field_ids = set()  # custom fields created or matched by this commit
 
     # ------------------------------------------------------------------ ordering
     def run(self):
+        """The serial commit: the plan's chunks one after the other in this transaction (the
+        commit job commits after each, through ``on_batch``), then ``finish``. A parallel or
+        queued commit runs the same chunks (services/parallel.py)."""
+        self._plan_items = {}  # the serial run reads each staged record once: plan() keeps them
+        plan = self.plan()
+        if not plan:
+            return
+        for wave in plan["waves"]:
+            for chunk in wave:
+                self.commit_chunk(chunk)
+        self.finish(plan)
+
+    # ------------------------------------------------------------------ plan, chunks, finish
+    # (issue #11: the serial, parallel and queued commits run the same chunks; services/plan.py)
+    def plan(self):
+        """The commit plan of the records to commit (services/plan.py), or None when there is
+        nothing to commit. Reads the staged records once; writes nothing."""
         domain = [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
         if self.sampled_only:
             domain.append(("sampled", "=", True))
-        todo = self.Record.search_fetch(domain, ITEM_FIELDS, order="id")
+        todo = self.Record.search_fetch(domain, PLAN_FIELDS, order="id")
         if not todo:
-            return
+            return None
         since = self.env.cr.now()  # start of this run's first transaction
-        edited_before = set(self._links_written_after())
+        edited_before = [link.id for link in self._links_written_after()]
         items = [_Item(rec) for rec in todo]
         by_object = defaultdict(list)
         for item in items:
             by_object[item.object].append(item)
         order = self.object_order(items)
-        self.owner_rows = {(row.model, row.field, row.value): row
-                           for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
-        for obj in order:
-            self.commit_object(attached.original_order(by_object[obj]))
-        # glue modules finish what needs every object in (an invoice posted once its lines are)
+        ordered = [i for obj in order for i in attached.original_order(by_object[obj])]
+        waves = planning.build_waves(self, ordered, order, self.batch_size, self.sequence + 1)
+        if self._plan_items is not None:
+            self._plan_items.update((item.record_id, item) for item in items)
+        else:
+            self.env.invalidate_all()  # the staged records' JSON is not kept for the chunks
+        return {
+            "migration": self.migration.id,
+            "since": since.isoformat(sep=" "),  # microseconds kept
+            "edited_before": edited_before,
+            "schema": any(item.model == SCHEMA_MODEL for item in items),
+            "total": len(items),
+            "waves": waves,
+        }
+
+    def commit_chunk(self, chunk):
+        """Commit one chunk of the plan (``{"ids", "seq", "skip"?}``) in the current transaction:
+        its records still to do (a chunk run again after it committed does nothing), in the
+        plan's order. Returns the number of records done."""
+        ids = [int(i) for i in chunk["ids"]]
+        if self._plan_items:  # the serial run: the items plan() read, not done yet
+            items = [self._plan_items.pop(i) for i in ids if i in self._plan_items]
+        else:
+            domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
+            position = {rid: n for n, rid in enumerate(ids)}
+            items = sorted((_Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
+                           key=lambda item: position[item.record_id])
+        if not items:
+            return 0
+        self.sequence = int(chunk["seq"]) - 1
+        if not self._owner_rows_loaded:
+            self.owner_rows = {(row.model, row.field, row.value): row
+                               for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
+            self._owner_rows_loaded = True
+        skip = chunk.get("skip")
+        if skip:
+            for item in items:
+                item.finish("skipped", error=skip.get(str(item.record_id)) or skip.get(item.record_id))
+            self._save_items(items)
+        else:
+            self.commit_batch(items)
+        self._batch_done(items)
+        return len(items)
+
+    def finish(self, plan):
+        """After the last chunk: the migration's own side-effect writes are not rollback
+        conflicts (``_absorb_own_writes``), and the "Migrated fields" views follow the custom
+        fields."""
+        since = datetime.fromisoformat(plan["since"])
+        # glue modules finish what needs every object in (an invoice posted once its lines are);
+        # what they create is linked after every chunk's reserved sequence numbers
+        last = self.Link.search([("migration_id", "=", self.migration.id)], order="sequence desc", limit=1)
+        self.sequence = max(self.sequence, last.sequence or 0)
         self.migration._after_commit_run(self)
-        self._absorb_own_writes(since, edited_before)
-        if self.schema_field_ids:
+        self._absorb_own_writes(since, set(plan.get("edited_before") or ()))
+        field_ids = set(self.schema_field_ids)
+        if plan.get("schema"):
+            field_ids.update(self.Link.search([("migration_id", "=", self.migration.id),
+                                               ("model", "=", SCHEMA_MODEL)]).mapped("res_id"))
+        if field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
-            models = self.env[SCHEMA_MODEL].sudo().browse(sorted(self.schema_field_ids)).exists().mapped("model")
+            models = self.env[SCHEMA_MODEL].sudo().browse(sorted(field_ids)).exists().mapped("model")
             sync_migrated_fields_views(self.env, models)
 
     def _links_written_after(self, since=None):
@@ -471,7 +544,7 @@ class CommitEngine:
         before it (``edited_before``: an edit made between a sample and the full commit) stay
         rollback conflicts."""
         for link, stamp in self._links_written_after(since).items():
-            if link not in edited_before:
+            if link.id not in edited_before:
                 link.written_at = stamp
 
     def object_order(self, items):
@@ -508,31 +581,6 @@ class CommitEngine:
             cycle=" → ".join(cycle),
             objects=", ".join(stuck),
         )
-
-    def commit_object(self, items):
-        """Commit one object's records in passes: a record whose ref points to a record of the
-        same object that is still waiting goes in a later pass (parent companies)."""
-        waiting = items
-        while waiting:
-            waiting_keys = {i.key for i in waiting}
-            ready, later = [], []
-            for item in waiting:
-                blocked = any(k in waiting_keys and k != item.key for k in item.dep_keys)
-                (later if blocked else ready).append(item)
-            if not ready:
-                for item in waiting:
-                    blockers = sorted(k for k in item.dep_keys if k in waiting_keys and k != item.key)
-                    item.finish("skipped", error=self.env._(
-                        "Refs/deps of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
-                    ))
-                self._save_items(waiting)
-                self._batch_done(waiting)
-                return
-            for start in range(0, len(ready), self.batch_size):
-                batch = ready[start:start + self.batch_size]
-                self.commit_batch(batch)
-                self._batch_done(batch)
-            waiting = later
 
     def _batch_done(self, items):
         if self.on_batch:
@@ -582,9 +630,9 @@ class CommitEngine:
         # 6. bookkeeping
         link_vals = [item.link_vals for item in items if item.link_vals]
         if link_vals:
-            self.Link.create(link_vals)
-            # audit: one create for the whole batch
-            self.env["crm.migration.audit"].sudo().create([{
+            # links and audit rows: one multi-row INSERT each (services/bulk.py says why)
+            bulk.insert_links(self.env, link_vals)
+            bulk.insert_audit(self.env, [{
                 "migration_id": vals["migration_id"],
                 "model": vals["model"],
                 "res_id": vals["res_id"],
@@ -614,7 +662,9 @@ class CommitEngine:
                 item.issues = item.issues + new_issues
                 vals["issues_json"] = issues_field.convert_to_column(item.issues, records)
             vals_list.append(vals)
-        records.flush_recordset(BOOKKEEPING_FIELDS)
+        # every pending write of these records first (a delta hook may have set other fields, which
+        # also dirties write_date, invalidated below)
+        records.flush_recordset()
         records._write_multi(vals_list)
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
         records.modified(BOOKKEEPING_FIELDS)

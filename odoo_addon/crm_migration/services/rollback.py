@@ -44,6 +44,7 @@ from odoo.fields import Command
 from odoo.osv import expression
 from odoo.tools import html2plaintext
 
+from . import bulk
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
 from . import guard
 from .attached import referenced_conflicts
@@ -127,7 +128,10 @@ class RollbackEngine:
                 self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id), ("sampled", "=", True)]).write(
                     {"state": "staged", "res_id": 0, "error_message": False, "sampled": False})
             else:
-                (self.migration.record_ids - kept.record_id).write({"state": "rolled_back", "res_id": 0})
+                # one UPDATE for all the migration's records (services/bulk.py)
+                records = self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id),
+                                                                   ("id", "not in", kept.record_id.ids)])
+                bulk.set_record_states(self.env, records, {"state": "rolled_back", "res_id": 0})
             for link in schema_links:
                 if link.res_id in kept_fields.ids and link.record_id:
                     link.record_id.res_id = link.res_id
@@ -137,12 +141,13 @@ class RollbackEngine:
             for link in schema_links:
                 if link.res_id in (fields_ - kept_fields).ids:
                     self._audit(link, "delete", before=link.values_after_json)
-            links.unlink()
+            if self.audit_vals:
+                # multi-row INSERTs, before the links some rows are copied from go (services/bulk.py)
+                bulk.insert_audit(self.env, self.audit_vals)
+                self.audit_vals = []
+            bulk.delete_links(self.env, links)  # one DELETE (services/bulk.py)
             self.migration.state = "mapped" if self.sample else "rolled_back"
             self._remove_fields(fields_ - kept_fields)
-            if self.audit_vals:
-                self.env["crm.migration.audit"].sudo().create(self.audit_vals)
-                self.audit_vals = []
 
     # ------------------------------------------------------------------ conflicts
     def conflicts(self):
@@ -384,9 +389,17 @@ class RollbackEngine:
         documents and their lines, and the state is the migration's own doing."""
         errors = []
         by_model = defaultdict(list)
+        # which staged records set a state: asked of PostgreSQL (jsonb ``?``) instead of decoding the
+        # values of every record the migration created (issue #11: 100,000 records)
+        self.env["crm.migration.record"].flush_model(["values_json"])
+        record_ids = [link.record_id.id for link in links if link.record_id]
+        with_state = set()
+        for start in range(0, len(record_ids), 50000):
+            self.env.cr.execute("SELECT id FROM crm_migration_record WHERE id = ANY(%s) AND values_json ? 'state'",
+                                [record_ids[start:start + 50000]])
+            with_state.update(row[0] for row in self.env.cr.fetchall())
         for link in links:
-            values = link.record_id.values_json or {}
-            if "state" in values:
+            if link.record_id.id in with_state:
                 by_model[link.model].append(link)
         for model_name, model_links in by_model.items():
             model = self.env[model_name].with_context(**QUIET_CONTEXT)
@@ -429,9 +442,11 @@ class RollbackEngine:
         try:
             with self.env.cr.savepoint():
                 records.unlink()
+            deleted = set(records._ids)
             for link in links:
-                if link.res_id in records._ids:
-                    self._audit(link, "delete", before=link.values_after_json)
+                if link.res_id in deleted:
+                    # copied from the link by PostgreSQL (services/bulk.py, insert_audit)
+                    self.audit_vals.append({"from_link": link.id, "action": "delete"})
             return []
         except psycopg2.OperationalError:
             raise

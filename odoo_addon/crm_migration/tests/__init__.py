@@ -16,3 +16,4 @@ from . import test_attached
 from . import test_delta
 from . import test_custom_model
 from . import test_security
+from . import test_parallel
