@@ -23,11 +23,14 @@ so it survives a page reload; the form reloads itself while a job runs (the
 
 import json
 import logging
+import random
 import re
+import time
 import uuid
 from collections import defaultdict
 from functools import partial
 
+import psycopg2.extensions
 import requests
 from markupsafe import Markup
 
@@ -51,6 +54,8 @@ JOB_PHASES = [("reading", "Reading"), ("extracting", "Extracting"), ("staging", 
               ("failed", "Failed")]
 JOB_PROGRESS_KEYS = ("job", "phase", "object", "done", "total", "message", "file", "row", "field", "resumable")
 CRON_XMLID = "crm_migration.ir_cron_crm_migration_jobs"
+# a commit job batch that loses a race with a concurrent transaction is retried this many times
+JOB_CONCURRENCY_TRIES = 5
 
 
 class CrmMigration(models.Model):
@@ -302,6 +307,7 @@ class CrmMigration(models.Model):
         """Run the queued jobs one by one (oldest first); the cron runs again at once when more
         were queued meanwhile."""
         Migration = self.sudo()
+        Migration._requeue_dead_commit_jobs()
         ids = Migration.search([("job_state", "=", "queued")], order="write_date, id").ids
         for migration in Migration.browse(ids):
             migration.invalidate_recordset(["job_state"])
@@ -331,7 +337,7 @@ class CrmMigration(models.Model):
             if runner is None:
                 raise UserError(self.env._("Unknown job %(job)s.", job=kind))
             if commit:
-                in_bridge = runner() == "in_bridge"
+                in_bridge = self._job_run_retrying(runner) == "in_bridge"
                 cr.commit()  # a new transaction: what the bridge staged meanwhile is visible
             else:
                 with cr.savepoint():
@@ -354,6 +360,45 @@ class CrmMigration(models.Model):
         if commit:
             cr.commit()
         return state == "done"
+
+    def _job_run_retrying(self, runner):
+        """Run ``runner`` (the job commits after each batch); a batch that lost a race with a
+        concurrent transaction (serialization failure or deadlock: e.g. another commit claimed
+        the same keys, services/key_claim.py) is undone by the database and the job goes on from
+        there, as Odoo's RPC layer retries a request."""
+        for attempt in range(1, JOB_CONCURRENCY_TRIES + 1):
+            try:
+                return runner()
+            except psycopg2.extensions.TransactionRollbackError as exc:
+                if attempt == JOB_CONCURRENCY_TRIES:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                self.env.registry.reset_changes()
+                _logger.info("crm_migration: %s job of migration %s lost a race (%s); retrying (%s)",
+                             self.job, self.id, exc.pgcode, attempt)
+                time.sleep(random.uniform(0.1, 2 ** attempt))
+        return None
+
+    @api.model
+    def _requeue_dead_commit_jobs(self):
+        """Commit jobs still ``running`` when the job cron starts are dead: only this cron runs
+        them, and Odoo runs one instance of a cron at a time (it locks the cron's row while it
+        runs), so a ``running`` commit job seen here was interrupted (Odoo restarted or was killed
+        while it ran). It is queued again and resumes where it stopped: every batch the job
+        finished was committed with its links, the interrupted batch was undone by PostgreSQL
+        with everything it did, so nothing is lost or doubled (issue #12, "Data" 10)."""
+        dead = self.sudo().search([("job", "=", "commit"), ("job_state", "=", "running")])
+        for migration in dead:
+            _logger.warning("crm_migration: commit job of migration %s was interrupted (started %s); resuming it",
+                            migration.id, migration.job_started)
+            migration.write({
+                "job_state": "queued",
+                "job_message": self.env._(
+                    "The commit job started at %(started)s was interrupted (Odoo stopped while it ran); it was "
+                    "resumed where it stopped at %(now)s.", started=migration.job_started, now=fields.Datetime.now()),
+            })
+        return dead
 
     def _job_log_failure(self, kind, exc):
         if isinstance(exc, UserError):

@@ -41,7 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from . import attached
+from . import attached, derived, key_claim
 from .staging import OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
@@ -421,6 +421,7 @@ class CommitEngine:
         if not todo:
             return
         since = self.env.cr.now()  # start of this run's first transaction
+        derived.start_run(self)  # what Odoo derives on matched records (services/derived.py)
         edited_before = set(self._links_written_after())
         items = [_Item(rec) for rec in todo]
         by_object = defaultdict(list)
@@ -432,6 +433,7 @@ class CommitEngine:
         for obj in order:
             self.commit_object(attached.original_order(by_object[obj]))
         self._absorb_own_writes(since, edited_before)
+        derived.finish_run(self)
         if self.schema_field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
             models = self.env[SCHEMA_MODEL].sudo().browse(sorted(self.schema_field_ids)).exists().mapped("model")
@@ -559,6 +561,7 @@ class CommitEngine:
         from .delta import apply_updates  # noqa: PLC0415 - delta.py builds on this module
 
         existing = [i for i in items if not i.done and (i.linked or i.match_id)]
+        derived.snapshot_existing(self, existing)
         apply_updates(self, existing)
         self._update_existing([i for i in existing if not i.done])
 
@@ -567,11 +570,16 @@ class CommitEngine:
         for item in items:
             if not item.done:
                 to_create[item.model].append(item)
+        # a database-level claim of the keys about to be created (services/key_claim.py): a
+        # concurrent commit of the same keys waits, then retries and links instead of creating
+        key_claim.claim_keys(self.env, self.migration.id,
+                             [item.key for model_items in to_create.values() for item in model_items])
         for model, model_items in to_create.items():
             if attached.is_attached(model):
                 attached.create(self, model, model_items)
             else:
-                self._create(model, model_items)
+                with derived.side_tables(self, model, model_items):
+                    self._create(model, model_items)
 
         # 6. bookkeeping
         link_vals = [item.link_vals for item in items if item.link_vals]
@@ -587,6 +595,7 @@ class CommitEngine:
                 "values_before_json": vals["values_before_json"] or {},
                 "values_after_json": vals["values_after_json"] or {},
             } for vals in link_vals])
+            derived.save_batch(self, items)
         self._save_items(items)
 
     def _save_items(self, items):

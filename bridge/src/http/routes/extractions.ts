@@ -87,12 +87,18 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
         return reply;
       }
       const { files } = upload;
-      const options = { decisions: fields.mapping, saved: fields.saved, llm: fields.llm, skip: skipList(fields.skip) };
+      // one upload at a time per migration, whatever bridge or CLI sends it: Odoo refuses a
+      // second one (UploadBusyError → 409) before anything is answered
+      const uploadToken = await client.beginUpload(id);
+      const options = { decisions: fields.mapping, saved: fields.saved, llm: fields.llm, skip: skipList(fields.skip), uploadToken };
       const started = await deps.jobs.start(id, {
         token: fields.job,
         first: { phase: 'reading', object: files.map((f) => f.name).join(', '), done: 0, total: files.length },
         run: (ctx) => stageJob(client, source.name, csvReader(files), options, ctx),
         cleanup: () => upload.remove(),
+      }).catch(async (err: unknown) => {
+        await client.discardUpload(id, uploadToken).catch(() => undefined);
+        throw err;
       });
       return reply.code(202).send({ id, job: started.job, status: 'started' });
     } catch (err) {
@@ -125,7 +131,8 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
     const client = requireOdoo(deps, reply);
     if (!client || !deps.jobs) return reply;
     await mkdir(spoolDir, { recursive: true });
-    const options = { decisions: body.mapping, saved: body.saved, llm: body.llm, skip: body.skip ?? [] };
+    const uploadToken = await client.beginUpload(id);
+    const options = { decisions: body.mapping, saved: body.saved, llm: body.llm, skip: body.skip ?? [], uploadToken };
     const started = await deps.jobs.start(id, {
       token: body.job,
       first: { phase: 'extracting', object: source.label, done: 0, message: body.resume ? 'resuming' : 'starting' },
@@ -138,6 +145,9 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
       cleanup: async (outcome) => {
         if (outcome === 'done') await rm(spoolDir, { recursive: true, force: true });
       },
+    }).catch(async (err: unknown) => {
+      await client.discardUpload(id, uploadToken).catch(() => undefined);
+      throw err;
     });
     return reply.code(202).send({ id, job: started.job, status: body.resume ? 'resumed' : 'started' });
   });
