@@ -14,3 +14,4 @@ from . import test_mapping
 from . import test_report
 from . import test_attached
 from . import test_delta
+from . import test_faults
