@@ -114,6 +114,16 @@ export class MigrationClient {
     }
   }
 
+  /**
+   * After an upload job failed: closes upload `token` unless stageInto left it open on purpose (a
+   * re-upload that failed half-way: the migration must not be committed as it is). An upload that
+   * failed before staging anything is simply closed.
+   */
+  async closeFailedUpload(id: number, token: string): Promise<void> {
+    if (this.leftOpen.get(id) === token) return;
+    await this.discardUpload(id, token);
+  }
+
   /** Removes what upload `token` staged (only its own records) and closes it (`api_discard_upload`). */
   async discardUpload(id: number, token: string): Promise<void> {
     await this.up(token, MODEL, 'api_discard_upload', [[id]]);
@@ -168,7 +178,6 @@ export class MigrationClient {
    */
   async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, blobs: BlobFile[] = [], onBatch?: StageProgress, uploadToken?: string): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
-    const token = uploadToken ?? await this.beginUpload(id);
     // a committed migration takes the upload as a delta round (a newer export): its committed
     // records stay, compared with the new ones in Odoo (unchanged / update / create / gone)
     const delta = (deltaStates as readonly string[]).includes(await this.state(id));
@@ -176,6 +185,7 @@ export class MigrationClient {
     const existing = z.array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose()).parse(
       await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state', 'delta_before_json'] }),
     );
+    const token = uploadToken ?? await this.beginUpload(id);
     try {
       // an earlier upload's records that this one no longer has, never those in Odoo already
       // (a delta update staged earlier in the round keeps what Odoo has in delta_before_json)

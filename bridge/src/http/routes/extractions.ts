@@ -95,7 +95,10 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
         token: fields.job,
         first: { phase: 'reading', object: files.map((f) => f.name).join(', '), done: 0, total: files.length },
         run: (ctx) => stageJob(client, source.name, csvReader(files), options, ctx),
-        cleanup: () => upload.remove(),
+        cleanup: async (outcome) => {
+          await upload.remove();
+          if (outcome === 'failed') await client.closeFailedUpload(id, uploadToken);
+        },
       }).catch(async (err: unknown) => {
         await client.discardUpload(id, uploadToken).catch(() => undefined);
         throw err;
@@ -144,6 +147,7 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
       resumable: (err) => !(err instanceof InputError),
       cleanup: async (outcome) => {
         if (outcome === 'done') await rm(spoolDir, { recursive: true, force: true });
+        else await client.closeFailedUpload(id, uploadToken);
       },
     }).catch(async (err: unknown) => {
       await client.discardUpload(id, uploadToken).catch(() => undefined);
