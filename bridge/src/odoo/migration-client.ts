@@ -38,6 +38,10 @@ export const reportSchema = z
     /** Final delta: the current delta round (0: none) and per object what its newer export did */
     delta_round: z.number().int().optional(),
     delta: z.record(z.string(), deltaCountsSchema).optional(),
+    /** an upload into the migration did not finish: it cannot be committed (docs/staging-contract.md, "Uploads") */
+    upload_open: z.boolean().optional(),
+    /** rolled back: what could not be given back exactly, and why ("What Odoo derived from a commit") */
+    rollback_remains: z.array(z.object({ key: z.string(), model: z.string(), res_id: z.number(), columns: z.array(z.string()), reason: z.string() }).loose()).optional(),
   })
   .loose();
 export type MigrationReport = z.infer<typeof reportSchema>;
