@@ -70,6 +70,7 @@ t.test('Odoo killed (kill -9) while a commit job runs: the job is found dead, re
   t.equal(partners, n, `${n} contacts, none twice`);
   t.equal(links, total, 'one link per record');
   t.equal(job.state, 'committed');
+  t.match(job.job_message, /interrupted .* and resumed/, 'the job says it was interrupted and resumed');
   const ok = job.job_state === 'done' && committed === total && partners === n && links === total;
   recordOutcome({
     kind: 'fault',

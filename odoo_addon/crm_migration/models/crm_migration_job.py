@@ -82,6 +82,8 @@ class CrmMigration(models.Model):
                                 help="The queued upload job resumes the API extraction that stopped.")
     job_resumable = fields.Boolean(readonly=True, copy=False,
                                    help="The bridge kept what the stopped extraction fetched: it can resume.")
+    job_interrupted = fields.Boolean(readonly=True, copy=False,
+                                     help="The commit job was interrupted (Odoo stopped while it ran) and resumed.")
 
     progress_done = fields.Integer(compute="_compute_progress", string="Done")
     progress_total = fields.Integer(compute="_compute_progress", string="Total")
@@ -292,7 +294,7 @@ class CrmMigration(models.Model):
                              "job_finished": False, "job_done_base": 0, "job_user_id": self.env.uid,
                              "job_token": str(uuid.uuid4()), "job_phase": False, "job_object": False,
                              "job_done_count": 0, "job_total_count": 0, "job_resume": resume,
-                             "job_resumable": False})
+                             "job_resumable": False, "job_interrupted": False})
         self.env.ref(CRON_XMLID).sudo()._trigger()
         return True
 
@@ -394,6 +396,7 @@ class CrmMigration(models.Model):
                             migration.id, migration.job_started)
             migration.write({
                 "job_state": "queued",
+                "job_interrupted": True,
                 "job_message": self.env._(
                     "The commit job started at %(started)s was interrupted (Odoo stopped while it ran); it was "
                     "resumed where it stopped at %(now)s.", started=migration.job_started, now=fields.Datetime.now()),
@@ -540,8 +543,12 @@ class CrmMigration(models.Model):
             return _("%(files)s file(s) uploaded: %(records)s records staged, %(errors)s with errors. %(next)s",
                      files=len(self.upload_attachment_ids), records=sum(counts.values()),
                      errors=counts["error"], next=next_step).strip()
-        return _("Commit done: %(committed)s created, %(matched)s matched, %(failed)s failed, "
+        done = _("Commit done: %(committed)s created, %(matched)s matched, %(failed)s failed, "
                  "%(skipped)s skipped, %(waiting)s waiting for their owner.", **counts)
+        if self.job_interrupted:
+            done = _("The commit job was interrupted (Odoo stopped while it ran) and resumed where it stopped. "
+                     "%(done)s", done=done)
+        return done
 
     # ------------------------------------------------------------------ UI
     def action_open_upload_wizard(self):

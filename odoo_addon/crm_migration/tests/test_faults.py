@@ -65,6 +65,7 @@ class TestFaults(MigrationCase):
                          "job_started": fields.Datetime.now() - timedelta(minutes=5)})
         self.env["crm.migration"]._cron_run_jobs()
         self.assertEqual(migration.job_state, "done", migration.job_message)
+        self.assertIn("interrupted", migration.job_message)
         self.assertEqual(migration.state, "committed")
         self.assertEqual(self.Partner.search_count([("email", "=", "resumed.1@example.com")]), 1)
 
