@@ -208,7 +208,9 @@ def plan_restore(rollback, links):
             continue
         current = _rows(rollback.env, model_name, [l.res_id for l in model_links])
         for link in model_links:
-            after = link.derived_json.get("after") or {}
+            # fields the link restores itself (values_before_json, through the ORM) are not ours
+            own = set(link.values_before_json or {}) if link.action == "updated" else set()
+            after = {col: value for col, value in (link.derived_json.get("after") or {}).items() if col not in own}
             before = link.derived_json.get("before") or {}
             now = current.get(link.res_id)
             if now is None:
