@@ -94,8 +94,6 @@ t.test('CLI killed (kill -9) while staging: the half-staged migration cannot be 
   t.equal(report.upload_open, true, 'the report shows the open upload');
   t.equal(partners, 0, 'nothing was committed');
 
-  await odoo.transport.call('crm.migration', 'api_discard_upload', [[id]]);
-  t.equal(await recordCount(id), 0, 'discarding the unfinished upload removes what it staged');
   const ok = commit.code !== 0 && /did not finish/.test(commit.stderr) && partners === 0;
   recordOutcome({
     kind: 'fault',
@@ -105,6 +103,8 @@ t.test('CLI killed (kill -9) while staging: the half-staged migration cannot be 
       : `commit exit ${commit.code}, state ${report.state}, ${partners} partners created from ${staged} of ${n} records`,
     ok,
   });
+  await odoo.transport.call('crm.migration', 'api_discard_upload', [[id]]);
+  t.equal(await recordCount(id), 0, 'discarding the unfinished upload removes what it staged');
 });
 
 t.test('bridge killed (kill -9) while staging an upload: no commit, temp copy removed at restart, upload again resumes', async (t) => {
@@ -129,36 +129,41 @@ t.test('bridge killed (kill -9) while staging an upload: no commit, temp copy re
 
   const refused = await tryCommit(id);
   t.match(refused, /did not finish/, 'the half-staged migration cannot be committed');
+  let removed = false;
+  let contacts = 0;
+  let partners = 0;
+  try {
+    bridge = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
+    removed = leftBehind.every((d) => !existsSync(join(uploadDir, d)));
+    t.ok(removed, 'the restarted bridge removed the temporary copy');
 
-  bridge = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
-  const removed = leftBehind.every((d) => !existsSync(join(uploadDir, d)));
-  t.ok(removed, 'the restarted bridge removed the temporary copy');
-
-  // the admin stops the dead job (Stop button); the dead upload is stale after
-  // crm_migration.upload_stale_seconds: a new upload takes over
-  await odoo.transport.call('crm.migration', 'action_reset_job', [[id]]);
-  await odoo.transport.call('ir.config_parameter', 'set_param', ['crm_migration.upload_stale_seconds', '2']);
-  await new Promise((r) => setTimeout(r, 3000));
-  const again = await upload(id, file);
-  t.equal(again.status, 202, await again.clone().text());
-  const end = await jobEnd(id);
-  t.equal(end.job_state, 'done', String(end.job_message));
-  const contacts = await recordCount(id, [['object', '=', 'contact']]);
-  t.equal(contacts, n, 'the new upload staged the whole export');
-  await odoo.transport.call('crm.migration', 'action_confirm_mapping', [[id]]);
-  const report = await odoo.migrations.commit(id);
-  const partners = await odoo.count('res.partner', [['email', '=like', `${prefix}.%@faults.example`]]);
-  t.equal(partners, n, `all ${n} contacts committed once`);
-  t.equal(report.state, 'committed');
-  const ok = /did not finish/.test(refused) && removed && partners === n;
-  recordOutcome({
-    kind: 'fault',
-    case: `bridge killed by pid while staging an upload (${n} contacts), restarted, file uploaded again`,
-    expected: 'commit refused while unfinished; temp copy removed at restart; the new upload takes over; all committed once',
-    observed: ok ? `commit refused; temp copy removed at restart; re-upload staged ${contacts}, committed ${partners} once`
-      : `commit: ${refused.slice(0, 80)}; temp copy removed: ${removed}; partners ${partners} of ${n}`,
-    ok,
-  });
+    // the admin stops the dead job (Stop button); the dead upload is stale after
+    // crm_migration.upload_stale_seconds: a new upload takes over
+    await odoo.transport.call('crm.migration', 'action_reset_job', [[id]]);
+    await odoo.transport.call('ir.config_parameter', 'set_param', ['crm_migration.upload_stale_seconds', '2']);
+    await new Promise((r) => setTimeout(r, 3000));
+    const again = await upload(id, file);
+    t.equal(again.status, 202, await again.clone().text());
+    const end = await jobEnd(id);
+    t.equal(end.job_state, 'done', String(end.job_message));
+    contacts = await recordCount(id, [['object', '=', 'contact']]);
+    t.equal(contacts, n, 'the new upload staged the whole export');
+    await odoo.transport.call('crm.migration', 'action_confirm_mapping', [[id]]);
+    const report = await odoo.migrations.commit(id);
+    partners = await odoo.count('res.partner', [['email', '=like', `${prefix}.%@faults.example`]]);
+    t.equal(partners, n, `all ${n} contacts committed once`);
+    t.equal(report.state, 'committed');
+  } finally {
+    const ok = /did not finish/.test(refused) && removed && partners === n;
+    recordOutcome({
+      kind: 'fault',
+      case: `bridge killed by pid while staging an upload (${n} contacts), restarted, file uploaded again`,
+      expected: 'commit refused while unfinished; temp copy removed at restart; the new upload takes over; all committed once',
+      observed: ok ? `commit refused; temp copy removed at restart; re-upload staged ${contacts}, committed ${partners} once`
+        : `commit: ${refused.slice(0, 80)}; temp copy removed: ${removed}; partners ${partners} of ${n}`,
+      ok,
+    });
+  }
 });
 
 t.test('two uploads into one migration at once: the second is refused (409), the first stays whole', async (t) => {
