@@ -37,6 +37,7 @@ t.test('rollback gives matched records and side tables back what Odoo derived fr
   const p = `rd${Date.now() % 100_000_000}`;
   const company = await odoo.create('res.partner', { name: `${p} Derived Co`, is_company: true });
   const edited = await odoo.create('res.partner', { name: `${p} Edited Co`, is_company: true });
+  t.teardown(() => odoo.unlink('res.partner', [company, edited]).catch(() => undefined));
   const before = await partnerRow(company);
   const beforeEdited = await partnerRow(edited);
   const freqBefore = await frequencies();

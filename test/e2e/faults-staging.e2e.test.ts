@@ -105,6 +105,7 @@ t.test('CLI killed (kill -9) while staging: the half-staged migration cannot be 
   });
   await odoo.transport.call('crm.migration', 'api_discard_upload', [[id]]);
   t.equal(await recordCount(id), 0, 'discarding the unfinished upload removes what it staged');
+  await odoo.transport.call('crm.migration', 'unlink', [[id]]);
 });
 
 t.test('bridge killed (kill -9) while staging an upload: no commit, temp copy removed at restart, upload again resumes', async (t) => {
@@ -114,6 +115,7 @@ t.test('bridge killed (kill -9) while staging an upload: no commit, temp copy re
   const n = 6000;
   const file = kartraContacts(join(dir, 'contacts.csv'), n, { first: firstId(), prefix });
   const id = await odoo.migrations.create(`${prefix} killed bridge`, 'kartra');
+  t.teardown(() => odoo.migrations.rollback(id, 'undo').catch(() => undefined));
   let bridge: Child = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
   t.teardown(() => bridge.kill());
   t.teardown(() => odoo.transport.call('ir.config_parameter', 'set_param', ['crm_migration.upload_stale_seconds', '120']));
@@ -175,6 +177,7 @@ t.test('two uploads into one migration at once: the second is refused (409), the
   const fileA = kartraContacts(join(dir, 'a.csv'), n, { first: start, prefix: `${prefix}a` });
   const fileB = kartraContacts(join(dir, 'b.csv'), 200, { first: start + n, prefix: `${prefix}b` });
   const id = await odoo.migrations.create(`${prefix} two uploads`, 'kartra');
+  t.teardown(() => odoo.migrations.rollback(id, 'undo').catch(() => undefined));
   const bridge = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
   t.teardown(() => bridge.kill());
 
