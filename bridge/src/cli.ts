@@ -39,6 +39,7 @@ import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
 import { deltaDecisions, goneActions, MigrationClient, rollbackChoices, type DeltaDecision, type GoneAction, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
+import { UploadBusyError } from './odoo/migration-client.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
 import { stageExports, stageIntoMigration, stageToOdoo } from './stage-exports.js';
 import { csvReader, type SourceReader } from './sources/reader.js';
@@ -231,7 +232,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       err(json ? JSON.stringify(e.toJSON()) : `crm-migrate: ${e.message}`);
       return 3;
     }
-    if (e instanceof OdooError) {
+    if (e instanceof OdooError || e instanceof UploadBusyError) {
       err(json ? JSON.stringify({ error: 'odoo', message: e.message }) : `crm-migrate: Odoo: ${e.message}`);
       return 4;
     }

@@ -107,10 +107,10 @@ export async function stageIntoMigration(
   id: number,
   sourceName: string,
   reader: SourceReader,
-  options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined; onBatch?: StageProgress | undefined } = {},
+  options: PlanOptions & Pick<EngineOptions, 'filesDir'> & { skip?: string[] | undefined; onBatch?: StageProgress | undefined; uploadToken?: string | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: Staged }> {
   // a required column no header is sure to be: staged with the best candidate, asked on the Mapping page
   const staged = await stageForOdoo(client, sourceName, reader, { askOnMappingPage: true, ...options });
-  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, staged.blobs, options.onBatch);
+  const report = await client.stageInto(id, staged.records, { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, staged.blobs, options.onBatch, options.uploadToken);
   return { report, staged };
 }

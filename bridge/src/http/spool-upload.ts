@@ -4,7 +4,7 @@
  * when done with the files (at once, or when a background job ends).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -31,9 +31,11 @@ export interface Refusal {
 /** 415 when not multipart, 413 on a file too large, 400 without files. */
 export async function spoolUpload(request: FastifyRequest, config: ServerConfig): Promise<SpooledUpload | Refusal> {
   if (!request.isMultipart()) return { status: 415, body: { error: 'unsupported_media_type', message: 'send multipart/form-data with export files' } };
-  const dir = await mkdtemp(join(config.BRIDGE_UPLOAD_DIR ?? tmpdir(), 'crm-upload-'));
+  const dir = await mkdtemp(join(uploadRoot(config), UPLOAD_PREFIX));
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
+    // who owns the copy: a bridge that dies leaves it, the next start removes it (removeStaleUploads)
+    await writeFile(join(dir, OWNER_FILE), String(process.pid));
     const fields: Record<string, string> = {};
     const files: CsvFile[] = [];
     for await (const part of request.parts()) {
@@ -65,6 +67,55 @@ export async function spoolUpload(request: FastifyRequest, config: ServerConfig)
     await remove();
     throw err;
   }
+}
+
+const UPLOAD_PREFIX = 'crm-upload-';
+const OWNER_FILE = '.owner-pid';
+/** a copy without an owner file (a bridge killed before writing it) is removed once this old */
+const ORPHAN_AGE_MS = 10 * 60 * 1000;
+
+export function uploadRoot(config: Pick<ServerConfig, 'BRIDGE_UPLOAD_DIR'>): string {
+  return config.BRIDGE_UPLOAD_DIR ?? tmpdir();
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * At the bridge's start: the temporary copies of exports (personal data) that a bridge killed
+ * while it staged left behind. A copy is removed when the process that made it is gone (its pid
+ * in the copy's owner file), or, without an owner file, when it is older than ten minutes; the
+ * copies of a live bridge (another one sharing the folder) are left alone. Returns the removed folders.
+ */
+export async function removeStaleUploads(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return removed;
+  }
+  for (const name of names.filter((n) => n.startsWith(UPLOAD_PREFIX))) {
+    const dir = join(root, name);
+    let stale: boolean;
+    try {
+      const owner = Number((await readFile(join(dir, OWNER_FILE), 'utf8')).trim());
+      stale = !Number.isInteger(owner) || owner <= 0 || (owner !== process.pid && !alive(owner));
+    } catch {
+      stale = await stat(dir).then((s) => s.isDirectory() && Date.now() - s.mtimeMs > ORPHAN_AGE_MS, () => false);
+    }
+    if (stale) {
+      await rm(dir, { recursive: true, force: true });
+      removed.push(dir);
+    }
+  }
+  return removed;
 }
 
 export function isRefusal(upload: SpooledUpload | Refusal): upload is Refusal {

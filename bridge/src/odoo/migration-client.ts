@@ -1,6 +1,7 @@
 /**
  * Typed calls to the addon's RPC API (docs/staging-contract.md); every answer is checked by zod.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { StagedRecord } from '../staging/record.js';
 import { fileChunks, type BlobFile } from '../staging/blob.js';
@@ -37,6 +38,10 @@ export const reportSchema = z
     /** Final delta: the current delta round (0: none) and per object what its newer export did */
     delta_round: z.number().int().optional(),
     delta: z.record(z.string(), deltaCountsSchema).optional(),
+    /** an upload into the migration did not finish: it cannot be committed (docs/staging-contract.md, "Uploads") */
+    upload_open: z.boolean().optional(),
+    /** rolled back: what could not be given back exactly, and why ("What Odoo derived from a commit") */
+    rollback_remains: z.array(z.object({ key: z.string(), model: z.string(), res_id: z.number(), columns: z.array(z.string()), reason: z.string() }).loose()).optional(),
   })
   .loose();
 export type MigrationReport = z.infer<typeof reportSchema>;
@@ -88,8 +93,62 @@ export type StageProgress = (done: number, total: number, object: string) => Pro
 export const blobAnswerSchema = z.object({ key: z.string(), received: z.number().int(), size: z.number().int(), complete: z.boolean() });
 export type BlobAnswer = z.infer<typeof blobAnswerSchema>;
 
+/** the context key that names the upload a staging call belongs to (models/crm_migration_upload.py) */
+export const UPLOAD_CONTEXT_KEY = 'crm_migration_upload';
+
+/** Odoo refused to open an upload: another one stages into the migration (HTTP 409). */
+export class UploadBusyError extends Error {
+  readonly statusCode = 409;
+  readonly code = 'upload_running';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UploadBusyError';
+  }
+}
+
+export const beginUploadAnswer = z.object({ token: z.string(), took_over: z.string(), discarded: z.number().int() }).loose();
+
 export class MigrationClient {
+  /** uploads this bridge left open after a failure (migration id → token): its next upload into
+   *  the migration carries on with the same token instead of waiting for it to go stale */
+  private readonly leftOpen = new Map<number, string>();
+
   constructor(private readonly odoo: OdooTransport) {}
+
+  /** A call that belongs to upload `token` (its context names it: Odoo refuses other uploads' calls). */
+  private up(token: string | undefined, model: string, method: string, args: unknown[]): Promise<unknown> {
+    return token ? this.odoo.call(model, method, args, { context: { [UPLOAD_CONTEXT_KEY]: token } }) : this.odoo.call(model, method, args);
+  }
+
+  /**
+   * Opens an upload into migration `id` (`api_begin_upload`): until `api_finish_staging` closes it,
+   * the migration cannot be committed and no other upload may stage into it. Another live upload
+   * → UploadBusyError (409). Returns the token the staging calls carry.
+   */
+  async beginUpload(id: number, token: string = this.leftOpen.get(id) ?? randomUUID()): Promise<string> {
+    this.leftOpen.delete(id);
+    try {
+      return beginUploadAnswer.parse(await this.odoo.call(MODEL, 'api_begin_upload', [[id], { token }])).token;
+    } catch (err) {
+      if (err instanceof OdooError && /receiving another upload/.test(err.message)) throw new UploadBusyError(err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * After an upload job failed: closes upload `token` unless stageInto left it open on purpose (a
+   * re-upload that failed half-way: the migration must not be committed as it is). An upload that
+   * failed before staging anything is simply closed.
+   */
+  async closeFailedUpload(id: number, token: string): Promise<void> {
+    if (this.leftOpen.get(id) === token) return;
+    await this.discardUpload(id, token);
+  }
+
+  /** Removes what upload `token` staged (only its own records) and closes it (`api_discard_upload`). */
+  async discardUpload(id: number, token: string): Promise<void> {
+    await this.up(token, MODEL, 'api_discard_upload', [[id]]);
+  }
 
   async create(name: string, source: string): Promise<number> {
     return z.number().int().positive().parse(await this.odoo.call(MODEL, 'api_create', [{ name, source }]));
@@ -97,10 +156,10 @@ export class MigrationClient {
 
   /** The records in batches of STAGE_BATCH, one JSON string per call (a quarter of the XML-RPC
    *  payload of nested structs, and ~50x faster for Odoo to parse). */
-  private async stageBatches(id: number, records: StagedRecord[], onBatch?: StageProgress): Promise<void> {
+  private async stageBatches(id: number, records: StagedRecord[], onBatch?: StageProgress, token?: string): Promise<void> {
     for (let i = 0; i < records.length; i += STAGE_BATCH) {
       const batch = records.slice(i, i + STAGE_BATCH);
-      stageAnswer.parse(await this.odoo.call(MODEL, 'api_stage_json', [[id], JSON.stringify(batch)]));
+      stageAnswer.parse(await this.up(token, MODEL, 'api_stage_json', [[id], JSON.stringify(batch)]));
       await onBatch?.(i + batch.length, records.length, batch[batch.length - 1]?.object ?? '');
     }
   }
@@ -111,16 +170,18 @@ export class MigrationClient {
   }
 
   /**
-   * Creates a migration and stages all records into it. If any batch fails, the half-staged
-   * migration is deleted again, so Odoo never holds a partial upload.
+   * Creates a migration and stages all records into it, as one upload (`beginUpload`). If any
+   * batch fails, the half-staged migration is deleted again; if the bridge dies half-way, the
+   * upload stays open in Odoo and the migration cannot be committed.
    */
   async stageAll(name: string, source: string, records: StagedRecord[], extra?: { profile: unknown; inventory: string }, blobs: BlobFile[] = []): Promise<MigrationReport> {
     const id = await this.create(name, source);
     try {
-      await this.stageBatches(id, records);
-      await this.uploadBlobs(id, blobs);
-      if (extra) await this.setProfile(id, extra.profile, extra.inventory);
-      return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
+      const token = await this.beginUpload(id);
+      await this.stageBatches(id, records, undefined, token);
+      await this.uploadBlobs(id, blobs, token);
+      if (extra) await this.setProfile(id, extra.profile, extra.inventory, token);
+      return reportSchema.parse(await this.up(token, MODEL, 'api_finish_staging', [[id]]));
     } catch (err) {
       await this.odoo.call(MODEL, 'unlink', [[id]]).catch(() => undefined);
       throw err;
@@ -130,11 +191,13 @@ export class MigrationClient {
   /**
    * Stages records into an existing migration (made by Odoo's upload wizard): records of an
    * earlier upload that this one no longer has (and that are not committed) are removed, then
-   * profile, inventory and the mapping lines are sent and staging is finished. A first upload that
-   * fails half-way (Odoo refuses a batch, the connection drops) is removed again, so the
-   * migration never holds part of an upload.
+   * profile, inventory and the mapping lines are sent and staging is finished. It is one upload
+   * (`beginUpload`, or the one the caller opened: `uploadToken`): another upload at the same time
+   * is refused (UploadBusyError). A first upload that fails half-way (Odoo refuses a batch, the
+   * connection drops) removes what it staged, and only that; a later one stays open (the
+   * migration cannot be committed until it is uploaded again or the upload is discarded).
    */
-  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, blobs: BlobFile[] = [], onBatch?: StageProgress): Promise<MigrationReport> {
+  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, blobs: BlobFile[] = [], onBatch?: StageProgress, uploadToken?: string): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
     // a committed migration takes the upload as a delta round (a newer export): its committed
     // records stay, compared with the new ones in Odoo (unchanged / update / create / gone)
@@ -143,28 +206,28 @@ export class MigrationClient {
     const existing = z.array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose()).parse(
       await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state', 'delta_before_json'] }),
     );
+    const token = uploadToken ?? await this.beginUpload(id);
     try {
       // an earlier upload's records that this one no longer has, never those in Odoo already
       // (a delta update staged earlier in the round keeps what Odoo has in delta_before_json)
       const stale = existing.filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json).map((r) => r.id);
       for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
-      await this.stageBatches(id, records, onBatch);
-      await this.uploadBlobs(id, blobs);
-      await this.setProfile(id, extra.profile, extra.inventory);
-      if (!delta) await this.odoo.call(MODEL, 'api_set_mapping', [[id], extra.lines]); // a committed mapping stays
-      return reportSchema.parse(await this.odoo.call(MODEL, 'api_finish_staging', [[id]]));
+      await this.stageBatches(id, records, onBatch, token);
+      await this.uploadBlobs(id, blobs, token);
+      await this.setProfile(id, extra.profile, extra.inventory, token);
+      if (!delta) await this.up(token, MODEL, 'api_set_mapping', [[id], extra.lines]); // a committed mapping stays
+      return reportSchema.parse(await this.up(token, MODEL, 'api_finish_staging', [[id]]));
     } catch (err) {
-      if (existing.length === 0) {
-        const staged = z.array(z.number()).parse(await this.odoo.call('crm.migration.record', 'search', [[['migration_id', '=', id]]]).catch(() => []));
-        if (staged.length) await this.odoo.call('crm.migration.record', 'unlink', [staged]).catch(() => undefined);
-      }
+      // only what this upload staged (Odoo tags each record with its upload's token)
+      if (existing.length === 0) await this.discardUpload(id, token).catch(() => undefined);
+      else this.leftOpen.set(id, token);
       throw err;
     }
   }
 
   /** The bytes of staged files, one file after another. */
-  async uploadBlobs(id: number, blobs: BlobFile[]): Promise<void> {
-    for (const blob of blobs) await this.uploadBlob(id, blob);
+  async uploadBlobs(id: number, blobs: BlobFile[], token?: string): Promise<void> {
+    for (const blob of blobs) await this.uploadBlob(id, blob, token);
   }
 
   /**
@@ -172,12 +235,12 @@ export class MigrationClient {
    * offset, base64)`): never the whole file in memory. The file must still be the one hashed at
    * staging: a size that differs fails here, other bytes fail Odoo's checksum at commit.
    */
-  async uploadBlob(id: number, blob: BlobFile): Promise<BlobAnswer> {
+  async uploadBlob(id: number, blob: BlobFile, token?: string): Promise<BlobAnswer> {
     let offset = 0;
     let answer: BlobAnswer = { key: blob.key, received: 0, size: blob.size, complete: blob.size === 0 };
     for await (const chunk of fileChunks(blob.path)) {
       if (offset + chunk.length > blob.size) break;
-      answer = blobAnswerSchema.parse(await this.odoo.call(MODEL, 'api_stage_blob', [[id], blob.key, offset, chunk.toString('base64')]));
+      answer = blobAnswerSchema.parse(await this.up(token, MODEL, 'api_stage_blob', [[id], blob.key, offset, chunk.toString('base64')]));
       offset += chunk.length;
     }
     if (!answer.complete || offset !== blob.size) {
@@ -217,8 +280,8 @@ export class MigrationClient {
     return z.record(z.string(), z.boolean()).parse(await this.odoo.call(MODEL, 'api_installed_apps', [names]));
   }
 
-  async setProfile(id: number, profile: unknown, inventoryMarkdown: string): Promise<void> {
-    await this.odoo.call(MODEL, 'api_set_profile', [[id], { profile, inventory_markdown: inventoryMarkdown }]);
+  async setProfile(id: number, profile: unknown, inventoryMarkdown: string, token?: string): Promise<void> {
+    await this.up(token, MODEL, 'api_set_profile', [[id], { profile, inventory_markdown: inventoryMarkdown }]);
   }
 
   async owners(id: number): Promise<OwnerRow[]> {

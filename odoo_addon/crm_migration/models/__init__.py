@@ -17,3 +17,5 @@ from . import crm_migration_attached
 from . import crm_migration_delta
 from . import crm_migration_credential
 from . import crm_migration_parallel
+from . import crm_migration_upload
+from . import crm_migration_derived

@@ -41,7 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from . import attached, bulk, guard, plan as planning
+from . import attached, bulk, derived, guard, key_claim, plan as planning
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
@@ -418,6 +418,10 @@ class CommitEngine:
         self._owner_rows_loaded = False
         self._plan_items = None  # {record id: _Item} kept by plan() for the serial run
         self.schema_field_ids = set()  # custom fields created or matched by this commit
+        # services/derived.py: rows of matched records before the run touched them (per engine:
+        # each chunk snapshots what it meets), and the last mail.message id before the run
+        self.derived_before = {}
+        self.derived_message_floor = None
 
     # ------------------------------------------------------------------ ordering
     def run(self):
@@ -445,6 +449,7 @@ class CommitEngine:
         if not todo:
             return None
         since = self.env.cr.now()  # start of this run's first transaction
+        derived.start_run(self)  # what Odoo derives on matched records (services/derived.py)
         edited_before = [link.id for link in self._links_written_after()]
         items = [_Item(rec) for rec in todo]
         by_object = defaultdict(list)
@@ -464,6 +469,8 @@ class CommitEngine:
             "schema": any(item.model == SCHEMA_MODEL for item in items),
             "total": len(items),
             "waves": waves,
+            # mail.message ids above this are the run's own (services/derived.py)
+            "message_floor": self.derived_message_floor,
         }
 
     def commit_chunk(self, chunk):
@@ -506,6 +513,8 @@ class CommitEngine:
         self.sequence = max(self.sequence, last.sequence or 0)
         self.migration._after_commit_run(self)
         self._absorb_own_writes(since, set(plan.get("edited_before") or ()))
+        self.derived_message_floor = plan.get("message_floor")
+        derived.finish_run(self)
         field_ids = set(self.schema_field_ids)
         if plan.get("schema"):
             field_ids.update(self.Link.search([("migration_id", "=", self.migration.id),
@@ -613,6 +622,7 @@ class CommitEngine:
         from .delta import apply_updates  # noqa: PLC0415 - delta.py builds on this module
 
         existing = [i for i in items if not i.done and (i.linked or i.match_id)]
+        derived.snapshot_existing(self, existing)
         apply_updates(self, existing)
         self._update_existing([i for i in existing if not i.done])
 
@@ -621,11 +631,16 @@ class CommitEngine:
         for item in items:
             if not item.done:
                 to_create[item.model].append(item)
+        # a database-level claim of the keys about to be created (services/key_claim.py): a
+        # concurrent commit of the same keys waits, then retries and links instead of creating
+        key_claim.claim_keys(self.env, self.migration.id,
+                             [item.key for model_items in to_create.values() for item in model_items])
         for model, model_items in to_create.items():
             if attached.is_attached(model):
                 attached.create(self, model, model_items)
             else:
-                self._create(model, model_items)
+                with derived.side_tables(self, model, model_items):
+                    self._create(model, model_items)
 
         # 6. bookkeeping
         link_vals = [item.link_vals for item in items if item.link_vals]
@@ -641,6 +656,7 @@ class CommitEngine:
                 "values_before_json": vals["values_before_json"] or {},
                 "values_after_json": vals["values_after_json"] or {},
             } for vals in link_vals])
+            derived.save_batch(self, items)
         self._save_items(items)
 
     def _save_items(self, items):

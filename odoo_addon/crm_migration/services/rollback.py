@@ -46,7 +46,7 @@ from odoo.tools import html2plaintext
 
 from . import bulk
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
-from . import guard
+from . import derived, guard
 from .attached import referenced_conflicts
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys
 
@@ -105,6 +105,8 @@ class RollbackEngine:
         schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
         model_links = links.filtered(lambda l: l.model == MODEL_SCHEMA and l.action == "created")
         with self._registry_guard(bool(schema_links or model_links)), self.env.cr.savepoint():
+            # what Odoo derived from the commit on matched records (services/derived.py)
+            derived_plan, remains = derived.plan_restore(self, links)
             # glue modules undo what they did after the commit (a posted invoice back to draft)
             errors = self.migration._before_rollback_undo(links.filtered(lambda l: l.action == "created"))
             errors += self._reset_states(links.filtered(lambda l: l.action == "created"))
@@ -121,6 +123,10 @@ class RollbackEngine:
                     "Rollback of migration %(name)s stopped; nothing was undone. These records could not "
                     "be undone:\n%(lines)s", name=self.migration.display_name, lines="\n".join(errors),
                 ))
+            derived.apply_restore(self, derived_plan)
+            remains += derived.reverse_side_tables(self)
+            if not self.sample:
+                self.migration.rollback_remains_json = remains
             # custom fields: removed when unused, else kept (their staged record keeps the id)
             fields_ = self.env[SCHEMA_MODEL].sudo().browse(schema_links.mapped("res_id")).exists()
             kept_fields = fields_.filtered(lambda f: field_usage_count(self.env, f))

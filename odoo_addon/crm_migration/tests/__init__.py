@@ -17,3 +17,4 @@ from . import test_delta
 from . import test_custom_model
 from . import test_security
 from . import test_parallel
+from . import test_faults

@@ -66,6 +66,10 @@ class CrmMigration(models.Model):
         return "in_queue"
 
     @api.model
+    def _commit_runs_elsewhere(self):
+        """The commit runs as queue_job jobs (their runner retries or requeues them): not dead."""
+        return bool(self.sudo().commit_plan_json) or super()._commit_runs_elsewhere()
+
     def _queue_batch_size(self):
         from odoo.addons.crm_migration.models.crm_migration import DEFAULT_BATCH_SIZE  # noqa: PLC0415
         return DEFAULT_BATCH_SIZE

@@ -103,13 +103,22 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
         return reply;
       }
       const { files } = upload;
-      const options = { decisions: fields.mapping, saved: fields.saved, llm: await odooLlm(client, request.log), skip: skipList(fields.skip) };
+      // one upload at a time per migration, whatever bridge or CLI sends it: Odoo refuses a
+      // second one (UploadBusyError → 409) before anything is answered
+      const uploadToken = await client.beginUpload(id);
+      const options = { decisions: fields.mapping, saved: fields.saved, llm: await odooLlm(client, request.log), skip: skipList(fields.skip), uploadToken };
       const started = await deps.jobs.start(id, {
         token: fields.job,
         first: { phase: 'reading', object: files.map((f) => f.name).join(', '), done: 0, total: files.length },
         // a packed export (a zip) is unpacked inside the upload's folder, removed with it
         run: (ctx) => stageJob(client, source.name, source.uploadReader && files[0] ? source.uploadReader(files, join(dirname(files[0].path), 'unpacked')) : csvReader(files), options, ctx),
-        cleanup: () => upload.remove(),
+        cleanup: async (outcome) => {
+          await upload.remove();
+          if (outcome === 'failed') await client.closeFailedUpload(id, uploadToken);
+        },
+      }).catch(async (err: unknown) => {
+        await client.discardUpload(id, uploadToken).catch(() => undefined);
+        throw err;
       });
       return reply.code(202).send({ id, job: started.job, status: 'started' });
     } catch (err) {
@@ -142,7 +151,8 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
     const client = requireOdoo(deps, reply);
     if (!client || !deps.jobs) return reply;
     await mkdir(spoolDir, { recursive: true });
-    const options = { decisions: body.mapping, saved: body.saved, llm: await odooLlm(client, request.log), skip: body.skip ?? [] };
+    const uploadToken = await client.beginUpload(id);
+    const options = { decisions: body.mapping, saved: body.saved, llm: await odooLlm(client, request.log), skip: body.skip ?? [], uploadToken };
     const started = await deps.jobs.start(id, {
       token: body.job,
       first: { phase: 'extracting', object: source.label, done: 0, message: body.resume ? 'resuming' : 'starting' },
@@ -154,7 +164,11 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
       resumable: (err) => !(err instanceof InputError),
       cleanup: async (outcome) => {
         if (outcome === 'done') await rm(spoolDir, { recursive: true, force: true });
+        else await client.closeFailedUpload(id, uploadToken);
       },
+    }).catch(async (err: unknown) => {
+      await client.discardUpload(id, uploadToken).catch(() => undefined);
+      throw err;
     });
     return reply.code(202).send({ id, job: started.job, status: body.resume ? 'resumed' : 'started' });
   });
