@@ -20,9 +20,12 @@ npx tap test/unit/faults || rc=1
 if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
   export ODOO_SRC="$ODOO_SRC_DIR"
   scripts/odoo.sh deps && scripts/odoo.sh pg || exit 1
-  if scripts/odoo.sh initdb "$DB" crm,contacts,crm_migration && scripts/odoo.sh serve "$DB" "$PORT" "^${DB}\$"; then
+  # faults-commit-restart runs (and kills) its own Odoo on ${DB}_job, which the server here does not serve
+  if scripts/odoo.sh initdb "$DB" crm,contacts,crm_migration && scripts/odoo.sh initdb "${DB}_job" crm,contacts,crm_migration \
+     && scripts/odoo.sh serve "$DB" "$PORT" "^${DB}\$"; then
     trap 'scripts/odoo.sh stop "$PORT"' EXIT
     ODOO_URL="http://127.0.0.1:$PORT" ODOO_DB="$DB" ODOO_USER=admin ODOO_PASSWORD=admin \
+      FAULTS_ODOO_DB="${DB}_job" FAULTS_ODOO_PORT=$((PORT + 3)) FAULTS_BRIDGE_PORT=$((PORT + 7)) \
       npx tap --jobs=1 test/e2e/faults-*.e2e.test.ts || rc=1
   else
     echo "could not start Odoo for the fault cases"; rc=1
