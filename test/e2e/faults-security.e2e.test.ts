@@ -181,9 +181,9 @@ t.test('item 2: staged records only target what a migration may write, at stagin
   await refused(t, 'stage a custom field on res.users', /'sec:cf:1'.*res\.users.*not a model a migration may add fields to/s,
     () => stage([{ key: 'sec:cf:1', object: 'custom_field', model: 'ir.model.fields', values: { name: 'x_probe', model: 'res.users', field_description: 'Probe', ttype: 'char', state: 'manual' }, refs: {}, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'res.users' } }, match: [['name', 'model']] }]),
     "located refusal: record 'sec:cf:1', model res.users");
-  await refused(t, 'stage a custom many2one field to res.groups on res.partner', /'sec:cf:2'.*type 'many2one'/s,
-    () => stage([{ key: 'sec:cf:2', object: 'custom_field', model: 'ir.model.fields', values: { name: 'x_probe_groups', model: 'res.partner', field_description: 'Probe', ttype: 'many2one', state: 'manual' }, refs: {}, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'res.partner' } }, match: [['name', 'model']] }]),
-    "located refusal: record 'sec:cf:2', type many2one");
+  await refused(t, 'stage a custom many2one field to res.groups on res.partner', /'sec:cf:2'.*many2one must point to a model a migration writes/s,
+    () => stage([{ key: 'sec:cf:2', object: 'custom_field', model: 'ir.model.fields', values: { name: 'x_probe_groups', model: 'res.partner', field_description: 'Probe', ttype: 'many2one', relation: 'res.groups', state: 'manual' }, refs: {}, lookups: { model_id: { model: 'ir.model', field: 'model', value: 'res.partner' } }, match: [['name', 'model']] }]),
+    "located refusal: record 'sec:cf:2', a many2one to res.groups");
   t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id]]), 0, 'nothing staged');
 
   // a valid record, then rewritten by the manager into a res.users with Settings; the admin commits
