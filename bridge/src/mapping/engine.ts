@@ -16,14 +16,15 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../core/input-error.js';
 import { cleanText, normalizeText } from '../normalize/text.js';
 import { countryCode } from '../normalize/country.js';
-import { parseSourceDate } from '../normalize/datetime.js';
+import { fastSourceInstant, parseSourceDate } from '../normalize/datetime.js';
+import { ValueCache } from './value-cache.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
 import { hashFile, resolveLocalFile, type BlobFile } from '../staging/blob.js';
 import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } from '../staging/record.js';
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
-import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
-import { applyTransform } from './transforms.js';
+import { fromColumns, type FieldRule, type Mapping, type ObjectMapping, type TransformName } from './schema.js';
+import { applyTransform, type TransformContext } from './transforms.js';
 import type { FileProfile, Profile, TargetChoice } from './profile.js';
 import { mergeDuplicates } from './dedupe.js';
 import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
@@ -109,9 +110,11 @@ export class MappingEngine {
   private readonly blobPending: { draft: Draft; cell: string; where: Issue }[] = [];
   private readonly blobPaths = new Map<Draft, string>();
   private readonly now: DateTime;
+  private readonly nowMs: number;
 
   constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
+    this.nowMs = this.now.toMillis();
   }
 
   /** Reads every table fully before returning: a bad table throws and nothing is staged. */
@@ -358,22 +361,18 @@ export class MappingEngine {
 
   /** Field rules of one object applied to one row (a file object's, a derived one's, a child's). */
   private evaluate(objectName: string, object: ObjectMapping, ctx: RowContext): Evaluated {
-    const ev: Evaluated = { columns: {}, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
+    const ev: Evaluated = { columns: { ...this.columnsOf(object, ctx) }, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
     for (const rule of object.fields) {
       const from = fromColumns(rule);
-      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
       const result = this.readRule(rule, from, ctx.cell);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
-      const headers = [...from, ...rule.fallback].filter(ctx.present).map(ctx.headerOf).join(' + ');
-      const known = ev.columns[rule.field];
-      if (headers !== '') ev.columns[rule.field] = known && !known.split(' + ').includes(headers) ? `${known} + ${headers}` : headers;
-      if (result.issue) ev.issues.push({ ...where, ...result.issue });
+      if (result.issue) ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: result.issue.level, message: result.issue.message });
       if (result.value === null) {
-        if (rule.required && !result.issue) ev.issues.push({ ...where, level: 'error', message: 'required value is empty' });
+        if (rule.required && !result.issue) ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'error', message: 'required value is empty' });
         continue;
       }
       if ((rule.refTo || rule.lookup || rule.object) && ctx.valuesOnly) continue;
-      if (rule.refTo) ev.pendingRefs.push({ field: rule.field, rule, value: result.value, where });
+      if (rule.refTo) ev.pendingRefs.push({ field: rule.field, rule, value: result.value, where: { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' } });
       else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
       else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split));
       else ev.values[rule.field] = result.value;
@@ -391,13 +390,34 @@ export class MappingEngine {
     return ev;
   }
 
+  /** Odoo field → the header(s) of this file that feed it: the same for every row of a file. */
+  private readonly columnsCache = new Map<ObjectMapping, { byColumn: RowContext['headerOf']; columns: Record<string, string> }>();
+  private columnsOf(object: ObjectMapping, ctx: RowContext): Record<string, string> {
+    const known = this.columnsCache.get(object);
+    if (known && known.byColumn === ctx.headerOf) return known.columns;
+    const columns: Record<string, string> = {};
+    for (const rule of object.fields) {
+      const headers = [...fromColumns(rule), ...rule.fallback].filter(ctx.present).map(ctx.headerOf).join(' + ');
+      const had = columns[rule.field];
+      if (headers !== '') columns[rule.field] = had && !had.split(' + ').includes(headers) ? `${had} + ${headers}` : headers;
+    }
+    this.columnsCache.set(object, { byColumn: ctx.headerOf, columns });
+    return columns;
+  }
+
   private flagged(flag: ObjectMapping['flags'][number], raw: string): boolean {
     const v = cleanText(raw);
     if (v === '') return false;
     if (flag.pattern && !this.pattern(flag.pattern).test(v)) return false;
     if (flag.olderThanDays) {
-      const d = parseSourceDate(v, this.mapping.timezone);
-      if (!d || this.now.diff(d, 'days').days <= flag.olderThanDays) return false;
+      // far from the limit, milliseconds decide; near it (calendar days, daylight saving), luxon
+      const fast = fastSourceInstant(v, this.mapping.timezone);
+      const days = fast ? (this.nowMs - fast.ts) / 86_400_000 : Number.NaN;
+      if (days < flag.olderThanDays - 2) return false;
+      if (!(days > flag.olderThanDays + 2)) {
+        const d = parseSourceDate(v, this.mapping.timezone);
+        if (!d || this.now.diff(d, 'days').days <= flag.olderThanDays) return false;
+      }
     }
     return true;
   }
@@ -418,7 +438,7 @@ export class MappingEngine {
     if (spec.altFields.length > 0) lookup.alt_fields = spec.altFields;
     const where: Record<string, Scalar> = {};
     for (const [path, w] of Object.entries(spec.where)) {
-      const v = applyTransform(w.transform, ctx.cell(w.from), { zone: this.mapping.timezone }).value;
+      const v = this.transform(w, w.transform, ctx.cell(w.from), { zone: this.mapping.timezone }).value;
       if (v !== null) where[path] = v;
     }
     if (Object.keys(where).length > 0) lookup.where = where;
@@ -426,10 +446,26 @@ export class MappingEngine {
     return lookup;
   }
 
+  /** Per-column caches: rule (or lookup condition) → cell (and phone context) → normalized value. */
+  private readonly caches = new Map<object, ValueCache<Normalized>>();
+  private transform(owner: object, name: TransformName, raw: string, ctx: TransformContext): Normalized {
+    let cache = this.caches.get(owner);
+    if (!cache) {
+      cache = new ValueCache<Normalized>();
+      this.caches.set(owner, cache);
+    }
+    const key = name === 'phone' ? `${raw}\u0000${ctx.phone?.country ?? ''}\u0000${ctx.phone?.callingCode ?? '\u0001'}` : raw;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const result = applyTransform(name, raw, ctx);
+    cache.set(key, result);
+    return result;
+  }
+
   private readRule(rule: FieldRule, from: string[], cell: (c: string) => string): Normalized {
     const ctx = {
       zone: this.mapping.timezone,
-      phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null },
+      phone: rule.transform === 'phone' ? { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null } : {},
       rule,
     };
     if (from.length > 1 && rule.transform === 'html') {
@@ -440,7 +476,7 @@ export class MappingEngine {
       const parts = from.map((c) => applyTransform(rule.transform, cell(c), ctx).value).filter((v) => v !== null && v !== '');
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {
-      const result = applyTransform(rule.transform, cell(from[0] as string), ctx);
+      const result = this.transform(rule, rule.transform, cell(from[0] as string), ctx);
       if (result.value !== null || result.issue) return result;
     }
     for (const c of rule.fallback) {
