@@ -25,9 +25,10 @@ import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } fr
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
 import { fromColumns, type FieldRule, type Mapping, type ObjectMapping, type TransformName } from './schema.js';
 import { applyTransform, type TransformContext } from './transforms.js';
-import type { FileProfile, Profile, TargetChoice } from './profile.js';
-import { mergeDuplicates } from './dedupe.js';
-import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
+import type { DuplicateMerge, FileProfile, Profile, TargetChoice } from './profile.js';
+import { mergeInto } from './dedupe.js';
+import { DraftStore, HashIndex, hash53, type StoreOptions } from '../staging/draft-store.js';
+import { customValue, fieldName, findSchemaRow, selectionLiteral, TypeTally, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
 import type { SourceReader, SourceTable } from '../sources/reader.js';
 
@@ -39,6 +40,26 @@ export interface StageResult {
   profile: Profile;
   /** files of staged ir.attachment records (not in error), to upload after staging */
   blobs: BlobFile[];
+}
+
+/** What finishing tells besides the records it hands to the sink one by one. */
+export interface Finished {
+  source: string;
+  /** records handed to the sink */
+  count: number;
+  profile: Profile;
+  blobs: BlobFile[];
+  /** the tag records (res.partner.category) and custom field records among them, for the
+   *  inventory and the mapping lines */
+  tags: StagedRecord[];
+  customFields: StagedRecord[];
+}
+
+/** Where finished records go, in order: an array, a JSON-lines file, batches to Odoo. */
+export interface RecordSink {
+  /** before the first record: how many will come */
+  begin?(total: number): void | Promise<void>;
+  record(record: StagedRecord): void | Promise<void>;
 }
 
 export interface EngineOptions {
@@ -55,6 +76,8 @@ export interface EngineOptions {
   /** file name → headers taken for the mapping's columns before staging (by the planner, which
    *  saw the values too): used as given, and reported in the profile */
   takenByFile?: ReadonlyMap<string, TakenColumn[]> | undefined;
+  /** where records wait between reading and finishing (past a few thousand: a temporary file) */
+  store?: StoreOptions | undefined;
 }
 
 interface RowContext {
@@ -92,42 +115,68 @@ interface FileTarget {
   taken: TakenColumn[];
 }
 
+/** per record in the store: its object's number × 2, + 1 for a derived record */
+const DERIVED = 1;
+
 export class MappingEngine {
-  private readonly drafts: Draft[] = [];
-  private readonly derived = new Map<string, Draft>();
+  /** every record made from the rows (file objects, their children, derived ones), in order */
+  private readonly store: DraftStore<Draft>;
+  /** derived records: key → position in the store */
+  private readonly derived = new Map<string, number>();
+  private readonly objectIds = new Map<string, number>();
+  /** file (non-derived) records per object, and the file of the first */
+  private readonly fileRecords = new Map<string, { count: number; firstFile: string }>();
+  /** `${object}\u0000${header}` → the values of an unknown column, tallied for its custom field type */
+  private readonly tallies = new Map<string, TypeTally>();
   private readonly files: FileProfile[] = [];
   /** object → unknown headers that become custom fields on its model */
   private readonly unknown = new Map<string, string[]>();
   /** object → unknown headers left out (the object takes no custom fields, or its app is missing) */
   private readonly leftOut = new Map<string, string[]>();
   private readonly schemaRows = new Map<string, SchemaRow[]>();
-  private readonly pending: { draft: Draft; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
+  private readonly pending: { at: number; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
   private readonly targets = new Map<string, TargetChoice>();
   private readonly flagCounts: Profile['flags'] = {};
   /** attached records of file objects: the parent named by a cell, resolved after the last file */
-  private readonly attachPending: { draft: Draft; spec: NonNullable<ObjectMapping['attachTo']>; value: string; where: Issue }[] = [];
+  private readonly attachPending: { at: number; spec: NonNullable<ObjectMapping['attachTo']>; value: string; where: Issue }[] = [];
   /** files named by cells, hashed (streamed) before finishing */
-  private readonly blobPending: { draft: Draft; cell: string; where: Issue }[] = [];
-  private readonly blobPaths = new Map<Draft, string>();
+  private readonly blobPending: { at: number; cell: string; where: Issue }[] = [];
+  /** what hashing the files named by cells gave, by store position */
+  private readonly blobDone = new Map<number, { blob?: NonNullable<Draft['blob']>; path?: string; issue?: Issue }>();
   private readonly now: DateTime;
   private readonly nowMs: number;
 
   constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
     this.nowMs = this.now.toMillis();
+    this.store = new DraftStore<Draft>(options.store);
   }
 
   /** Reads every table fully before returning: a bad table throws and nothing is staged. */
   static async stage(mapping: Mapping, reader: SourceReader, options: EngineOptions = {}): Promise<StageResult> {
+    const records: StagedRecord[] = [];
+    const done = await MappingEngine.stageTo(mapping, reader, { record: (r) => void records.push(r) }, options);
+    return { source: done.source, records, profile: done.profile, blobs: done.blobs };
+  }
+
+  /**
+   * Reads every table fully (a bad table throws before the sink sees anything), then hands the
+   * finished records to the sink one by one: memory stays bounded whatever the export's size.
+   */
+  static async stageTo(mapping: Mapping, reader: SourceReader, sink: RecordSink, options: EngineOptions = {}): Promise<Finished> {
     const engine = new MappingEngine(mapping, options);
-    let tables = 0;
-    for await (const table of reader.tables()) {
-      tables += 1;
-      await engine.addTable(table);
+    try {
+      let tables = 0;
+      for await (const table of reader.tables()) {
+        tables += 1;
+        await engine.addTable(table);
+      }
+      if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+      await engine.hashBlobs();
+      return await engine.finish(sink);
+    } finally {
+      engine.store.close();
     }
-    if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
-    await engine.hashBlobs();
-    return engine.finish();
   }
 
   /** One table (a CSV file, an API object): recognised, then its rows read as they stream in. */
@@ -135,20 +184,24 @@ export class MappingEngine {
     const t = this.recognise(table.name, table.header, table.object);
     const profile: FileProfile = { file: table.name, object: t.objectName, encoding: table.encoding ?? '', rows: 0, unknownColumns: this.noteUnknown(t, table.header) };
     if (t.taken.length > 0) profile.columnsTaken = t.taken;
-    for await (const { row, cells } of table.rows) {
+    let cells: Record<string, string> = {};
+    // one context for the table's rows (its functions are the same for every row)
+    const ctx: RowContext = {
+      file: table.name,
+      row: 0,
+      cell: (column) => {
+        const header = t.byColumn.get(column);
+        return header === undefined ? '' : (cells[header] ?? '');
+      },
+      headerOf: (column) => t.byColumn.get(column) ?? column,
+      present: (column) => t.byColumn.has(column),
+      valuesOnly: t.missingApps.length > 0,
+    };
+    for await (const next of table.rows) {
       profile.rows += 1;
       if (t.skip) continue;
-      const ctx: RowContext = {
-        file: table.name,
-        row,
-        cell: (column) => {
-          const header = t.byColumn.get(column);
-          return header === undefined ? '' : (cells[header] ?? '');
-        },
-        headerOf: (column) => t.byColumn.get(column) ?? column,
-        present: (column) => t.byColumn.has(column),
-        valuesOnly: t.missingApps.length > 0,
-      };
+      cells = next.cells;
+      ctx.row = next.row;
       if (t.primary.schemaFor) {
         profile.describes = 'custom_field';
         this.addSchemaRow(t.primary, ctx);
@@ -243,7 +296,11 @@ export class MappingEngine {
     const custom = this.customRule(target.objectName) && target.missingApps.length === 0;
     const store = custom ? this.unknown : this.leftOut;
     const seen = store.get(target.objectName) ?? [];
-    for (const h of unknown) if (!seen.includes(h)) seen.push(h);
+    for (const h of unknown) {
+      if (seen.includes(h)) continue;
+      seen.push(h);
+      if (custom) this.tallyEarlier(target.objectName, h);
+    }
     store.set(target.objectName, seen);
     return unknown;
   }
@@ -288,8 +345,8 @@ export class MappingEngine {
       ev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `needs the Odoo app(s) ${t.missingApps.join(', ')}, not installed: install it and stage again, or leave these rows out (--skip ${t.primaryName})` });
     }
     const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
-    this.drafts.push(draft);
-    this.noteAttached(t.object, draft, ctx);
+    this.noteAttached(t.object, draft, ctx, this.store.size);
+    this.keep(draft, ev.pendingRefs, false);
     for (const [childName, child] of Object.entries(this.mapping.objects)) {
       if (child.perRow?.parent !== t.objectName) continue;
       const cev = this.evaluate(childName, child, ctx);
@@ -302,41 +359,40 @@ export class MappingEngine {
         : keyValue;
       const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
       if (child.attachTo) childDraft.attach_to = draft.key;
-      this.drafts.push(childDraft);
+      this.keep(childDraft, cev.pendingRefs, false);
     }
   }
 
   /** A row of an attached file object: the parent its cell names (resolved after the last file)
    *  and the file its path cell names (hashed before finishing). */
-  private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext): void {
+  private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext, at: number): void {
     const spec = object.attachTo;
     if (spec?.from) {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.from), level: 'error', message: '' };
       const value = cleanText(ctx.cell(spec.from));
       if (value === '') draft.issues.push({ ...where, message: `names no ${spec.object} to attach this record to` });
-      else this.attachPending.push({ draft, spec, value, where });
+      else this.attachPending.push({ at, spec, value, where });
     }
     if (object.blobFrom) {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };
       const cell = cleanText(ctx.cell(object.blobFrom));
       if (cell === '') draft.issues.push({ ...where, message: 'names no file' });
-      else this.blobPending.push({ draft, cell, where });
+      else this.blobPending.push({ at, cell, where });
     }
   }
 
   /** sha1 and size of every file a row names, streamed from disk one after another. */
   async hashBlobs(): Promise<void> {
-    for (const { draft, cell, where } of this.blobPending) {
+    for (const { at, cell, where } of this.blobPending) {
       const local = resolveLocalFile(this.options.filesDir, cell);
       if ('error' in local) {
-        draft.issues.push({ ...where, message: local.error });
+        this.blobDone.set(at, { issue: { ...where, message: local.error } });
         continue;
       }
       try {
-        draft.blob = await hashFile(local.path);
-        this.blobPaths.set(draft, local.path);
+        this.blobDone.set(at, { blob: await hashFile(local.path), path: local.path });
       } catch (e) {
-        draft.issues.push({ ...where, message: `cannot read the file "${cell}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+        this.blobDone.set(at, { issue: { ...where, message: `cannot read the file "${cell}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` } });
       }
     }
     this.blobPending.length = 0;
@@ -355,8 +411,55 @@ export class MappingEngine {
       source,
       issues: dedupeIssues(ev.issues),
     };
-    for (const p of ev.pendingRefs) this.pending.push({ draft, ...p });
     return draft;
+  }
+
+  private objectId(name: string): number {
+    let id = this.objectIds.get(name);
+    if (id === undefined) {
+      id = this.objectIds.size;
+      this.objectIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** `${object}|${dedupeBy}|value`: what merges records of one object by a field's value */
+  private dedupeValue(draft: Draft): string | undefined {
+    const dedupeBy = this.mapping.objects[draft.object]?.dedupeBy;
+    const v = dedupeBy ? draft.values[dedupeBy] : undefined;
+    return dedupeBy && v !== undefined && v !== null ? `${draft.object}|${dedupeBy}|${String(v).toLowerCase()}` : undefined;
+  }
+
+  /** Puts a finished row's record in the store (its refs by value wait for the last file). */
+  private keep(draft: Draft, pendingRefs: Evaluated['pendingRefs'], derived: boolean): number {
+    const value = this.dedupeValue(draft);
+    const at = this.store.add(draft, this.objectId(draft.object) * 2 + (derived ? DERIVED : 0), hash53(draft.key), value === undefined ? -1 : hash53(value));
+    for (const p of pendingRefs) this.pending.push({ at, ...p });
+    if (!derived) {
+      const seen = this.fileRecords.get(draft.object);
+      if (seen) seen.count += 1;
+      else this.fileRecords.set(draft.object, { count: 1, firstFile: draft.source.file });
+      for (const header of this.unknown.get(draft.object) ?? []) this.tally(draft.object, header).add(draft.source.data[header] ?? '');
+    }
+    return at;
+  }
+
+  private tally(object: string, header: string): TypeTally {
+    const id = `${object}\u0000${header}`;
+    let t = this.tallies.get(id);
+    if (!t) {
+      t = new TypeTally();
+      this.tallies.set(id, t);
+    }
+    return t;
+  }
+
+  /** A column first unknown in a later file: the values earlier records of the object have. */
+  private tallyEarlier(object: string, header: string): void {
+    const tally = this.tally(object, header);
+    if (!this.fileRecords.has(object)) return;
+    const tag = this.objectId(object) * 2;
+    for (const [, d] of this.store.each((i) => this.store.tags.get(i) === tag)) tally.add(d.source.data[header] ?? '');
   }
 
   /** Field rules of one object applied to one row (a file object's, a derived one's, a child's). */
@@ -506,138 +609,65 @@ export class MappingEngine {
       const ev = this.evaluate(objectName, object, ctx);
       ev.values[object.valueField as string] = value;
       ev.columns[object.valueField as string] = object.valueField as string;
-      this.derived.set(key, this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } }));
+      const draft = this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } });
+      this.derived.set(key, this.keep(draft, ev.pendingRefs, true));
     }
     return key;
   }
 
   // ---------------------------------------------------------------- after the last file
 
-  finish(): StageResult {
+  /**
+   * After the last file: custom fields, refs by value, attached parents, thin derived objects,
+   * duplicates merged; then every record, finished, to the sink in order (custom fields, derived
+   * records, then the rows' records). Records are read back from the store one at a time; what
+   * stays in memory is per duplicate, per ref by value, per derived record, not per row.
+   */
+  async finish(sink: RecordSink): Promise<Finished> {
     const customFields = this.customFields();
-    this.resolvePending();
-    this.resolveAttached();
-    this.dropThinDerived();
-    const drafts = [...this.derived.values(), ...this.drafts];
-    const { kept, merges } = mergeDuplicates(drafts, this.mapping);
-    // attached records follow their parent when it was merged into another record
-    const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
-    for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
-    const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
-    for (const d of kept) {
-      const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
-      if (deps.length > 0) d.deps = [...new Set(deps)];
-    }
-    const records = [...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
-    const blobs: BlobFile[] = [];
-    for (const d of kept) {
-      const path = this.blobPaths.get(d);
-      if (path && d.blob && !hasErrors(d)) blobs.push({ key: d.key, path, ...d.blob });
-    }
-    return { source: this.mapping.source, records, profile: this.profile(records, merges, customFields), blobs };
-  }
+    const specsOf = new Map<string, CustomFieldSpec[]>();
+    for (const f of customFields) if (f.fromColumn) (specsOf.get(f.object) ?? specsOf.set(f.object, []).get(f.object) as CustomFieldSpec[]).push(f);
+    const pendingOf = groupBy(this.pending);
+    const attachOf = groupBy(this.attachPending);
+    const index = this.valueIndexes();
+    const gone = this.dropThinDerived();
+    const isDerived = (i: number) => (this.store.tags.get(i) & DERIVED) === DERIVED;
 
-  /** Custom fields: declared by the mapping, or made from unknown columns; values filled in. */
-  private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] {
-    const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] = [];
-    for (const [objectName, object] of Object.entries(this.mapping.objects)) {
-      const mine = this.drafts.filter((d) => d.object === objectName);
-      const specs: CustomFieldSpec[] = object.schemaFields.map((f) => ({
-        header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const,
-      }));
-      const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
-      const customRule = this.customRule(objectName);
-      if (customRule) {
-        const taken = new Set([...Object.keys(object.constants), ...specs.map((s) => s.name)]);
-        const schema = this.schemaRows.get(objectName) ?? [];
-        const added = new Map<Draft, Record<string, string>>(); // draft → custom field → header, set once per draft below
-        for (const header of this.unknown.get(objectName) ?? []) {
-          const row = findSchemaRow(schema, header);
-          const inferred = row ? { type: row.type, options: row.options } : inferType(mine.map((d) => d.source.data[header] ?? ''));
-          const label = Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1]
-            ?? (row?.label && row.label !== row.identifier ? row.label : header);
-          const spec: CustomFieldSpec = { header, name: fieldName(customRule.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
-          specs.push(spec);
-          for (const d of mine) {
-            const raw = d.source.data[header];
-            if (raw === undefined) continue;
-            const v = customValue(spec, raw, this.mapping.timezone);
-            if (v.value !== null) d.values[spec.name] = v.value;
-            (added.get(d) ?? added.set(d, {}).get(d) as Record<string, string>)[spec.name] = header;
-            if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: header, ...v.issue });
-          }
+    /** the steps of the original finish, on one record (in their order) */
+    const finalize = (at: number, d: Draft): Draft => {
+      const blob = this.blobDone.get(at);
+      if (blob?.issue) d.issues.push(blob.issue);
+      if (blob?.blob) d.blob = blob.blob;
+      const specs = isDerived(at) ? undefined : specsOf.get(d.object);
+      if (specs) {
+        let added: Record<string, string> | undefined;
+        for (const spec of specs) {
+          const raw = d.source.data[spec.header];
+          if (raw === undefined) continue;
+          const v = customValue(spec, raw, this.mapping.timezone);
+          if (v.value !== null) d.values[spec.name] = v.value;
+          (added ??= {})[spec.name] = spec.header;
+          if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: spec.header, ...v.issue });
         }
-        for (const [d, columns] of added) d.source.columns = { ...d.source.columns, ...columns };
+        if (added) d.source.columns = { ...d.source.columns, ...added };
       }
-      if (specs.length === 0 || mine.length === 0) continue;
-      for (const spec of specs) {
-        const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
-        const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
-        if (spec.type === 'selection') values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
-        const draft: Draft = {
-          key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
-          lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
-          match: [['name', 'model']],
-          source: { file: mine[0]?.source.file ?? '(mapping)', row: 1, data: { column: spec.header, type: spec.type, origin: spec.origin } },
-          issues: [],
-        };
-        out.push({ ...spec, object: objectName, model: object.model, key, draft });
+      for (const { field, rule, value, where } of pendingOf.get(at) ?? []) {
+        const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
+        const key = index.get(`${refTo.object}|${refTo.by}`)?.get(String(value).toLowerCase());
+        if (key) addRefs(d.refs, field, [key], refTo.many);
+        else if (rule.lookup) d.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
+        else d.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });
       }
-    }
-    return out;
-  }
-
-  private readonly valueIndexes = new Map<string, Map<string, string>>();
-  /** lower-cased value of the Odoo field `by` → key, over the records of one file object */
-  private valueIndex(object: string, by: string): Map<string, string> {
-    const id = `${object}|${by}`;
-    let idx = this.valueIndexes.get(id);
-    if (!idx) {
-      idx = new Map();
-      for (const d of this.drafts) {
-        const v = d.values[by];
-        if (d.object === object && v !== null && v !== undefined && !idx.has(String(v).toLowerCase())) idx.set(String(v).toLowerCase(), d.key);
+      for (const { spec, value, where } of attachOf.get(at) ?? []) {
+        if (!spec.by) {
+          d.attach_to = `${this.mapping.source}:${spec.object}:${value}`;
+          continue;
+        }
+        const key = index.get(`${spec.object}|${spec.by}`)?.get(value.toLowerCase());
+        if (key) d.attach_to = key;
+        else d.issues.push({ ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` });
       }
-      this.valueIndexes.set(id, idx);
-    }
-    return idx;
-  }
-
-  /** Parents of attached records named by a cell: by key value (the parent may have been
-   *  migrated earlier: Odoo resolves the key through its links), or by a field's value within
-   *  this upload. */
-  private resolveAttached(): void {
-    for (const { draft, spec, value, where } of this.attachPending) {
-      if (!spec.by) {
-        draft.attach_to = `${this.mapping.source}:${spec.object}:${value}`;
-        continue;
-      }
-      const key = this.valueIndex(spec.object, spec.by).get(value.toLowerCase());
-      if (key) draft.attach_to = key;
-      else draft.issues.push({ ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` });
-    }
-  }
-
-  /** Refs by value: a record of another file object with that value; else the rule's lookup. */
-  private resolvePending(): void {
-    for (const { draft, field, rule, value, where } of this.pending) {
-      const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-      const key = this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase());
-      if (key) addRefs(draft.refs, field, [key], refTo.many);
-      else if (rule.lookup) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
-      else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });
-    }
-  }
-
-  /** Derived objects that need several distinct values (pipelines → teams) but got fewer. */
-  private dropThinDerived(): void {
-    for (const [name, object] of Object.entries(this.mapping.objects)) {
-      if (object.minDistinct <= 1) continue;
-      const keys = [...this.derived.values()].filter((d) => d.object === name).map((d) => d.key);
-      if (keys.length >= object.minDistinct) continue;
-      const gone = new Set(keys);
-      for (const k of keys) this.derived.delete(k);
-      for (const d of [...this.drafts, ...this.derived.values()]) {
+      if (gone.size > 0) {
         for (const [field, ref] of Object.entries(d.refs)) {
           if (Array.isArray(ref)) {
             const left = ref.filter((k) => !gone.has(k));
@@ -646,35 +676,182 @@ export class MappingEngine {
           } else if (gone.has(ref)) delete d.refs[field];
         }
       }
+      return d;
+    };
+
+    // duplicates: the first record of a key (or of an object's dedupeBy value) is kept, in the
+    // order derived records, then the rows' records; later ones are merged into it
+    const derivedOrder = [...this.derived.values()];
+    const byKey = HashIndex.sized(this.store.size);
+    const byValue = HashIndex.sized(this.store.size);
+    const dupsOf = new Map<number, [number, string][]>();
+    const dups = new Set<number>();
+    const merges: DuplicateMerge[] = [];
+    const find = (index: HashIndex, hash: number, same: (other: Draft) => boolean): number => {
+      for (const c of index.candidates(hash)) if (same(this.store.get(c))) return c;
+      return -1;
+    };
+    const dedupe = (at: number) => {
+      const kh = this.store.a.get(at);
+      const vh = this.store.b.get(at);
+      let draft: Draft | undefined;
+      const me = () => (draft ??= this.store.get(at));
+      let target = find(byKey, kh, (o) => o.key === me().key);
+      let by = 'key';
+      if (target < 0 && vh >= 0) {
+        target = find(byValue, vh, (o) => this.dedupeValue(o) === this.dedupeValue(me()));
+        by = this.mapping.objects[me().object]?.dedupeBy as string;
+      }
+      if (target < 0) {
+        byKey.add(kh, at);
+        if (vh >= 0) byValue.add(vh, at);
+        return;
+      }
+      const kept = this.store.get(target);
+      const d = me();
+      (dupsOf.get(target) ?? dupsOf.set(target, []).get(target) as [number, string][]).push([at, by]);
+      dups.add(at);
+      merges.push({ object: d.object, kept: kept.key, keptAt: { file: kept.source.file, row: kept.source.row }, merged: { key: d.key, file: d.source.file, row: d.source.row }, by });
+    };
+    for (const at of derivedOrder) dedupe(at);
+    for (let at = 0; at < this.store.size; at++) if (!isDerived(at)) dedupe(at);
+    const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
+    const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
+
+    const tally = new ProfileTally();
+    const tags: StagedRecord[] = [];
+    const customRecords: StagedRecord[] = [];
+    const blobs: BlobFile[] = [];
+    const emit = async (record: StagedRecord) => {
+      tally.add(record);
+      if (record.model === 'res.partner.category') tags.push(record);
+      await sink.record(record);
+    };
+    await sink.begin?.(customFields.length + derivedOrder.length + this.store.size - this.derived.size - gone.size - dups.size);
+    for (const f of customFields) {
+      const record = { ...f.draft, hash: contentHash(f.draft) };
+      customRecords.push(record);
+      await emit(record);
     }
+    const finishKept = async (at: number, d: Draft) => {
+      finalize(at, d);
+      for (const [dupAt, by] of dupsOf.get(at) ?? []) mergeInto(d, finalize(dupAt, this.store.get(dupAt)), by);
+      // attached records follow their parent when it was merged into another record
+      if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
+      const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      if (deps.length > 0) d.deps = [...new Set(deps)];
+      const path = this.blobDone.get(at)?.path;
+      if (path && d.blob && !hasErrors(d)) blobs.push({ key: d.key, path, ...d.blob });
+      await emit({ ...d, hash: contentHash(d) });
+    };
+    for (const at of derivedOrder) if (!dups.has(at)) await finishKept(at, this.store.get(at));
+    for (const [at, d] of this.store.each((i) => !isDerived(i) && !dups.has(i))) await finishKept(at, d);
+    const profile = this.profile(tally, merges, customFields);
+    return { source: this.mapping.source, count: tally.records, profile, blobs, tags, customFields: customRecords };
   }
 
-  private profile(records: StagedRecord[], merges: Profile['duplicatesMerged'], customFields: (CustomFieldSpec & { object: string; model: string })[]): Profile {
-    const objects: Profile['objects'] = {};
-    const missingValues: Profile['missingValues'] = {};
-    for (const r of records) {
-      const o = (objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
-      o.records += 1;
-      if (hasErrors(r)) o.withErrors += 1;
-      else if (r.issues.length > 0) o.withWarnings += 1;
-      for (const i of r.issues) {
-        if (i.level === 'error' && /required value is empty|is not a valid email|no .* to identify/.test(i.message)) {
-          const m = (missingValues[r.object] ??= {});
-          m[i.field] = (m[i.field] ?? 0) + 1;
+  /** Custom fields: declared by the mapping, or made from unknown columns (typed from all
+   *  their values, tallied as the rows were read; the values are filled in when finishing). */
+  private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] {
+    const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] = [];
+    for (const [objectName, object] of Object.entries(this.mapping.objects)) {
+      const mine = this.fileRecords.get(objectName);
+      const specs: (CustomFieldSpec & { fromColumn: boolean })[] = object.schemaFields.map((f) => ({
+        header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const, fromColumn: false,
+      }));
+      const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
+      const customRule = this.customRule(objectName);
+      if (customRule) {
+        const taken = new Set([...Object.keys(object.constants), ...specs.map((s) => s.name)]);
+        const schema = this.schemaRows.get(objectName) ?? [];
+        for (const header of this.unknown.get(objectName) ?? []) {
+          const row = findSchemaRow(schema, header);
+          const inferred = row ? { type: row.type, options: row.options } : (this.tallies.get(`${objectName}\u0000${header}`) ?? new TypeTally()).result();
+          const label = Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1]
+            ?? (row?.label && row.label !== row.identifier ? row.label : header);
+          specs.push({ header, name: fieldName(customRule.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values', fromColumn: true });
         }
       }
+      if (specs.length === 0 || !mine) continue;
+      for (const spec of specs) {
+        const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
+        const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
+        if (spec.type === 'selection') values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
+        const draft: Draft = {
+          key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
+          lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
+          match: [['name', 'model']],
+          source: { file: mine.firstFile, row: 1, data: { column: spec.header, type: spec.type, origin: spec.origin } },
+          issues: [],
+        };
+        out.push({ ...spec, object: objectName, model: object.model, key, draft });
+      }
     }
-    const issues = records.flatMap((r) => r.issues);
+    return out;
+  }
+
+  /**
+   * `${object}|${field}` → lower-cased value → key of the first row's record of that object with
+   * that value: only for the values refs by value and attached rows name (one pass over the store).
+   */
+  private valueIndexes(): Map<string, Map<string, string>> {
+    const wanted = new Map<string, Map<string, string>>();
+    const want = (object: string, by: string, value: string) => {
+      const id = `${object}|${by}`;
+      (wanted.get(id) ?? wanted.set(id, new Map()).get(id) as Map<string, string>).set(value.toLowerCase(), '');
+    };
+    for (const { rule, value } of this.pending) {
+      const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
+      want(refTo.object, refTo.by, String(value));
+    }
+    for (const { spec, value } of this.attachPending) if (spec.by) want(spec.object, spec.by, value);
+    if (wanted.size === 0) return wanted;
+    const fieldsOf = new Map<number, string[]>();
+    for (const id of wanted.keys()) {
+      const [object, by] = id.split('|') as [string, string];
+      const tag = this.objectId(object) * 2;
+      (fieldsOf.get(tag) ?? fieldsOf.set(tag, []).get(tag) as string[]).push(by);
+    }
+    for (const [, d] of this.store.each((i) => fieldsOf.has(this.store.tags.get(i)))) {
+      for (const by of fieldsOf.get(this.objectId(d.object) * 2) ?? []) {
+        const v = d.values[by];
+        if (v === null || v === undefined) continue;
+        const values = wanted.get(`${d.object}|${by}`) as Map<string, string>;
+        const lower = String(v).toLowerCase();
+        if (values.get(lower) === '') values.set(lower, d.key);
+      }
+    }
+    return wanted;
+  }
+
+  /** Derived objects that need several distinct values (pipelines → teams) but got fewer: their
+   *  keys, dropped (refs to them are removed when finishing). */
+  private dropThinDerived(): Set<string> {
+    const gone = new Set<string>();
+    for (const [name, object] of Object.entries(this.mapping.objects)) {
+      if (object.minDistinct <= 1) continue;
+      const tag = this.objectId(name) * 2 + DERIVED;
+      const keys = [...this.derived.entries()].filter(([, at]) => this.store.tags.get(at) === tag).map(([k]) => k);
+      if (keys.length >= object.minDistinct) continue;
+      for (const k of keys) {
+        this.derived.delete(k);
+        gone.add(k);
+      }
+    }
+    return gone;
+  }
+
+  private profile(tally: ProfileTally, merges: Profile['duplicatesMerged'], customFields: (CustomFieldSpec & { object: string; model: string })[]): Profile {
     return {
       source: this.mapping.source,
       files: this.files,
-      objects,
+      objects: tally.objects,
       duplicatesMerged: merges,
-      missingValues,
+      missingValues: tally.missingValues,
       flags: this.flagCounts,
       customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
       targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.mapping.objects).some((o) => o.fallbackFor === t.object)),
-      issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
+      issues: { errors: tally.errors, warnings: tally.warnings },
       columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
       lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
@@ -720,3 +897,38 @@ function dedupeIssues(issues: Issue[]): Issue[] {
   });
 }
 
+
+/** The profile's counts, record by record. */
+class ProfileTally {
+  readonly objects: Profile['objects'] = {};
+  readonly missingValues: Profile['missingValues'] = {};
+  errors = 0;
+  warnings = 0;
+  records = 0;
+
+  add(r: StagedRecord): void {
+    this.records += 1;
+    const o = (this.objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
+    o.records += 1;
+    if (hasErrors(r)) o.withErrors += 1;
+    else if (r.issues.length > 0) o.withWarnings += 1;
+    for (const i of r.issues) {
+      if (i.level === 'error') this.errors += 1;
+      else if (i.level === 'warning') this.warnings += 1;
+      if (i.level === 'error' && /required value is empty|is not a valid email|no .* to identify/.test(i.message)) {
+        const m = (this.missingValues[r.object] ??= {});
+        m[i.field] = (m[i.field] ?? 0) + 1;
+      }
+    }
+  }
+}
+
+function groupBy<T extends { at: number }>(items: T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const item of items) {
+    const list = out.get(item.at);
+    if (list) list.push(item);
+    else out.set(item.at, [item]);
+  }
+  return out;
+}

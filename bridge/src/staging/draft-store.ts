@@ -1,0 +1,237 @@
+/**
+ * Where the engine keeps the records of an export between reading its rows and finishing them
+ * (issue #11: a million rows in bounded memory). The first `memoryLimit` records stay in memory;
+ * past that, every record is written to a JSON-lines file in a temporary folder and read back
+ * (sequentially, or one by one by its position) when the engine finishes. Per record, memory
+ * holds only its offset in the file and a few numbers (its kind, the hashes of its key and of
+ * its dedupe value): about 30 bytes.
+ *
+ * HashIndex is the dedupe index over those hashes: open addressing in typed arrays, 53-bit
+ * string hashes; a hash hit is only a candidate, which the caller confirms on the records.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** cyrb53: a fast 53-bit string hash (public domain, bryc) */
+export function hash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** A growable typed array of numbers. */
+class Numbers {
+  data: Float64Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Float64Array(capacity);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  get(i: number): number {
+    return this.data[i] as number;
+  }
+}
+
+class Bytes {
+  data = new Uint8Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Uint8Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  get(i: number): number {
+    return this.data[i] as number;
+  }
+}
+
+export interface StoreOptions {
+  /** records kept in memory before the store moves to disk (default 5,000) */
+  memoryLimit?: number | undefined;
+  /** the folder for the temporary file (default: the OS's) */
+  dir?: string | undefined;
+}
+
+const WRITE_BUFFER = 1 << 20;
+const READ_CHUNK = 4 << 20;
+
+/** Records (any JSON value) by position: in memory, then in a temporary file. */
+export class DraftStore<T> {
+  private memory: T[] | null = [];
+  private readonly offsets = new Numbers();
+  private folder: string | null = null;
+  private fd: number | null = null;
+  private written = 0;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private readonly memoryLimit: number;
+  /** per record: a small number the caller gives (its kind, object) */
+  readonly tags = new Bytes();
+  /** per record: two numbers the caller gives (hashes) */
+  readonly a = new Numbers();
+  readonly b = new Numbers();
+  private count = 0;
+
+  constructor(private readonly options: StoreOptions = {}) {
+    this.memoryLimit = options.memoryLimit ?? 5000;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get onDisk(): boolean {
+    return this.memory === null;
+  }
+
+  add(record: T, tag: number, a: number, b: number): number {
+    const at = this.count++;
+    this.tags.push(tag);
+    this.a.push(a);
+    this.b.push(b);
+    if (this.memory) {
+      this.memory.push(record);
+      if (this.memory.length > this.memoryLimit) this.toDisk();
+      return at;
+    }
+    this.append(record);
+    return at;
+  }
+
+  private toDisk(): void {
+    this.folder = mkdtempSync(join(this.options.dir ?? tmpdir(), 'crm-staging-'));
+    this.fd = openSync(join(this.folder, 'drafts.jsonl'), 'w+');
+    const held = this.memory as T[];
+    this.memory = null;
+    for (const r of held) this.append(r);
+  }
+
+  private append(record: T): void {
+    const line = `${JSON.stringify(record)}\n`;
+    const bytes = Buffer.byteLength(line);
+    this.offsets.push(this.written + this.pendingBytes);
+    this.pending.push(line);
+    this.pendingBytes += bytes;
+    if (this.pendingBytes >= WRITE_BUFFER) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0 || this.fd === null) return;
+    const buf = Buffer.from(this.pending.join(''));
+    writeSync(this.fd, buf, 0, buf.length, this.written);
+    this.written += buf.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private end(i: number): number {
+    return i + 1 < this.offsets.length ? this.offsets.get(i + 1) : this.written + this.pendingBytes;
+  }
+
+  /** One record by position (from disk: a fresh copy each time; in memory: the record itself). */
+  get(i: number): T {
+    if (this.memory) return this.memory[i] as T;
+    this.flush();
+    const start = this.offsets.get(i);
+    const length = this.end(i) - start;
+    const buf = Buffer.allocUnsafe(length);
+    readSync(this.fd as number, buf, 0, length, start);
+    return JSON.parse(buf.toString('utf8')) as T;
+  }
+
+  /** Every record in order, with its position; `want(i)` false skips one without parsing it. */
+  *each(want: (i: number) => boolean = () => true): Generator<[number, T]> {
+    if (this.memory) {
+      for (let i = 0; i < this.memory.length; i++) if (want(i)) yield [i, this.memory[i] as T];
+      return;
+    }
+    this.flush();
+    let chunk = Buffer.alloc(0);
+    let chunkStart = 0;
+    for (let i = 0; i < this.count; i++) {
+      if (!want(i)) continue;
+      const start = this.offsets.get(i);
+      const end = this.end(i);
+      if (start < chunkStart || end > chunkStart + chunk.length) {
+        chunkStart = start;
+        chunk = Buffer.allocUnsafe(Math.max(READ_CHUNK, end - start));
+        const n = readSync(this.fd as number, chunk, 0, chunk.length, start);
+        chunk = chunk.subarray(0, n);
+      }
+      yield [i, JSON.parse(chunk.toString('utf8', start - chunkStart, end - chunkStart)) as T];
+    }
+  }
+
+  /** Removes the temporary file. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    if (this.folder) rmSync(this.folder, { recursive: true, force: true });
+    this.fd = null;
+    this.folder = null;
+    this.memory = [];
+  }
+}
+
+/** hash → positions, in typed arrays (about 12 bytes a slot, two slots an entry). */
+export class HashIndex {
+  private hashes: Float64Array;
+  /** position + 1; 0 is an empty slot */
+  private values: Int32Array;
+  private used = 0;
+
+  constructor(capacity = 1 << 12) {
+    this.hashes = new Float64Array(capacity);
+    this.values = new Int32Array(capacity);
+  }
+
+  /** the positions stored under `hash` (the caller keeps one entry per real value) */
+  *candidates(hash: number): Generator<number> {
+    const mask = this.values.length - 1;
+    for (let s = hash % this.values.length; this.values[s] !== 0; s = (s + 1) & mask) {
+      if (this.hashes[s] === hash) yield (this.values[s] as number) - 1;
+    }
+  }
+
+  add(hash: number, position: number): void {
+    if ((this.used + 1) * 2 > this.values.length) this.grow();
+    const mask = this.values.length - 1;
+    let s = hash % this.values.length;
+    while (this.values[s] !== 0) s = (s + 1) & mask;
+    this.hashes[s] = hash;
+    this.values[s] = position + 1;
+    this.used += 1;
+  }
+
+  private grow(): void {
+    const old = { hashes: this.hashes, values: this.values };
+    this.hashes = new Float64Array(old.values.length * 2);
+    this.values = new Int32Array(old.values.length * 2);
+    this.used = 0;
+    for (let s = 0; s < old.values.length; s++) if (old.values[s] !== 0) this.add(old.hashes[s] as number, (old.values[s] as number) - 1);
+  }
+
+  /** an index sized for `entries` entries (no growing on the way) */
+  static sized(entries: number): HashIndex {
+    let capacity = 1 << 12;
+    while (capacity < entries * 2 + 2) capacity *= 2;
+    return new HashIndex(capacity);
+  }
+}
