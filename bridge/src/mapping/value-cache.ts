@@ -10,7 +10,7 @@ export class ValueCache<V> {
   private hits = 0;
   private open = true;
 
-  constructor(private readonly max = 50_000) {}
+  constructor(private readonly max = 20_000) {}
 
   get(key: string): V | undefined {
     if (!this.open) return undefined;
