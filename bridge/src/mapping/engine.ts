@@ -700,7 +700,7 @@ export class MappingEngine {
       let by = 'key';
       if (target < 0 && vh >= 0) {
         target = find(byValue, vh, (o) => this.dedupeValue(o) === this.dedupeValue(me()));
-        by = this.mapping.objects[me().object]?.dedupeBy as string;
+        if (target >= 0) by = this.mapping.objects[me().object]?.dedupeBy as string;
       }
       if (target < 0) {
         byKey.add(kh, at);
@@ -744,7 +744,9 @@ export class MappingEngine {
       if (path && d.blob && !hasErrors(d)) blobs.push({ key: d.key, path, ...d.blob });
       await emit({ ...d, hash: contentHash(d) });
     };
-    for (const at of derivedOrder) if (!dups.has(at)) await finishKept(at, this.store.get(at));
+    // derived records in their order (ascending positions: read in sequence, not one by one)
+    const kept = new Set(derivedOrder);
+    for (const [at, d] of this.store.each((i) => kept.has(i) && !dups.has(i))) await finishKept(at, d);
     for (const [at, d] of this.store.each((i) => !isDerived(i) && !dups.has(i))) await finishKept(at, d);
     const profile = this.profile(tally, merges, customFields);
     return { source: this.mapping.source, count: tally.records, profile, blobs, tags, customFields: customRecords };
