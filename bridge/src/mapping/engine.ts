@@ -27,7 +27,7 @@ import { fromColumns, type FieldRule, type Mapping, type ObjectMapping, type Tra
 import { applyTransform, type TransformContext } from './transforms.js';
 import type { DuplicateMerge, FileProfile, Profile, TargetChoice } from './profile.js';
 import { mergeInto } from './dedupe.js';
-import { DraftStore, HashIndex, hash53, type StoreOptions } from '../staging/draft-store.js';
+import { DraftStore, HashIndex, hash32, type StoreOptions } from '../staging/draft-store.js';
 import { customValue, fieldName, findSchemaRow, selectionLiteral, TypeTally, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
 import type { SourceReader, SourceTable } from '../sources/reader.js';
@@ -117,6 +117,8 @@ interface FileTarget {
 
 /** per record in the store: its object's number × 2, + 1 for a derived record */
 const DERIVED = 1;
+/** the dedupe hash of a record without a dedupe value (a hash that is also this is only a candidate) */
+const NO_VALUE = 0xffffffff;
 
 export class MappingEngine {
   /** every record made from the rows (file objects, their children, derived ones), in order */
@@ -124,6 +126,8 @@ export class MappingEngine {
   /** derived records: key → position in the store */
   private readonly derived = new Map<string, number>();
   private readonly objectIds = new Map<string, number>();
+  /** records that have a dedupe value */
+  private withValue = 0;
   /** file (non-derived) records per object, and the file of the first */
   private readonly fileRecords = new Map<string, { count: number; firstFile: string }>();
   /** `${object}\u0000${header}` → the values of an unknown column, tallied for its custom field type */
@@ -433,7 +437,8 @@ export class MappingEngine {
   /** Puts a finished row's record in the store (its refs by value wait for the last file). */
   private keep(draft: Draft, pendingRefs: Evaluated['pendingRefs'], derived: boolean): number {
     const value = this.dedupeValue(draft);
-    const at = this.store.add(draft, this.objectId(draft.object) * 2 + (derived ? DERIVED : 0), hash53(draft.key), value === undefined ? -1 : hash53(value));
+    if (value !== undefined) this.withValue += 1;
+    const at = this.store.add(draft, this.objectId(draft.object) * 2 + (derived ? DERIVED : 0), hash32(draft.key), value === undefined ? NO_VALUE : hash32(value) === NO_VALUE ? NO_VALUE - 1 : hash32(value));
     for (const p of pendingRefs) this.pending.push({ at, ...p });
     if (!derived) {
       const seen = this.fileRecords.get(draft.object);
@@ -683,7 +688,7 @@ export class MappingEngine {
     // order derived records, then the rows' records; later ones are merged into it
     const derivedOrder = [...this.derived.values()];
     const byKey = HashIndex.sized(this.store.size);
-    const byValue = HashIndex.sized(this.store.size);
+    const byValue = HashIndex.sized(this.withValue);
     const dupsOf = new Map<number, [number, string][]>();
     const dups = new Set<number>();
     const merges: DuplicateMerge[] = [];
@@ -698,13 +703,13 @@ export class MappingEngine {
       const me = () => (draft ??= this.store.get(at));
       let target = find(byKey, kh, (o) => o.key === me().key);
       let by = 'key';
-      if (target < 0 && vh >= 0) {
+      if (target < 0 && vh !== NO_VALUE) {
         target = find(byValue, vh, (o) => this.dedupeValue(o) === this.dedupeValue(me()));
         if (target >= 0) by = this.mapping.objects[me().object]?.dedupeBy as string;
       }
       if (target < 0) {
         byKey.add(kh, at);
-        if (vh >= 0) byValue.add(vh, at);
+        if (vh !== NO_VALUE) byValue.add(vh, at);
         return;
       }
       const kept = this.store.get(target);
