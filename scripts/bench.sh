@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # npm run bench: builds, starts a real Odoo 18 in a fresh database (unless ODOO_URL is set) and runs
+# test/bench/staging-bench.ts (csv-parse alone vs our staging, peak RSS of the CLI dry run and of an
+# upload route run; BENCH_ROWS up to 1,000,000; BENCH_UPLOAD=dry uploads without Odoo) and
 # test/bench/bench.ts. BENCH_ROWS sets the number of contacts (default 5000).
+# BENCH_PARTS=staging runs only the staging half (no Odoo needed when BENCH_UPLOAD=dry).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
-if [ -z "${ODOO_URL:-}" ]; then
+if [ -z "${ODOO_URL:-}" ] && ! { [ "${BENCH_PARTS:-all}" = staging ] && [ "${BENCH_UPLOAD:-}" = dry ]; }; then
   ODOO_SRC=$(scripts/odoo.sh src) || exit 1
   export ODOO_SRC
   port="${BENCH_PORT:-18089}" db=crm_migration_bench
@@ -15,4 +18,5 @@ if [ -z "${ODOO_URL:-}" ]; then
   trap 'scripts/odoo.sh stop '"$port" EXIT
   export ODOO_URL="http://127.0.0.1:$port" ODOO_DB="$db" ODOO_USER=admin ODOO_PASSWORD=admin
 fi
-node dist/test/bench/bench.js
+node dist/test/bench/staging-bench.js
+[ "${BENCH_PARTS:-all}" = staging ] || node dist/test/bench/bench.js

@@ -1,8 +1,9 @@
 /**
  * Uploads and the migration lifecycle. POST /migrations takes multipart form data: a `source`
  * field, optional `name` and `dryRun`, and one or more export files. Files are written to a
- * temporary folder (size-limited), parsed and staged in full, and only then sent to Odoo: a bad
- * file answers 422 naming file/row/field and nothing reaches Odoo.
+ * temporary folder (size-limited) and read in full before anything is sent to Odoo (a bad file
+ * answers 422 naming file/row/field and nothing reaches Odoo); the records then go to Odoo in
+ * batches as they are finished, never all in memory.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
