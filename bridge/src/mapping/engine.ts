@@ -570,12 +570,16 @@ export class MappingEngine {
     return result;
   }
 
+  /** the transform context of a rule without a phone (the same for every row) */
+  private readonly ruleContexts = new Map<FieldRule, TransformContext>();
   private readRule(rule: FieldRule, from: string[], cell: (c: string) => string): Normalized {
-    const ctx = {
-      zone: this.mapping.timezone,
-      phone: rule.transform === 'phone' ? { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null } : {},
-      rule,
-    };
+    let ctx = this.ruleContexts.get(rule);
+    if (rule.transform === 'phone') {
+      ctx = { zone: this.mapping.timezone, phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null }, rule };
+    } else if (!ctx) {
+      ctx = { zone: this.mapping.timezone, phone: {}, rule };
+      this.ruleContexts.set(rule, ctx);
+    }
     if (from.length > 1 && rule.transform === 'html') {
       // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
       const parts = from.map((c) => cell(c).trim()).filter((v) => v !== '');
