@@ -109,7 +109,8 @@ async function uploadRun(dir: string, files: { name: string; path: string }[], t
     for (;;) {
       await new Promise((r) => setTimeout(r, 2000));
       state = job.parse(await odoo.call('crm.migration', 'read', [[id], ['job_state', 'job_message']]))[0];
-      if (state && state.job_state !== 'running' && state.job_state !== 'queued') break;
+      if (state && (state.job_state === 'done' || state.job_state === 'failed')) break;
+      if (performance.now() - started > 4 * 3600_000) throw new Error(`the upload job of migration ${id} did not end in 4 hours`);
     }
     const ms = Math.round(performance.now() - started);
     const peakRssMb = await peakRssOf(server.pid as number);

@@ -28,56 +28,25 @@ export function hash32(text: string, seed = 0): number {
   return h1 >>> 0;
 }
 
-/** A growable typed array of 32-bit numbers. */
-class Words {
-  data = new Uint32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Uint32Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  get(i: number): number {
-    return this.data[i] as number;
-  }
-}
+const PAGE = 1 << 16;
 
-/** A growable typed array of numbers. */
-class Numbers {
-  data: Float64Array;
+/**
+ * A growable array of numbers in fixed pages of 65,536 (a typed array each): growing never
+ * copies, and at most one page is partly empty (no doubling: a million records hold 1.1 million
+ * slots, not two million).
+ */
+class Paged<A extends Float64Array | Uint32Array | Uint8Array> {
+  private readonly pages: A[] = [];
   length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Float64Array(capacity);
-  }
+  constructor(private readonly make: (n: number) => A) {}
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
+    const page = this.length >>> 16;
+    if (page === this.pages.length) this.pages.push(this.make(PAGE));
+    (this.pages[page] as A)[this.length & (PAGE - 1)] = v;
+    this.length += 1;
   }
   get(i: number): number {
-    return this.data[i] as number;
-  }
-}
-
-class Bytes {
-  data = new Uint8Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Uint8Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  get(i: number): number {
-    return this.data[i] as number;
+    return (this.pages[i >>> 16] as A)[i & (PAGE - 1)] as number;
   }
 }
 
@@ -94,7 +63,7 @@ const READ_CHUNK = 4 << 20;
 /** Records (any JSON value) by position: in memory, then in a temporary file. */
 export class DraftStore<T> {
   private memory: T[] | null = [];
-  private readonly offsets = new Numbers();
+  private readonly offsets = new Paged((n) => new Float64Array(n));
   private folder: string | null = null;
   private fd: number | null = null;
   private written = 0;
@@ -102,10 +71,10 @@ export class DraftStore<T> {
   private pendingBytes = 0;
   private readonly memoryLimit: number;
   /** per record: a small number the caller gives (its kind, object) */
-  readonly tags = new Bytes();
+  readonly tags = new Paged((n) => new Uint8Array(n));
   /** per record: two 32-bit numbers the caller gives (hashes) */
-  readonly a = new Words();
-  readonly b = new Words();
+  readonly a = new Paged((n) => new Uint32Array(n));
+  readonly b = new Paged((n) => new Uint32Array(n));
   private count = 0;
 
   constructor(private readonly options: StoreOptions = {}) {
@@ -153,9 +122,8 @@ export class DraftStore<T> {
 
   private flush(): void {
     if (this.pending.length === 0 || this.fd === null) return;
-    const buf = Buffer.from(this.pending.join(''));
-    writeSync(this.fd, buf, 0, buf.length, this.written);
-    this.written += buf.length;
+    const text = this.pending.join('');
+    this.written += writeSync(this.fd, text, this.written, 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -182,19 +150,20 @@ export class DraftStore<T> {
       return;
     }
     this.flush();
-    let chunk = Buffer.alloc(0);
+    // one read buffer for the whole pass (a record is parsed before the buffer is read into again)
+    let buffer = Buffer.allocUnsafe(READ_CHUNK);
     let chunkStart = 0;
+    let chunkLength = 0;
     for (let i = 0; i < this.count; i++) {
       if (!want(i)) continue;
       const start = this.offsets.get(i);
       const end = this.end(i);
-      if (start < chunkStart || end > chunkStart + chunk.length) {
+      if (start < chunkStart || end > chunkStart + chunkLength) {
+        if (end - start > buffer.length) buffer = Buffer.allocUnsafe(end - start);
         chunkStart = start;
-        chunk = Buffer.allocUnsafe(Math.max(READ_CHUNK, end - start));
-        const n = readSync(this.fd as number, chunk, 0, chunk.length, start);
-        chunk = chunk.subarray(0, n);
+        chunkLength = readSync(this.fd as number, buffer, 0, buffer.length, start);
       }
-      yield [i, JSON.parse(chunk.toString('utf8', start - chunkStart, end - chunkStart)) as T];
+      yield [i, JSON.parse(buffer.toString('utf8', start - chunkStart, end - chunkStart)) as T];
     }
   }
 
@@ -222,17 +191,17 @@ export class HashIndex {
 
   /** the positions stored under `hash` (the caller keeps one entry per real value) */
   *candidates(hash: number): Generator<number> {
-    const mask = this.values.length - 1;
-    for (let s = hash % this.values.length; this.values[s] !== 0; s = (s + 1) & mask) {
+    const n = this.values.length;
+    for (let s = hash % n; this.values[s] !== 0; s = s + 1 === n ? 0 : s + 1) {
       if (this.hashes[s] === hash) yield (this.values[s] as number) - 1;
     }
   }
 
   add(hash: number, position: number): void {
     if ((this.used + 1) * 4 > this.values.length * 3) this.grow();
-    const mask = this.values.length - 1;
-    let s = hash % this.values.length;
-    while (this.values[s] !== 0) s = (s + 1) & mask;
+    const n = this.values.length;
+    let s = hash % n;
+    while (this.values[s] !== 0) s = s + 1 === n ? 0 : s + 1;
     this.hashes[s] = hash;
     this.values[s] = position + 1;
     this.used += 1;
@@ -248,8 +217,6 @@ export class HashIndex {
 
   /** an index sized for `entries` entries (no growing on the way) */
   static sized(entries: number): HashIndex {
-    let capacity = 1 << 12;
-    while (capacity * 3 < entries * 4 + 4) capacity *= 2;
-    return new HashIndex(capacity);
+    return new HashIndex(Math.max(1024, Math.ceil((entries * 4 + 4) / 3) + 1));
   }
 }
