@@ -18,6 +18,7 @@ import { cleanText, normalizeText } from '../normalize/text.js';
 import { countryCode } from '../normalize/country.js';
 import { fastSourceInstant, parseSourceDate } from '../normalize/datetime.js';
 import { ValueCache } from './value-cache.js';
+import { collectGarbage, COLLECT_EVERY } from '../core/memory.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
 import { hashFile, resolveLocalFile, type BlobFile } from '../staging/blob.js';
@@ -128,6 +129,7 @@ export class MappingEngine {
   private readonly objectIds = new Map<string, number>();
   /** records that have a dedupe value */
   private withValue = 0;
+  private rowsRead = 0;
   /** file (non-derived) records per object, and the file of the first */
   private readonly fileRecords = new Map<string, { count: number; firstFile: string }>();
   /** `${object}\u0000${header}` → the values of an unknown column, tallied for its custom field type */
@@ -203,6 +205,7 @@ export class MappingEngine {
     };
     for await (const next of table.rows) {
       profile.rows += 1;
+      if (++this.rowsRead % COLLECT_EVERY === 0 && this.store.onDisk) collectGarbage();
       if (t.skip) continue;
       cells = next.cells;
       ctx.row = next.row;
@@ -742,7 +745,9 @@ export class MappingEngine {
       customRecords.push(record);
       await emit(record);
     }
+    let finished = 0;
     const finishKept = async (at: number, d: Draft) => {
+      if (++finished % COLLECT_EVERY === 0 && this.store.onDisk) collectGarbage();
       finalize(at, d);
       for (const [dupAt, by] of dupsOf.get(at) ?? []) mergeInto(d, finalize(dupAt, this.store.get(dupAt)), by);
       // attached records follow their parent when it was merged into another record
