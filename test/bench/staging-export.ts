@@ -82,13 +82,18 @@ function row(i: number, r: () => number): string[] {
   const tags = [...new Set(Array.from({ length: tagCount }, () => pick(TAGS)))].join(', ');
   const lists = r() < 0.4 ? pick(LISTS) : '';
   const notes = r() < 0.1 ? `Called on ${year}-${pad(month)}-${pad(day)}.\nWants a "demo" & a quote <soon>.` : '';
-  return [
+  const cells = [
     String(100000 + i), pick(FIRST), pick(LAST), email, withCode ? calling : '', phone,
     r() < 0.7 ? `Company ${Math.floor(i / 10) % 5000}` : '', r() < 0.6 ? `${1 + (i % 900)} Main Street` : '', city, state,
     r() < 0.8 ? pad(10000 + (i % 89999), 5) : '', country, r() < 0.3 ? `www.site${i % 1000}.example` : '', tags, lists, pick(GDPR), gdprDate,
     joined, pick(SOURCES), r() < 0.9 ? String(Math.floor(r() * 100)) : '', notes, pick(OWNERS), pick(EMAIL_STATUS),
     r() < 0.5 ? '' : `${2023 + Math.floor(r() * 2)}-${pad(1 + Math.floor(r() * 12))}-${pad(1 + Math.floor(r() * 28))} 08:30:00`, pick(COLOURS),
   ];
+  // an affiliate sign-up always carries a tag: with no tag and no list, the engine stages its one
+  // category (the affiliate category) as a single key, which Odoo refuses on a many2many
+  // (a known engine bug, reported with issue #11; the bench measures speed, not that)
+  if (cells[18] === 'affiliate-signup' && cells[13] === '' && cells[14] === '') cells[13] = 'affiliate';
+  return cells;
 }
 
 /**
