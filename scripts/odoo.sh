@@ -21,6 +21,10 @@ DB_USER=odoo
 DB_PASSWORD=odoo
 RUN_DIR="${CRM_MIGRATION_RUN_DIR:-/var/tmp/crm-migration-odoo}"
 ADDONS="$REPO/odoo_addon,$ODOO_SRC/addons,$ODOO_SRC/odoo/addons"
+# OCA queue_job (optional, issue #11): its folder joins the addons path when it is there; the
+# addon crm_migration_queue then installs itself with it (see README, "Commit on several workers")
+ODOO_QUEUE_SRC="${ODOO_QUEUE_SRC:-/opt/odoo/oca-queue}"
+if [ -f "$ODOO_QUEUE_SRC/queue_job/__manifest__.py" ]; then ADDONS="$ADDONS,$ODOO_QUEUE_SRC"; fi
 
 skip_line() { echo "SKIPPED: no Odoo source (ODOO_SRC)"; }
 
@@ -111,9 +115,29 @@ cmd_test() {
   if [ "$glue" != "2" ]; then
     echo "glue modules crm_migration_sale / crm_migration_account were not auto-installed in ${db}_apps"; failed=1
   fi
+  # third DB with OCA queue_job (when ODOO_QUEUE_SRC has it): crm_migration_queue installs itself and
+  # its tests prove the queued commit equals the serial one (issue #11)
+  if [ -f "$ODOO_QUEUE_SRC/queue_job/__manifest__.py" ]; then
+    run_addon_tests "${db}_queue" crm_migration,queue_job /crm_migration_queue || failed=1
+  else
+    echo "SKIPPED: crm_migration_queue tests (no OCA queue_job in ODOO_QUEUE_SRC=$ODOO_QUEUE_SRC)"
+  fi
   # last "N tests" line: the total, read by scripts/test-all.sh
   echo "all addon tests: $TESTS_FAILED failed, 0 error(s) of $TESTS_TOTAL tests"
   return $failed
+}
+
+# CRM_MIGRATION_WORKERS=N (default 0: threaded server): N HTTP worker processes, without the
+# per-request time/memory limits (a serial commit of 100,000 records is one long request);
+# CRM_MIGRATION_SERVER_WIDE (e.g. web,queue_job) for --load
+workers_args() {
+  local n="${CRM_MIGRATION_WORKERS:-0}"
+  if [ "$n" -gt 0 ]; then
+    echo "--workers=$n --limit-time-cpu=86400 --limit-time-real=86400 --limit-time-real-cron=86400 --limit-memory-soft=8589934592 --limit-memory-hard=8589934592"
+  else
+    echo "--workers=0"
+  fi
+  if [ -n "${CRM_MIGRATION_SERVER_WIDE:-}" ]; then echo "--load=$CRM_MIGRATION_SERVER_WIDE"; fi
 }
 
 cmd_serve() {
@@ -122,7 +146,7 @@ cmd_serve() {
   local pidfile="$RUN_DIR/odoo-$port.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")" || true; sleep 1; fi
   ODOO_EXEC=exec odoo_bin -d "$db" --db-filter="${3:-^$db\$}" --http-interface=127.0.0.1 --http-port="$port" \
-    --gevent-port=$((port + 1)) --workers=0 --max-cron-threads=${CRM_MIGRATION_CRON_THREADS:-1} --log-level=warn \
+    --gevent-port=$((port + 1)) $(workers_args) --max-cron-threads=${CRM_MIGRATION_CRON_THREADS:-1} --log-level=warn \
     --logfile="$RUN_DIR/odoo-$port.log" </dev/null >>"$RUN_DIR/odoo-$port.out" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 60); do

@@ -51,12 +51,15 @@ if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
   passed=$((passed + n - nf)); rm -f "$addon_log"
 
   echo "== end-to-end: bridge → real Odoo 18 on 127.0.0.1:$E2E_PORT"
-  # two databases: crm only (fallbacks, missing-app report) and crm + sale + calendar (every object)
+  # two databases: crm only (fallbacks, missing-app report) and crm + sale + calendar + project (every object)
   if scripts/odoo.sh initdb "$E2E_DB" crm,contacts,crm_migration \
-     && scripts/odoo.sh initdb "$E2E_DB_FULL" crm,contacts,calendar,sale_management,crm_migration \
+     && scripts/odoo.sh initdb "$E2E_DB_FULL" crm,contacts,calendar,sale_management,project,crm_migration \
+     && scripts/odoo.sh initdb "${E2E_DB}_job" crm,contacts,crm_migration \
      && scripts/odoo.sh serve "$E2E_DB" "$E2E_PORT" "^${E2E_DB}(_full)?\$"; then
     trap 'scripts/odoo.sh stop "$E2E_PORT"; scripts/odoo.sh stop "$JOURNEY_PORT"' EXIT
+    # faults-commit-restart runs (and kills) its own Odoo on ${E2E_DB}_job, which the server above does not serve
     ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$E2E_DB" ODOO_DB_FULL="$E2E_DB_FULL" ODOO_USER=admin ODOO_PASSWORD=admin \
+      FAULTS_ODOO_DB="${E2E_DB}_job" FAULTS_ODOO_PORT=$((E2E_PORT + 3)) FAULTS_BRIDGE_PORT=$((E2E_PORT + 7)) \
       run_tap "end-to-end tests" test/e2e --jobs=1  # one file at a time: files share a database and the sample's records
     scripts/odoo.sh stop "$E2E_PORT"
   else

@@ -7,9 +7,10 @@
  *   crm-migrate stage --source kartra --into ID FILE...   (a newer export: a delta round of ID)
  *   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]...
  *   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME]
+ *   crm-migrate stage --source apto_export [--spool DIR] Export.zip...   (a packed export, unpacked safely)
  *     (an API source: credentials also from CRM_CREDENTIAL_<NAME>; the --spool folder keeps every
  *     fetched page, so running the same command again after a stop fetches only what is missing)
- *   crm-migrate commit ID [--batch-size N] [--sample N]
+ *   crm-migrate commit ID [--batch-size N] [--sample N | --workers N]
  *   crm-migrate diff ID [--mismatches]
  *   crm-migrate rollback ID --sample-only
  *   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN]
@@ -27,8 +28,10 @@
  * Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input, 4 Odoo refused or unreachable,
  * 5 committed with some records failed.
  */
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { decisionsSchema, type Decision } from './mapping/decisions.js';
 import { parseArgs } from 'node:util';
@@ -36,20 +39,21 @@ import { InputError } from './core/input-error.js';
 import { odooFromEnv } from './config.js';
 import { deltaDecisions, goneActions, MigrationClient, rollbackChoices, type DeltaDecision, type GoneAction, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
+import { UploadBusyError } from './odoo/migration-client.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
 import { stageExports, stageExportsTo, stageIntoMigration, stageToOdoo } from './stage-exports.js';
 import { csvReader, type SourceReader } from './sources/reader.js';
 import { apiReader, findSource } from './sources/registry.js';
 import { stagingWriter } from './staging/write-staging.js';
 import type { PlanOptions } from './upload/plan-mapping.js';
-import { formatProfile, formatReport } from './report-text.js';
+import { formatProfile, formatReport, formatFileReport } from './report-text.js';
 
 const USAGE = `usage:
   crm-migrate stage --source SOURCE [--out DIR] [--name NAME] [--skip OBJECT]... [--column COLUMN="Header"]... [--decisions FILE] [--files DIR] [--json] FILE...
   crm-migrate stage --source SOURCE --into ID [--skip OBJECT]... [--json] FILE...
   crm-migrate delta ID [--take source|odoo] [--gone archive|delete] [--key KEY]... [--json]
   crm-migrate stage --source API_SOURCE --spool DIR [--credential NAME=VALUE]... [--out DIR] [--name NAME] [--json]
-  crm-migrate commit ID [--batch-size N] [--sample N] [--json]
+  crm-migrate commit ID [--batch-size N] [--sample N | --workers N] [--json]
   crm-migrate diff ID [--mismatches] [--json]
   crm-migrate owners ID [--assign SOURCE_OWNER=LOGIN]... [--fallback LOGIN] [--json]
   crm-migrate rollback ID [--on-conflict stop|keep|undo] [--sample-only] [--json]
@@ -75,6 +79,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         name: { type: 'string' },
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
+        workers: { type: 'string' },
         skip: { type: 'string', multiple: true },
         column: { type: 'string', multiple: true },
         decisions: { type: 'string' },
@@ -110,7 +115,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         const skip = values.skip ?? [];
         const named = await namedColumns(values.column ?? [], values.decisions);
         // file columns (attachments) name files in this folder: --files, else the first export's
-        const filesDir = values.files ? resolve(values.files) : rest[0] ? dirname(resolve(rest[0])) : null;
+        const filesDir = values.files ? resolve(values.files) : reader.filesDir ?? (rest[0] ? dirname(resolve(rest[0])) : null);
         if (values.out) {
           // records are written as they are finished: a million rows in bounded memory
           const writer = await stagingWriter(values.out);
@@ -199,7 +204,11 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           if (!Number.isInteger(batch) || batch <= 0) throw new UsageError('--batch-size takes a positive whole number');
           const sample = values.sample === undefined ? undefined : Number(values.sample);
           if (sample !== undefined && (!Number.isInteger(sample) || sample <= 0)) throw new UsageError('--sample takes a positive whole number');
-          report = await client.commit(id, batch, sample);
+          const workers = values.workers === undefined ? undefined : Number(values.workers);
+          if (workers !== undefined && (!Number.isInteger(workers) || workers <= 0)) throw new UsageError('--workers takes a positive whole number');
+          if (workers !== undefined && sample !== undefined) throw new UsageError('--workers commits everything: it does not take --sample');
+          // --workers: the plan's chunks N at a time, each in its own transaction on Odoo's workers (issue #11)
+          report = workers === undefined ? await client.commit(id, batch, sample) : (await client.commitParallel(id, { batchSize: batch, workers })).report;
         } else if (command === 'rollback' && values['sample-only']) {
           report = await client.sampleRollback(id);
         } else if (command === 'rollback') {
@@ -208,7 +217,9 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           report = await client.rollback(id, choice as RollbackChoice);
         }
         else report = await client.report(id);
-        out(json ? JSON.stringify(report) : formatReport(report));
+        // the report command also shows Odoo's reconciliation of every uploaded file
+        const files = command === 'report' && !json ? await client.reportFiles(id) : [];
+        out(json ? JSON.stringify(report) : [formatReport(report), ...(files.length ? [formatFileReport(files)] : [])].join('\n'));
         return command === 'commit' && report.failed.length > 0 ? 5 : 0;
       }
       default:
@@ -223,7 +234,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       err(json ? JSON.stringify(e.toJSON()) : `crm-migrate: ${e.message}`);
       return 3;
     }
-    if (e instanceof OdooError) {
+    if (e instanceof OdooError || e instanceof UploadBusyError) {
       err(json ? JSON.stringify({ error: 'odoo', message: e.message }) : `crm-migrate: Odoo: ${e.message}`);
       return 4;
     }
@@ -284,6 +295,11 @@ function stageReader(sourceName: string, files: string[], credentialArgs: string
   const source = findSource(sourceName);
   if (source?.input !== 'api') {
     if (files.length === 0) throw new UsageError('stage needs at least one export FILE');
+    if (source?.uploadReader) {
+      // an export that comes packed (a zip): unpacked into --spool DIR, else a temporary folder
+      if (credentialArgs.length > 0) throw new UsageError(`--credential is for API sources; ${source.label} reads export files`);
+      return source.uploadReader(files.map((p) => ({ name: basename(p), path: resolve(p) })), spool ? resolve(spool) : mkdtempSync(join(tmpdir(), 'crm-export-')));
+    }
     if (credentialArgs.length > 0 || spool) throw new UsageError(`--credential and --spool are for API sources; ${source?.label ?? sourceName} reads export files`);
     return csvReader(files.map((p) => ({ name: basename(p), path: resolve(p) })));
   }
@@ -301,7 +317,7 @@ function stageReader(sourceName: string, files: string[], credentialArgs: string
   }
   return apiReader(sourceName, credentials, {
     dir: resolve(spool),
-    onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}`),
+    onProgress: (p) => err(`${p.object}: ${p.pages} page(s), ${p.rows} rows${p.fromSpool ? ' (from the spool)' : ''}${p.done ? ', done' : ''}${p.message ? `; ${p.message}` : ''}`),
   });
 }
 

@@ -7,6 +7,8 @@ const odooEnv = z.object({
   ODOO_DB: z.string().min(1),
   ODOO_USER: z.string().min(1),
   ODOO_PASSWORD: z.string().min(1),
+  ODOO_TIMEOUT_SECONDS: z.coerce.number().positive().optional(),
+  ODOO_LONG_TIMEOUT_SECONDS: z.coerce.number().positive().optional(),
 });
 
 export function odooFromEnv(env: NodeJS.ProcessEnv = process.env): OdooConnection {
@@ -16,7 +18,11 @@ export function odooFromEnv(env: NodeJS.ProcessEnv = process.env): OdooConnectio
     throw new Error(`Odoo connection not configured: set ${missing} (an API key works as ODOO_PASSWORD)`);
   }
   const e = parsed.data;
-  return { url: e.ODOO_URL, db: e.ODOO_DB, user: e.ODOO_USER, password: e.ODOO_PASSWORD };
+  return {
+    url: e.ODOO_URL, db: e.ODOO_DB, user: e.ODOO_USER, password: e.ODOO_PASSWORD,
+    ...(e.ODOO_TIMEOUT_SECONDS ? { timeoutSeconds: e.ODOO_TIMEOUT_SECONDS } : {}),
+    ...(e.ODOO_LONG_TIMEOUT_SECONDS ? { longTimeoutSeconds: e.ODOO_LONG_TIMEOUT_SECONDS } : {}),
+  };
 }
 
 const serverEnv = z.object({

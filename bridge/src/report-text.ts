@@ -1,6 +1,6 @@
 /** Plain-text renderings of a profile and a migration report, for people at a terminal. */
 import type { Profile } from './mapping/profile.js';
-import type { MigrationReport } from './odoo/migration-client.js';
+import type { FileReportRow, MigrationReport } from './odoo/migration-client.js';
 
 export function formatProfile(p: Profile): string {
   const lines = [`profile of the ${p.source} export:`];
@@ -9,6 +9,10 @@ export function formatProfile(p: Profile): string {
     const unknown = f.unknownColumns.filter((c) => !custom.has(c));
     lines.push(`  ${f.file}: ${f.rows} rows of ${f.object} (${f.encoding})${unknown.length ? `; unmapped columns: ${unknown.join(', ')}` : ''}`);
     for (const c of f.columnsTaken ?? []) lines.push(`    header "${c.header}" taken for ${c.column} (${Math.round(c.confidence * 100)}%: ${c.evidence})`);
+  }
+  for (const r of p.fileReconciliation ?? []) {
+    const parts = [`${r.staged} staged`, ...(r.merged ? [`${r.merged} merged as duplicates`] : []), ...(r.leftOut ? [`${r.leftOut} left out by choice`] : [])];
+    lines.push(`  reconciled ${r.file}: ${r.rows} rows = ${parts.join(' + ')}${r.errors ? ` (${r.errors} in error)` : ''}: ${r.reconciled ? 'adds up' : 'DOES NOT ADD UP'}`);
   }
   for (const [name, o] of Object.entries(p.objects)) {
     lines.push(`  ${name} → ${o.model}: ${o.records} records, ${o.withErrors} with errors, ${o.withWarnings} with warnings`);
@@ -38,5 +42,14 @@ export function formatReport(r: MigrationReport): string {
   }
   for (const f of r.failed.slice(0, 20)) lines.push(`  failed ${f.key}: ${f.error}`);
   if (r.failed.length > 20) lines.push(`  ... ${r.failed.length - 20} more failed`);
+  return lines.join('\n');
+}
+
+/** Odoo's reconciliation of every uploaded file (api_report_files), one line per file. */
+export function formatFileReport(rows: FileReportRow[]): string {
+  const lines = ['  files (rows = staged + merged + left out):'];
+  for (const r of rows) {
+    lines.push(`    ${r.file} (${r.object}): ${r.rows} rows = ${r.staged} staged + ${r.merged} merged + ${r.left_out} left out; ${r.in_odoo} in Odoo, ${r.errors} in error: ${r.reconciled ? 'adds up' : `DOES NOT ADD UP (${r.notes})`}`);
+  }
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
 import { buildApp } from './http/app.js';
 import { odooFromEnv, serverConfigFromEnv } from './config.js';
 import { createLogger } from './log.js';
+import { removeStaleUploads, uploadRoot } from './http/spool-upload.js';
 import { MigrationClient } from './odoo/migration-client.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
 
@@ -16,6 +17,9 @@ if (process.env.ODOO_URL) {
 } else {
   log.warn('ODOO_URL not set: uploads can only be dry runs');
 }
+// temporary copies of exports a killed bridge left behind (personal data): removed at start
+const leftovers = await removeStaleUploads(uploadRoot(config));
+if (leftovers.length) log.warn({ removed: leftovers }, 'removed temporary export copies left by a bridge that stopped while staging');
 const app = await buildApp({ config, migrations, ...(odooVersion ? { odooVersion } : {}), logger: log });
 await app.listen({ host: config.BRIDGE_HOST, port: config.BRIDGE_PORT });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

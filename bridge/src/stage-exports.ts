@@ -64,12 +64,16 @@ async function stageLoaded({ source, mapping: base }: LoadedSource, reader: Sour
   for (const s of options.skip ?? []) {
     if (!known.has(s)) throw new InputError({ file: '(request)', field: 'skip' }, `cannot skip "${s}": the ${mapping.label} objects read from files are ${[...known].join(', ')}`);
   }
-  const { tags, customFields, ...result } = await MappingEngine.stageTo(mapping, reader, sink, { ...options, takenByFile: plan.taken });
+  const { tags, customFields, ...result } = await MappingEngine.stageTo(mapping, reader, sink, { ...options, filesDir: options.filesDir ?? reader.filesDir, takenByFile: plan.taken });
+  const found = reader.notMigratable?.() ?? [];
+  if (found.length > 0) result.profile.notMigratable = [...result.profile.notMigratable, ...found]; // a copy: the mapping's list stays as loaded
   for (const f of result.profile.files) {
     for (const c of f.columnsTaken ?? []) options.log?.info({ file: f.file, object: f.object, column: c.column, header: c.header, confidence: c.confidence, evidence: c.evidence }, 'header taken for a column of the mapping');
   }
   // the inventory reads the tag records, the mapping lines the custom field records
-  return { ...result, inventory: buildInventory(mapping.label, result.profile, tags), lines: mappingLines(plan, customFields) };
+  const extra = reader.inventory ? await reader.inventory() : '';
+  const inventory = buildInventory(mapping.label, result.profile, tags) + (extra === '' ? '' : `\n${extra.trimEnd()}\n`);
+  return { ...result, inventory, lines: mappingLines(plan, customFields) };
 }
 
 /**
@@ -82,7 +86,8 @@ async function stageForOdoo(client: MigrationClient, sourceName: string, reader:
   const { mapping, source } = loaded;
   const installedApps = await client.installedApps(requiredApps(mapping));
   const models = new Set(Object.values(mapping.objects)
-    .filter((o) => o.file && !o.schemaFor && o.requires.every((app) => installedApps[app]))
+    // a custom-object template's model exists only once the commit created it (one per custom object)
+    .filter((o) => o.file && !o.schemaFor && !o.customModel && o.requires.every((app) => installedApps[app]))
     .map((o) => o.model));
   if (source.prepareMapping) models.add('res.partner'); // its per-upload contacts
   const odooFields: Record<string, FieldsGet> = Object.fromEntries(
@@ -121,12 +126,12 @@ export async function stageIntoMigration(
   id: number,
   sourceName: string,
   reader: SourceReader,
-  options: PlanOptions & Pick<EngineOptions, 'filesDir' | 'store'> & { skip?: string[] | undefined; onBatch?: StageProgress | undefined } = {},
+  options: PlanOptions & Pick<EngineOptions, 'filesDir' | 'store'> & { skip?: string[] | undefined; onBatch?: StageProgress | undefined; uploadToken?: string | undefined } = {},
 ): Promise<{ report: MigrationReport; staged: StagedSummary }> {
   const { report, result } = await client.stageIntoFrom(id, async (sink) => {
     // a required column no header is sure to be: staged with the best candidate, asked on the Mapping page
     const staged = await stageForOdoo(client, sourceName, reader, sink, { askOnMappingPage: true, ...options });
     return { extra: { profile: staged.profile, inventory: staged.inventory, lines: staged.lines }, blobs: staged.blobs, result: staged };
-  }, options.onBatch);
+  }, options.onBatch, options.uploadToken);
   return { report, staged: result };
 }

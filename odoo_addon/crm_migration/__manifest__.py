@@ -12,6 +12,7 @@
         "security/crm_migration_security.xml",
         "security/ir.model.access.csv",
         "views/crm_migration_views.xml",
+        "views/crm_migration_upload_views.xml",
         "views/crm_migration_record_views.xml",
         "views/crm_migration_link_views.xml",
         "views/crm_migration_profile_views.xml",

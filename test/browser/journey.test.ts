@@ -4,7 +4,8 @@
  * change one column on the Mapping page and confirm → Profile → reconcile an unknown owner →
  * sample → the field-level diff → commit with its progress bar → reconciliation report (CSV
  * download) → final delta (a newer export: its per-object line, committed) → rollback; a required
- * column under a header the mapping does not know, confirmed on the Mapping page. A screenshot of
+ * column under a header the mapping does not know, confirmed on the Mapping page; crmConnect's
+ * UI exports (twelve files) through the same wizard and Mapping page. A screenshot of
  * every step lands in test-artifacts/journey/. Odoo is
  * read back over XML-RPC after each step: the screens must tell the truth.
  */
@@ -21,6 +22,8 @@ import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
 import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
 import { root, sample } from '../helpers/paths.js';
 import { writeVariant } from '../helpers/header-variants.js';
+import { OrttoStandin } from '../helpers/ortto-standin.js';
+import { orttoInstance, ORTTO_KEY, OWNER as ORTTO_OWNER } from '../helpers/ortto-instance.js';
 
 if (!odooEnvPresent()) {
   t.fail('ODOO_URL not set: run through scripts/test-all.sh, which starts a real Odoo');
@@ -389,6 +392,95 @@ t.test('generic CSV from any CRM: French headers mapped by the proposal, committ
   for (const model of MODELS) t.equal(after[model], before[model], `${model}: as before`);
 });
 
+t.test('crmConnect: several UI exports through the New migration wizard, the Mapping page confirmed, committed, read back, every file reconciled, rolled back', async (t) => {
+  const dir = join(root, 'samples', 'crmconnect');
+  const exports = ['companies.csv', 'contacts.csv', 'opportunities.csv', 'notes.csv', 'emails.csv', 'calls.csv', 'calendar-events.csv', 'meetings.csv', 'tasks.csv', 'memberships.csv', 'products.csv', 'invoices.csv'].map((n) => join(dir, n));
+  const existing = await odoo.read('res.users', [['login', '=', 'owner@example.com']], ['id']);
+  const ownerId = existing.length ? (existing[0]?.id as number) : await odoo.create('res.users', { name: 'Sample Owner', login: 'owner@example.com', email: 'owner@example.com' });
+  const models = [...MODELS, 'mail.message', 'mail.activity', 'calendar.event'];
+  // logged in already when the journey above ran; alone (--grep), log in here
+  await page.goto(`${ODOO_URL}/odoo`);
+  if (page.url().includes('/web/login')) {
+    await page.fill('input[name="login"]', 'admin');
+    await page.fill('input[name="password"]', 'admin');
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/odoo/);
+  }
+  // messages on the records a migration touches (Odoo itself logs e.g. its IAP account on a first lead)
+  const count = (model: string) => odoo.count(model, model === 'mail.message' ? [['model', 'in', ['res.partner', 'crm.lead']]] : []);
+  const before: Record<string, number> = {};
+  for (const model of models) before[model] = await count(model);
+
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const wizard = page.locator('.modal .o_form_view, .o_form_view').first();
+  await wizard.locator('.o_field_widget[name="name"] input').fill('crmConnect journey');
+  await wizard.locator('.o_field_widget[name="source_system"] input[data-value="crmconnect"], .o_field_widget[name="source_system"] label:has-text("crmConnect")').first().click();
+  await wizard.locator('.o_field_many2many_binary input[type="file"]').setInputFiles(exports);
+  await page.locator('.o_attachment', { hasText: 'invoices.csv' }).waitFor();
+  t.equal(await page.locator('.o_attachment').count(), exports.length, 'every export uploaded');
+  await shot('crmconnect-upload-wizard');
+  await clickButton('action_upload');
+  await page.waitForURL(/\/\d+(?:[?#]|$)/);
+  await page.locator('.o_form_view .o_statusbar_status').waitFor();
+  const id = Number(/\/(\d+)(?:[?#]|$)/.exec(page.url())?.[1]);
+  let m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'uploaded', 'staged; the mapping waits for the admin');
+
+  // the Mapping page: the columns of every export, confirmed as proposed
+  await reloadForm();
+  await openTab('mapping');
+  const recording = page.locator('.o_field_widget[name="mapping_line_ids"] tr.o_data_row', { hasText: 'Recording URL' });
+  await recording.first().waitFor();
+  await shot('crmconnect-mapping', '.o_notebook');
+  const lines = await odoo.read('crm.migration.mapping.line', [['migration_id', '=', id]], ['column']);
+  for (const column of ['Recording URL', 'Attendees', 'Course', 'Invoice Total', 'Task Title']) t.ok(lines.some((l) => l.column === column), `the Mapping page lists "${column}"`);
+  await clickButton('action_confirm_mapping');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+
+  // the profile tells what has no app here (no Sales/Invoicing in this database)
+  await reloadForm();
+  await openTab('profile');
+  await shot('crmconnect-profile', '.o_notebook');
+  await clickButton('action_commit');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => (x.state === 'committed' || x.state === 'partial') && settled(x), 'committed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'committed');
+
+  const olivia = await odoo.one('res.partner', [['email', '=', 'olivia@blueharbor.example']], ['id', 'parent_id', 'user_id', 'x_crmconnect_membership', 'x_crmconnect_membership_status']);
+  t.equal((olivia.parent_id as [number, string])[1], 'Blue Harbor Bakery', 'the company joined by name');
+  t.equal((olivia.user_id as [number, string])[0], ownerId, 'the owner by email');
+  t.match(olivia, { x_crmconnect_membership: 'Studio Owners Club', x_crmconnect_membership_status: 'Paused' }, 'the membership on the contact of the same email');
+  const lead = await odoo.one('crm.lead', [['name', '=', 'Wholesale bread contract']], ['id', 'partner_id']);
+  t.equal((lead.partner_id as [number, string])[0], olivia.id);
+  const calls = await odoo.read('mail.activity', [['res_model', '=', 'crm.lead'], ['res_id', '=', lead.id], ['active', '=', false]], ['summary', 'note', 'date_done']);
+  t.match(calls, [{ summary: 'Volume discussion', date_done: '2024-06-05' }], 'the call: a done activity on its opportunity');
+  t.match(String(calls[0]?.note), /Duration \(min\): 18 · Disposition: Connected/);
+  const tasting = await odoo.one('calendar.event', [['name', '=', 'Bakery tasting']], ['partner_ids']);
+  t.equal((tasting.partner_ids as number[]).length, 2, 'the event\'s attendees by email');
+  const emma = await odoo.one('res.partner', [['email', '=', 'emma@summitfit.example']], ['id']);
+  t.equal(await odoo.count('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', emma.id], ['subject', '=', 'S-1001']]), 1, 'without Invoicing the invoice is a log note on its contact');
+  t.equal(await odoo.count('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', emma.id], ['subject', 'in', ['Marketing Basics', 'Retention Masterclass']]]), 2, 'a note per course enrollment');
+
+  const files = await odoo.migrations.reportFiles(id);
+  t.equal(files.length, exports.length);
+  t.ok(files.every((f) => f.reconciled), `every file adds up (${files.filter((f) => !f.reconciled).map((f) => f.file).join(', ')})`);
+  t.match(files.find((f) => f.file === 'products.csv'), { rows: 2, staged: 2, errors: 2, in_odoo: 0 }, 'products need Sales: staged in error, reported');
+  await reloadForm();
+  await openTab('report');
+  await page.locator('.o_crm_migration_report_files').waitFor();
+  await shot('crmconnect-report', '.o_crm_migration_report_files');
+
+  await clickButton('action_rollback');
+  await page.locator('.modal button[name="action_confirm"]:visible').click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  t.equal((await migration(id)).state, 'rolled_back');
+  for (const model of models) t.equal(await count(model), before[model], `${model}: as before`);
+});
+
 t.test('the wizard offers exactly the sources the bridge knows', async (t) => {
   const port = (bridge.server.address() as { port: number }).port;
   const res = await fetch(`http://127.0.0.1:${port}/sources`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -450,4 +542,97 @@ t.test('a required column under another header: staged with the best candidate, 
   const saved = await odoo.read('crm.migration.saved.map', [['object', '=', 'deal'], ['column', '=', 'Deal Ref']], ['id']);
   await odoo.transport.call('crm.migration.saved.map', 'unlink', [saved.map((r) => r.id)]);
   await odoo.transport.call('crm.migration', 'unlink', [[id, next]]);
+});
+
+t.test('Ortto through the wizard with an API key: extracted from the stand-in, committed, read back, rolled back', async (t) => {
+  // the bridge reads Ortto from the local stand-in (CRM_MIGRATION_ORTTO_URL: test only)
+  const { people, data } = orttoInstance();
+  const standin = await new OrttoStandin(people, ORTTO_KEY, 1, data).start();
+  const previousUrl = process.env.CRM_MIGRATION_ORTTO_URL;
+  process.env.CRM_MIGRATION_ORTTO_URL = standin.url;
+  t.teardown(async () => {
+    if (previousUrl === undefined) delete process.env.CRM_MIGRATION_ORTTO_URL;
+    else process.env.CRM_MIGRATION_ORTTO_URL = previousUrl;
+    await standin.stop();
+  });
+  const known = await odoo.read('res.users', [['login', '=', ORTTO_OWNER]], ['id']);
+  const rep = known.length ? (known[0]?.id as number) : await odoo.create('res.users', { name: 'Ortto Rep', login: ORTTO_OWNER, email: ORTTO_OWNER });
+  const models = [...MODELS, 'mail.message', 'mail.activity', 'calendar.event'];
+  const countAll = async () => Object.fromEntries(await Promise.all(models.map(async (m) => [m, await odoo.count(m)] as const)));
+  const before = await countAll();
+
+  await page.goto(`${ODOO_URL}/web/login`);
+  if (await page.locator('input[name="password"]').count()) { // run alone (--grep): log in first
+    await page.fill('input[name="login"]', 'admin');
+    await page.fill('input[name="password"]', 'admin');
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/odoo/);
+  }
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration_upload_wizard`);
+  const wizard = page.locator('.modal .o_form_view, .o_form_view').first();
+  await wizard.locator('.o_field_widget[name="name"] input').fill('Ortto journey');
+  await wizard.locator('.o_field_widget[name="source_system"] input[data-value="ortto"]').first().click();
+  const credentials = wizard.locator('.o_field_widget[name="credential_ids"]');
+  await credentials.locator('tr.o_data_row', { hasText: 'API key' }).waitFor();
+  t.equal(await wizard.locator('.o_field_many2many_binary input[type="file"]').count(), 0, 'an API source asks credentials, not files');
+  const fill = async (label: string, cell: string, value: string) => {
+    const row = credentials.locator('tr.o_data_row', { hasText: label });
+    await row.locator(`td[name="${cell}"]`).click();
+    await row.locator(`td[name="${cell}"] input`).fill(value);
+  };
+  await fill('API key', 'secret_value', ORTTO_KEY);
+  await fill('Region', 'value', 'eu');
+  await fill('Plan', 'value', 'business');
+  await wizard.locator('.o_field_widget[name="name"] input').click();
+  await shot('ortto-wizard-api-key');
+  await clickButton('action_upload');
+  await page.waitForURL(/\/\d+(?:[?#]|$)/);
+  const id = Number(/\/(\d+)(?:[?#]|$)/.exec(page.url())?.[1]);
+  t.ok(id > 0, `the migration form opened (${page.url()})`);
+  let m = await waitJob(id);
+  t.equal(m.job_state, 'done', String(m.job_message));
+  t.equal(m.state, 'uploaded', 'extracted and staged; the mapping waits for the admin');
+  t.ok((standin.requestsAt.get('person/get/activities') ?? 0) >= 6, 'the bridge read the stand-in with the key entered in the wizard');
+  const secret = await odoo.one('crm.migration.credential', [['migration_id', '=', id], ['name', '=', 'api_key']], ['value']);
+  t.equal(secret.value, ORTTO_KEY, 'the key is kept on the migration (Migration Managers only)');
+  t.notMatch(await page.locator('.o_form_view').textContent(), new RegExp(ORTTO_KEY), 'and never shown in clear');
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['object', '=', 'person']]), 6);
+  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['state', '=', 'error']]), 0, 'nothing in error');
+  const [inventory] = await odoo.read('ir.attachment', [['res_model', '=', 'crm.migration'], ['res_id', '=', id], ['name', '=', `inventory-${id}.md`]], ['raw']);
+  t.ok(inventory, 'the inventory is attached');
+  await reloadForm();
+  await shot('ortto-extracted');
+
+  await clickButton('action_confirm_mapping');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
+  await reloadForm();
+  await clickButton('action_commit');
+  await confirmDialogIfAny();
+  m = await waitFor(id, (x) => (x.state === 'committed' || x.state === 'partial') && settled(x), 'committed');
+  t.equal(m.job_state, 'done', String(m.job_message));
+  await reloadForm();
+  await openTab('report');
+  await shot('ortto-committed', '.o_notebook');
+  const ada = await odoo.one('res.partner', [['email', '=', 'ada@analytical.example']], ['id', 'parent_id', 'user_id', 'category_id', 'x_ortto_score']);
+  t.equal((ada.parent_id as [number, string])[1], 'Analytical Engines Ltd', 'linked to its account');
+  t.equal((ada.user_id as [number, string])[0], rep, 'owner by email');
+  t.equal(ada.x_ortto_score, 42);
+  const meeting = await odoo.one('calendar.event', [['name', '=', 'Quarterly review']], ['start', 'stop', 'partner_ids']);
+  t.match(meeting, { start: '2024-03-05 14:00:00', stop: '2024-03-05 14:45:00' }, 'the meeting at its original time (CRM brings Calendar)');
+  t.equal(await odoo.count('mail.activity', [['res_model', '=', 'res.partner'], ['res_id', '=', ada.id], ['active', '=', false], ['summary', '=', 'Intro call']]), 1, 'the call: a done activity');
+  const notes = await odoo.read('mail.message', [['model', '=', 'res.partner'], ['res_id', '=', ada.id], ['message_type', '=', 'comment']], ['id', 'subject', 'date']);
+  t.same([...notes].sort((a, b) => Number(a.id) - Number(b.id)).map((n) => n.subject), ['Webinar attended', 'Sent email', 'Opened email', 'Clicked email', 'Note added'], 'the chatter reads in feed order');
+  await page.goto(`${ODOO_URL}/odoo/res.partner/${ada.id as number}`);
+  await page.locator('.o-mail-Message').first().waitFor();
+  await shot('ortto-chatter');
+
+  await page.goto(`${ODOO_URL}/odoo/action-crm_migration.action_crm_migration/${id}`);
+  await page.locator('.o_form_view').waitFor();
+  await clickButton('action_rollback');
+  await page.locator('.modal button[name="action_confirm"]:visible').click();
+  await page.locator('.modal').waitFor({ state: 'detached' });
+  t.equal((await migration(id)).state, 'rolled_back');
+  const after = await countAll();
+  for (const model of models) t.equal(after[model], before[model], `${model}: as before`);
 });

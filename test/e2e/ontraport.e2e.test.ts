@@ -72,7 +72,7 @@ t.test('CSV exports: contacts, companies, tags, deals land; an unknown owner wai
   t.equal(m2oName(ada.country_id), 'United Kingdom');
   t.equal(ada.street2, false, "Odoo gives a company's contacts the company's address (lossy, listed in the inventory)");
   t.equal(m2oId(ada.user_id), janeId, 'owner by email');
-  t.same(await names('res.partner.category', ada.category_id), ['Newsletter', 'VIP'], 'tags from one */* column');
+  t.same(await names('res.partner.category', ada.category_id), ['Engine newsletter', 'Newsletter', 'Spring licence offer', 'VIP'], 'tags from one */* column, and her campaigns as tags (under "Ontraport campaigns")');
 
   const companies = await odoo.read('res.partner', [['is_company', '=', true], ['name', '=ilike', 'difference engine works']], ['id', 'name', 'child_ids', 'x_ontraport_industry', 'x_ontraport_employee_count', 'ref']);
   t.equal(companies.length, 1, 'the company entered twice in Ontraport is one company');

@@ -14,7 +14,7 @@ import { stageExports } from '../../bridge/src/stage-exports.js';
 import type { StagedRecord } from '../../bridge/src/staging/record.js';
 import { multipartBody } from '../helpers/multipart.js';
 import { fixture, root, samples } from '../helpers/paths.js';
-import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
+import { jobEnd as jobEndOf, OdooReader, odooEnvPresent } from '../helpers/odoo.js';
 
 if (!odooEnvPresent()) {
   t.fail('ODOO_URL is not set: run through scripts/test-all.sh, which starts a real Odoo');
@@ -24,16 +24,7 @@ if (!odooEnvPresent()) {
 const odoo = new OdooReader();
 const TOKEN = 'e2e-upload-token-0123456789';
 
-/** Polls Odoo until the migration's job has ended (the bridge tells it); its job fields then. */
-async function jobEnd(id: number, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = await odoo.one('crm.migration', [['id', '=', id]], ['state', 'job', 'job_state', 'job_phase', 'job_message', 'job_token']);
-    if (m.job_state !== 'running' && m.job_state !== 'queued') return m;
-    if (Date.now() > until) throw new Error(`the job of migration ${id} is still ${String(m.job_state)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const jobEnd = (id: number, timeoutMs?: number) => jobEndOf(odoo, id, timeoutMs);
 
 async function recordsOf(id: number) {
   return odoo.read('crm.migration.record', [['migration_id', '=', id]], ['key', 'values_json', 'state']);

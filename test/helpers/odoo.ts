@@ -45,3 +45,14 @@ export function m2oName(v: unknown): string | false {
 export function m2oId(v: unknown): number | false {
   return Array.isArray(v) ? Number(v[0]) : false;
 }
+
+/** Polls Odoo until the migration's job has ended (the bridge tells it); its job fields then. */
+export async function jobEnd(odoo: OdooReader, id: number, timeoutMs = 60_000): Promise<Row> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await odoo.one('crm.migration', [['id', '=', id]], ['state', 'job', 'job_state', 'job_phase', 'job_message', 'job_token']);
+    if (m.job_state !== 'running' && m.job_state !== 'queued') return m;
+    if (Date.now() > until) throw new Error(`the job of migration ${id} is still ${String(m.job_state)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

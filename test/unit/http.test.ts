@@ -93,12 +93,22 @@ t.test('the server refuses a short token', async (t) => {
 t.test('GET /sources lists what the upload wizard in Odoo offers', async (t) => {
   const res = await (await app()).inject({ method: 'GET', url: '/sources', headers: auth });
   t.equal(res.statusCode, 200);
-  t.same(res.json(), [
+  const listed = res.json() as { name: string }[];
+  t.match(listed.find((x) => x.name === 'apto'), { label: 'Apto (Salesforce API)', input: 'api', credentials: [{ name: 'login_url', secret: false }, { name: 'client_id', secret: true, optional: true }] }, 'Apto: optional credentials (password flow or access token)');
+  t.match(listed.find((x) => x.name === 'apto_export'), { label: 'Apto (Salesforce Data Export zip)', input: 'csv-upload', credentials: [] });
+  t.same(listed.filter((x) => !x.name.startsWith('apto')), [
     { name: 'kartra', label: 'Kartra', input: 'csv-upload', credentials: [] },
     { name: 'generic_csv', label: 'Generic CSV (any CRM)', input: 'csv-upload', credentials: [] },
     { name: 'ontraport', label: 'Ontraport (CSV exports)', input: 'csv-upload', credentials: [] },
     { name: 'ontraport_api', label: 'Ontraport (API)', input: 'api', credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'app_id', label: 'App ID', secret: true }] },
     { name: 'crmconnect', label: 'crmConnect (CSV exports)', input: 'csv-upload', credentials: [] },
+    {
+      name: 'ortto', label: 'Ortto (API)', input: 'api', credentials: [
+        { name: 'api_key', label: 'API key', secret: true },
+        { name: 'region', label: 'Region (instance host)', secret: false, options: ['default', 'eu', 'au'] },
+        { name: 'plan', label: 'Plan (sets the request rate)', secret: false, options: ['free', 'campaigns', 'pro', 'business', 'enterprise'] },
+      ],
+    },
   ]);
   // an API source says what the wizard must ask; no reader code crosses the wire
   const unregister = registerSource({

@@ -76,7 +76,8 @@ t.test('objects paged by start/range of 50; owners, tags, dropdowns, timestamps 
 
 t.test('the rows staged through the Ontraport mapping', async (t) => {
   const s = await standin(t, 12);
-  const staged = await stageExports('ontraport_api', reader(s, await spoolDir(t)), { now: new Date('2024-07-01T00:00:00Z') });
+  // an Odoo without Project: tasks fall back to activities on their contact
+  const staged = await stageExports('ontraport_api', reader(s, await spoolDir(t)), { now: new Date('2024-07-01T00:00:00Z'), installedApps: { project: false, account: false } });
   const k = new Map(staged.records.map((r) => [r.key, r]));
   t.match(k.get('ontraport:contact:1'), {
     values: { name: 'First1 Last1', email: 'contact1@op-standin.example', ref: '1', x_ontraport_sales_stage: 'Customer', phone: '+18055550100', x_ontraport_bulk_mail: 'single_opt_in', x_ontraport_priority: 'high', source_create_date: '2023-11-14 22:13:20', x_ontraport_rocket_model: 'Falcon' },
@@ -93,9 +94,9 @@ t.test('the rows staged through the Ontraport mapping', async (t) => {
   t.same(staged.profile.files.map((f) => [f.file, f.rows]), [['Contacts', 12], ['Companies', 1], ['Deals', 3], ['Tasks', 2]]);
   t.same(staged.profile.files.map((f) => f.unknownColumns), [['Rocket Model'], [], [], []], "Ontraport's documented fields are known; only the custom field is new");
   t.same(staged.profile.customFields.filter((f) => !f.name.startsWith('x_ontraport_') || f.origin !== 'mapping').map((f) => f.name), ['x_ontraport_rocket_model']);
-  t.same(staged.records.filter((r) => r.object === 'task').map((r) => [r.key, r.model, r.attach_to, r.values.summary, r.values.date_deadline, r.values.active, r.values.date_done ?? null, r.lookups.activity_type_id?.value, r.lookups.user_id?.value]), [
-    ['ontraport:task:1', 'mail.activity', 'ontraport:contact:1', 'Send the fuel quote', '2024-12-31', true, null, 'To-Do', 'jane.sales@example.com'],
-    ['ontraport:task:2', 'mail.activity', 'ontraport:contact:2', 'Call about the lease', '2024-06-30', false, '2024-06-21', 'To-Do', 'jane.sales@example.com'],
+  t.same(staged.records.filter((r) => r.object === 'task_activity').map((r) => [r.key, r.model, r.attach_to, r.values.summary, r.values.date_deadline, r.values.active, r.values.date_done ?? null, r.lookups.activity_type_id?.value, r.lookups.user_id?.value]), [
+    ['ontraport:task_activity:1', 'mail.activity', 'ontraport:contact:1', 'Send the fuel quote', '2024-12-31', true, null, 'To-Do', 'jane.sales@example.com'],
+    ['ontraport:task_activity:2', 'mail.activity', 'ontraport:contact:2', 'Call about the lease', '2024-06-30', false, '2024-06-21', 'To-Do', 'jane.sales@example.com'],
   ], 'tasks: contact id → attached, owner id → email, status 0/1 → scheduled/done, Unix dates, completion 0 = none');
 });
 

@@ -64,13 +64,14 @@ t.test('a contacts export without notes makes no messages', async (t) => {
 });
 
 t.test('tasks → activities on their contact: scheduled or done, type, due date, owner', async (t) => {
-  const s = await stageExports('ontraport', csvReader([op('contacts.csv'), op('tasks.csv')]), { now });
-  t.same(s.profile.files.map((f) => [f.file, f.object, f.rows]), [['contacts.csv', 'contact', 6], ['tasks.csv', 'task', 3]]);
-  const tasks = ofObject(s, 'task');
+  // an Odoo without Project: the tasks fall back to activities on their contact
+  const s = await stageExports('ontraport', csvReader([op('contacts.csv'), op('tasks.csv')]), { now, installedApps: { project: false } });
+  t.same(s.profile.files.map((f) => [f.file, f.object, f.rows]), [['contacts.csv', 'contact', 6], ['tasks.csv', 'task_activity', 3]]);
+  const tasks = ofObject(s, 'task_activity');
   t.same(tasks.map((r) => [r.key, r.model, r.attach_to, r.values.summary, r.values.date_deadline, r.values.active, r.values.date_done ?? null, r.lookups.activity_type_id?.value, r.lookups.user_id?.value]), [
-    ['ontraport:task:T1', 'mail.activity', 'ontraport:contact:1', 'Send licence terms', '2024-03-15', true, null, 'Email', 'jane.sales@example.com'],
-    ['ontraport:task:T2', 'mail.activity', 'ontraport:contact:1', 'Call about the proposal', '2024-03-24', false, '2024-03-22', 'Call', 'jane.sales@example.com'],
-    ['ontraport:task:T3', 'mail.activity', 'ontraport:contact:3', 'Phone instead of email', '2024-01-12', false, '2024-01-08', 'To-Do', 'jane.sales@example.com'],
+    ['ontraport:task_activity:T1', 'mail.activity', 'ontraport:contact:1', 'Send licence terms', '2024-03-15', true, null, 'Email', 'jane.sales@example.com'],
+    ['ontraport:task_activity:T2', 'mail.activity', 'ontraport:contact:1', 'Call about the proposal', '2024-03-24', false, '2024-03-22', 'Call', 'jane.sales@example.com'],
+    ['ontraport:task_activity:T3', 'mail.activity', 'ontraport:contact:3', 'Phone instead of email', '2024-01-12', false, '2024-01-08', 'To-Do', 'jane.sales@example.com'],
   ]);
   t.match(tasks[0]?.values.note, /Draft the terms for the engine/);
   for (const r of tasks) t.same(errors(r), [], `${r.key}: no error`);

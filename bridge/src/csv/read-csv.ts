@@ -10,10 +10,13 @@ import { parse, CsvError } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { InputError } from '../core/input-error.js';
 import { detectEncoding, looksBinary, type TextEncoding } from './detect-encoding.js';
+import { BinaryCell, cleanCells, headerProblem, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_RECORD_CHARS, utf8Inside, type CellFlag } from './cell-hygiene.js';
 
 export interface CsvRow {
   row: number;
   cells: Record<string, string>;
+  /** what was cleaned out of or noticed in this row's cells (located warnings) */
+  flags?: CellFlag[];
 }
 
 export interface CsvFile {
@@ -111,6 +114,7 @@ export async function* readCsv(file: CsvFile, onHead?: (head: CsvHead) => void):
     skip_empty_lines: true,
     skip_records_with_empty_values: true,
     trim: false,
+    max_record_size: MAX_RECORD_CHARS,
   });
   bytes.on('error', (e) => parser.destroy(e));
   text.on('error', (e) => parser.destroy(e));
@@ -129,11 +133,19 @@ export async function* readCsv(file: CsvFile, onHead?: (head: CsvHead) => void):
       if (record.length > header.length && record.slice(header.length).some((c) => c.trim() !== '')) {
         throw new InputError({ file: file.name, row }, `row has ${record.length} cells but the header has ${header.length}; a quote or delimiter is probably off`);
       }
+      let flags: CellFlag[] | undefined;
+      try {
+        flags = cleanCells(header, record);
+      } catch (e) {
+        if (e instanceof BinaryCell) throw new InputError({ file: file.name, row, field: e.field }, e.message);
+        throw e;
+      }
+      if (encoding === 'windows-1252') checkOneEncoding(file.name, row, header, record);
       const cells: Record<string, string> = {};
       header.forEach((name, i) => {
         cells[name] = record[i] ?? '';
       });
-      yield { row, cells };
+      yield flags ? { row, cells, flags } : { row, cells };
     }
   } catch (err) {
     throw toInputError(file.name, err, row);
@@ -144,14 +156,35 @@ export async function* readCsv(file: CsvFile, onHead?: (head: CsvHead) => void):
 }
 
 function checkHeader(fileName: string, record: string[]): string[] {
+  if (record.length > MAX_COLUMNS) {
+    throw new InputError({ file: fileName, row: 1 }, `the header has ${record.length.toLocaleString('en')} columns; at most ${MAX_COLUMNS.toLocaleString('en')} are accepted (no CRM export has more: is this the right file?)`);
+  }
   const header = record.map((h) => h.trim());
   const seen = new Set<string>();
   header.forEach((name, i) => {
+    const problem = headerProblem(name);
+    if (problem) throw new InputError({ file: fileName, row: 1, field: `column ${i + 1}` }, `header cell ${problem}`);
     if (name === '') throw new InputError({ file: fileName, row: 1 }, `header cell ${i + 1} is empty`);
+    if (name.length > MAX_HEADER_CHARS) throw new InputError({ file: fileName, row: 1, field: `column ${i + 1}` }, `header cell ${i + 1} is ${name.length.toLocaleString('en')} characters long, longer than ${MAX_HEADER_CHARS.toLocaleString('en')}: a header names a column (is a data row where the header should be?)`);
     if (seen.has(name)) throw new InputError({ file: fileName, row: 1, field: name }, 'column appears twice in the header');
     seen.add(name);
   });
   return header;
+}
+
+/** A Windows-1252 file must not hold UTF-8 rows: refused, naming the row and the field, with both readings. */
+function checkOneEncoding(fileName: string, row: number, header: string[], record: string[]): void {
+  for (let i = 0; i < record.length; i++) {
+    const cell = record[i] as string;
+    if (cell.length === 0 || !/[^\x00-\x7f]/.test(cell)) continue;
+    const inner = utf8Inside(cell);
+    if (inner !== undefined) {
+      throw new InputError(
+        { file: fileName, row, field: header[i] ?? `column ${i + 1}` },
+        `the file mixes encodings: it reads as Windows-1252, but this cell holds UTF-8 text (read as Windows-1252 it shows "${[...cell].slice(0, 40).join('')}", where UTF-8 means "${inner}"); save the whole export in one encoding (UTF-8) and upload again`,
+      );
+    }
+  }
 }
 
 function toInputError(fileName: string, err: unknown, lastRow: number): Error {
@@ -159,7 +192,9 @@ function toInputError(fileName: string, err: unknown, lastRow: number): Error {
   if (err instanceof CsvError) {
     const detail = err as CsvError & { records?: number; lines?: number };
     const row = typeof detail.records === 'number' ? detail.records + 1 : lastRow + 1;
-    const why = err.code === 'CSV_QUOTE_NOT_CLOSED'
+    const why = err.code === 'CSV_MAX_RECORD_SIZE'
+      ? `one record is larger than ${MAX_RECORD_CHARS / 1024 / 1024} M characters (a quote is probably never closed)`
+      : err.code === 'CSV_QUOTE_NOT_CLOSED'
       ? 'a quoted cell is never closed (unbalanced quote)'
       : err.code === 'CSV_INVALID_CLOSING_QUOTE'
         ? 'a quote closes a cell in the middle of its text (unbalanced quote)'

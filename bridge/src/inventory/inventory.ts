@@ -26,6 +26,11 @@ export function buildInventory(label: string, profile: Profile, records: StagedR
   add('', '| object | Odoo model | records | with errors | with warnings |', '| --- | --- | --- | --- | --- |');
   for (const [name, o] of Object.entries(profile.objects)) add(`| ${name} | ${o.model} | ${o.records} | ${o.withErrors} | ${o.withWarnings} |`);
   add('');
+  if ((profile.fileReconciliation ?? []).length > 0) {
+    add('## Rows of every file reconciled against what was staged', '', '| file | object | rows | staged | merged as duplicates | left out by choice | in error | adds up |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of profile.fileReconciliation) add(`| ${cell(r.file)} | ${r.object} | ${r.rows} | ${r.staged} | ${r.merged} | ${r.leftOut} | ${r.errors} | ${r.reconciled ? 'yes' : '**no**'} |`);
+    add('');
+  }
   if (profile.duplicatesMerged.length > 0) add(`Duplicates merged within the export: ${profile.duplicatesMerged.length} (each noted on the kept record).`, '');
   const flags = Object.entries(profile.flags).flatMap(([o, f]) => Object.entries(f).map(([n, c]) => `${c} ${o} record(s) flagged ${n}`));
   if (flags.length > 0) add('## Data quality flags', '', ...flags.map((f) => `- ${f}`), '', 'Consider suppressing these before committing (clean count vs raw export count).', '');
@@ -33,6 +38,9 @@ export function buildInventory(label: string, profile: Profile, records: StagedR
   add('## Cannot migrate: rebuild in Odoo', '');
   for (const n of profile.notMigratable) add(`- **${n.what}**: ${n.why}`);
   add('');
+  for (const st of profile.structures ?? []) {
+    add(`## ${st.title}`, '', `As the ${st.object} export shows it (${st.path.join(' → ')}, with the number of rows at each level), to rebuild in Odoo:`, '', '```json', JSON.stringify(st.tree, null, 2), '```', '');
+  }
   const tags = behaviouralTags(records);
   add('## Behavioural tags found', '');
   if (tags.length > 0) {

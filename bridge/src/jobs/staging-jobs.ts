@@ -15,7 +15,7 @@ import type { SourceReader } from '../sources/reader.js';
 import type { ExtractionProgress } from '../sources/api/paged-reader.js';
 import type { JobContext } from './job-runner.js';
 
-export type StageOptions = Omit<PlanOptions, 'log'> & { skip?: string[] | undefined };
+export type StageOptions = Omit<PlanOptions, 'log'> & { skip?: string[] | undefined; uploadToken?: string | undefined };
 
 /** Stages what `reader` reads into migration `ctx.id`, reporting each batch sent to Odoo; the "done" message. */
 export async function stageJob(client: MigrationClient, source: string, reader: SourceReader, options: StageOptions, ctx: JobContext): Promise<string> {
@@ -49,7 +49,7 @@ export function extractionProgress(ctx: JobContext): { onProgress: (p: Extractio
   return {
     onProgress: (p) => {
       if (refused) throw refused;
-      chain = chain.then(() => ctx.progress({ phase: 'extracting', object: p.object, done: p.rows })).catch((err: unknown) => {
+      chain = chain.then(() => ctx.progress({ phase: 'extracting', object: p.object, done: p.rows, ...(p.message ? { message: p.message } : {}) })).catch((err: unknown) => {
         refused = err;
       });
     },

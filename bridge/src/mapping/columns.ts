@@ -15,8 +15,17 @@ import { profileValues, type ValueProfile } from '../proposal/value-profile.js';
 import { conceptSimilarity } from './header-words.js';
 import { fromColumns, type ObjectMapping } from './schema.js';
 
+const tokens = new Map<string, string>();
+
+/** A header's comparable form; remembered, since every rule compares itself with every header. */
 export function headerToken(header: string): string {
-  return header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/#/g, 'number').replace(/[^a-z0-9]/g, '');
+  let token = tokens.get(header);
+  if (token === undefined) {
+    token = header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/#/g, 'number').replace(/[^a-z0-9]/g, '');
+    if (tokens.size > 50_000) tokens.clear();
+    tokens.set(header, token);
+  }
+  return token;
 }
 
 /** The canonical column a header gets when a mapping has none for it (`c_` + its token). */

@@ -12,7 +12,7 @@ import type { Normalized } from '../normalize/result.js';
 import { normalizeDate, normalizeDatetime } from '../normalize/datetime.js';
 import { headerToken } from './columns.js';
 
-export type OdooFieldType = 'char' | 'text' | 'boolean' | 'selection' | 'date' | 'datetime' | 'integer' | 'float';
+export type OdooFieldType = 'char' | 'text' | 'boolean' | 'selection' | 'date' | 'datetime' | 'integer' | 'float' | 'many2one';
 
 export interface CustomFieldSpec {
   /** the export's header */
@@ -22,6 +22,8 @@ export interface CustomFieldSpec {
   type: OdooFieldType;
   /** selection: the exact source values */
   options: string[];
+  /** many2one (declared by the mapping only): the model it points to */
+  relation?: string;
   /** where the type came from */
   origin: 'schema file' | 'inferred from values' | 'mapping';
 }

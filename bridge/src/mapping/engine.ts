@@ -26,12 +26,12 @@ import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } fr
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
 import { fromColumns, type FieldRule, type Mapping, type ObjectMapping, type TransformName } from './schema.js';
 import { applyTransform, type TransformContext } from './transforms.js';
-import type { DuplicateMerge, FileProfile, Profile, TargetChoice } from './profile.js';
+import type { DuplicateMerge, FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
 import { mergeInto } from './dedupe.js';
 import { DraftStore, HashIndex, hash32, type StoreOptions } from '../staging/draft-store.js';
 import { customValue, fieldName, findSchemaRow, selectionLiteral, TypeTally, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
-import type { SourceReader, SourceTable } from '../sources/reader.js';
+import type { SourceReader, SourceRow, SourceTable } from '../sources/reader.js';
 
 type Draft = Omit<StagedRecord, 'hash'>;
 
@@ -131,7 +131,7 @@ export class MappingEngine {
   private withValue = 0;
   private rowsRead = 0;
   /** file (non-derived) records per object, and the file of the first */
-  private readonly fileRecords = new Map<string, { count: number; firstFile: string }>();
+  private readonly fileRecords = new Map<string, { count: number; firstFile: string; firstRow: number }>();
   /** `${object}\u0000${header}` → the values of an unknown column, tallied for its custom field type */
   private readonly tallies = new Map<string, TypeTally>();
   private readonly files: FileProfile[] = [];
@@ -151,11 +151,21 @@ export class MappingEngine {
   private readonly blobDone = new Map<number, { blob?: NonNullable<Draft['blob']>; path?: string; issue?: Issue }>();
   private readonly now: DateTime;
   private readonly nowMs: number;
+  /** the mapping's objects, plus one object per custom object met in the upload (customModel) */
+  private readonly objects: Record<string, ObjectMapping>;
+  /** object made from a customModel template → its custom model (name, label) */
+  private readonly customModels = new Map<string, { model: string; label: string; template: string }>();
+  /** attached children that go where their (attached) parent goes, set once parents are resolved (store positions) */
+  private readonly besideParent = new Map<number, { at: number; object: string }>();
+  private readonly structures = new Map<string, StructureNode>();
+  /** records that complete a record of another file object (`completes`): position → the value naming it */
+  private readonly completing: { at: number; object: string; by: string; value: string }[] = [];
 
   constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
     this.nowMs = this.now.toMillis();
     this.store = new DraftStore<Draft>(options.store);
+    this.objects = { ...mapping.objects };
   }
 
   /** Reads every table fully before returning: a bad table throws and nothing is staged. */
@@ -178,6 +188,7 @@ export class MappingEngine {
         await engine.addTable(table);
       }
       if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+      engine.refuseEmpty();
       await engine.hashBlobs();
       return await engine.finish(sink);
     } finally {
@@ -214,7 +225,8 @@ export class MappingEngine {
         this.addSchemaRow(t.primary, ctx);
         continue;
       }
-      this.addRow(t, ctx, cells);
+      this.addRow(t.object.customModel ? this.customTarget(t, ctx, profile.unknownColumns) : t, ctx, cells, next.flags);
+      this.noteStructure(t.objectName, t.primary, ctx);
     }
     this.files.push(profile);
   }
@@ -225,7 +237,7 @@ export class MappingEngine {
   private recognise(fileName: string, header: string[], declared?: string): FileTarget {
     let best: [string, ObjectMapping] | undefined = declared === undefined ? undefined : this.declaredObject(fileName, declared);
     let bestScore = 0;
-    for (const [name, object] of declared === undefined ? Object.entries(this.mapping.objects) : []) {
+    for (const [name, object] of declared === undefined ? Object.entries(this.objects) : []) {
       const score = detectScore(object, header);
       if (score > bestScore) {
         best = [name, object];
@@ -233,7 +245,7 @@ export class MappingEngine {
       }
     }
     if (!best) {
-      const kinds = Object.values(this.mapping.objects).filter((o) => o.file).map((o) => o.label).join(', ');
+      const kinds = Object.values(this.objects).filter((o) => o.file).map((o) => o.label).join(', ');
       throw new InputError({ file: fileName, row: 1 }, `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
     }
     const [primaryName, primary] = best;
@@ -250,7 +262,7 @@ export class MappingEngine {
     const chosen = choice.chosen ?? primaryName;
     return {
       objectName: chosen,
-      object: this.mapping.objects[chosen] as ObjectMapping,
+      object: this.objects[chosen] as ObjectMapping,
       primaryName,
       primary,
       byColumn,
@@ -261,20 +273,47 @@ export class MappingEngine {
   }
 
   private declaredObject(tableName: string, name: string): [string, ObjectMapping] {
-    const object = this.mapping.objects[name];
-    if (!object) throw new InputError({ file: tableName }, `the reader names object "${name}", which the ${this.mapping.label} mapping does not have (it has ${Object.keys(this.mapping.objects).join(', ')})`);
+    const object = this.objects[name];
+    if (!object) throw new InputError({ file: tableName }, `the reader names object "${name}", which the ${this.mapping.label} mapping does not have (it has ${Object.keys(this.objects).join(', ')})`);
     return [name, object];
+  }
+
+  /**
+   * A row of a custom-object template: the object of its custom object (named by the row), made
+   * the first time that name is met: the template's columns and fields on the custom model
+   * `<prefix><name>`; the table's unknown columns become custom fields of that model.
+   */
+  private customTarget(t: FileTarget, ctx: RowContext, unknown: string[]): FileTarget {
+    const spec = t.object.customModel as NonNullable<ObjectMapping['customModel']>;
+    const label = cleanText(ctx.cell(spec.nameFrom));
+    const slug = label.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40) || 'object';
+    const objectName = `custom_${slug}`;
+    if (!this.objects[objectName]) {
+      const { customModel: _template, file: _file, ...rest } = t.object;
+      this.objects[objectName] = { ...rest, label: `${label || slug} (custom object)`, model: `${spec.prefix}${slug}` };
+      this.customModels.set(objectName, { model: `${spec.prefix}${slug}`, label: label || slug, template: t.objectName });
+    }
+    if (this.customRule(objectName)) {
+      const seen = this.unknown.get(objectName) ?? [];
+      for (const h of unknown) {
+        if (seen.includes(h)) continue;
+        seen.push(h);
+        this.tallyEarlier(objectName, h);
+      }
+      this.unknown.set(objectName, seen);
+    }
+    return { ...t, objectName, object: this.objects[objectName] as ObjectMapping };
   }
 
   /** Which object (the preferred one or a fallback) takes a file's rows, given Odoo's apps. */
   private chooseTarget(primaryName: string, primary: ObjectMapping): TargetChoice {
     const known = this.targets.get(primaryName);
     if (known) return known;
-    const alternatives: [string, ObjectMapping][] = [[primaryName, primary], ...Object.entries(this.mapping.objects).filter(([, o]) => o.fallbackFor === primaryName)];
+    const alternatives: [string, ObjectMapping][] = [[primaryName, primary], ...Object.entries(this.objects).filter(([, o]) => o.fallbackFor === primaryName)];
     const apps = this.options.installedApps;
     const missing = (o: ObjectMapping) => o.requires.filter((a) => !apps?.[a]);
     const choices = [
-      ...alternatives.filter(([, o]) => o.requires.length > 0).map(([n, o]) => `install ${o.requires.join(' + ')} → ${this.mapping.objects[n]?.model}`),
+      ...alternatives.filter(([, o]) => o.requires.length > 0).map(([n, o]) => `install ${o.requires.join(' + ')} → ${this.objects[n]?.model}`),
       `skip (--skip ${primaryName})`,
     ];
     let choice: TargetChoice;
@@ -314,8 +353,8 @@ export class MappingEngine {
 
   /** The custom-field rule of an object, or of the file object it takes the rows of. */
   private customRule(objectName: string): ObjectMapping['customFields'] {
-    const object = this.mapping.objects[objectName];
-    return object?.customFields ?? (object?.fallbackFor ? this.mapping.objects[object.fallbackFor]?.customFields : undefined);
+    const object = this.objects[objectName];
+    return object?.customFields ?? (object?.fallbackFor ? this.objects[object.fallbackFor]?.customFields : undefined);
   }
 
   private addSchemaRow(object: ObjectMapping, ctx: RowContext): void {
@@ -334,8 +373,9 @@ export class MappingEngine {
 
   // ---------------------------------------------------------------- rows
 
-  private addRow(t: FileTarget, ctx: RowContext, cells: Record<string, string>): void {
+  private addRow(t: FileTarget, ctx: RowContext, cells: Record<string, string>, flags?: SourceRow['flags']): void {
     const ev = this.evaluate(t.objectName, t.object, ctx);
+    if (flags) for (const f of flags) ev.issues.push({ file: ctx.file, row: ctx.row, ...f });
     let keyValue: string | undefined;
     for (const column of t.primary.key) {
       const v = ev.normalized.has(column) ? ev.normalized.get(column) : normalizeText(ctx.cell(column)).value;
@@ -353,8 +393,8 @@ export class MappingEngine {
     }
     const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
     this.noteAttached(t.object, draft, ctx, this.store.size);
-    this.keep(draft, ev.pendingRefs, false);
-    for (const [childName, child] of Object.entries(this.mapping.objects)) {
+    const parentAt = this.keep(draft, ev.pendingRefs, false);
+    for (const [childName, child] of Object.entries(this.objects)) {
       if (child.perRow?.parent !== t.objectName) continue;
       const cev = this.evaluate(childName, child, ctx);
       // an attached child (inline notes) exists only where the row has something for it
@@ -365,8 +405,22 @@ export class MappingEngine {
         ? `${keyValue}:${createHash('sha256').update(child.perRow.keyFrom.map((c) => cleanText(ctx.cell(c))).join('\u0000')).digest('hex').slice(0, 12)}`
         : keyValue;
       const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
-      if (child.attachTo) childDraft.attach_to = draft.key;
-      this.keep(childDraft, cev.pendingRefs, false);
+      const besideParent = Boolean(child.attachTo && child.perRow.besideParent);
+      if (child.attachTo && !besideParent) childDraft.attach_to = draft.key;
+      const childAt = this.keep(childDraft, cev.pendingRefs, false);
+      if (besideParent) this.besideParent.set(childAt, { at: parentAt, object: t.objectName });
+    }
+  }
+
+  /** The row's place in its object's structure (membership → course), counted for the inventory. */
+  private noteStructure(objectName: string, object: ObjectMapping, ctx: RowContext): void {
+    if (!object.structure) return;
+    let node = this.structures.get(objectName) ?? this.structures.set(objectName, {}).get(objectName) as StructureNode;
+    for (const column of object.structure.path) {
+      const value = cleanText(ctx.cell(column)) || '(none)';
+      const entry = (node[value] ??= { rows: 0, children: {} });
+      entry.rows += 1;
+      node = entry.children;
     }
   }
 
@@ -375,10 +429,22 @@ export class MappingEngine {
   private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext, at: number): void {
     const spec = object.attachTo;
     if (spec?.from) {
-      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.from), level: 'error', message: '' };
-      const value = cleanText(ctx.cell(spec.from));
-      if (value === '') draft.issues.push({ ...where, message: `names no ${spec.object} to attach this record to` });
-      else this.attachPending.push({ at, spec, value, where });
+      // the parent's object may be named per row (`objectFrom`); the first parent the row names is
+      // taken: `from`, else each of `else` in order
+      const named = spec.objectFrom ? cleanText(ctx.cell(spec.objectFrom)) : '';
+      if (named !== '' && !spec.objects?.includes(named)) {
+        draft.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.objectFrom as string), level: 'error', message: `"${named}" is none of the objects this record may be attached to (${spec.objects?.join(', ')})` });
+      } else {
+        const alternatives = [{ object: named === '' ? spec.object : named, from: spec.from, by: spec.by }, ...spec.else];
+        const chosen = alternatives.find((a) => cleanText(ctx.cell(a.from)) !== '');
+        if (!chosen) {
+          const names = [...new Set(alternatives.map((a) => a.object))].join(' or ');
+          draft.issues.push({ file: ctx.file, row: ctx.row, field: alternatives.map((a) => ctx.headerOf(a.from)).join(' / '), level: 'error', message: `names no ${names} to attach this record to` });
+        } else {
+          const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(chosen.from), level: 'error', message: '' };
+          this.attachPending.push({ at, spec: { ...spec, object: chosen.object, from: chosen.from, by: chosen.by, else: [] }, value: cleanText(ctx.cell(chosen.from)), where });
+        }
+      }
     }
     if (object.blobFrom) {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };
@@ -446,7 +512,10 @@ export class MappingEngine {
     if (!derived) {
       const seen = this.fileRecords.get(draft.object);
       if (seen) seen.count += 1;
-      else this.fileRecords.set(draft.object, { count: 1, firstFile: draft.source.file });
+      else this.fileRecords.set(draft.object, { count: 1, firstFile: draft.source.file, firstRow: draft.source.row });
+      const completes = this.mapping.objects[draft.object]?.completes;
+      const v = completes ? draft.values[completes.by] : undefined;
+      if (completes && v !== null && v !== undefined && v !== '') this.completing.push({ at, object: completes.object, by: completes.by, value: String(v) });
       for (const header of this.unknown.get(draft.object) ?? []) this.tally(draft.object, header).add(draft.source.data[header] ?? '');
     }
     return at;
@@ -475,7 +544,19 @@ export class MappingEngine {
     const ev: Evaluated = { columns: { ...this.columnsOf(object, ctx) }, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
     for (const rule of object.fields) {
       const from = fromColumns(rule);
-      const result = this.readRule(rule, from, ctx.cell);
+      if (rule.refTo && rule.split) {
+        // a list of values in one cell (attendees' emails): each one refers to its record
+        if (ctx.valuesOnly) continue;
+        const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
+        for (const part of splitAny(from.map((c) => ctx.cell(c)).join(rule.split[0] as string), rule.split)) {
+          if (cleanText(part) === '') continue;
+          const one = applyTransform(rule.transform, part, { zone: this.mapping.timezone, phone: { country: null, callingCode: null }, rule });
+          if (one.issue) ev.issues.push({ ...where, ...one.issue });
+          if (one.value !== null) ev.pendingRefs.push({ field: rule.field, rule, value: one.value, where });
+        }
+        continue;
+      }
+      const result = this.readRule(rule, from, ctx.cell, ctx.headerOf);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
       if (result.issue) ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: result.issue.level, message: result.issue.message });
       if (result.value === null) {
@@ -487,6 +568,9 @@ export class MappingEngine {
       else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
       else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split));
       else ev.values[rule.field] = result.value;
+    }
+    for (const [field, lookup] of Object.entries(ctx.valuesOnly ? {} : object.constantLookups ?? {})) {
+      ev.lookups[field] ??= { model: lookup.model, field: lookup.field, value: lookup.value };
     }
     for (const [field, ref] of Object.entries(ctx.valuesOnly ? {} : object.constantRefs)) {
       ev.refs[field] = this.deriveOne(ref.object, ref.value, ctx);
@@ -508,7 +592,7 @@ export class MappingEngine {
     if (known && known.byColumn === ctx.headerOf) return known.columns;
     const columns: Record<string, string> = {};
     for (const rule of object.fields) {
-      const headers = [...fromColumns(rule), ...rule.fallback].filter(ctx.present).map(ctx.headerOf).join(' + ');
+      const headers = [...fromColumns(rule), ...(rule.refTo && rule.split ? [] : rule.fallback)].filter(ctx.present).map(ctx.headerOf).join(' + ');
       const had = columns[rule.field];
       if (headers !== '') columns[rule.field] = had && !had.split(' + ').includes(headers) ? `${had} + ${headers}` : headers;
     }
@@ -575,7 +659,8 @@ export class MappingEngine {
 
   /** the transform context of a rule without a phone (the same for every row) */
   private readonly ruleContexts = new Map<FieldRule, TransformContext>();
-  private readRule(rule: FieldRule, from: string[], cell: (c: string) => string): Normalized {
+  /** `labelOf`: the header a column was read from (labelled joins) */
+  private readRule(rule: FieldRule, from: string[], cell: (c: string) => string, labelOf?: (c: string) => string): Normalized {
     let ctx = this.ruleContexts.get(rule);
     if (rule.transform === 'phone') {
       ctx = { zone: this.mapping.timezone, phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null }, rule };
@@ -583,12 +668,13 @@ export class MappingEngine {
       ctx = { zone: this.mapping.timezone, phone: {}, rule };
       this.ruleContexts.set(rule, ctx);
     }
-    if (from.length > 1 && rule.transform === 'html') {
+    const label = (c: string, v: string) => (rule.labelled && labelOf ? `${labelOf(c)}: ${v}` : v);
+    if ((from.length > 1 || rule.labelled) && rule.transform === 'html') {
       // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
-      const parts = from.map((c) => cell(c).trim()).filter((v) => v !== '');
+      const parts = from.map((c) => [c, cell(c).trim()] as const).filter(([, v]) => v !== '').map(([c, v]) => label(c, v));
       if (parts.length > 0) return applyTransform('html', parts.join(rule.join), ctx);
-    } else if (from.length > 1) {
-      const parts = from.map((c) => applyTransform(rule.transform, cell(c), ctx).value).filter((v) => v !== null && v !== '');
+    } else if (from.length > 1 || rule.labelled) {
+      const parts = from.map((c) => [c, applyTransform(rule.transform, cell(c), ctx).value] as const).filter(([, v]) => v !== null && v !== '').map(([c, v]) => label(c, String(v)));
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {
       const result = this.transform(rule, rule.transform, cell(from[0] as string), ctx);
@@ -615,7 +701,7 @@ export class MappingEngine {
   }
 
   private deriveOne(objectName: string, value: string, ctx: RowContext): string {
-    const object = this.mapping.objects[objectName] as ObjectMapping;
+    const object = this.objects[objectName] as ObjectMapping;
     const key = `${this.mapping.source}:${objectName}:${value.toLowerCase()}`;
     if (!this.derived.has(key)) {
       const ev = this.evaluate(objectName, object, ctx);
@@ -637,13 +723,29 @@ export class MappingEngine {
    */
   async finish(sink: RecordSink): Promise<Finished> {
     const customFields = this.customFields();
+    refuseTooManyCustomFields(customFields, this.files.map((f) => f.file));
     const specsOf = new Map<string, CustomFieldSpec[]>();
     for (const f of customFields) if (f.fromColumn) (specsOf.get(f.object) ?? specsOf.set(f.object, []).get(f.object) as CustomFieldSpec[]).push(f);
     const pendingOf = groupBy(this.pending);
-    const attachOf = groupBy(this.attachPending);
-    const index = this.valueIndexes();
+    const { values: index, keys: keyIndex } = this.valueIndexes();
     const gone = this.dropThinDerived();
     const isDerived = (i: number) => (this.store.tags.get(i) & DERIVED) === DERIVED;
+    /** the parent an attached file record's cell names: its key, or the issue why none */
+    const attachOf = new Map<number, { key?: string; issue?: Issue }>();
+    for (const { at, spec, value, where } of this.attachPending) {
+      if (!spec.by) {
+        attachOf.set(at, { key: `${this.mapping.source}:${spec.object}:${value}` });
+        continue;
+      }
+      const key = index.get(`${spec.object}|${spec.by}`)?.get(value.toLowerCase());
+      attachOf.set(at, key ? { key } : { issue: { ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` } });
+    }
+    /** records completing another record (`completes`): the key of the record they complete */
+    const completedOf = new Map<number, string>();
+    for (const { at, object, by, value } of this.completing) {
+      const key = index.get(`${object}|${by}`)?.get(value.toLowerCase());
+      if (key) completedOf.set(at, key);
+    }
 
     /** the steps of the original finish, on one record (in their order) */
     const finalize = (at: number, d: Draft): Draft => {
@@ -665,19 +767,22 @@ export class MappingEngine {
       }
       for (const { field, rule, value, where } of pendingOf.get(at) ?? []) {
         const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-        const key = index.get(`${refTo.object}|${refTo.by}`)?.get(String(value).toLowerCase());
+        const wanted = `${this.mapping.source}:${refTo.object}:${String(value)}`;
+        const key = refTo.by ? index.get(`${refTo.object}|${refTo.by}`)?.get(String(value).toLowerCase()) : keyIndex.get(refTo.object)?.has(wanted) ? wanted : undefined;
         if (key) addRefs(d.refs, field, [key], refTo.many);
-        else if (rule.lookup) d.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
-        else d.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by} "${String(value)}" in this upload; left empty` });
+        else if (rule.lookup && !rule.split) d.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
+        else d.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty` });
       }
-      for (const { spec, value, where } of attachOf.get(at) ?? []) {
-        if (!spec.by) {
-          d.attach_to = `${this.mapping.source}:${spec.object}:${value}`;
-          continue;
-        }
-        const key = index.get(`${spec.object}|${spec.by}`)?.get(value.toLowerCase());
-        if (key) d.attach_to = key;
-        else d.issues.push({ ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` });
+      const attached = attachOf.get(at);
+      if (attached?.key) d.attach_to = attached.key;
+      if (attached?.issue) d.issues.push(attached.issue);
+      const parent = this.besideParent.get(at);
+      if (parent) {
+        // goes where its (attached) parent goes
+        let parentKey = attachOf.get(parent.at)?.key;
+        if (parentKey && !dups.has(parent.at) && mergedInto.has(parentKey)) parentKey = mergedInto.get(parentKey);
+        if (parentKey) d.attach_to = parentKey;
+        else d.issues.push({ file: d.source.file, row: d.source.row, field: '(object)', level: 'error', message: `its ${parent.object} is attached to no record` });
       }
       if (gone.size > 0) {
         for (const [field, ref] of Object.entries(d.refs)) {
@@ -739,7 +844,14 @@ export class MappingEngine {
       if (record.model === 'res.partner.category') tags.push(record);
       await sink.record(record);
     };
-    await sink.begin?.(customFields.length + derivedOrder.length + this.store.size - this.derived.size - gone.size - dups.size);
+    const models = this.customModelDrafts();
+    const modelKeys = new Map(models.map((m) => [m.values.model as string, m.key]));
+    for (const f of customFields) {
+      const modelKey = modelKeys.get(f.model);
+      if (modelKey) f.draft.deps = [modelKey];
+    }
+    await sink.begin?.(models.length + customFields.length + derivedOrder.length + this.store.size - this.derived.size - gone.size - dups.size);
+    for (const m of models) await emit({ ...m, hash: contentHash(m) });
     for (const f of customFields) {
       const record = { ...f.draft, hash: contentHash(f.draft) };
       customRecords.push(record);
@@ -752,7 +864,11 @@ export class MappingEngine {
       for (const [dupAt, by] of dupsOf.get(at) ?? []) mergeInto(d, finalize(dupAt, this.store.get(dupAt)), by);
       // attached records follow their parent when it was merged into another record
       if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
-      const deps = Object.keys(d.values).map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const deps = [...Object.keys(d.values), ...Object.keys(d.refs)].map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const modelKey = modelKeys.get(d.model);
+      if (modelKey) deps.unshift(modelKey);
+      const completed = completedOf.get(at);
+      if (completed && completed !== d.key) deps.push(completed);
       if (deps.length > 0) d.deps = [...new Set(deps)];
       const path = this.blobDone.get(at)?.path;
       if (path && d.blob && !hasErrors(d)) blobs.push({ key: d.key, path, ...d.blob });
@@ -766,14 +882,38 @@ export class MappingEngine {
     return { source: this.mapping.source, count: tally.records, profile, blobs, tags, customFields: customRecords };
   }
 
+  /** An export of header rows only would stage an empty migration: refused, naming the files. */
+  refuseEmpty(): void {
+    if (this.files.length === 0 || this.files.some((f) => f.rows > 0)) return;
+    const names = this.files.map((f) => f.file);
+    throw new InputError({ file: names.join(', '), row: 2 }, `${names.length === 1 ? 'the file has' : 'every file has'} a header but no data rows: nothing to migrate (was the export cut short?)`);
+  }
+
+  /** One custom model (`ir.model`, matched by its name) per custom object that has records. */
+  private customModelDrafts(): Draft[] {
+    const out: Draft[] = [];
+    for (const [objectName, { model, label, template }] of this.customModels) {
+      const first = this.fileRecords.get(objectName);
+      if (!first) continue;
+      out.push({
+        key: `${this.mapping.source}:custom_model:${model}`, object: 'custom_model', model: 'ir.model',
+        values: { model, name: label, state: 'manual' }, refs: {}, lookups: {}, match: [['model']],
+        source: { file: first.firstFile, row: first.firstRow, data: { object: label, template } },
+        issues: [],
+      });
+    }
+    return out;
+  }
+
   /** Custom fields: declared by the mapping, or made from unknown columns (typed from all
    *  their values, tallied as the rows were read; the values are filled in when finishing). */
   private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] {
     const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] = [];
-    for (const [objectName, object] of Object.entries(this.mapping.objects)) {
+    for (const [objectName, object] of Object.entries(this.objects)) {
       const mine = this.fileRecords.get(objectName);
       const specs: (CustomFieldSpec & { fromColumn: boolean })[] = object.schemaFields.map((f) => ({
         header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const, fromColumn: false,
+        ...(f.relation ? { relation: f.relation } : {}),
       }));
       const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
       const customRule = this.customRule(objectName);
@@ -793,6 +933,7 @@ export class MappingEngine {
         const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
         const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
         if (spec.type === 'selection') values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
+        if (spec.relation) values.relation = spec.relation;
         const draft: Draft = {
           key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
           lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
@@ -810,25 +951,33 @@ export class MappingEngine {
    * `${object}|${field}` → lower-cased value → key of the first row's record of that object with
    * that value: only for the values refs by value and attached rows name (one pass over the store).
    */
-  private valueIndexes(): Map<string, Map<string, string>> {
+  private valueIndexes(): { values: Map<string, Map<string, string>>; keys: Map<string, Set<string>> } {
     const wanted = new Map<string, Map<string, string>>();
     const want = (object: string, by: string, value: string) => {
       const id = `${object}|${by}`;
       (wanted.get(id) ?? wanted.set(id, new Map()).get(id) as Map<string, string>).set(value.toLowerCase(), '');
     };
+    /** refs by key value (refTo without `by`): object → the keys named; found ones are kept */
+    const wantedKeys = new Map<string, Set<string>>();
     for (const { rule, value } of this.pending) {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-      want(refTo.object, refTo.by, String(value));
+      if (refTo.by) want(refTo.object, refTo.by, String(value));
+      else (wantedKeys.get(refTo.object) ?? wantedKeys.set(refTo.object, new Set()).get(refTo.object) as Set<string>).add(`${this.mapping.source}:${refTo.object}:${String(value)}`);
     }
     for (const { spec, value } of this.attachPending) if (spec.by) want(spec.object, spec.by, value);
-    if (wanted.size === 0) return wanted;
+    for (const { object, by, value } of this.completing) want(object, by, value);
+    const keys = new Map<string, Set<string>>();
+    if (wanted.size === 0 && wantedKeys.size === 0) return { values: wanted, keys };
     const fieldsOf = new Map<number, string[]>();
     for (const id of wanted.keys()) {
       const [object, by] = id.split('|') as [string, string];
       const tag = this.objectId(object) * 2;
       (fieldsOf.get(tag) ?? fieldsOf.set(tag, []).get(tag) as string[]).push(by);
     }
-    for (const [, d] of this.store.each((i) => fieldsOf.has(this.store.tags.get(i)))) {
+    const keyTags = new Set([...wantedKeys.keys()].map((o) => this.objectId(o) * 2));
+    for (const [, d] of this.store.each((i) => fieldsOf.has(this.store.tags.get(i)) || keyTags.has(this.store.tags.get(i)))) {
+      const named = wantedKeys.get(d.object);
+      if (named?.has(d.key)) (keys.get(d.object) ?? keys.set(d.object, new Set()).get(d.object) as Set<string>).add(d.key);
       for (const by of fieldsOf.get(this.objectId(d.object) * 2) ?? []) {
         const v = d.values[by];
         if (v === null || v === undefined) continue;
@@ -837,14 +986,14 @@ export class MappingEngine {
         if (values.get(lower) === '') values.set(lower, d.key);
       }
     }
-    return wanted;
+    return { values: wanted, keys };
   }
 
   /** Derived objects that need several distinct values (pipelines → teams) but got fewer: their
    *  keys, dropped (refs to them are removed when finishing). */
   private dropThinDerived(): Set<string> {
     const gone = new Set<string>();
-    for (const [name, object] of Object.entries(this.mapping.objects)) {
+    for (const [name, object] of Object.entries(this.objects)) {
       if (object.minDistinct <= 1) continue;
       const tag = this.objectId(name) * 2 + DERIVED;
       const keys = [...this.derived.entries()].filter(([, at]) => this.store.tags.get(at) === tag).map(([k]) => k);
@@ -858,19 +1007,32 @@ export class MappingEngine {
   }
 
   private profile(tally: ProfileTally, merges: Profile['duplicatesMerged'], customFields: (CustomFieldSpec & { object: string; model: string })[]): Profile {
+    const skipped = new Set([...this.targets.values()].filter((t) => t.decision === 'skipped by choice').map((t) => t.object));
+    const fileReconciliation = this.files.filter((f) => !f.describes).map((f) => {
+      const mine = tally.byFile.get(`${f.object}\u0000${f.file}`) ?? { staged: 0, errors: 0 };
+      const staged = mine.staged;
+      const merged = merges.filter((m) => m.object === f.object && m.merged.file === f.file).length;
+      const leftOut = skipped.has(f.object) ? f.rows - staged - merged : 0;
+      return { file: f.file, object: f.object, rows: f.rows, staged, merged, leftOut, errors: mine.errors, reconciled: f.rows === staged + merged + leftOut };
+    });
     return {
       source: this.mapping.source,
       files: this.files,
+      fileReconciliation,
       objects: tally.objects,
       duplicatesMerged: merges,
       missingValues: tally.missingValues,
       flags: this.flagCounts,
       customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
-      targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.mapping.objects).some((o) => o.fallbackFor === t.object)),
+      targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.objects).some((o) => o.fallbackFor === t.object)),
       issues: { errors: tally.errors, warnings: tally.warnings },
       columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
-      lossy: Object.entries(this.mapping.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
+      structures: [...this.structures].map(([object, tree]) => {
+        const spec = (this.mapping.objects[object]?.structure ?? this.mapping.objects[this.mapping.objects[object]?.fallbackFor ?? '']?.structure) as NonNullable<ObjectMapping['structure']>;
+        return { object, title: spec.title, path: spec.path, tree };
+      }),
+      lossy: Object.entries(this.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
     };
   }
 }
@@ -918,12 +1080,18 @@ function dedupeIssues(issues: Issue[]): Issue[] {
 class ProfileTally {
   readonly objects: Profile['objects'] = {};
   readonly missingValues: Profile['missingValues'] = {};
+  /** `${object}\u0000${file}` → records staged from that file's rows, and those in error */
+  readonly byFile = new Map<string, { staged: number; errors: number }>();
   errors = 0;
   warnings = 0;
   records = 0;
 
   add(r: StagedRecord): void {
     this.records += 1;
+    const id = `${r.object}\u0000${r.source.file}`;
+    const f = this.byFile.get(id) ?? this.byFile.set(id, { staged: 0, errors: 0 }).get(id) as { staged: number; errors: number };
+    f.staged += 1;
+    if (hasErrors(r)) f.errors += 1;
     const o = (this.objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
     o.records += 1;
     if (hasErrors(r)) o.withErrors += 1;
@@ -947,4 +1115,21 @@ function groupBy<T extends { at: number }>(items: T[]): Map<number, T[]> {
     else out.set(item.at, [item]);
   }
   return out;
+}
+
+/**
+ * PostgreSQL holds at most 1,600 columns in a table, and Odoo's own models already use a few
+ * hundred: beyond MAX_CUSTOM_FIELDS_PER_MODEL new columns on one model, the commit would fail
+ * late, after staging. Refused here, naming the model and the files.
+ */
+export const MAX_CUSTOM_FIELDS_PER_MODEL = 1000;
+
+function refuseTooManyCustomFields(fields: { model: string }[], files: string[]): void {
+  const perModel = new Map<string, number>();
+  for (const f of fields) perModel.set(f.model, (perModel.get(f.model) ?? 0) + 1);
+  for (const [model, n] of perModel) {
+    if (n > MAX_CUSTOM_FIELDS_PER_MODEL) {
+      throw new InputError({ file: files.join(', '), row: 1 }, `${n.toLocaleString('en')} columns would become custom fields on ${model}; at most ${MAX_CUSTOM_FIELDS_PER_MODEL.toLocaleString('en')} are accepted (PostgreSQL holds 1,600 columns per table, Odoo uses part of them): leave unneeded columns out of the export`);
+    }
+  }
 }

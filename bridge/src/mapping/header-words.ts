@@ -105,6 +105,26 @@ function conceptOf(word: string): string | undefined {
 
 /** The words of a header: camelCase and separators split, accents dropped, "#" kept as a word. */
 export function headerWords(header: string): string[] {
+  return [...wordsOf(header)];
+}
+
+/** A pure function of a header, remembered: every rule of a mapping compares itself with every header. */
+function remembered(compute: (header: string) => string[]): (header: string) => string[] {
+  const cache = new Map<string, string[]>();
+  return (header) => {
+    let v = cache.get(header);
+    if (v === undefined) {
+      v = compute(header);
+      if (cache.size > 50_000) cache.clear();
+      cache.set(header, v);
+    }
+    return v;
+  };
+}
+
+const wordsOf = remembered((header) => splitWords(header));
+
+function splitWords(header: string): string[] {
   const spaced = header
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
@@ -119,6 +139,12 @@ export function headerWords(header: string): string[] {
 
 /** The concepts a header names, in order, without repeats (unknown words are kept as they are). */
 export function headerConcepts(header: string): string[] {
+  return [...conceptsMemo(header)];
+}
+
+const conceptsMemo = remembered((header) => conceptsOf(header));
+
+function conceptsOf(header: string): string[] {
   const out: string[] = [];
   const push = (c: string) => {
     if (!out.includes(c)) out.push(c);

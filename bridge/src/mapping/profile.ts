@@ -35,9 +35,26 @@ export interface TargetChoice {
   choices: string[];
 }
 
+/** One uploaded file's rows against what was staged from it: rows == staged + merged + leftOut. */
+export interface FileReconciliation {
+  file: string;
+  object: string;
+  rows: number;
+  /** records of the file's object staged from its rows (in error included) */
+  staged: number;
+  /** rows merged into another row as duplicates (same key or dedupe value) */
+  merged: number;
+  /** rows left out by the admin's choice (`--skip`) */
+  leftOut: number;
+  errors: number;
+  reconciled: boolean;
+}
+
 export interface Profile {
   source: string;
   files: FileProfile[];
+  /** every file's row count reconciled against the staged records (files describing custom fields excepted) */
+  fileReconciliation: FileReconciliation[];
   objects: Record<string, { model: string; records: number; withErrors: number; withWarnings: number }>;
   duplicatesMerged: DuplicateMerge[];
   /** required values missing, per object and field */
@@ -51,5 +68,10 @@ export interface Profile {
    *  its Odoo app is missing); every other unknown header is a custom field (`customFields`) */
   columnsLeftOut: Record<string, string[]>;
   notMigratable: { what: string; why: string }[];
+  /** structures shown only through rows (membership → course → rows), for the inventory */
+  structures?: { object: string; title: string; path: string[]; tree: StructureNode }[];
   lossy: { object: string; column: string; reason: string }[];
 }
+
+/** value → {rows, children} at each level of a structure's path */
+export interface StructureNode { [value: string]: { rows: number; children: StructureNode } }

@@ -45,19 +45,23 @@ export const fieldRuleSchema = z
       required: z.boolean().default(false),
     }).optional(),
     /** the value names a record of another file object by one of its values (a deal's contact
-     *  by email); not in the upload → `lookup` is used instead, if given */
-    refTo: z.object({ object: ident, by: odooField, many: z.boolean().default(false) }).optional(),
+     *  by email), or, without `by`, by its key value (its source id); not in the upload →
+     *  `lookup` is used instead, if given */
+    refTo: z.object({ object: ident, by: odooField.optional(), many: z.boolean().default(false) }).optional(),
     /** the value(s) become records of another object of this mapping; the field refers to them */
     object: ident.optional(),
     /** with `object`: the cell holds several values separated by any of these */
     split: z.array(z.string().min(1)).optional(),
     /** date/datetime: numeric dates are day first (dmy) or month first (mdy, the default) */
     dateOrder: z.enum(['dmy', 'mdy']).optional(),
+    /** with several `from` columns: each non-empty value is written after its header
+     *  ("Duration (min): 12 · Disposition: Connected"), so a text field keeps what each part is */
+    labelled: z.boolean().optional(),
   })
   .strict()
   .refine((r) => !(r.lookup && r.object) && !(r.refTo && r.object), { message: 'a field takes one of object, lookup, refTo (refTo may fall back to lookup)' })
   .refine((r) => r.transform !== 'enum' || r.values, { message: 'the enum transform needs `values`' })
-  .refine((r) => !r.split || r.object, { message: 'split goes with object' });
+  .refine((r) => !r.split || r.object || r.refTo?.many, { message: 'split goes with object, or with a refTo of many records' });
 
 export const objectMappingSchema = z
   .object({
@@ -81,13 +85,33 @@ export const objectMappingSchema = z
        *  parent's row per child): the child's key adds a digest of these columns' values to the
        *  parent's key value, so each distinct child is one record and a repeated one merges */
       keyFrom: z.array(ident).min(1).optional(),
+      /** an attached child of an attached parent (the log note of a done call activity): it
+       *  goes where its parent goes (the parent's own `attach_to`), not on the parent itself */
+      besideParent: z.boolean().optional(),
     }).optional(),
     /** attached records (mail.message, mail.activity, ir.attachment): each record belongs to a
      *  record of `object` (staged `attach_to`). A `perRow` child (inline notes of a contact)
      *  belongs to its parent row and is made only when one of its fields has a value; a file
      *  object (a notes file) names its parent in the column `from`: by the parent's key value, or
      *  by the value of the parent's Odoo field `by` (a contact's email) within the upload */
-    attachTo: z.object({ object: ident, from: ident.optional(), by: odooField.optional() }).strict().optional(),
+    attachTo: z.object({
+      object: ident,
+      from: ident.optional(),
+      by: odooField.optional(),
+      /** a file object whose rows hang on records of several objects (an activity on a contact,
+       *  a company or a deal): the column naming the parent's object for each row (one of
+       *  `objects`; empty: `object`), its key value in `from` */
+      objectFrom: ident.optional(),
+      objects: z.array(ident).optional(),
+      /** file objects: other parents, tried in order when the row's `from` cell is empty (a note
+       *  names its opportunity, else its contact) */
+      else: z.array(z.object({ object: ident, from: ident, by: odooField.optional() }).strict()).default([]),
+    }).strict().optional(),
+    /** file objects whose rows add fields to a record of another file object (a membership
+     *  export's status on the contact of the same email): each record depends on the record of
+     *  `object` whose Odoo field `by` has the same value in this upload, so it commits after it
+     *  and its match rule finds it (filling its empty fields) */
+    completes: z.object({ object: ident, by: odooField }).strict().optional(),
     /** ir.attachment objects: the column naming the file (a path inside the folder of attached
      *  files given with the upload); its sha1 and size are staged as `blob`, its bytes uploaded */
     blobFrom: ident.optional(),
@@ -96,11 +120,22 @@ export const objectMappingSchema = z
     minDistinct: z.number().int().min(1).default(1),
     /** refs every record of this object carries to a fixed record of a derived object */
     constantRefs: z.record(odooField, z.object({ object: ident, value: z.string().min(1) })).default({}),
+    /** a structure the export only shows through its rows (membership → course), listed in the
+     *  inventory as JSON: distinct values of `path` (outer to inner) with their row counts */
+    structure: z.object({ title: z.string(), path: z.array(ident).min(1) }).strict().optional(),
+    /** lookups every record of this object carries to a fixed existing Odoo record (the
+     *  activity type "Call" of every call) */
+    constantLookups: z.record(odooField, z.object({ model: z.string(), field: odooField, value: z.string().min(1) }).strict()).optional(),
     /** Odoo apps (module names) the target model needs; when one is not installed, the first
      *  object whose `fallbackFor` names this one and whose apps are installed takes its rows */
     requires: z.array(z.string()).default([]),
     /** this object reads the files of another (its columns, key and detection) into another model */
     fallbackFor: ident.optional(),
+    /** a template for the source's custom objects: each distinct value of the column `nameFrom`
+     *  (the custom object's name, e.g. "Pets") becomes an object of its own whose model is a
+     *  custom model `<prefix><name>` created before its records (an `ir.model` schema record),
+     *  with the template's fields and columns (lookups as many2one fields to partners) */
+    customModel: z.object({ nameFrom: ident, prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).strict().optional(),
     /** unknown columns of this object's files become custom fields (x_<prefix>...) */
     customFields: z.object({ prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).optional(),
     /** header → label of the custom field made from that unknown column (the admin's word) */
@@ -109,14 +144,19 @@ export const objectMappingSchema = z
     schemaFields: z.array(z.object({
       name: z.string().regex(/^x_[a-z0-9_]+$/),
       label: z.string(),
-      type: z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float']),
+      type: z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float', 'many2one']),
       selection: z.array(z.tuple([z.string(), z.string()])).optional(),
-    })).default([]),
+      /** many2one: the model it points to (its values come through `refTo`/`lookup` rules) */
+      relation: z.string().regex(/^[a-z0-9_.]+$/).optional(),
+    }).strict().refine((f) => (f.type === 'many2one') === (f.relation !== undefined), { message: 'a many2one schema field names its `relation`, and only it' })).default([]),
     /** a file of this object describes the custom fields of another object: its columns
      *  `identifier`, `type`, `options` (and optional `label`); `typeMap` turns source types
      *  into Odoo field types */
     schemaFor: ident.optional(),
     typeMap: z.record(z.string(), z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float'])).default({}),
+    /** with `schemaFor`: the columns this list describes are the source's own custom fields (an
+     *  API's typed field list): they become custom fields and are never proposed onto other Odoo fields */
+    customOnly: z.boolean().optional(),
     /** data-quality flags counted in the profile and noted on each record (bounced, stale...) */
     flags: z.array(z.object({
       name: z.string(),
@@ -189,11 +229,28 @@ export const mappingSchema = z
         const parent = m.objects[obj.attachTo.object];
         if (!parent?.file && !parent?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${obj.attachTo.object}" is not a file object` });
         if (obj.perRow && obj.perRow.parent !== obj.attachTo.object) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a perRow object is attached to its parent' });
-        if (obj.file && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
-        if (obj.attachTo.from && !(obj.attachTo.from in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${obj.attachTo.from}"` });
+        if ((obj.file || obj.fallbackFor) && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
+        const ownColumns = obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns ?? {} : obj.columns;
+        for (const alt of [obj.attachTo, ...obj.attachTo.else]) {
+          if (alt.from && !(alt.from in ownColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${alt.from}"` });
+          const target = m.objects[alt.object];
+          if (!target?.file && !target?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${alt.object}" is not a file object` });
+        }
+        if (obj.attachTo.objectFrom && (!(obj.attachTo.objectFrom in ownColumns) || obj.attachTo.by || !obj.attachTo.objects?.length)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)' });
+        for (const o of obj.attachTo.objects ?? []) if (!m.objects[o]?.file) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${o}" is not a file object` });
+        if (obj.attachTo.else.length > 0 && !obj.file && !obj.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`else` is for objects read from files' });
+      }
+      for (const c of obj.structure?.path ?? []) {
+        if (!(c in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'structure'], message: `unknown column "${c}"` });
+      }
+      if (obj.completes && (!m.objects[obj.completes.object]?.file || !obj.file)) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'completes'], message: `completes: "${obj.completes.object}" and this object must both be read from files` });
       }
       if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });
+      }
+      if (obj.customModel && (!obj.file || !(obj.customModel.nameFrom in obj.columns))) {
+        ctx.addIssue({ code: 'custom', path: ['objects', name, 'customModel'], message: `customModel reads the custom object's name from a column of the object's own file ("${obj.customModel.nameFrom}")` });
       }
       if (obj.schemaFor && !m.objects[obj.schemaFor]?.customFields) {
         ctx.addIssue({ code: 'custom', path: ['objects', name, 'schemaFor'], message: `"${obj.schemaFor}" has no customFields` });

@@ -26,6 +26,8 @@ const SLASHED: Record<DateOrder, string[]> = {
 /** dotted dates are day first in every language that writes them */
 const DOTTED = withTimes(['dd.MM.yyyy', 'd.M.yyyy', 'dd.MM.yy']);
 const ZERO_DATES = new Set(['0000-00-00', '0000-00-00 00:00:00']);
+/** MySQL's "no date" placeholder: nothing to keep, but the admin sees where it was */
+const ZERO_DATE_NOTE = (v: string) => `"${v}" is the source's "no date" placeholder; left empty`;
 const NUMERIC = /^(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b/;
 
 /** every format of ISOISH, SLASHED and DOTTED starts with a number: other values skip the loop */
@@ -202,7 +204,8 @@ const LANGUAGE_NAMES: Record<string, string> = { fr: 'French', de: 'German', es:
 
 export function normalizeDatetime(raw: string, zone: string, order?: DateOrder): Normalized {
   const v = cleanText(raw);
-  if (v === '' || ZERO_DATES.has(v)) return empty;
+  if (v === '') return empty;
+  if (ZERO_DATES.has(v)) return warn(null, ZERO_DATE_NOTE(v));
   const fast = fastSourceInstant(v, zone, order);
   if (fast) return ok(utcText(fast.ts));
   const d = parseSourceDate(v, zone, order);
@@ -212,7 +215,8 @@ export function normalizeDatetime(raw: string, zone: string, order?: DateOrder):
 
 export function normalizeDate(raw: string, zone: string, order?: DateOrder): Normalized {
   const v = cleanText(raw);
-  if (v === '' || ZERO_DATES.has(v)) return empty;
+  if (v === '') return empty;
+  if (ZERO_DATES.has(v)) return warn(null, ZERO_DATE_NOTE(v));
   const fast = fastSourceInstant(v, zone, order);
   if (fast) return ok(new Date(fast.ts + fast.offset * 60_000).toISOString().slice(0, 10));
   const d = parseSourceDate(v, zone, order);

@@ -38,11 +38,16 @@ export function normalizeUrl(raw: string): Normalized {
   }
 }
 
+const INT4_MAX = 2_147_483_647;
+
 export function normalizeInteger(raw: string): Normalized {
   const v = cleanText(raw);
   if (v === '') return empty;
   if (!/^[-+]?\d+$/.test(v)) return warn(null, `"${v}" is not a whole number; left empty`);
-  return ok(Number.parseInt(v, 10));
+  const n = Number.parseInt(v, 10);
+  // Odoo's integer is PostgreSQL's int4: a larger value would fail the whole record at commit
+  if (n > INT4_MAX || n < -INT4_MAX - 1) return warn(null, `${v} is beyond the range of an Odoo integer field (±2,147,483,647); left empty (make the field decimal or text to keep it)`);
+  return ok(n);
 }
 
 /** Numbers as exports write them: "1,234.50", "1234,50", "$99". */

@@ -8,6 +8,10 @@ export interface OdooConnection {
   user: string;
   /** password or API key */
   password: string;
+  /** seconds to wait for an answer to an ordinary call (default 120) */
+  timeoutSeconds?: number;
+  /** seconds to wait for a call that does a migration's long work: commit, rollback, finish staging (default 3600) */
+  longTimeoutSeconds?: number;
 }
 
 export interface OdooTransport {

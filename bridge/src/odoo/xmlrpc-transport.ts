@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import xmlrpc from 'xmlrpc';
 import { z } from 'zod';
 import { OdooError, type OdooConnection, type OdooTransport } from './transport.js';
@@ -6,31 +8,50 @@ const versionSchema = z.object({ server_version: z.string() }).loose();
 
 type Client = ReturnType<typeof xmlrpc.createClient>;
 
+/** Calls that only read: repeated once when the connection drops or Odoo does not answer in time. */
+const SAFE_TO_REPEAT = new Set(['search', 'search_read', 'read', 'search_count', 'fields_get', 'api_report', 'api_owners', 'api_installed_apps', 'api_sample_diff', 'api_rollback_conflicts']);
+/** Calls that do a migration's long work in one Odoo transaction: they get the long timeout. */
+const LONG_CALLS = new Set(['api_commit', 'api_rollback', 'api_sample_rollback', 'api_finish_staging', 'api_delta_resolve', 'api_delta_gone', 'api_stage_json']);
+const DEFAULT_TIMEOUT_S = 120;
+const DEFAULT_LONG_TIMEOUT_S = 3600;
+
+/** A call Odoo did not answer in time (the connection was then closed). */
+export class OdooTimeout extends OdooError {}
+
 export class XmlRpcTransport implements OdooTransport {
-  private readonly common: Client;
-  private readonly object: Client;
+  private common!: Client;
+  private object!: Client;
+  private agent!: HttpAgent;
   private uid: number | undefined;
 
   constructor(private readonly conn: OdooConnection) {
-    const base = new URL(conn.url);
-    const make = base.protocol === 'https:' ? xmlrpc.createSecureClient : xmlrpc.createClient;
-    const opts = (path: string) => ({ host: base.hostname, port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)), path });
+    this.connect();
+  }
+
+  /** Clients on an agent of their own, so that a call given up on can have its socket closed. */
+  private connect(): void {
+    const base = new URL(this.conn.url);
+    const secure = base.protocol === 'https:';
+    this.agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    const make = secure ? xmlrpc.createSecureClient : xmlrpc.createClient;
+    const opts = (path: string) => ({ host: base.hostname, port: Number(base.port || (secure ? 443 : 80)), path, agent: this.agent });
     this.common = make(opts('/xmlrpc/2/common'));
     this.object = make(opts('/xmlrpc/2/object'));
   }
 
   async version(): Promise<string> {
-    return versionSchema.parse(await this.raw(this.common, 'version', [])).server_version;
+    return versionSchema.parse(await this.repeatable(() => this.raw(this.common, 'version', [], 'version'))).server_version;
   }
 
   async call(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<unknown> {
     const uid = await this.login();
-    return this.raw(this.object, 'execute_kw', [this.conn.db, uid, this.conn.password, model, method, args, kwargs]);
+    const send = () => this.raw(this.object, 'execute_kw', [this.conn.db, uid, this.conn.password, model, method, args, kwargs], `${model}.${method}`, LONG_CALLS.has(method));
+    return SAFE_TO_REPEAT.has(method) ? this.repeatable(send) : send();
   }
 
   private async login(): Promise<number> {
     if (this.uid !== undefined) return this.uid;
-    const uid = await this.raw(this.common, 'authenticate', [this.conn.db, this.conn.user, this.conn.password, {}]);
+    const uid = await this.repeatable(() => this.raw(this.common, 'authenticate', [this.conn.db, this.conn.user, this.conn.password, {}], 'login'));
     if (typeof uid !== 'number' || uid <= 0) {
       throw new OdooError(`Odoo refused the login of "${this.conn.user}" on database "${this.conn.db}" at ${this.conn.url}`);
     }
@@ -38,9 +59,35 @@ export class XmlRpcTransport implements OdooTransport {
     return uid;
   }
 
-  private raw(client: Client, method: string, params: unknown[]): Promise<unknown> {
+  /** A read: once more after a dropped connection or a timeout, never after Odoo's own answer (a fault). */
+  private async repeatable<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof OdooError) || err.faultString !== undefined) throw err;
+      return send();
+    }
+  }
+
+  private raw(client: Client, method: string, params: unknown[], what: string, long = false): Promise<unknown> {
+    const seconds = long ? (this.conn.longTimeoutSeconds ?? DEFAULT_LONG_TIMEOUT_S) : (this.conn.timeoutSeconds ?? DEFAULT_TIMEOUT_S);
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        const knob = long ? 'ODOO_LONG_TIMEOUT_SECONDS' : 'ODOO_TIMEOUT_SECONDS';
+        const mayGoOn = SAFE_TO_REPEAT.has(what.split('.').pop() ?? '') || what === 'version' || what === 'login'
+          ? ''
+          : '; Odoo may still finish that work: look at the migration (crm-migrate report ID, or its form in Odoo) before running it again';
+        reject(new OdooTimeout(`Odoo at ${this.conn.url} did not answer ${what} within ${seconds} s (${knob})${mayGoOn}`));
+        // close the connection of the call given up on; later calls use new ones
+        this.agent.destroy();
+        this.connect();
+      }, seconds * 1000);
       client.methodCall(method, params, (err: unknown, value: unknown) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
         if (!err) return resolve(value);
         const fault = err as { faultString?: string; code?: string; message?: string };
         if (fault.faultString) return reject(new OdooError(lastLine(fault.faultString), fault.faultString));

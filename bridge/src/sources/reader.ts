@@ -9,6 +9,8 @@ export interface SourceRow {
   /** row number shown in errors: a CSV line as a spreadsheet counts it (header = 1), or the record's position in an API object (first = 1) */
   row: number;
   cells: Record<string, string>;
+  /** located warnings about this row's cells found while reading (control characters removed, very long cells) */
+  flags?: { field: string; level: 'warning' | 'error'; message: string }[];
 }
 
 export interface SourceTable {
@@ -31,6 +33,19 @@ export interface SourceReader {
   tables(): AsyncIterable<SourceTable>;
   /** names for messages ("contacts.csv, deals.csv", "Ontraport API") */
   describe(): string;
+  /**
+   * Optional: Markdown sections the reader adds to the migration's inventory, for what the source
+   * lists but no staged record carries (segment definitions, campaign metrics, automation flows,
+   * forms). Asked after the tables were read.
+   */
+  inventory?(): Promise<string>;
+  /** a reader that brings its own files (an API reader downloading attachments, an unpacked
+   *  export zip): the folder its file columns (`blobFrom`) name files in, used when the upload
+   *  gives none (the CLI's `--files DIR`) */
+  filesDir?: string | undefined;
+  /** what the source holds that does not migrate (workflow rules...), found while reading: listed
+   *  in the inventory with the mapping's `notMigratable`; asked after the tables were read */
+  notMigratable?: (() => { what: string; why: string }[]) | undefined;
 }
 
 /** Export files read through the strict streaming CSV reader, one table per file, in the given order. */

@@ -11,11 +11,14 @@ import { z } from 'zod';
 import { InputError } from '../core/input-error.js';
 import type { Mapping } from '../mapping/schema.js';
 import type { SourceReader } from './reader.js';
+import type { CsvFile } from '../csv/read-csv.js';
 import type { ExtractionProgress } from './api/paged-reader.js';
 import { kartra } from './kartra/source.js';
 import { genericCsv } from './generic-csv/source.js';
 import { ontraport, ontraportApi } from './ontraport/source.js';
 import { crmconnect } from './crmconnect/source.js';
+import { ortto } from './ortto/source.js';
+import { apto, aptoExport } from './apto/source.js';
 
 /** One thing the wizard asks for an API source (a key, an account id, a region). */
 /** the plan's name for it */
@@ -28,6 +31,8 @@ export interface CredentialField {
   secret: boolean;
   /** a choice among these values (a region) rather than free text */
   options?: string[];
+  /** may be left empty (one of two ways to sign in); the source checks what it needs */
+  optional?: boolean;
 }
 
 export interface ApiReaderOptions {
@@ -54,17 +59,21 @@ export interface SourceSystem {
    *  is then proposed), and finishes it once the decisions are applied (keys, matching) */
   prepareMapping?: (base: Mapping, headers: string[]) => Mapping;
   finishMapping?: (mapping: Mapping, fileNames: string[]) => Mapping;
+  /** a source whose uploaded files are not its CSV tables as they are (a zip of them): its reader
+   *  over the uploaded files, unpacked into `dir` (the reader names its files folder) */
+  uploadReader?: (files: CsvFile[], dir: string) => SourceReader;
 }
 
-export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect };
+export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect, [ortto.name]: ortto, [apto.name]: apto, [aptoExport.name]: aptoExport };
 
 export function findSource(name: string): SourceSystem | undefined {
-  return sources[name];
+  // own properties only: a name such as "constructor" or "__proto__" is not a source
+  return Object.hasOwn(sources, name) ? sources[name] : undefined;
 }
 
 /** Adds a source at run time (a plug-in, or a test's source served by a stand-in); returns its removal. */
 export function registerSource(source: SourceSystem): () => void {
-  if (sources[source.name]) throw new Error(`a source named "${source.name}" is already registered`);
+  if (Object.hasOwn(sources, source.name)) throw new Error(`a source named "${source.name}" is already registered`);
   sources[source.name] = source;
   return () => {
     delete sources[source.name];
@@ -97,7 +106,9 @@ function credentialsSchema(fields: CredentialField[]) {
     f.name,
     f.options
       ? z.string({ error: `${f.label} is required` }).refine((v) => f.options?.includes(v), { message: `${f.label} must be one of ${f.options.join(', ')}` })
-      : z.string({ error: `${f.label} is required` }).trim().min(1, `${f.label} is required`),
+      : f.optional
+        ? z.string().trim().optional()
+        : z.string({ error: `${f.label} is required` }).trim().min(1, `${f.label} is required`),
   ]))).strip() as z.ZodType<Record<string, string>>;
 }
 

@@ -166,11 +166,13 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
   for (const d of options.decisions ?? []) put(withOptions(d), 1, 'confirmed by you');
   for (const d of options.saved ?? []) put(withOptions(d), 0.98, 'saved mapping from an earlier migration');
 
+  const described = customOnlyColumns(mapping, peeked);
   for (const [objectName, objectHeaders] of headers) {
     const object = mapping.objects[objectName] as ObjectMapping;
     const rows = rowsOf.get(objectName) ?? [];
     const open = adaptive ? objectHeaders : resolveColumns(object, objectHeaders).unknown;
-    const todo = open.filter((h) => !decided.has(decisionId(objectName, h)));
+    // a column the source's own field list declares (`customOnly`) is its custom field: not proposed elsewhere
+    const todo = open.filter((h) => !decided.has(decisionId(objectName, h)) && !described.get(objectName)?.has(headerToken(h)));
     if (todo.length === 0) continue;
     const written = new Set(adaptive ? [] : object.fields.map((r) => r.field));
     const known = CATALOG.filter((t) => t.model === object.model);
@@ -203,6 +205,26 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
   mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
   if (source.finishMapping) mapping = source.finishMapping(mapping, peeked.map((p) => p.name));
   return { mapping, headers, rowsOf, decided, taken, toConfirm };
+}
+
+/** object → header tokens of the columns a `customOnly` field list (schemaFor) describes, from its peeked rows */
+function customOnlyColumns(mapping: Mapping, peeked: PeekedTable[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const p of peeked) {
+    const object = p.object !== undefined ? mapping.objects[p.object] : undefined;
+    // every source field list declares custom fields (Apto's describe, Ortto's `customOnly` lists)
+    if (!object?.schemaFor) continue;
+    const byColumn = resolveColumns(object, p.header).byColumn;
+    const tokens = out.get(object.schemaFor) ?? new Set<string>();
+    for (const r of p.rows) {
+      for (const column of ['identifier', 'label']) {
+        const value = r[byColumn.get(column) ?? ''];
+        if (value) tokens.add(headerToken(value));
+      }
+    }
+    out.set(object.schemaFor, tokens);
+  }
+  return out;
 }
 
 /**

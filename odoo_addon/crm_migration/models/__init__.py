@@ -16,3 +16,6 @@ from . import crm_migration_report
 from . import crm_migration_attached
 from . import crm_migration_delta
 from . import crm_migration_credential
+from . import crm_migration_parallel
+from . import crm_migration_upload
+from . import crm_migration_derived

@@ -4,7 +4,8 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services.commit import CommitEngine
+from ..services import bulk, guard
+from ..services.commit import TODO_STATES, CommitEngine
 from ..services.rollback import RollbackEngine
 from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
 from .crm_migration_link import LINK_ACTIONS
@@ -88,9 +89,15 @@ class CrmMigration(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_linked(self):
-        if self.env["crm.migration.link"].search_count([("migration_id", "in", self.ids)], limit=1):
+        if self.env["crm.migration.link"].sudo().search_count([("migration_id", "in", self.ids)], limit=1):
             raise UserError(self.env._(
                 "A migration that still has links to Odoo records cannot be deleted: roll it back first."
+            ))
+        # the audit trail is append-only (its rows restrict the deletion in the database too)
+        if self.env["crm.migration.audit"].sudo().search_count([("migration_id", "in", self.ids)], limit=1):
+            raise UserError(self.env._(
+                "A migration that wrote to Odoo keeps its audit trail and cannot be deleted (roll it back to "
+                "undo what it did)."
             ))
 
     def _check_manager(self):
@@ -154,8 +161,10 @@ class CrmMigration(models.Model):
             raise ValidationError(self.env._("api_stage accepts at most %(max)s records per call (got %(n)s).",
                                              max=MAX_RECORDS_PER_CALL, n=len(records)))
         by_key = {}
+        policy = guard.Policy(self.env)
         for index, record in enumerate(records):
             vals = normalize_record(self.env, record, index)
+            guard.check_staged(self.env, vals, index, policy)
             by_key[vals["key"]] = vals
         return by_key
 
@@ -177,7 +186,9 @@ class CrmMigration(models.Model):
         for record in existing:
             record.write(by_key[record.key])
         existing_keys = set(existing.mapped("key"))
-        Record.create([dict(vals, migration_id=self.id) for key, vals in by_key.items() if key not in existing_keys])
+        # one multi-row INSERT (services/bulk.py: same defaults and conversions as create, issue #11)
+        bulk.insert_records(self.env, [dict(vals, migration_id=self.id) for key, vals in by_key.items()
+                                       if key not in existing_keys])
         return {
             "staged": len(by_key),
             "errors": sum(1 for vals in by_key.values() if vals["state"] == "error"),
@@ -229,6 +240,8 @@ class CrmMigration(models.Model):
             raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
                                        name=self.display_name))
         self._check_mapping_confirmed()
+        # what the stored records target, checked again: records are writable by the group
+        guard.check_commit(self, TODO_STATES)
         if sample is not None:
             if self.sample_state != "none":
                 raise UserError(self.env._(
@@ -246,6 +259,27 @@ class CrmMigration(models.Model):
             [("migration_id", "=", self.id), ("state", "in", ("failed", "skipped", "waiting"))], limit=1
         )
         self.write({"state": "partial" if incomplete else "committed", "commit_date": fields.Datetime.now()})
+
+    # ------------------------------------------------------------------ hooks for glue modules
+    def _after_commit_run(self, engine):
+        """Called at the end of every commit run (sample or full), once every object of the run
+        is committed, inside its transaction. Glue modules (``crm_migration_account``) extend it
+        to do what needs a whole document (post an invoice once its lines exist); records they
+        create go through ``engine.add_created_link`` so a rollback removes them. Their writes on
+        the migration's records are the migration's own (not rollback conflicts)."""
+        return None
+
+    def _glue_link_models(self):
+        """Models whose records glue modules create in ``_after_commit_run`` (through
+        ``engine.add_created_link``) although no staged record targets them: their links are the
+        engine's, not forged (services/guard.py ``check_links``)."""
+        return set()
+
+    def _before_rollback_undo(self, links):
+        """Called by a rollback before it unlinks the records of ``links`` (the migration's
+        ``created`` links), inside its savepoint; returns a list of error lines (the rollback then
+        stops and undoes nothing). Glue modules undo here what ``_after_commit_run`` did."""
+        return []
 
     def api_rollback(self, options=None):
         """Undo the commit exactly (no-op when already rolled back); returns the report.
@@ -279,8 +313,7 @@ class CrmMigration(models.Model):
     def _kept_conflicts(self):
         return [
             {"key": link.key, "model": link.model, "res_id": link.res_id,
-             "name": self.env[link.model].sudo().browse(link.res_id).exists().display_name or ""
-             if link.model in self.env else "",
+             "name": guard.display_name(self.env, link.model, link.res_id),
              "kind": link.kept_kind or "", "detail": link.kept_detail or ""}
             for link in self.env["crm.migration.link"].search(
                 [("migration_id", "=", self.id), ("kept", "=", True)], order="sequence, id")

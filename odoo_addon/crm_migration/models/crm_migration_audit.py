@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .crm_migration_record import pretty_json
 
@@ -15,14 +15,15 @@ AUDIT_ACTIONS = [
 
 class CrmMigrationAudit(models.Model):
     """What a commit or a rollback did to one Odoo record. Written by the engines only (in
-    batches, with sudo); read-only for users."""
+    batches, with sudo); append-only: read-only for users, never written or deleted (not even
+    through the migration: ``ondelete="restrict"``)."""
 
     _name = "crm.migration.audit"
     _description = "CRM Migration Audit Log"
     _order = "id desc"
     _rec_name = "key"
 
-    migration_id = fields.Many2one("crm.migration", required=True, ondelete="cascade", index=True, readonly=True)
+    migration_id = fields.Many2one("crm.migration", required=True, ondelete="restrict", index=True, readonly=True)
     model = fields.Char(required=True, index=True, readonly=True, string="Odoo Model")
     res_id = fields.Many2oneReference(model_field="model", string="Odoo Record ID", index=True, readonly=True)
     key = fields.Char(index=True, readonly=True)
@@ -33,6 +34,16 @@ class CrmMigrationAudit(models.Model):
     values_after_text = fields.Text(compute="_compute_values_text", string="Values After (JSON)")
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True, readonly=True)
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True, ondelete="set null")
+
+    def write(self, vals):
+        if not self.env.su:
+            raise AccessError(self.env._("The migration audit log is append-only: its rows cannot be changed."))
+        return super().write(vals)
+
+    def unlink(self):
+        if not self.env.su:
+            raise AccessError(self.env._("The migration audit log is append-only: its rows cannot be deleted."))
+        return super().unlink()
 
     @api.depends("values_before_json", "values_after_json")
     def _compute_values_text(self):

@@ -67,6 +67,7 @@ class CrmMigration(models.Model):
                     "label": str(spec.get("label") or spec["name"]),
                     "secret": bool(spec.get("secret")),
                     "options": [str(o) for o in options] if isinstance(options, list) else [],
+                    "optional": bool(spec.get("optional")),
                 })
             sources.append({"name": item["name"].strip(), "label": str(item.get("label") or item["name"]),
                             "input": SOURCE_INPUTS[item["input"]], "credentials": credentials})

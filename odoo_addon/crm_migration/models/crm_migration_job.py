@@ -23,11 +23,14 @@ so it survives a page reload; the form reloads itself while a job runs (the
 
 import json
 import logging
+import random
 import re
+import time
 import uuid
 from collections import defaultdict
 from functools import partial
 
+import psycopg2.extensions
 import requests
 from markupsafe import Markup
 
@@ -51,6 +54,8 @@ JOB_PHASES = [("reading", "Reading"), ("extracting", "Extracting"), ("staging", 
               ("failed", "Failed")]
 JOB_PROGRESS_KEYS = ("job", "phase", "object", "done", "total", "message", "file", "row", "field", "resumable")
 CRON_XMLID = "crm_migration.ir_cron_crm_migration_jobs"
+# a commit job batch that loses a race with a concurrent transaction is retried this many times
+JOB_CONCURRENCY_TRIES = 5
 
 
 class CrmMigration(models.Model):
@@ -77,6 +82,8 @@ class CrmMigration(models.Model):
                                 help="The queued upload job resumes the API extraction that stopped.")
     job_resumable = fields.Boolean(readonly=True, copy=False,
                                    help="The bridge kept what the stopped extraction fetched: it can resume.")
+    job_interrupted = fields.Boolean(readonly=True, copy=False,
+                                     help="The commit job was interrupted (Odoo stopped while it ran) and resumed.")
 
     progress_done = fields.Integer(compute="_compute_progress", string="Done")
     progress_total = fields.Integer(compute="_compute_progress", string="Total")
@@ -287,7 +294,7 @@ class CrmMigration(models.Model):
                              "job_finished": False, "job_done_base": 0, "job_user_id": self.env.uid,
                              "job_token": str(uuid.uuid4()), "job_phase": False, "job_object": False,
                              "job_done_count": 0, "job_total_count": 0, "job_resume": resume,
-                             "job_resumable": False})
+                             "job_resumable": False, "job_interrupted": False})
         self.env.ref(CRON_XMLID).sudo()._trigger()
         return True
 
@@ -302,6 +309,7 @@ class CrmMigration(models.Model):
         """Run the queued jobs one by one (oldest first); the cron runs again at once when more
         were queued meanwhile."""
         Migration = self.sudo()
+        Migration._requeue_dead_commit_jobs()
         ids = Migration.search([("job_state", "=", "queued")], order="write_date, id").ids
         for migration in Migration.browse(ids):
             migration.invalidate_recordset(["job_state"])
@@ -330,12 +338,14 @@ class CrmMigration(models.Model):
         try:
             if runner is None:
                 raise UserError(self.env._("Unknown job %(job)s.", job=kind))
+            # "in_bridge" (the bridge stages and ends the job) / "in_queue" (the commit runs as
+            # queue_job jobs, addon crm_migration_queue, which end the job): not ended here
             if commit:
-                in_bridge = runner() == "in_bridge"
+                in_bridge = self._job_run_retrying(runner) in ("in_bridge", "in_queue")
                 cr.commit()  # a new transaction: what the bridge staged meanwhile is visible
             else:
                 with cr.savepoint():
-                    in_bridge = runner() == "in_bridge"
+                    in_bridge = runner() in ("in_bridge", "in_queue")
         except Exception as exc:  # noqa: BLE001 - the job fails, the migration stays consistent
             if commit:
                 cr.rollback()
@@ -354,6 +364,52 @@ class CrmMigration(models.Model):
         if commit:
             cr.commit()
         return state == "done"
+
+    def _job_run_retrying(self, runner):
+        """Run ``runner`` (the job commits after each batch); a batch that lost a race with a
+        concurrent transaction (serialization failure or deadlock: e.g. another commit claimed
+        the same keys, services/key_claim.py) is undone by the database and the job goes on from
+        there, as Odoo's RPC layer retries a request."""
+        for attempt in range(1, JOB_CONCURRENCY_TRIES + 1):
+            try:
+                return runner()
+            except psycopg2.extensions.TransactionRollbackError as exc:
+                if attempt == JOB_CONCURRENCY_TRIES:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                self.env.registry.reset_changes()
+                _logger.info("crm_migration: %s job of migration %s lost a race (%s); retrying (%s)",
+                             self.job, self.id, exc.pgcode, attempt)
+                time.sleep(random.uniform(0.1, 2 ** attempt))
+        return None
+
+    @api.model
+    def _requeue_dead_commit_jobs(self):
+        """Commit jobs still ``running`` when the job cron starts are dead: only this cron runs
+        them, and Odoo runs one instance of a cron at a time (it locks the cron's row while it
+        runs), so a ``running`` commit job seen here was interrupted (Odoo restarted or was killed
+        while it ran). It is queued again and resumes where it stopped: every batch the job
+        finished was committed with its links, the interrupted batch was undone by PostgreSQL
+        with everything it did, so nothing is lost or doubled (issue #12, "Data" 10)."""
+        dead = self.sudo().search([("job", "=", "commit"), ("job_state", "=", "running")])
+        dead = dead.filtered(lambda m: not m._commit_runs_elsewhere())
+        for migration in dead:
+            _logger.warning("crm_migration: commit job of migration %s was interrupted (started %s); resuming it",
+                            migration.id, migration.job_started)
+            migration.write({
+                "job_state": "queued",
+                "job_interrupted": True,
+                "job_message": self.env._(
+                    "The commit job started at %(started)s was interrupted (Odoo stopped while it ran); it was "
+                    "resumed where it stopped at %(now)s.", started=migration.job_started, now=fields.Datetime.now()),
+            })
+        return dead
+
+    def _commit_runs_elsewhere(self):
+        """True when this migration's running commit was handed to another runner (queue_job:
+        crm_migration_queue) that resumes it itself: then it is not dead when the cron starts."""
+        return False
 
     def _job_log_failure(self, kind, exc):
         if isinstance(exc, UserError):
@@ -495,8 +551,12 @@ class CrmMigration(models.Model):
             return _("%(files)s file(s) uploaded: %(records)s records staged, %(errors)s with errors. %(next)s",
                      files=len(self.upload_attachment_ids), records=sum(counts.values()),
                      errors=counts["error"], next=next_step).strip()
-        return _("Commit done: %(committed)s created, %(matched)s matched, %(failed)s failed, "
+        done = _("Commit done: %(committed)s created, %(matched)s matched, %(failed)s failed, "
                  "%(skipped)s skipped, %(waiting)s waiting for their owner.", **counts)
+        if self.job_interrupted:
+            done = _("The commit job was interrupted (Odoo stopped while it ran) and resumed where it stopped. "
+                     "%(done)s", done=done)
+        return done
 
     # ------------------------------------------------------------------ UI
     def action_open_upload_wizard(self):

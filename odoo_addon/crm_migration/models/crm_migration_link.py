@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..services.key_claim import ensure_claim_table
 from .crm_migration_record import pretty_json
 
 LINK_ACTIONS = [
@@ -44,6 +45,10 @@ class CrmMigrationLink(models.Model):
     _sql_constraints = [
         ("migration_key_uniq", "unique(migration_id, key)", "A migration links a key at most once."),
     ]
+
+    def init(self):
+        super().init()
+        ensure_claim_table(self.env.cr)  # services/key_claim.py
 
     @api.depends("values_before_json")
     def _compute_values_before_text(self):

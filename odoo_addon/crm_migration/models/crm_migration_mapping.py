@@ -179,7 +179,9 @@ class CrmMigrationMappingLine(models.Model):
 
     @api.constrains("field_id", "model", "kind", "proposed_field")
     def _check_field_id(self):
-        Field = self.env["ir.model.fields"]
+        # the data model is only looked at, to check the choice: a Migration Manager has no read
+        # access to ir.model.fields (README, "Security")
+        Field = self.env["ir.model.fields"].sudo()
         lines = self.filtered("field_id")
         models_ = [m for m in set(lines.mapped("model")) if m]
         custom = migrated_fields(self.env, models_) if models_ else {}  # once per model, not per line

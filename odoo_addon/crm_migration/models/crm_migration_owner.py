@@ -11,7 +11,10 @@ from odoo.tools.mail import single_email_re
 
 from ..services.commit import field_usage_count, owner_value
 from ..services.rollback import RollbackEngine
-from ..services.staging import OWNER_MODEL, SCHEMA_FIELDS_CONTEXT, SCHEMA_MODEL, schema_field_pairs
+from ..services.staging import (
+    MODEL_SCHEMA, OWNER_MODEL, SCHEMA_FIELDS_CONTEXT, SCHEMA_MODEL, SCHEMA_MODELS_CONTEXT, schema_field_pairs,
+    schema_model_names,
+)
 
 OWNER_STATES = [("pending", "Pending"), ("resolved", "Resolved")]
 
@@ -174,12 +177,23 @@ class CrmMigration(models.Model):
         """Staged records may use in ``values`` the custom fields that schema records of this
         migration (this call or an earlier one) create."""
         pairs = set()
+        models_ = set()
         if isinstance(records, list):
             pairs = schema_field_pairs(r.get("values") for r in records
                                        if isinstance(r, dict) and r.get("model") == SCHEMA_MODEL)
             pairs |= schema_field_pairs(row["values_json"] for row in self.env["crm.migration.record"].search_read(
                 [("migration_id", "=", self.id), ("model", "=", SCHEMA_MODEL)], ["values_json"]))
-        this = self.with_context(**{SCHEMA_FIELDS_CONTEXT: sorted(pairs)}) if pairs else self
+            # custom models: declared by this migration's ir.model schema records (any batch)
+            models_ = schema_model_names(r.get("values") for r in records
+                                         if isinstance(r, dict) and r.get("model") == MODEL_SCHEMA)
+            models_ |= schema_model_names(row["values_json"] for row in self.env["crm.migration.record"].search_read(
+                [("migration_id", "=", self.id), ("model", "=", MODEL_SCHEMA)], ["values_json"]))
+        ctx = {}
+        if pairs:
+            ctx[SCHEMA_FIELDS_CONTEXT] = sorted(pairs)
+        if models_:
+            ctx[SCHEMA_MODELS_CONTEXT] = sorted(models_)
+        this = self.with_context(**ctx) if ctx else self
         return super(CrmMigration, this)._stage_records(records)
 
     # ------------------------------------------------------------------ owners known at staging

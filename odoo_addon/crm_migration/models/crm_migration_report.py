@@ -136,6 +136,62 @@ class CrmMigration(models.Model):
         rows.append(total)
         return rows
 
+    def _report_file_rows(self):
+        """One dict per uploaded file (profile order): ``file``, ``object``, ``rows`` read from it,
+        ``staged`` (records of the file's object whose source file it is), ``merged`` (its rows
+        merged as duplicates into another row), ``errors``, ``in_odoo`` (committed or matched),
+        ``left_out`` (rows left out by the admin's choice), ``reconciled`` (rows == staged + merged
+        + left out) and ``notes``. Rows of a file that describes other records (a custom-field
+        list) are counted where they land, not here."""
+        self.ensure_one()
+        _ = self.env._
+        profile = _as_dict(self.profile_json)
+        skipped = {_as_dict(t).get("object") for t in _as_list(profile.get("targets"))
+                   if _as_dict(t).get("decision") == "skipped by choice"}
+        merged = {}
+        for dup in _as_list(profile.get("duplicatesMerged")):
+            dup = _as_dict(dup)
+            where = (dup.get("object"), _as_dict(dup.get("merged")).get("file"))
+            merged[where] = merged.get(where, 0) + 1
+        staged = {}
+        for source_file, obj, state, count in self.env["crm.migration.record"]._read_group(
+            [("migration_id", "=", self.id)], ["source_file", "object", "state"], ["__count"]
+        ):
+            entry = staged.setdefault((obj, source_file or ""), {})
+            entry[state] = entry.get(state, 0) + count
+        rows = []
+        for file_ in _as_list(profile.get("files")):
+            file_ = _as_dict(file_)
+            name, obj = file_.get("file"), file_.get("object")
+            if not isinstance(name, str) or not isinstance(obj, str) or file_.get("describes"):
+                continue
+            by_state = staged.get((obj, name), {})
+            row = {
+                "file": name, "object": obj, "rows": _int(file_.get("rows")),
+                "staged": sum(by_state.values()), "merged": merged.get((obj, name), 0),
+                "errors": by_state.get("error", 0),
+                "in_odoo": by_state.get("committed", 0) + by_state.get("matched", 0),
+            }
+            row["left_out"] = row["rows"] - row["staged"] - row["merged"] if obj in skipped else 0
+            diff = row["rows"] - row["staged"] - row["merged"] - row["left_out"]
+            row["reconciled"] = diff == 0
+            notes = []
+            if row["left_out"]:
+                notes.append(_("%(count)s row(s) left out by choice", count=row["left_out"]))
+            if diff > 0:
+                notes.append(_("%(count)s row(s) neither staged nor merged", count=diff))
+            elif diff < 0:
+                notes.append(_("%(count)s more staged or merged than rows", count=-diff))
+            row["notes"] = "; ".join(notes)
+            rows.append(row)
+        return rows
+
+    def api_report_files(self):
+        """Per uploaded file: its rows reconciled against what was staged (``_report_file_rows``)."""
+        self.ensure_one()
+        self._check_manager()
+        return self._report_file_rows()
+
     def _reconcile_row(self, row, by_state):
         _ = self.env._
         notes = []
@@ -213,11 +269,38 @@ class CrmMigration(models.Model):
         return Markup(
             '<div class="o_crm_migration_report"><table class="table table-sm table-bordered">'
             "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-            '<p class="text-muted small">%s</p></div>'
+            '<p class="text-muted small">%s</p>%s</div>'
         ) % (head, body, self.env._(
             "Source rows come from the uploaded files (objects without a file of their own: the staged "
             "records). A row adds up when every source row is staged or merged as a duplicate, and every "
-            "staged record is in one of the states shown."))
+            "staged record is in one of the states shown."), self._render_files_html())
+
+    def _render_files_html(self):
+        """The per-file table: each uploaded file's rows against what was staged from it."""
+        _ = self.env._
+        rows = self._report_file_rows()
+        if not rows:
+            return Markup()
+        labels = [("file", _("File")), ("object", _("Object")), ("rows", _("Rows")), ("staged", _("Staged")),
+                  ("merged", _("Duplicates merged")), ("left_out", _("Left out")), ("errors", _("Errors")),
+                  ("in_odoo", _("In Odoo")), ("reconciled", _("Reconciled")), ("notes", _("What does not add up"))]
+        head = Markup("").join(Markup("<th>%s</th>") % label for _key, label in labels)
+        body = Markup()
+        for row in rows:
+            cells = Markup()
+            for key, _label in labels:
+                if key == "reconciled":
+                    cells += Markup('<td class="text-end"><span class="badge %s">%s</span></td>') % (
+                        "text-bg-success" if row["reconciled"] else "text-bg-danger", _("yes") if row["reconciled"] else _("no"))
+                elif key in ("file", "object", "notes"):
+                    cells += Markup("<td>%s</td>") % row[key]
+                else:
+                    cells += Markup('<td class="text-end">%s</td>') % row[key]
+            body += Markup('<tr class="%s">%s</tr>') % ("" if row["reconciled"] else "table-warning", cells)
+        return Markup(
+            '<h5 class="mt-3">%s</h5><table class="table table-sm table-bordered o_crm_migration_report_files">'
+            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
+        ) % (_("Source files"), head, body)
 
     # ------------------------------------------------------------------ CSV / PDF
     def _report_csv(self):

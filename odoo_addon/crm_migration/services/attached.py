@@ -212,6 +212,9 @@ def _imported_author(engine, item):
     values_after = {}
     if not partner:
         from .commit import QUIET_CONTEXT  # noqa: PLC0415 - commit imports this module
+        from .key_claim import claim_keys  # noqa: PLC0415
+
+        claim_keys(env, engine.migration.id, [key])  # created at most once (services/key_claim.py)
         values_after = {"name": env._("Imported from %(label)s", label=label), "active": True}
         partner = Partner.with_context(**QUIET_CONTEXT).create(values_after)
         action = "created"

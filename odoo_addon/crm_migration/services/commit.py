@@ -41,8 +41,8 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from . import attached
-from .staging import OWNER_MODEL, SCHEMA_MODEL, ref_keys
+from . import attached, bulk, derived, guard, key_claim, plan as planning
+from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
     from odoo.service.model import _as_validation_error
@@ -62,6 +62,8 @@ QUIET_CONTEXT = {
     "no_mail_to_attendees": True,
     "dont_notify": True,
     "mail_notify_author": False,
+    # no "you have been assigned" mail to the owners of migrated records (project.task, mail.thread)
+    "mail_auto_subscribe_no_notify": True,
     # mail.activity: no assignment notification, subscription or bus message (services/attached.py)
     attached.IMPORT_CONTEXT: True,
 }
@@ -170,6 +172,8 @@ def owner_value(value):
 # fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
 ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json",
                "hash", "issues_json", *attached.ITEM_FIELDS]
+# fields of crm.migration.record read to plan a commit (services/plan.py)
+PLAN_FIELDS = ITEM_FIELDS
 # fields of crm.migration.record written by the bookkeeping of a batch
 BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
 
@@ -404,37 +408,120 @@ class CommitEngine:
         self.on_batch = on_batch
         self.env = migration.env
         self.Record = self.env["crm.migration.record"]
-        self.Link = self.env["crm.migration.link"]
+        # links are the engines' own bookkeeping: the group may read them, never write them
+        self.Link = self.env["crm.migration.link"].sudo()
         self.batch_size = batch_size
         last = self.Link.search([("migration_id", "=", migration.id)], order="sequence desc", limit=1)
         self.sequence = last.sequence or 0
         self.Owner = self.env["crm.migration.owner"]
         self.owner_rows = {}  # (model, field, normalised value) -> crm.migration.owner
+        self._owner_rows_loaded = False
+        self._plan_items = None  # {record id: _Item} kept by plan() for the serial run
         self.schema_field_ids = set()  # custom fields created or matched by this commit
+        # services/derived.py: rows of matched records before the run touched them (per engine:
+        # each chunk snapshots what it meets), and the last mail.message id before the run
+        self.derived_before = {}
+        self.derived_message_floor = None
 
     # ------------------------------------------------------------------ ordering
     def run(self):
+        """The serial commit: the plan's chunks one after the other in this transaction (the
+        commit job commits after each, through ``on_batch``), then ``finish``. A parallel or
+        queued commit runs the same chunks (services/parallel.py)."""
+        self._plan_items = {}  # the serial run reads each staged record once: plan() keeps them
+        plan = self.plan()
+        if not plan:
+            return
+        for wave in plan["waves"]:
+            for chunk in wave:
+                self.commit_chunk(chunk)
+        self.finish(plan)
+
+    # ------------------------------------------------------------------ plan, chunks, finish
+    # (issue #11: the serial, parallel and queued commits run the same chunks; services/plan.py)
+    def plan(self):
+        """The commit plan of the records to commit (services/plan.py), or None when there is
+        nothing to commit. Reads the staged records once; writes nothing."""
         domain = [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
         if self.sampled_only:
             domain.append(("sampled", "=", True))
-        todo = self.Record.search_fetch(domain, ITEM_FIELDS, order="id")
+        todo = self.Record.search_fetch(domain, PLAN_FIELDS, order="id")
         if not todo:
-            return
+            return None
         since = self.env.cr.now()  # start of this run's first transaction
-        edited_before = set(self._links_written_after())
+        derived.start_run(self)  # what Odoo derives on matched records (services/derived.py)
+        edited_before = [link.id for link in self._links_written_after()]
         items = [_Item(rec) for rec in todo]
         by_object = defaultdict(list)
         for item in items:
             by_object[item.object].append(item)
         order = self.object_order(items)
-        self.owner_rows = {(row.model, row.field, row.value): row
-                           for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
-        for obj in order:
-            self.commit_object(attached.original_order(by_object[obj]))
-        self._absorb_own_writes(since, edited_before)
-        if self.schema_field_ids:
+        ordered = [i for obj in order for i in attached.original_order(by_object[obj])]
+        waves = planning.build_waves(self, ordered, order, self.batch_size, self.sequence + 1)
+        if self._plan_items is not None:
+            self._plan_items.update((item.record_id, item) for item in items)
+        else:
+            self.env.invalidate_all()  # the staged records' JSON is not kept for the chunks
+        return {
+            "migration": self.migration.id,
+            "since": since.isoformat(sep=" "),  # microseconds kept
+            "edited_before": edited_before,
+            "schema": any(item.model == SCHEMA_MODEL for item in items),
+            "total": len(items),
+            "waves": waves,
+            # mail.message ids above this are the run's own (services/derived.py)
+            "message_floor": self.derived_message_floor,
+        }
+
+    def commit_chunk(self, chunk):
+        """Commit one chunk of the plan (``{"ids", "seq", "skip"?}``) in the current transaction:
+        its records still to do (a chunk run again after it committed does nothing), in the
+        plan's order. Returns the number of records done."""
+        ids = [int(i) for i in chunk["ids"]]
+        if self._plan_items:  # the serial run: the items plan() read, not done yet
+            items = [self._plan_items.pop(i) for i in ids if i in self._plan_items]
+        else:
+            domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
+            position = {rid: n for n, rid in enumerate(ids)}
+            items = sorted((_Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
+                           key=lambda item: position[item.record_id])
+        if not items:
+            return 0
+        self.sequence = int(chunk["seq"]) - 1
+        if not self._owner_rows_loaded:
+            self.owner_rows = {(row.model, row.field, row.value): row
+                               for row in self.Owner.search([("migration_id", "=", self.migration.id)])}
+            self._owner_rows_loaded = True
+        skip = chunk.get("skip")
+        if skip:
+            for item in items:
+                item.finish("skipped", error=skip.get(str(item.record_id)) or skip.get(item.record_id))
+            self._save_items(items)
+        else:
+            self.commit_batch(items)
+        self._batch_done(items)
+        return len(items)
+
+    def finish(self, plan):
+        """After the last chunk: the migration's own side-effect writes are not rollback
+        conflicts (``_absorb_own_writes``), and the "Migrated fields" views follow the custom
+        fields."""
+        since = datetime.fromisoformat(plan["since"])
+        # glue modules finish what needs every object in (an invoice posted once its lines are);
+        # what they create is linked after every chunk's reserved sequence numbers
+        last = self.Link.search([("migration_id", "=", self.migration.id)], order="sequence desc", limit=1)
+        self.sequence = max(self.sequence, last.sequence or 0)
+        self.migration._after_commit_run(self)
+        self._absorb_own_writes(since, set(plan.get("edited_before") or ()))
+        self.derived_message_floor = plan.get("message_floor")
+        derived.finish_run(self)
+        field_ids = set(self.schema_field_ids)
+        if plan.get("schema"):
+            field_ids.update(self.Link.search([("migration_id", "=", self.migration.id),
+                                               ("model", "=", SCHEMA_MODEL)]).mapped("res_id"))
+        if field_ids:
             # the generated "Migrated fields" form view, once the fields of the model exist
-            models = self.env[SCHEMA_MODEL].sudo().browse(sorted(self.schema_field_ids)).exists().mapped("model")
+            models = self.env[SCHEMA_MODEL].sudo().browse(sorted(field_ids)).exists().mapped("model")
             sync_migrated_fields_views(self.env, models)
 
     def _links_written_after(self, since=None):
@@ -466,7 +553,7 @@ class CommitEngine:
         before it (``edited_before``: an edit made between a sample and the full commit) stay
         rollback conflicts."""
         for link, stamp in self._links_written_after(since).items():
-            if link not in edited_before:
+            if link.id not in edited_before:
                 link.written_at = stamp
 
     def object_order(self, items):
@@ -504,31 +591,6 @@ class CommitEngine:
             objects=", ".join(stuck),
         )
 
-    def commit_object(self, items):
-        """Commit one object's records in passes: a record whose ref points to a record of the
-        same object that is still waiting goes in a later pass (parent companies)."""
-        waiting = items
-        while waiting:
-            waiting_keys = {i.key for i in waiting}
-            ready, later = [], []
-            for item in waiting:
-                blocked = any(k in waiting_keys and k != item.key for k in item.dep_keys)
-                (later if blocked else ready).append(item)
-            if not ready:
-                for item in waiting:
-                    blockers = sorted(k for k in item.dep_keys if k in waiting_keys and k != item.key)
-                    item.finish("skipped", error=self.env._(
-                        "Refs/deps of the same object form a cycle; waiting for: %(keys)s", keys=", ".join(blockers)
-                    ))
-                self._save_items(waiting)
-                self._batch_done(waiting)
-                return
-            for start in range(0, len(ready), self.batch_size):
-                batch = ready[start:start + self.batch_size]
-                self.commit_batch(batch)
-                self._batch_done(batch)
-            waiting = later
-
     def _batch_done(self, items):
         if self.on_batch:
             self.on_batch(len(items))
@@ -547,6 +609,7 @@ class CommitEngine:
             item.linked = link_by_key.get(item.key)
         self._resolve_refs(items, link_by_key)
         attached.resolve_parents(self, items, link_by_key)
+        guard.prepare_items(self, items)
 
         # 2. lookups
         self._resolve_lookups([i for i in items if not i.done])
@@ -559,6 +622,7 @@ class CommitEngine:
         from .delta import apply_updates  # noqa: PLC0415 - delta.py builds on this module
 
         existing = [i for i in items if not i.done and (i.linked or i.match_id)]
+        derived.snapshot_existing(self, existing)
         apply_updates(self, existing)
         self._update_existing([i for i in existing if not i.done])
 
@@ -567,18 +631,23 @@ class CommitEngine:
         for item in items:
             if not item.done:
                 to_create[item.model].append(item)
+        # a database-level claim of the keys about to be created (services/key_claim.py): a
+        # concurrent commit of the same keys waits, then retries and links instead of creating
+        key_claim.claim_keys(self.env, self.migration.id,
+                             [item.key for model_items in to_create.values() for item in model_items])
         for model, model_items in to_create.items():
             if attached.is_attached(model):
                 attached.create(self, model, model_items)
             else:
-                self._create(model, model_items)
+                with derived.side_tables(self, model, model_items):
+                    self._create(model, model_items)
 
         # 6. bookkeeping
         link_vals = [item.link_vals for item in items if item.link_vals]
         if link_vals:
-            self.Link.create(link_vals)
-            # audit: one create for the whole batch
-            self.env["crm.migration.audit"].sudo().create([{
+            # links and audit rows: one multi-row INSERT each (services/bulk.py says why)
+            bulk.insert_links(self.env, link_vals)
+            bulk.insert_audit(self.env, [{
                 "migration_id": vals["migration_id"],
                 "model": vals["model"],
                 "res_id": vals["res_id"],
@@ -587,6 +656,7 @@ class CommitEngine:
                 "values_before_json": vals["values_before_json"] or {},
                 "values_after_json": vals["values_after_json"] or {},
             } for vals in link_vals])
+            derived.save_batch(self, items)
         self._save_items(items)
 
     def _save_items(self, items):
@@ -608,10 +678,29 @@ class CommitEngine:
                 item.issues = item.issues + new_issues
                 vals["issues_json"] = issues_field.convert_to_column(item.issues, records)
             vals_list.append(vals)
-        records.flush_recordset(BOOKKEEPING_FIELDS)
+        # every pending write of these records first (a delta hook may have set other fields, which
+        # also dirties write_date, invalidated below)
+        records.flush_recordset()
         records._write_multi(vals_list)
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
         records.modified(BOOKKEEPING_FIELDS)
+
+    def add_created_link(self, key, model_name, res_id, values_after=None, record_id=False):
+        """A record the run created beside the staged ones (a payment registered on a migrated
+        invoice by a glue module): linked and audited like a created record, so a rollback
+        removes it first (it comes last in the commit order)."""
+        self.sequence += 1
+        now = self.env.cr.now()
+        link = self.Link.create({
+            "migration_id": self.migration.id, "record_id": record_id, "key": key, "model": model_name,
+            "res_id": res_id, "action": "created", "values_before_json": {}, "values_after_json": values_after or {},
+            "written_at": now, "hash": False, "sequence": self.sequence,
+        })
+        self.env["crm.migration.audit"].sudo().create({
+            "migration_id": self.migration.id, "model": model_name, "res_id": res_id, "key": key,
+            "action": "create", "values_before_json": {}, "values_after_json": values_after or {},
+        })
+        return link
 
     def _next_link(self, item, res_id, action, values_before=None, values_after=None):
         self.sequence += 1
@@ -889,8 +978,8 @@ class CommitEngine:
         ``existing``: the batch's existing target records of this model (prefetch group)."""
         _ = self.env._
         model = self.env[item.model].with_context(**QUIET_CONTEXT)
-        if item.model == SCHEMA_MODEL:
-            fill = False  # an existing custom field is reused as it is, never changed
+        if item.model in (SCHEMA_MODEL, MODEL_SCHEMA):
+            fill = False  # an existing custom field or model is reused as it is, never changed
         if existing is None:
             target = model.browse(res_id).exists()
         elif res_id in existing._ids:
@@ -940,6 +1029,10 @@ class CommitEngine:
     # ------------------------------------------------------------------ create
     def _create(self, model_name, items):
         model = self.env[model_name].with_context(**QUIET_CONTEXT)
+        if model_name == SCHEMA_MODEL:  # checked, then created with sudo (services/guard.py)
+            model = guard.schema_model(model, items, self.migration)
+        elif model_name == MODEL_SCHEMA:  # custom models: the same
+            model = guard.model_schema_model(model, items, self.migration)
         vals_list = [item.create_vals(model) for item in items]
         written = [json_vals(vals) for vals in vals_list]  # before create, which may alter the dicts
         try:
@@ -950,7 +1043,7 @@ class CommitEngine:
         except Exception as exc:  # noqa: BLE001 - retried one by one below
             _logger.info("crm_migration: batch create of %s %s failed (%s); retrying one by one",
                          len(items), model_name, exc)
-            if model_name == SCHEMA_MODEL:
+            if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
                 self._reload_registry()
             for item, vals, after in zip(items, vals_list, written):
                 try:
@@ -960,7 +1053,7 @@ class CommitEngine:
                     raise
                 except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
                     item.finish("failed", error=error_text(self.env, exc))
-                    if model_name == SCHEMA_MODEL:
+                    if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
                         self._reload_registry()
                     continue
                 self._next_link(item, record.id, "created", values_after=after)
@@ -971,6 +1064,19 @@ class CommitEngine:
                 item.finish("committed", record.id)
         if model_name == SCHEMA_MODEL:
             self._check_schema([item.res_id for item in items if item.state == "committed"])
+        if model_name == MODEL_SCHEMA:
+            self._grant_access([item.res_id for item in items if item.state == "committed"])
+
+    def _grant_access(self, model_ids):
+        """A custom model the migration created is usable by internal users, as a model made in
+        Odoo's own UI would be: one access rule (read, write, create, delete) for the group
+        Internal User. It goes with the model when a rollback removes it."""
+        group = self.env.ref("base.group_user")
+        self.env["ir.model.access"].sudo().create([{
+            "name": f"{model.model} (migrated custom object)",
+            "model_id": model.id, "group_id": group.id,
+            "perm_read": True, "perm_write": True, "perm_create": True, "perm_unlink": True,
+        } for model in self.env[MODEL_SCHEMA].sudo().browse(model_ids)])
 
     def _reload_registry(self):
         """A create of custom fields that raised inside its savepoint may have set the registry

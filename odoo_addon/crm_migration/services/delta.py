@@ -36,8 +36,9 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
+from . import guard
 from .commit import QUIET_CONTEXT, error_text, is_empty, json_value
-from .staging import SCHEMA_MODEL
+from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 # migration states a delta round starts from (``delta``: restaging the round again)
 DELTA_FROM_STATES = ("committed", "partial", "delta")
@@ -127,7 +128,8 @@ def mark_gone(migration):
     Record = env["crm.migration.record"]
     # schema records (custom fields) are not source records: a newer export whose columns find the
     # field in Odoo already maps onto it instead of staging it again
-    unseen = Record.search([("migration_id", "=", migration.id), ("delta", "=", False), ("model", "!=", SCHEMA_MODEL),
+    unseen = Record.search([("migration_id", "=", migration.id), ("delta", "=", False),
+                            ("model", "not in", (SCHEMA_MODEL, MODEL_SCHEMA)),
                             "|", ("state", "in", DONE_STATES), ("delta_before_json", "!=", False)])
     links = {link.key: link for link in env["crm.migration.link"].search(
         [("migration_id", "=", migration.id), ("key", "in", unseen.mapped("key")), ("kept", "=", False)])}
@@ -199,7 +201,7 @@ def apply_updates(engine, items):
 def _apply_one(engine, item, link, before, old_ids, audit):
     env = engine.env
     _ = env._
-    if item.model == SCHEMA_MODEL:  # an existing custom field is reused as it is, never changed
+    if item.model in (SCHEMA_MODEL, MODEL_SCHEMA):  # an existing custom field or model is reused as it is
         link.hash = item.hash
         item.finish(_done_state(link), link.res_id)
         return
@@ -295,7 +297,7 @@ def merge_link(link, values_before, values_after, record_hash=None, touch=True):
         vals["hash"] = record_hash
     if touch:
         vals["written_at"] = link.env.cr.now()
-    link.write(vals)
+    link.sudo().write(vals)  # links: the engines' bookkeeping, read-only for the group
 
 
 def audit_vals(link, before, after, action="update"):
@@ -330,12 +332,18 @@ def resolve(migration, take, keys=None):
             if not link:
                 continue
             if take == "source":
-                model = env[record.model].with_context(**QUIET_CONTEXT)
+                # the link's model, never the staged record's (records are writable by the group);
+                # only fields a migration may write (services/guard.py)
+                model = env[link.model].with_context(**QUIET_CONTEXT)
                 target = model.browse(link.res_id).exists()
                 conflicts = record.delta_conflict_json or {}
                 write = {}
                 for fname, info in conflicts.items():
                     field = model._fields.get(fname)
+                    problem = field is not None and guard.field_problem(env, link.model, fname)
+                    if problem:
+                        errors.append(f"- {record.key}: {problem}")
+                        continue
                     if field is not None:
                         value = info.get("source")
                         write[fname] = [Command.set(value or [])] if field.type == "many2many" else value
@@ -353,7 +361,7 @@ def resolve(migration, take, keys=None):
                     merge_link(link, before, written, record.hash, touch=False)
                     audit.append(audit_vals(link, before, written))
             else:
-                link.hash = record.hash
+                link.sudo().hash = record.hash  # links: the engines' bookkeeping, read-only for the group
             record.write({"state": _done_state(link), "delta_decision": take, "error_message": False,
                           "delta_before_json": False})
         if errors:
@@ -386,7 +394,8 @@ def gone(migration, action, keys=None):
     by_model = defaultdict(list)
     for record in records:
         if record.key in links:
-            by_model[record.model].append(record)
+            # the link's model, never the staged record's (records are writable by the group)
+            by_model[links[record.key].model].append(record)
     errors, audit, done = [], [], []
     with env.cr.savepoint():
         for model_name, model_records in by_model.items():

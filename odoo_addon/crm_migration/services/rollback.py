@@ -44,9 +44,11 @@ from odoo.fields import Command
 from odoo.osv import expression
 from odoo.tools import html2plaintext
 
+from . import bulk
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
+from . import derived, guard
 from .attached import referenced_conflicts
-from .staging import SCHEMA_MODEL, ref_keys
+from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys
 
 
 class RollbackEngine:
@@ -57,14 +59,17 @@ class RollbackEngine:
         # migration to ``mapped`` (docs/staging-contract.md, "Sampling"; docs/journey.md)
         self.sample = sample
         self.env = migration.env
-        self.Link = self.env["crm.migration.link"]
+        # links are the engines' own bookkeeping: the group may read them, never write them
+        self.Link = self.env["crm.migration.link"].sudo()
         self.audit_vals = []
 
     def _links(self):
         domain = [("migration_id", "=", self.migration.id), ("kept", "=", False)]
         if self.sample:
             domain.append(("record_id.sampled", "=", True))
-        return self.Link.search(domain, order="sequence desc, id desc")
+        links = self.Link.search(domain, order="sequence desc, id desc")
+        guard.check_links(self.migration, links)  # a forged link is refused before anything is read
+        return links
 
     def _audit(self, link, action, before=None, after=None):
         self.audit_vals.append({
@@ -98,8 +103,13 @@ class RollbackEngine:
                 kept, kept_info = self._kept_links(links, conflicts)
         links -= kept
         schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
-        with self._registry_guard(bool(schema_links)), self.env.cr.savepoint():
-            errors = self._reset_states(links.filtered(lambda l: l.action == "created"))
+        model_links = links.filtered(lambda l: l.model == MODEL_SCHEMA and l.action == "created")
+        with self._registry_guard(bool(schema_links or model_links)), self.env.cr.savepoint():
+            # what Odoo derived from the commit on matched records (services/derived.py)
+            derived_plan, remains = derived.plan_restore(self, links)
+            # glue modules undo what they did after the commit (a posted invoice back to draft)
+            errors = self.migration._before_rollback_undo(links.filtered(lambda l: l.action == "created"))
+            errors += self._reset_states(links.filtered(lambda l: l.action == "created"))
             for (action, model_name), group in itertools.groupby(links - schema_links,
                                                                  key=lambda l: (l.action, l.model)):
                 group = self.Link.concat(*group)
@@ -113,6 +123,10 @@ class RollbackEngine:
                     "Rollback of migration %(name)s stopped; nothing was undone. These records could not "
                     "be undone:\n%(lines)s", name=self.migration.display_name, lines="\n".join(errors),
                 ))
+            derived.apply_restore(self, derived_plan)
+            remains += derived.reverse_side_tables(self)
+            if not self.sample:
+                self.migration.rollback_remains_json = remains
             # custom fields: removed when unused, else kept (their staged record keeps the id)
             fields_ = self.env[SCHEMA_MODEL].sudo().browse(schema_links.mapped("res_id")).exists()
             kept_fields = fields_.filtered(lambda f: field_usage_count(self.env, f))
@@ -120,7 +134,10 @@ class RollbackEngine:
                 self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id), ("sampled", "=", True)]).write(
                     {"state": "staged", "res_id": 0, "error_message": False, "sampled": False})
             else:
-                (self.migration.record_ids - kept.record_id).write({"state": "rolled_back", "res_id": 0})
+                # one UPDATE for all the migration's records (services/bulk.py)
+                records = self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id),
+                                                                   ("id", "not in", kept.record_id.ids)])
+                bulk.set_record_states(self.env, records, {"state": "rolled_back", "res_id": 0})
             for link in schema_links:
                 if link.res_id in kept_fields.ids and link.record_id:
                     link.record_id.res_id = link.res_id
@@ -130,12 +147,13 @@ class RollbackEngine:
             for link in schema_links:
                 if link.res_id in (fields_ - kept_fields).ids:
                     self._audit(link, "delete", before=link.values_after_json)
-            links.unlink()
+            if self.audit_vals:
+                # multi-row INSERTs, before the links some rows are copied from go (services/bulk.py)
+                bulk.insert_audit(self.env, self.audit_vals)
+                self.audit_vals = []
+            bulk.delete_links(self.env, links)  # one DELETE (services/bulk.py)
             self.migration.state = "mapped" if self.sample else "rolled_back"
             self._remove_fields(fields_ - kept_fields)
-            if self.audit_vals:
-                self.env["crm.migration.audit"].sudo().create(self.audit_vals)
-                self.audit_vals = []
 
     # ------------------------------------------------------------------ conflicts
     def conflicts(self):
@@ -144,9 +162,8 @@ class RollbackEngine:
 
     def _conflict_dict(self, conflict):
         link, kind, detail = conflict
-        record = self.env[link.model].sudo().browse(link.res_id)
         return {"key": link.key, "model": link.model, "res_id": link.res_id,
-                "name": record.display_name or "", "kind": kind, "detail": detail}
+                "name": guard.display_name(self.env, link.model, link.res_id), "kind": kind, "detail": detail}
 
     def _conflict_line(self, conflict):
         c = self._conflict_dict(conflict)
@@ -194,20 +211,29 @@ class RollbackEngine:
                     result.append((link, "edited", _("changed on %(date)s by %(user)s",
                                                      date=row["write_date"], user=by)))
                     continue
-                record = model.browse(link.res_id)
+                # current values: read with the user's rights, and only the fields a migration
+                # writes; a field the user cannot read is compared without showing its values
+                record = self.env[model_name].with_context(active_test=False).browse(link.res_id)
+                readable, hidden = guard.readable_fields(record, list(after))
+                if not record.has_access("read"):
+                    readable, hidden = [], readable + hidden
                 changed = []
-                for fname, value in after.items():
-                    if fname not in model._fields:
-                        continue
-                    current = json_value(record, fname)
+                for fname in readable + hidden:
+                    value = after[fname]
+                    current = json_value(record if fname in readable else model.browse(link.res_id), fname)
                     if isinstance(value, list) and isinstance(current, list):
                         same = sorted(value) == sorted(current)
                     elif model._fields[fname].type == "html":  # Odoo wraps plain text in <p>
                         same = html2plaintext(current or "").strip() == html2plaintext(value or "").strip()
                     else:
                         same = (current or False) == (value or False)
-                    if not same:
+                    if same:
+                        continue
+                    if fname in readable:
                         changed.append(f"{fname} ({value!r} -> {current!r})")
+                    else:
+                        changed.append(_("%(field)s (values not shown: not readable with your access rights)",
+                                         field=fname))
                 if changed:
                     result.append((link, "edited", _(
                         "fields the rollback would restore were changed since the migration wrote them "
@@ -318,7 +344,7 @@ class RollbackEngine:
         models = fields_.mapped("model")
         sync_migrated_fields_views(self.env, models, exclude=set(fields_.ids))
         try:
-            self.env[SCHEMA_MODEL].browse(fields_.ids).unlink()
+            guard.removable_fields(self.env, self.env[SCHEMA_MODEL].browse(fields_.ids)).unlink()
         except psycopg2.OperationalError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported to the user, nothing undone
@@ -369,9 +395,17 @@ class RollbackEngine:
         documents and their lines, and the state is the migration's own doing."""
         errors = []
         by_model = defaultdict(list)
+        # which staged records set a state: asked of PostgreSQL (jsonb ``?``) instead of decoding the
+        # values of every record the migration created (issue #11: 100,000 records)
+        self.env["crm.migration.record"].flush_model(["values_json"])
+        record_ids = [link.record_id.id for link in links if link.record_id]
+        with_state = set()
+        for start in range(0, len(record_ids), 50000):
+            self.env.cr.execute("SELECT id FROM crm_migration_record WHERE id = ANY(%s) AND values_json ? 'state'",
+                                [record_ids[start:start + 50000]])
+            with_state.update(row[0] for row in self.env.cr.fetchall())
         for link in links:
-            values = link.record_id.values_json or {}
-            if "state" in values:
+            if link.record_id.id in with_state:
                 by_model[link.model].append(link)
         for model_name, model_links in by_model.items():
             model = self.env[model_name].with_context(**QUIET_CONTEXT)
@@ -406,15 +440,19 @@ class RollbackEngine:
 
     def _unlink(self, model_name, links):
         model = self.env[model_name]
+        if model_name == MODEL_SCHEMA:  # custom models the migration made: checked, removed with sudo
+            model = guard.removable_models(self.env, model.browse(links.mapped("res_id")).exists()).browse()
         records = model.browse(links.mapped("res_id")).exists()
         if not records:
             return []
         try:
             with self.env.cr.savepoint():
                 records.unlink()
+            deleted = set(records._ids)
             for link in links:
-                if link.res_id in records._ids:
-                    self._audit(link, "delete", before=link.values_after_json)
+                if link.res_id in deleted:
+                    # copied from the link by PostgreSQL (services/bulk.py, insert_audit)
+                    self.audit_vals.append({"from_link": link.id, "action": "delete"})
             return []
         except psycopg2.OperationalError:
             raise

@@ -244,7 +244,9 @@ def sample_diff(migration):
                     wanted_names[field.comodel_name].update(value if isinstance(value, list) else [value])
     names = {}
     for comodel, ids in wanted_names.items():
-        for rec in env[comodel].sudo().with_context(active_test=False).browse(sorted(ids)).exists():
+        # names read with the user's rights (services/guard.py): a record they may not read stays unnamed
+        records_ = env[comodel].with_context(active_test=False).browse(sorted(ids)).exists()
+        for rec in records_._filtered_access("read"):
             names[(comodel, rec.id)] = rec.display_name or ""
 
     rows = []

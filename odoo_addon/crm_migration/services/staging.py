@@ -23,6 +23,13 @@ SCHEMA_MODEL = "ir.model.fields"
 OWNER_MODEL = "res.users"
 # context key: [(model, field name)] of the custom fields created by schema records of the migration
 SCHEMA_FIELDS_CONTEXT = "crm_migration_schema_fields"
+# staged records of this model create custom models (an ``x_`` model per custom object)
+MODEL_SCHEMA = "ir.model"
+# context key: the custom models that ``ir.model`` schema records of the migration declare
+SCHEMA_MODELS_CONTEXT = "crm_migration_schema_models"
+# the values an ``ir.model`` schema record may carry; Odoo adds the model's ``x_name`` itself
+MODEL_SCHEMA_VALUES = ("model", "name", "state", "info")
+CUSTOM_PREFIX = "x_"
 ISSUE_LEVELS = ("error", "warning")
 SCALAR_TYPES = (str, int, float, bool, type(None))
 REF_TYPES = ("many2one", "many2many")
@@ -63,15 +70,37 @@ def ref_keys(refs):
     return keys
 
 
+def schema_model_names(values_list):
+    """Names of the custom models that schema records (values of staged ``ir.model`` records)
+    create."""
+    names = set()
+    for values in values_list:
+        if isinstance(values, dict) and isinstance(values.get("model"), str) and values["model"].startswith(CUSTOM_PREFIX):
+            names.add(values["model"])
+    return names
+
+
+class _PendingModel:
+    """A custom model an ``ir.model`` schema record of the migration creates: it does not exist
+    yet, its fields are the ones schema records create (and ``x_name``, which Odoo adds)."""
+
+    _fields = {}
+
+    def __init__(self, name):
+        self._name = name
+
+
 def schema_field_pairs(values_list):
-    """(model, field name) of the custom fields that schema records (values of staged
-    ``ir.model.fields`` records) create."""
+    """(model, field name, type, comodel) of the custom fields that schema records (values of
+    staged ``ir.model.fields`` records) create (type and comodel ``""`` when not given)."""
     pairs = set()
     for values in values_list:
         if isinstance(values, dict):
             name, model = values.get("name"), values.get("model")
             if isinstance(name, str) and isinstance(model, str) and name.startswith("x_"):
-                pairs.add((model, name))
+                ttype, relation = values.get("ttype"), values.get("relation")
+                pairs.add((model, name, ttype if isinstance(ttype, str) else "",
+                           relation if isinstance(relation, str) else ""))
     return pairs
 
 
@@ -80,7 +109,14 @@ class _Checker:
         self.env = env
         self.record = record
         self.index = index
-        self.schema_fields = {tuple(pair) for pair in env.context.get(SCHEMA_FIELDS_CONTEXT) or ()}
+        pending = [tuple(pair) for pair in env.context.get(SCHEMA_FIELDS_CONTEXT) or ()]
+        self.schema_fields = {pair[:2] for pair in pending}
+        # (model, name) -> (type, comodel) of the custom fields schema records create
+        self.schema_types = {pair[:2]: tuple(pair[2:4]) for pair in pending if len(pair) >= 4}
+        self.schema_models = set(env.context.get(SCHEMA_MODELS_CONTEXT) or ())
+        for name in self.schema_models:
+            self.schema_fields.add((name, "x_name"))
+            self.schema_types.setdefault((name, "x_name"), ("char", ""))
 
     def fail(self, problem):
         key = self.record.get("key") if isinstance(self.record, dict) else None
@@ -88,6 +124,16 @@ class _Checker:
         raise ValidationError(self.env._("Staged record %(label)s: %(problem)s", label=label, problem=problem))
 
     def model(self, name, what):
+        if isinstance(name, str) and name.startswith(CUSTOM_PREFIX):
+            # a custom model: only one that a schema record of this migration declares (a
+            # Migration Manager cannot write into other custom models, Studio's or another app's)
+            if name not in self.schema_models:
+                self.fail(self.env._(
+                    "%(what)s %(model)r is a custom model this migration does not declare (an 'ir.model' "
+                    "schema record of the migration creates the custom models its records may target).",
+                    what=what, model=name))
+            if self.env.registry.get(name) is None:
+                return _PendingModel(name)
         model_cls = self.env.registry.get(name)
         if model_cls is None or model_cls._abstract or model_cls._transient:
             self.fail(self.env._("%(what)s %(model)r is not a model of this database.", what=what, model=name))
@@ -149,20 +195,41 @@ def _check_lookup(chk, model, fname, spec, check):
                  field=fname, model=OWNER_MODEL))
     if not check:
         return
-    field = chk.field(model, fname, "'lookups'")
-    if field.type not in REF_TYPES:
+    field = chk.field(model, fname, "'lookups'", schema=True)
+    ftype, comodel = (field.type, field.comodel_name) if field is not None else chk.schema_types.get((model._name, fname), ("", ""))
+    if ftype not in REF_TYPES:
         chk.fail(_("'lookups.%(field)s': only many2one and many2many fields can be looked up (field type %(type)s).",
-                 field=fname, type=field.type))
+                 field=fname, type=ftype))
     target = chk.model(spec["model"], f"'lookups.{fname}.model'")
-    if target._name != field.comodel_name:
+    if target._name != comodel:
         chk.fail(_("'lookups.%(field)s.model' is %(model)r but the field points to %(comodel)r.",
-                 field=fname, model=target._name, comodel=field.comodel_name))
+                 field=fname, model=target._name, comodel=comodel))
     for lfield in [spec["field"], *alt_fields]:
         if chk.field(target, lfield, f"'lookups.{fname}.field'").relational:
             chk.fail(_("'lookups.%(field)s': %(lfield)r is relational; lookups search plain fields.",
                      field=fname, lfield=lfield))
     for path in where:
         chk.path(target, path, f"'lookups.{fname}.where'")
+
+
+def _check_model_schema(chk, record, values):
+    """An ``ir.model`` schema record creates one custom model: ``x_`` name, state ``manual``, only
+    its name, label and description; matched by its name (a re-run finds it), no refs/lookups."""
+    _ = chk.env._
+    unknown = sorted(set(values) - set(MODEL_SCHEMA_VALUES))
+    if unknown:
+        chk.fail(_("an 'ir.model' schema record takes only %(keys)s in 'values', not %(unknown)s.",
+                   keys=", ".join(MODEL_SCHEMA_VALUES), unknown=", ".join(repr(k) for k in unknown)))
+    name = values.get("model")
+    if not isinstance(name, str) or not name.startswith(CUSTOM_PREFIX) or name not in chk.schema_models:
+        chk.fail(_("an 'ir.model' schema record creates a custom model: 'values.model' must start with %(prefix)r.",
+                   prefix=CUSTOM_PREFIX))
+    if values.get("state", "manual") != "manual":
+        chk.fail(_("an 'ir.model' schema record creates a custom model: 'values.state' must be 'manual'."))
+    if record.get("refs") or record.get("lookups"):
+        chk.fail(_("an 'ir.model' schema record takes no refs or lookups."))
+    if (record.get("match") or []) not in ([], [["model"]]):
+        chk.fail(_("an 'ir.model' schema record is matched by its model name only: 'match' must be [[\"model\"]]."))
 
 
 def normalize_record(env, record, index):
@@ -210,6 +277,12 @@ def normalize_record(env, record, index):
         if field is not None and field.relational and value not in (None, False):
             chk.fail(_("'values.%(field)s' is relational: use 'refs' or 'lookups', never Odoo ids.", field=fname))
 
+    if check and record["model"] == MODEL_SCHEMA:
+        _check_model_schema(chk, record, values)
+    if check and record["model"] == SCHEMA_MODEL and isinstance(values.get("model"), str) \
+            and values["model"].startswith(CUSTOM_PREFIX):
+        chk.model(values["model"], "'values.model'")  # custom fields only on custom models it declares
+
     # refs: field -> key (many2one) or list of keys (many2many)
     refs = record.get("refs") or {}
     if not isinstance(refs, dict):
@@ -222,16 +295,17 @@ def normalize_record(env, record, index):
             chk.fail(_("'refs.%(field)s' must be one key (string) or a list of keys.", field=fname))
         if not check:
             continue
-        field = chk.field(model, fname, "'refs'")
-        if field.type == "many2one":
+        field = chk.field(model, fname, "'refs'", schema=True)
+        ftype = field.type if field is not None else chk.schema_types.get((model._name, fname), ("", ""))[0]
+        if ftype == "many2one":
             if not isinstance(value, str):
                 chk.fail(_("'refs.%(field)s' is a many2one: its value must be one key (string).", field=fname))
-        elif field.type == "many2many":
+        elif ftype == "many2many":
             if not isinstance(value, list):
                 chk.fail(_("'refs.%(field)s' is a many2many: its value must be a list of keys (strings).", field=fname))
         else:
             chk.fail(_("'refs.%(field)s': only many2one and many2many fields can be refs (field type %(type)s).",
-                     field=fname, type=field.type))
+                     field=fname, type=ftype or "unknown"))
 
     # lookups: field -> {model, field, value, alt_fields?, where?, required?}
     lookups = record.get("lookups") or {}

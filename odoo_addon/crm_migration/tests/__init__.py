@@ -14,3 +14,7 @@ from . import test_mapping
 from . import test_report
 from . import test_attached
 from . import test_delta
+from . import test_custom_model
+from . import test_security
+from . import test_parallel
+from . import test_faults

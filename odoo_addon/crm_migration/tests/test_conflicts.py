@@ -163,15 +163,17 @@ class TestRollbackConflicts(MigrationCase):
 
     # ------------------------------------------------------------------ audit
     def _count_audit_creates(self):
-        Audit = type(self.env["crm.migration.audit"])
-        original = Audit.create
+        """Calls writing audit rows and their sizes: the engines write them in bulk
+        (services/bulk.py, one multi-row INSERT per batch)."""
+        from ..services import bulk
+        original = bulk.insert_audit
         calls = []
 
-        def spy(model, vals_list):
-            calls.append(len(vals_list) if isinstance(vals_list, list) else 1)
-            return original(model, vals_list)
+        def spy(env, vals_list):
+            calls.append(len(vals_list))
+            return original(env, vals_list)
 
-        return calls, patch.object(Audit, "create", spy)
+        return calls, patch.object(bulk, "insert_audit", spy)
 
     def test_audit_commit_and_rollback(self):
         mig = self.new_migration()

@@ -195,3 +195,55 @@ class TestReportDescribes(MigrationCase):
         self.assertEqual((schema["source"], schema["staged_total"]), (2, 0))
         self.assertIn("custom_field", schema["notes"])
         self.assertEqual(rows["Total"]["source"], rows["company"]["source"] + rows["contact"]["source"])
+
+
+@tagged("post_install", "-at_install")
+class TestReportFiles(MigrationCase):
+    def test_every_file_reconciled(self):
+        """Each uploaded file: its rows == records staged from it + rows merged as duplicates + rows
+        left out by choice; a file whose rows went missing does not add up and says how many."""
+        mig = self.new_migration("Files report")
+        mig.api_set_profile({"profile": {
+            "source": "testsrc",
+            "files": [
+                {"file": "contacts_a.csv", "object": "contact", "encoding": "utf-8", "rows": 2, "unknownColumns": []},
+                {"file": "contacts_b.csv", "object": "contact", "encoding": "utf-8", "rows": 2, "unknownColumns": []},
+                {"file": "events.csv", "object": "event", "encoding": "utf-8", "rows": 3, "unknownColumns": []},
+                {"file": "calls.csv", "object": "call", "encoding": "utf-8", "rows": 4, "unknownColumns": []},
+                {"file": "fields.csv", "object": "custom_field_list", "encoding": "utf-8", "rows": 5,
+                 "unknownColumns": [], "describes": "custom_field"},
+            ],
+            "duplicatesMerged": [
+                {"object": "contact", "kept": "testsrc:contact:a1", "keptAt": {"file": "contacts_a.csv", "row": 2},
+                 "merged": {"key": "testsrc:contact:a1", "file": "contacts_b.csv", "row": 2}, "by": "key"},
+            ],
+            "targets": [{"object": "event", "chosen": None, "model": None, "requires": ["calendar"],
+                         "missingApps": [], "decision": "skipped by choice", "choices": []}],
+        }, "inventory_markdown": "# Inventory\n"})
+        mig.api_stage([
+            self.staged("testsrc:contact:a1", "contact", "res.partner", {"name": "File A1", "email": "a1@example.com"},
+                        row=2, file="contacts_a.csv"),
+            self.staged("testsrc:contact:a2", "contact", "res.partner", {"name": "File A2", "email": "a2@example.com"},
+                        row=3, file="contacts_a.csv"),
+            self.staged("testsrc:contact:b2", "contact", "res.partner", {"name": "File B2", "email": "b2@example.com"},
+                        row=3, file="contacts_b.csv"),
+            self.staged("testsrc:contact:c1", "call", "res.partner", {"name": "File C1"}, row=2, file="calls.csv",
+                        issues=[{"level": "error", "field": "x", "message": "bad row", "file": "calls.csv", "row": 2}]),
+        ])
+        mig.api_finish_staging()
+        mig.api_commit()
+        rows = {row["file"]: row for row in mig.api_report_files()}
+        self.assertEqual(list(rows), ["contacts_a.csv", "contacts_b.csv", "events.csv", "calls.csv"])
+        self.assertEqual({k: rows["contacts_a.csv"][k] for k in ("rows", "staged", "merged", "in_odoo", "reconciled")},
+                         {"rows": 2, "staged": 2, "merged": 0, "in_odoo": 2, "reconciled": True})
+        self.assertEqual({k: rows["contacts_b.csv"][k] for k in ("rows", "staged", "merged", "reconciled")},
+                         {"rows": 2, "staged": 1, "merged": 1, "reconciled": True})
+        self.assertEqual({k: rows["events.csv"][k] for k in ("rows", "staged", "left_out", "reconciled")},
+                         {"rows": 3, "staged": 0, "left_out": 3, "reconciled": True})
+        self.assertIn("left out by choice", rows["events.csv"]["notes"])
+        self.assertEqual({k: rows["calls.csv"][k] for k in ("rows", "staged", "errors", "reconciled")},
+                         {"rows": 4, "staged": 1, "errors": 1, "reconciled": False})
+        self.assertIn("3 row(s) neither staged nor merged", rows["calls.csv"]["notes"])
+        html = str(mig.report_html)
+        self.assertIn("Source files", html)
+        self.assertIn("contacts_b.csv", html)

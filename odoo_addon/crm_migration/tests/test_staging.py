@@ -56,7 +56,7 @@ class TestStaging(MigrationCase):
         mig.api_stage([self.tag("Mig Report")])
         report = mig.api_report()
         self.assertEqual(set(report), {"id", "name", "source", "state", "counts", "objects", "failed", "skipped",
-                                       "links", "delta_round", "delta"})
+                                       "links", "delta_round", "delta", "upload_open"})
         self.assertEqual((report["delta_round"], report["delta"]), (0, {}))
 
         def check(value):

@@ -430,6 +430,27 @@ class TestUploadJobs(MigrationCase):
         view = self.env.ref("crm_migration.crm_migration_view_form")
         self.assertNotIn('name="value"', view.arch.split('name="credential_ids"')[1].split("</field>")[0])
 
+    def test_api_source_optional_credentials(self):
+        """A credential the source marks optional (one of two ways to sign in) may stay empty: it is
+        neither required by the wizard nor sent or stored."""
+        self.sources = SOURCES + [{"name": "two_ways", "label": "Two ways", "input": "api", "credentials": [
+            {"name": "login_url", "label": "Login URL", "secret": False},
+            {"name": "password", "label": "Password", "secret": True, "optional": True},
+            {"name": "access_token", "label": "Access token", "secret": True, "optional": True},
+        ]}]
+        clear_sources_cache()
+        wizard = self.env["crm.migration.upload.wizard"].with_user(self.manager).create(
+            {"name": "Token only", "source_system": "two_ways"})
+        lines = {line.name: line for line in wizard.credential_ids}
+        lines["access_token"].secret_value = "tok-1"
+        with self.assertRaisesRegex(UserError, "Fill in Login URL"):
+            wizard.action_upload()
+        lines["login_url"].value = "https://login.example"
+        calls = []
+        migration = self._upload(wizard, self._bridge(calls))
+        self.assertEqual(calls[0]["json"]["credentials"], {"login_url": "https://login.example", "access_token": "tok-1"})
+        self.assertEqual(sorted(migration.credential_ids.mapped("name")), ["access_token", "login_url"])
+
     def test_api_credentials_unreadable_without_the_group(self):
         migration = self._upload(self._api_wizard(), self._bridge([]))
         user = self.env["res.users"].create({"name": "Sales only", "login": "sales_only_creds", "groups_id": [

@@ -107,16 +107,17 @@ class CrmMigrationUploadWizard(models.TransientModel):
         among the options when it lists them)."""
         self.ensure_one()
         source = self._source() or {"credentials": []}
-        given = {line.name: (line.secret_value if line.secret else line.value or "").strip()
+        given = {line.name: ((line.secret_value if line.secret else line.value) or "").strip()
                  for line in self.credential_ids}
         for spec in source["credentials"]:
             value = given.get(spec["name"], "")
-            if not value:
+            if not value and not spec.get("optional"):
                 raise UserError(self.env._("Fill in %(label)s: the source needs it.", label=spec["label"]))
             if spec["options"] and value not in spec["options"]:
                 raise UserError(self.env._("%(label)s must be one of %(options)s.", label=spec["label"],
                                            options=", ".join(spec["options"])))
-        return {spec["name"]: given[spec["name"]] for spec in source["credentials"]}, source["credentials"]
+        return ({spec["name"]: given[spec["name"]] for spec in source["credentials"] if given.get(spec["name"])},
+                source["credentials"])
 
     def _migration_vals(self):
         return {"name": self.name, "source_system": self.source_system, "source": self.source_system}
@@ -143,7 +144,7 @@ class CrmMigrationUploadWizard(models.TransientModel):
         migration.credential_ids = [Command.clear()] + [Command.create({
             "sequence": index, "name": spec["name"], "label": spec["label"], "secret": spec["secret"],
             "value": credentials[spec["name"]],
-        }) for index, spec in enumerate(specs)]
+        }) for index, spec in enumerate(specs) if spec["name"] in credentials]
         if self.source_input == "csv":
             self.attachment_ids.write({"res_model": migration._name, "res_id": migration.id})
             migration.upload_attachment_ids = [Command.set(self.attachment_ids.ids)]

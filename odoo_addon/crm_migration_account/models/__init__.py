@@ -1,1 +1,2 @@
 from . import account_move
+from . import crm_migration

@@ -8,16 +8,21 @@
  *   `mapping`, `saved`, `llm`, `skip`): the same for a source read through its API; the fetched
  *   pages are spooled per migration, so an extraction that stopped resumes with `resume: true`.
  * One job per migration at a time: a second start answers 409.
+ * The language model (`llm`) is the one set in Odoo's settings, read by the bridge from Odoo when the
+ * job starts: an `llm` field in the request is ignored (older addons send it), so a token holder
+ * cannot make the bridge post sample cells to a URL of their choosing.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { tokenGuard } from '../auth.js';
 import { InputError } from '../../core/input-error.js';
 import { decisionsSchema } from '../../mapping/decisions.js';
-import { llmConfigSchema } from '../../proposal/llm-suggest.js';
+import { llmConfigSchema, type LlmConfig } from '../../proposal/llm-suggest.js';
+import type { MigrationClient } from '../../odoo/migration-client.js';
+import type { FastifyBaseLogger } from 'fastify';
 import { apiReader, findSource, sources, type SourceSystem } from '../../sources/registry.js';
 import { csvReader } from '../../sources/reader.js';
 import type { JobRunner } from '../../jobs/job-runner.js';
@@ -43,7 +48,7 @@ const uploadFields = z.object({
   job: jobToken.optional(),
   mapping: jsonField(decisionsSchema).optional(),
   saved: jsonField(decisionsSchema).optional(),
-  llm: jsonField(llmConfigSchema).optional(),
+  llm: z.string().optional(), // ignored: the LLM settings come from Odoo (odooLlm)
   skip: z.string().optional(),
 });
 
@@ -54,9 +59,20 @@ const extractBody = z.object({
   resume: z.boolean().default(false),
   mapping: decisionsSchema.optional(),
   saved: decisionsSchema.optional(),
-  llm: llmConfigSchema.optional(),
+  llm: z.unknown().optional(), // ignored: the LLM settings come from Odoo (odooLlm)
   skip: z.array(z.string()).optional(),
 }).strict();
+
+/** The LLM settings of Odoo itself (never the request's), or none: any failure is logged, not fatal. */
+export async function odooLlm(client: MigrationClient, log: Pick<FastifyBaseLogger, 'warn'>): Promise<LlmConfig | undefined> {
+  try {
+    const settings = await client.llmSettings();
+    return settings ? llmConfigSchema.parse(settings) : undefined;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'the language-model settings could not be read from Odoo; continuing without them');
+    return undefined;
+  }
+}
 
 function knownSource(name: string): SourceSystem {
   const source = findSource(name);
@@ -87,12 +103,22 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
         return reply;
       }
       const { files } = upload;
-      const options = { decisions: fields.mapping, saved: fields.saved, llm: fields.llm, skip: skipList(fields.skip) };
+      // one upload at a time per migration, whatever bridge or CLI sends it: Odoo refuses a
+      // second one (UploadBusyError → 409) before anything is answered
+      const uploadToken = await client.beginUpload(id);
+      const options = { decisions: fields.mapping, saved: fields.saved, llm: await odooLlm(client, request.log), skip: skipList(fields.skip), uploadToken };
       const started = await deps.jobs.start(id, {
         token: fields.job,
         first: { phase: 'reading', object: files.map((f) => f.name).join(', '), done: 0, total: files.length },
-        run: (ctx) => stageJob(client, source.name, csvReader(files), options, ctx),
-        cleanup: () => upload.remove(),
+        // a packed export (a zip) is unpacked inside the upload's folder, removed with it
+        run: (ctx) => stageJob(client, source.name, source.uploadReader && files[0] ? source.uploadReader(files, join(dirname(files[0].path), 'unpacked')) : csvReader(files), options, ctx),
+        cleanup: async (outcome) => {
+          await upload.remove();
+          if (outcome === 'failed') await client.closeFailedUpload(id, uploadToken);
+        },
+      }).catch(async (err: unknown) => {
+        await client.discardUpload(id, uploadToken).catch(() => undefined);
+        throw err;
       });
       return reply.code(202).send({ id, job: started.job, status: 'started' });
     } catch (err) {
@@ -125,7 +151,8 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
     const client = requireOdoo(deps, reply);
     if (!client || !deps.jobs) return reply;
     await mkdir(spoolDir, { recursive: true });
-    const options = { decisions: body.mapping, saved: body.saved, llm: body.llm, skip: body.skip ?? [] };
+    const uploadToken = await client.beginUpload(id);
+    const options = { decisions: body.mapping, saved: body.saved, llm: await odooLlm(client, request.log), skip: body.skip ?? [], uploadToken };
     const started = await deps.jobs.start(id, {
       token: body.job,
       first: { phase: 'extracting', object: source.label, done: 0, message: body.resume ? 'resuming' : 'starting' },
@@ -137,7 +164,11 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
       resumable: (err) => !(err instanceof InputError),
       cleanup: async (outcome) => {
         if (outcome === 'done') await rm(spoolDir, { recursive: true, force: true });
+        else await client.closeFailedUpload(id, uploadToken);
       },
+    }).catch(async (err: unknown) => {
+      await client.discardUpload(id, uploadToken).catch(() => undefined);
+      throw err;
     });
     return reply.code(202).send({ id, job: started.job, status: body.resume ? 'resumed' : 'started' });
   });

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { describeSources, sources } from '../../sources/registry.js';
+import { tokenGuard } from '../auth.js';
 
-/** Public: is the bridge up, which sources it knows, and does Odoo answer. */
+/** `GET /health` is public: is the bridge up, which sources it knows, and does Odoo answer.
+ * `GET /sources` needs the token, like every other route (README, "HTTP service"). */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/health', async () => {
     let odoo: { configured: boolean; version?: string; error?: string } = { configured: Boolean(deps.odooVersion) };
@@ -17,5 +19,5 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
   });
 
   /** The source systems a migration may name, and what the wizard asks for each (API credentials). */
-  app.get('/sources', async () => describeSources());
+  app.get('/sources', { onRequest: tokenGuard(deps.config.BRIDGE_TOKEN) }, async () => describeSources());
 }

@@ -31,8 +31,10 @@ export interface ApiClientOptions {
   backoffMs?: number;
   /** a wait the API asks for longer than this stops the run (reported) instead; default 10 min */
   maxWaitMs?: number;
-  /** stop once this many bad answers came within this window; default 10 in 15 s */
-  guard?: { maxBad: number; windowMs: number };
+  /** stop once this many bad answers came within this window; default 10 in 15 s. `shared`: clients
+   *  naming the same key count their bad answers together (an API that bans per IP or per key:
+   *  a resumed extraction, or a second migration, starts with the bad answers of the first) */
+  guard?: { maxBad: number; windowMs: number; shared?: string };
   /** one request, headers and body; default 60 s */
   timeoutMs?: number;
   /** rate headers (lower case); default the common x-rate-limit-* / x-ratelimit-* names */
@@ -87,7 +89,7 @@ export class ApiClient {
   readonly stats: ApiStats = { requests: 0, retries: 0, bad: 0, waitedMs: 0 };
   private readonly throttled: () => Promise<void>;
   private pausedUntil = 0;
-  private readonly badAt: number[] = [];
+  private readonly badAt: number[];
   private readonly opts: Required<Omit<ApiClientOptions, 'retryAfterFromBody' | 'log' | 'headers'>> & Pick<ApiClientOptions, 'retryAfterFromBody' | 'log' | 'headers'>;
 
   constructor(options: ApiClientOptions) {
@@ -102,6 +104,7 @@ export class ApiClient {
       fetch: globalThis.fetch,
       ...options,
     };
+    this.badAt = this.opts.guard.shared === undefined ? [] : sharedBadAnswers(this.opts.guard.shared);
     this.throttled = pThrottle({ limit: this.opts.rate.limit, interval: this.opts.rate.intervalMs, strict: true })(async () => undefined);
   }
 
@@ -220,6 +223,14 @@ export class ApiClient {
     const s = this.opts.retryAfterFromBody?.(body);
     return s === undefined || !Number.isFinite(s) ? undefined : s * 1000;
   }
+}
+
+/** bad-answer times per shared guard key, for the life of the process */
+const sharedBad = new Map<string, number[]>();
+function sharedBadAnswers(key: string): number[] {
+  let list = sharedBad.get(key);
+  if (!list) sharedBad.set(key, (list = []));
+  return list;
 }
 
 function firstHeader(headers: Headers, names: string[]): string | null {

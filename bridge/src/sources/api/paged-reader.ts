@@ -32,6 +32,8 @@ export interface ExtractionProgress {
   fromSpool: boolean;
   /** the object's last page */
   done: boolean;
+  /** a source's word on the run (an API budget: "API requests today: 120 of 15000"), shown with the progress */
+  message?: string;
 }
 
 export interface PagedReaderOptions {

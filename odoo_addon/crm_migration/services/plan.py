@@ -1,0 +1,152 @@
+"""The commit plan: which staged records are committed together, and what may run in parallel
+(issue #11; docs/staging-contract.md, "Parallel and queued commit").
+
+A plan is a list of *waves*; a wave is a list of *chunks*; a chunk is a batch of staged records of
+one object (at most ``batch_size``), committed in one transaction. The chunks of one wave are
+independent: none refers to (ref, dep, ``attach_to``) or could match a record another chunk of
+the same wave creates, so they may run in any order or at the same time; a wave starts once the
+previous one is done. The serial commit runs the same chunks one after the other, so serial,
+parallel and queued commits create the same records, links and rollback.
+
+- objects in topological order of their refs and deps (the engine's ``object_order``);
+- within an object, passes: a record waits for the records of the same object it refers to
+  (parent companies), and for an earlier record of the same object with the same match-rule
+  values (two staged contacts with one email: the second matches the first, whatever the
+  chunks); records of a same-object cycle are skipped;
+- records pointing to the same record of their own model (contacts of one company) share a
+  chunk (``_pack``): Odoo's side effects on the parent then do not depend on timing;
+- objects whose records must keep their order or change the registry (custom fields, chatter
+  messages: ids give the chatter's order) get one chunk per wave: they run serially.
+
+A plan is plain JSON (it travels over RPC to the bridge and into queue_job's job arguments):
+``{"migration": id, "since": "...", "edited_before": [link ids], "schema": bool, "total": n,
+"waves": [[{"object", "ids": [record ids], "seq": first link sequence, "skip": {id: error}}]]}``.
+"""
+
+import json
+
+# objects of these models are committed one chunk at a time (see above)
+SERIAL_MODELS = ("ir.model.fields", "mail.message")
+# link sequence numbers reserved per staged record (its own link and one the engine may add
+# for it: the "Imported from" author of a message)
+SEQUENCE_SLOTS = 2
+
+
+def _sig_value(item, fname):
+    """The value a match rule compares for ``fname``, as known before commit: plain values in
+    lower case; a many2one by the key it refers to or the lookup that resolves it."""
+    if fname in item.refs:
+        return ("ref", json.dumps(item.refs[fname], sort_keys=True))
+    if fname in item.lookups:
+        return ("lookup", json.dumps(item.lookups[fname], sort_keys=True, default=str))
+    value = item.values.get(fname)
+    if isinstance(value, str):
+        value = value.strip().lower()
+    return ("value", value if isinstance(value, (str, int, float, bool)) or value is None else str(value))
+
+
+def match_signatures(item):
+    """One signature per match rule whose fields are not all empty: two records with a common
+    signature could match the same Odoo record (a superset of what the rules match: safe)."""
+    sigs = []
+    for rule in item.match:
+        values = tuple(_sig_value(item, f) for f in rule)
+        if all(v[1] in (None, False, "") for v in values):
+            continue
+        sigs.append((item.model, tuple(rule), values))
+    return sigs
+
+
+def passes(items, env):
+    """``(passes, cycle)``: the items of one object (in commit order) in passes, each item after
+    the same-object items it refers to or may match; ``cycle``: ``{item: error}`` of items that
+    can never run (a same-object cycle)."""
+    implicit = {}
+    owner = {}
+    for item in items:
+        for sig in match_signatures(item):
+            first = owner.setdefault(sig, item)
+            if first is not item:
+                implicit.setdefault(item, []).append(first.key)
+    result = []
+    waiting = items
+    while waiting:
+        waiting_keys = {i.key for i in waiting}
+        ready, later = [], []
+        for item in waiting:
+            keys = item.dep_keys + implicit.get(item, [])
+            blocked = any(k in waiting_keys and k != item.key for k in keys)
+            (later if blocked else ready).append(item)
+        if not ready:
+            cycle = {}
+            for item in waiting:
+                blockers = sorted(k for k in item.dep_keys + implicit.get(item, [])
+                                  if k in waiting_keys and k != item.key)
+                cycle[item] = env._("Refs/deps of the same object form a cycle; waiting for: %(keys)s",
+                                    keys=", ".join(blockers))
+            return result, cycle
+        result.append(ready)
+        waiting = later
+    return result, {}
+
+
+def _pack(items, batch_size, model_of):
+    """Chunks of at most ``batch_size`` items (in order), except that items pointing to the same
+    record of their own model through a many2one ref (contacts of one company) share a chunk,
+    even beyond ``batch_size``: creating a child may write its parent (Odoo copies the address
+    of a company's first contact to it), which would otherwise depend on which chunk ran first.
+    """
+    group_of = {}  # ref target key -> group index
+    groups = []
+    for item in items:
+        targets = [v for v in item.refs.values() if isinstance(v, str) and model_of.get(v, item.model) == item.model]
+        index = next((group_of[t] for t in targets if t in group_of), None)
+        if index is None:
+            index = len(groups)
+            groups.append([])
+        groups[index].append(item)
+        for target in targets:
+            group_of.setdefault(target, index)
+    chunks, current = [], []
+    for group in groups:
+        if current and len(current) + len(group) > batch_size:
+            chunks.append(current)
+            current = []
+        current = current + group
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def build_waves(engine, items, order, batch_size, sequence):
+    """The waves of ``items`` (the engine's ``_Item`` objects, grouped by ``order`` of objects),
+    chunks of at most ``batch_size``; link sequences numbered from ``sequence``."""
+    by_object = {}
+    model_of = {}
+    for item in items:
+        by_object.setdefault(item.object, []).append(item)
+        model_of[item.key] = item.model
+    waves = []
+    seq = sequence
+    for obj in order:
+        obj_items = by_object[obj]
+        serial = any(item.model in SERIAL_MODELS for item in obj_items)
+        obj_passes, cycle = passes(obj_items, engine.env)
+        for ready in obj_passes:
+            chunks = []
+            for batch in _pack(ready, batch_size, model_of):
+                chunks.append({"object": obj, "ids": [i.record_id for i in batch], "seq": seq})
+                seq += SEQUENCE_SLOTS * len(batch)
+            if serial:
+                waves.extend([chunk] for chunk in chunks)
+            else:
+                waves.append(chunks)
+        if cycle:
+            stuck = list(cycle)
+            waves.append([{"object": obj, "ids": [i.record_id for i in stuck], "seq": seq,
+                           "skip": {str(i.record_id): cycle[i] for i in stuck}}])
+    return waves
+
+
+def chunk_count(plan):
+    return sum(len(wave) for wave in plan.get("waves", []))

@@ -1,0 +1,192 @@
+"""Parallel / chunked commit (issue #11): the chunks of a plan, run in any order within a wave, give
+exactly the records, links, audit and rollback of the serial commit; a chunk refused by a
+concurrent transaction is tried again without doubling records; a chunk that fails for good
+leaves its records to commit again."""
+
+from unittest.mock import patch
+
+import psycopg2.errors
+
+from ..services import parallel
+from ..services.commit import CommitEngine
+from .common import MigrationCase
+
+
+class TestParallelCommit(MigrationCase):
+
+    def dataset(self):
+        """Tags, a company tree (same-object passes), contacts (one email twice: the second
+        matches the first), a record Odoo refuses and its dependant, deals on contacts."""
+        s = self.staged
+        records = [self.tag("Par VIP", row=1), self.tag("Par Webinar", row=2),
+                   self.company("root", "Par Root Co", row=3),
+                   self.company("sub", "Par Sub Co", parent="root", row=4),
+                   self.company("leaf", "Par Leaf Co", parent="sub", row=5),
+                   self.company("bad", "Par Bad Co", type="bogus", row=6)]
+        for i in range(14):
+            company = ("root", "sub", "leaf")[i % 3]
+            records.append(self.contact(str(i), f"Par Contact {i}", f"par.{i}@example.com", company=company,
+                                        tags=("Par VIP",) if i % 2 else ("Par VIP", "Par Webinar"), row=10 + i,
+                                        city=f"City {i}"))
+        records.append(self.contact("dup", "Par Contact Dup", "PAR.3@example.com", row=30, phone="+3312345678"))
+        records.append(self.contact("orphan", "Par Orphan", "par.orphan@example.com", company="bad", row=31))
+        for i in range(8):
+            records.append(s(f"testsrc:deal:{i}", "deal", "crm.lead",
+                             {"name": f"Par Deal {i}", "type": "opportunity", "expected_revenue": 100.0 * i},
+                             refs={"partner_id": f"testsrc:contact:{i}"}, row=40 + i))
+        return records
+
+    def snapshot(self, migration):
+        """What the commit did, independent of ids: per key the record state and error, the link
+        action, and the target's values (relations by the key of the record they point to)."""
+        links = migration.link_ids
+        key_of = {(link.model, link.res_id): link.key for link in links}
+
+        def ref(model, record):
+            return sorted(key_of.get((model, r.id), f"existing:{r.id}") for r in record)
+
+        result = {}
+        for record in migration.record_ids:
+            result[record.key] = {"state": record.state, "error": bool(record.error_message)}
+        for link in links:
+            target = self.env[link.model].browse(link.res_id)
+            row = {"action": link.action, "model": link.model, "before": link.values_before_json or {},
+                   "after": {k: v for k, v in (link.values_after_json or {}).items()
+                             if k not in ("parent_id", "category_id", "partner_id")}}
+            if link.model == "res.partner":
+                row.update(name=target.name, email=target.email, phone=target.phone, city=target.city,
+                           is_company=target.is_company, parent=ref("res.partner", target.parent_id),
+                           tags=ref("res.partner.category", target.category_id))
+            elif link.model == "crm.lead":
+                row.update(name=target.name, revenue=target.expected_revenue, partner=ref("res.partner", target.partner_id),
+                           stage=target.stage_id.id, team=target.team_id.id, type=target.type)
+            else:
+                row.update(name=target.display_name)
+            result[link.key] = dict(result.get(link.key, {}), **row)
+        audit = sorted((a.key, a.action) for a in self.env["crm.migration.audit"].search(
+            [("migration_id", "=", migration.id)]))
+        # the order rollback walks: the keys by link sequence
+        order = [link.key for link in links.sorted(lambda l: (l.sequence, l.id))]
+        return result, audit, order
+
+    def counts(self):
+        return (self.Partner.search_count([]), self.Tag.search_count([]),
+                self.env["crm.lead"].with_context(active_test=False).search_count([]))
+
+    def run_plan(self, migration, batch_size, reverse=True):
+        """api_commit_plan, every chunk through api_commit_chunk (a wave's chunks last first: any
+        order must do), api_commit_finish."""
+        plan = migration.api_commit_plan({"batch_size": batch_size})
+        for wave in plan["waves"]:
+            for chunk in (reversed(wave) if reverse else wave):
+                answer = migration.api_commit_chunk(chunk)
+                self.assertEqual(answer["attempts"], 1)
+        return plan, migration.api_commit_finish(plan)
+
+    def test_chunks_equal_serial(self):
+        baseline = self.counts()
+        serial = self.new_migration("Par serial")
+        serial.api_stage(self.dataset())
+        serial_report = serial.api_commit({"batch_size": 4})
+        expected = self.snapshot(serial)
+        self.assertEqual(serial_report["counts"]["failed"], 1)  # the bogus type
+        self.assertEqual(serial_report["counts"]["skipped"], 1)  # its contact
+        self.assertEqual(expected[0]["testsrc:contact:dup"]["action"], "updated")  # matched on the email
+        self.assertEqual(expected[0]["testsrc:contact:dup"]["before"], {"phone": False})
+        after_serial = self.counts()
+        serial.api_rollback({"on_conflict": "undo"})
+        self.assertEqual(self.counts(), baseline)
+
+        chunked = self.new_migration("Par chunked")
+        chunked.api_stage(self.dataset())
+        plan, report = self.run_plan(chunked, batch_size=4)
+        self.assertGreater(max(len(wave) for wave in plan["waves"]), 1)  # something ran side by side
+        self.assertEqual(plan["total"], len(self.dataset()))
+        self.assertEqual(self.snapshot(chunked), expected)
+        self.assertEqual(self.counts(), after_serial)
+        self.assertEqual((report["counts"], report["links"], report["state"]),
+                         (serial_report["counts"], serial_report["links"], serial_report["state"]))
+        chunked.api_rollback({"on_conflict": "undo"})
+        self.assertEqual(self.counts(), baseline)
+        self.assertFalse(chunked.link_ids)
+        self.assertEqual(set(chunked.record_ids.mapped("state")), {"rolled_back"})
+
+    def test_chunk_run_twice_is_noop(self):
+        """A chunk whose transaction committed, run again (a retried job, a bridge that resent it),
+        does nothing."""
+        mig = self.new_migration()
+        mig.api_stage(self.dataset())
+        plan = mig.api_commit_plan({"batch_size": 50})
+        first = plan["waves"][0][0]
+        self.assertGreater(mig.api_commit_chunk(first)["done"], 0)
+        before = self.counts(), len(mig.link_ids)
+        self.assertEqual(mig.api_commit_chunk(first)["done"], 0)
+        self.assertEqual((self.counts(), len(mig.link_ids)), before)
+
+    def test_chunk_retried_after_concurrent_refusal(self):
+        """The first try creates its records, then PostgreSQL refuses the transaction: the try is
+        undone and the chunk done again: each record once."""
+        baseline = self.counts()
+        mig = self.new_migration()
+        mig.api_stage([self.tag("Par Retry"), self.company("r", "Par Retry Co"),
+                       self.contact("r1", "Par Retry 1", "par.r1@example.com", company="r", tags=("Par Retry",))])
+        original = CommitEngine.commit_batch
+        calls = []
+
+        def flaky(engine, items):
+            original(engine, items)
+            calls.append(len(items))
+            if len(calls) == 2:  # the company's chunk, once its partner was created
+                raise psycopg2.errors.SerializationFailure("could not serialize access")
+
+        retries = []
+        plan = mig.api_commit_plan({"batch_size": 10})
+        with patch.object(CommitEngine, "commit_batch", flaky):
+            answers = [parallel.run_chunk(mig, chunk, 10, may_rollback=False,
+                                          on_retry=lambda exc, n: retries.append(n))
+                       for wave in plan["waves"] for chunk in wave]
+        mig.api_commit_finish(plan)
+        self.assertEqual(retries, [1])
+        self.assertEqual([a["attempts"] for a in answers], [1, 2, 1])
+        self.assertEqual(self.counts(), (baseline[0] + 2, baseline[1] + 1, baseline[2]))
+        self.assertEqual(len(mig.link_ids), 3)
+        self.assertEqual(len(self.env["crm.migration.audit"].search([("migration_id", "=", mig.id)])), 3)
+        self.assertEqual(self.partner("par.r1@example.com").parent_id.name, "Par Retry Co")
+        self.assertEqual(mig.state, "committed")
+
+    def test_chunk_failing_for_good(self):
+        """A chunk refused on every try: its records stay staged (nothing half-written), the
+        migration is partial, and committing again finishes the job exactly."""
+        baseline = self.counts()
+        mig = self.new_migration()
+        mig.api_stage([self.company("f", "Par Fail Co"),
+                       self.contact("f1", "Par Fail 1", "par.f1@example.com", company="f")])
+        plan = mig.api_commit_plan({"batch_size": 10})
+
+        def refused(engine, items):
+            raise psycopg2.errors.DeadlockDetected("deadlock detected")
+
+        with patch.object(CommitEngine, "commit_batch", refused), self.assertRaises(psycopg2.errors.DeadlockDetected):
+            parallel.run_chunk(mig, plan["waves"][0][0], 10, may_rollback=False, attempts=3)
+        report = mig.api_commit_finish(plan)
+        self.assertEqual(report["state"], "partial")
+        self.assertEqual(report["counts"]["staged"], 2)
+        self.assertEqual(self.counts(), baseline)
+        self.assertFalse(mig.link_ids)
+        report = mig.api_commit({"batch_size": 10})
+        self.assertEqual((report["state"], report["counts"]["committed"]), ("committed", 2))
+        self.assertEqual(self.counts()[0], baseline[0] + 2)
+
+    def test_plan_checks(self):
+        mig = self.new_migration()
+        mig.api_stage([self.tag("Par Check")])
+        with self.assertRaises(Exception):
+            mig.api_commit_chunk({"ids": [], "seq": 1})
+        with self.assertRaises(Exception):
+            mig.api_commit_finish({"since": "yesterday"})
+        other = self.new_migration("other")
+        other.api_stage([self.tag("Par Other")])
+        plan = other.api_commit_plan({})
+        # another migration's records are not committed through this one
+        self.assertEqual(mig.api_commit_chunk(plan["waves"][0][0])["done"], 0)
+        self.assertEqual(set(other.record_ids.mapped("state")), {"staged"})
