@@ -9,7 +9,7 @@
 # Without the Odoo source the second part prints one loud SKIPPED line.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-PORT="${FAULTS_PORT:-18079}"
+PORT="${FAULTS_PORT:-18089}"
 DB="${FAULTS_DB:-crm_migration_faults}"
 export FAULTS_TABLE_FILE="${FAULTS_TABLE_FILE:-$(mktemp -t crm-migration-faults.XXXXXX)}"
 : > "$FAULTS_TABLE_FILE"

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { csvReader } from '../../bridge/src/sources/reader.js';
 import { stageToOdoo } from '../../bridge/src/stage-exports.js';
-import { OdooReader, m2oId, m2oName, odooEnvPresent, type Row } from '../helpers/odoo.js';
+import { OdooReader, readerOf, m2oId, m2oName, odooEnvPresent, type Row } from '../helpers/odoo.js';
 import { root } from '../helpers/paths.js';
 
 if (!odooEnvPresent() || !process.env.ODOO_DB_FULL) {
@@ -23,15 +23,7 @@ const OWNER = 'sam.owner@example.com';
 const cc = (name: string) => ({ name, path: join(root, 'test', 'fixtures', 'crmconnect', name) });
 const ALL = ['companies.csv', 'contacts.csv', 'contacts-segment.csv', 'opportunities.csv', 'notes.csv', 'opportunity-notes.csv', 'emails.csv', 'calls.csv', 'calendar-events.csv', 'meetings.csv', 'tasks.csv', 'memberships.csv', 'products.csv', 'invoices.csv'].map(cc);
 
-function reader(db: string): OdooReader {
-  const saved = process.env.ODOO_DB;
-  process.env.ODOO_DB = db;
-  try {
-    return new OdooReader();
-  } finally {
-    process.env.ODOO_DB = saved;
-  }
-}
+const reader = readerOf;
 
 // Odoo itself logs "IAP Account created" on the first lead a database gets: not the migration's
 const NOT_ODOOS_OWN = ['model', '!=', 'iap.account'];

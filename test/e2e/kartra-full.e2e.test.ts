@@ -7,7 +7,7 @@ import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../bridge/src/cli.js';
-import { OdooReader, m2oId, m2oName, odooEnvPresent } from '../helpers/odoo.js';
+import { OdooReader, readerOf, m2oId, m2oName, odooEnvPresent } from '../helpers/odoo.js';
 import { root } from '../helpers/paths.js';
 
 if (!odooEnvPresent() || !process.env.ODOO_DB_FULL) {
@@ -32,15 +32,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-function reader(db: string): OdooReader {
-  const saved = process.env.ODOO_DB;
-  process.env.ODOO_DB = db;
-  try {
-    return new OdooReader();
-  } finally {
-    process.env.ODOO_DB = saved;
-  }
-}
+const reader = readerOf;
 
 const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'crm.team', 'calendar.event', 'calendar.attendee', 'sale.order', 'sale.order.line', 'product.product', 'ir.model.fields', 'ir.ui.view', 'mail.mail', 'mail.message'];
 

@@ -15,7 +15,7 @@ import t, { type Test } from 'tap';
 import { z } from 'zod';
 import { csvReader } from '../../bridge/src/sources/reader.js';
 import { stageToOdoo } from '../../bridge/src/stage-exports.js';
-import { OdooReader, m2oId, m2oName, odooEnvPresent, type Row } from '../helpers/odoo.js';
+import { OdooReader, readerOf, m2oId, m2oName, odooEnvPresent, type Row } from '../helpers/odoo.js';
 import { root } from '../helpers/paths.js';
 
 if (!odooEnvPresent() || !process.env.ODOO_DB_FULL) {
@@ -26,15 +26,7 @@ if (!odooEnvPresent() || !process.env.ODOO_DB_FULL) {
 const OWNER = 'jane.sales@example.com';
 const files = ['contacts.csv', 'companies.csv', 'deals.csv', 'tasks.csv', 'invoices.csv'].map((name) => ({ name, path: join(root, 'test', 'fixtures', 'ontraport', name) }));
 
-function reader(db: string): OdooReader {
-  const saved = process.env.ODOO_DB;
-  process.env.ODOO_DB = db;
-  try {
-    return new OdooReader();
-  } finally {
-    process.env.ODOO_DB = saved;
-  }
-}
+const reader = readerOf;
 
 async function counts(odoo: OdooReader, models: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

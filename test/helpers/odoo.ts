@@ -56,3 +56,14 @@ export async function jobEnd(odoo: OdooReader, id: number, timeoutMs = 60_000): 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** A reader of another database of the same server (the e2e runs have a crm-only and a full one). */
+export function readerOf(db: string): OdooReader {
+  const saved = process.env.ODOO_DB;
+  process.env.ODOO_DB = db;
+  try {
+    return new OdooReader();
+  } finally {
+    process.env.ODOO_DB = saved;
+  }
+}

@@ -212,7 +212,7 @@ function customOnlyColumns(mapping: Mapping, peeked: PeekedTable[]): Map<string,
   const out = new Map<string, Set<string>>();
   for (const p of peeked) {
     const object = p.object !== undefined ? mapping.objects[p.object] : undefined;
-    // every source field list declares custom fields (Apto's describe, Ortto's `customOnly` lists)
+    // a source's own field list declares custom fields (a describe call, a custom-field list)
     if (!object?.schemaFor) continue;
     const byColumn = resolveColumns(object, p.header).byColumn;
     const tokens = out.get(object.schemaFor) ?? new Set<string>();

@@ -231,17 +231,21 @@ class CrmMigration(models.Model):
         self._commit(batch_size=batch_size, sample=sample)
         return self.api_report()
 
+    def _check_committable(self):
+        """What every commit (serial, sample, parallel, queued) checks first: not rolled back, the
+        mapping confirmed, and what the stored records target (the group can write them)."""
+        if self.state == "rolled_back":
+            raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
+                                       name=self.display_name))
+        self._check_mapping_confirmed()
+        guard.check_commit(self, TODO_STATES)
+
     def _commit(self, batch_size=DEFAULT_BATCH_SIZE, sample=None, on_batch=None):
         """Commit the staged records (all of them, or a sample of ``sample`` leaves) through the
         CommitEngine; ``on_batch(count)`` is called after each batch (the commit job commits the
         transaction there so its progress is visible). Sets the migration's state."""
         self.ensure_one()
-        if self.state == "rolled_back":
-            raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
-                                       name=self.display_name))
-        self._check_mapping_confirmed()
-        # what the stored records target, checked again: records are writable by the group
-        guard.check_commit(self, TODO_STATES)
+        self._check_committable()
         if sample is not None:
             if self.sample_state != "none":
                 raise UserError(self.env._(

@@ -18,6 +18,10 @@ class CrmMigration(models.Model):
 
     derived_side_json = fields.Json(readonly=True, copy=False,
                                     help="Side-table rows the commits changed (lead scoring frequencies).")
+    derived_message_floor = fields.Integer(readonly=True, copy=False, groups="base.group_system",
+                                           help="The newest chatter message id when the running commit started: "
+                                                "messages added after it on matched records are Odoo's reaction to "
+                                                "the commit. Kept here, never taken from an RPC caller's plan.")
     rollback_remains_json = fields.Json(readonly=True, copy=False,
                                         help="What the rollback could not give back exactly, and why.")
 

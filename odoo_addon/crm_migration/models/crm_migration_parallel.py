@@ -11,7 +11,6 @@ from datetime import datetime
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..services import guard
 from ..services import parallel
 from ..services.commit import TODO_STATES, CommitEngine
 from .crm_migration import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
@@ -34,12 +33,7 @@ class CrmMigration(models.Model):
         """Checks of a plain commit, the sample approved, and the plan (``{"waves": []}`` when
         there is nothing to commit)."""
         self.ensure_one()
-        if self.state == "rolled_back":
-            raise UserError(self.env._("Migration %(name)s is rolled back: stage and commit a new migration.",
-                                       name=self.display_name))
-        self._check_mapping_confirmed()
-        # what the stored records target, checked again: records are writable by the group
-        guard.check_commit(self, TODO_STATES)
+        self._check_committable()
         if self.sample_state == "sampled":
             self.sample_state = "approved"
         plan = CommitEngine(self, batch_size=batch_size).plan() or {

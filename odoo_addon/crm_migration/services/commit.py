@@ -450,6 +450,8 @@ class CommitEngine:
             return None
         since = self.env.cr.now()  # start of this run's first transaction
         derived.start_run(self)  # what Odoo derives on matched records (services/derived.py)
+        # kept on the migration (a parallel commit's plan goes through the RPC caller: not trusted)
+        self.migration.sudo().derived_message_floor = self.derived_message_floor
         edited_before = [link.id for link in self._links_written_after()]
         items = [_Item(rec) for rec in todo]
         by_object = defaultdict(list)
@@ -469,8 +471,6 @@ class CommitEngine:
             "schema": any(item.model == SCHEMA_MODEL for item in items),
             "total": len(items),
             "waves": waves,
-            # mail.message ids above this are the run's own (services/derived.py)
-            "message_floor": self.derived_message_floor,
         }
 
     def commit_chunk(self, chunk):
@@ -513,7 +513,7 @@ class CommitEngine:
         self.sequence = max(self.sequence, last.sequence or 0)
         self.migration._after_commit_run(self)
         self._absorb_own_writes(since, set(plan.get("edited_before") or ()))
-        self.derived_message_floor = plan.get("message_floor")
+        self.derived_message_floor = self.migration.sudo().derived_message_floor or None
         derived.finish_run(self)
         field_ids = set(self.schema_field_ids)
         if plan.get("schema"):
