@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # npm run bench: builds, starts a real Odoo 18 in a fresh database (unless ODOO_URL is set) and runs
+# test/bench/staging-bench.ts (csv-parse alone vs our staging, peak RSS of the CLI dry run and of an
+# upload route run; BENCH_ROWS up to 1,000,000; BENCH_UPLOAD=dry uploads without Odoo), then
 # test/bench/bench.ts, then the commit part (run_commit_bench). BENCH_ROWS sets the number of
 # contacts (default 5000); BENCH_WORKERS the Odoo worker processes and the chunks committed at a
-# time (default 2).
+# time (default 2). BENCH_PARTS=staging runs only the staging half (no Odoo needed when BENCH_UPLOAD=dry).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
-if [ -z "${ODOO_URL:-}" ]; then
+if [ -z "${ODOO_URL:-}" ] && ! { [ "${BENCH_PARTS:-all}" = staging ] && [ "${BENCH_UPLOAD:-}" = dry ]; }; then
   ODOO_SRC=$(scripts/odoo.sh src) || exit 1
   export ODOO_SRC
   port="${BENCH_PORT:-18089}" db=crm_migration_bench
@@ -25,5 +27,8 @@ run_commit_bench() {
   BENCH_WORKERS="${BENCH_WORKERS:-2}" node dist/test/bench/commit-bench.js
 }
 
-node dist/test/bench/bench.js
-run_commit_bench
+node dist/test/bench/staging-bench.js
+if [ "${BENCH_PARTS:-all}" != staging ]; then
+  node dist/test/bench/bench.js
+  run_commit_bench
+fi

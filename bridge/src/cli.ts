@@ -41,10 +41,10 @@ import { deltaDecisions, goneActions, MigrationClient, rollbackChoices, type Del
 import { OdooError } from './odoo/transport.js';
 import { UploadBusyError } from './odoo/migration-client.js';
 import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
-import { stageExports, stageIntoMigration, stageToOdoo } from './stage-exports.js';
+import { stageExports, stageExportsTo, stageIntoMigration, stageToOdoo } from './stage-exports.js';
 import { csvReader, type SourceReader } from './sources/reader.js';
 import { apiReader, findSource } from './sources/registry.js';
-import { writeStaging } from './staging/write-staging.js';
+import { stagingWriter } from './staging/write-staging.js';
 import type { PlanOptions } from './upload/plan-mapping.js';
 import { formatProfile, formatReport, formatFileReport } from './report-text.js';
 
@@ -117,9 +117,11 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         // file columns (attachments) name files in this folder: --files, else the first export's
         const filesDir = values.files ? resolve(values.files) : reader.filesDir ?? (rest[0] ? dirname(resolve(rest[0])) : null);
         if (values.out) {
-          const result = await stageExports(values.source, reader, { skip, filesDir, ...named });
-          const written = await writeStaging(values.out, result);
-          out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.records.length} records to ${written.records}; inventory in ${written.inventory}`);
+          // records are written as they are finished: a million rows in bounded memory
+          const writer = await stagingWriter(values.out);
+          const result = await stageExportsTo(values.source, reader, writer.sink, { skip, filesDir, ...named });
+          const written = await writer.close(result);
+          out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.count} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
         const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));

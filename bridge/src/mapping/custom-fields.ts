@@ -53,19 +53,61 @@ export function fieldName(prefix: string, header: string, taken: Set<string>): s
 }
 
 export function inferType(values: string[]): { type: OdooFieldType; options: string[] } {
-  const cells = values.map(cleanText).filter((v) => v !== '');
-  if (cells.length === 0) return { type: 'char', options: [] };
-  if (cells.every((v) => normalizeBoolean(v).value !== null)) return { type: 'boolean', options: [] };
-  if (values.some((v) => /\r|\n/.test(v.trim()) || v.length > 255)) return { type: 'text', options: [] };
-  if (cells.every((v) => INTEGER.test(v))) return { type: 'integer', options: [] };
-  if (cells.every((v) => INTEGER.test(v) || DECIMAL.test(v))) return { type: 'float', options: [] };
-  if (cells.every((v) => ISO_DATE.test(v))) return { type: 'date', options: [] };
-  if (cells.every((v) => ISO_DATE.test(v) || ISO_DATETIME.test(v))) return { type: 'datetime', options: [] };
-  const distinct = [...new Set(cells)];
-  if (distinct.length <= SELECTION_MAX_OPTIONS && cells.length >= 2 * distinct.length && distinct.every((d) => d.length <= 64)) {
-    return { type: 'selection', options: distinct.sort((a, b) => a.localeCompare(b)) };
+  const tally = new TypeTally();
+  for (const v of values) tally.add(v);
+  return tally.result();
+}
+
+/**
+ * inferType one value at a time (a column of a million rows in constant memory): yes/no values →
+ * boolean; multi-line or long text → text; whole numbers → integer; with decimals → float; ISO
+ * dates → date (with a time → datetime); a few distinct values that repeat → selection; else char.
+ */
+export class TypeTally {
+  private filled = 0;
+  private allBoolean = true;
+  private anyLong = false;
+  private allInteger = true;
+  private allNumber = true;
+  private allDate = true;
+  private allDateOrDatetime = true;
+  /** distinct values while there are at most SELECTION_MAX_OPTIONS of them */
+  private distinct: Set<string> | null = new Set();
+  private distinctLong = false;
+
+  add(raw: string): void {
+    if (/\r|\n/.test(raw.trim()) || raw.length > 255) this.anyLong = true;
+    const v = cleanText(raw);
+    if (v === '') return;
+    this.filled += 1;
+    if (this.allBoolean && normalizeBoolean(v).value === null) this.allBoolean = false;
+    if (this.allInteger && !INTEGER.test(v)) this.allInteger = false;
+    if (this.allNumber && !INTEGER.test(v) && !DECIMAL.test(v)) this.allNumber = false;
+    if (this.allDate && !ISO_DATE.test(v)) this.allDate = false;
+    if (this.allDateOrDatetime && !ISO_DATE.test(v) && !ISO_DATETIME.test(v)) this.allDateOrDatetime = false;
+    if (this.distinct && !this.distinct.has(v)) {
+      if (this.distinct.size >= SELECTION_MAX_OPTIONS) this.distinct = null;
+      else {
+        this.distinct.add(v);
+        if (v.length > 64) this.distinctLong = true;
+      }
+    }
   }
-  return { type: 'char', options: [] };
+
+  result(): { type: OdooFieldType; options: string[] } {
+    if (this.filled === 0) return { type: 'char', options: [] };
+    if (this.allBoolean) return { type: 'boolean', options: [] };
+    if (this.anyLong) return { type: 'text', options: [] };
+    if (this.allInteger) return { type: 'integer', options: [] };
+    if (this.allNumber) return { type: 'float', options: [] };
+    if (this.allDate) return { type: 'date', options: [] };
+    if (this.allDateOrDatetime) return { type: 'datetime', options: [] };
+    const distinct = this.distinct;
+    if (distinct && this.filled >= 2 * distinct.size && !this.distinctLong) {
+      return { type: 'selection', options: [...distinct].sort((a, b) => a.localeCompare(b)) };
+    }
+    return { type: 'char', options: [] };
+  }
 }
 
 export function findSchemaRow(rows: SchemaRow[], header: string): SchemaRow | undefined {

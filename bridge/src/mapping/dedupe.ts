@@ -33,7 +33,7 @@ export function mergeDuplicates(drafts: Draft[], mapping: Mapping): { kept: Draf
   return { kept, merges };
 }
 
-function mergeInto(target: Draft, dup: Draft, by: string): void {
+export function mergeInto(target: Draft, dup: Draft, by: string): void {
   const where = { file: dup.source.file, row: dup.source.row };
   const notes: Issue[] = [
     { ...where, level: 'warning', field: by, message: `duplicate of ${target.source.file} row ${target.source.row} (same ${by}); merged into it` },

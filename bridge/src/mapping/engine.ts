@@ -16,17 +16,20 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../core/input-error.js';
 import { cleanText, normalizeText } from '../normalize/text.js';
 import { countryCode } from '../normalize/country.js';
-import { parseSourceDate } from '../normalize/datetime.js';
+import { fastSourceInstant, parseSourceDate } from '../normalize/datetime.js';
+import { ValueCache } from './value-cache.js';
+import { collectGarbage, COLLECT_EVERY } from '../core/memory.js';
 import type { Normalized } from '../normalize/result.js';
 import { contentHash } from '../staging/hash.js';
 import { hashFile, resolveLocalFile, type BlobFile } from '../staging/blob.js';
 import { hasErrors, type Issue, type Lookup, type Scalar, type StagedRecord } from '../staging/record.js';
 import { ColumnQuestion, detectScore, headerToken, resolveColumns, type TakenColumn } from './columns.js';
-import { fromColumns, type FieldRule, type Mapping, type ObjectMapping } from './schema.js';
-import { applyTransform } from './transforms.js';
-import type { FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
-import { mergeDuplicates } from './dedupe.js';
-import { customValue, fieldName, findSchemaRow, inferType, selectionLiteral, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
+import { fromColumns, type FieldRule, type Mapping, type ObjectMapping, type TransformName } from './schema.js';
+import { applyTransform, type TransformContext } from './transforms.js';
+import type { DuplicateMerge, FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
+import { mergeInto } from './dedupe.js';
+import { DraftStore, HashIndex, hash32, type StoreOptions } from '../staging/draft-store.js';
+import { customValue, fieldName, findSchemaRow, selectionLiteral, TypeTally, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
 import type { SourceReader, SourceRow, SourceTable } from '../sources/reader.js';
 
@@ -38,6 +41,26 @@ export interface StageResult {
   profile: Profile;
   /** files of staged ir.attachment records (not in error), to upload after staging */
   blobs: BlobFile[];
+}
+
+/** What finishing tells besides the records it hands to the sink one by one. */
+export interface Finished {
+  source: string;
+  /** records handed to the sink */
+  count: number;
+  profile: Profile;
+  blobs: BlobFile[];
+  /** the tag records (res.partner.category) and custom field records among them, for the
+   *  inventory and the mapping lines */
+  tags: StagedRecord[];
+  customFields: StagedRecord[];
+}
+
+/** Where finished records go, in order: an array, a JSON-lines file, batches to Odoo. */
+export interface RecordSink {
+  /** before the first record: how many will come */
+  begin?(total: number): void | Promise<void>;
+  record(record: StagedRecord): void | Promise<void>;
 }
 
 export interface EngineOptions {
@@ -54,6 +77,8 @@ export interface EngineOptions {
   /** file name → headers taken for the mapping's columns before staging (by the planner, which
    *  saw the values too): used as given, and reported in the profile */
   takenByFile?: ReadonlyMap<string, TakenColumn[]> | undefined;
+  /** where records wait between reading and finishing (past a few thousand: a temporary file) */
+  store?: StoreOptions | undefined;
 }
 
 interface RowContext {
@@ -91,46 +116,84 @@ interface FileTarget {
   taken: TakenColumn[];
 }
 
+/** per record in the store: its object's number × 2, + 1 for a derived record */
+const DERIVED = 1;
+/** the dedupe hash of a record without a dedupe value (a hash that is also this is only a candidate) */
+const NO_VALUE = 0xffffffff;
+
 export class MappingEngine {
-  private readonly drafts: Draft[] = [];
-  private readonly derived = new Map<string, Draft>();
+  /** every record made from the rows (file objects, their children, derived ones), in order */
+  private readonly store: DraftStore<Draft>;
+  /** derived records: key → position in the store */
+  private readonly derived = new Map<string, number>();
+  private readonly objectIds = new Map<string, number>();
+  /** records that have a dedupe value */
+  private withValue = 0;
+  private rowsRead = 0;
+  /** file (non-derived) records per object, and the file of the first */
+  private readonly fileRecords = new Map<string, { count: number; firstFile: string; firstRow: number }>();
+  /** `${object}\u0000${header}` → the values of an unknown column, tallied for its custom field type */
+  private readonly tallies = new Map<string, TypeTally>();
   private readonly files: FileProfile[] = [];
   /** object → unknown headers that become custom fields on its model */
   private readonly unknown = new Map<string, string[]>();
   /** object → unknown headers left out (the object takes no custom fields, or its app is missing) */
   private readonly leftOut = new Map<string, string[]>();
   private readonly schemaRows = new Map<string, SchemaRow[]>();
-  private readonly pending: { draft: Draft; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
+  private readonly pending: { at: number; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
   private readonly targets = new Map<string, TargetChoice>();
   private readonly flagCounts: Profile['flags'] = {};
   /** attached records of file objects: the parent named by a cell, resolved after the last file */
-  private readonly attachPending: { draft: Draft; spec: NonNullable<ObjectMapping['attachTo']>; value: string; where: Issue }[] = [];
+  private readonly attachPending: { at: number; spec: NonNullable<ObjectMapping['attachTo']>; value: string; where: Issue }[] = [];
   /** files named by cells, hashed (streamed) before finishing */
-  private readonly blobPending: { draft: Draft; cell: string; where: Issue }[] = [];
-  private readonly blobPaths = new Map<Draft, string>();
+  private readonly blobPending: { at: number; cell: string; where: Issue }[] = [];
+  /** what hashing the files named by cells gave, by store position */
+  private readonly blobDone = new Map<number, { blob?: NonNullable<Draft['blob']>; path?: string; issue?: Issue }>();
   private readonly now: DateTime;
+  private readonly nowMs: number;
   /** the mapping's objects, plus one object per custom object met in the upload (customModel) */
   private readonly objects: Record<string, ObjectMapping>;
   /** object made from a customModel template → its custom model (name, label) */
   private readonly customModels = new Map<string, { model: string; label: string; template: string }>();
+  /** attached children that go where their (attached) parent goes, set once parents are resolved (store positions) */
+  private readonly besideParent = new Map<number, { at: number; object: string }>();
+  private readonly structures = new Map<string, StructureNode>();
+  /** records that complete a record of another file object (`completes`): position → the value naming it */
+  private readonly completing: { at: number; object: string; by: string; value: string }[] = [];
 
   constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
+    this.nowMs = this.now.toMillis();
+    this.store = new DraftStore<Draft>(options.store);
     this.objects = { ...mapping.objects };
   }
 
   /** Reads every table fully before returning: a bad table throws and nothing is staged. */
   static async stage(mapping: Mapping, reader: SourceReader, options: EngineOptions = {}): Promise<StageResult> {
+    const records: StagedRecord[] = [];
+    const done = await MappingEngine.stageTo(mapping, reader, { record: (r) => void records.push(r) }, options);
+    return { source: done.source, records, profile: done.profile, blobs: done.blobs };
+  }
+
+  /**
+   * Reads every table fully (a bad table throws before the sink sees anything), then hands the
+   * finished records to the sink one by one: memory stays bounded whatever the export's size.
+   */
+  static async stageTo(mapping: Mapping, reader: SourceReader, sink: RecordSink, options: EngineOptions = {}): Promise<Finished> {
     const engine = new MappingEngine(mapping, options);
-    let tables = 0;
-    for await (const table of reader.tables()) {
-      tables += 1;
-      await engine.addTable(table);
+    try {
+      let tables = 0;
+      for await (const table of reader.tables()) {
+        tables += 1;
+        await engine.addTable(table);
+      }
+      if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
+      engine.refuseEmpty();
+      await engine.hashBlobs();
+      return await engine.finish(sink);
+    } finally {
+      engine.store.close();
     }
-    if (tables === 0) throw new InputError({ file: '(none)' }, 'no export file given');
-    engine.refuseEmpty();
-    await engine.hashBlobs();
-    return engine.finish();
   }
 
   /** One table (a CSV file, an API object): recognised, then its rows read as they stream in. */
@@ -138,26 +201,31 @@ export class MappingEngine {
     const t = this.recognise(table.name, table.header, table.object);
     const profile: FileProfile = { file: table.name, object: t.objectName, encoding: table.encoding ?? '', rows: 0, unknownColumns: this.noteUnknown(t, table.header) };
     if (t.taken.length > 0) profile.columnsTaken = t.taken;
-    for await (const { row, cells, flags } of table.rows) {
+    let cells: Record<string, string> = {};
+    // one context for the table's rows (its functions are the same for every row)
+    const ctx: RowContext = {
+      file: table.name,
+      row: 0,
+      cell: (column) => {
+        const header = t.byColumn.get(column);
+        return header === undefined ? '' : (cells[header] ?? '');
+      },
+      headerOf: (column) => t.byColumn.get(column) ?? column,
+      present: (column) => t.byColumn.has(column),
+      valuesOnly: t.missingApps.length > 0,
+    };
+    for await (const next of table.rows) {
       profile.rows += 1;
+      if (++this.rowsRead % COLLECT_EVERY === 0 && this.store.onDisk) collectGarbage();
       if (t.skip) continue;
-      const ctx: RowContext = {
-        file: table.name,
-        row,
-        cell: (column) => {
-          const header = t.byColumn.get(column);
-          return header === undefined ? '' : (cells[header] ?? '');
-        },
-        headerOf: (column) => t.byColumn.get(column) ?? column,
-        present: (column) => t.byColumn.has(column),
-        valuesOnly: t.missingApps.length > 0,
-      };
+      cells = next.cells;
+      ctx.row = next.row;
       if (t.primary.schemaFor) {
         profile.describes = 'custom_field';
         this.addSchemaRow(t.primary, ctx);
         continue;
       }
-      this.addRow(t.object.customModel ? this.customTarget(t, ctx, profile.unknownColumns) : t, ctx, cells, flags);
+      this.addRow(t.object.customModel ? this.customTarget(t, ctx, profile.unknownColumns) : t, ctx, cells, next.flags);
       this.noteStructure(t.objectName, t.primary, ctx);
     }
     this.files.push(profile);
@@ -227,7 +295,11 @@ export class MappingEngine {
     }
     if (this.customRule(objectName)) {
       const seen = this.unknown.get(objectName) ?? [];
-      for (const h of unknown) if (!seen.includes(h)) seen.push(h);
+      for (const h of unknown) {
+        if (seen.includes(h)) continue;
+        seen.push(h);
+        this.tallyEarlier(objectName, h);
+      }
       this.unknown.set(objectName, seen);
     }
     return { ...t, objectName, object: this.objects[objectName] as ObjectMapping };
@@ -270,7 +342,11 @@ export class MappingEngine {
     const custom = this.customRule(target.objectName) && target.missingApps.length === 0;
     const store = custom ? this.unknown : this.leftOut;
     const seen = store.get(target.objectName) ?? [];
-    for (const h of unknown) if (!seen.includes(h)) seen.push(h);
+    for (const h of unknown) {
+      if (seen.includes(h)) continue;
+      seen.push(h);
+      if (custom) this.tallyEarlier(target.objectName, h);
+    }
     store.set(target.objectName, seen);
     return unknown;
   }
@@ -316,8 +392,8 @@ export class MappingEngine {
       ev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `needs the Odoo app(s) ${t.missingApps.join(', ')}, not installed: install it and stage again, or leave these rows out (--skip ${t.primaryName})` });
     }
     const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
-    this.drafts.push(draft);
-    this.noteAttached(t.object, draft, ctx);
+    this.noteAttached(t.object, draft, ctx, this.store.size);
+    const parentAt = this.keep(draft, ev.pendingRefs, false);
     for (const [childName, child] of Object.entries(this.objects)) {
       if (child.perRow?.parent !== t.objectName) continue;
       const cev = this.evaluate(childName, child, ctx);
@@ -329,15 +405,13 @@ export class MappingEngine {
         ? `${keyValue}:${createHash('sha256').update(child.perRow.keyFrom.map((c) => cleanText(ctx.cell(c))).join('\u0000')).digest('hex').slice(0, 12)}`
         : keyValue;
       const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
-      if (child.attachTo && child.perRow.besideParent) this.besideParent.push({ child: childDraft, parent: draft });
-      else if (child.attachTo) childDraft.attach_to = draft.key;
-      this.drafts.push(childDraft);
+      const besideParent = Boolean(child.attachTo && child.perRow.besideParent);
+      if (child.attachTo && !besideParent) childDraft.attach_to = draft.key;
+      const childAt = this.keep(childDraft, cev.pendingRefs, false);
+      if (besideParent) this.besideParent.set(childAt, { at: parentAt, object: t.objectName });
     }
   }
 
-  /** attached children that go where their (attached) parent goes, set once parents are resolved */
-  private readonly besideParent: { child: Draft; parent: Draft }[] = [];
-  private readonly structures = new Map<string, StructureNode>();
   /** The row's place in its object's structure (membership → course), counted for the inventory. */
   private noteStructure(objectName: string, object: ObjectMapping, ctx: RowContext): void {
     if (!object.structure) return;
@@ -352,7 +426,7 @@ export class MappingEngine {
 
   /** A row of an attached file object: the parent its cell names (resolved after the last file)
    *  and the file its path cell names (hashed before finishing). */
-  private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext): void {
+  private noteAttached(object: ObjectMapping, draft: Draft, ctx: RowContext, at: number): void {
     const spec = object.attachTo;
     if (spec?.from) {
       // the parent's object may be named per row (`objectFrom`); the first parent the row names is
@@ -368,7 +442,7 @@ export class MappingEngine {
           draft.issues.push({ file: ctx.file, row: ctx.row, field: alternatives.map((a) => ctx.headerOf(a.from)).join(' / '), level: 'error', message: `names no ${names} to attach this record to` });
         } else {
           const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(chosen.from), level: 'error', message: '' };
-          this.attachPending.push({ draft, spec: { ...spec, object: chosen.object, from: chosen.from, by: chosen.by, else: [] }, value: cleanText(ctx.cell(chosen.from)), where });
+          this.attachPending.push({ at, spec: { ...spec, object: chosen.object, from: chosen.from, by: chosen.by, else: [] }, value: cleanText(ctx.cell(chosen.from)), where });
         }
       }
     }
@@ -376,23 +450,22 @@ export class MappingEngine {
       const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };
       const cell = cleanText(ctx.cell(object.blobFrom));
       if (cell === '') draft.issues.push({ ...where, message: 'names no file' });
-      else this.blobPending.push({ draft, cell, where });
+      else this.blobPending.push({ at, cell, where });
     }
   }
 
   /** sha1 and size of every file a row names, streamed from disk one after another. */
   async hashBlobs(): Promise<void> {
-    for (const { draft, cell, where } of this.blobPending) {
+    for (const { at, cell, where } of this.blobPending) {
       const local = resolveLocalFile(this.options.filesDir, cell);
       if ('error' in local) {
-        draft.issues.push({ ...where, message: local.error });
+        this.blobDone.set(at, { issue: { ...where, message: local.error } });
         continue;
       }
       try {
-        draft.blob = await hashFile(local.path);
-        this.blobPaths.set(draft, local.path);
+        this.blobDone.set(at, { blob: await hashFile(local.path), path: local.path });
       } catch (e) {
-        draft.issues.push({ ...where, message: `cannot read the file "${cell}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+        this.blobDone.set(at, { issue: { ...where, message: `cannot read the file "${cell}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` } });
       }
     }
     this.blobPending.length = 0;
@@ -411,21 +484,70 @@ export class MappingEngine {
       source,
       issues: dedupeIssues(ev.issues),
     };
-    for (const p of ev.pendingRefs) this.pending.push({ draft, ...p });
     return draft;
+  }
+
+  private objectId(name: string): number {
+    let id = this.objectIds.get(name);
+    if (id === undefined) {
+      id = this.objectIds.size;
+      this.objectIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** `${object}|${dedupeBy}|value`: what merges records of one object by a field's value */
+  private dedupeValue(draft: Draft): string | undefined {
+    const dedupeBy = this.mapping.objects[draft.object]?.dedupeBy;
+    const v = dedupeBy ? draft.values[dedupeBy] : undefined;
+    return dedupeBy && v !== undefined && v !== null ? `${draft.object}|${dedupeBy}|${String(v).toLowerCase()}` : undefined;
+  }
+
+  /** Puts a finished row's record in the store (its refs by value wait for the last file). */
+  private keep(draft: Draft, pendingRefs: Evaluated['pendingRefs'], derived: boolean): number {
+    const value = this.dedupeValue(draft);
+    if (value !== undefined) this.withValue += 1;
+    const at = this.store.add(draft, this.objectId(draft.object) * 2 + (derived ? DERIVED : 0), hash32(draft.key), value === undefined ? NO_VALUE : hash32(value) === NO_VALUE ? NO_VALUE - 1 : hash32(value));
+    for (const p of pendingRefs) this.pending.push({ at, ...p });
+    if (!derived) {
+      const seen = this.fileRecords.get(draft.object);
+      if (seen) seen.count += 1;
+      else this.fileRecords.set(draft.object, { count: 1, firstFile: draft.source.file, firstRow: draft.source.row });
+      const completes = this.mapping.objects[draft.object]?.completes;
+      const v = completes ? draft.values[completes.by] : undefined;
+      if (completes && v !== null && v !== undefined && v !== '') this.completing.push({ at, object: completes.object, by: completes.by, value: String(v) });
+      for (const header of this.unknown.get(draft.object) ?? []) this.tally(draft.object, header).add(draft.source.data[header] ?? '');
+    }
+    return at;
+  }
+
+  private tally(object: string, header: string): TypeTally {
+    const id = `${object}\u0000${header}`;
+    let t = this.tallies.get(id);
+    if (!t) {
+      t = new TypeTally();
+      this.tallies.set(id, t);
+    }
+    return t;
+  }
+
+  /** A column first unknown in a later file: the values earlier records of the object have. */
+  private tallyEarlier(object: string, header: string): void {
+    const tally = this.tally(object, header);
+    if (!this.fileRecords.has(object)) return;
+    const tag = this.objectId(object) * 2;
+    for (const [, d] of this.store.each((i) => this.store.tags.get(i) === tag)) tally.add(d.source.data[header] ?? '');
   }
 
   /** Field rules of one object applied to one row (a file object's, a derived one's, a child's). */
   private evaluate(objectName: string, object: ObjectMapping, ctx: RowContext): Evaluated {
-    const ev: Evaluated = { columns: {}, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
+    const ev: Evaluated = { columns: { ...this.columnsOf(object, ctx) }, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
     for (const rule of object.fields) {
       const from = fromColumns(rule);
-      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
       if (rule.refTo && rule.split) {
         // a list of values in one cell (attendees' emails): each one refers to its record
-        const headers = from.filter(ctx.present).map(ctx.headerOf).join(' + ');
-        if (headers !== '') ev.columns[rule.field] = ev.columns[rule.field] && !ev.columns[rule.field]?.split(' + ').includes(headers) ? `${ev.columns[rule.field]} + ${headers}` : headers;
         if (ctx.valuesOnly) continue;
+        const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
         for (const part of splitAny(from.map((c) => ctx.cell(c)).join(rule.split[0] as string), rule.split)) {
           if (cleanText(part) === '') continue;
           const one = applyTransform(rule.transform, part, { zone: this.mapping.timezone, phone: { country: null, callingCode: null }, rule });
@@ -436,16 +558,13 @@ export class MappingEngine {
       }
       const result = this.readRule(rule, from, ctx.cell, ctx.headerOf);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
-      const headers = [...from, ...rule.fallback].filter(ctx.present).map(ctx.headerOf).join(' + ');
-      const known = ev.columns[rule.field];
-      if (headers !== '') ev.columns[rule.field] = known && !known.split(' + ').includes(headers) ? `${known} + ${headers}` : headers;
-      if (result.issue) ev.issues.push({ ...where, ...result.issue });
+      if (result.issue) ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: result.issue.level, message: result.issue.message });
       if (result.value === null) {
-        if (rule.required && !result.issue) ev.issues.push({ ...where, level: 'error', message: 'required value is empty' });
+        if (rule.required && !result.issue) ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'error', message: 'required value is empty' });
         continue;
       }
       if ((rule.refTo || rule.lookup || rule.object) && ctx.valuesOnly) continue;
-      if (rule.refTo) ev.pendingRefs.push({ field: rule.field, rule, value: result.value, where });
+      if (rule.refTo) ev.pendingRefs.push({ field: rule.field, rule, value: result.value, where: { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' } });
       else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
       else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split));
       else ev.values[rule.field] = result.value;
@@ -466,13 +585,34 @@ export class MappingEngine {
     return ev;
   }
 
+  /** Odoo field → the header(s) of this file that feed it: the same for every row of a file. */
+  private readonly columnsCache = new Map<ObjectMapping, { byColumn: RowContext['headerOf']; columns: Record<string, string> }>();
+  private columnsOf(object: ObjectMapping, ctx: RowContext): Record<string, string> {
+    const known = this.columnsCache.get(object);
+    if (known && known.byColumn === ctx.headerOf) return known.columns;
+    const columns: Record<string, string> = {};
+    for (const rule of object.fields) {
+      const headers = [...fromColumns(rule), ...(rule.refTo && rule.split ? [] : rule.fallback)].filter(ctx.present).map(ctx.headerOf).join(' + ');
+      const had = columns[rule.field];
+      if (headers !== '') columns[rule.field] = had && !had.split(' + ').includes(headers) ? `${had} + ${headers}` : headers;
+    }
+    this.columnsCache.set(object, { byColumn: ctx.headerOf, columns });
+    return columns;
+  }
+
   private flagged(flag: ObjectMapping['flags'][number], raw: string): boolean {
     const v = cleanText(raw);
     if (v === '') return false;
     if (flag.pattern && !this.pattern(flag.pattern).test(v)) return false;
     if (flag.olderThanDays) {
-      const d = parseSourceDate(v, this.mapping.timezone);
-      if (!d || this.now.diff(d, 'days').days <= flag.olderThanDays) return false;
+      // far from the limit, milliseconds decide; near it (calendar days, daylight saving), luxon
+      const fast = fastSourceInstant(v, this.mapping.timezone);
+      const days = fast ? (this.nowMs - fast.ts) / 86_400_000 : Number.NaN;
+      if (days < flag.olderThanDays - 2) return false;
+      if (!(days > flag.olderThanDays + 2)) {
+        const d = parseSourceDate(v, this.mapping.timezone);
+        if (!d || this.now.diff(d, 'days').days <= flag.olderThanDays) return false;
+      }
     }
     return true;
   }
@@ -493,7 +633,7 @@ export class MappingEngine {
     if (spec.altFields.length > 0) lookup.alt_fields = spec.altFields;
     const where: Record<string, Scalar> = {};
     for (const [path, w] of Object.entries(spec.where)) {
-      const v = applyTransform(w.transform, ctx.cell(w.from), { zone: this.mapping.timezone }).value;
+      const v = this.transform(w, w.transform, ctx.cell(w.from), { zone: this.mapping.timezone }).value;
       if (v !== null) where[path] = v;
     }
     if (Object.keys(where).length > 0) lookup.where = where;
@@ -501,13 +641,33 @@ export class MappingEngine {
     return lookup;
   }
 
+  /** Per-column caches: rule (or lookup condition) → cell (and phone context) → normalized value. */
+  private readonly caches = new Map<object, ValueCache<Normalized>>();
+  private transform(owner: object, name: TransformName, raw: string, ctx: TransformContext): Normalized {
+    let cache = this.caches.get(owner);
+    if (!cache) {
+      cache = new ValueCache<Normalized>();
+      this.caches.set(owner, cache);
+    }
+    const key = name === 'phone' ? `${raw}\u0000${ctx.phone?.country ?? ''}\u0000${ctx.phone?.callingCode ?? '\u0001'}` : raw;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const result = applyTransform(name, raw, ctx);
+    cache.set(key, result);
+    return result;
+  }
+
+  /** the transform context of a rule without a phone (the same for every row) */
+  private readonly ruleContexts = new Map<FieldRule, TransformContext>();
   /** `labelOf`: the header a column was read from (labelled joins) */
   private readRule(rule: FieldRule, from: string[], cell: (c: string) => string, labelOf?: (c: string) => string): Normalized {
-    const ctx = {
-      zone: this.mapping.timezone,
-      phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null },
-      rule,
-    };
+    let ctx = this.ruleContexts.get(rule);
+    if (rule.transform === 'phone') {
+      ctx = { zone: this.mapping.timezone, phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null }, rule };
+    } else if (!ctx) {
+      ctx = { zone: this.mapping.timezone, phone: {}, rule };
+      this.ruleContexts.set(rule, ctx);
+    }
     const label = (c: string, v: string) => (rule.labelled && labelOf ? `${labelOf(c)}: ${v}` : v);
     if ((from.length > 1 || rule.labelled) && rule.transform === 'html') {
       // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
@@ -517,7 +677,7 @@ export class MappingEngine {
       const parts = from.map((c) => [c, applyTransform(rule.transform, cell(c), ctx).value] as const).filter(([, v]) => v !== null && v !== '').map(([c, v]) => label(c, String(v)));
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {
-      const result = applyTransform(rule.transform, cell(from[0] as string), ctx);
+      const result = this.transform(rule, rule.transform, cell(from[0] as string), ctx);
       if (result.value !== null || result.issue) return result;
     }
     for (const c of rule.fallback) {
@@ -547,12 +707,180 @@ export class MappingEngine {
       const ev = this.evaluate(objectName, object, ctx);
       ev.values[object.valueField as string] = value;
       ev.columns[object.valueField as string] = object.valueField as string;
-      this.derived.set(key, this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } }));
+      const draft = this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } });
+      this.derived.set(key, this.keep(draft, ev.pendingRefs, true));
     }
     return key;
   }
 
   // ---------------------------------------------------------------- after the last file
+
+  /**
+   * After the last file: custom fields, refs by value, attached parents, thin derived objects,
+   * duplicates merged; then every record, finished, to the sink in order (custom fields, derived
+   * records, then the rows' records). Records are read back from the store one at a time; what
+   * stays in memory is per duplicate, per ref by value, per derived record, not per row.
+   */
+  async finish(sink: RecordSink): Promise<Finished> {
+    const customFields = this.customFields();
+    refuseTooManyCustomFields(customFields, this.files.map((f) => f.file));
+    const specsOf = new Map<string, CustomFieldSpec[]>();
+    for (const f of customFields) if (f.fromColumn) (specsOf.get(f.object) ?? specsOf.set(f.object, []).get(f.object) as CustomFieldSpec[]).push(f);
+    const pendingOf = groupBy(this.pending);
+    const { values: index, keys: keyIndex } = this.valueIndexes();
+    const gone = this.dropThinDerived();
+    const isDerived = (i: number) => (this.store.tags.get(i) & DERIVED) === DERIVED;
+    /** the parent an attached file record's cell names: its key, or the issue why none */
+    const attachOf = new Map<number, { key?: string; issue?: Issue }>();
+    for (const { at, spec, value, where } of this.attachPending) {
+      if (!spec.by) {
+        attachOf.set(at, { key: `${this.mapping.source}:${spec.object}:${value}` });
+        continue;
+      }
+      const key = index.get(`${spec.object}|${spec.by}`)?.get(value.toLowerCase());
+      attachOf.set(at, key ? { key } : { issue: { ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` } });
+    }
+    /** records completing another record (`completes`): the key of the record they complete */
+    const completedOf = new Map<number, string>();
+    for (const { at, object, by, value } of this.completing) {
+      const key = index.get(`${object}|${by}`)?.get(value.toLowerCase());
+      if (key) completedOf.set(at, key);
+    }
+
+    /** the steps of the original finish, on one record (in their order) */
+    const finalize = (at: number, d: Draft): Draft => {
+      const blob = this.blobDone.get(at);
+      if (blob?.issue) d.issues.push(blob.issue);
+      if (blob?.blob) d.blob = blob.blob;
+      const specs = isDerived(at) ? undefined : specsOf.get(d.object);
+      if (specs) {
+        let added: Record<string, string> | undefined;
+        for (const spec of specs) {
+          const raw = d.source.data[spec.header];
+          if (raw === undefined) continue;
+          const v = customValue(spec, raw, this.mapping.timezone);
+          if (v.value !== null) d.values[spec.name] = v.value;
+          (added ??= {})[spec.name] = spec.header;
+          if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: spec.header, ...v.issue });
+        }
+        if (added) d.source.columns = { ...d.source.columns, ...added };
+      }
+      for (const { field, rule, value, where } of pendingOf.get(at) ?? []) {
+        const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
+        const wanted = `${this.mapping.source}:${refTo.object}:${String(value)}`;
+        const key = refTo.by ? index.get(`${refTo.object}|${refTo.by}`)?.get(String(value).toLowerCase()) : keyIndex.get(refTo.object)?.has(wanted) ? wanted : undefined;
+        if (key) addRefs(d.refs, field, [key], refTo.many);
+        else if (rule.lookup && !rule.split) d.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
+        else d.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty` });
+      }
+      const attached = attachOf.get(at);
+      if (attached?.key) d.attach_to = attached.key;
+      if (attached?.issue) d.issues.push(attached.issue);
+      const parent = this.besideParent.get(at);
+      if (parent) {
+        // goes where its (attached) parent goes
+        let parentKey = attachOf.get(parent.at)?.key;
+        if (parentKey && !dups.has(parent.at) && mergedInto.has(parentKey)) parentKey = mergedInto.get(parentKey);
+        if (parentKey) d.attach_to = parentKey;
+        else d.issues.push({ file: d.source.file, row: d.source.row, field: '(object)', level: 'error', message: `its ${parent.object} is attached to no record` });
+      }
+      if (gone.size > 0) {
+        for (const [field, ref] of Object.entries(d.refs)) {
+          if (Array.isArray(ref)) {
+            const left = ref.filter((k) => !gone.has(k));
+            if (left.length > 0) d.refs[field] = left;
+            else delete d.refs[field];
+          } else if (gone.has(ref)) delete d.refs[field];
+        }
+      }
+      return d;
+    };
+
+    // duplicates: the first record of a key (or of an object's dedupeBy value) is kept, in the
+    // order derived records, then the rows' records; later ones are merged into it
+    const derivedOrder = [...this.derived.values()];
+    const byKey = HashIndex.sized(this.store.size);
+    const byValue = HashIndex.sized(this.withValue);
+    const dupsOf = new Map<number, [number, string][]>();
+    const dups = new Set<number>();
+    const merges: DuplicateMerge[] = [];
+    const find = (index: HashIndex, hash: number, same: (other: Draft) => boolean): number => {
+      for (const c of index.candidates(hash)) if (same(this.store.get(c))) return c;
+      return -1;
+    };
+    const dedupe = (at: number) => {
+      const kh = this.store.a.get(at);
+      const vh = this.store.b.get(at);
+      let draft: Draft | undefined;
+      const me = () => (draft ??= this.store.get(at));
+      let target = find(byKey, kh, (o) => o.key === me().key);
+      let by = 'key';
+      if (target < 0 && vh !== NO_VALUE) {
+        target = find(byValue, vh, (o) => this.dedupeValue(o) === this.dedupeValue(me()));
+        if (target >= 0) by = this.mapping.objects[me().object]?.dedupeBy as string;
+      }
+      if (target < 0) {
+        byKey.add(kh, at);
+        if (vh !== NO_VALUE) byValue.add(vh, at);
+        return;
+      }
+      const kept = this.store.get(target);
+      const d = me();
+      (dupsOf.get(target) ?? dupsOf.set(target, []).get(target) as [number, string][]).push([at, by]);
+      dups.add(at);
+      merges.push({ object: d.object, kept: kept.key, keptAt: { file: kept.source.file, row: kept.source.row }, merged: { key: d.key, file: d.source.file, row: d.source.row }, by });
+    };
+    for (const at of derivedOrder) dedupe(at);
+    for (let at = 0; at < this.store.size; at++) if (!isDerived(at)) dedupe(at);
+    const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
+    const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
+
+    const tally = new ProfileTally();
+    const tags: StagedRecord[] = [];
+    const customRecords: StagedRecord[] = [];
+    const blobs: BlobFile[] = [];
+    const emit = async (record: StagedRecord) => {
+      tally.add(record);
+      if (record.model === 'res.partner.category') tags.push(record);
+      await sink.record(record);
+    };
+    const models = this.customModelDrafts();
+    const modelKeys = new Map(models.map((m) => [m.values.model as string, m.key]));
+    for (const f of customFields) {
+      const modelKey = modelKeys.get(f.model);
+      if (modelKey) f.draft.deps = [modelKey];
+    }
+    await sink.begin?.(models.length + customFields.length + derivedOrder.length + this.store.size - this.derived.size - gone.size - dups.size);
+    for (const m of models) await emit({ ...m, hash: contentHash(m) });
+    for (const f of customFields) {
+      const record = { ...f.draft, hash: contentHash(f.draft) };
+      customRecords.push(record);
+      await emit(record);
+    }
+    let finished = 0;
+    const finishKept = async (at: number, d: Draft) => {
+      if (++finished % COLLECT_EVERY === 0 && this.store.onDisk) collectGarbage();
+      finalize(at, d);
+      for (const [dupAt, by] of dupsOf.get(at) ?? []) mergeInto(d, finalize(dupAt, this.store.get(dupAt)), by);
+      // attached records follow their parent when it was merged into another record
+      if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
+      const deps = [...Object.keys(d.values), ...Object.keys(d.refs)].map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const modelKey = modelKeys.get(d.model);
+      if (modelKey) deps.unshift(modelKey);
+      const completed = completedOf.get(at);
+      if (completed && completed !== d.key) deps.push(completed);
+      if (deps.length > 0) d.deps = [...new Set(deps)];
+      const path = this.blobDone.get(at)?.path;
+      if (path && d.blob && !hasErrors(d)) blobs.push({ key: d.key, path, ...d.blob });
+      await emit({ ...d, hash: contentHash(d) });
+    };
+    // derived records in their order (ascending positions: read in sequence, not one by one)
+    const kept = new Set(derivedOrder);
+    for (const [at, d] of this.store.each((i) => kept.has(i) && !dups.has(i))) await finishKept(at, d);
+    for (const [at, d] of this.store.each((i) => !isDerived(i) && !dups.has(i))) await finishKept(at, d);
+    const profile = this.profile(tally, merges, customFields);
+    return { source: this.mapping.source, count: tally.records, profile, blobs, tags, customFields: customRecords };
+  }
 
   /** An export of header rows only would stage an empty migration: refused, naming the files. */
   refuseEmpty(): void {
@@ -561,69 +889,30 @@ export class MappingEngine {
     throw new InputError({ file: names.join(', '), row: 2 }, `${names.length === 1 ? 'the file has' : 'every file has'} a header but no data rows: nothing to migrate (was the export cut short?)`);
   }
 
-  finish(): StageResult {
-    const customFields = this.customFields();
-    refuseTooManyCustomFields(customFields, this.files.map((f) => f.file));
-    this.resolvePending();
-    this.resolveAttached();
-    this.dropThinDerived();
-    const drafts = [...this.derived.values(), ...this.drafts];
-    const { kept, merges } = mergeDuplicates(drafts, this.mapping);
-    // attached records follow their parent when it was merged into another record
-    const mergedInto = new Map(merges.map((m) => [m.merged.key, m.kept]));
-    for (const d of kept) if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
-    for (const { child, parent } of this.besideParent) {
-      if (parent.attach_to) child.attach_to = parent.attach_to;
-      else child.issues.push({ file: child.source.file, row: child.source.row, field: '(object)', level: 'error', message: `its ${parent.object} is attached to no record` });
-    }
-    const fieldKeys = new Map(customFields.map((f) => [`${f.model}|${f.name}`, f.key]));
-    const models = this.customModelDrafts();
-    const modelKeys = new Map(models.map((m) => [m.values.model as string, m.key]));
-    for (const f of customFields) {
-      const modelKey = modelKeys.get(f.model);
-      if (modelKey) f.draft.deps = [modelKey];
-    }
-    const completes = this.completedRecords(kept);
-    for (const d of kept) {
-      const deps = [...Object.keys(d.values), ...Object.keys(d.refs)].map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
-      const modelKey = modelKeys.get(d.model);
-      if (modelKey) deps.unshift(modelKey);
-      const completed = completes.get(d);
-      if (completed) deps.push(completed);
-      if (deps.length > 0) d.deps = [...new Set(deps)];
-    }
-    const records = [...models, ...customFields.map((f) => f.draft), ...kept].map((d) => ({ ...d, hash: contentHash(d) }));
-    const blobs: BlobFile[] = [];
-    for (const d of kept) {
-      const path = this.blobPaths.get(d);
-      if (path && d.blob && !hasErrors(d)) blobs.push({ key: d.key, path, ...d.blob });
-    }
-    return { source: this.mapping.source, records, profile: this.profile(records, merges, customFields), blobs };
-  }
-
   /** One custom model (`ir.model`, matched by its name) per custom object that has records. */
   private customModelDrafts(): Draft[] {
     const out: Draft[] = [];
     for (const [objectName, { model, label, template }] of this.customModels) {
-      const first = this.drafts.find((d) => d.object === objectName);
+      const first = this.fileRecords.get(objectName);
       if (!first) continue;
       out.push({
         key: `${this.mapping.source}:custom_model:${model}`, object: 'custom_model', model: 'ir.model',
         values: { model, name: label, state: 'manual' }, refs: {}, lookups: {}, match: [['model']],
-        source: { file: first.source.file, row: first.source.row, data: { object: label, template } },
+        source: { file: first.firstFile, row: first.firstRow, data: { object: label, template } },
         issues: [],
       });
     }
     return out;
   }
 
-  /** Custom fields: declared by the mapping, or made from unknown columns; values filled in. */
-  private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] {
-    const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft })[] = [];
+  /** Custom fields: declared by the mapping, or made from unknown columns (typed from all
+   *  their values, tallied as the rows were read; the values are filled in when finishing). */
+  private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] {
+    const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] = [];
     for (const [objectName, object] of Object.entries(this.objects)) {
-      const mine = this.drafts.filter((d) => d.object === objectName);
-      const specs: CustomFieldSpec[] = object.schemaFields.map((f) => ({
-        header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const,
+      const mine = this.fileRecords.get(objectName);
+      const specs: (CustomFieldSpec & { fromColumn: boolean })[] = object.schemaFields.map((f) => ({
+        header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const, fromColumn: false,
         ...(f.relation ? { relation: f.relation } : {}),
       }));
       const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
@@ -631,26 +920,15 @@ export class MappingEngine {
       if (customRule) {
         const taken = new Set([...Object.keys(object.constants), ...specs.map((s) => s.name)]);
         const schema = this.schemaRows.get(objectName) ?? [];
-        const added = new Map<Draft, Record<string, string>>(); // draft → custom field → header, set once per draft below
         for (const header of this.unknown.get(objectName) ?? []) {
           const row = findSchemaRow(schema, header);
-          const inferred = row ? { type: row.type, options: row.options } : inferType(mine.map((d) => d.source.data[header] ?? ''));
+          const inferred = row ? { type: row.type, options: row.options } : (this.tallies.get(`${objectName}\u0000${header}`) ?? new TypeTally()).result();
           const label = Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1]
             ?? (row?.label && row.label !== row.identifier ? row.label : header);
-          const spec: CustomFieldSpec = { header, name: fieldName(customRule.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values' };
-          specs.push(spec);
-          for (const d of mine) {
-            const raw = d.source.data[header];
-            if (raw === undefined) continue;
-            const v = customValue(spec, raw, this.mapping.timezone);
-            if (v.value !== null) d.values[spec.name] = v.value;
-            (added.get(d) ?? added.set(d, {}).get(d) as Record<string, string>)[spec.name] = header;
-            if (v.issue) d.issues.push({ file: d.source.file, row: d.source.row, field: header, ...v.issue });
-          }
+          specs.push({ header, name: fieldName(customRule.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values', fromColumn: true });
         }
-        for (const [d, columns] of added) d.source.columns = { ...d.source.columns, ...columns };
       }
-      if (specs.length === 0 || mine.length === 0) continue;
+      if (specs.length === 0 || !mine) continue;
       for (const spec of specs) {
         const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
         const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
@@ -660,7 +938,7 @@ export class MappingEngine {
           key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
           lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
           match: [['name', 'model']],
-          source: { file: mine[0]?.source.file ?? '(mapping)', row: 1, data: { column: spec.header, type: spec.type, origin: spec.origin } },
+          source: { file: mine.firstFile, row: 1, data: { column: spec.header, type: spec.type, origin: spec.origin } },
           issues: [],
         };
         out.push({ ...spec, object: objectName, model: object.model, key, draft });
@@ -669,131 +947,85 @@ export class MappingEngine {
     return out;
   }
 
-  /** Records that complete a record of another file object (`completes`: a member's
-   *  membership fields on the contact with that email): the key of that record, which they
-   *  then depend on (committed after it, so their match rule finds it). */
-  private completedRecords(kept: Draft[]): Map<Draft, string> {
-    const out = new Map<Draft, string>();
-    for (const d of kept) {
-      const spec = this.mapping.objects[d.object]?.completes;
-      if (!spec) continue;
-      const value = d.values[spec.by];
-      if (value === null || value === undefined || value === '') continue;
-      const key = this.valueIndex(spec.object, spec.by).get(String(value).toLowerCase());
-      if (key && key !== d.key) out.set(d, key);
-    }
-    return out;
-  }
-
-  private readonly valueIndexes = new Map<string, Map<string, string>>();
-  /** lower-cased value of the Odoo field `by` → key, over the records of one file object */
-  private valueIndex(object: string, by: string): Map<string, string> {
-    const id = `${object}|${by}`;
-    let idx = this.valueIndexes.get(id);
-    if (!idx) {
-      idx = new Map();
-      for (const d of this.drafts) {
-        const v = d.values[by];
-        if (d.object === object && v !== null && v !== undefined && !idx.has(String(v).toLowerCase())) idx.set(String(v).toLowerCase(), d.key);
-      }
-      this.valueIndexes.set(id, idx);
-    }
-    return idx;
-  }
-
-  /** Parents of attached records named by a cell: by key value (the parent may have been
-   *  migrated earlier: Odoo resolves the key through its links), or by a field's value within
-   *  this upload. */
-  private resolveAttached(): void {
-    for (const { draft, spec, value, where } of this.attachPending) {
-      if (!spec.by) {
-        draft.attach_to = `${this.mapping.source}:${spec.object}:${value}`;
-        continue;
-      }
-      const key = this.valueIndex(spec.object, spec.by).get(value.toLowerCase());
-      if (key) draft.attach_to = key;
-      else draft.issues.push({ ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` });
-    }
-  }
-
-  /** Refs by value: a record of another file object with that value; else the rule's lookup. */
-  private resolvePending(): void {
-    for (const { draft, field, rule, value, where } of this.pending) {
+  /**
+   * `${object}|${field}` → lower-cased value → key of the first row's record of that object with
+   * that value: only for the values refs by value and attached rows name (one pass over the store).
+   */
+  private valueIndexes(): { values: Map<string, Map<string, string>>; keys: Map<string, Set<string>> } {
+    const wanted = new Map<string, Map<string, string>>();
+    const want = (object: string, by: string, value: string) => {
+      const id = `${object}|${by}`;
+      (wanted.get(id) ?? wanted.set(id, new Map()).get(id) as Map<string, string>).set(value.toLowerCase(), '');
+    };
+    /** refs by key value (refTo without `by`): object → the keys named; found ones are kept */
+    const wantedKeys = new Map<string, Set<string>>();
+    for (const { rule, value } of this.pending) {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-      const key = refTo.by ? this.valueIndex(refTo.object, refTo.by).get(String(value).toLowerCase()) : this.keyIndex(refTo.object).get(`${this.mapping.source}:${refTo.object}:${String(value)}`);
-      if (key) addRefs(draft.refs, field, [key], refTo.many);
-      else if (rule.lookup && !rule.split) draft.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
-      else draft.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty` });
+      if (refTo.by) want(refTo.object, refTo.by, String(value));
+      else (wantedKeys.get(refTo.object) ?? wantedKeys.set(refTo.object, new Set()).get(refTo.object) as Set<string>).add(`${this.mapping.source}:${refTo.object}:${String(value)}`);
     }
+    for (const { spec, value } of this.attachPending) if (spec.by) want(spec.object, spec.by, value);
+    for (const { object, by, value } of this.completing) want(object, by, value);
+    const keys = new Map<string, Set<string>>();
+    if (wanted.size === 0 && wantedKeys.size === 0) return { values: wanted, keys };
+    const fieldsOf = new Map<number, string[]>();
+    for (const id of wanted.keys()) {
+      const [object, by] = id.split('|') as [string, string];
+      const tag = this.objectId(object) * 2;
+      (fieldsOf.get(tag) ?? fieldsOf.set(tag, []).get(tag) as string[]).push(by);
+    }
+    const keyTags = new Set([...wantedKeys.keys()].map((o) => this.objectId(o) * 2));
+    for (const [, d] of this.store.each((i) => fieldsOf.has(this.store.tags.get(i)) || keyTags.has(this.store.tags.get(i)))) {
+      const named = wantedKeys.get(d.object);
+      if (named?.has(d.key)) (keys.get(d.object) ?? keys.set(d.object, new Set()).get(d.object) as Set<string>).add(d.key);
+      for (const by of fieldsOf.get(this.objectId(d.object) * 2) ?? []) {
+        const v = d.values[by];
+        if (v === null || v === undefined) continue;
+        const values = wanted.get(`${d.object}|${by}`) as Map<string, string>;
+        const lower = String(v).toLowerCase();
+        if (values.get(lower) === '') values.set(lower, d.key);
+      }
+    }
+    return { values: wanted, keys };
   }
 
-  private readonly keyIndexes = new Map<string, Set<string>>();
-  /** keys of the records of one file object in this upload */
-  private keyIndex(object: string): { get: (key: string) => string | undefined } {
-    let idx = this.keyIndexes.get(object);
-    if (!idx) {
-      idx = new Set(this.drafts.filter((d) => d.object === object).map((d) => d.key));
-      this.keyIndexes.set(object, idx);
-    }
-    const keys = idx;
-    return { get: (key) => (keys.has(key) ? key : undefined) };
-  }
-
-  /** Derived objects that need several distinct values (pipelines → teams) but got fewer. */
-  private dropThinDerived(): void {
+  /** Derived objects that need several distinct values (pipelines → teams) but got fewer: their
+   *  keys, dropped (refs to them are removed when finishing). */
+  private dropThinDerived(): Set<string> {
+    const gone = new Set<string>();
     for (const [name, object] of Object.entries(this.objects)) {
       if (object.minDistinct <= 1) continue;
-      const keys = [...this.derived.values()].filter((d) => d.object === name).map((d) => d.key);
+      const tag = this.objectId(name) * 2 + DERIVED;
+      const keys = [...this.derived.entries()].filter(([, at]) => this.store.tags.get(at) === tag).map(([k]) => k);
       if (keys.length >= object.minDistinct) continue;
-      const gone = new Set(keys);
-      for (const k of keys) this.derived.delete(k);
-      for (const d of [...this.drafts, ...this.derived.values()]) {
-        for (const [field, ref] of Object.entries(d.refs)) {
-          if (Array.isArray(ref)) {
-            const left = ref.filter((k) => !gone.has(k));
-            if (left.length > 0) d.refs[field] = left;
-            else delete d.refs[field];
-          } else if (gone.has(ref)) delete d.refs[field];
-        }
+      for (const k of keys) {
+        this.derived.delete(k);
+        gone.add(k);
       }
     }
+    return gone;
   }
 
-  private profile(records: StagedRecord[], merges: Profile['duplicatesMerged'], customFields: (CustomFieldSpec & { object: string; model: string })[]): Profile {
-    const objects: Profile['objects'] = {};
-    const missingValues: Profile['missingValues'] = {};
-    for (const r of records) {
-      const o = (objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
-      o.records += 1;
-      if (hasErrors(r)) o.withErrors += 1;
-      else if (r.issues.length > 0) o.withWarnings += 1;
-      for (const i of r.issues) {
-        if (i.level === 'error' && /required value is empty|is not a valid email|no .* to identify/.test(i.message)) {
-          const m = (missingValues[r.object] ??= {});
-          m[i.field] = (m[i.field] ?? 0) + 1;
-        }
-      }
-    }
-    const issues = records.flatMap((r) => r.issues);
+  private profile(tally: ProfileTally, merges: Profile['duplicatesMerged'], customFields: (CustomFieldSpec & { object: string; model: string })[]): Profile {
     const skipped = new Set([...this.targets.values()].filter((t) => t.decision === 'skipped by choice').map((t) => t.object));
     const fileReconciliation = this.files.filter((f) => !f.describes).map((f) => {
-      const mine = records.filter((r) => r.object === f.object && r.source.file === f.file);
-      const staged = mine.length;
+      const mine = tally.byFile.get(`${f.object}\u0000${f.file}`) ?? { staged: 0, errors: 0 };
+      const staged = mine.staged;
       const merged = merges.filter((m) => m.object === f.object && m.merged.file === f.file).length;
       const leftOut = skipped.has(f.object) ? f.rows - staged - merged : 0;
-      return { file: f.file, object: f.object, rows: f.rows, staged, merged, leftOut, errors: mine.filter(hasErrors).length, reconciled: f.rows === staged + merged + leftOut };
+      return { file: f.file, object: f.object, rows: f.rows, staged, merged, leftOut, errors: mine.errors, reconciled: f.rows === staged + merged + leftOut };
     });
     return {
       source: this.mapping.source,
       files: this.files,
       fileReconciliation,
-      objects,
+      objects: tally.objects,
       duplicatesMerged: merges,
-      missingValues,
+      missingValues: tally.missingValues,
       flags: this.flagCounts,
       customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
       targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.objects).some((o) => o.fallbackFor === t.object)),
-      issues: { errors: issues.filter((i) => i.level === 'error').length, warnings: issues.filter((i) => i.level === 'warning').length },
+      issues: { errors: tally.errors, warnings: tally.warnings },
       columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
       structures: [...this.structures].map(([object, tree]) => {
@@ -841,6 +1073,48 @@ function dedupeIssues(issues: Issue[]): Issue[] {
     seen.add(k);
     return true;
   });
+}
+
+
+/** The profile's counts, record by record. */
+class ProfileTally {
+  readonly objects: Profile['objects'] = {};
+  readonly missingValues: Profile['missingValues'] = {};
+  /** `${object}\u0000${file}` → records staged from that file's rows, and those in error */
+  readonly byFile = new Map<string, { staged: number; errors: number }>();
+  errors = 0;
+  warnings = 0;
+  records = 0;
+
+  add(r: StagedRecord): void {
+    this.records += 1;
+    const id = `${r.object}\u0000${r.source.file}`;
+    const f = this.byFile.get(id) ?? this.byFile.set(id, { staged: 0, errors: 0 }).get(id) as { staged: number; errors: number };
+    f.staged += 1;
+    if (hasErrors(r)) f.errors += 1;
+    const o = (this.objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
+    o.records += 1;
+    if (hasErrors(r)) o.withErrors += 1;
+    else if (r.issues.length > 0) o.withWarnings += 1;
+    for (const i of r.issues) {
+      if (i.level === 'error') this.errors += 1;
+      else if (i.level === 'warning') this.warnings += 1;
+      if (i.level === 'error' && /required value is empty|is not a valid email|no .* to identify/.test(i.message)) {
+        const m = (this.missingValues[r.object] ??= {});
+        m[i.field] = (m[i.field] ?? 0) + 1;
+      }
+    }
+  }
+}
+
+function groupBy<T extends { at: number }>(items: T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const item of items) {
+    const list = out.get(item.at);
+    if (list) list.push(item);
+    else out.set(item.at, [item]);
+  }
+  return out;
 }
 
 /**

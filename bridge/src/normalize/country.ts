@@ -35,6 +35,7 @@ function resolveCountry(raw: string): string | null {
     const a2 = countries.alpha3ToAlpha2(v.toUpperCase());
     if (a2) return a2;
   }
+  if (/[\d@]/.test(v)) return null; // no country's name has a digit or an @ (the planner asks every cell)
   for (const lang of LANGS) {
     const a2 = countries.getAlpha2Code(v, lang);
     if (a2) return a2;

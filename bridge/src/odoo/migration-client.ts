@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { StagedRecord } from '../staging/record.js';
+import type { RecordSink } from '../mapping/engine.js';
 import { fileChunks, type BlobFile } from '../staging/blob.js';
 import { InputError } from '../core/input-error.js';
 import { OdooError, type OdooTransport } from './transport.js';
@@ -221,6 +222,120 @@ export class MigrationClient {
       // only what this upload staged (Odoo tags each record with its upload's token)
       if (existing.length === 0) await this.discardUpload(id, token).catch(() => undefined);
       else this.leftOpen.set(id, token);
+      throw err;
+    }
+  }
+
+  /**
+   * A sink that sends records to the migration `target()` names, in batches of STAGE_BATCH as
+   * they come (the bridge holds one batch, never the whole upload); `end()` sends the rest.
+   */
+  private batchSink(target: () => Promise<number>, onBatch?: StageProgress, onRecord?: (r: StagedRecord) => void, token: () => string | undefined = () => undefined): RecordSink & { end(): Promise<void> } {
+    let batch: StagedRecord[] = [];
+    let sent = 0;
+    let total = 0;
+    const send = async () => {
+      if (batch.length === 0) return;
+      const id = await target();
+      const object = batch[batch.length - 1]?.object ?? '';
+      const json = JSON.stringify(batch);
+      sent += batch.length;
+      batch = [];
+      stageAnswer.parse(await this.up(token(), MODEL, 'api_stage_json', [[id], json]));
+      await onBatch?.(sent, total, object);
+    };
+    return {
+      begin: async (n) => {
+        total = n;
+        await target();
+      },
+      record: async (r) => {
+        onRecord?.(r);
+        batch.push(r);
+        if (batch.length >= STAGE_BATCH) await send();
+      },
+      end: send,
+    };
+  }
+
+  /**
+   * stageAll for records that are finished while they are sent: `produce` stages into the sink
+   * it is given; the migration is created (and its upload opened, `beginUpload`) when the first
+   * record is ready (a bad table sends nothing), and deleted again if anything fails after that.
+   */
+  async stageAllFrom<R>(name: string, source: string, produce: (sink: RecordSink) => Promise<{ extra: { profile: unknown; inventory: string }; blobs: BlobFile[]; result: R }>): Promise<{ report: MigrationReport; result: R }> {
+    let created: Promise<number> | undefined;
+    let token: string | undefined;
+    const open = async (): Promise<number> => {
+      const id = await this.create(name, source);
+      try {
+        token = await this.beginUpload(id);
+      } catch (err) {
+        await this.odoo.call(MODEL, 'unlink', [[id]]).catch(() => undefined);
+        throw err;
+      }
+      return id;
+    };
+    const target = () => (created ??= open());
+    const sink = this.batchSink(target, undefined, undefined, () => token);
+    try {
+      const { extra, blobs, result } = await produce(sink);
+      await sink.end();
+      const id = await target();
+      await this.uploadBlobs(id, blobs, token);
+      await this.setProfile(id, extra.profile, extra.inventory, token);
+      return { report: reportSchema.parse(await this.up(token, MODEL, 'api_finish_staging', [[id]])), result };
+    } catch (err) {
+      const id = await created?.catch(() => undefined);
+      if (id !== undefined) await this.odoo.call(MODEL, 'unlink', [[id]]).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * stageInto for records that are finished while they are sent (see stageInto): the records of
+   * an earlier upload that this one did not send are removed after the last batch. One upload
+   * (`beginUpload` when the first record is ready, or the caller's `uploadToken`), as stageInto.
+   */
+  async stageIntoFrom<R>(id: number, produce: (sink: RecordSink) => Promise<{ extra: { profile: unknown; inventory: string; lines: unknown[] }; blobs: BlobFile[]; result: R }>, onBatch?: StageProgress, uploadToken?: string): Promise<{ report: MigrationReport; result: R }> {
+    // an earlier upload's records, never those in Odoo already (a delta update staged earlier in
+    // the round keeps what Odoo has in delta_before_json): stale unless this upload sends the key
+    const stale = new Map<string, number>();
+    let delta = false;
+    let existing: number | undefined;
+    /** when the first record is ready (every table read: a bad one changes nothing in Odoo) */
+    const prepare = async (): Promise<number> => {
+      delta = (deltaStates as readonly string[]).includes(await this.state(id));
+      if (delta) await this.odoo.call(MODEL, 'api_start_delta', [[id]]);
+      const rows = z.array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose()).parse(
+        await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state', 'delta_before_json'] }),
+      );
+      for (const r of rows) if (['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json) stale.set(r.key, r.id);
+      token = uploadToken ?? await this.beginUpload(id);
+      existing = rows.length;
+      return id;
+    };
+    let token: string | undefined;
+    let prepared: Promise<number> | undefined;
+    const target = () => (prepared ??= prepare());
+    try {
+      const sink = this.batchSink(target, onBatch, (r) => void stale.delete(r.key), () => token);
+      const { extra, blobs, result } = await produce(sink);
+      await target();
+      await sink.end();
+      const gone = [...stale.values()];
+      for (let i = 0; i < gone.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [gone.slice(i, i + STAGE_BATCH)]);
+      await this.uploadBlobs(id, blobs, token);
+      await this.setProfile(id, extra.profile, extra.inventory, token);
+      if (!delta) await this.up(token, MODEL, 'api_set_mapping', [[id], extra.lines]); // a committed mapping stays
+      return { report: reportSchema.parse(await this.up(token, MODEL, 'api_finish_staging', [[id]])), result };
+    } catch (err) {
+      // only what this upload staged (Odoo tags each record with its upload's token); nothing
+      // when it never opened (a bad table: the caller closes the upload it opened)
+      if (token !== undefined) {
+        if (existing === 0) await this.discardUpload(id, token).catch(() => undefined);
+        else this.leftOpen.set(id, token);
+      }
       throw err;
     }
   }

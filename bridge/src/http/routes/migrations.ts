@@ -1,14 +1,15 @@
 /**
  * Uploads and the migration lifecycle. POST /migrations takes multipart form data: a `source`
  * field, optional `name` and `dryRun`, and one or more export files. Files are written to a
- * temporary folder (size-limited), parsed and staged in full, and only then sent to Odoo: a bad
- * file answers 422 naming file/row/field and nothing reaches Odoo.
+ * temporary folder (size-limited) and read in full before anything is sent to Odoo (a bad file
+ * answers 422 naming file/row/field and nothing reaches Odoo); the records then go to Odoo in
+ * batches as they are finished, never all in memory.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { tokenGuard } from '../auth.js';
-import { stageExports, stageToOdoo } from '../../stage-exports.js';
+import { stageExportsTo, stageToOdoo } from '../../stage-exports.js';
 import { isRefusal, spoolUpload } from '../spool-upload.js';
 import type { CsvFile } from '../../csv/read-csv.js';
 import { csvReader } from '../../sources/reader.js';
@@ -39,8 +40,9 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
       const skip = skipList(parsed.skip);
       const dryRun = parsed.dryRun === 'true' || parsed.dryRun === '1';
       if (dryRun) {
-        const result = await stageExports(source, csvReader(files), { skip });
-        return reply.code(200).send({ dryRun: true, records: result.records.length, profile: result.profile, inventory: result.inventory, lines: result.lines });
+        // records counted as they are finished, not kept
+        const result = await stageExportsTo(source, csvReader(files), { record: () => undefined }, { skip });
+        return reply.code(200).send({ dryRun: true, records: result.count, profile: result.profile, inventory: result.inventory, lines: result.lines });
       }
       const client = requireOdoo(deps, reply);
       if (!client) return reply;
