@@ -18,3 +18,4 @@ from . import test_custom_model
 from . import test_security
 from . import test_parallel
 from . import test_faults
+from . import test_contract_hash
