@@ -566,7 +566,9 @@ export class MappingEngine {
       if ((rule.refTo || rule.lookup || rule.object) && ctx.valuesOnly) continue;
       if (rule.refTo) ev.pendingRefs.push({ field: rule.field, rule, value: result.value, where: { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' } });
       else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
-      else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split));
+      // a field another rule of the object fills with a list (tags by `split`) is a many2many: a
+      // single-valued rule on it (the affiliate category) gives a list too, also when it is alone
+      else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split) || listField(object, rule.field));
       else ev.values[rule.field] = result.value;
     }
     for (const [field, lookup] of Object.entries(ctx.valuesOnly ? {} : object.constantLookups ?? {})) {
@@ -1046,6 +1048,18 @@ export function givenColumns(columns: Record<string, string> | undefined, object
     else if (name.slice(0, dot) === objectName) out.set(name.slice(dot + 1), header);
   }
   return out;
+}
+
+const listFields = new WeakMap<ObjectMapping, Set<string>>();
+
+/** True when a rule of `object` fills `field` with several records (`split`): the field takes a list. */
+function listField(object: ObjectMapping, field: string): boolean {
+  let fields = listFields.get(object);
+  if (!fields) {
+    fields = new Set(object.fields.filter((r) => r.split && (r.object || r.refTo)).map((r) => r.field));
+    listFields.set(object, fields);
+  }
+  return fields.has(field);
 }
 
 function addRefs(refs: Draft['refs'], field: string, keys: string[], many: boolean): void {
