@@ -36,11 +36,7 @@ const reader = readerOf;
 
 const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'crm.team', 'calendar.event', 'calendar.attendee', 'sale.order', 'sale.order.line', 'product.product', 'ir.model.fields', 'ir.ui.view', 'mail.mail', 'mail.message'];
 
-async function counts(odoo: OdooReader, models: string[]) {
-  const out: Record<string, number> = {};
-  for (const m of models) out[m] = await odoo.count(m);
-  return out;
-}
+const counts = (odoo: OdooReader, models: string[]) => odoo.counts(models);
 
 t.test('crm + sale + calendar: every object lands, owners reconcile, rollback is exact', async (t) => {
   const odoo = reader(fullEnv.ODOO_DB);

@@ -24,11 +24,7 @@ const OWNER = 'jane.sales@example.com';
 const files = ['contacts-with-notes.csv', 'companies.csv', 'tasks.csv', 'engagement.csv'].map((name) => ({ name, path: join(root, 'test', 'fixtures', 'ontraport', name) }));
 const MODELS = ['res.partner', 'res.partner.category', 'mail.message', 'mail.activity', 'mail.mail', 'mail.notification', 'mail.followers', 'ir.model.fields', 'crm.migration.link'];
 
-async function counts(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const m of MODELS) out[m] = await odoo.count(m);
-  return out;
-}
+const counts = () => odoo.counts(MODELS);
 
 async function jane(t: Test): Promise<number> {
   const existing = await odoo.migrations.userId(OWNER);

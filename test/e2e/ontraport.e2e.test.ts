@@ -28,11 +28,7 @@ const OWNER = 'jane.sales@example.com';
 const files = ['contacts.csv', 'companies.csv', 'deals.csv'].map((name) => ({ name, path: join(root, 'test', 'fixtures', 'ontraport', name) }));
 const MODELS = ['res.partner', 'res.partner.category', 'crm.lead', 'crm.stage', 'crm.team', 'crm.tag', 'ir.model.fields', 'mail.mail', 'mail.activity'];
 
-async function counts(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const m of MODELS) out[m] = await odoo.count(m);
-  return out;
-}
+const counts = () => odoo.counts(MODELS);
 
 /** the deals' owner as an Odoo user (removed again afterwards when this test made it) */
 async function jane(t: Test): Promise<number> {

@@ -28,11 +28,7 @@ process.env.ODOO_DB = process.env.ODOO_DB_FULL; // meetings need Calendar
 const odoo = new OdooReader();
 const MODELS = ['res.partner', 'res.partner.category', 'ir.model.fields', 'mail.message', 'mail.activity', 'calendar.event', 'mail.mail'];
 
-async function counts(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const m of MODELS) out[m] = await odoo.count(m);
-  return out;
-}
+const counts = () => odoo.counts(MODELS);
 
 async function spoolDir(t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'crm-ortto-e2e-'));

@@ -29,6 +29,13 @@ export class OdooReader {
     return rows[0] as Row;
   }
 
+  /** model → number of records (archived ones included), e.g. before and after a rollback */
+  async counts(models: string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const m of models) out[m] = await this.count(m);
+    return out;
+  }
+
   async create(model: string, values: Row): Promise<number> {
     return z.number().parse(await this.transport.call(model, 'create', [values]));
   }
