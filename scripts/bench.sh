@@ -12,7 +12,7 @@ npx tsc -p tsconfig.json
 if [ -z "${ODOO_URL:-}" ] && ! { [ "${BENCH_PARTS:-all}" = staging ] && [ "${BENCH_UPLOAD:-}" = dry ]; }; then
   ODOO_SRC=$(scripts/odoo.sh src) || exit 1
   export ODOO_SRC
-  port="${BENCH_PORT:-18089}" db=crm_migration_bench
+  port="${BENCH_PORT:-18089}" db="${BENCH_DB:-crm_migration_bench}"
   scripts/odoo.sh deps
   scripts/odoo.sh initdb "$db" crm,contacts,crm_migration
   # worker processes: the parallel commit's chunks run side by side on them (issue #11)

@@ -45,7 +45,7 @@ if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
   scripts/odoo.sh deps && scripts/odoo.sh pg || { echo "could not prepare Odoo's dependencies"; failed=$((failed + 1)); }
   echo "== addon tests (odoo-bin --test-enable, Odoo at $ODOO_SRC)"
   addon_log=$(mktemp)
-  if scripts/odoo.sh test | tee "$addon_log"; then :; else failed=$((failed + 1)); fi
+  if scripts/odoo.sh test "${ADDON_TEST_DB:-crm_migration_addon_test}" | tee "$addon_log"; then :; else failed=$((failed + 1)); fi
   n=$(grep -oE '[0-9]+ tests' "$addon_log" | tail -n1 | grep -oE '[0-9]+' || echo 0)
   nf=$(grep -oE '[0-9]+ failed, [0-9]+ error' "$addon_log" | tail -n1 | grep -oE '^[0-9]+' || echo 0)
   passed=$((passed + n - nf))
