@@ -6,7 +6,11 @@
     "version": "18.0.1.0.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
-    "author": "crm_migration contributors",
+    "author": "crm_migration contributors, Odoo Community Association (OCA)",
+    "website": "https://github.com/OCA/crm",
+    "maintainers": [],
+    "development_status": "Beta",
+    "external_dependencies": {"python": ["reportlab", "requests"]},
     "depends": ["crm", "contacts"],
     "data": [
         "security/crm_migration_security.xml",

@@ -6,7 +6,10 @@
     "version": "18.0.1.0.0",
     "category": "Hidden",
     "license": "LGPL-3",
-    "author": "crm_migration contributors",
+    "author": "crm_migration contributors, Odoo Community Association (OCA)",
+    "website": "https://github.com/OCA/crm",
+    "maintainers": [],
+    "development_status": "Beta",
     "depends": ["crm_migration", "sale"],
     "data": [
         "views/sale_order_views.xml",
