@@ -153,9 +153,10 @@ def _record_problems(policy, model_name, values, refs, lookups, match):
     if model_name == MODEL_SCHEMA:
         return _model_schema_problems(policy, values, refs, lookups, match)
     if model_name not in business and not attached.is_attached(model_name):
+        allowed = ", ".join(sorted(business | set(attached.ATTACHED_MODELS)))
+        allowed += ", %s (x_ custom fields)" % SCHEMA_MODEL  # no f-string inside _(): babel's extractor stops there
         return [_("model %(model)r is not a model a migration may write (allowed: %(models)s)",
-                  model=model_name, models=", ".join(sorted(business | set(attached.ATTACHED_MODELS)))
-                  + f", {SCHEMA_MODEL} (x_ custom fields)")]
+                  model=model_name, models=allowed)]
     problems = []
     names = list(values or {}) + list(refs or {}) + list(lookups or {})
     names += [f for rule in (match or []) if isinstance(rule, list) for f in rule]
@@ -241,7 +242,7 @@ def check_staged(env, vals, index, policy=None):
                                 vals["lookups_json"], vals["match_json"])
     if problems:
         raise ValidationError(env._("Staged record %(label)s: refused: %(problems)s.",
-                                    label=repr(vals["key"]) or f"#{index}", problems="; ".join(problems)))
+                                    label=repr(vals["key"]) or "#%s" % index, problems="; ".join(problems)))
 
 
 # ---------------------------------------------------------------------- commit
@@ -355,7 +356,7 @@ def removable_fields(env, fields_):
                                   or (f.model not in business and not _is_custom_model(env, f.model)))
     if bad:
         raise UserError(env._("These fields are not custom fields a migration created; nothing was undone: "
-                              "%(fields)s", fields=", ".join(f"{f.model}.{f.name}" for f in bad)))
+                              "%(fields)s", fields=", ".join("%s.%s" % (f.model, f.name) for f in bad)))
     return fields_.sudo()
 
 
