@@ -384,23 +384,24 @@ def check_links(migration, links):
             if field and not (field.state == "manual" and SCHEMA_NAME_RE.match(field.name or "")
                               and field.model in business):
                 lines.append(env._("- %(key)s: %(model)s %(id)s is not a custom field a migration creates",
-                                     key=link.key, model=SCHEMA_MODEL, id=link.res_id))
+                                   key=link.key, model=SCHEMA_MODEL, id=link.res_id))
             continue
         if link.model == MODEL_SCHEMA:
             model = env[MODEL_SCHEMA].sudo().browse(link.res_id).exists()
             if model and not (model.state == "manual" and model.model in business):
                 lines.append(env._("- %(key)s: %(model)s %(id)s is not a custom model this migration declares",
-                                     key=link.key, model=MODEL_SCHEMA, id=link.res_id))
+                                   key=link.key, model=MODEL_SCHEMA, id=link.res_id))
             continue
         if attached.is_attached(link.model) or link.model in glue:
             continue  # their fields are the ATTACHED_MODELS allowlist, parent pair included
         if link.model not in business:
-            lines.append(env._("- %(key)s: %(model)s is not a model a migration writes", key=link.key, model=link.model))
+            lines.append(env._("- %(key)s: %(model)s is not a model a migration writes",
+                               key=link.key, model=link.model))
             continue
         for fname in list(link.values_after_json or {}) + list(link.values_before_json or {}):
             if link.model in env and field_problem(env, link.model, fname):
                 lines.append(env._("- %(key)s: %(model)s.%(field)s is not a field a migration writes",
-                                     key=link.key, model=link.model, field=fname))
+                                   key=link.key, model=link.model, field=fname))
                 break
     if lines:
         raise UserError(env._(
