@@ -43,11 +43,19 @@ installed=$(psql -h 127.0.0.1 -U postgres -d "$DB" -qtAc "SELECT string_agg(name
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+log="$RUN_DIR/$DB.i18n.log"
+: > "$log"
 # one Odoo run for every addon: a .tgz export holds <addon>/i18n/<addon>.pot per module
 /usr/bin/python3 "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" --db_host=127.0.0.1 --db_port=5432 \
   --db_user=odoo --db_password=odoo --data-dir="$RUN_DIR/data" -d "$DB" --log-level=warn \
-  --logfile="$RUN_DIR/$DB.i18n.log" --i18n-export="$tmp/pot.tgz" --modules="$installed" --stop-after-init
+  --logfile="$log" --i18n-export="$tmp/pot.tgz" --modules="$installed" --stop-after-init
 tar -xzf "$tmp/pot.tgz" -C "$tmp"
+# Odoo's extractor (babel) stops at the first f-string inside a _() call and drops the rest of that
+# file's terms: say which files, so that their terms are not silently missing from the .pot
+if grep -q "Failed to extract terms" "$log"; then
+  echo "WARNING: terms missing from the .pot (an f-string inside _() or env._()?):" >&2
+  grep -o "Failed to extract terms from .*" "$log" | sed "s#$REPO/##" >&2
+fi
 
 for addon in ${installed//,/ }; do
   pot="$tmp/$addon/i18n/$addon.pot"
