@@ -33,8 +33,6 @@ import logging
 from collections import defaultdict
 from datetime import date, datetime
 
-import psycopg2
-
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
@@ -42,12 +40,8 @@ from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
 from . import attached, bulk, derived, guard, key_claim, plan as planning
+from .errors import savepoint_attempt
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
-
-try:  # the same friendly text the RPC layer shows for SQL constraint errors
-    from odoo.service.model import _as_validation_error
-except ImportError:  # pragma: no cover
-    _as_validation_error = None
 
 _logger = logging.getLogger(__name__)
 
@@ -77,21 +71,6 @@ SOURCE_KEY_FIELD = "source_key"
 # generated inherited form view showing the custom fields migrations created on a model
 MIGRATED_FIELDS_VIEW_MODULE = "__crm_migration__"
 MIGRATED_FIELDS_PAGE = "crm_migration_migrated_fields"
-
-
-def error_text(env, exc):
-    """Odoo's own message for an exception raised while creating/writing/unlinking."""
-    if isinstance(exc, psycopg2.IntegrityError) and _as_validation_error:
-        try:
-            exc = _as_validation_error(env, exc)
-        except Exception:  # noqa: BLE001 - keep the raw error below
-            pass
-    if isinstance(exc, psycopg2.Error):
-        text = exc.pgerror or str(exc)
-    else:
-        # UserError, ValidationError, RedirectWarning, ValueError...: the message is the first arg
-        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-    return text.strip() or type(exc).__name__
 
 
 def is_empty(field, value):
@@ -1011,13 +990,10 @@ class CommitEngine:
                 write[fname] = value
                 before[fname] = False
         if write:
-            try:
-                with self.env.cr.savepoint():
-                    target.write(write)
-            except psycopg2.OperationalError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
-                item.finish("failed", error=error_text(self.env, exc))
+            with savepoint_attempt(self.env) as attempt:
+                target.write(write)
+            if attempt.failed:
+                item.finish("failed", error=attempt.error)
                 return
             self._next_link(item, res_id, "updated", before, {f: json_value(target, f) for f in write})
         else:
@@ -1035,24 +1011,18 @@ class CommitEngine:
             model = guard.model_schema_model(model, items, self.migration)
         vals_list = [item.create_vals(model) for item in items]
         written = [json_vals(vals) for vals in vals_list]  # before create, which may alter the dicts
-        try:
-            with self.env.cr.savepoint():
-                records = model.create(vals_list)
-        except psycopg2.OperationalError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - retried one by one below
+        with savepoint_attempt(self.env) as batch:
+            records = model.create(vals_list)
+        if batch.failed:  # retried one by one
             _logger.info("crm_migration: batch create of %s %s failed (%s); retrying one by one",
-                         len(items), model_name, exc)
+                         len(items), model_name, batch.exception)
             if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
                 self._reload_registry()
-            for item, vals, after in zip(items, vals_list, written):
-                try:
-                    with self.env.cr.savepoint():
-                        record = model.create([item.create_vals(model)])
-                except psycopg2.OperationalError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
-                    item.finish("failed", error=error_text(self.env, exc))
+            for item, after in zip(items, written):
+                with savepoint_attempt(self.env) as attempt:
+                    record = model.create([item.create_vals(model)])
+                if attempt.failed:  # Odoo's error goes to the record
+                    item.finish("failed", error=attempt.error)
                     if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
                         self._reload_registry()
                     continue

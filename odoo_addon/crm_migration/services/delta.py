@@ -30,14 +30,13 @@ has its audit row.
 
 from collections import defaultdict
 
-import psycopg2
-
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
 from . import guard
-from .commit import QUIET_CONTEXT, error_text, is_empty, json_value
+from .commit import QUIET_CONTEXT, is_empty, json_value
+from .errors import savepoint_attempt
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 # migration states a delta round starts from (``delta``: restaging the round again)
@@ -241,13 +240,10 @@ def _apply_one(engine, item, link, before, old_ids, audit):
                   and target.write_date > link.written_at)
     values_before = {fname: json_value(target, fname) for fname in change.write}
     if change.write:
-        try:
-            with env.cr.savepoint():
-                target.write(change.write)
-        except psycopg2.OperationalError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
-            item.finish("failed", error=error_text(env, exc))
+        with savepoint_attempt(env) as attempt:
+            target.write(change.write)
+        if attempt.failed:  # Odoo's error goes to the record
+            item.finish("failed", error=attempt.error)
             return
         written = {fname: json_value(target, fname) for fname in change.write}
         merge_link(link, values_before, written, item.hash, touch=not edited and not change.conflicts)
@@ -349,13 +345,10 @@ def resolve(migration, take, keys=None):
                         write[fname] = [Command.set(value or [])] if field.type == "many2many" else value
                 if target and write:
                     before = {fname: json_value(target, fname) for fname in write}
-                    try:
-                        with env.cr.savepoint():
-                            target.write(write)
-                    except psycopg2.OperationalError:
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - reported below, nothing written
-                        errors.append(f"- {record.key}: {error_text(env, exc)}")
+                    with savepoint_attempt(env) as attempt:
+                        target.write(write)
+                    if attempt.failed:  # reported below, nothing written
+                        errors.append(f"- {record.key}: {attempt.error}")
                         continue
                     written = {fname: json_value(target, fname) for fname in write}
                     merge_link(link, before, written, record.hash, touch=False)
@@ -416,22 +409,19 @@ def gone(migration, action, keys=None):
                     errors.append(_("- %(key)s: %(model)s records cannot be archived", key=record.key,
                                     model=model_name))
                     continue
-                try:
-                    with env.cr.savepoint():
-                        if action == "delete":
-                            before = dict(link.values_after_json or {})
-                            target.unlink()
-                            audit.append(audit_vals(link, before, {}, action="delete"))
-                        elif target[active]:
-                            before = {active: json_value(target, active)}
-                            target.write({active: False})
-                            after = {active: json_value(target, active)}
-                            merge_link(link, before, after, touch=False)
-                            audit.append(audit_vals(link, before, after))
-                except psycopg2.OperationalError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - reported below, nothing done
-                    errors.append(f"- {record.key}: {error_text(env, exc)}")
+                with savepoint_attempt(env) as attempt:
+                    if action == "delete":
+                        before = dict(link.values_after_json or {})
+                        target.unlink()
+                        audit.append(audit_vals(link, before, {}, action="delete"))
+                    elif target[active]:
+                        before = {active: json_value(target, active)}
+                        target.write({active: False})
+                        after = {active: json_value(target, active)}
+                        merge_link(link, before, after, touch=False)
+                        audit.append(audit_vals(link, before, after))
+                if attempt.failed:  # reported below, nothing done
+                    errors.append(f"- {record.key}: {attempt.error}")
                     continue
                 done.append((record, "deleted" if action == "delete" else "archived"))
         if errors:
