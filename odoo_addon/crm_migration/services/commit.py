@@ -37,10 +37,10 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL
-from odoo.tools.mail import is_html_empty
 
 from . import attached, bulk, derived, guard, key_claim, plan as planning
 from .errors import savepoint_attempt
+from .json_values import is_empty, json_vals, json_value
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 _logger = logging.getLogger(__name__)
@@ -63,57 +63,12 @@ QUIET_CONTEXT = {
 }
 # states of staged records that a commit (re)processes
 TODO_STATES = ("staged", "failed", "skipped", "waiting")
-# field types whose falsy value is a real value (0, False): never "empty", never filled
-NEVER_EMPTY_TYPES = ("boolean", "integer", "float", "monetary")
 TEXT_TYPES = ("char", "text", "html", "selection")
 # the field filled with the staged key on create, on every model that has it
 SOURCE_KEY_FIELD = "source_key"
 # generated inherited form view showing the custom fields migrations created on a model
 MIGRATED_FIELDS_VIEW_MODULE = "__crm_migration__"
 MIGRATED_FIELDS_PAGE = "crm_migration_migrated_fields"
-
-
-def is_empty(field, value):
-    """Whether an Odoo value counts as empty for "fill empty fields only"."""
-    if field.type in NEVER_EMPTY_TYPES:
-        return False
-    if field.type == "html":
-        return is_html_empty(value)
-    return not value
-
-
-def json_value(record, fname):
-    """JSON-safe current value of ``record.fname`` (as written back by a rollback)."""
-    field = record._fields[fname]
-    value = record[fname]
-    if field.type == "many2one":
-        return value.id or False
-    if field.type in ("one2many", "many2many"):
-        return value.ids
-    if isinstance(value, datetime):
-        return fields.Datetime.to_string(value)
-    if isinstance(value, date):
-        return fields.Date.to_string(value)
-    if value is None:
-        return False
-    return str(value) if field.type == "html" and value else value
-
-
-def json_vals(vals):
-    """JSON-safe copy of create/write values: x2many commands become the resulting ids
-    (``Command.set``) or the added ids (``Command.link``)."""
-    out = {}
-    for fname, value in vals.items():
-        if isinstance(value, list) and value and all(isinstance(c, (tuple, list)) for c in value):
-            ids = []
-            for command in value:
-                if command[0] == Command.SET:
-                    ids = list(command[2])
-                elif command[0] == Command.LINK:
-                    ids.append(command[1])
-            value = ids
-        out[fname] = value
-    return out
 
 
 # audit action of each link action written by a commit

@@ -35,8 +35,9 @@ from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
 from . import guard
-from .commit import QUIET_CONTEXT, is_empty, json_value
+from .commit import QUIET_CONTEXT
 from .errors import savepoint_attempt
+from .json_values import is_empty, json_value
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 # migration states a delta round starts from (``delta``: restaging the round again)
