@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..services.commit import search_text_rows
+from ..services.text_search import search_text_rows
 
 MAX_APP_NAMES = 200
 

@@ -31,17 +31,16 @@ ORM's batched UPDATE used by flush, followed by cache invalidation and ``modifie
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
-from odoo.tools import SQL
 
 from . import attached, bulk, derived, guard, key_claim, plan as planning
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_vals, json_value
-from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
+from .text_search import TEXT_TYPES, compare_value, lookup_key, owner_value, search_text_rows
+from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys
 
 _logger = logging.getLogger(__name__)
 
@@ -63,7 +62,6 @@ QUIET_CONTEXT = {
 }
 # states of staged records that a commit (re)processes
 TODO_STATES = ("staged", "failed", "skipped", "waiting")
-TEXT_TYPES = ("char", "text", "html", "selection")
 # the field filled with the staged key on create, on every model that has it
 SOURCE_KEY_FIELD = "source_key"
 # generated inherited form view showing the custom fields migrations created on a model
@@ -73,34 +71,6 @@ MIGRATED_FIELDS_PAGE = "crm_migration_migrated_fields"
 
 # audit action of each link action written by a commit
 AUDIT_ACTIONS = {"created": "create", "updated": "update", "matched": "match"}
-
-
-def _norm(fname, value):
-    """Comparison form of a value for match rules and lookups (a many2one value read by
-    ``search_read``, ``(id, name)``, compares on its id)."""
-    if isinstance(value, tuple):
-        return value[0]
-    if isinstance(value, datetime):
-        return fields.Datetime.to_string(value)
-    if isinstance(value, date):
-        return fields.Date.to_string(value)
-    if isinstance(value, str):
-        value = value.strip()
-        if "email" in fname:
-            return value.lower()
-    return value
-
-
-def _lookup_key(value):
-    """Lookups compare text case-insensitively (country codes, logins, emails)."""
-    if isinstance(value, str):
-        return value.strip().lower()
-    return _norm("", value)
-
-
-def owner_value(value):
-    """Normalised value of a row of the owners queue (crm.migration.owner.value)."""
-    return str(value).strip().lower()
 
 
 # fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
@@ -310,26 +280,6 @@ class _Lookup:
     @property
     def group(self):
         return self.model, self.fields[self.level], tuple(sorted(self.where))
-
-
-def search_text_rows(model, conditions, fnames):
-    """``search_read`` of ``fnames`` on the records of ``model`` where, for each
-    ``(fname, values, case_insensitive)`` of ``conditions``, the field's value is one of
-    ``values`` (text compared case-insensitively when ``case_insensitive``). Same rows as an
-    ``=ilike`` per value (``lower(a) = lower(b)``), but one hashed ``IN`` per field instead of
-    rows x values pattern matches. Access rules and ``active`` filtering apply as for any search.
-    """
-    domain = [(fname, "in", list(values)) for fname, values, ci in conditions if not ci]
-    query = model._search(domain)
-    if query.is_empty():
-        return []
-    for fname, values, ci in conditions:
-        if ci:
-            query.add_where(SQL(
-                "lower(%s) IN (SELECT lower(v) FROM unnest(%s::text[]) AS v)",
-                model._field_to_sql(query.table, fname, query), list(values),
-            ))
-    return model.search_read([("id", "in", query)], fnames)
 
 
 class CommitEngine:
@@ -816,23 +766,23 @@ class CommitEngine:
             rows = model.search_read([(fname, "in", list(values))], [fname])
         by_value = defaultdict(list)
         for row in rows:
-            by_value[_lookup_key(row[fname])].append((row["id"], row[fname]))
+            by_value[lookup_key(row[fname])].append((row["id"], row[fname]))
         path_values = {}
         if paths and rows:
             records = model.browse([row["id"] for row in rows])
             for record in records:
                 for path in paths:
                     path_values[(record.id, path)] = {
-                        _lookup_key(v) for v in record.mapped(path) if v not in (None, False, "")
+                        lookup_key(v) for v in record.mapped(path) if v not in (None, False, "")
                     }
         for lookup in lookups:
-            hits = by_value.get(_lookup_key(lookup.value), [])
+            hits = by_value.get(lookup_key(lookup.value), [])
             for path in paths:
                 wanted = lookup.where[path]
                 if wanted in (None, False, ""):
                     hits = [h for h in hits if not path_values[(h[0], path)]]
                 else:
-                    hits = [h for h in hits if _lookup_key(wanted) in path_values[(h[0], path)]]
+                    hits = [h for h in hits if lookup_key(wanted) in path_values[(h[0], path)]]
             ids = [h[0] for h in hits]
             if len(ids) > 1:
                 exact = [h[0] for h in hits if h[1] == lookup.value]
@@ -866,9 +816,9 @@ class CommitEngine:
                 ]
                 hits_by_value = defaultdict(list)
                 for row in search_text_rows(model, conditions, list(rule)):
-                    hits_by_value[tuple(_norm(f, row[f]) for f in rule)].append(row["id"])
+                    hits_by_value[tuple(compare_value(f, row[f]) for f in rule)].append(row["id"])
                 for item in rule_items:
-                    hits = hits_by_value.get(tuple(_norm(f, item.match_value(model, f)) for f in rule), [])
+                    hits = hits_by_value.get(tuple(compare_value(f, item.match_value(model, f)) for f in rule), [])
                     if len(hits) == 1:
                         item.match_id = hits[0]
                         continue
