@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
-from ..services.commit import migrated_fields
+from ..services.custom_fields import migrated_fields
 
 MAPPING_ACTIONS = [("map", "Map to a field"), ("create", "Create a custom field"), ("ignore", "Ignore")]
 NEW_FIELD_TYPES = [

@@ -45,7 +45,8 @@ from odoo.osv import expression
 from odoo.tools import html2plaintext
 
 from . import bulk
-from .commit import QUIET_CONTEXT, field_usage_count, sync_migrated_fields_views
+from .commit import QUIET_CONTEXT
+from .custom_fields import field_usage_count, sync_migrated_fields_views
 from .errors import error_text
 from .json_values import json_value
 from . import derived, guard

@@ -1,7 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from ..services.commit import migrated_fields_view
+from ..services.custom_fields import migrated_fields_view
 from .common import MigrationCase
 
 FIELD = "x_mig_color"
