@@ -36,12 +36,12 @@ from datetime import datetime
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
-from . import attached, bulk, derived, guard, key_claim, plan as planning
+from . import attached, bulk, derived, guard, key_claim, lookups, plan as planning
 from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
 from .custom_fields import sync_migrated_fields_views
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_vals, json_value
-from .text_search import TEXT_TYPES, compare_value, lookup_key, owner_value, search_text_rows
+from .text_search import TEXT_TYPES, compare_value, search_text_rows
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 _logger = logging.getLogger(__name__)
@@ -68,26 +68,6 @@ TODO_STATES = ("staged", "failed", "skipped", "waiting")
 
 # audit action of each link action written by a commit
 AUDIT_ACTIONS = {"created": "create", "updated": "update", "matched": "match"}
-
-
-class _Lookup:
-    """One lookup of one staged record while it is being resolved (field, then alt_fields)."""
-
-    def __init__(self, item, fname, spec):
-        self.item = item
-        self.fname = fname
-        self.spec = spec
-        self.model = spec["model"]
-        self.value = spec["value"]
-        self.fields = [spec["field"], *(spec.get("alt_fields") or [])]
-        self.where = spec.get("where") or {}
-        self.required = bool(spec.get("required"))
-        self.level = 0
-        self.found = []
-
-    @property
-    def group(self):
-        return self.model, self.fields[self.level], tuple(sorted(self.where))
 
 
 class CommitEngine:
@@ -304,7 +284,7 @@ class CommitEngine:
         guard.prepare_items(self, items)
 
         # 2. lookups
-        self._resolve_lookups([i for i in items if not i.done])
+        lookups.resolve_lookups(self, [i for i in items if not i.done])
 
         # 3. match rules for records not linked yet
         self._find_matches([i for i in items if not i.done and not i.linked and i.match])
@@ -464,139 +444,6 @@ class CommitEngine:
                     problems.append(not_linked(_("dep"), key))
             if problems:
                 item.finish("skipped", error="\n".join(problems))
-
-    # ------------------------------------------------------------------ lookups
-    def _resolve_lookups(self, items):
-        """Lookups in rounds: each round one query per (model, field, where-paths) group; a
-        lookup whose field finds nothing tries its next alt field in the next round. Required
-        lookups (owners) use the resolved rows of the owners queue first; unresolved, they use
-        the migration's fallback user, else the record waits (``waiting``) and the value is
-        queued (``pending``)."""
-        _ = self.env._
-        pending = []
-        for item in items:
-            for fname, spec in item.lookups.items():
-                if spec["value"] in (None, False, ""):
-                    continue
-                lookup = _Lookup(item, fname, spec)
-                if lookup.required:
-                    row = self.owner_rows.get(self._owner_key(lookup))
-                    if row and row.state == "resolved" and row.user_id:
-                        self._set_rel(item, fname, row.user_id.id)
-                        continue
-                pending.append(lookup)
-        done = []
-        while pending:
-            groups = defaultdict(list)
-            for lookup in pending:
-                groups[lookup.group].append(lookup)
-            pending = []
-            for (model_name, lfield, paths), lookups in groups.items():
-                self._search_lookups(model_name, lfield, paths, lookups)
-                for lookup in lookups:
-                    if not lookup.found and lookup.level + 1 < len(lookup.fields):
-                        lookup.level += 1
-                        pending.append(lookup)
-                    else:
-                        done.append(lookup)
-
-        waiting = defaultdict(list)
-        new_rows = {}
-        fallback = self.migration.fallback_user_id
-        for lookup in done:
-            item, fname, ids = lookup.item, lookup.fname, lookup.found
-            if len(ids) == 1:
-                self._set_rel(item, fname, ids[0])
-                if lookup.required:
-                    row = self.owner_rows.get(self._owner_key(lookup))
-                    if row and (row.state != "resolved" or not row.user_id):
-                        row.write({"user_id": ids[0], "state": "resolved"})
-                continue
-            what = "/".join(lookup.fields)
-            where = "".join(f", {path} = {value!r}" for path, value in sorted(lookup.where.items()))
-            if ids:
-                problem = _("%(count)s %(model)s records have %(lfield)s = %(value)r%(where)s",
-                            count=len(ids), model=lookup.model, lfield=what, value=lookup.value, where=where)
-            else:
-                problem = _("no %(model)s with %(lfield)s = %(value)r%(where)s",
-                            model=lookup.model, lfield=what, value=lookup.value, where=where)
-            if not lookup.required:
-                item.warn(fname, _("lookup %(field)s: %(problem)s; field left empty", field=fname, problem=problem))
-                continue
-            key = self._owner_key(lookup)
-            row = self.owner_rows.get(key)
-            if fallback:
-                self._set_rel(item, fname, fallback.id)
-                item.warn(fname, _("lookup %(field)s: %(problem)s; the migration's fallback user %(user)s is used",
-                                   field=fname, problem=problem, user=fallback.display_name))
-                if row:
-                    if row.state != "resolved" or not row.user_id:
-                        row.write({"user_id": fallback.id, "state": "resolved"})
-                else:
-                    new_rows[key] = {"user_id": fallback.id, "state": "resolved"}
-                continue
-            waiting[item].append(_("lookup %(field)s: %(problem)s; waiting for the owner to be reconciled "
-                                   "(Migration > Owners to reconcile)", field=fname, problem=problem))
-            if not row:
-                new_rows.setdefault(key, {"state": "pending"})
-        for item, problems in waiting.items():
-            item.finish("waiting", error="\n".join(problems))
-        if new_rows:
-            rows = self.Owner.create([
-                dict(vals, migration_id=self.migration.id, model=model, field=field, value=value)
-                for (model, field, value), vals in new_rows.items()
-            ])
-            rows.filtered(lambda r: r.state == "pending").action_propose_user()
-            for row in rows:
-                self.owner_rows[(row.model, row.field, row.value)] = row
-
-    @staticmethod
-    def _owner_key(lookup):
-        return lookup.model, lookup.spec["field"], owner_value(lookup.value)
-
-    def _set_rel(self, item, fname, res_id):
-        is_m2m = self.env[item.model]._fields[fname].type == "many2many"
-        item.rel[fname] = [res_id] if is_m2m else res_id
-
-    def _search_lookups(self, model_name, fname, paths, lookups):
-        """One search for the lookups of one group: records whose ``fname`` is one of the
-        values (text compared case-insensitively); then, per lookup, those whose ``where``
-        paths have the wanted values (text compared case-insensitively, read through the
-        prefetch of the found records). Several hits that differ only by case: an exact one
-        wins. Sets ``lookup.found``."""
-        model = self.env[model_name]
-        field = model._fields[fname]
-        values = {lookup.value for lookup in lookups}
-        text_values = [v for v in values if isinstance(v, str)]
-        if field.type in TEXT_TYPES and len(text_values) == len(values):
-            rows = search_text_rows(model, [(fname, {v.strip() for v in text_values}, True)], [fname])
-        else:
-            rows = model.search_read([(fname, "in", list(values))], [fname])
-        by_value = defaultdict(list)
-        for row in rows:
-            by_value[lookup_key(row[fname])].append((row["id"], row[fname]))
-        path_values = {}
-        if paths and rows:
-            records = model.browse([row["id"] for row in rows])
-            for record in records:
-                for path in paths:
-                    path_values[(record.id, path)] = {
-                        lookup_key(v) for v in record.mapped(path) if v not in (None, False, "")
-                    }
-        for lookup in lookups:
-            hits = by_value.get(lookup_key(lookup.value), [])
-            for path in paths:
-                wanted = lookup.where[path]
-                if wanted in (None, False, ""):
-                    hits = [h for h in hits if not path_values[(h[0], path)]]
-                else:
-                    hits = [h for h in hits if lookup_key(wanted) in path_values[(h[0], path)]]
-            ids = [h[0] for h in hits]
-            if len(ids) > 1:
-                exact = [h[0] for h in hits if h[1] == lookup.value]
-                if len(exact) == 1:
-                    ids = exact
-            lookup.found = ids
 
     # ------------------------------------------------------------------ match rules
     def _find_matches(self, items):
