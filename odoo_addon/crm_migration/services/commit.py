@@ -36,12 +36,11 @@ from datetime import datetime
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
-from . import attached, bulk, derived, guard, key_claim, lookups, plan as planning
+from . import attached, bulk, derived, guard, key_claim, lookups, matching, plan as planning
 from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
 from .custom_fields import sync_migrated_fields_views
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_vals, json_value
-from .text_search import TEXT_TYPES, compare_value, search_text_rows
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 _logger = logging.getLogger(__name__)
@@ -287,7 +286,7 @@ class CommitEngine:
         lookups.resolve_lookups(self, [i for i in items if not i.done])
 
         # 3. match rules for records not linked yet
-        self._find_matches([i for i in items if not i.done and not i.linked and i.match])
+        matching.find_matches(self.env, [i for i in items if not i.done and not i.linked and i.match])
 
         # 4. linked or matched records: fill empty fields; a delta round's updates of this
         # migration's own records first (services/delta.py)
@@ -444,46 +443,6 @@ class CommitEngine:
                     problems.append(not_linked(_("dep"), key))
             if problems:
                 item.finish("skipped", error="\n".join(problems))
-
-    # ------------------------------------------------------------------ match rules
-    def _find_matches(self, items):
-        _ = self.env._
-        pending = items
-        while pending:
-            groups = defaultdict(list)
-            for item in pending:
-                model = self.env[item.model]
-                rule = item.next_rule(model)
-                if rule:
-                    # text values are compared case-insensitively in SQL (exact equality, except
-                    # emails, is checked in Python below); other values (many2one: the resolved
-                    # id, False matching an empty field) with ``in``
-                    ci = tuple(isinstance(item.match_value(model, f), str) and model._fields[f].type in TEXT_TYPES
-                               for f in rule)
-                    groups[(item.model, tuple(rule), ci)].append(item)
-            pending = []
-            for (model_name, rule, ci), rule_items in groups.items():
-                model = self.env[model_name]
-                conditions = [
-                    (fname, {item.match_value(model, fname).strip() if is_ci else item.match_value(model, fname)
-                             for item in rule_items}, is_ci)
-                    for fname, is_ci in zip(rule, ci)
-                ]
-                hits_by_value = defaultdict(list)
-                for row in search_text_rows(model, conditions, list(rule)):
-                    hits_by_value[tuple(compare_value(f, row[f]) for f in rule)].append(row["id"])
-                for item in rule_items:
-                    hits = hits_by_value.get(tuple(compare_value(f, item.match_value(model, f)) for f in rule), [])
-                    if len(hits) == 1:
-                        item.match_id = hits[0]
-                        continue
-                    if len(hits) > 1:
-                        item.warn(",".join(rule), _(
-                            "match on %(fields)s: %(count)s existing %(model)s records (ids %(ids)s); not matched",
-                            fields=", ".join(rule), count=len(hits), model=model_name,
-                            ids=", ".join(str(i) for i in hits[:10]),
-                        ))
-                    pending.append(item)
 
     # ------------------------------------------------------------------ update
     def _update_existing(self, items):
