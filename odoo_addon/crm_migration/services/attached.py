@@ -211,7 +211,7 @@ def _imported_author(engine, item):
     action = "matched"
     values_after = {}
     if not partner:
-        from .commit import QUIET_CONTEXT  # noqa: PLC0415 - commit imports this module
+        from .quiet_context import QUIET_CONTEXT  # noqa: PLC0415 - quiet_context imports this module
         from .key_claim import claim_keys  # noqa: PLC0415
 
         claim_keys(env, engine.migration.id, [key])  # created at most once (services/key_claim.py)

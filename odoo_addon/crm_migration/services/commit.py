@@ -41,26 +41,11 @@ from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
 from .custom_fields import sync_migrated_fields_views
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_vals, json_value
+from .quiet_context import QUIET_CONTEXT
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 _logger = logging.getLogger(__name__)
 
-QUIET_CONTEXT = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_notrack": True,
-    "mail_create_nosubscribe": True,
-    # calendar.event: no invitation/update mails to attendees (calendar.attendee
-    # _send_mail_to_attendees), no alarm setup / notification (calendar.event create and write),
-    # and never notify the author
-    "no_mail_to_attendees": True,
-    "dont_notify": True,
-    "mail_notify_author": False,
-    # no "you have been assigned" mail to the owners of migrated records (project.task, mail.thread)
-    "mail_auto_subscribe_no_notify": True,
-    # mail.activity: no assignment notification, subscription or bus message (services/attached.py)
-    attached.IMPORT_CONTEXT: True,
-}
 # states of staged records that a commit (re)processes
 TODO_STATES = ("staged", "failed", "skipped", "waiting")
 

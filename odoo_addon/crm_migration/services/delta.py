@@ -35,7 +35,7 @@ from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
 from . import guard
-from .commit import QUIET_CONTEXT
+from .quiet_context import QUIET_CONTEXT
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_value
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL

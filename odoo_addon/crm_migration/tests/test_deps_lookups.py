@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..services import lookups
-from ..services.commit import QUIET_CONTEXT
+from ..services.quiet_context import QUIET_CONTEXT
 from .common import MigrationCase
 
 
