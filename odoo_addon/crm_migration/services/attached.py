@@ -169,11 +169,13 @@ def resolve_parents(engine, items, link_by_key):
 
 
 def create(engine, model_name, items):
-    """Create attached records of one model through the engine's own create (batch, retry one by
+    """Create attached records of one model through the commit's own create (services/target_writes.py) (batch, retry one by
     one, links), with what each model needs before and after."""
     if model_name == "mail.message":
         _prepare_messages(engine, items)
-    engine._create(model_name, items)
+    from .target_writes import create as create_records  # noqa: PLC0415 - it imports this module
+
+    create_records(engine, model_name, items)
     if model_name == BLOB_MODEL:
         _write_blobs(engine, [item for item in items if item.state == "committed"])
 
