@@ -4,29 +4,30 @@ Order of work::
 
     objects in topological order of their refs and deps (cycle -> UserError)
       records of one object in passes (a record waits while a same-object ref/dep is pending)
-        batches of ``batch_size`` records:
+        batches of ``batch_size`` records (``commit_batch``):
           1. one ``search`` on links for the batch's keys, ref keys and deps (unlinked -> skipped)
-          2. lookups: resolved owners first (required lookups), then one ``search`` per
-             (model, field, where-paths) group, alt fields in further rounds; a required lookup
-             that finds nothing -> fallback user, else the record is ``waiting`` (owners queue)
-          3. one ``search_read`` per match rule (many2one rule fields on the resolved id)
+          2. lookups (services/lookups.py): resolved owners first (required lookups), then one
+             ``search`` per (model, field, where-paths) group, alt fields in further rounds; a
+             required lookup that finds nothing -> fallback user, else the record is ``waiting``
+          3. one ``search_read`` per match rule (services/matching.py)
           4. already linked / matched records: fill empty fields only (values_before in the link)
           5. one ``create(vals_list)`` per model; on error retried record by record in savepoints
-             (custom fields: the registry knows them before the next object is created)
-          6. one ``create`` of the batch's links, then the staged records' states in one UPDATE
+             (services/target_writes.py; custom fields: the registry knows them before the next
+             object is created)
+          6. one INSERT of the batch's links and audit rows, then the staged records' states in
+             one UPDATE
     the generated "Migrated fields" form view of each model that got custom fields
+    (services/custom_fields.py)
 
 Everything runs as the calling user (no sudo): ACLs and constraints of the target models apply.
-Two exceptions, both bookkeeping of custom fields: the generated "Migrated fields" view, and the
-count of records using a custom field (all records, whatever the user may read).
+Two exceptions, both bookkeeping of custom fields (services/custom_fields.py): the generated
+"Migrated fields" view, and the count of records using a custom field.
 
-Performance notes: the staged records are read once (one
-``search_fetch``, each JSON field decoded once) into ``_Item`` objects; case-insensitive text
-comparisons (match rules, lookups) are one ``lower(column) IN (...)`` condition per field added to
-the ORM's own query (access rules and ``active`` filtering included) instead of an OR of one
-``=ilike`` per value, which PostgreSQL can only evaluate as rows x values pattern matches; the
-batch's bookkeeping on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the
-ORM's batched UPDATE used by flush, followed by cache invalidation and ``modified``.
+Performance notes: the staged records are read once (one ``search_fetch``, each JSON field
+decoded once) into ``Item`` objects (services/commit_item.py); case-insensitive text comparisons
+are one ``lower(column) IN (...)`` per field (services/text_search.py); the batch's bookkeeping
+on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the ORM's batched
+UPDATE used by flush, followed by cache invalidation and ``modified``.
 """
 
 import logging
@@ -295,6 +296,10 @@ class CommitEngine:
                     target_writes.create(self, model, model_items)
 
         # 6. bookkeeping
+        self._write_bookkeeping(items)
+
+    def _write_bookkeeping(self, items):
+        """The batch's links and audit rows, what Odoo derived, and the staged records' states."""
         link_vals = [item.link_vals for item in items if item.link_vals]
         if link_vals:
             # links and audit rows: one multi-row INSERT each (services/bulk.py says why)
