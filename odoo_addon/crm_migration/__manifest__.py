@@ -11,6 +11,9 @@
     "data": [
         "security/crm_migration_security.xml",
         "security/ir.model.access.csv",
+        "views/crm_migration_profile_templates.xml",
+        "views/crm_migration_report_templates.xml",
+        "views/crm_migration_record_templates.xml",
         "views/crm_migration_views.xml",
         "views/crm_migration_upload_views.xml",
         "views/crm_migration_record_views.xml",

@@ -9,8 +9,6 @@ import os
 import re
 from xml.sax.saxutils import escape as xml_escape
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 
 from .crm_migration_record import RECORD_STATES
@@ -246,61 +244,38 @@ class CrmMigration(models.Model):
             migration.report_html = migration._render_report_html() if migration.id else False
 
     def _render_report_html(self):
+        """The Report page (template ``crm_migration.report_page``): one row per object and the
+        total, then the per-file table; False before anything was staged."""
         columns = [c for c in self._report_columns() if c[0] != "model"]
         rows = self._report_rows()
         if len(rows) == 1 and not rows[0]["staged_total"] and not rows[0]["source"]:
             return False
-        head = Markup("").join(Markup('<th class="text-end">%s</th>') % label if key not in ("object", "notes")
-                               else Markup("<th>%s</th>") % label for key, label in columns)
-        body = Markup()
-        for row in rows:
-            cells = Markup()
-            for key, _label in columns:
-                value = self._report_cell(row, key)
-                if key == "reconciled":
-                    cells += Markup('<td class="text-end"><span class="badge %s">%s</span></td>') % (
-                        "text-bg-success" if row["reconciled"] else "text-bg-danger", value)
-                elif key in ("object", "notes"):
-                    cells += Markup("<td>%s</td>") % value
-                else:
-                    cells += Markup('<td class="text-end">%s</td>') % value
-            cls = "fw-bold table-light" if row["is_total"] else ("" if row["reconciled"] else "table-warning")
-            body += Markup('<tr class="%s">%s</tr>') % (cls, cells)
-        return Markup(
-            '<div class="o_crm_migration_report"><table class="table table-sm table-bordered">'
-            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-            '<p class="text-muted small">%s</p>%s</div>'
-        ) % (head, body, self.env._(
-            "Source rows come from the uploaded files (objects without a file of their own: the staged "
-            "records). A row adds up when every source row is staged or merged as a duplicate, and every "
-            "staged record is in one of the states shown."), self._render_files_html())
+        return self.env["ir.qweb"]._render("crm_migration.report_page", {
+            "columns": columns,
+            "rows": [{
+                "class": "fw-bold table-light" if row["is_total"] else ("" if row["reconciled"] else "table-warning"),
+                "reconciled": row["reconciled"],
+                "cells": [(key, self._report_cell(row, key)) for key, _label in columns],
+            } for row in rows],
+            "files": self._report_files_table(),
+        })
 
-    def _render_files_html(self):
-        """The per-file table: each uploaded file's rows against what was staged from it."""
+    def _report_files_table(self):
+        """The per-file table's columns and rows: each uploaded file's rows against what was
+        staged from it (template ``crm_migration.report_files``), or None."""
         _ = self.env._
         rows = self._report_file_rows()
         if not rows:
-            return Markup()
+            return None
         labels = [("file", _("File")), ("object", _("Object")), ("rows", _("Rows")), ("staged", _("Staged")),
                   ("merged", _("Duplicates merged")), ("left_out", _("Left out")), ("errors", _("Errors")),
                   ("in_odoo", _("In Odoo")), ("reconciled", _("Reconciled")), ("notes", _("What does not add up"))]
-        head = Markup("").join(Markup("<th>%s</th>") % label for _key, label in labels)
-        body = Markup()
-        for row in rows:
-            cells = Markup()
-            for key, _label in labels:
-                if key == "reconciled":
-                    cells += Markup('<td class="text-end"><span class="badge %s">%s</span></td>') % (
-                        "text-bg-success" if row["reconciled"] else "text-bg-danger", _("yes") if row["reconciled"] else _("no"))
-                elif key in ("file", "object", "notes"):
-                    cells += Markup("<td>%s</td>") % row[key]
-                else:
-                    cells += Markup('<td class="text-end">%s</td>') % row[key]
-            body += Markup('<tr class="%s">%s</tr>') % ("" if row["reconciled"] else "table-warning", cells)
-        return Markup(
-            '<h5 class="mt-3">%s</h5><table class="table table-sm table-bordered o_crm_migration_report_files">'
-            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-        ) % (_("Source files"), head, body)
+        return {"columns": labels, "rows": [{
+            "class": "" if row["reconciled"] else "table-warning",
+            "reconciled": row["reconciled"],
+            "cells": [(key, (_("yes") if row["reconciled"] else _("no")) if key == "reconciled" else row[key])
+                      for key, _label in labels],
+        } for row in rows]}
 
     # ------------------------------------------------------------------ CSV / PDF
     def _report_csv(self):
