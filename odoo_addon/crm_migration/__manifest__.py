@@ -11,6 +11,7 @@
     "data": [
         "security/crm_migration_security.xml",
         "security/ir.model.access.csv",
+        "views/crm_migration_progress_templates.xml",
         "views/crm_migration_profile_templates.xml",
         "views/crm_migration_report_templates.xml",
         "views/crm_migration_record_templates.xml",
@@ -21,6 +22,7 @@
         "views/crm_migration_profile_views.xml",
         "views/crm_migration_source_views.xml",
         "views/crm_migration_menus.xml",
+        "views/crm_migration_job_views.xml",
         "views/crm_migration_owner_views.xml",
         "views/crm_migration_audit_views.xml",
         "wizard/crm_migration_rollback_wizard_views.xml",

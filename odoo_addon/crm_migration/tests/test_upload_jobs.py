@@ -18,7 +18,8 @@ from odoo.tools import mute_logger
 from ..models.crm_migration_credential import SECRET_MASK, clear_sources_cache
 from .common import MigrationCase
 
-JOB_MODULE = "odoo.addons.crm_migration.models.crm_migration_job"
+BRIDGE_MODULE = "odoo.addons.crm_migration.models.crm_migration_bridge"
+RUNNER_MODULE = "odoo.addons.crm_migration.models.crm_migration_job_runner"
 DOWN_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
 REAL_GET = requests.get
 # what GET /sources answers (bridge/src/http/routes/health.ts)
@@ -62,7 +63,7 @@ class TestUploadJobs(MigrationCase):
         self.addCleanup(clear_sources_cache)
         self.gets = []
         self.sources = SOURCES
-        patcher = mock.patch(f"{JOB_MODULE}.requests.get", side_effect=self._fake_get)
+        patcher = mock.patch(f"{BRIDGE_MODULE}.requests.get", side_effect=self._fake_get)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -124,7 +125,7 @@ class TestUploadJobs(MigrationCase):
         action = wizard.action_upload()
         migration = self.env["crm.migration"].browse(action["res_id"])
         self.assertEqual((migration.job, migration.job_state), ("upload", "queued"))
-        with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=post):
+        with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=post):
             self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         return migration
@@ -232,7 +233,7 @@ class TestUploadJobs(MigrationCase):
             decisions = [{"object": "contact", "column": "Email", "action": "map", "field": "email"}]
             migration.write({"mapping_confirmed": True, "upload_mapping_json": json.dumps(decisions)})
             migration.with_user(self.manager)._queue_job("upload")
-            with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=self._bridge(calls)):
+            with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=self._bridge(calls)):
                 self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         self.assertEqual((migration.job_state, migration.state), ("done", "mapped"))
@@ -251,7 +252,7 @@ class TestUploadJobs(MigrationCase):
         # the bridge's own message already names the place: not repeated
         payload["message"] = 'contacts.csv, row 3, field "email": not an email address'
         migration.with_user(self.manager)._queue_job("upload")
-        with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=self._bridge(calls, status=422, payload=payload)):
+        with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=self._bridge(calls, status=422, payload=payload)):
             self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         self.assertEqual(migration.job_message.count("contacts.csv"), 1)
@@ -480,7 +481,7 @@ class TestUploadJobs(MigrationCase):
         migration.action_resume_extraction()
         self.assertEqual((migration.job_state, migration.job_resume), ("queued", True))
         self.assertIn("Waiting to resume the extraction", str(migration.progress_html))
-        with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=self._bridge(calls)):
+        with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=self._bridge(calls)):
             self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         self.assertEqual(len(calls), 2)
@@ -539,7 +540,7 @@ class TestUploadJobs(MigrationCase):
         mig = self._staged_migration()
         mig.action_commit()
         with mock.patch.object(self.MigrationClass, "_commit", side_effect=RuntimeError("disk on fire")), \
-                mute_logger(JOB_MODULE):
+                mute_logger(RUNNER_MODULE):
             self.assertFalse(mig._run_job())
         self.assertEqual((mig.job_state, mig.state), ("failed", "mapped"))
         self.assertIn("RuntimeError: disk on fire", mig.job_message)
