@@ -212,30 +212,7 @@ def _apply_one(engine, item, link, before, old_ids, audit):
                                       model=item.model, id=link.res_id))
         return
     after = link.values_after_json or {}
-    value_fields, rel_fields = _changed_fields(item, before)
-    change = _Change()
-    for fname in value_fields:
-        field = model._fields.get(fname)
-        if field is None or field.relational:
-            continue
-        value = item.values.get(fname)
-        _consider(change, target, field, False if value is None else value, after)
-    old_refs = before.get("refs") or {}
-    for fname in rel_fields:
-        field = model._fields.get(fname)
-        if field is None:
-            continue
-        if fname in item.lookups and fname not in item.rel:
-            continue  # the new lookup found nothing (a warning says so): Odoo's value stays
-        if field.type == "many2many":
-            current = target[fname].ids
-            removed = {old_ids.get(k) for k in old_refs.get(fname) or [] if isinstance(k, str)}
-            new = item.rel.get(fname) or []
-            wanted = [i for i in current if i not in removed or i in new] + [i for i in new if i not in current]
-            if sorted(wanted) != sorted(current):
-                change.write[fname] = [Command.set(wanted)]
-            continue
-        _consider(change, target, field, item.rel.get(fname) or False, after)
+    change = _wanted_change(item, model, target, before, old_ids, after)
 
     edited = bool(target._log_access and target.write_date and link.written_at
                   and target.write_date > link.written_at)
@@ -262,6 +239,35 @@ def _apply_one(engine, item, link, before, old_ids, audit):
         return
     item.finish(_done_state(link), link.res_id)
     item.record.delta_before_json = False
+
+
+def _wanted_change(item, model, target, before, old_ids, after):
+    """What the newer export changes on the linked record: ``_Change`` of writes and conflicts."""
+    value_fields, rel_fields = _changed_fields(item, before)
+    change = _Change()
+    for fname in value_fields:
+        field = model._fields.get(fname)
+        if field is None or field.relational:
+            continue
+        value = item.values.get(fname)
+        _consider(change, target, field, False if value is None else value, after)
+    old_refs = before.get("refs") or {}
+    for fname in rel_fields:
+        field = model._fields.get(fname)
+        if field is None:
+            continue
+        if fname in item.lookups and fname not in item.rel:
+            continue  # the new lookup found nothing (a warning says so): Odoo's value stays
+        if field.type == "many2many":
+            current = target[fname].ids
+            removed = {old_ids.get(k) for k in old_refs.get(fname) or [] if isinstance(k, str)}
+            new = item.rel.get(fname) or []
+            wanted = [i for i in current if i not in removed or i in new] + [i for i in new if i not in current]
+            if sorted(wanted) != sorted(current):
+                change.write[fname] = [Command.set(wanted)]
+            continue
+        _consider(change, target, field, item.rel.get(fname) or False, after)
+    return change
 
 
 def _consider(change, target, field, value, after):
@@ -329,31 +335,8 @@ def resolve(migration, take, keys=None):
             if not link:
                 continue
             if take == "source":
-                # the link's model, never the staged record's (records are writable by the group);
-                # only fields a migration may write (services/guard.py)
-                model = env[link.model].with_context(**QUIET_CONTEXT)
-                target = model.browse(link.res_id).exists()
-                conflicts = record.delta_conflict_json or {}
-                write = {}
-                for fname, info in conflicts.items():
-                    field = model._fields.get(fname)
-                    problem = field is not None and guard.field_problem(env, link.model, fname)
-                    if problem:
-                        errors.append(f"- {record.key}: {problem}")
-                        continue
-                    if field is not None:
-                        value = info.get("source")
-                        write[fname] = [Command.set(value or [])] if field.type == "many2many" else value
-                if target and write:
-                    before = {fname: json_value(target, fname) for fname in write}
-                    with savepoint_attempt(env) as attempt:
-                        target.write(write)
-                    if attempt.failed:  # reported below, nothing written
-                        errors.append(f"- {record.key}: {attempt.error}")
-                        continue
-                    written = {fname: json_value(target, fname) for fname in write}
-                    merge_link(link, before, written, record.hash, touch=False)
-                    audit.append(audit_vals(link, before, written))
+                if not _take_source(env, record, link, errors, audit):
+                    continue
             else:
                 link.sudo().hash = record.hash  # links: the engines' bookkeeping, read-only for the group
             record.write({"state": _done_state(link), "delta_decision": take, "error_message": False,
@@ -364,6 +347,37 @@ def resolve(migration, take, keys=None):
         if audit:
             env["crm.migration.audit"].sudo().create(audit)
     return len(records)
+
+
+def _take_source(env, record, link, errors, audit):
+    """Write the source value of each conflicting field of ``record``; False (and a line in
+    ``errors``) when Odoo refused the write."""
+    # the link's model, never the staged record's (records are writable by the group);
+    # only fields a migration may write (services/guard.py)
+    model = env[link.model].with_context(**QUIET_CONTEXT)
+    target = model.browse(link.res_id).exists()
+    conflicts = record.delta_conflict_json or {}
+    write = {}
+    for fname, info in conflicts.items():
+        field = model._fields.get(fname)
+        problem = field is not None and guard.field_problem(env, link.model, fname)
+        if problem:
+            errors.append(f"- {record.key}: {problem}")
+            continue
+        if field is not None:
+            value = info.get("source")
+            write[fname] = [Command.set(value or [])] if field.type == "many2many" else value
+    if target and write:
+        before = {fname: json_value(target, fname) for fname in write}
+        with savepoint_attempt(env) as attempt:
+            target.write(write)
+        if attempt.failed:  # reported below, nothing written
+            errors.append(f"- {record.key}: {attempt.error}")
+            return False
+        written = {fname: json_value(target, fname) for fname in write}
+        merge_link(link, before, written, record.hash, touch=False)
+        audit.append(audit_vals(link, before, written))
+    return True
 
 
 def gone(migration, action, keys=None):
@@ -394,37 +408,9 @@ def gone(migration, action, keys=None):
     with env.cr.savepoint():
         for model_name, model_records in by_model.items():
             model = env[model_name].with_context(active_test=False, **QUIET_CONTEXT)
-            active = model._active_name
             for record in model_records:
-                link = links[record.key]
-                target = model.browse(link.res_id).exists()
-                if not target:
+                if _gone_one(model, action, record, links[record.key], errors, audit):
                     done.append((record, "deleted" if action == "delete" else "archived"))
-                    continue
-                if action == "delete" and link.action != "created":
-                    errors.append(_("- %(key)s: %(model)s %(id)s existed before the migration (matched); a rollback "
-                                    "could not bring it back: archive it instead", key=record.key,
-                                    model=model_name, id=link.res_id))
-                    continue
-                if action == "archive" and not active:
-                    errors.append(_("- %(key)s: %(model)s records cannot be archived", key=record.key,
-                                    model=model_name))
-                    continue
-                with savepoint_attempt(env) as attempt:
-                    if action == "delete":
-                        before = dict(link.values_after_json or {})
-                        target.unlink()
-                        audit.append(audit_vals(link, before, {}, action="delete"))
-                    elif target[active]:
-                        before = {active: json_value(target, active)}
-                        target.write({active: False})
-                        after = {active: json_value(target, active)}
-                        merge_link(link, before, after, touch=False)
-                        audit.append(audit_vals(link, before, after))
-                if attempt.failed:  # reported below, nothing done
-                    errors.append(f"- {record.key}: {attempt.error}")
-                    continue
-                done.append((record, "deleted" if action == "delete" else "archived"))
         if errors:
             raise UserError(_("Records gone from the source: nothing was done, because:\n%(lines)s",
                               lines="\n".join(errors)))
@@ -433,6 +419,40 @@ def gone(migration, action, keys=None):
         if audit:
             env["crm.migration.audit"].sudo().create(audit)
     return len(done)
+
+
+def _gone_one(model, action, record, link, errors, audit):
+    """Archive or delete the record of ``link`` (in ``model``, without active filtering); False
+    (and a line in ``errors``) when it may not or Odoo refused."""
+    env = model.env
+    _ = env._
+    active = model._active_name
+    target = model.browse(link.res_id).exists()
+    if not target:
+        return True
+    if action == "delete" and link.action != "created":
+        errors.append(_("- %(key)s: %(model)s %(id)s existed before the migration (matched); a rollback "
+                        "could not bring it back: archive it instead", key=record.key,
+                        model=model._name, id=link.res_id))
+        return False
+    if action == "archive" and not active:
+        errors.append(_("- %(key)s: %(model)s records cannot be archived", key=record.key, model=model._name))
+        return False
+    with savepoint_attempt(env) as attempt:
+        if action == "delete":
+            before = dict(link.values_after_json or {})
+            target.unlink()
+            audit.append(audit_vals(link, before, {}, action="delete"))
+        elif target[active]:
+            before = {active: json_value(target, active)}
+            target.write({active: False})
+            after = {active: json_value(target, active)}
+            merge_link(link, before, after, touch=False)
+            audit.append(audit_vals(link, before, after))
+    if attempt.failed:  # reported below, nothing done
+        errors.append(f"- {record.key}: {attempt.error}")
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------- report
