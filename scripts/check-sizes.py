@@ -3,9 +3,10 @@
 function or method over MAX_FUNCTION_LINES lines (its whole body, decorators excluded, nested
 functions counted in their parent and on their own).
 
-Usage: python3 scripts/check-sizes.py [addons dir ...]   (default: odoo_addon)
+Usage: python3 scripts/check-sizes.py [--strict] [addons dir ...]   (default: odoo_addon)
 Prints one line per violation, largest first, then the largest file and function left; exits 1
-when there is a violation. Files checked: .py, .xml, .js, .csv, .scss under the addons (tests
+when there is a violation. ``PENDING`` lists the few known ones that another piece of work owns
+(printed as "pending", not counted unless ``--strict``); remove an entry once it is fixed. Files checked: .py, .xml, .js, .csv, .scss under the addons (tests
 included; i18n catalogues, which grow with every translatable string, and static/description
 excluded).
 """
@@ -18,6 +19,15 @@ MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 60
 EXTENSIONS = (".py", ".xml", ".js", ".csv", ".scss")
 SKIP_DIRS = {"i18n", "__pycache__", "description", "node_modules"}
+# known violations owned by other work in progress (issue #13): path or "path:function" -> why
+PENDING = {
+    "odoo_addon/crm_migration/services/rollback.py":
+        "rollback engine, being reworked for commit speed (services/{rollback,bulk,plan,parallel}.py)",
+    "odoo_addon/crm_migration/services/rollback.py:RollbackEngine.run":
+        "rollback engine, being reworked for commit speed (services/{rollback,bulk,plan,parallel}.py)",
+    "odoo_addon/crm_migration/services/staging.py:normalize_record":
+        "replaced by the JSON Schema validation of staged records (docs/schemas/)",
+}
 
 
 def addon_files(roots):
@@ -48,6 +58,8 @@ def functions(path, source):
 
 
 def main(argv):
+    strict = "--strict" in argv
+    argv = [a for a in argv if a != "--strict"]
     roots = argv[1:] or [os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "odoo_addon")]
     too_long_files, too_long_functions = [], []
     largest_file, largest_function = ("", 0), ("", 0)
@@ -55,23 +67,30 @@ def main(argv):
         with open(path, encoding="utf-8") as handle:
             source = handle.read()
         lines = source.count("\n") + (0 if source.endswith("\n") or not source else 1)
-        rel = os.path.relpath(path)
-        largest_file = max(largest_file, (rel, lines), key=lambda x: x[1])
+        rel = os.path.relpath(path, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        if rel not in PENDING:
+            largest_file = max(largest_file, (rel, lines), key=lambda x: x[1])
         if lines > MAX_FILE_LINES:
-            too_long_files.append((lines, rel))
+            too_long_files.append((lines, rel, rel))
         if path.endswith(".py"):
             for name, lineno, count in functions(path, source):
                 where = f"{rel}:{lineno} {name}"
-                largest_function = max(largest_function, (where, count), key=lambda x: x[1])
+                if f"{rel}:{name}" not in PENDING:
+                    largest_function = max(largest_function, (where, count), key=lambda x: x[1])
                 if count > MAX_FUNCTION_LINES:
-                    too_long_functions.append((count, where))
-    for lines, rel in sorted(too_long_files, reverse=True):
-        print(f"file {rel}: {lines} lines (max {MAX_FILE_LINES})")
-    for count, where in sorted(too_long_functions, reverse=True):
-        print(f"function {where}: {count} lines (max {MAX_FUNCTION_LINES})")
-    print(f"largest file: {largest_file[0]} ({largest_file[1]} lines); "
+                    too_long_functions.append((count, where, f"{rel}:{name}"))
+    violations = 0
+    for kind, found, limit in (("file", too_long_files, MAX_FILE_LINES), ("function", too_long_functions,
+                                                                          MAX_FUNCTION_LINES)):
+        for count, where, key in sorted(found, reverse=True):
+            pending = PENDING.get(key)
+            if pending and not strict:
+                print(f"pending {kind} {where}: {count} lines (max {limit}): {pending}")
+            else:
+                print(f"{kind} {where}: {count} lines (max {limit})")
+                violations += 1
+    print(f"largest file (not pending): {largest_file[0]} ({largest_file[1]} lines); "
           f"largest function: {largest_function[0]} ({largest_function[1]} lines)")
-    violations = len(too_long_files) + len(too_long_functions)
     print(f"check-sizes: {violations} violation(s)")
     return 1 if violations else 0
 
