@@ -137,6 +137,7 @@ class CrmMigration(models.Model):
     def invalidate_recordset(self, fnames=None, flush=True):
         """Reading the ``job_*`` fields again (another transaction moved the job on) reads the
         job again too."""
+        fnames = None if fnames is None else list(fnames)
         if fnames is None or not MIGRATION_JOB_FIELDS.keys().isdisjoint(fnames):
             self.env["crm.migration.job"].invalidate_model(flush=flush)
             if fnames is not None:
