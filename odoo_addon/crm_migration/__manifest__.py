@@ -15,6 +15,10 @@
     "data": [
         "security/crm_migration_security.xml",
         "security/ir.model.access.csv",
+        "views/crm_migration_progress_templates.xml",
+        "views/crm_migration_profile_templates.xml",
+        "views/crm_migration_report_templates.xml",
+        "views/crm_migration_record_templates.xml",
         "views/crm_migration_views.xml",
         "views/crm_migration_upload_views.xml",
         "views/crm_migration_record_views.xml",
@@ -22,6 +26,7 @@
         "views/crm_migration_profile_views.xml",
         "views/crm_migration_source_views.xml",
         "views/crm_migration_menus.xml",
+        "views/crm_migration_job_views.xml",
         "views/crm_migration_owner_views.xml",
         "views/crm_migration_audit_views.xml",
         "wizard/crm_migration_rollback_wizard_views.xml",

@@ -10,6 +10,9 @@ from . import calendar_event
 from . import crm_migration_audit
 from . import crm_migration_sample
 from . import crm_migration_job
+from . import crm_migration_job_runner
+from . import crm_migration_bridge
+from . import crm_migration_progress
 from . import res_config_settings
 from . import crm_migration_mapping
 from . import crm_migration_report

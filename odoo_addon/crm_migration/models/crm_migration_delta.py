@@ -168,27 +168,19 @@ class CrmMigration(models.Model):
             migration.delta_html = migration._render_delta_html(counts) if counts else False
 
     def _render_delta_html(self, counts):
-        labels = self._delta_labels()
-        head = Markup("<th>%s</th>") % self.env._("Object") + Markup("").join(
-            Markup('<th class="text-end">%s</th>') % labels[c] for c in DELTA_COLUMNS)
-        body = Markup()
+        """The Final delta table (template ``crm_migration.delta_page``): one row per object and
+        the total."""
         total = dict.fromkeys(DELTA_COLUMNS, 0)
-        for obj, row in sorted(counts.items()):
-            cls = "table-warning" if row["conflicts"] else ""
-            body += Markup('<tr class="%s" data-object="%s"><td>%s</td>%s</tr>') % (
-                cls, obj, obj, Markup("").join(Markup('<td class="text-end">%s</td>') % row[c] for c in DELTA_COLUMNS))
-            for c in DELTA_COLUMNS:
-                total[c] += row[c]
-        body += Markup('<tr class="fw-bold table-light"><td>%s</td>%s</tr>') % (
-            self.env._("Total"), Markup("").join(Markup('<td class="text-end">%s</td>') % total[c] for c in DELTA_COLUMNS))
-        return Markup(
-            '<div class="o_crm_migration_delta"><h5>%s</h5><table class="table table-sm table-bordered">'
-            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-            '<p class="text-muted small">%s</p></div>'
-        ) % (self.env._("Final delta (round %(round)s)", round=self.delta_round), head, body, self.env._(
-            "Unchanged records are skipped; updated ones were written where Odoo still had what the migration "
-            "wrote; a field edited in Odoo since is a conflict you decide. Records gone from the newer export are "
-            "only listed: archive or delete them explicitly."))
+        for row in counts.values():
+            for column in DELTA_COLUMNS:
+                total[column] += row[column]
+        return self.env["ir.qweb"]._render("crm_migration.delta_page", {
+            "round": self.delta_round,
+            "labels": [self._delta_labels()[column] for column in DELTA_COLUMNS],
+            "rows": [(obj, [row[column] for column in DELTA_COLUMNS], bool(row["conflicts"]))
+                     for obj, row in sorted(counts.items())],
+            "total": [total[column] for column in DELTA_COLUMNS],
+        })
 
     def _render_report_html(self):
         html = super()._render_report_html()

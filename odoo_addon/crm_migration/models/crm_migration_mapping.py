@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
-from ..services.commit import migrated_fields
+from ..services.custom_fields import migrated_fields
 
 MAPPING_ACTIONS = [("map", "Map to a field"), ("create", "Create a custom field"), ("ignore", "Ignore")]
 NEW_FIELD_TYPES = [
@@ -337,6 +337,12 @@ class CrmMigration(models.Model):
         if action == "map" and not field:
             fail("field", self.env._("a field name when action is 'map'"))
 
+        return self._mapping_line_record_vals(index, obj, model, column, field, ttype, label, reason, action, kind,
+                                              confidence, samples)
+
+    def _mapping_line_record_vals(self, index, obj, model, column, field, ttype, label, reason, action, kind,
+                                  confidence, samples):
+        """The ``crm.migration.mapping.line`` values of a checked line of ``api_set_mapping``."""
         target = self.env["ir.model.fields"]
         if field and model in self.env:
             target = self.env["ir.model.fields"]._get(model, field)

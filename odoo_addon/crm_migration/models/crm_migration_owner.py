@@ -9,7 +9,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.mail import single_email_re
 
-from ..services.commit import field_usage_count, owner_value
+from ..services.custom_fields import field_usage_count
+from ..services.text_search import owner_value
 from ..services.rollback import RollbackEngine
 from ..services.staging import (
     MODEL_SCHEMA, OWNER_MODEL, SCHEMA_FIELDS_CONTEXT, SCHEMA_MODEL, SCHEMA_MODELS_CONTEXT, schema_field_pairs,

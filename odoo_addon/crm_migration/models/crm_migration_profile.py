@@ -1,15 +1,14 @@
 """Installed apps, pre-migration profile and inventory (docs/staging-contract.md, "Installed apps,
 profile and inventory"). The profile is the bridge's ``Profile`` (bridge/src/mapping/profile.ts);
-it is rendered defensively: a missing or malformed section is left out, every text is escaped."""
+it is rendered defensively: a missing or malformed section is left out, every text is escaped
+(QWeb template ``crm_migration.profile_page``, views/crm_migration_profile_templates.xml)."""
 
 from collections import defaultdict
-
-from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..services.commit import search_text_rows
+from ..services.text_search import search_text_rows
 
 MAX_APP_NAMES = 200
 
@@ -23,14 +22,14 @@ def _as_list(value):
 
 
 def _text(value):
-    """Escaped display text of a JSON scalar or list (lists joined by commas)."""
+    """Display text of a JSON scalar or list (lists joined by commas); QWeb escapes it."""
     if value is None or value is False:
-        return escape("")
+        return ""
     if isinstance(value, list):
-        return escape(", ".join(str(v) for v in value if v is not None))
+        return ", ".join(str(v) for v in value if v is not None)
     if isinstance(value, dict):
-        return escape(", ".join(f"{k}: {v}" for k, v in value.items()))
-    return escape(str(value))
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
 
 
 class CrmMigration(models.Model):
@@ -108,23 +107,6 @@ class CrmMigration(models.Model):
             migration.profile_html = migration._render_profile(profile) if isinstance(profile, dict) else False
 
     # ------------------------------------------------------------------ rendering
-    def _render_table(self, title, headers, rows, row_classes=None):
-        """One titled table; ``rows`` are lists of cells (already escaped Markup or plain values)."""
-        if not rows:
-            return Markup()
-        head = Markup("").join(Markup("<th>%s</th>") % h for h in headers)
-        body = Markup()
-        for index, row in enumerate(rows):
-            cls = (row_classes or {}).get(index)
-            cells = Markup("").join(
-                Markup("<td>%s</td>") % (cell if isinstance(cell, Markup) else _text(cell)) for cell in row
-            )
-            body += (Markup('<tr class="%s">%s</tr>') % (cls, cells)) if cls else (Markup("<tr>%s</tr>") % cells)
-        return Markup(
-            '<h4 class="mt-3">%s</h4><table class="table table-sm table-bordered o_crm_migration_profile">'
-            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-        ) % (title, head, body)
-
     def _existing_matches(self):
         """Duplicates against Odoo: per object matched on one field (contacts by email), how many
         records still to commit have a value some existing Odoo record already has (compared as
@@ -151,102 +133,86 @@ class CrmMigration(models.Model):
         return result
 
     def _render_profile(self, profile):
+        """The Profile page (template ``crm_migration.profile_page``), or False when the profile
+        has nothing to show."""
         _ = self.env._
-        parts = []
-
         source = profile.get("source")
         issues = _as_dict(profile.get("issues"))
-        summary = []
-        if isinstance(source, str) and source:
-            summary.append(Markup("<strong>%s</strong> %s") % (_("Source:"), source))
-        if issues:
-            summary.append(Markup("<strong>%s</strong> %s &#183; <strong>%s</strong> %s") % (
-                _("Errors:"), _text(issues.get("errors", 0)), _("Warnings:"), _text(issues.get("warnings", 0))))
-        if summary:
-            parts.append(Markup("<p>%s</p>") % Markup(" &#183; ").join(summary))
+        values = {
+            "source": source if isinstance(source, str) and source else False,
+            "issues": {"errors": _text(issues.get("errors", 0)), "warnings": _text(issues.get("warnings", 0))}
+            if issues else False,
+            "tables": [t for t in self._profile_source_tables(profile) + self._profile_target_tables(profile)
+                       if t["rows"]],
+        }
+        if not (values["source"] or values["issues"] or values["tables"]):
+            return False
+        return self.env["ir.qweb"]._render("crm_migration.profile_page", values)
 
+    @staticmethod
+    def _profile_table(title, headers, rows, row_classes=None):
+        """One titled table of the Profile page; a cell is a value (shown as text) or a
+        ``{"badge": css class, "text": ...}``."""
+        return {"title": title, "headers": headers, "row_classes": row_classes or {},
+                "rows": [[cell if isinstance(cell, dict) else _text(cell) for cell in row] for row in rows]}
+
+    def _profile_source_tables(self, profile):
+        """What the source holds: files, objects, duplicates, matches in Odoo, missing values, flags."""
+        _ = self.env._
+        table = self._profile_table
         files = [_as_dict(f) for f in _as_list(profile.get("files"))]
-        parts.append(self._render_table(
-            _("Files"), [_("File"), _("Object"), _("Rows"), _("Encoding"), _("Unknown columns")],
-            [[f.get("file"), f.get("object"), f.get("rows"), f.get("encoding"), _as_list(f.get("unknownColumns"))]
-             for f in files if f],
-        ))
-
         objects = _as_dict(profile.get("objects"))
-        parts.append(self._render_table(
-            _("Objects"), [_("Object"), _("Model"), _("Records"), _("With errors"), _("With warnings")],
-            [[name, _as_dict(o).get("model"), _as_dict(o).get("records"), _as_dict(o).get("withErrors"),
-              _as_dict(o).get("withWarnings")] for name, o in sorted(objects.items())],
-        ))
-
+        per_object = defaultdict(int)
         duplicates = [_as_dict(d) for d in _as_list(profile.get("duplicatesMerged"))]
-        if duplicates:
-            per_object = {}
-            for dup in duplicates:
-                obj = dup.get("object") or ""
-                per_object[obj] = per_object.get(obj, 0) + 1
-            parts.append(self._render_table(
-                _("Duplicates merged (%(count)s)", count=len(duplicates)), [_("Object"), _("Merged")],
-                [[obj, count] for obj, count in sorted(per_object.items())],
-            ))
-
-        existing = self.existing_matches_json or []
-        parts.append(self._render_table(
-            _("Already in Odoo: matched on commit, filled, not duplicated"),
-            [_("Object"), _("Model"), _("Matched on"), _("Staged records"), _("Already in Odoo")],
-            [list(row) for row in existing],
-        ))
-
+        for dup in duplicates:
+            per_object[dup.get("object") or ""] += 1
         missing = _as_dict(profile.get("missingValues"))
-        parts.append(self._render_table(
-            _("Missing required values"), [_("Object"), _("Field"), _("Records")],
-            [[obj, field, count] for obj, fields_ in sorted(missing.items())
-             for field, count in sorted(_as_dict(fields_).items())],
-        ))
-
         flags = _as_dict(profile.get("flags"))
-        parts.append(self._render_table(
-            _("Flags"), [_("Object"), _("Flag"), _("Records")],
-            [[obj, flag, count] for obj, flags_ in sorted(flags.items())
-             for flag, count in sorted(_as_dict(flags_).items())],
-        ))
+        return [
+            table(_("Files"), [_("File"), _("Object"), _("Rows"), _("Encoding"), _("Unknown columns")],
+                  [[f.get("file"), f.get("object"), f.get("rows"), f.get("encoding"),
+                    _as_list(f.get("unknownColumns"))] for f in files if f]),
+            table(_("Objects"), [_("Object"), _("Model"), _("Records"), _("With errors"), _("With warnings")],
+                  [[name, _as_dict(o).get("model"), _as_dict(o).get("records"), _as_dict(o).get("withErrors"),
+                    _as_dict(o).get("withWarnings")] for name, o in sorted(objects.items())]),
+            table(_("Duplicates merged (%(count)s)", count=len(duplicates)), [_("Object"), _("Merged")],
+                  [[obj, count] for obj, count in sorted(per_object.items())]),
+            table(_("Already in Odoo: matched on commit, filled, not duplicated"),
+                  [_("Object"), _("Model"), _("Matched on"), _("Staged records"), _("Already in Odoo")],
+                  [list(row) for row in self.existing_matches_json or []]),
+            table(_("Missing required values"), [_("Object"), _("Field"), _("Records")],
+                  [[obj, field, count] for obj, fields_ in sorted(missing.items())
+                   for field, count in sorted(_as_dict(fields_).items())]),
+            table(_("Flags"), [_("Object"), _("Flag"), _("Records")],
+                  [[obj, flag, count] for obj, flags_ in sorted(flags.items())
+                   for flag, count in sorted(_as_dict(flags_).items())]),
+        ]
 
+    def _profile_target_tables(self, profile):
+        """Where it goes: custom fields to create, targets, what is not migrated or lossy."""
+        _ = self.env._
+        table = self._profile_table
         custom = [_as_dict(c) for c in _as_list(profile.get("customFields"))]
-        parts.append(self._render_table(
-            _("Custom fields to create"),
-            [_("Model"), _("Name"), _("Label"), _("Type"), _("Options"), _("Origin")],
-            [[c.get("model"), c.get("name"), c.get("label"), c.get("type"), _as_list(c.get("options")),
-              c.get("origin")] for c in custom if c],
-        ))
-
-        targets = [_as_dict(t) for t in _as_list(profile.get("targets"))]
-        targets = [t for t in targets if t]
+        targets = [t for t in (_as_dict(t) for t in _as_list(profile.get("targets"))) if t]
         target_rows, target_classes = [], {}
         for index, target in enumerate(targets):
             decision = target.get("decision")
             if decision == "app missing":
-                decision_cell = Markup('<span class="badge text-bg-danger">%s</span>') % _text(decision)
+                decision = {"badge": "text-bg-danger", "text": _text(decision)}
                 target_classes[index] = "table-danger"
-            else:
-                decision_cell = _text(decision)
-            target_rows.append([target.get("object"), decision_cell, target.get("model"),
+            target_rows.append([target.get("object"), decision, target.get("model"),
                                 _as_list(target.get("missingApps")), _as_list(target.get("choices"))])
-        parts.append(self._render_table(
-            _("Targets"), [_("Object"), _("Decision"), _("Model"), _("Missing apps"), _("Choices")],
-            target_rows, target_classes,
-        ))
-
         not_migratable = [_as_dict(n) for n in _as_list(profile.get("notMigratable"))]
-        parts.append(self._render_table(
-            _("Not migrated"), [_("What"), _("Why")],
-            [[n.get("what"), n.get("why")] for n in not_migratable if n],
-        ))
-
         lossy = [_as_dict(entry) for entry in _as_list(profile.get("lossy"))]
-        parts.append(self._render_table(
-            _("Lossy columns"), [_("Object"), _("Column"), _("Reason")],
-            [[entry.get("object"), entry.get("column"), entry.get("reason")] for entry in lossy if entry],
-        ))
-
-        html = Markup("").join(p for p in parts if p)
-        return Markup('<div class="o_crm_migration_profile">%s</div>') % html if html else False
+        return [
+            table(_("Custom fields to create"),
+                  [_("Model"), _("Name"), _("Label"), _("Type"), _("Options"), _("Origin")],
+                  [[c.get("model"), c.get("name"), c.get("label"), c.get("type"), _as_list(c.get("options")),
+                    c.get("origin")] for c in custom if c]),
+            table(_("Targets"), [_("Object"), _("Decision"), _("Model"), _("Missing apps"), _("Choices")],
+                  target_rows, target_classes),
+            table(_("Not migrated"), [_("What"), _("Why")],
+                  [[n.get("what"), n.get("why")] for n in not_migratable if n]),
+            table(_("Lossy columns"), [_("Object"), _("Column"), _("Reason")],
+                  [[entry.get("object"), entry.get("column"), entry.get("reason")] for entry in lossy if entry]),
+        ]

@@ -1,7 +1,5 @@
 import json
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 
 from ..services.staging import issue_flags
@@ -74,25 +72,15 @@ class CrmMigrationRecord(models.Model):
 
     @api.depends("issues_json")
     def _compute_issues_html(self):
+        """The record's issues (template ``crm_migration.record_issues``)."""
         for record in self:
             issues = record.issues_json or []
-            if not issues:
-                record.issues_html = False
-                continue
-            rows = Markup("").join(
-                Markup('<tr><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>') % (
-                    "text-bg-danger" if issue.get("level") == "error" else "text-bg-warning",
-                    issue.get("level", ""),
-                    issue.get("field", ""),
-                    ":".join(str(p) for p in (issue.get("file"), issue.get("row")) if p not in (None, "")),
-                    issue.get("message", ""),
-                )
-                for issue in issues
-            )
-            record.issues_html = Markup(
-                '<table class="table table-sm"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>'
-                "<tbody>%s</tbody></table>"
-            ) % (self.env._("Level"), self.env._("Field"), self.env._("Source"), self.env._("Message"), rows)
+            record.issues_html = self.env["ir.qweb"]._render("crm_migration.record_issues", {"issues": [{
+                "level": issue.get("level", ""),
+                "field": issue.get("field", ""),
+                "where": ":".join(str(p) for p in (issue.get("file"), issue.get("row")) if p not in (None, "")),
+                "message": issue.get("message", ""),
+            } for issue in issues]}) if issues else False
 
     @api.depends("values_json", "refs_json", "lookups_json", "match_json", "source_json")
     def _compute_texts(self):

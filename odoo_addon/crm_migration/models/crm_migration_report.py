@@ -9,8 +9,6 @@ import os
 import re
 from xml.sax.saxutils import escape as xml_escape
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 
 from .crm_migration_record import RECORD_STATES
@@ -73,19 +71,7 @@ class CrmMigration(models.Model):
         self.ensure_one()
         _ = self.env._
         profile = _as_dict(self.profile_json)
-        file_rows, file_objects, describes = {}, [], {}
-        for file_ in _as_list(profile.get("files")):
-            file_ = _as_dict(file_)
-            obj = file_.get("object")
-            if isinstance(obj, str) and obj and file_.get("describes"):
-                # a file whose rows describe other records (a custom-field list): reported apart
-                describes[obj] = (describes.get(obj, (0, file_["describes"]))[0] + _int(file_.get("rows")),
-                                  file_["describes"])
-                continue
-            if isinstance(obj, str) and obj:
-                if obj not in file_rows:
-                    file_objects.append(obj)
-                file_rows[obj] = file_rows.get(obj, 0) + _int(file_.get("rows"))
+        file_rows, file_objects, describes = self._report_profile_files(profile)
         merged = {}
         for dup in _as_list(profile.get("duplicatesMerged")):
             obj = _as_dict(dup).get("object")
@@ -127,14 +113,37 @@ class CrmMigration(models.Model):
             row.update(dict.fromkeys(COUNT_STATES, 0))
             rows.append(row)
 
+        rows.append(self._report_total_row(rows, describes))
+        return rows
+
+    @staticmethod
+    def _report_profile_files(profile):
+        """``(rows read per object, objects in file order, {object: (rows, described object)})``
+        of the profile's files; a file whose rows describe other records (a custom-field list)
+        is reported apart."""
+        file_rows, file_objects, describes = {}, [], {}
+        for file_ in _as_list(profile.get("files")):
+            file_ = _as_dict(file_)
+            obj = file_.get("object")
+            if isinstance(obj, str) and obj and file_.get("describes"):
+                describes[obj] = (describes.get(obj, (0, file_["describes"]))[0] + _int(file_.get("rows")),
+                                  file_["describes"])
+                continue
+            if isinstance(obj, str) and obj:
+                if obj not in file_rows:
+                    file_objects.append(obj)
+                file_rows[obj] = file_rows.get(obj, 0) + _int(file_.get("rows"))
+        return file_rows, file_objects, describes
+
+    def _report_total_row(self, rows, describes):
+        _ = self.env._
         total = {"object": _("Total"), "model": "", "from_file": True, "is_total": True}
         for key in ("source", "merged", "staged_total") + COUNT_STATES:
             total[key] = sum(row[key] for row in rows if key != "source" or row["object"] not in describes)
         total["reconciled"] = all(row["reconciled"] for row in rows)
         total["notes"] = "" if total["reconciled"] else _(
             "%(count)s object(s) do not add up", count=sum(1 for row in rows if not row["reconciled"]))
-        rows.append(total)
-        return rows
+        return total
 
     def _report_file_rows(self):
         """One dict per uploaded file (profile order): ``file``, ``object``, ``rows`` read from it,
@@ -246,61 +255,38 @@ class CrmMigration(models.Model):
             migration.report_html = migration._render_report_html() if migration.id else False
 
     def _render_report_html(self):
+        """The Report page (template ``crm_migration.report_page``): one row per object and the
+        total, then the per-file table; False before anything was staged."""
         columns = [c for c in self._report_columns() if c[0] != "model"]
         rows = self._report_rows()
         if len(rows) == 1 and not rows[0]["staged_total"] and not rows[0]["source"]:
             return False
-        head = Markup("").join(Markup('<th class="text-end">%s</th>') % label if key not in ("object", "notes")
-                               else Markup("<th>%s</th>") % label for key, label in columns)
-        body = Markup()
-        for row in rows:
-            cells = Markup()
-            for key, _label in columns:
-                value = self._report_cell(row, key)
-                if key == "reconciled":
-                    cells += Markup('<td class="text-end"><span class="badge %s">%s</span></td>') % (
-                        "text-bg-success" if row["reconciled"] else "text-bg-danger", value)
-                elif key in ("object", "notes"):
-                    cells += Markup("<td>%s</td>") % value
-                else:
-                    cells += Markup('<td class="text-end">%s</td>') % value
-            cls = "fw-bold table-light" if row["is_total"] else ("" if row["reconciled"] else "table-warning")
-            body += Markup('<tr class="%s">%s</tr>') % (cls, cells)
-        return Markup(
-            '<div class="o_crm_migration_report"><table class="table table-sm table-bordered">'
-            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-            '<p class="text-muted small">%s</p>%s</div>'
-        ) % (head, body, self.env._(
-            "Source rows come from the uploaded files (objects without a file of their own: the staged "
-            "records). A row adds up when every source row is staged or merged as a duplicate, and every "
-            "staged record is in one of the states shown."), self._render_files_html())
+        return self.env["ir.qweb"]._render("crm_migration.report_page", {
+            "columns": columns,
+            "rows": [{
+                "class": "fw-bold table-light" if row["is_total"] else ("" if row["reconciled"] else "table-warning"),
+                "reconciled": row["reconciled"],
+                "cells": [(key, self._report_cell(row, key)) for key, _label in columns],
+            } for row in rows],
+            "files": self._report_files_table(),
+        })
 
-    def _render_files_html(self):
-        """The per-file table: each uploaded file's rows against what was staged from it."""
+    def _report_files_table(self):
+        """The per-file table's columns and rows: each uploaded file's rows against what was
+        staged from it (template ``crm_migration.report_files``), or None."""
         _ = self.env._
         rows = self._report_file_rows()
         if not rows:
-            return Markup()
+            return None
         labels = [("file", _("File")), ("object", _("Object")), ("rows", _("Rows")), ("staged", _("Staged")),
                   ("merged", _("Duplicates merged")), ("left_out", _("Left out")), ("errors", _("Errors")),
                   ("in_odoo", _("In Odoo")), ("reconciled", _("Reconciled")), ("notes", _("What does not add up"))]
-        head = Markup("").join(Markup("<th>%s</th>") % label for _key, label in labels)
-        body = Markup()
-        for row in rows:
-            cells = Markup()
-            for key, _label in labels:
-                if key == "reconciled":
-                    cells += Markup('<td class="text-end"><span class="badge %s">%s</span></td>') % (
-                        "text-bg-success" if row["reconciled"] else "text-bg-danger", _("yes") if row["reconciled"] else _("no"))
-                elif key in ("file", "object", "notes"):
-                    cells += Markup("<td>%s</td>") % row[key]
-                else:
-                    cells += Markup('<td class="text-end">%s</td>') % row[key]
-            body += Markup('<tr class="%s">%s</tr>') % ("" if row["reconciled"] else "table-warning", cells)
-        return Markup(
-            '<h5 class="mt-3">%s</h5><table class="table table-sm table-bordered o_crm_migration_report_files">'
-            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
-        ) % (_("Source files"), head, body)
+        return {"columns": labels, "rows": [{
+            "class": "" if row["reconciled"] else "table-warning",
+            "reconciled": row["reconciled"],
+            "cells": [(key, (_("yes") if row["reconciled"] else _("no")) if key == "reconciled" else row[key])
+                      for key, _label in labels],
+        } for row in rows]}
 
     # ------------------------------------------------------------------ CSV / PDF
     def _report_csv(self):
@@ -338,52 +324,66 @@ class CrmMigration(models.Model):
     def _report_pdf(self, compress=True):
         """The report as PDF bytes (reportlab): title, migration, the table, failed/skipped records."""
         self.ensure_one()
-        from reportlab.lib import colors
         from reportlab.lib.pagesizes import A4, landscape
         from reportlab.lib.styles import getSampleStyleSheet
         from reportlab.lib.units import mm
-        from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+        from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-        _ = self.env._
         font, bold = self._report_pdf_fonts()
         styles = getSampleStyleSheet()
         for style in styles.byName.values():
             if hasattr(style, "fontName"):
                 style.fontName = bold if "Bold" in style.fontName else font
         small = styles["BodyText"].clone("crm_small", fontSize=7, leading=8.5)
-        small_bold = small.clone("crm_small_bold", fontName=bold)
-
-        def para(text, style=small):
-            return Paragraph(xml_escape(str(text)), style)
+        pdf = {"styles": styles, "small": small, "small_bold": small.clone("crm_small_bold", fontName=bold),
+               "para": lambda text, style=small: Paragraph(xml_escape(str(text)), style)}
 
         buffer = io.BytesIO()
         doc = SimpleDocTemplate(
             buffer, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
-            bottomMargin=12 * mm, title=_("Migration report: %(name)s", name=self.name),
+            bottomMargin=12 * mm, title=self.env._("Migration report: %(name)s", name=self.name),
             author=self.env.user.name, subject=self.name, invariant=1, pageCompression=1 if compress else 0,
         )
+        pdf["width"] = doc.width
+        doc.build(self._report_pdf_header(pdf) + self._report_pdf_table(pdf) + self._report_pdf_problems(pdf))
+        return buffer.getvalue()
+
+    def _report_pdf_header(self, pdf):
+        """Title and the migration's name, source, state and dates."""
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Paragraph, Spacer
+
+        _ = self.env._
+        para, body = pdf["para"], pdf["styles"]["BodyText"]
         state_labels = dict(self._fields["state"]._description_selection(self.env))
         story = [
-            Paragraph(xml_escape(_("Migration report")), styles["Title"]),
-            para(_("Migration: %(name)s", name=self.name), styles["BodyText"]),
-            para(_("Source: %(system)s", system=self.source or "-"), styles["BodyText"]),
-            para(_("State: %(state)s", state=state_labels.get(self.state, self.state)), styles["BodyText"]),
-            para(_("Created: %(date)s", date=fields.Datetime.to_string(self.create_date) or "-"), styles["BodyText"]),
-            para(_("Last commit: %(date)s", date=fields.Datetime.to_string(self.commit_date) or "-"),
-                 styles["BodyText"]),
+            Paragraph(xml_escape(_("Migration report")), pdf["styles"]["Title"]),
+            para(_("Migration: %(name)s", name=self.name), body),
+            para(_("Source: %(system)s", system=self.source or "-"), body),
+            para(_("State: %(state)s", state=state_labels.get(self.state, self.state)), body),
+            para(_("Created: %(date)s", date=fields.Datetime.to_string(self.create_date) or "-"), body),
+            para(_("Last commit: %(date)s", date=fields.Datetime.to_string(self.commit_date) or "-"), body),
         ]
         if self.rollback_date:
             story.append(para(_("Rolled back on: %(date)s", date=fields.Datetime.to_string(self.rollback_date)),
-                              styles["BodyText"]))
+                              body))
         story.append(Spacer(1, 5 * mm))
+        return story
 
+    def _report_pdf_table(self, pdf):
+        """The reconciliation table (rows that do not add up on a yellow background)."""
+        from reportlab.lib import colors
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Table, TableStyle
+
+        para = pdf["para"]
         columns = [c for c in self._report_columns() if c[0] != "model"]
         rows = self._report_rows()
         data = [[para(label) for _key, label in columns]]
-        data += [[para(self._report_cell(row, key), small_bold if row["is_total"] else small)
+        data += [[para(self._report_cell(row, key), pdf["small_bold"] if row["is_total"] else pdf["small"])
                   for key, _label in columns] for row in rows]
         widths = [26 * mm] + [17 * mm] * (len(columns) - 2) + [0]
-        widths[-1] = doc.width - sum(widths[:-1])
+        widths[-1] = pdf["width"] - sum(widths[:-1])
         table = Table(data, colWidths=widths, repeatRows=1)
         table_style = [
             ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
@@ -397,31 +397,35 @@ class CrmMigration(models.Model):
             if not row["reconciled"]:
                 table_style.append(("BACKGROUND", (0, index), (-1, index), colors.HexColor("#fff3cd")))
         table.setStyle(TableStyle(table_style))
-        story.append(table)
+        return [table]
 
+    def _report_pdf_problems(self, pdf):
+        """The failed and skipped records (the first ``MAX_PROBLEMS``)."""
+        from reportlab.lib import colors
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+        _ = self.env._
+        para, body = pdf["para"], pdf["styles"]["BodyText"]
         problems = self._report_problems()
-        story += [Spacer(1, 6 * mm), Paragraph(xml_escape(_("Failed and skipped records")), styles["Heading2"])]
-        if problems:
-            total = self.failed_count + self.skipped_count
-            if total > len(problems):
-                story.append(para(_("The first %(shown)s of %(total)s.", shown=len(problems), total=total),
-                                  styles["BodyText"]))
-            problem_data = [[para(h) for h in (_("Key"), _("Object"), _("State"), _("File:row"), _("Error"))]]
-            problem_data += [[para(p["key"]), para(p["object"]), para(p["state"]), para(p["where"]),
-                              para(p["error"])] for p in problems]
-            problem_widths = [60 * mm, 25 * mm, 20 * mm, 40 * mm, 0]
-            problem_widths[-1] = doc.width - sum(problem_widths[:-1])
-            problem_table = Table(problem_data, colWidths=problem_widths, repeatRows=1)
-            problem_table.setStyle(TableStyle([
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]))
-            story.append(problem_table)
-        else:
-            story.append(para(_("None."), styles["BodyText"]))
-        doc.build(story)
-        return buffer.getvalue()
+        story = [Spacer(1, 6 * mm), Paragraph(xml_escape(_("Failed and skipped records")), pdf["styles"]["Heading2"])]
+        if not problems:
+            return story + [para(_("None."), body)]
+        total = self.failed_count + self.skipped_count
+        if total > len(problems):
+            story.append(para(_("The first %(shown)s of %(total)s.", shown=len(problems), total=total), body))
+        problem_data = [[para(h) for h in (_("Key"), _("Object"), _("State"), _("File:row"), _("Error"))]]
+        problem_data += [[para(p["key"]), para(p["object"]), para(p["state"]), para(p["where"]),
+                          para(p["error"])] for p in problems]
+        problem_widths = [60 * mm, 25 * mm, 20 * mm, 40 * mm, 0]
+        problem_widths[-1] = pdf["width"] - sum(problem_widths[:-1])
+        problem_table = Table(problem_data, colWidths=problem_widths, repeatRows=1)
+        problem_table.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]))
+        return story + [problem_table]
 
     # ------------------------------------------------------------------ UI
     def _report_url(self, extension):

@@ -169,11 +169,13 @@ def resolve_parents(engine, items, link_by_key):
 
 
 def create(engine, model_name, items):
-    """Create attached records of one model through the engine's own create (batch, retry one by
+    """Create attached records of one model through the commit's own create (services/target_writes.py) (batch, retry one by
     one, links), with what each model needs before and after."""
     if model_name == "mail.message":
         _prepare_messages(engine, items)
-    engine._create(model_name, items)
+    from .target_writes import create as create_records  # noqa: PLC0415 - it imports this module
+
+    create_records(engine, model_name, items)
     if model_name == BLOB_MODEL:
         _write_blobs(engine, [item for item in items if item.state == "committed"])
 
@@ -211,7 +213,7 @@ def _imported_author(engine, item):
     action = "matched"
     values_after = {}
     if not partner:
-        from .commit import QUIET_CONTEXT  # noqa: PLC0415 - commit imports this module
+        from .quiet_context import QUIET_CONTEXT  # noqa: PLC0415 - quiet_context imports this module
         from .key_claim import claim_keys  # noqa: PLC0415
 
         claim_keys(env, engine.migration.id, [key])  # created at most once (services/key_claim.py)

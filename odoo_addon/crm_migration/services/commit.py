@@ -4,398 +4,51 @@ Order of work::
 
     objects in topological order of their refs and deps (cycle -> UserError)
       records of one object in passes (a record waits while a same-object ref/dep is pending)
-        batches of ``batch_size`` records:
+        batches of ``batch_size`` records (``commit_batch``):
           1. one ``search`` on links for the batch's keys, ref keys and deps (unlinked -> skipped)
-          2. lookups: resolved owners first (required lookups), then one ``search`` per
-             (model, field, where-paths) group, alt fields in further rounds; a required lookup
-             that finds nothing -> fallback user, else the record is ``waiting`` (owners queue)
-          3. one ``search_read`` per match rule (many2one rule fields on the resolved id)
+          2. lookups (services/lookups.py): resolved owners first (required lookups), then one
+             ``search`` per (model, field, where-paths) group, alt fields in further rounds; a
+             required lookup that finds nothing -> fallback user, else the record is ``waiting``
+          3. one ``search_read`` per match rule (services/matching.py)
           4. already linked / matched records: fill empty fields only (values_before in the link)
           5. one ``create(vals_list)`` per model; on error retried record by record in savepoints
-             (custom fields: the registry knows them before the next object is created)
-          6. one ``create`` of the batch's links, then the staged records' states in one UPDATE
+             (services/target_writes.py; custom fields: the registry knows them before the next
+             object is created)
+          6. one INSERT of the batch's links and audit rows, then the staged records' states in
+             one UPDATE
     the generated "Migrated fields" form view of each model that got custom fields
+    (services/custom_fields.py)
 
 Everything runs as the calling user (no sudo): ACLs and constraints of the target models apply.
-Two exceptions, both bookkeeping of custom fields: the generated "Migrated fields" view, and the
-count of records using a custom field (all records, whatever the user may read).
+Two exceptions, both bookkeeping of custom fields (services/custom_fields.py): the generated
+"Migrated fields" view, and the count of records using a custom field.
 
-Performance notes: the staged records are read once (one
-``search_fetch``, each JSON field decoded once) into ``_Item`` objects; case-insensitive text
-comparisons (match rules, lookups) are one ``lower(column) IN (...)`` condition per field added to
-the ORM's own query (access rules and ``active`` filtering included) instead of an OR of one
-``=ilike`` per value, which PostgreSQL can only evaluate as rows x values pattern matches; the
-batch's bookkeeping on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the
-ORM's batched UPDATE used by flush, followed by cache invalidation and ``modified``.
+Performance notes: the staged records are read once (one ``search_fetch``, each JSON field
+decoded once) into ``Item`` objects (services/commit_item.py); case-insensitive text comparisons
+are one ``lower(column) IN (...)`` per field (services/text_search.py); the batch's bookkeeping
+on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the ORM's batched
+UPDATE used by flush, followed by cache invalidation and ``modified``.
 """
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 
-import psycopg2
-
-from odoo import fields
 from odoo.exceptions import UserError
-from odoo.fields import Command
-from odoo.tools import SQL
-from odoo.tools.mail import is_html_empty
 
-from . import attached, bulk, derived, guard, key_claim, plan as planning
-from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
-
-try:  # the same friendly text the RPC layer shows for SQL constraint errors
-    from odoo.service.model import _as_validation_error
-except ImportError:  # pragma: no cover
-    _as_validation_error = None
+from . import attached, bulk, derived, guard, key_claim, lookups, matching, plan as planning, target_writes
+from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
+from .custom_fields import sync_migrated_fields_views
+from .staging import SCHEMA_MODEL
 
 _logger = logging.getLogger(__name__)
 
-QUIET_CONTEXT = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_notrack": True,
-    "mail_create_nosubscribe": True,
-    # calendar.event: no invitation/update mails to attendees (calendar.attendee
-    # _send_mail_to_attendees), no alarm setup / notification (calendar.event create and write),
-    # and never notify the author
-    "no_mail_to_attendees": True,
-    "dont_notify": True,
-    "mail_notify_author": False,
-    # no "you have been assigned" mail to the owners of migrated records (project.task, mail.thread)
-    "mail_auto_subscribe_no_notify": True,
-    # mail.activity: no assignment notification, subscription or bus message (services/attached.py)
-    attached.IMPORT_CONTEXT: True,
-}
 # states of staged records that a commit (re)processes
 TODO_STATES = ("staged", "failed", "skipped", "waiting")
-# field types whose falsy value is a real value (0, False): never "empty", never filled
-NEVER_EMPTY_TYPES = ("boolean", "integer", "float", "monetary")
-TEXT_TYPES = ("char", "text", "html", "selection")
-# the field filled with the staged key on create, on every model that has it
-SOURCE_KEY_FIELD = "source_key"
-# generated inherited form view showing the custom fields migrations created on a model
-MIGRATED_FIELDS_VIEW_MODULE = "__crm_migration__"
-MIGRATED_FIELDS_PAGE = "crm_migration_migrated_fields"
-
-
-def error_text(env, exc):
-    """Odoo's own message for an exception raised while creating/writing/unlinking."""
-    if isinstance(exc, psycopg2.IntegrityError) and _as_validation_error:
-        try:
-            exc = _as_validation_error(env, exc)
-        except Exception:  # noqa: BLE001 - keep the raw error below
-            pass
-    if isinstance(exc, psycopg2.Error):
-        text = exc.pgerror or str(exc)
-    else:
-        # UserError, ValidationError, RedirectWarning, ValueError...: the message is the first arg
-        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-    return text.strip() or type(exc).__name__
-
-
-def is_empty(field, value):
-    """Whether an Odoo value counts as empty for "fill empty fields only"."""
-    if field.type in NEVER_EMPTY_TYPES:
-        return False
-    if field.type == "html":
-        return is_html_empty(value)
-    return not value
-
-
-def json_value(record, fname):
-    """JSON-safe current value of ``record.fname`` (as written back by a rollback)."""
-    field = record._fields[fname]
-    value = record[fname]
-    if field.type == "many2one":
-        return value.id or False
-    if field.type in ("one2many", "many2many"):
-        return value.ids
-    if isinstance(value, datetime):
-        return fields.Datetime.to_string(value)
-    if isinstance(value, date):
-        return fields.Date.to_string(value)
-    if value is None:
-        return False
-    return str(value) if field.type == "html" and value else value
-
-
-def json_vals(vals):
-    """JSON-safe copy of create/write values: x2many commands become the resulting ids
-    (``Command.set``) or the added ids (``Command.link``)."""
-    out = {}
-    for fname, value in vals.items():
-        if isinstance(value, list) and value and all(isinstance(c, (tuple, list)) for c in value):
-            ids = []
-            for command in value:
-                if command[0] == Command.SET:
-                    ids = list(command[2])
-                elif command[0] == Command.LINK:
-                    ids.append(command[1])
-            value = ids
-        out[fname] = value
-    return out
 
 
 # audit action of each link action written by a commit
 AUDIT_ACTIONS = {"created": "create", "updated": "update", "matched": "match"}
-
-
-def _norm(fname, value):
-    """Comparison form of a value for match rules and lookups (a many2one value read by
-    ``search_read``, ``(id, name)``, compares on its id)."""
-    if isinstance(value, tuple):
-        return value[0]
-    if isinstance(value, datetime):
-        return fields.Datetime.to_string(value)
-    if isinstance(value, date):
-        return fields.Date.to_string(value)
-    if isinstance(value, str):
-        value = value.strip()
-        if "email" in fname:
-            return value.lower()
-    return value
-
-
-def _lookup_key(value):
-    """Lookups compare text case-insensitively (country codes, logins, emails)."""
-    if isinstance(value, str):
-        return value.strip().lower()
-    return _norm("", value)
-
-
-def owner_value(value):
-    """Normalised value of a row of the owners queue (crm.migration.owner.value)."""
-    return str(value).strip().lower()
-
-
-# fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
-ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json",
-               "hash", "issues_json", *attached.ITEM_FIELDS]
-# fields of crm.migration.record read to plan a commit (services/plan.py)
-PLAN_FIELDS = ITEM_FIELDS
-# fields of crm.migration.record written by the bookkeeping of a batch
-BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
-
-
-class _Item:
-    """Working state of one staged record during a commit (its JSON fields decoded once)."""
-
-    def __init__(self, record):
-        self.record = record
-        self.record_id = record.id
-        self.key = record.key
-        self.object = record.object
-        self.model = record.model
-        self.values = record.values_json or {}
-        self.refs = record.refs_json or {}
-        self.lookups = record.lookups_json or {}
-        self.match = record.match_json or []
-        self.hash = record.hash or ""
-        self.issues = record.issues_json or []
-        self.ref_keys = ref_keys(self.refs)
-        self.deps = record.deps_json or []
-        # keys that must be committed first: refs and deps (object order, same-object passes)
-        self.dep_keys = list(dict.fromkeys(self.ref_keys + self.deps))
-        self.rel = {}  # field -> resolved id (many2one) / ids (many2many), from refs and lookups
-        self.new_issues = []
-        self.rule_index = 0
-        self.linked = None  # crm.migration.link already owning this key
-        self.match_id = None  # id found by a match rule
-        self.state = None  # final crm.migration.record state
-        self.res_id = 0
-        self.error = False
-        self.link_vals = None
-        # attached records (services/attached.py): the parent key, the file's {sha1, size}, and
-        # the parent's model/res_id pair once resolved
-        self.attach_to = record.attach_to or False
-        self.blob = record.blob_json or {}
-        self.attach_vals = {}
-
-    @property
-    def done(self):
-        return self.state is not None
-
-    def warn(self, fname, message):
-        source = self.record.source_json or {}
-        issue = {"level": "warning", "field": fname, "message": message}
-        if source.get("file"):
-            issue["file"] = source["file"]
-        if source.get("row") is not None:
-            issue["row"] = source["row"]
-        self.new_issues.append(issue)
-
-    def finish(self, state, res_id=0, error=False):
-        self.state, self.res_id, self.error = state, res_id or 0, error
-
-    def next_rule(self, model):
-        """Next match rule whose plain fields are all non-empty in values, or None. A many2one
-        field of a rule (from refs or lookups) is compared on the id it resolved to; no id
-        matches records where the field is empty (a category without parent)."""
-        while self.rule_index < len(self.match):
-            rule = self.match[self.rule_index]
-            self.rule_index += 1
-            if all(model._fields[f].type == "many2one" or self.values.get(f) not in (None, False, "")
-                   for f in rule):
-                return rule
-        return None
-
-    def match_value(self, model, fname):
-        if model._fields[fname].type == "many2one":
-            return self.rel.get(fname) or False
-        return self.values[fname]
-
-    def create_vals(self, model):
-        vals = {f: v for f, v in self.values.items() if v is not None}
-        for fname, value in self.rel.items():
-            if model._fields[fname].type == "many2many":
-                vals[fname] = [Command.set(value)]
-            else:
-                vals[fname] = value
-        if SOURCE_KEY_FIELD in model._fields and SOURCE_KEY_FIELD not in vals:
-            vals[SOURCE_KEY_FIELD] = self.key
-        vals.update(self.attach_vals)
-        return vals
-
-
-# ---------------------------------------------------------------------- schema (custom fields)
-def field_usage_count(env, field):
-    """How many records of the field's model (archived ones included, whatever the user's
-    record rules) have a value in the custom field ``field`` (an ir.model.fields record): one
-    ``search_count``."""
-    if field.model not in env or field.name not in env[field.model]._fields:
-        return 0
-    model = env[field.model].sudo().with_context(active_test=False)
-    domain = [(field.name, "=", True)] if field.ttype == "boolean" else [(field.name, "!=", False)]
-    return model.search_count(domain)
-
-
-def migrated_fields(env, model_names):
-    """Custom fields (manual ``x_`` ir.model.fields) on ``model_names`` that migrations point to:
-    through their links, or kept by a rollback (rolled-back schema record still holding the
-    field's id). ``{model: ir.model.fields}``."""
-    ids = set(env["crm.migration.link"].sudo().search([("model", "=", SCHEMA_MODEL)]).mapped("res_id"))
-    ids.update(env["crm.migration.record"].sudo().search(
-        [("model", "=", SCHEMA_MODEL), ("state", "=", "rolled_back"), ("res_id", "!=", 0)]
-    ).mapped("res_id"))
-    result = defaultdict(lambda: env["ir.model.fields"].sudo())
-    if ids:
-        for field in env["ir.model.fields"].sudo().search(
-            [("id", "in", list(ids)), ("model", "in", list(model_names)), ("state", "=", "manual")], order="id"
-        ):
-            if field.name.startswith("x_"):
-                result[field.model] |= field
-    return result
-
-
-def _migrated_fields_xmlid(model_name):
-    return "migrated_fields_" + model_name.replace(".", "_")
-
-
-def migrated_fields_view(env, model_name):
-    """The generated "Migrated fields" view of a model, or an empty recordset."""
-    data = env["ir.model.data"].sudo().search([
-        ("module", "=", MIGRATED_FIELDS_VIEW_MODULE), ("name", "=", _migrated_fields_xmlid(model_name)),
-        ("model", "=", "ir.ui.view"),
-    ], limit=1)
-    return env["ir.ui.view"].sudo().browse(data.res_id).exists()
-
-
-def _migrated_fields_arch(parent, field_names):
-    """Arch of the inherited view: a "Migrated fields" page in the form's notebook, or a group
-    at the end of the sheet (the form) when it has no notebook."""
-    combined = parent._get_combined_arch()
-    fields_xml = "".join(f'<field name="{name}"/>' for name in field_names)
-    group = f'<group name="{MIGRATED_FIELDS_PAGE}_group">{fields_xml}</group>'
-    for expr in ("/form/sheet/notebook", "/form/notebook"):
-        if combined.xpath(expr):
-            return (f'<data><xpath expr="{expr}" position="inside">'
-                    f'<page string="Migrated fields" name="{MIGRATED_FIELDS_PAGE}">{group}</page>'
-                    f'</xpath></data>')
-    expr = "/form/sheet" if combined.xpath("/form/sheet") else "/form"
-    return (f'<data><xpath expr="{expr}" position="inside">'
-            f'<group string="Migrated fields" name="{MIGRATED_FIELDS_PAGE}">{group}</group>'
-            f'</xpath></data>')
-
-
-def sync_migrated_fields_views(env, model_names, exclude=()):
-    """Make sure each model of ``model_names`` has exactly one generated form view listing the
-    custom fields migrations created there (``migrated_fields``, minus the ir.model.fields ids
-    in ``exclude``, about to be removed); no such field left -> the view is removed. The view is
-    recorded by the XML id ``__crm_migration__.migrated_fields_<model>`` (not a module of the
-    database: never touched by module updates)."""
-    View = env["ir.ui.view"].sudo()
-    by_model = migrated_fields(env, model_names)
-    for model_name in sorted(set(model_names)):
-        names = [f.name for f in by_model[model_name] if f.id not in exclude]
-        view = migrated_fields_view(env, model_name)
-        if not names or model_name not in env:
-            view.unlink()  # its ir.model.data row goes with it
-            continue
-        parent = View.browse(View.default_view(model_name, "form"))
-        if not parent:
-            continue
-        arch = _migrated_fields_arch(parent, names)
-        if view:
-            if view.arch_db != arch or view.inherit_id != parent or not view.active:
-                view.write({"arch_db": arch, "inherit_id": parent.id, "mode": "extension", "active": True})
-        else:
-            view = View.create({
-                "name": f"crm_migration.{model_name}.migrated_fields",
-                "model": model_name,
-                "type": "form",
-                "inherit_id": parent.id,
-                "mode": "extension",
-                "priority": 99,
-                "arch": arch,
-            })
-            env["ir.model.data"].sudo().create({
-                "module": MIGRATED_FIELDS_VIEW_MODULE,
-                "name": _migrated_fields_xmlid(model_name),
-                "model": "ir.ui.view",
-                "res_id": view.id,
-                "noupdate": True,
-            })
-
-
-class _Lookup:
-    """One lookup of one staged record while it is being resolved (field, then alt_fields)."""
-
-    def __init__(self, item, fname, spec):
-        self.item = item
-        self.fname = fname
-        self.spec = spec
-        self.model = spec["model"]
-        self.value = spec["value"]
-        self.fields = [spec["field"], *(spec.get("alt_fields") or [])]
-        self.where = spec.get("where") or {}
-        self.required = bool(spec.get("required"))
-        self.level = 0
-        self.found = []
-
-    @property
-    def group(self):
-        return self.model, self.fields[self.level], tuple(sorted(self.where))
-
-
-def search_text_rows(model, conditions, fnames):
-    """``search_read`` of ``fnames`` on the records of ``model`` where, for each
-    ``(fname, values, case_insensitive)`` of ``conditions``, the field's value is one of
-    ``values`` (text compared case-insensitively when ``case_insensitive``). Same rows as an
-    ``=ilike`` per value (``lower(a) = lower(b)``), but one hashed ``IN`` per field instead of
-    rows x values pattern matches. Access rules and ``active`` filtering apply as for any search.
-    """
-    domain = [(fname, "in", list(values)) for fname, values, ci in conditions if not ci]
-    query = model._search(domain)
-    if query.is_empty():
-        return []
-    for fname, values, ci in conditions:
-        if ci:
-            query.add_where(SQL(
-                "lower(%s) IN (SELECT lower(v) FROM unnest(%s::text[]) AS v)",
-                model._field_to_sql(query.table, fname, query), list(values),
-            ))
-    return model.search_read([("id", "in", query)], fnames)
 
 
 class CommitEngine:
@@ -416,7 +69,7 @@ class CommitEngine:
         self.Owner = self.env["crm.migration.owner"]
         self.owner_rows = {}  # (model, field, normalised value) -> crm.migration.owner
         self._owner_rows_loaded = False
-        self._plan_items = None  # {record id: _Item} kept by plan() for the serial run
+        self._plan_items = None  # {record id: Item} kept by plan() for the serial run
         self.schema_field_ids = set()  # custom fields created or matched by this commit
         # services/derived.py: rows of matched records before the run touched them (per engine:
         # each chunk snapshots what it meets), and the last mail.message id before the run
@@ -453,7 +106,7 @@ class CommitEngine:
         # kept on the migration (a parallel commit's plan goes through the RPC caller: not trusted)
         self.migration.sudo().derived_message_floor = self.derived_message_floor
         edited_before = [link.id for link in self._links_written_after()]
-        items = [_Item(rec) for rec in todo]
+        items = [Item(rec) for rec in todo]
         by_object = defaultdict(list)
         for item in items:
             by_object[item.object].append(item)
@@ -483,7 +136,7 @@ class CommitEngine:
         else:
             domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
             position = {rid: n for n, rid in enumerate(ids)}
-            items = sorted((_Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
+            items = sorted((Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
                            key=lambda item: position[item.record_id])
         if not items:
             return 0
@@ -612,10 +265,10 @@ class CommitEngine:
         guard.prepare_items(self, items)
 
         # 2. lookups
-        self._resolve_lookups([i for i in items if not i.done])
+        lookups.resolve_lookups(self, [i for i in items if not i.done])
 
         # 3. match rules for records not linked yet
-        self._find_matches([i for i in items if not i.done and not i.linked and i.match])
+        matching.find_matches(self.env, [i for i in items if not i.done and not i.linked and i.match])
 
         # 4. linked or matched records: fill empty fields; a delta round's updates of this
         # migration's own records first (services/delta.py)
@@ -624,7 +277,7 @@ class CommitEngine:
         existing = [i for i in items if not i.done and (i.linked or i.match_id)]
         derived.snapshot_existing(self, existing)
         apply_updates(self, existing)
-        self._update_existing([i for i in existing if not i.done])
+        target_writes.update_existing(self, [i for i in existing if not i.done])
 
         # 5. the rest is created
         to_create = defaultdict(list)
@@ -640,9 +293,13 @@ class CommitEngine:
                 attached.create(self, model, model_items)
             else:
                 with derived.side_tables(self, model, model_items):
-                    self._create(model, model_items)
+                    target_writes.create(self, model, model_items)
 
         # 6. bookkeeping
+        self._write_bookkeeping(items)
+
+    def _write_bookkeeping(self, items):
+        """The batch's links and audit rows, what Odoo derived, and the staged records' states."""
         link_vals = [item.link_vals for item in items if item.link_vals]
         if link_vals:
             # links and audit rows: one multi-row INSERT each (services/bulk.py says why)
@@ -772,328 +429,3 @@ class CommitEngine:
                     problems.append(not_linked(_("dep"), key))
             if problems:
                 item.finish("skipped", error="\n".join(problems))
-
-    # ------------------------------------------------------------------ lookups
-    def _resolve_lookups(self, items):
-        """Lookups in rounds: each round one query per (model, field, where-paths) group; a
-        lookup whose field finds nothing tries its next alt field in the next round. Required
-        lookups (owners) use the resolved rows of the owners queue first; unresolved, they use
-        the migration's fallback user, else the record waits (``waiting``) and the value is
-        queued (``pending``)."""
-        _ = self.env._
-        pending = []
-        for item in items:
-            for fname, spec in item.lookups.items():
-                if spec["value"] in (None, False, ""):
-                    continue
-                lookup = _Lookup(item, fname, spec)
-                if lookup.required:
-                    row = self.owner_rows.get(self._owner_key(lookup))
-                    if row and row.state == "resolved" and row.user_id:
-                        self._set_rel(item, fname, row.user_id.id)
-                        continue
-                pending.append(lookup)
-        done = []
-        while pending:
-            groups = defaultdict(list)
-            for lookup in pending:
-                groups[lookup.group].append(lookup)
-            pending = []
-            for (model_name, lfield, paths), lookups in groups.items():
-                self._search_lookups(model_name, lfield, paths, lookups)
-                for lookup in lookups:
-                    if not lookup.found and lookup.level + 1 < len(lookup.fields):
-                        lookup.level += 1
-                        pending.append(lookup)
-                    else:
-                        done.append(lookup)
-
-        waiting = defaultdict(list)
-        new_rows = {}
-        fallback = self.migration.fallback_user_id
-        for lookup in done:
-            item, fname, ids = lookup.item, lookup.fname, lookup.found
-            if len(ids) == 1:
-                self._set_rel(item, fname, ids[0])
-                if lookup.required:
-                    row = self.owner_rows.get(self._owner_key(lookup))
-                    if row and (row.state != "resolved" or not row.user_id):
-                        row.write({"user_id": ids[0], "state": "resolved"})
-                continue
-            what = "/".join(lookup.fields)
-            where = "".join(f", {path} = {value!r}" for path, value in sorted(lookup.where.items()))
-            if ids:
-                problem = _("%(count)s %(model)s records have %(lfield)s = %(value)r%(where)s",
-                            count=len(ids), model=lookup.model, lfield=what, value=lookup.value, where=where)
-            else:
-                problem = _("no %(model)s with %(lfield)s = %(value)r%(where)s",
-                            model=lookup.model, lfield=what, value=lookup.value, where=where)
-            if not lookup.required:
-                item.warn(fname, _("lookup %(field)s: %(problem)s; field left empty", field=fname, problem=problem))
-                continue
-            key = self._owner_key(lookup)
-            row = self.owner_rows.get(key)
-            if fallback:
-                self._set_rel(item, fname, fallback.id)
-                item.warn(fname, _("lookup %(field)s: %(problem)s; the migration's fallback user %(user)s is used",
-                                   field=fname, problem=problem, user=fallback.display_name))
-                if row:
-                    if row.state != "resolved" or not row.user_id:
-                        row.write({"user_id": fallback.id, "state": "resolved"})
-                else:
-                    new_rows[key] = {"user_id": fallback.id, "state": "resolved"}
-                continue
-            waiting[item].append(_("lookup %(field)s: %(problem)s; waiting for the owner to be reconciled "
-                                   "(Migration > Owners to reconcile)", field=fname, problem=problem))
-            if not row:
-                new_rows.setdefault(key, {"state": "pending"})
-        for item, problems in waiting.items():
-            item.finish("waiting", error="\n".join(problems))
-        if new_rows:
-            rows = self.Owner.create([
-                dict(vals, migration_id=self.migration.id, model=model, field=field, value=value)
-                for (model, field, value), vals in new_rows.items()
-            ])
-            rows.filtered(lambda r: r.state == "pending").action_propose_user()
-            for row in rows:
-                self.owner_rows[(row.model, row.field, row.value)] = row
-
-    @staticmethod
-    def _owner_key(lookup):
-        return lookup.model, lookup.spec["field"], owner_value(lookup.value)
-
-    def _set_rel(self, item, fname, res_id):
-        is_m2m = self.env[item.model]._fields[fname].type == "many2many"
-        item.rel[fname] = [res_id] if is_m2m else res_id
-
-    def _search_lookups(self, model_name, fname, paths, lookups):
-        """One search for the lookups of one group: records whose ``fname`` is one of the
-        values (text compared case-insensitively); then, per lookup, those whose ``where``
-        paths have the wanted values (text compared case-insensitively, read through the
-        prefetch of the found records). Several hits that differ only by case: an exact one
-        wins. Sets ``lookup.found``."""
-        model = self.env[model_name]
-        field = model._fields[fname]
-        values = {lookup.value for lookup in lookups}
-        text_values = [v for v in values if isinstance(v, str)]
-        if field.type in TEXT_TYPES and len(text_values) == len(values):
-            rows = search_text_rows(model, [(fname, {v.strip() for v in text_values}, True)], [fname])
-        else:
-            rows = model.search_read([(fname, "in", list(values))], [fname])
-        by_value = defaultdict(list)
-        for row in rows:
-            by_value[_lookup_key(row[fname])].append((row["id"], row[fname]))
-        path_values = {}
-        if paths and rows:
-            records = model.browse([row["id"] for row in rows])
-            for record in records:
-                for path in paths:
-                    path_values[(record.id, path)] = {
-                        _lookup_key(v) for v in record.mapped(path) if v not in (None, False, "")
-                    }
-        for lookup in lookups:
-            hits = by_value.get(_lookup_key(lookup.value), [])
-            for path in paths:
-                wanted = lookup.where[path]
-                if wanted in (None, False, ""):
-                    hits = [h for h in hits if not path_values[(h[0], path)]]
-                else:
-                    hits = [h for h in hits if _lookup_key(wanted) in path_values[(h[0], path)]]
-            ids = [h[0] for h in hits]
-            if len(ids) > 1:
-                exact = [h[0] for h in hits if h[1] == lookup.value]
-                if len(exact) == 1:
-                    ids = exact
-            lookup.found = ids
-
-    # ------------------------------------------------------------------ match rules
-    def _find_matches(self, items):
-        _ = self.env._
-        pending = items
-        while pending:
-            groups = defaultdict(list)
-            for item in pending:
-                model = self.env[item.model]
-                rule = item.next_rule(model)
-                if rule:
-                    # text values are compared case-insensitively in SQL (exact equality, except
-                    # emails, is checked in Python below); other values (many2one: the resolved
-                    # id, False matching an empty field) with ``in``
-                    ci = tuple(isinstance(item.match_value(model, f), str) and model._fields[f].type in TEXT_TYPES
-                               for f in rule)
-                    groups[(item.model, tuple(rule), ci)].append(item)
-            pending = []
-            for (model_name, rule, ci), rule_items in groups.items():
-                model = self.env[model_name]
-                conditions = [
-                    (fname, {item.match_value(model, fname).strip() if is_ci else item.match_value(model, fname)
-                             for item in rule_items}, is_ci)
-                    for fname, is_ci in zip(rule, ci)
-                ]
-                hits_by_value = defaultdict(list)
-                for row in search_text_rows(model, conditions, list(rule)):
-                    hits_by_value[tuple(_norm(f, row[f]) for f in rule)].append(row["id"])
-                for item in rule_items:
-                    hits = hits_by_value.get(tuple(_norm(f, item.match_value(model, f)) for f in rule), [])
-                    if len(hits) == 1:
-                        item.match_id = hits[0]
-                        continue
-                    if len(hits) > 1:
-                        item.warn(",".join(rule), _(
-                            "match on %(fields)s: %(count)s existing %(model)s records (ids %(ids)s); not matched",
-                            fields=", ".join(rule), count=len(hits), model=model_name,
-                            ids=", ".join(str(i) for i in hits[:10]),
-                        ))
-                    pending.append(item)
-
-    # ------------------------------------------------------------------ update
-    def _update_existing(self, items):
-        """Linked or matched records, with their targets checked for existence and prefetched
-        together (one ``exists`` per model instead of one per record)."""
-        targets = defaultdict(set)
-        for item in items:
-            link = item.linked
-            if link and link.migration_id == self.migration:  # committed by this migration already
-                item.finish("committed" if link.action == "created" else "matched", link.res_id)
-                if item.model == SCHEMA_MODEL:
-                    self.schema_field_ids.add(link.res_id)
-            else:
-                targets[item.model].add(link.res_id if link else item.match_id)
-        existing = {
-            model_name: self.env[model_name].browse(sorted(ids)).exists()
-            for model_name, ids in targets.items()
-        }
-        for item in items:
-            if item.done:
-                continue
-            records = existing[item.model]
-            if item.linked:
-                self._update(item, item.linked.res_id, fill=item.linked.hash != item.hash, existing=records)
-            else:
-                self._update(item, item.match_id, existing=records)
-
-    def _update(self, item, res_id, fill=True, existing=None):
-        """Fill the empty fields of an existing record (``fill``) and link it: ``updated`` when
-        something was written (previous values kept for rollback), else ``matched``.
-        ``existing``: the batch's existing target records of this model (prefetch group)."""
-        _ = self.env._
-        model = self.env[item.model].with_context(**QUIET_CONTEXT)
-        if item.model in (SCHEMA_MODEL, MODEL_SCHEMA):
-            fill = False  # an existing custom field or model is reused as it is, never changed
-        if existing is None:
-            target = model.browse(res_id).exists()
-        elif res_id in existing._ids:
-            target = model.browse(res_id).with_prefetch(existing._ids)
-        else:
-            target = model.browse()
-        if not target:
-            item.finish("failed", error=_(
-                "%(model)s record %(id)s linked to this key no longer exists", model=item.model, id=res_id,
-            ))
-            return
-        write, before = {}, {}
-        for fname, value in item.values.items() if fill else ():
-            field = model._fields[fname]
-            if value in (None, False, "") or field.relational:
-                continue
-            if is_empty(field, target[fname]):
-                write[fname] = value
-                before[fname] = json_value(target, fname)
-        for fname, value in item.rel.items() if fill else ():
-            field = model._fields[fname]
-            if field.type == "many2many":
-                current = target[fname].ids
-                added = [i for i in value if i not in current]
-                if added:
-                    write[fname] = [Command.link(i) for i in added]
-                    before[fname] = current
-            elif value and not target[fname]:
-                write[fname] = value
-                before[fname] = False
-        if write:
-            try:
-                with self.env.cr.savepoint():
-                    target.write(write)
-            except psycopg2.OperationalError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
-                item.finish("failed", error=error_text(self.env, exc))
-                return
-            self._next_link(item, res_id, "updated", before, {f: json_value(target, f) for f in write})
-        else:
-            self._next_link(item, res_id, "matched")
-        item.finish("matched", res_id)
-        if item.model == SCHEMA_MODEL:
-            self.schema_field_ids.add(res_id)
-
-    # ------------------------------------------------------------------ create
-    def _create(self, model_name, items):
-        model = self.env[model_name].with_context(**QUIET_CONTEXT)
-        if model_name == SCHEMA_MODEL:  # checked, then created with sudo (services/guard.py)
-            model = guard.schema_model(model, items, self.migration)
-        elif model_name == MODEL_SCHEMA:  # custom models: the same
-            model = guard.model_schema_model(model, items, self.migration)
-        vals_list = [item.create_vals(model) for item in items]
-        written = [json_vals(vals) for vals in vals_list]  # before create, which may alter the dicts
-        try:
-            with self.env.cr.savepoint():
-                records = model.create(vals_list)
-        except psycopg2.OperationalError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - retried one by one below
-            _logger.info("crm_migration: batch create of %s %s failed (%s); retrying one by one",
-                         len(items), model_name, exc)
-            if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
-                self._reload_registry()
-            for item, vals, after in zip(items, vals_list, written):
-                try:
-                    with self.env.cr.savepoint():
-                        record = model.create([item.create_vals(model)])
-                except psycopg2.OperationalError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
-                    item.finish("failed", error=error_text(self.env, exc))
-                    if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
-                        self._reload_registry()
-                    continue
-                self._next_link(item, record.id, "created", values_after=after)
-                item.finish("committed", record.id)
-        else:
-            for item, record, after in zip(items, records, written):
-                self._next_link(item, record.id, "created", values_after=after)
-                item.finish("committed", record.id)
-        if model_name == SCHEMA_MODEL:
-            self._check_schema([item.res_id for item in items if item.state == "committed"])
-        if model_name == MODEL_SCHEMA:
-            self._grant_access([item.res_id for item in items if item.state == "committed"])
-
-    def _grant_access(self, model_ids):
-        """A custom model the migration created is usable by internal users, as a model made in
-        Odoo's own UI would be: one access rule (read, write, create, delete) for the group
-        Internal User. It goes with the model when a rollback removes it."""
-        group = self.env.ref("base.group_user")
-        self.env["ir.model.access"].sudo().create([{
-            "name": f"{model.model} (migrated custom object)",
-            "model_id": model.id, "group_id": group.id,
-            "perm_read": True, "perm_write": True, "perm_create": True, "perm_unlink": True,
-        } for model in self.env[MODEL_SCHEMA].sudo().browse(model_ids)])
-
-    def _reload_registry(self):
-        """A create of custom fields that raised inside its savepoint may have set the registry
-        up with fields the rollback of the savepoint removed again: set it up from the database."""
-        self.env.flush_all()
-        self.env.registry.setup_models(self.env.cr)
-
-    def _check_schema(self, field_ids):
-        """Custom fields created by this batch: the registry must know them before the records
-        that use them are created (``ir.model.fields.create`` sets the models up again and
-        adds the columns; this makes sure of it)."""
-        fields_ = self.env[SCHEMA_MODEL].sudo().browse(field_ids)
-        self.schema_field_ids.update(field_ids)
-        missing = {f.model for f in fields_ if f.model in self.env and f.name not in self.env[f.model]._fields}
-        if missing:
-            registry = self.env.registry
-            self.env.flush_all()
-            registry.setup_models(self.env.cr)
-            registry.init_models(self.env.cr, list(registry.descendants(missing, "_inherits")),
-                                 dict(self.env.context, update_custom_fields=True))

@@ -30,14 +30,14 @@ has its audit row.
 
 from collections import defaultdict
 
-import psycopg2
-
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
 from . import guard
-from .commit import QUIET_CONTEXT, error_text, is_empty, json_value
+from .quiet_context import QUIET_CONTEXT
+from .errors import savepoint_attempt
+from .json_values import is_empty, json_value
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 # migration states a delta round starts from (``delta``: restaging the round again)
@@ -212,6 +212,37 @@ def _apply_one(engine, item, link, before, old_ids, audit):
                                       model=item.model, id=link.res_id))
         return
     after = link.values_after_json or {}
+    change = _wanted_change(item, model, target, before, old_ids, after)
+
+    edited = bool(target._log_access and target.write_date and link.written_at
+                  and target.write_date > link.written_at)
+    values_before = {fname: json_value(target, fname) for fname in change.write}
+    if change.write:
+        with savepoint_attempt(env) as attempt:
+            target.write(change.write)
+        if attempt.failed:  # Odoo's error goes to the record
+            item.finish("failed", error=attempt.error)
+            return
+        written = {fname: json_value(target, fname) for fname in change.write}
+        merge_link(link, values_before, written, item.hash, touch=not edited and not change.conflicts)
+        audit.append(audit_vals(link, values_before, written))
+    elif not change.conflicts:
+        # the source's content changed but Odoo already has it (a ref that became a lookup of the
+        # same record): nothing written, so the record counts as unchanged
+        link.hash = item.hash
+        item.record.delta = "unchanged"
+    if change.conflicts:
+        item.finish("conflict", link.res_id, error=_(
+            "edited in Odoo since the migration wrote it: %(fields)s (take the source value or keep Odoo's)",
+            fields=", ".join(sorted(change.conflicts))))
+        item.record.delta_conflict_json = change.conflicts
+        return
+    item.finish(_done_state(link), link.res_id)
+    item.record.delta_before_json = False
+
+
+def _wanted_change(item, model, target, before, old_ids, after):
+    """What the newer export changes on the linked record: ``_Change`` of writes and conflicts."""
     value_fields, rel_fields = _changed_fields(item, before)
     change = _Change()
     for fname in value_fields:
@@ -236,35 +267,7 @@ def _apply_one(engine, item, link, before, old_ids, audit):
                 change.write[fname] = [Command.set(wanted)]
             continue
         _consider(change, target, field, item.rel.get(fname) or False, after)
-
-    edited = bool(target._log_access and target.write_date and link.written_at
-                  and target.write_date > link.written_at)
-    values_before = {fname: json_value(target, fname) for fname in change.write}
-    if change.write:
-        try:
-            with env.cr.savepoint():
-                target.write(change.write)
-        except psycopg2.OperationalError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - Odoo's error goes to the record
-            item.finish("failed", error=error_text(env, exc))
-            return
-        written = {fname: json_value(target, fname) for fname in change.write}
-        merge_link(link, values_before, written, item.hash, touch=not edited and not change.conflicts)
-        audit.append(audit_vals(link, values_before, written))
-    elif not change.conflicts:
-        # the source's content changed but Odoo already has it (a ref that became a lookup of the
-        # same record): nothing written, so the record counts as unchanged
-        link.hash = item.hash
-        item.record.delta = "unchanged"
-    if change.conflicts:
-        item.finish("conflict", link.res_id, error=_(
-            "edited in Odoo since the migration wrote it: %(fields)s (take the source value or keep Odoo's)",
-            fields=", ".join(sorted(change.conflicts))))
-        item.record.delta_conflict_json = change.conflicts
-        return
-    item.finish(_done_state(link), link.res_id)
-    item.record.delta_before_json = False
+    return change
 
 
 def _consider(change, target, field, value, after):
@@ -332,34 +335,8 @@ def resolve(migration, take, keys=None):
             if not link:
                 continue
             if take == "source":
-                # the link's model, never the staged record's (records are writable by the group);
-                # only fields a migration may write (services/guard.py)
-                model = env[link.model].with_context(**QUIET_CONTEXT)
-                target = model.browse(link.res_id).exists()
-                conflicts = record.delta_conflict_json or {}
-                write = {}
-                for fname, info in conflicts.items():
-                    field = model._fields.get(fname)
-                    problem = field is not None and guard.field_problem(env, link.model, fname)
-                    if problem:
-                        errors.append(f"- {record.key}: {problem}")
-                        continue
-                    if field is not None:
-                        value = info.get("source")
-                        write[fname] = [Command.set(value or [])] if field.type == "many2many" else value
-                if target and write:
-                    before = {fname: json_value(target, fname) for fname in write}
-                    try:
-                        with env.cr.savepoint():
-                            target.write(write)
-                    except psycopg2.OperationalError:
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - reported below, nothing written
-                        errors.append(f"- {record.key}: {error_text(env, exc)}")
-                        continue
-                    written = {fname: json_value(target, fname) for fname in write}
-                    merge_link(link, before, written, record.hash, touch=False)
-                    audit.append(audit_vals(link, before, written))
+                if not _take_source(env, record, link, errors, audit):
+                    continue
             else:
                 link.sudo().hash = record.hash  # links: the engines' bookkeeping, read-only for the group
             record.write({"state": _done_state(link), "delta_decision": take, "error_message": False,
@@ -370,6 +347,37 @@ def resolve(migration, take, keys=None):
         if audit:
             env["crm.migration.audit"].sudo().create(audit)
     return len(records)
+
+
+def _take_source(env, record, link, errors, audit):
+    """Write the source value of each conflicting field of ``record``; False (and a line in
+    ``errors``) when Odoo refused the write."""
+    # the link's model, never the staged record's (records are writable by the group);
+    # only fields a migration may write (services/guard.py)
+    model = env[link.model].with_context(**QUIET_CONTEXT)
+    target = model.browse(link.res_id).exists()
+    conflicts = record.delta_conflict_json or {}
+    write = {}
+    for fname, info in conflicts.items():
+        field = model._fields.get(fname)
+        problem = field is not None and guard.field_problem(env, link.model, fname)
+        if problem:
+            errors.append(f"- {record.key}: {problem}")
+            continue
+        if field is not None:
+            value = info.get("source")
+            write[fname] = [Command.set(value or [])] if field.type == "many2many" else value
+    if target and write:
+        before = {fname: json_value(target, fname) for fname in write}
+        with savepoint_attempt(env) as attempt:
+            target.write(write)
+        if attempt.failed:  # reported below, nothing written
+            errors.append(f"- {record.key}: {attempt.error}")
+            return False
+        written = {fname: json_value(target, fname) for fname in write}
+        merge_link(link, before, written, record.hash, touch=False)
+        audit.append(audit_vals(link, before, written))
+    return True
 
 
 def gone(migration, action, keys=None):
@@ -400,40 +408,9 @@ def gone(migration, action, keys=None):
     with env.cr.savepoint():
         for model_name, model_records in by_model.items():
             model = env[model_name].with_context(active_test=False, **QUIET_CONTEXT)
-            active = model._active_name
             for record in model_records:
-                link = links[record.key]
-                target = model.browse(link.res_id).exists()
-                if not target:
+                if _gone_one(model, action, record, links[record.key], errors, audit):
                     done.append((record, "deleted" if action == "delete" else "archived"))
-                    continue
-                if action == "delete" and link.action != "created":
-                    errors.append(_("- %(key)s: %(model)s %(id)s existed before the migration (matched); a rollback "
-                                    "could not bring it back: archive it instead", key=record.key,
-                                    model=model_name, id=link.res_id))
-                    continue
-                if action == "archive" and not active:
-                    errors.append(_("- %(key)s: %(model)s records cannot be archived", key=record.key,
-                                    model=model_name))
-                    continue
-                try:
-                    with env.cr.savepoint():
-                        if action == "delete":
-                            before = dict(link.values_after_json or {})
-                            target.unlink()
-                            audit.append(audit_vals(link, before, {}, action="delete"))
-                        elif target[active]:
-                            before = {active: json_value(target, active)}
-                            target.write({active: False})
-                            after = {active: json_value(target, active)}
-                            merge_link(link, before, after, touch=False)
-                            audit.append(audit_vals(link, before, after))
-                except psycopg2.OperationalError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - reported below, nothing done
-                    errors.append(f"- {record.key}: {error_text(env, exc)}")
-                    continue
-                done.append((record, "deleted" if action == "delete" else "archived"))
         if errors:
             raise UserError(_("Records gone from the source: nothing was done, because:\n%(lines)s",
                               lines="\n".join(errors)))
@@ -442,6 +419,40 @@ def gone(migration, action, keys=None):
         if audit:
             env["crm.migration.audit"].sudo().create(audit)
     return len(done)
+
+
+def _gone_one(model, action, record, link, errors, audit):
+    """Archive or delete the record of ``link`` (in ``model``, without active filtering); False
+    (and a line in ``errors``) when it may not or Odoo refused."""
+    env = model.env
+    _ = env._
+    active = model._active_name
+    target = model.browse(link.res_id).exists()
+    if not target:
+        return True
+    if action == "delete" and link.action != "created":
+        errors.append(_("- %(key)s: %(model)s %(id)s existed before the migration (matched); a rollback "
+                        "could not bring it back: archive it instead", key=record.key,
+                        model=model._name, id=link.res_id))
+        return False
+    if action == "archive" and not active:
+        errors.append(_("- %(key)s: %(model)s records cannot be archived", key=record.key, model=model._name))
+        return False
+    with savepoint_attempt(env) as attempt:
+        if action == "delete":
+            before = dict(link.values_after_json or {})
+            target.unlink()
+            audit.append(audit_vals(link, before, {}, action="delete"))
+        elif target[active]:
+            before = {active: json_value(target, active)}
+            target.write({active: False})
+            after = {active: json_value(target, active)}
+            merge_link(link, before, after, touch=False)
+            audit.append(audit_vals(link, before, after))
+    if attempt.failed:  # reported below, nothing done
+        errors.append(f"- {record.key}: {attempt.error}")
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------- report

@@ -45,7 +45,10 @@ from odoo.osv import expression
 from odoo.tools import html2plaintext
 
 from . import bulk
-from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
+from .custom_fields import field_usage_count, sync_migrated_fields_views
+from .errors import error_text
+from .json_values import json_value
+from .quiet_context import QUIET_CONTEXT
 from . import derived, guard
 from .attached import referenced_conflicts
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys

@@ -166,13 +166,8 @@ def _lookup_ids(env, spec):
     return []
 
 
-def sample_diff(migration):
-    """``[{"key", "object", "model", "res_id", "field", "label", "source", "expected", "actual",
-    "match"}]`` for the sampled records that are committed or matched."""
-    env = migration.env
-    records = env["crm.migration.record"].search(
-        [("migration_id", "=", migration.id), ("sampled", "=", True), ("state", "in", DIFF_STATES)], order="id")
-    records = records.filtered(lambda r: r.model in env)
+def _links_and_owners(env, migration, records):
+    """``(first link of each key the records refer to, each record's own link, resolved owners)``."""
     keys = {k for r in records for k in ref_keys(r.refs_json or {})}
     link_by_key = {}
     for link in env["crm.migration.link"].search_fetch([("key", "in", list(keys))], ["key", "model", "res_id"],
@@ -185,49 +180,42 @@ def sample_diff(migration):
     owners = {(o.model, o.field, o.value): o.user_id.id
               for o in env["crm.migration.owner"].search([("migration_id", "=", migration.id),
                                                            ("state", "=", "resolved")])}
+    return link_by_key, own_links, owners
 
-    # expected values, in the "ids" form of relational fields
-    plan = []  # (record, [(field, expected)])
-    fnames_by_model = defaultdict(set)
-    ids_by_model = defaultdict(set)
-    wanted_names = defaultdict(set)  # comodel -> ids
-    for record in records:
-        model = env[record.model]
-        after = own_links[record.id].values_after_json if record.id in own_links else {}
-        after = after or {}
-        entries = []
-        for fname, value in sorted((record.values_json or {}).items()):
-            field = model._fields.get(fname)
-            if field is None or value is None:
-                continue
-            entries.append((field, value if not field.relational else (value or False)))
-        for fname, value in sorted((record.refs_json or {}).items()):
-            field = model._fields.get(fname)
-            if field is None:
-                continue
-            ids = [link_by_key[k].res_id for k in (value if isinstance(value, list) else [value])
-                   if k in link_by_key]
-            entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
-        for fname, spec in sorted((record.lookups_json or {}).items()):
-            field = model._fields.get(fname)
-            if field is None:
-                continue
-            if fname in after:
-                ids = after[fname] if isinstance(after[fname], list) else [after[fname]]
-            elif spec.get("required") and (spec["model"], spec["field"], str(spec.get("value")).strip().lower()) in owners:
-                ids = [owners[(spec["model"], spec["field"], str(spec.get("value")).strip().lower())]]
-            else:
-                ids = _lookup_ids(env, spec)
-            ids = [i for i in ids if i]
-            entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
-        for field, value in entries:
-            fnames_by_model[record.model].add(field.name)
-            if field.relational:
-                wanted_names[field.comodel_name].update(value if isinstance(value, list) else [value] if value else [])
-        ids_by_model[record.model].add(record.res_id)
-        plan.append((record, entries))
 
-    # actual values: one read per model
+def _expected_entries(env, record, link_by_key, after, owners):
+    """``[(field, expected value)]`` of a sampled record, relational values as ids."""
+    model = env[record.model]
+    entries = []
+    for fname, value in sorted((record.values_json or {}).items()):
+        field = model._fields.get(fname)
+        if field is None or value is None:
+            continue
+        entries.append((field, value if not field.relational else (value or False)))
+    for fname, value in sorted((record.refs_json or {}).items()):
+        field = model._fields.get(fname)
+        if field is None:
+            continue
+        ids = [link_by_key[k].res_id for k in (value if isinstance(value, list) else [value])
+               if k in link_by_key]
+        entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
+    for fname, spec in sorted((record.lookups_json or {}).items()):
+        field = model._fields.get(fname)
+        if field is None:
+            continue
+        if fname in after:
+            ids = after[fname] if isinstance(after[fname], list) else [after[fname]]
+        elif spec.get("required") and (spec["model"], spec["field"], str(spec.get("value")).strip().lower()) in owners:
+            ids = [owners[(spec["model"], spec["field"], str(spec.get("value")).strip().lower())]]
+        else:
+            ids = _lookup_ids(env, spec)
+        ids = [i for i in ids if i]
+        entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
+    return entries
+
+
+def _actual_values(env, ids_by_model, fnames_by_model, wanted_names):
+    """``{(model, id): row}``: one read per model; the related ids read join ``wanted_names``."""
     actual = {}
     for model_name, ids in ids_by_model.items():
         model = env[model_name].with_context(active_test=False)
@@ -242,13 +230,46 @@ def sample_diff(migration):
                 if field.relational and row.get(fname):
                     value = row[fname]
                     wanted_names[field.comodel_name].update(value if isinstance(value, list) else [value])
+    return actual
+
+
+def _display_names(env, wanted_names):
+    """``{(model, id): display name}``, read with the user's rights (services/guard.py): a record
+    they may not read stays unnamed."""
     names = {}
     for comodel, ids in wanted_names.items():
-        # names read with the user's rights (services/guard.py): a record they may not read stays unnamed
         records_ = env[comodel].with_context(active_test=False).browse(sorted(ids)).exists()
         for rec in records_._filtered_access("read"):
             names[(comodel, rec.id)] = rec.display_name or ""
+    return names
 
+
+def sample_diff(migration):
+    """``[{"key", "object", "model", "res_id", "field", "label", "source", "expected", "actual",
+    "match"}]`` for the sampled records that are committed or matched."""
+    env = migration.env
+    records = env["crm.migration.record"].search(
+        [("migration_id", "=", migration.id), ("sampled", "=", True), ("state", "in", DIFF_STATES)], order="id")
+    records = records.filtered(lambda r: r.model in env)
+    link_by_key, own_links, owners = _links_and_owners(env, migration, records)
+
+    # expected values, in the "ids" form of relational fields
+    plan = []  # (record, [(field, expected)])
+    fnames_by_model = defaultdict(set)
+    ids_by_model = defaultdict(set)
+    wanted_names = defaultdict(set)  # comodel -> ids
+    for record in records:
+        after = (own_links[record.id].values_after_json if record.id in own_links else {}) or {}
+        entries = _expected_entries(env, record, link_by_key, after, owners)
+        for field, value in entries:
+            fnames_by_model[record.model].add(field.name)
+            if field.relational:
+                wanted_names[field.comodel_name].update(value if isinstance(value, list) else [value] if value else [])
+        ids_by_model[record.model].add(record.res_id)
+        plan.append((record, entries))
+
+    actual = _actual_values(env, ids_by_model, fnames_by_model, wanted_names)
+    names = _display_names(env, wanted_names)
     rows = []
     for record, entries in plan:
         current = actual.get((record.model, record.res_id), {})

@@ -10,6 +10,7 @@ from . import test_source_fields
 from . import test_conflicts
 from . import test_sample
 from . import test_upload_jobs
+from . import test_commit_jobs
 from . import test_mapping
 from . import test_report
 from . import test_attached

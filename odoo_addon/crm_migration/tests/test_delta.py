@@ -88,6 +88,44 @@ class TestDelta(MigrationCase):
                                                        "conflicts": 2, "pending": 0, "errors": 0})
         self.assertEqual(report["state"], "partial")
         self.assertEqual(report["counts"]["conflict"], 2)
+        cid_record, dan = self._assert_delta_written(mig, key, bob, cid, eve, audit_before)
+        # a new round waits for the decisions
+        with self.assertRaisesRegex(UserError, "conflicts to decide"):
+            mig.api_start_delta()
+
+        self._decide_conflicts(mig, key, cid, cid_record)
+
+        # gone: archived only when the admin says so
+        mig.api_delta_gone({"action": "archive"})
+        self.assertFalse(eve.active)
+        self.assertEqual(self.record_of(mig, key("e")).delta_gone_action, "archived")
+        self.assertEqual(len(self.link_of(mig, key("e"))), 1)
+
+        # rollback: Odoo exactly as before the first commit
+        mig.api_rollback({"on_conflict": "undo"})
+        self.env.flush_all()
+        self.assertEqual(self.Partner.search_count([]), partners_before)
+        self.assertFalse((ann | bob | cid | eve | dan).exists())
+        self.assertEqual({f: self.pre[f] for f in pre_before}, pre_before)
+        self.assertFalse(self.Tag.search([("name", "=", "Delta VIP")]))
+
+    def _decide_conflicts(self, mig, key, cid, cid_record):
+        """The admin decides per record: take the source for Cid, keep Odoo's for Dora."""
+        cid_record.action_delta_take_source()
+        self.assertEqual(cid.city, "Stavanger")
+        self.assertEqual(cid_record.delta_decision, "source")
+        report = mig.api_delta_resolve({"take": "odoo", "keys": [key("m")]})
+        self.assertEqual(self.pre.function, "CEO")
+        self.assertEqual(report["state"], "committed")
+        self.assertEqual(report["delta"]["contact"], {"unchanged": 1, "updated": 2, "created": 1, "gone": 1,
+                                                       "conflicts": 1, "pending": 0, "errors": 0})
+        self.assertIn("Final delta", str(mig.delta_html))
+        self.assertIn("Final delta: 3 unchanged, 2 updated, 1 created, 1 gone from the source, 1 conflicts.",
+                      mig._job_done_message("commit"))
+        self.assertIn("Final delta", str(mig.report_html))
+
+    def _assert_delta_written(self, mig, key, bob, cid, eve, audit_before):
+        """After the delta's commit: what was written, what is a conflict, links and audit."""
         # changed: written, the Odoo edit of another field kept, the removed tag removed
         self.assertEqual((bob.city, bob.function), ("Milan", "Buyer"))
         self.assertFalse(bob.category_id)
@@ -117,37 +155,7 @@ class TestDelta(MigrationCase):
                          [(key("b"), "update"), (key("d"), "create"), (key("m"), "update")])
         self.assertEqual(audit.filtered(lambda a: a.key == key("b")).values_before_json,
                          {"city": "Rome", "category_id": [self.link_of(mig, "testsrc:tag:delta vip").res_id]})
-        # a new round waits for the decisions
-        with self.assertRaisesRegex(UserError, "conflicts to decide"):
-            mig.api_start_delta()
-
-        # the admin decides per record: take the source for Cid, keep Odoo's for Dora
-        cid_record.action_delta_take_source()
-        self.assertEqual(cid.city, "Stavanger")
-        self.assertEqual(cid_record.delta_decision, "source")
-        report = mig.api_delta_resolve({"take": "odoo", "keys": [key("m")]})
-        self.assertEqual(self.pre.function, "CEO")
-        self.assertEqual(report["state"], "committed")
-        self.assertEqual(report["delta"]["contact"], {"unchanged": 1, "updated": 2, "created": 1, "gone": 1,
-                                                       "conflicts": 1, "pending": 0, "errors": 0})
-        self.assertIn("Final delta", str(mig.delta_html))
-        self.assertIn("Final delta: 3 unchanged, 2 updated, 1 created, 1 gone from the source, 1 conflicts.",
-                      mig._job_done_message("commit"))
-        self.assertIn("Final delta", str(mig.report_html))
-
-        # gone: archived only when the admin says so
-        mig.api_delta_gone({"action": "archive"})
-        self.assertFalse(eve.active)
-        self.assertEqual(self.record_of(mig, key("e")).delta_gone_action, "archived")
-        self.assertEqual(len(self.link_of(mig, key("e"))), 1)
-
-        # rollback: Odoo exactly as before the first commit
-        mig.api_rollback({"on_conflict": "undo"})
-        self.env.flush_all()
-        self.assertEqual(self.Partner.search_count([]), partners_before)
-        self.assertFalse((ann | bob | cid | eve | dan).exists())
-        self.assertEqual({f: self.pre[f] for f in pre_before}, pre_before)
-        self.assertFalse(self.Tag.search([("name", "=", "Delta VIP")]))
+        return cid_record, dan
 
     def test_second_round_unchanged_delete_gone_and_rollback(self):
         partners_before = self.Partner.search_count([])

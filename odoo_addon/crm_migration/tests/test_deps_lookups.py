@@ -6,7 +6,8 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..services.commit import QUIET_CONTEXT, CommitEngine
+from ..services import lookups
+from ..services.quiet_context import QUIET_CONTEXT
 from .common import MigrationCase
 
 
@@ -72,11 +73,11 @@ class TestDepsLookups(MigrationCase):
         records: 30 state lookups by code are one search; those whose code finds nothing try
         the name together in a second one."""
         calls = []
-        original = CommitEngine._search_lookups
+        original = lookups.search_lookups
 
-        def counting(engine, model_name, fname, paths, lookups):
-            calls.append((model_name, fname, paths, len(lookups)))
-            return original(engine, model_name, fname, paths, lookups)
+        def counting(env, model_name, fname, paths, found):
+            calls.append((model_name, fname, paths, len(found)))
+            return original(env, model_name, fname, paths, found)
 
         mig = self.new_migration()
         mig.api_stage([
@@ -84,7 +85,7 @@ class TestDepsLookups(MigrationCase):
                          lookups=self.state_lookup("MGP" if i % 3 else "Mig Province", "US" if i % 2 else "CA"))
             for i in range(30)
         ])
-        with patch.object(CommitEngine, "_search_lookups", counting):
+        with patch.object(lookups, "search_lookups", counting):
             mig.api_commit({"batch_size": 500})
         self.assertEqual(calls, [
             ("res.country.state", "code", ("country_id.code",), 30),

@@ -1,7 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from ..services.commit import migrated_fields_view
+from ..services.custom_fields import migrated_fields_view
 from .common import MigrationCase
 
 FIELD = "x_mig_color"
@@ -47,6 +47,19 @@ class TestSchema(MigrationCase):
         View = self.env["ir.ui.view"]
         return View.browse(View.default_view("res.partner", "form"))._get_combined_arch()
 
+    def _assert_migrated_fields_page(self):
+        """One generated view, a "Migrated fields" page of the partner form showing the field."""
+        view = migrated_fields_view(self.env, "res.partner")
+        self.assertEqual(len(view), 1)
+        self.assertEqual(view.name, "crm_migration.res.partner.migrated_fields")
+        self.assertIn(f'name="{FIELD}"', view.arch_db)
+        arch = self.form_arch()
+        page = arch.xpath("//page[@name='crm_migration_migrated_fields']")
+        self.assertEqual(len(page), 1)
+        self.assertEqual(page[0].get("string"), "Migrated fields")
+        self.assertEqual(len(page[0].xpath(f".//field[@name='{FIELD}']")), 1)
+        self.env["res.partner"].get_view(view_type="form")  # the form still renders
+
     def test_field_created_used_and_rolled_back(self):
         self.assertFalse(self.field_record())
         mig = self.new_migration()
@@ -73,17 +86,7 @@ class TestSchema(MigrationCase):
         seq = {link.key: link.sequence for link in mig.link_ids}
         self.assertLess(seq["testsrc:custom_field:res.partner.x_mig_color"], seq["testsrc:contact:blue"])
 
-        # one generated view, a "Migrated fields" page of the partner form showing the field
-        view = migrated_fields_view(self.env, "res.partner")
-        self.assertEqual(len(view), 1)
-        self.assertEqual(view.name, "crm_migration.res.partner.migrated_fields")
-        self.assertIn(f'name="{FIELD}"', view.arch_db)
-        arch = self.form_arch()
-        page = arch.xpath("//page[@name='crm_migration_migrated_fields']")
-        self.assertEqual(len(page), 1)
-        self.assertEqual(page[0].get("string"), "Migrated fields")
-        self.assertEqual(len(page[0].xpath(f".//field[@name='{FIELD}']")), 1)
-        self.env["res.partner"].get_view(view_type="form")  # the form still renders
+        self._assert_migrated_fields_page()
 
         # a second migration of the same source: the field is matched (rule name+model), nothing created
         fields_before = self.env["ir.model.fields"].search_count([])

@@ -12,13 +12,13 @@ from unittest import mock
 import requests
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tests import tagged
 
 from ..models.crm_migration_credential import SECRET_MASK, clear_sources_cache
 from .common import MigrationCase
 
-JOB_MODULE = "odoo.addons.crm_migration.models.crm_migration_job"
+BRIDGE_MODULE = "odoo.addons.crm_migration.models.crm_migration_bridge"
+RUNNER_MODULE = "odoo.addons.crm_migration.models.crm_migration_job_runner"
 DOWN_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
 REAL_GET = requests.get
 # what GET /sources answers (bridge/src/http/routes/health.ts)
@@ -40,8 +40,9 @@ def fake_response(status, payload):
     return response
 
 
-@tagged("post_install", "-at_install")
-class TestUploadJobs(MigrationCase):
+class UploadJobsCase(MigrationCase):
+    """A manager, the bridge's settings, and the bridge's HTTP answers stood in for."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -62,7 +63,7 @@ class TestUploadJobs(MigrationCase):
         self.addCleanup(clear_sources_cache)
         self.gets = []
         self.sources = SOURCES
-        patcher = mock.patch(f"{JOB_MODULE}.requests.get", side_effect=self._fake_get)
+        patcher = mock.patch(f"{BRIDGE_MODULE}.requests.get", side_effect=self._fake_get)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -124,7 +125,7 @@ class TestUploadJobs(MigrationCase):
         action = wizard.action_upload()
         migration = self.env["crm.migration"].browse(action["res_id"])
         self.assertEqual((migration.job, migration.job_state), ("upload", "queued"))
-        with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=post):
+        with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=post):
             self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         return migration
@@ -141,6 +142,10 @@ class TestUploadJobs(MigrationCase):
         mig.api_finish_staging()
         return mig
 
+
+
+@tagged("post_install", "-at_install")
+class TestUploadJobs(UploadJobsCase):
     # ------------------------------------------------------------------ settings
     def test_settings_round_trip(self):
         settings = self.env["res.config.settings"].create({
@@ -232,7 +237,7 @@ class TestUploadJobs(MigrationCase):
             decisions = [{"object": "contact", "column": "Email", "action": "map", "field": "email"}]
             migration.write({"mapping_confirmed": True, "upload_mapping_json": json.dumps(decisions)})
             migration.with_user(self.manager)._queue_job("upload")
-            with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=self._bridge(calls)):
+            with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=self._bridge(calls)):
                 self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         self.assertEqual((migration.job_state, migration.state), ("done", "mapped"))
@@ -251,7 +256,7 @@ class TestUploadJobs(MigrationCase):
         # the bridge's own message already names the place: not repeated
         payload["message"] = 'contacts.csv, row 3, field "email": not an email address'
         migration.with_user(self.manager)._queue_job("upload")
-        with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=self._bridge(calls, status=422, payload=payload)):
+        with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=self._bridge(calls, status=422, payload=payload)):
             self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         self.assertEqual(migration.job_message.count("contacts.csv"), 1)
@@ -351,19 +356,6 @@ class TestUploadJobs(MigrationCase):
                                               "groups_id": [(6, 0, [self.env.ref("base.group_user").id])]})
         with self.assertRaises(AccessError):
             migration.with_user(plain).api_job_progress({"job": "x" * 10, "phase": "reading"})
-
-    def test_job_started_by_the_bridge(self):
-        """A job the bridge started by itself (a script posting to the route) becomes the
-        migration's job, so the form follows it too."""
-        mig = self.new_migration("Bridge-started")
-        mig.api_job_progress({"job": "bridge-made-0001", "phase": "reading", "object": "contacts.csv"})
-        self.assertEqual((mig.job, mig.job_state, mig.job_token), ("upload", "running", "bridge-made-0001"))
-        mig.api_job_progress({"job": "bridge-made-0001", "phase": "failed", "file": "contacts.csv", "row": 2,
-                              "message": "unbalanced quote"})
-        self.assertEqual((mig.job_state, mig.job_message), ("failed", "contacts.csv, row 2: unbalanced quote"))
-        # a new job of the bridge after it
-        mig.api_job_progress({"job": "bridge-made-0002", "phase": "done"})
-        self.assertEqual(mig.job_state, "done")
 
     def test_bridge_busy(self):
         migration = self._upload(self._wizard(), self._bridge([], status=409, payload={"error": "job_running"}))
@@ -480,7 +472,7 @@ class TestUploadJobs(MigrationCase):
         migration.action_resume_extraction()
         self.assertEqual((migration.job_state, migration.job_resume), ("queued", True))
         self.assertIn("Waiting to resume the extraction", str(migration.progress_html))
-        with mock.patch(f"{JOB_MODULE}.requests.post", side_effect=self._bridge(calls)):
+        with mock.patch(f"{BRIDGE_MODULE}.requests.post", side_effect=self._bridge(calls)):
             self.env["crm.migration"]._cron_run_jobs()
         migration.invalidate_recordset()
         self.assertEqual(len(calls), 2)
@@ -492,71 +484,6 @@ class TestUploadJobs(MigrationCase):
         migration.action_reset_job()
         self.assertTrue(migration.job_resumable)
 
-    # ------------------------------------------------------------------ commit job
-    def test_commit_job(self):
-        mig = self._staged_migration()
-        self.assertEqual(mig.state, "mapped")
-        self.assertEqual((mig.progress_done, mig.progress_total, mig.progress_percent), (0, 5, 0.0))
-        batches = []
-        mig.with_user(self.manager).action_commit()
-        self.assertEqual((mig.job, mig.job_state, mig.state), ("commit", "queued", "mapped"))
-        with mock.patch.object(self.MigrationClass, "_job_batch_done", autospec=True,
-                               side_effect=lambda self_, commit, count: batches.append((commit, count))):
-            self.env["crm.migration"]._cron_run_jobs()
-        mig.invalidate_recordset()
-        self.assertEqual((mig.job_state, mig.state), ("done", "committed"))
-        self.assertEqual(sorted(batches), [(False, 1), (False, 2), (False, 2)])  # tags, company, contacts
-        self.assertEqual((mig.progress_done, mig.progress_total, mig.progress_percent), (5, 5, 100.0))
-        self.assertEqual(mig.job_done_base, 0)
-        self.assertTrue(mig.job_started and mig.job_finished)
-        self.assertGreaterEqual(mig.progress_rate, 0)
-        self.assertFalse(mig.progress_eta)
-        self.assertIn("Commit done: 5 created", mig.job_message)
-        for obj in ("tag", "company", "contact"):
-            self.assertIn(f"<td>{obj}</td>", str(mig.progress_html))
-        self.assertIn("2 / 2", str(mig.progress_html))
-        self.assertTrue(self.partner("cara.cjob@example.com"))
-
-    def test_commit_job_progress_while_running(self):
-        """What another transaction sees during the job: running, done records counted, an ETA."""
-        mig = self._staged_migration()
-        seen = []
-
-        def batch_done(self_, commit, count):
-            self_.invalidate_recordset()
-            seen.append((self_.job_state, self_.progress_done, self_.progress_total, self_.progress_eta))
-
-        mig.action_commit()
-        with mock.patch.object(self.MigrationClass, "_job_batch_done", autospec=True, side_effect=batch_done):
-            mig._run_job()
-        self.assertEqual([s[0] for s in seen], ["running"] * 3)
-        self.assertEqual([s[1] for s in seen], [2, 3, 5])
-        self.assertEqual({s[2] for s in seen}, {5})
-        self.assertTrue(all(s[3] for s in seen))
-
-    def test_commit_job_crash(self):
-        """A job that crashes: failed with its message; the migration and its records unchanged."""
-        mig = self._staged_migration()
-        mig.action_commit()
-        with mock.patch.object(self.MigrationClass, "_commit", side_effect=RuntimeError("disk on fire")), \
-                mute_logger(JOB_MODULE):
-            self.assertFalse(mig._run_job())
-        self.assertEqual((mig.job_state, mig.state), ("failed", "mapped"))
-        self.assertIn("RuntimeError: disk on fire", mig.job_message)
-        self.assertEqual(set(mig.record_ids.mapped("state")), {"staged"})
-        # it can be queued again
-        mig.action_commit()
-        self.assertEqual(mig.job_state, "queued")
-
-    def test_commit_refused_when_uploaded(self):
-        mig = self._staged_migration()
-        mig.state = "uploaded"
-        with self.assertRaisesRegex(UserError, "Confirm the mapping first"):
-            mig.api_commit()
-        with self.assertRaisesRegex(UserError, "Confirm the mapping first"):
-            mig.action_commit()
-        self.assertEqual((mig.job_state, set(mig.record_ids.mapped("state"))), ("none", {"staged"}))
-
     def test_api_create_source(self):
         """The bridge names its source in ``source``; the addon knows no source by name."""
         known = self.Migration.browse(self.Migration.api_create({"name": "K", "source": "kartra"}))
@@ -565,43 +492,3 @@ class TestUploadJobs(MigrationCase):
         self.assertEqual(known.source_label, "Kartra", "the form names the source as the bridge does")
         other = self.Migration.browse(self.Migration.api_create({"name": "O", "source": "hubspot export"}))
         self.assertEqual(other.source_label, "hubspot export")
-
-
-
-@tagged("post_install", "-at_install")
-class TestAutorefreshWidget(HttpCase):
-    """The form reloads itself while a job runs (crm_migration_autorefresh widget): the job is
-    finished by another request, and the form shows its outcome without a manual reload."""
-
-    def test_form_reloads_while_job_runs(self):
-        migration = self.env["crm.migration"].create({"name": "Autorefresh", "job": "commit",
-                                                       "job_state": "running"})
-        code = """
-            (async () => {
-                const rpc = (model, method, args) => fetch("/web/dataset/call_kw", {
-                    method: "POST", headers: {"Content-Type": "application/json"},
-                    body: JSON.stringify({jsonrpc: "2.0", method: "call",
-                                          params: {model, method, args, kwargs: {}}}),
-                }).then((r) => r.json());
-                if (!document.querySelector(".o_crm_migration_autorefresh[data-active='1']")) {
-                    console.error("the widget is not active while the job runs");
-                    return;
-                }
-                await rpc("crm.migration", "write", [[%(id)s], {job_state: "done", job_message: "Refreshed by the widget"}]);
-                for (let i = 0; i < 40; i++) {
-                    await new Promise((resolve) => setTimeout(resolve, 250));
-                    if (document.body.innerText.includes("Refreshed by the widget")) {
-                        if (document.querySelector(".o_crm_migration_autorefresh[data-active='1']")) {
-                            console.error("the widget is still active after the job");
-                        } else {
-                            console.log("test successful");
-                        }
-                        return;
-                    }
-                }
-                console.error("the form was not reloaded");
-            })();
-        """ % {"id": migration.id}
-        self.browser_js(f"/odoo/action-crm_migration.action_crm_migration/{migration.id}", code,
-                        ready="!!document.querySelector('.o_form_view .o_crm_migration_autorefresh')",
-                        login="admin", timeout=60)

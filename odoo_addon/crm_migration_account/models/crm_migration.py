@@ -4,9 +4,9 @@ account.move that the staged records fill, never a source by name."""
 
 import logging
 
-import psycopg2
-
 from odoo import Command, fields, models
+
+from odoo.addons.crm_migration.services.errors import savepoint_attempt
 
 _logger = logging.getLogger(__name__)
 
@@ -30,15 +30,12 @@ class CrmMigration(models.Model):
         link_by_move = {link.res_id: link for link in links}
         for move in moves:
             link = link_by_move[move.id]
-            try:
-                with self.env.cr.savepoint():
-                    self._finish_migrated_invoice(engine, link, move)
-            except psycopg2.OperationalError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - reported on the staged record
-                _logger.info("migrated invoice %s left in draft: %s", link.key, exc)
+            with savepoint_attempt(self.env) as attempt:
+                self._finish_migrated_invoice(engine, link, move)
+            if attempt.failed:  # reported on the staged record
+                _logger.info("migrated invoice %s left in draft: %s", link.key, attempt.exception)
                 self._warn_record(link, "state", self.env._(
-                    "left in draft: Odoo refused to post it (%(error)s)", error=str(exc)))
+                    "left in draft: Odoo refused to post it (%(error)s)", error=str(attempt.exception)))
 
     def _finish_migrated_invoice(self, engine, link, move):
         # the source's line prices are what it charged: no default tax is added to them
@@ -98,12 +95,10 @@ class CrmMigration(models.Model):
         # payments first (that resets their own entries too), then the invoices still posted
         for records, undo in ((payments, "action_draft"), (moves, "button_draft")):
             for record in records.filtered(lambda r: r.state != "draft"):
-                try:
-                    with self.env.cr.savepoint():
-                        getattr(record, undo)()
-                except psycopg2.OperationalError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - reported to the user, nothing undone
+                with savepoint_attempt(self.env) as attempt:
+                    getattr(record, undo)()
+                if attempt.failed:  # reported to the user, nothing undone
                     errors.append(self.env._("- %(model)s %(id)s %(name)r: cannot be set back to draft (%(error)s)",
-                                             model=record._name, id=record.id, name=record.display_name, error=str(exc)))
+                                             model=record._name, id=record.id, name=record.display_name,
+                                             error=str(attempt.exception)))
         return errors

@@ -1,0 +1,98 @@
+"""The working state of one staged record during a commit: its JSON fields decoded once (one
+``search_fetch`` of ``ITEM_FIELDS``), what the commit resolved for it (refs, lookups, match) and
+how it ends (state, res_id, error, the link to write)."""
+
+from odoo.fields import Command
+
+from . import attached
+from .staging import ref_keys
+
+# the field filled with the staged key on create, on every model that has it
+SOURCE_KEY_FIELD = "source_key"
+# fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
+ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json",
+               "hash", "issues_json", *attached.ITEM_FIELDS]
+# fields of crm.migration.record read to plan a commit (services/plan.py)
+PLAN_FIELDS = ITEM_FIELDS
+# fields of crm.migration.record written by the bookkeeping of a batch
+BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
+
+
+class Item:
+    """Working state of one staged record during a commit (its JSON fields decoded once)."""
+
+    def __init__(self, record):
+        self.record = record
+        self.record_id = record.id
+        self.key = record.key
+        self.object = record.object
+        self.model = record.model
+        self.values = record.values_json or {}
+        self.refs = record.refs_json or {}
+        self.lookups = record.lookups_json or {}
+        self.match = record.match_json or []
+        self.hash = record.hash or ""
+        self.issues = record.issues_json or []
+        self.ref_keys = ref_keys(self.refs)
+        self.deps = record.deps_json or []
+        # keys that must be committed first: refs and deps (object order, same-object passes)
+        self.dep_keys = list(dict.fromkeys(self.ref_keys + self.deps))
+        self.rel = {}  # field -> resolved id (many2one) / ids (many2many), from refs and lookups
+        self.new_issues = []
+        self.rule_index = 0
+        self.linked = None  # crm.migration.link already owning this key
+        self.match_id = None  # id found by a match rule
+        self.state = None  # final crm.migration.record state
+        self.res_id = 0
+        self.error = False
+        self.link_vals = None
+        # attached records (services/attached.py): the parent key, the file's {sha1, size}, and
+        # the parent's model/res_id pair once resolved
+        self.attach_to = record.attach_to or False
+        self.blob = record.blob_json or {}
+        self.attach_vals = {}
+
+    @property
+    def done(self):
+        return self.state is not None
+
+    def warn(self, fname, message):
+        source = self.record.source_json or {}
+        issue = {"level": "warning", "field": fname, "message": message}
+        if source.get("file"):
+            issue["file"] = source["file"]
+        if source.get("row") is not None:
+            issue["row"] = source["row"]
+        self.new_issues.append(issue)
+
+    def finish(self, state, res_id=0, error=False):
+        self.state, self.res_id, self.error = state, res_id or 0, error
+
+    def next_rule(self, model):
+        """Next match rule whose plain fields are all non-empty in values, or None. A many2one
+        field of a rule (from refs or lookups) is compared on the id it resolved to; no id
+        matches records where the field is empty (a category without parent)."""
+        while self.rule_index < len(self.match):
+            rule = self.match[self.rule_index]
+            self.rule_index += 1
+            if all(model._fields[f].type == "many2one" or self.values.get(f) not in (None, False, "")
+                   for f in rule):
+                return rule
+        return None
+
+    def match_value(self, model, fname):
+        if model._fields[fname].type == "many2one":
+            return self.rel.get(fname) or False
+        return self.values[fname]
+
+    def create_vals(self, model):
+        vals = {f: v for f, v in self.values.items() if v is not None}
+        for fname, value in self.rel.items():
+            if model._fields[fname].type == "many2many":
+                vals[fname] = [Command.set(value)]
+            else:
+                vals[fname] = value
+        if SOURCE_KEY_FIELD in model._fields and SOURCE_KEY_FIELD not in vals:
+            vals[SOURCE_KEY_FIELD] = self.key
+        vals.update(self.attach_vals)
+        return vals
