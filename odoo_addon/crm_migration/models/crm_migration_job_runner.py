@@ -281,8 +281,8 @@ class CrmMigration(models.Model):
     def _job_error_text(self, exc):
         if isinstance(exc, UserError):
             return exc.args[0]
-        return self.env._("The job stopped on an unexpected error: %(error)s (see the server log).",
-                          error=f"{type(exc).__name__}: {exc}")
+        error = "%s: %s" % (type(exc).__name__, exc)
+        return self.env._("The job stopped on an unexpected error: %(error)s (see the server log).", error=error)
 
     def _job_batch_done(self, commit, count):
         """``on_batch`` hook of the commit job: make the batch (and the progress) visible."""
