@@ -8,6 +8,8 @@
     "license": "LGPL-3",
     "author": "crm_migration contributors",
     "depends": ["crm", "contacts"],
+    # the JSON Schemas of the contract with the bridge (schemas/, services/contract.py)
+    "external_dependencies": {"python": ["jsonschema"]},
     "data": [
         "security/crm_migration_security.xml",
         "security/ir.model.access.csv",
