@@ -52,7 +52,7 @@ t.test('the schemas are closed and bounded', async (t) => {
   t.same(open, [], 'no open object, unbounded string or unbounded list');
 });
 
-for (const [source, folder] of [['kartra', 'kartra'], ['generic_csv', 'generic'], ['ontraport', 'ontraport']] as const) {
+for (const [source, folder] of [['kartra', 'kartra'], ['generic_csv', 'generic'], ['ontraport', 'ontraport'], ['crmconnect', 'crmconnect']] as const) {
   t.test(`the bridge's records, profile and mapping lines fit the contract (${source} samples)`, async (t) => {
     const records: StagedRecord[] = [];
     const dir = join(root, 'samples', folder);
