@@ -37,7 +37,7 @@ odoo_bin() {
 }
 
 cmd_deps() {
-  if "$PY" -c 'import psycopg2, lxml, babel, passlib, werkzeug, reportlab, docutils, zeep, stdnum, rjsmin, num2words, PyPDF2, websocket' 2>/dev/null \
+  if "$PY" -c 'import psycopg2, lxml, babel, passlib, werkzeug, reportlab, docutils, zeep, stdnum, rjsmin, num2words, PyPDF2, websocket, jsonschema' 2>/dev/null \
      && command -v psql >/dev/null; then
     return 0
   fi
@@ -51,7 +51,7 @@ cmd_deps() {
     python3-passlib python3-polib python3-psutil python3-psycopg2 python3-openssl python3-pypdf2 \
     python3-rjsmin python3-qrcode python3-renderpm python3-reportlab python3-requests \
     python3-stdnum python3-tz python3-vobject python3-werkzeug python3-xlsxwriter python3-xlrd \
-    python3-zeep python3-gevent python3-greenlet python3-websocket postgresql-client postgresql >&2
+    python3-zeep python3-gevent python3-greenlet python3-websocket python3-jsonschema postgresql-client postgresql >&2
 }
 
 cmd_pg() {

@@ -12,6 +12,8 @@
     "development_status": "Beta",
     "external_dependencies": {"python": ["reportlab", "requests"]},
     "depends": ["crm", "contacts"],
+    # the JSON Schemas of the contract with the bridge (schemas/, services/contract.py)
+    "external_dependencies": {"python": ["jsonschema"]},
     "data": [
         "security/crm_migration_security.xml",
         "security/ir.model.access.csv",

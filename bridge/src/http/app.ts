@@ -1,15 +1,20 @@
 /**
  * The bridge's HTTP service: builds a Fastify app from its settings and its way to Odoo, so tests
  * and the server entry point assemble it the same way. One error handler turns what went wrong
- * into a clear 4xx/5xx JSON answer.
+ * into a clear 4xx/5xx JSON answer. Every route declares its params, query and JSON body with zod
+ * (fastify-type-provider-zod), and `GET /openapi.json` serves the OpenAPI document made from them
+ * (@fastify/swagger); the README's route table is generated from it (readme-routes.ts).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import { InputError } from '../core/input-error.js';
 import { OdooError } from '../odoo/transport.js';
 import type { MigrationClient } from '../odoo/migration-client.js';
 import type { ServerConfig } from '../config.js';
+import { BEARER } from './auth.js';
 import { healthRoutes } from './routes/health.js';
 import { migrationRoutes } from './routes/migrations.js';
 import { extractionRoutes } from './routes/extractions.js';
@@ -28,12 +33,27 @@ export interface AppDeps {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = (deps.logger ? Fastify({ loggerInstance: deps.logger, bodyLimit: 1024 * 1024 }) : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'CRM → Odoo migration bridge', version: BRIDGE_VERSION, description: 'Uploads, background jobs and the migration lifecycle (README, "HTTP service")' },
+      components: { securitySchemes: { [BEARER]: { type: 'http', scheme: 'bearer', description: 'BRIDGE_TOKEN' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
   await app.register(multipart, {
     limits: { fileSize: deps.config.BRIDGE_MAX_FILE_MB * 1024 * 1024, files: deps.config.BRIDGE_MAX_FILES, fields: 20, fieldSize: 1024 * 1024 },
   });
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof InputError) return reply.code(422).send(error.toJSON());
     if (error instanceof ZodError) return reply.code(400).send({ error: 'bad_request', field: error.issues[0]?.path.join('.'), message: error.issues[0]?.message });
+    // a route's declared params, query or body (the same answer as a ZodError in a handler)
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const first = error.validation[0];
+      return reply.code(400).send({ error: 'bad_request', field: first?.instancePath.replace(/^\//, '').replaceAll('/', '.'), message: first?.message });
+    }
     if (error instanceof OdooError) {
       request.log.warn({ err: error }, 'odoo call failed');
       return reply.code(502).send({ error: 'odoo', message: error.message });
@@ -51,3 +71,5 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(extractionRoutes, { ...deps, jobs });
   return app;
 }
+
+const BRIDGE_VERSION = '0.1.0';

@@ -13,3 +13,9 @@ export function tokenGuard(expected: string) {
     }
   };
 }
+
+/** the OpenAPI security scheme of the routes that need `Authorization: Bearer <BRIDGE_TOKEN>` */
+export const BEARER = 'bearer';
+/** what a route that needs the token declares in its schema (the README's auth column is read
+ *  from it, and test/unit/openapi.test.ts proves each such route answers 401 without the token) */
+export const bearer = [{ [BEARER]: [] }];

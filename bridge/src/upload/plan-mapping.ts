@@ -21,23 +21,13 @@ import { catalogFromFieldsGet, selectionTable, type FieldsGet } from '../proposa
 import { proposeMapping } from '../proposal/propose.js';
 import { profileValues } from '../proposal/value-profile.js';
 import type { StagedRecord } from '../staging/record.js';
+import type { MappingLine, ValueKind } from '../contract/schemas.js';
 import type { SourceSystem } from '../sources/registry.js';
 import type { SourceReader } from '../sources/reader.js';
 import { peekTables, samples, type PeekedTable } from './peek.js';
 
-export interface MappingLine {
-  object: string;
-  model: string;
-  column: string;
-  field: string | null;
-  action: 'map' | 'create' | 'ignore';
-  ttype: string | null;
-  label: string | null;
-  kind: string;
-  confidence: number;
-  reason: string;
-  samples: string[];
-}
+/** one mapping line: its zod schema is part of the contract with the addon (docs/schemas/mapping-line.json) */
+export type { MappingLine } from '../contract/schemas.js';
 
 export interface PlanOptions {
   /** this migration's confirmed decisions (the admin's word) */
@@ -80,7 +70,7 @@ const KIND_TTYPE: Partial<Record<FieldKind, string>> = {
 };
 
 /** What a column's values look like, in one word (the Odoo side limits the field picker by it). */
-export function valueKind(values: string[]): string {
+export function valueKind(values: string[]): ValueKind {
   const p = profileValues(values);
   if (p.filled === 0) return 'empty';
   if (p.email >= 0.8) return 'email';

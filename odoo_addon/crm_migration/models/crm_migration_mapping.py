@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
+from ..services import contract
 from ..services.custom_fields import migrated_fields
 
 MAPPING_ACTIONS = [("map", "Map to a field"), ("create", "Create a custom field"), ("ignore", "Ignore")]
@@ -303,6 +304,9 @@ class CrmMigration(models.Model):
     def _mapping_line_vals(self, line, index):
         method = f"api_set_mapping: line {index}"
         line = self._check_struct(line, method, LINE_KEYS)
+        wrong = contract.problem("mapping-line", line)  # the contract's JSON Schema (services/contract.py)
+        if wrong:
+            raise ValidationError(self.env._("%(method)s: %(problem)s", method=method, problem=wrong))
 
         def fail(key, expected):
             raise ValidationError(self.env._("api_set_mapping: line %(index)s: key %(key)r must be %(expected)s.",

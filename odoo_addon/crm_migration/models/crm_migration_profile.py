@@ -8,6 +8,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..services import contract
 from ..services.text_search import search_text_rows
 
 MAX_APP_NAMES = 200
@@ -69,6 +70,9 @@ class CrmMigration(models.Model):
         markdown = vals.get("inventory_markdown")
         if not isinstance(profile, dict):
             raise ValidationError(self.env._("api_set_profile: key 'profile' must be a struct."))
+        wrong = contract.problem("profile", profile, prefix=("profile",))
+        if wrong:
+            raise ValidationError(self.env._("api_set_profile: %(problem)s", problem=wrong))
         if not isinstance(markdown, str):
             raise ValidationError(self.env._("api_set_profile: key 'inventory_markdown' must be a string."))
         attachment_vals = {

@@ -1,7 +1,9 @@
 """Validation and normalisation of staged records (see docs/staging-contract.md).
 
-A staged record arrives as a plain dict over XML-RPC. ``normalize_record`` checks its shape
-against the target model and returns the values for a ``crm.migration.record``. Bad input
+A staged record arrives as a plain dict over XML-RPC (or JSON). ``normalize_record`` checks its
+shape with the contract's JSON Schema (``schemas/staged-record.json``, generated from the bridge's
+zod schema: services/contract.py), then against the target model, and returns the values for a
+``crm.migration.record``. Bad input
 raises ``ValidationError`` with a message naming the record and the offending key, so the
 caller (the bridge) can fix its mapping; data problems found by the bridge travel in
 ``issues`` instead.
@@ -12,11 +14,9 @@ import json
 
 from odoo.exceptions import ValidationError
 
+from . import contract
 from .attached import check_attached
 
-REQUIRED_KEYS = ("key", "object", "model", "values")
-OPTIONAL_KEYS = ("refs", "lookups", "match", "source", "hash", "issues", "deps", "attach_to", "blob")
-LOOKUP_KEYS = ("model", "field", "value", "alt_fields", "where", "required")
 # staged records of this model create custom fields (docs/staging-contract.md, "Schema records")
 SCHEMA_MODEL = "ir.model.fields"
 # required lookups queue their value for reconciliation (crm.migration.owner): users only
@@ -30,8 +30,6 @@ SCHEMA_MODELS_CONTEXT = "crm_migration_schema_models"
 # the values an ``ir.model`` schema record may carry; Odoo adds the model's ``x_name`` itself
 MODEL_SCHEMA_VALUES = ("model", "name", "state", "info")
 CUSTOM_PREFIX = "x_"
-ISSUE_LEVELS = ("error", "warning")
-SCALAR_TYPES = (str, int, float, bool, type(None))
 REF_TYPES = ("many2one", "many2many")
 MAX_RECORDS_PER_CALL = 1000
 
@@ -120,7 +118,7 @@ class _Checker:
 
     def fail(self, problem):
         key = self.record.get("key") if isinstance(self.record, dict) else None
-        label = repr(key) if isinstance(key, str) and key else f"#{self.index}"
+        label = repr(key if len(key) <= 80 else f"{key[:80]}…") if isinstance(key, str) and key else f"#{self.index}"
         raise ValidationError(self.env._("Staged record %(label)s: %(problem)s", label=label, problem=problem))
 
     def model(self, name, what):
@@ -171,25 +169,10 @@ def _check_lookup(chk, model, fname, spec, check):
     """One ``lookups`` entry: {model, field, value} and the optional alt_fields (tried in order
     when ``field`` finds nothing), where (field path -> value, ANDed) and required."""
     _ = chk.env._
-    if not isinstance(spec, dict) or not {"model", "field", "value"} <= set(spec):
-        chk.fail(_("'lookups.%(field)s' must be a struct with keys 'model', 'field' and 'value'.", field=fname))
-    unknown = sorted(set(spec) - set(LOOKUP_KEYS))
-    if unknown:
-        chk.fail(_("'lookups.%(field)s': unknown key(s) %(keys)s.", field=fname,
-                 keys=", ".join(repr(k) for k in unknown)))
-    if not isinstance(spec["model"], str) or not isinstance(spec["field"], str):
-        chk.fail(_("'lookups.%(field)s': 'model' and 'field' must be strings.", field=fname))
-    if not isinstance(spec["value"], SCALAR_TYPES):
-        chk.fail(_("'lookups.%(field)s.value' must be a plain value.", field=fname))
+    # the shape (keys, types) is the contract's JSON Schema (normalize_record)
     alt_fields = spec.get("alt_fields") or []
-    if not isinstance(alt_fields, list) or not all(isinstance(f, str) and f for f in alt_fields):
-        chk.fail(_("'lookups.%(field)s.alt_fields' must be a list of field names.", field=fname))
     where = spec.get("where") or {}
-    if not isinstance(where, dict) or not all(isinstance(v, SCALAR_TYPES) for v in where.values()):
-        chk.fail(_("'lookups.%(field)s.where' must be a struct of field path -> plain value.", field=fname))
     required = spec.get("required", False)
-    if not isinstance(required, bool):
-        chk.fail(_("'lookups.%(field)s.required' must be a boolean.", field=fname))
     if required and spec["model"] != OWNER_MODEL:
         chk.fail(_("'lookups.%(field)s.required' is only supported for %(model)s lookups (owners).",
                  field=fname, model=OWNER_MODEL))
@@ -233,46 +216,31 @@ def _check_model_schema(chk, record, values):
 
 
 def normalize_record(env, record, index):
-    """Check one staged record; return ``crm.migration.record`` values (without migration_id)."""
+    """Check one staged record; return ``crm.migration.record`` values (without migration_id).
+
+    The shape (keys, types, sizes) is the contract's JSON Schema ``staged-record`` (generated from
+    the bridge's zod schema: services/contract.py); what only this database knows (models,
+    fields, their types, custom fields and models a schema record declares) is checked here."""
     _ = env._
     chk = _Checker(env, record, index)
-    if not isinstance(record, dict):
-        chk.fail(_("a staged record must be a struct/dict, got %(type)s.", type=type(record).__name__))
-    for name in REQUIRED_KEYS:
-        if name not in record:
-            chk.fail(_("required key %(name)r is missing.", name=name))
-    unknown = sorted(set(record) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
-    if unknown:
-        chk.fail(_("unknown key(s) %(keys)s.", keys=", ".join(repr(k) for k in unknown)))
-    for name in ("key", "object", "model"):
-        if not isinstance(record[name], str) or not record[name].strip():
-            chk.fail(_("key %(name)r must be a non-empty string.", name=name))
+    wrong = contract.problem("staged-record", record)
+    if wrong:
+        chk.fail(wrong)
+    # what the schema gives a default for: refs, lookups, match, source, issues
+    record = contract.with_defaults("staged-record", record)
 
     # issues first: a record with an error issue is never committed, so it is stored as it is,
     # without checking that its model and fields exist (e.g. a sale.order row in a database
     # without Sales)
-    issues = record.get("issues") or []
-    if not isinstance(issues, list):
-        chk.fail(_("key 'issues' must be a list."))
-    clean_issues = []
-    for issue in issues:
-        if not isinstance(issue, dict) or issue.get("level") not in ISSUE_LEVELS:
-            chk.fail(_("each issue must be a struct whose 'level' is 'error' or 'warning'."))
-        if not isinstance(issue.get("message"), str):
-            chk.fail(_("each issue needs a 'message' string."))
-        clean_issues.append({k: v for k, v in issue.items() if v is not None})
+    clean_issues = record["issues"]
     has_error = any(issue["level"] == "error" for issue in clean_issues)
     check = not has_error
 
     model = chk.model(record["model"], "'model'") if check else None
 
-    # values: plain values for fields of the model (or custom fields a schema record creates)
+    # values: plain values (the schema) for fields of the model (or custom fields a schema record creates)
     values = record["values"]
-    if not isinstance(values, dict):
-        chk.fail(_("key 'values' must be a struct/dict."))
     for fname, value in values.items():
-        if not isinstance(value, SCALAR_TYPES):
-            chk.fail(_("'values.%(field)s' must be a plain value (string, number, boolean or null).", field=fname))
         field = chk.field(model, fname, "'values'", schema=True) if check else None
         if field is not None and field.relational and value not in (None, False):
             chk.fail(_("'values.%(field)s' is relational: use 'refs' or 'lookups', never Odoo ids.", field=fname))
@@ -284,15 +252,8 @@ def normalize_record(env, record, index):
         chk.model(values["model"], "'values.model'")  # custom fields only on custom models it declares
 
     # refs: field -> key (many2one) or list of keys (many2many)
-    refs = record.get("refs") or {}
-    if not isinstance(refs, dict):
-        chk.fail(_("key 'refs' must be a struct/dict."))
+    refs = record["refs"]
     for fname, value in refs.items():
-        if isinstance(value, list):
-            if not all(isinstance(k, str) and k for k in value):
-                chk.fail(_("'refs.%(field)s': a list of refs must hold keys (non-empty strings).", field=fname))
-        elif not isinstance(value, str) or not value:
-            chk.fail(_("'refs.%(field)s' must be one key (string) or a list of keys.", field=fname))
         if not check:
             continue
         field = chk.field(model, fname, "'refs'", schema=True)
@@ -308,9 +269,7 @@ def normalize_record(env, record, index):
                      field=fname, type=ftype or "unknown"))
 
     # lookups: field -> {model, field, value, alt_fields?, where?, required?}
-    lookups = record.get("lookups") or {}
-    if not isinstance(lookups, dict):
-        chk.fail(_("key 'lookups' must be a struct/dict."))
+    lookups = record["lookups"]
     for fname, spec in lookups.items():
         _check_lookup(chk, model, fname, spec, check)
 
@@ -321,13 +280,9 @@ def normalize_record(env, record, index):
 
     # match: list of field-name lists (plain fields compared on their value, many2one fields on
     # the id their ref or lookup resolves to)
-    match = record.get("match") or []
-    if not isinstance(match, list) or not all(isinstance(rule, list) and rule for rule in match):
-        chk.fail(_("key 'match' must be a list of non-empty lists of field names."))
+    match = record["match"]
     for rule in match:
         for fname in rule:
-            if not isinstance(fname, str):
-                chk.fail(_("key 'match' must be a list of non-empty lists of field names."))
             field = chk.field(model, fname, "'match'", schema=True) if check else None
             if field is not None and field.type in ("one2many", "many2many"):
                 chk.fail(_("'match': %(field)r is a %(type)s field; match rules compare plain and many2one fields.",
@@ -335,31 +290,12 @@ def normalize_record(env, record, index):
 
     # deps: keys that must be committed first
     deps = record.get("deps") or []
-    if not isinstance(deps, list) or not all(isinstance(k, str) and k for k in deps):
-        chk.fail(_("key 'deps' must be a list of keys (non-empty strings)."))
     attach_to, blob = check_attached(chk, record, values, refs, lookups, match, check)
     # the parent of an attached record counts like a dep (object order, skipped when unresolved)
     deps = list(dict.fromkeys(k for k in deps + ([attach_to] if attach_to else []) if k != record["key"]))
 
-    # source: {file, row, data}
-    source = record.get("source") or {}
-    if not isinstance(source, dict):
-        chk.fail(_("key 'source' must be a struct/dict."))
-    src_file = source.get("file")
-    src_row = source.get("row")
-    if src_file is not None and not isinstance(src_file, str):
-        chk.fail(_("'source.file' must be a string."))
-    if src_row is not None and (isinstance(src_row, bool) or not isinstance(src_row, int)):
-        chk.fail(_("'source.row' must be an integer."))
-
-    columns = source.get("columns")
-    if columns is not None and (not isinstance(columns, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in columns.items())):
-        chk.fail(_("'source.columns' must be a struct of field name -> source column header (strings)."))
-
+    source = record["source"]
     record_hash = record.get("hash")
-    if record_hash is not None and not isinstance(record_hash, str):
-        chk.fail(_("key 'hash' must be a string."))
     if not record_hash:
         record_hash = canonical_hash(record["model"], values, refs, lookups, record.get("attach_to"), record.get("blob"))
 
@@ -375,8 +311,8 @@ def normalize_record(env, record, index):
         "attach_to": attach_to,
         "blob_json": blob,
         "source_json": source,
-        "source_file": src_file or False,
-        "source_row": src_row or 0,
+        "source_file": source.get("file") or False,
+        "source_row": source.get("row") or 0,
         "hash": record_hash,
         "issues_json": clean_issues,
         **issue_flags(clean_issues),

@@ -1,3 +1,5 @@
+import re
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -84,14 +86,18 @@ class TestProfile(MigrationCase):
         self.assertIn("table-danger", html)
 
     def test_profile_defensive(self):
+        """A profile is checked with the contract's JSON Schema (schemas/profile.json): a malformed
+        one is refused, naming the key; any section may be missing (nothing to show)."""
         mig = self.new_migration()
-        mig.api_set_profile({"profile": {"files": "not a list", "objects": {"contact": None},
-                                         "targets": [None, {"object": "deal"}]},
-                             "inventory_markdown": ""})
-        html = str(mig.profile_html)
-        self.assertIn("contact", html)
-        self.assertIn("deal", html)
-        self.assertNotIn("Files", html)
+        for profile, needle in (
+            ({"files": "not a list"}, "'profile.files' must be a list, not a string"),
+            ({"objects": {"contact": None}}, "'profile.objects.contact' must be a struct/dict, not null"),
+            ({"targets": [{"object": "deal"}]}, "'profile.targets.0': required key 'chosen'"),
+            ({"source": "x", "colour": "red"}, "key 'profile': unknown key(s) 'colour'"),
+        ):
+            with self.subTest(needle=needle), self.assertRaisesRegex(ValidationError, re.escape(needle)):
+                mig.api_set_profile({"profile": profile, "inventory_markdown": ""})
+        self.assertFalse(mig.profile_json)
         mig.api_set_profile({"profile": {}, "inventory_markdown": ""})
         self.assertFalse(mig.profile_html)
 

@@ -15,9 +15,10 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
-import { tokenGuard } from '../auth.js';
+import { bearer, tokenGuard } from '../auth.js';
 import { InputError } from '../../core/input-error.js';
 import { decisionsSchema } from '../../mapping/decisions.js';
 import { llmConfigSchema, type LlmConfig } from '../../proposal/llm-suggest.js';
@@ -80,15 +81,23 @@ function knownSource(name: string): SourceSystem {
   return source;
 }
 
-export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps, 'jobs'> & { jobs: JobRunner | null }): Promise<void> {
-  app.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
+export async function extractionRoutes(plain: FastifyInstance, deps: Omit<AppDeps, 'jobs'> & { jobs: JobRunner | null }): Promise<void> {
+  plain.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
+  const app = plain.withTypeProvider<ZodTypeProvider>();
   const busy = (id: number) => {
     const job = deps.jobs?.current(id);
     return job ? { error: 'job_running', job, message: `migration ${id} already has a job running in the bridge; wait for it to finish` } : null;
   };
 
-  app.post('/migrations/:id/upload', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
+  app.post('/migrations/:id/upload', {
+    schema: {
+      description: "Odoo's upload job: multipart `source`, `job`, optional `mapping` and `saved` (decisions, JSON), files (an `llm` field is ignored: see Security) → 202 `{id, job}` at once; stages into migration `id` in the background (one mapping line per column), reporting to Odoo; 409 while a job runs for `id`",
+      params: idParams,
+      consumes: ['multipart/form-data'],
+      security: bearer,
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
     const running = busy(id);
     if (running) return reply.code(409).send(running);
     const upload = await spoolUpload(request, deps.config);
@@ -127,9 +136,16 @@ export async function extractionRoutes(app: FastifyInstance, deps: Omit<AppDeps,
     }
   });
 
-  app.post('/migrations/:id/extract', async (request, reply) => {
-    const { id } = idParams.parse(request.params);
-    const body = extractBody.parse(request.body ?? {});
+  app.post('/migrations/:id/extract', {
+    schema: {
+      description: 'an API source: JSON `{source, job, credentials, resume, mapping?, saved?, skip?}` (`llm?` ignored) → 202 `{id, job}`; extracts (spooled per migration, resumable) and stages in the background; 409 while a job runs',
+      params: idParams,
+      body: extractBody,
+      security: bearer,
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    const body = request.body;
     const source = knownSource(body.source);
     if (source.input !== 'api' || !source.reader) {
       throw new InputError({ file: '(request)', field: 'source' }, `${source.label} takes export files: upload them with POST /migrations/${id}/upload`);

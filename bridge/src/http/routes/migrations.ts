@@ -6,9 +6,10 @@
  * batches as they are finished, never all in memory.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
-import { tokenGuard } from '../auth.js';
+import { bearer, tokenGuard } from '../auth.js';
 import { stageExportsTo, stageToOdoo } from '../../stage-exports.js';
 import { isRefusal, spoolUpload } from '../spool-upload.js';
 import type { CsvFile } from '../../csv/read-csv.js';
@@ -30,10 +31,19 @@ const ownerBody = z.union([
   z.object({ fallbackUserId: z.number().int().positive() }),
 ]);
 
-export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
+const multipartBody = ['multipart/form-data'];
 
-  app.post('/migrations', async (request, reply) =>
+export async function migrationRoutes(plain: FastifyInstance, deps: AppDeps): Promise<void> {
+  plain.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+
+  app.post('/migrations', {
+    schema: {
+      description: 'multipart: `source`, optional `name`, `skip` (comma list), `dryRun=true`, one or more files → 201 `{id, report, profile}` (dry run: 200 `{records, profile, inventory, lines}`)',
+      consumes: multipartBody,
+      security: bearer,
+    },
+  }, async (request, reply) =>
     withUpload(request, reply, deps, async ({ fields, files }) => {
       const parsed = uploadFields.parse(fields);
       const { source, name } = parsed;
@@ -51,40 +61,47 @@ export async function migrationRoutes(app: FastifyInstance, deps: AppDeps): Prom
     }));
 
   /**
-   * A route on one migration: its input is checked first (400 on a bad id, query or body), then
-   * the call goes to Odoo (503 when none is configured).
+   * A route on one migration: its input is checked first (400 on a bad id, query or body: the
+   * route's schema), then the call goes to Odoo (503 when none is configured).
    */
-  const onMigration = <T>(input: (request: FastifyRequest) => T, run: (client: MigrationClient, id: number, input: T) => Promise<unknown>) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      const { id } = idParams.parse(request.params);
-      const parsed = input(request);
+  const onMigration = <T>(run: (client: MigrationClient, id: number, request: T) => Promise<unknown>) =>
+    async (request: T & { params: { id: number } }, reply: FastifyReply) => {
       const client = requireOdoo(deps, reply);
-      return client ? run(client, id, parsed) : reply;
+      return client ? run(client, request.params.id, request) : reply;
     };
-  const none = () => undefined;
+  const on = (description: string) => ({ description, params: idParams, security: bearer });
 
-  app.get('/migrations/:id', onMigration(none, (client, id) => client.report(id)));
+  app.get('/migrations/:id', { schema: on("the migration's report") },
+    onMigration((client, id) => client.report(id)));
 
   /** ?sample=N commits a representative slice of N records first */
-  app.post('/migrations/:id/commit', onMigration((r) => commitQuery.parse(r.query), (client, id, q) => client.commit(id, 500, q.sample)));
+  app.post('/migrations/:id/commit', { schema: { ...on('commit everything, or a sample first; answers the report'), querystring: commitQuery } },
+    onMigration((client, id, r: { query: z.infer<typeof commitQuery> }) => client.commit(id, 500, r.query.sample)));
 
-  app.get('/migrations/:id/diff', onMigration(none, (client, id) => client.sampleDiff(id)));
+  app.get('/migrations/:id/diff', { schema: on("the sample's field-level diff") },
+    onMigration((client, id) => client.sampleDiff(id)));
 
-  app.post('/migrations/:id/sample/rollback', onMigration(none, (client, id) => client.sampleRollback(id)));
+  app.post('/migrations/:id/sample/rollback', { schema: on('undo the sample; its records are staged again') },
+    onMigration((client, id) => client.sampleRollback(id)));
 
-  app.get('/migrations/:id/owners', onMigration(none, (client, id) => client.owners(id)));
-
-  /** body: {"value": "<source owner>", "userId": 7} or {"fallbackUserId": 7} */
-  app.post('/migrations/:id/owners', onMigration((r) => ownerBody.parse(r.body), async (client, id, body) => {
-    if ('fallbackUserId' in body) await client.setFallbackUser(id, body.fallbackUserId);
-    else await client.resolveOwner(id, body.value, body.userId);
-    return client.owners(id);
-  }));
+  app.get('/migrations/:id/conflicts', { schema: on("what a rollback would have to undo over someone's work") },
+    onMigration((client, id) => client.conflicts(id)));
 
   /** ?onConflict=stop|keep|undo (default stop: conflicts are listed, nothing is undone) */
-  app.post('/migrations/:id/rollback', onMigration((r) => rollbackQuery.parse(r.query), (client, id, q) => client.rollback(id, q.onConflict)));
+  app.post('/migrations/:id/rollback', { schema: { ...on('roll back, answer the report'), querystring: rollbackQuery } },
+    onMigration((client, id, r: { query: z.infer<typeof rollbackQuery> }) => client.rollback(id, r.query.onConflict)));
 
-  app.get('/migrations/:id/conflicts', onMigration(none, (client, id) => client.conflicts(id)));
+  app.get('/migrations/:id/owners', { schema: on('the owner reconciliation queue') },
+    onMigration((client, id) => client.owners(id)));
+
+  /** body: {"value": "<source owner>", "userId": 7} or {"fallbackUserId": 7} */
+  app.post('/migrations/:id/owners', { schema: { ...on('`{"value", "userId"}` assigns a source owner; `{"fallbackUserId"}` sets the fallback'), body: ownerBody } },
+    onMigration(async (client, id, r: { body: z.infer<typeof ownerBody> }) => {
+      const body = r.body;
+      if ('fallbackUserId' in body) await client.setFallbackUser(id, body.fallbackUserId);
+      else await client.resolveOwner(id, body.value, body.userId);
+      return client.owners(id);
+    }));
 }
 
 export function requireOdoo(deps: Pick<AppDeps, 'migrations'>, reply: FastifyReply): MigrationClient | null {
