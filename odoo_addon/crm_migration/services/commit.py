@@ -41,7 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from . import attached, bulk, derived, guard, key_claim, plan as planning
+from . import attached, bulk, derived, guard, key_claim, plan as planning, prefill
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
 try:  # the same friendly text the RPC layer shows for SQL constraint errors
@@ -683,7 +683,12 @@ class CommitEngine:
         records.flush_recordset()
         records._write_multi(vals_list)
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
-        records.modified(BOOKKEEPING_FIELDS)
+        records.modified([fname for fname in BOOKKEEPING_FIELDS if fname != "issues_json"])
+        # the issue flags are recomputed only where issues were added (issue #11: recomputing them
+        # for every record of a batch was 2% of a commit)
+        with_issues = [item.record_id for item, vals in zip(items, vals_list) if "issues_json" in vals]
+        if with_issues:
+            Record.browse(with_issues).modified(["issues_json"])
 
     def add_created_link(self, key, model_name, res_id, values_after=None, record_id=False):
         """A record the run created beside the staged ones (a payment registered on a migrated
@@ -1035,6 +1040,8 @@ class CommitEngine:
             model = guard.model_schema_model(model, items, self.migration)
         vals_list = [item.create_vals(model) for item in items]
         written = [json_vals(vals) for vals in vals_list]  # before create, which may alter the dicts
+        # what Odoo computes per record from the same inputs, once per batch (services/prefill.py)
+        prefill.batch_values(model, vals_list)
         try:
             with self.env.cr.savepoint():
                 records = model.create(vals_list)

@@ -19,3 +19,4 @@ from . import test_security
 from . import test_parallel
 from . import test_faults
 from . import test_contract_hash
+from . import test_commit_speed
