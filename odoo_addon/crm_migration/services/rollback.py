@@ -54,6 +54,9 @@ from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys
 
 _logger = logging.getLogger(__name__)
 
+# fields of crm.migration.link read for every link of a rollback
+LINK_FIELDS = ["migration_id", "record_id", "key", "model", "res_id", "action", "sequence", "kept"]
+
 
 class RollbackEngine:
     def __init__(self, migration, sample=False):
@@ -81,7 +84,9 @@ class RollbackEngine:
         domain = [("migration_id", "=", self.migration.id), ("kept", "=", False)]
         if self.sample:
             domain.append(("record_id.sampled", "=", True))
-        links = self.Link.search(domain, order="sequence desc, id desc")
+        # the columns the run reads of every link; the JSON columns are read only for the links that
+        # need them (read with the rest, they were decoded for every link: issue #11)
+        links = self.Link.search_fetch(domain, LINK_FIELDS, order="sequence desc, id desc")
         self._check_links(links)  # a forged link is refused before anything is read
         return links
 
