@@ -30,12 +30,15 @@ run_commit_bench() {
 
 # each part's output is kept, and the last step prints every figure of the run side by side
 outs=$(mktemp -d)
-node dist/test/bench/staging-bench.js | tee "$outs/staging.out"
+rc=0
+# a part that fails is reported and the others still run (the summary shows it as "not run")
+node dist/test/bench/staging-bench.js | tee "$outs/staging.out" || { echo "staging bench failed (above)"; rc=1; }
 if [ "${BENCH_PARTS:-all}" != staging ]; then
   # test/bench/bench.ts holds the whole export in memory: above 100,000 rows its figures are the
   # other two parts' (staging at any size, and the commit against load())
-  if [ "${BENCH_ROWS:-5000}" -le 100000 ]; then node dist/test/bench/bench.js; else echo "bench.ts skipped above 100,000 rows"; fi
-  run_commit_bench | tee "$outs/commit.out"
+  if [ "${BENCH_ROWS:-5000}" -le 100000 ]; then node dist/test/bench/bench.js || rc=1; else echo "bench.ts skipped above 100,000 rows"; fi
+  run_commit_bench | tee "$outs/commit.out" || rc=1
 fi
 node dist/test/bench/summary.js "$outs/staging.out" "$outs/commit.out"
 rm -rf "$outs"
+exit "$rc"
