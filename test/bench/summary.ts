@@ -24,15 +24,15 @@ async function firstJson(path: string | undefined): Promise<Json | undefined> {
 
 const get = (o: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Json)[k] : undefined), o);
 const s = (ms: unknown) => (typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} s` : 'not run');
-const n = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US') : 'not run');
+const n = (v: unknown, unit = '') => (typeof v === 'number' ? `${v.toLocaleString('en-US')}${unit}` : 'not run');
 
 async function main(): Promise<void> {
   const [staging, commit] = [await firstJson(process.argv[2]), await firstJson(process.argv[3])];
   const rows: [string, string][] = [];
   rows.push(['contact rows (BENCH_ROWS)', n(get(staging, 'rows') ?? get(commit, 'rows'))]);
-  rows.push(['csv-parse alone', `${n(get(staging, 'csvParseAlone.rowsPerSecond'))} rows/s`]);
-  rows.push(['our staging, CLI dry run', `${n(get(staging, 'stagingCliDryRun.rowsPerSecond'))} rows/s = ${String(get(staging, 'ratioStagingToCsvParse') ?? '–')}x csv-parse`]);
-  rows.push(['peak RSS, CLI dry run / upload route', `${n(get(staging, 'stagingCliDryRun.peakRssMb'))} MB / ${n(get(staging, 'uploadRoute.peakRssMb'))} MB`]);
+  rows.push(['csv-parse alone', n(get(staging, 'csvParseAlone.rowsPerSecond'), ' rows/s')]);
+  rows.push(['our staging, CLI dry run', staging ? `${n(get(staging, 'stagingCliDryRun.rowsPerSecond'), ' rows/s')} = ${String(get(staging, 'ratioStagingToCsvParse'))}x csv-parse` : 'not run']);
+  rows.push(['peak RSS, CLI dry run / upload route', `${n(get(staging, 'stagingCliDryRun.peakRssMb'), ' MB')} / ${n(get(staging, 'uploadRoute.peakRssMb'), ' MB')}`]);
   const recs = get(commit, 'records') as { partners?: number; leads?: number } | undefined;
   rows.push([`Odoo load(), ${n(recs?.partners)} partners / ${n(recs?.leads)} leads`, `${s(get(commit, 'odooLoad.partnersMs'))} / ${s(get(commit, 'odooLoad.leadsMs'))}`]);
   const ours = (get(commit, 'ours') ?? {}) as Record<string, Json>;
