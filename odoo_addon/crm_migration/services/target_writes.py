@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from odoo.fields import Command
 
-from . import guard
+from . import guard, prefill
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_vals, json_value
 from .quiet_context import QUIET_CONTEXT
@@ -103,6 +103,8 @@ def create(engine, model_name, items):
         model = guard.model_schema_model(model, items, engine.migration)
     vals_list = [item.create_vals(model) for item in items]
     written = [json_vals(vals) for vals in vals_list]  # before create, which may alter the dicts
+    # what Odoo computes per record from the same inputs, once per batch (services/prefill.py)
+    prefill.batch_values(model, vals_list)
     with savepoint_attempt(engine.env) as batch:
         records = model.create(vals_list)
     if batch.failed:  # retried one by one
