@@ -37,6 +37,7 @@ from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from .. import compat
 from .res_config_settings import DEFAULT_BRIDGE_URL
 
 _logger = logging.getLogger(__name__)
@@ -316,7 +317,7 @@ class CrmMigration(models.Model):
             if migration.job_state == "queued":
                 migration._run_job()
         remaining = Migration.search_count([("job_state", "=", "queued")])
-        self.env["ir.cron"]._notify_progress(done=len(ids), remaining=remaining)
+        compat.notify_progress(self.env, "crm_migration.ir_cron_crm_migration_jobs", len(ids), remaining)
         return True
 
     def _run_job(self, commit=None):

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
 from ..services.commit import migrated_fields
+from .. import compat
 
 MAPPING_ACTIONS = [("map", "Map to a field"), ("create", "Create a custom field"), ("ignore", "Ignore")]
 NEW_FIELD_TYPES = [
@@ -229,6 +230,7 @@ class CrmMigrationMappingLine(models.Model):
         return decision
 
 
+@compat.sql_constraints
 class CrmMigrationSavedMap(models.Model):
     """A confirmed decision for a column of a source system, reused by later migrations of it."""
 
