@@ -1,7 +1,7 @@
 /** Reading Odoo back in end-to-end tests, over the same XML-RPC transport the bridge uses. */
 import { z } from 'zod';
 import { odooFromEnv } from '../../bridge/src/config.js';
-import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
+import { createTransport } from '../../bridge/src/odoo/auto-transport.js';
 import { MigrationClient } from '../../bridge/src/odoo/migration-client.js';
 
 export type Domain = unknown[];
@@ -12,7 +12,7 @@ export function odooEnvPresent(): boolean {
 }
 
 export class OdooReader {
-  readonly transport = new XmlRpcTransport(odooFromEnv());
+  readonly transport = createTransport(odooFromEnv());
   readonly migrations = new MigrationClient(this.transport);
 
   async count(model: string, domain: Domain = []): Promise<number> {
