@@ -43,6 +43,44 @@ def sql_constraints(cls):
     return cls
 
 
+def is_automatic(field):
+    """Whether Odoo creates and writes the field itself (id, display_name, create/write uid/date):
+    ``Field.automatic`` up to 18; 19 has no such attribute."""
+    if hasattr(field, "automatic"):
+        return field.automatic
+    return field.name in models.MAGIC_COLUMNS or field.name == "display_name"
+
+
+def enter_registry_test_mode(case_cls):
+    """In a test class's setUpClass: new cursors wrap the test cursor until the class ends
+    (registry changes such as custom fields then roll back with the test). 19 patches the
+    registry from the test case (``registry_enter_test_mode_cls``); 17/18 ask the registry."""
+    if hasattr(case_cls, "registry_enter_test_mode_cls"):
+        case_cls.registry_enter_test_mode_cls()
+    else:
+        case_cls.registry.enter_test_mode(case_cls.cr)
+        case_cls.addClassCleanup(case_cls.registry.leave_test_mode)
+
+
+def setup_models(registry, cr):
+    """Set the registry's models up again from the database (after custom fields changed):
+    ``Registry.setup_models`` up to 18, ``_setup_models__`` on 19."""
+    if hasattr(registry, "setup_models"):
+        registry.setup_models(cr)
+    else:
+        registry._setup_models__(cr)
+
+
+def registry_in_test_mode(registry):
+    """Whether the registry serves a test (17/18 ``in_test_mode()``; 19 marks the running test
+    in ``odoo.modules.module.current_test``)."""
+    if hasattr(registry, "in_test_mode"):
+        return registry.in_test_mode()
+    from odoo.modules import module
+
+    return bool(getattr(module, "current_test", None))
+
+
 def notify_progress(env, cron_xmlid, done, remaining):
     """Tell the running cron how much work is done and remains (18+); on 17 re-trigger it."""
     Cron = env["ir.cron"]

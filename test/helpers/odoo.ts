@@ -74,3 +74,8 @@ export function readerOf(db: string): OdooReader {
     process.env.ODOO_DB = saved;
   }
 }
+
+/** The Odoo series the run is against (scripts/test-all.sh sets ODOO_SERIES per version; default 18). */
+export const ODOO_SERIES = process.env.ODOO_SERIES ?? '18';
+/** Matches the server_version of that series, e.g. "18.0". */
+export const ODOO_SERIES_RE = new RegExp(`^${ODOO_SERIES.replace('.', '\\.')}\\.`);

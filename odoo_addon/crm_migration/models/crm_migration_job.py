@@ -302,7 +302,7 @@ class CrmMigration(models.Model):
     @api.model
     def _job_may_commit(self):
         """Whether the job runner may commit the transaction (never in tests)."""
-        return not (tools.config["test_enable"] or self.env.registry.in_test_mode()
+        return not (tools.config["test_enable"] or compat.registry_in_test_mode(self.env.registry)
                     or self.env.context.get("crm_migration_job_no_commit"))
 
     @api.model

@@ -41,6 +41,7 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
+from ..compat import setup_models
 from . import attached, bulk, derived, guard, key_claim, plan as planning
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
@@ -1082,7 +1083,7 @@ class CommitEngine:
         """A create of custom fields that raised inside its savepoint may have set the registry
         up with fields the rollback of the savepoint removed again: set it up from the database."""
         self.env.flush_all()
-        self.env.registry.setup_models(self.env.cr)
+        setup_models(self.env.registry, self.env.cr)
 
     def _check_schema(self, field_ids):
         """Custom fields created by this batch: the registry must know them before the records
@@ -1094,6 +1095,6 @@ class CommitEngine:
         if missing:
             registry = self.env.registry
             self.env.flush_all()
-            registry.setup_models(self.env.cr)
+            setup_models(registry, self.env.cr)
             registry.init_models(self.env.cr, list(registry.descendants(missing, "_inherits")),
                                  dict(self.env.context, update_custom_fields=True))

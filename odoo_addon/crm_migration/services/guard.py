@@ -35,6 +35,7 @@ import re
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..compat import is_automatic
 from . import attached
 from .staging import MODEL_SCHEMA, MODEL_SCHEMA_VALUES, SCHEMA_MODEL, SCHEMA_MODELS_CONTEXT, schema_model_names
 
@@ -107,7 +108,7 @@ def field_problem(env, model_name, fname):
         if isinstance(fname, str) and SCHEMA_NAME_RE.match(fname):
             return None
         return _("field %(field)r is not a field of %(model)s", field=fname, model=model_name)
-    if fname in BOOKKEEPING_FIELDS or field.automatic:
+    if fname in BOOKKEEPING_FIELDS or is_automatic(field):
         return _("field %(field)r is Odoo's bookkeeping", field=fname)
     if field.type == "one2many":
         return _("field %(field)r is a one2many", field=fname)

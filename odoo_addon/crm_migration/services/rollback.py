@@ -44,6 +44,8 @@ from odoo.fields import Command
 from odoo.osv import expression
 from odoo.tools import html2plaintext
 
+from ..compat import setup_models
+
 from . import bulk
 from .commit import QUIET_CONTEXT, error_text, field_usage_count, json_value, sync_migrated_fields_views
 from . import derived, guard
@@ -363,7 +365,7 @@ class RollbackEngine:
         except Exception:
             if active:
                 self.env.invalidate_all()
-                self.env.registry.setup_models(self.env.cr)
+                setup_models(self.env.registry, self.env.cr)
             raise
 
     def _later_links(self, links):
