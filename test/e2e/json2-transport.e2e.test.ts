@@ -75,7 +75,6 @@ if (majorVersion(version) >= 19) {
     t.equal(rolled.code, 0, rolled.err);
     t.equal(JSON.parse(rolled.out).state, 'rolled_back');
     t.equal(await json2.call('res.partner', 'search_count', [[]], { context: { active_test: false } }), before, 'every partner of the migration removed');
-    await json2.call('crm.migration', 'unlink', [[id]]);
   });
 
   t.test("Odoo 19: Odoo's refusals over JSON-2 read as over XML-RPC; a wrong key is refused", async (t) => {
