@@ -81,6 +81,34 @@ def registry_in_test_mode(registry):
     return bool(getattr(module, "current_test", None))
 
 
+def field_accessible(field, model):
+    """Whether the user of ``model``'s environment may read ``field`` (its ``groups``):
+    ``Field.is_accessible(env)`` up to 18, ``BaseModel._has_field_access`` on 19."""
+    if hasattr(field, "is_accessible"):
+        return field.is_accessible(model.env)
+    return model.env.su or model._has_field_access(field, "read")
+
+
+def as_validation_error(env, exc):
+    """The ValidationError Odoo's RPC layer makes of an IntegrityError (a SQL constraint):
+    ``odoo.service.model._as_validation_error`` up to 18; 19 builds it inline from
+    ``BaseModel._sql_error_to_message``, done the same way here."""
+    try:
+        from odoo.service.model import _as_validation_error
+    except ImportError:
+        _as_validation_error = None
+    if _as_validation_error:
+        return _as_validation_error(env, exc)
+    from odoo.exceptions import ValidationError
+
+    model = env["base"]
+    for rclass in env.registry.values():
+        if exc.diag.table_name == rclass._table:
+            model = env[rclass._name]
+            break
+    return ValidationError(env._("The operation cannot be completed: %s", model._sql_error_to_message(exc)))
+
+
 def notify_progress(env, cron_xmlid, done, remaining):
     """Tell the running cron how much work is done and remains (18+); on 17 re-trigger it."""
     Cron = env["ir.cron"]

@@ -41,14 +41,12 @@ from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.mail import is_html_empty
 
-from ..compat import setup_models
+from ..compat import as_validation_error, setup_models
 from . import attached, bulk, derived, guard, key_claim, plan as planning
 from .staging import MODEL_SCHEMA, OWNER_MODEL, SCHEMA_MODEL, ref_keys
 
-try:  # the same friendly text the RPC layer shows for SQL constraint errors
-    from odoo.service.model import _as_validation_error
-except ImportError:  # pragma: no cover
-    _as_validation_error = None
+# the same friendly text the RPC layer shows for SQL constraint errors (17/18/19: see compat)
+_as_validation_error = as_validation_error
 
 _logger = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ import re
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ..compat import is_automatic
+from ..compat import field_accessible, is_automatic
 from . import attached
 from .staging import MODEL_SCHEMA, MODEL_SCHEMA_VALUES, SCHEMA_MODEL, SCHEMA_MODELS_CONTEXT, schema_model_names
 
@@ -413,7 +413,7 @@ def readable_fields(model, fnames):
         field = model._fields.get(fname)
         if field is None:
             continue
-        if field_problem(model.env, model._name, fname) or not field.is_accessible(model.env):
+        if field_problem(model.env, model._name, fname) or not field_accessible(field, model):
             hidden.append(fname)
         else:
             readable.append(fname)
