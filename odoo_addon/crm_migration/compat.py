@@ -109,6 +109,14 @@ def as_validation_error(env, exc):
     return ValidationError(env._("The operation cannot be completed: %s", model._sql_error_to_message(exc)))
 
 
+def convert_to_column_insert(field, value, record, values=None):
+    """A field's value in the SQL form an INSERT takes: ``Field.convert_to_column_insert`` on
+    18/19 (translated and company-dependent fields); 17's ``_create`` uses ``convert_to_column``."""
+    if hasattr(field, "convert_to_column_insert"):
+        return field.convert_to_column_insert(value, record, values)
+    return field.convert_to_column(value, record, values)
+
+
 def notify_progress(env, cron_xmlid, done, remaining):
     """Tell the running cron how much work is done and remains (18+); on 17 re-trigger it."""
     Cron = env["ir.cron"]
