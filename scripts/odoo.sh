@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# One way to run a real Odoo 18 for this project: deps, PostgreSQL, databases, addon tests, server.
-# Finds the Odoo source through ODOO_SRC, else the fixed place /opt/odoo/18.0 (see README).
+# One way to run a real Odoo (17.0, 18.0 or 19.0) for this project: deps, PostgreSQL, databases,
+# addon tests, server. Finds the Odoo source through ODOO_SRC, else the fixed place /opt/odoo/18.0
+# (see README, "A real Odoo"); the version is read from that source (odoo/release.py).
 #
 #   scripts/odoo.sh src            print the Odoo source dir, or exit 3 with the SKIPPED line
+#   scripts/odoo.sh series         print the source's Odoo series (17, 18, 19)
 #   scripts/odoo.sh deps           install Debian's Python packages Odoo needs (once)
 #   scripts/odoo.sh pg             make sure PostgreSQL answers and the odoo role exists
 #   scripts/odoo.sh initdb DB MODS drop + create DB with MODS (comma list) installed, no demo
@@ -26,9 +28,20 @@ ADDONS="$REPO/odoo_addon,$ODOO_SRC/addons,$ODOO_SRC/odoo/addons"
 ODOO_QUEUE_SRC="${ODOO_QUEUE_SRC:-/opt/odoo/oca-queue}"
 if [ -f "$ODOO_QUEUE_SRC/queue_job/__manifest__.py" ]; then ADDONS="$ADDONS,$ODOO_QUEUE_SRC"; fi
 
-skip_line() { echo "SKIPPED: no Odoo source (ODOO_SRC)"; }
+skip_line() { echo "SKIPPED: no Odoo source (ODOO_SRC=$ODOO_SRC)"; }
 
 have_src() { [ -f "$ODOO_SRC/odoo-bin" ]; }
+
+# the major version of the source at ODOO_SRC (17, 18, 19)
+odoo_series() {
+  sed -nE 's/^version_info = \(([0-9]+),.*/\1/p' "$ODOO_SRC/odoo/release.py" | head -n1
+}
+
+# 17/18: --without-demo=all; 19 installs no demo data unless --with-demo (and reads the old
+# option as a boolean, with a warning)
+demo_args() {
+  if [ "$(odoo_series)" -lt 19 ]; then echo "--without-demo=all"; fi
+}
 
 odoo_bin() {
   # ODOO_EXEC=exec (set by serve) makes the background subshell become Odoo, so $! is Odoo's pid
@@ -71,7 +84,7 @@ cmd_initdb() {
   cmd_pg
   psql -h "$DB_HOST" -U postgres -d postgres -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
   : > "$RUN_DIR/$db.init.log"
-  odoo_bin -d "$db" -i "$mods" --without-demo=all --stop-after-init --log-level=warn \
+  odoo_bin -d "$db" -i "$mods" $(demo_args) --stop-after-init --log-level=warn \
     --logfile="$RUN_DIR/$db.init.log" || { tail -n 60 "$RUN_DIR/$db.init.log" >&2; return 1; }
 }
 
@@ -84,7 +97,7 @@ run_addon_tests() {
   : > "$log"  # Odoo appends to --logfile: without this, errors of an earlier run fail this one
   set +e
   # CRM_MIGRATION_TEST_HTTP_PORT: the test server's own port (Odoo's 8069 may be taken by another run)
-  odoo_bin -d "$db" -i "$mods" --without-demo=all --test-enable --test-tags "$tags" \
+  odoo_bin -d "$db" -i "$mods" $(demo_args) --test-enable --test-tags "$tags" \
     ${CRM_MIGRATION_TEST_HTTP_PORT:+--http-port=$CRM_MIGRATION_TEST_HTTP_PORT --gevent-port=$((CRM_MIGRATION_TEST_HTTP_PORT + 1))} \
     --stop-after-init --log-level=test --logfile="$log"
   local rc=$?
@@ -120,7 +133,7 @@ cmd_test() {
   if [ -f "$ODOO_QUEUE_SRC/queue_job/__manifest__.py" ]; then
     run_addon_tests "${db}_queue" crm_migration,queue_job /crm_migration_queue || failed=1
   else
-    echo "SKIPPED: crm_migration_queue tests (no OCA queue_job in ODOO_QUEUE_SRC=$ODOO_QUEUE_SRC)"
+    echo "SKIPPED: crm_migration_queue tests on Odoo $(odoo_series) (no OCA queue_job in ODOO_QUEUE_SRC=$ODOO_QUEUE_SRC)"
   fi
   # last "N tests" line: the total, read by scripts/test-all.sh
   echo "all addon tests: $TESTS_FAILED failed, 0 error(s) of $TESTS_TOTAL tests"
@@ -165,6 +178,7 @@ cmd_stop() {
 
 case "${1:-}" in
   src) if have_src; then echo "$ODOO_SRC"; else skip_line; exit 3; fi ;;
+  series) odoo_series ;;
   deps) cmd_deps ;;
   pg) cmd_pg ;;
   initdb) shift; cmd_initdb "$@" ;;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Every test of the project, in one command (the README's, and what .ci/run calls):
 #   1. bridge unit tests (tap), no Odoo needed;
-#   2. the addon's own Odoo tests (odoo-bin --test-enable) in a fresh database;
-#   3. end-to-end tests: the bridge (CLI and HTTP) against a real Odoo 18 over XML-RPC;
-#   4. the admin's journey in a real browser (Debian's chromium, driven by playwright-core),
+#   2. per Odoo version (ODOO_VERSIONS, default "18 17 19"): the addon's own Odoo tests
+#      (odoo-bin --test-enable) in fresh databases;
+#   3. end-to-end tests: the bridge (CLI and HTTP) against that real Odoo (XML-RPC; JSON-2 on 19):
+#      all of test/e2e on 18, the files of E2E_OTHER_FILES on 17 and 19;
+#   4. on 18, the admin's journey in a real browser (Debian's chromium, driven by playwright-core),
 #      screenshots under test-artifacts/journey/.
-# 2, 3 and 4 need the Odoo 18 source (ODOO_SRC, default /opt/odoo/18.0); without it they print
-# one loud SKIPPED line and the rest still runs.
+# Sources: ODOO_SRC (18, default /opt/odoo/18.0), ODOO17_SRC (/opt/odoo/17.0), ODOO19_SRC
+# (/opt/odoo/19.0); a version without its source prints one loud SKIPPED line, counted as skipped.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 E2E_PORT="${E2E_PORT:-18069}"
@@ -40,34 +42,85 @@ npx tsc -p tsconfig.json || { echo "typescript build failed"; echo "tests: 0 pas
 
 run_tap "bridge unit tests" test/unit
 
-if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
-  export ODOO_SRC="$ODOO_SRC_DIR"
+# Odoo versions (issue #13): each whose source is present runs; a missing one prints one loud
+# SKIPPED line and counts as skipped. 18 runs everything (addon tests, end-to-end, browser journey);
+# 17 and 19 run the addon tests and the end-to-end files of E2E_OTHER_FILES (README, "Odoo versions").
+ODOO18_SRC="${ODOO_SRC:-/opt/odoo/18.0}"
+ODOO17_SRC="${ODOO17_SRC:-/opt/odoo/17.0}"
+ODOO19_SRC="${ODOO19_SRC:-/opt/odoo/19.0}"
+ODOO18_QUEUE_SRC="${ODOO_QUEUE_SRC:-/opt/odoo/oca-queue}"
+ODOO17_QUEUE_SRC="${ODOO17_QUEUE_SRC:-/opt/odoo/oca-queue-17}"
+ODOO19_QUEUE_SRC="${ODOO19_QUEUE_SRC:-/opt/odoo/oca-queue-19}"  # OCA/queue has no 19.0 branch yet
+ODOO_VERSIONS="${ODOO_VERSIONS:-18 17 19}"
+E2E_OTHER_FILES="${E2E_OTHER_FILES:-test/e2e/json2-transport.e2e.test.ts test/e2e/kartra-contacts.e2e.test.ts test/e2e/kartra-full.e2e.test.ts test/e2e/delta.e2e.test.ts test/e2e/attached.e2e.test.ts test/e2e/faults-security.e2e.test.ts}"
+
+run_version() { # series
+  local series="$1" src queue sfx e2e_db e2e_db_full
+  case "$series" in
+    17) src="$ODOO17_SRC"; queue="$ODOO17_QUEUE_SRC" ;;
+    18) src="$ODOO18_SRC"; queue="$ODOO18_QUEUE_SRC" ;;
+    19) src="$ODOO19_SRC"; queue="$ODOO19_QUEUE_SRC" ;;
+    *) echo "unknown Odoo version $series in ODOO_VERSIONS"; failed=$((failed + 1)); return ;;
+  esac
+  if [ ! -f "$src/odoo-bin" ]; then
+    echo "################################################################"
+    echo "SKIPPED: Odoo $series: no Odoo source at $src (ODOO${series/18/}_SRC)"
+    echo "  its addon tests, end-to-end tests$([ "$series" = 18 ] && echo ' and the browser journey') did NOT run; see README 'A real Odoo'"
+    echo "################################################################"
+    skipped=$((skipped + 1))
+    return
+  fi
+  export ODOO_SRC="$src" ODOO_QUEUE_SRC="$queue" ODOO_SERIES="$series"
+  # 18 keeps the databases' historical names; other versions get their own
+  sfx=""; [ "$series" = 18 ] || sfx="_v$series"
+  e2e_db="${E2E_DB}$sfx"; e2e_db_full="${E2E_DB}${sfx}_full"
+  local t0=$SECONDS
   scripts/odoo.sh deps && scripts/odoo.sh pg || { echo "could not prepare Odoo's dependencies"; failed=$((failed + 1)); }
-  echo "== addon tests (odoo-bin --test-enable, Odoo at $ODOO_SRC)"
+  echo "== Odoo $series: addon tests (odoo-bin --test-enable, Odoo at $ODOO_SRC)"
   addon_log=$(mktemp)
-  if scripts/odoo.sh test "${ADDON_TEST_DB:-crm_migration_addon_test}" | tee "$addon_log"; then :; else failed=$((failed + 1)); fi
+  if scripts/odoo.sh test "${ADDON_TEST_DB:-crm_migration_addon_test}$sfx" | tee "$addon_log"; then :; else failed=$((failed + 1)); fi
   n=$(grep -oE '[0-9]+ tests' "$addon_log" | tail -n1 | grep -oE '[0-9]+' || echo 0)
   nf=$(grep -oE '[0-9]+ failed, [0-9]+ error' "$addon_log" | tail -n1 | grep -oE '^[0-9]+' || echo 0)
   passed=$((passed + n - nf))
   # a part the addon suite could not run (e.g. no OCA queue_job source) counts as skipped, loudly
   ns=$(grep -c '^SKIPPED:' "$addon_log" || true); skipped=$((skipped + ${ns:-0})); rm -f "$addon_log"
 
-  echo "== end-to-end: bridge → real Odoo 18 on 127.0.0.1:$E2E_PORT"
+  local files=(test/e2e)
+  # shellcheck disable=SC2206
+  [ "$series" = 18 ] || files=($E2E_OTHER_FILES)
+  echo "== Odoo $series: end-to-end: bridge → real Odoo $series on 127.0.0.1:$E2E_PORT (${files[*]})"
   # two databases: crm only (fallbacks, missing-app report) and crm + sale + calendar + project (every object)
-  if scripts/odoo.sh initdb "$E2E_DB" crm,contacts,crm_migration \
-     && scripts/odoo.sh initdb "$E2E_DB_FULL" crm,contacts,calendar,sale_management,project,crm_migration \
-     && scripts/odoo.sh initdb "${E2E_DB}_job" crm,contacts,crm_migration \
-     && scripts/odoo.sh serve "$E2E_DB" "$E2E_PORT" "^${E2E_DB}(_full)?\$"; then
+  if scripts/odoo.sh initdb "$e2e_db" crm,contacts,crm_migration \
+     && scripts/odoo.sh initdb "$e2e_db_full" crm,contacts,calendar,sale_management,project,crm_migration \
+     && { [ "$series" != 18 ] || scripts/odoo.sh initdb "${e2e_db}_job" crm,contacts,crm_migration; } \
+     && scripts/odoo.sh serve "$e2e_db" "$E2E_PORT" "^${e2e_db}(_full)?\$"; then
     trap 'scripts/odoo.sh stop "$E2E_PORT"; scripts/odoo.sh stop "$JOURNEY_PORT"' EXIT
+    # 19: the bridge speaks JSON-2 with an API key of the test user (E2E_19_JSON2=0: XML-RPC)
+    local apikeys=""
+    if [ "$series" -ge 19 ] && [ "${E2E_19_JSON2:-1}" = 1 ]; then
+      local k1 k2
+      if k1=$(node scripts/odoo-apikey.mjs "http://127.0.0.1:$E2E_PORT" "$e2e_db" admin admin) \
+         && k2=$(node scripts/odoo-apikey.mjs "http://127.0.0.1:$E2E_PORT" "$e2e_db_full" admin admin); then
+        apikeys="{\"$e2e_db\": \"$k1\", \"$e2e_db_full\": \"$k2\"}"
+        echo "(Odoo $series: the bridge talks JSON-2, with API keys of admin made through res.users.apikeys)"
+      else
+        echo "could not create API keys on Odoo $series"; failed=$((failed + 1))
+      fi
+    fi
     # faults-commit-restart runs (and kills) its own Odoo on ${E2E_DB}_job, which the server above does not serve
-    ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$E2E_DB" ODOO_DB_FULL="$E2E_DB_FULL" ODOO_USER=admin ODOO_PASSWORD=admin \
-      FAULTS_ODOO_DB="${E2E_DB}_job" FAULTS_ODOO_PORT=$((E2E_PORT + 3)) FAULTS_BRIDGE_PORT=$((E2E_PORT + 7)) \
-      run_tap "end-to-end tests" test/e2e --jobs=1  # one file at a time: files share a database and the sample's records
+    ODOO_URL="http://127.0.0.1:$E2E_PORT" ODOO_DB="$e2e_db" ODOO_DB_FULL="$e2e_db_full" ODOO_USER=admin ODOO_PASSWORD=admin \
+      ODOO_API_KEYS="$apikeys" FAULTS_ODOO_DB="${e2e_db}_job" FAULTS_ODOO_PORT=$((E2E_PORT + 3)) FAULTS_BRIDGE_PORT=$((E2E_PORT + 7)) \
+      run_tap "Odoo $series: end-to-end tests" "${files[@]}" --jobs=1  # one file at a time: files share a database and the sample's records
     scripts/odoo.sh stop "$E2E_PORT"
   else
-    echo "could not start Odoo for the end-to-end tests"; failed=$((failed + 1))
+    echo "could not start Odoo $series for the end-to-end tests"; failed=$((failed + 1))
   fi
 
+  if [ "$series" = 18 ]; then run_journey; else echo "(browser journey: Odoo 18 only, see README 'Odoo versions')"; fi
+  echo "== Odoo $series: $((SECONDS - t0)) s"
+}
+
+run_journey() {
   echo "== browser journey: $CHROMIUM_PATH + playwright-core → Odoo on 127.0.0.1:$JOURNEY_PORT (one cron thread runs the jobs)"
   if [ ! -x "$CHROMIUM_PATH" ]; then
     echo "installing Debian's chromium (apt-get)..."
@@ -85,13 +138,9 @@ if ODOO_SRC_DIR=$(scripts/odoo.sh src); then
   else
     echo "could not start Odoo for the browser journey"; failed=$((failed + 1))
   fi
-else
-  echo "################################################################"
-  echo "SKIPPED: no Odoo source (ODOO_SRC)"
-  echo "  addon tests, end-to-end tests and the browser journey did NOT run; see README 'A real Odoo'"
-  echo "################################################################"
-  skipped=$((skipped + 3))
-fi
+}
+
+for series in $ODOO_VERSIONS; do run_version "$series"; done
 
 node scripts/fault-table.mjs "$FAULTS_TABLE_FILE"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

@@ -40,7 +40,7 @@ import { odooFromEnv } from './config.js';
 import { deltaDecisions, goneActions, MigrationClient, rollbackChoices, type DeltaDecision, type GoneAction, type MigrationReport, type RollbackChoice } from './odoo/migration-client.js';
 import { OdooError } from './odoo/transport.js';
 import { UploadBusyError } from './odoo/migration-client.js';
-import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
+import { createTransport } from './odoo/auto-transport.js';
 import { stageExports, stageExportsTo, stageIntoMigration, stageToOdoo } from './stage-exports.js';
 import { csvReader, type SourceReader } from './sources/reader.js';
 import { apiReader, findSource } from './sources/registry.js';
@@ -124,7 +124,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
           out(json ? JSON.stringify({ dryRun: true, ...written, profile: result.profile }) : `${formatProfile(result.profile)}\nstaged ${result.count} records to ${written.records}; inventory in ${written.inventory}`);
           return 0;
         }
-        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const client = new MigrationClient(createTransport(odooFromEnv()));
         if (values.into !== undefined) return await stageInto(client, values.into, values.source, reader, { skip, filesDir, ...named }, json, out, err);
         const { report, staged } = await stageToOdoo(client, values.source, reader, { name: values.name, skip, filesDir, ...named });
         if (json) out(JSON.stringify({ id: report.id, report, profile: staged.profile }));
@@ -148,7 +148,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         const url = rest[0];
         if (!url || !/^https?:\/\//.test(url)) throw new UsageError('connect needs the bridge URL (http://host:port)');
         if (!values.token || values.token.length < 16) throw new UsageError('connect needs --token (the BRIDGE_TOKEN, at least 16 characters)');
-        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const client = new MigrationClient(createTransport(odooFromEnv()));
         await client.setBridgeSettings(url, values.token);
         out(json ? JSON.stringify({ bridgeUrl: url }) : `Odoo's upload wizard now sends files to ${url}`);
         return 0;
@@ -156,7 +156,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       case 'diff': {
         const id = Number(rest[0]);
         if (!Number.isInteger(id) || id <= 0) throw new UsageError('diff needs a migration ID');
-        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const client = new MigrationClient(createTransport(odooFromEnv()));
         const rows = (await client.sampleDiff(id)).filter((r) => !values.mismatches || !r.match);
         out(json ? JSON.stringify(rows) : rows.length === 0 ? 'no rows' : rows.map((r) => `${r.match ? '  ' : '≠ '}${r.key} ${r.field}: source "${r.source}" → expected "${r.expected}", in Odoo "${r.actual}"`).join('\n'));
         return 0;
@@ -164,7 +164,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       case 'owners': {
         const id = Number(rest[0]);
         if (!Number.isInteger(id) || id <= 0) throw new UsageError('owners needs a migration ID');
-        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const client = new MigrationClient(createTransport(odooFromEnv()));
         const userOf = async (login: string): Promise<number> => {
           const uid = await client.userId(login);
           if (uid === null) throw new UsageError(`no single Odoo user with login or email "${login}"`);
@@ -185,7 +185,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (!Number.isInteger(id) || id <= 0) throw new UsageError('delta needs a migration ID');
         if (values.take !== undefined && !(deltaDecisions as readonly string[]).includes(values.take)) throw new UsageError('--take takes source or odoo');
         if (values.gone !== undefined && !(goneActions as readonly string[]).includes(values.gone)) throw new UsageError('--gone takes archive or delete');
-        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const client = new MigrationClient(createTransport(odooFromEnv()));
         let report = await client.report(id);
         if (values.take) report = await client.resolveDelta(id, values.take as DeltaDecision, values.key);
         if (values.gone) report = await client.deltaGone(id, values.gone as GoneAction, values.key);
@@ -197,7 +197,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       case 'report': {
         const id = Number(rest[0]);
         if (!Number.isInteger(id) || id <= 0) throw new UsageError(`${command} needs a migration ID`);
-        const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
+        const client = new MigrationClient(createTransport(odooFromEnv()));
         let report: MigrationReport;
         if (command === 'commit') {
           const batch = values['batch-size'] ? Number(values['batch-size']) : 500;

@@ -9,6 +9,16 @@ const odooEnv = z.object({
   ODOO_PASSWORD: z.string().min(1),
   ODOO_TIMEOUT_SECONDS: z.coerce.number().positive().optional(),
   ODOO_LONG_TIMEOUT_SECONDS: z.coerce.number().positive().optional(),
+  /** Odoo 19+: an API key for the JSON-2 API (used instead of XML-RPC when set) */
+  ODOO_API_KEY: z.string().optional(),
+  /** several databases on one server: their API keys as JSON {"db": "key"}, before ODOO_API_KEY */
+  ODOO_API_KEYS: z.string().optional().transform((v, ctx) => {
+    if (!v) return undefined;
+    const parsed = z.record(z.string(), z.string()).safeParse((() => { try { return JSON.parse(v); } catch { return null; } })());
+    if (!parsed.success) { ctx.addIssue({ code: 'custom', message: 'ODOO_API_KEYS must be a JSON object {"database": "API key"}' }); return z.NEVER; }
+    return parsed.data;
+  }),
+  ODOO_TRANSPORT: z.enum(['auto', 'xmlrpc', 'json2']).optional(),
 });
 
 export function odooFromEnv(env: NodeJS.ProcessEnv = process.env): OdooConnection {
@@ -22,6 +32,8 @@ export function odooFromEnv(env: NodeJS.ProcessEnv = process.env): OdooConnectio
     url: e.ODOO_URL, db: e.ODOO_DB, user: e.ODOO_USER, password: e.ODOO_PASSWORD,
     ...(e.ODOO_TIMEOUT_SECONDS ? { timeoutSeconds: e.ODOO_TIMEOUT_SECONDS } : {}),
     ...(e.ODOO_LONG_TIMEOUT_SECONDS ? { longTimeoutSeconds: e.ODOO_LONG_TIMEOUT_SECONDS } : {}),
+    ...((e.ODOO_API_KEYS?.[e.ODOO_DB] ?? e.ODOO_API_KEY) ? { apiKey: e.ODOO_API_KEYS?.[e.ODOO_DB] ?? e.ODOO_API_KEY } : {}),
+    ...(e.ODOO_TRANSPORT ? { transport: e.ODOO_TRANSPORT } : {}),
   };
 }
 

@@ -4,14 +4,14 @@ import { odooFromEnv, serverConfigFromEnv } from './config.js';
 import { createLogger } from './log.js';
 import { removeStaleUploads, uploadRoot } from './http/spool-upload.js';
 import { MigrationClient } from './odoo/migration-client.js';
-import { XmlRpcTransport } from './odoo/xmlrpc-transport.js';
+import { createTransport } from './odoo/auto-transport.js';
 
 const log = createLogger('crm-bridge');
 const config = serverConfigFromEnv();
 let migrations: MigrationClient | null = null;
 let odooVersion: (() => Promise<string>) | undefined;
 if (process.env.ODOO_URL) {
-  const transport = new XmlRpcTransport(odooFromEnv());
+  const transport = createTransport(odooFromEnv());
   migrations = new MigrationClient(transport);
   odooVersion = () => transport.version();
 } else {

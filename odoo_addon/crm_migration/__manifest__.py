@@ -3,7 +3,7 @@
 {
     "name": "CRM Migration",
     "summary": "Stage, commit and roll back CRM data migrated from any source",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "crm_migration contributors, Odoo Community Association (OCA)",

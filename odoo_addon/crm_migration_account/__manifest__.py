@@ -3,7 +3,7 @@
 {
     "name": "CRM Migration - Accounting",
     "summary": "Source key and creation date in the source on migrated account.move records",
-    "version": "18.0.1.1.0",
+    "version": "1.1.0",
     "category": "Hidden",
     "license": "LGPL-3",
     "author": "crm_migration contributors, Odoo Community Association (OCA)",

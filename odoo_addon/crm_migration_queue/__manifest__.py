@@ -3,7 +3,7 @@
 {
     "name": "CRM Migration - Job Queue",
     "summary": "Commit migrations as OCA queue_job jobs: chunks spread over Odoo's workers and servers",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Hidden",
     "license": "LGPL-3",
     "author": "crm_migration contributors, Odoo Community Association (OCA)",

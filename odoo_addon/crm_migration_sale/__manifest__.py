@@ -3,7 +3,7 @@
 {
     "name": "CRM Migration - Sale",
     "summary": "Source key and creation date in the source on migrated sale.order records",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Hidden",
     "license": "LGPL-3",
     "author": "crm_migration contributors, Odoo Community Association (OCA)",

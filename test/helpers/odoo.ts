@@ -1,7 +1,7 @@
 /** Reading Odoo back in end-to-end tests, over the same XML-RPC transport the bridge uses. */
 import { z } from 'zod';
 import { odooFromEnv } from '../../bridge/src/config.js';
-import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
+import { createTransport } from '../../bridge/src/odoo/auto-transport.js';
 import { MigrationClient } from '../../bridge/src/odoo/migration-client.js';
 
 export type Domain = unknown[];
@@ -12,7 +12,7 @@ export function odooEnvPresent(): boolean {
 }
 
 export class OdooReader {
-  readonly transport = new XmlRpcTransport(odooFromEnv());
+  readonly transport = createTransport(odooFromEnv());
   readonly migrations = new MigrationClient(this.transport);
 
   async count(model: string, domain: Domain = []): Promise<number> {
@@ -74,3 +74,8 @@ export function readerOf(db: string): OdooReader {
     process.env.ODOO_DB = saved;
   }
 }
+
+/** The Odoo series the run is against (scripts/test-all.sh sets ODOO_SERIES per version; default 18). */
+export const ODOO_SERIES = process.env.ODOO_SERIES ?? '18';
+/** Matches the server_version of that series, e.g. "18.0". */
+export const ODOO_SERIES_RE = new RegExp(`^${ODOO_SERIES.replace('.', '\\.')}\\.`);

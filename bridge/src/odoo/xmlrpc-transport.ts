@@ -9,11 +9,11 @@ const versionSchema = z.object({ server_version: z.string() }).loose();
 type Client = ReturnType<typeof xmlrpc.createClient>;
 
 /** Calls that only read: repeated once when the connection drops or Odoo does not answer in time. */
-const SAFE_TO_REPEAT = new Set(['search', 'search_read', 'read', 'search_count', 'fields_get', 'api_report', 'api_owners', 'api_installed_apps', 'api_sample_diff', 'api_rollback_conflicts']);
+export const SAFE_TO_REPEAT = new Set(['search', 'search_read', 'read', 'search_count', 'fields_get', 'api_report', 'api_owners', 'api_installed_apps', 'api_sample_diff', 'api_rollback_conflicts']);
 /** Calls that do a migration's long work in one Odoo transaction: they get the long timeout. */
-const LONG_CALLS = new Set(['api_commit', 'api_rollback', 'api_sample_rollback', 'api_finish_staging', 'api_delta_resolve', 'api_delta_gone', 'api_stage_json']);
-const DEFAULT_TIMEOUT_S = 120;
-const DEFAULT_LONG_TIMEOUT_S = 3600;
+export const LONG_CALLS = new Set(['api_commit', 'api_rollback', 'api_sample_rollback', 'api_finish_staging', 'api_delta_resolve', 'api_delta_gone', 'api_stage_json']);
+export const DEFAULT_TIMEOUT_S = 120;
+export const DEFAULT_LONG_TIMEOUT_S = 3600;
 
 /** A call Odoo did not answer in time (the connection was then closed). */
 export class OdooTimeout extends OdooError {}
@@ -101,7 +101,7 @@ export class XmlRpcTransport implements OdooTransport {
  * Odoo's fault text: a user-facing error (UserError, ValidationError) is the message itself,
  * possibly several lines; an unexpected error is a Python traceback whose last line says it.
  */
-function lastLine(text: string): string {
+export function lastLine(text: string): string {
   const trimmed = text.trim();
   if (!/Traceback \(most recent call last\)/.test(trimmed)) return trimmed;
   const lines = trimmed.split('\n').map((l) => l.trim()).filter(Boolean);

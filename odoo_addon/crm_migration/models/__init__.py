@@ -22,3 +22,5 @@ from . import crm_migration_credential
 from . import crm_migration_parallel
 from . import crm_migration_upload
 from . import crm_migration_derived
+from . import ir_ui_view
+from . import res_groups

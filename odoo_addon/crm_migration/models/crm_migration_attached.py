@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..services.attached import BLOB_MODEL, IMPORT_CONTEXT
+from .. import compat
 
 # largest decoded chunk accepted by one api_stage_blob call
 MAX_CHUNK_BYTES = 4 * 1024 * 1024
@@ -37,6 +38,7 @@ class CrmMigrationRecord(models.Model):
         return super().write(vals)
 
 
+@compat.sql_constraints
 class CrmMigrationBlobChunk(models.Model):
     """One chunk of the bytes of a staged file (``ir.attachment`` record), in upload order."""
 

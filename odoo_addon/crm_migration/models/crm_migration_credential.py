@@ -15,6 +15,8 @@ from odoo.exceptions import UserError
 
 from .crm_migration import MANAGER_GROUP
 
+from .. import compat
+
 _logger = logging.getLogger(__name__)
 
 SOURCES_TTL = 60  # seconds the bridge's answer is kept
@@ -117,6 +119,7 @@ class CrmMigration(models.Model):
         return {cred.name: cred.value or "" for cred in self.credential_ids}
 
 
+@compat.sql_constraints
 class CrmMigrationCredential(models.Model):
     """One credential of a migration's API source (a key, a region). Only Migration Managers
     read these rows (security/ir.model.access.csv); ``value`` is never shown back in clear."""

@@ -33,6 +33,7 @@ import psycopg2.extensions
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from .. import compat
 from .crm_migration_job import ACTIVE_JOB_STATES, JOB_KINDS, JOB_PHASES, JOB_STATES, MIGRATION_JOB_FIELDS
 
 _logger = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ class CrmMigration(models.Model):
     @api.model
     def _job_may_commit(self):
         """Whether the job runner may commit the transaction (never in tests)."""
-        return not (tools.config["test_enable"] or self.env.registry.in_test_mode()
+        return not (tools.config["test_enable"] or compat.registry_in_test_mode(self.env.registry)
                     or self.env.context.get("crm_migration_job_no_commit"))
 
     @api.model
@@ -177,7 +178,7 @@ class CrmMigration(models.Model):
             if migration.job_state == "queued":
                 migration._run_job()
         remaining = Migration.search_count([("job_state", "=", "queued")])
-        self.env["ir.cron"]._notify_progress(done=len(ids), remaining=remaining)
+        compat.notify_progress(self.env, "crm_migration.ir_cron_crm_migration_jobs", len(ids), remaining)
         return True
 
     def _run_job(self, commit=None):

@@ -4,6 +4,8 @@ from odoo.exceptions import UserError
 from ..services.key_claim import ensure_claim_table
 from .crm_migration_record import pretty_json
 
+from .. import compat
+
 LINK_ACTIONS = [
     ("created", "Created"),
     ("matched", "Matched"),
@@ -11,6 +13,7 @@ LINK_ACTIONS = [
 ]
 
 
+@compat.sql_constraints
 class CrmMigrationLink(models.Model):
     """Source key -> Odoo record. All links of a key point to the same Odoo record: the first
     one (``created`` or ``matched``) owns the key; a later migration that meets the key again

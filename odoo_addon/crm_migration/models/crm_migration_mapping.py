@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
+from .. import compat
 from ..services import contract
 from ..services.custom_fields import migrated_fields
 
@@ -230,6 +231,7 @@ class CrmMigrationMappingLine(models.Model):
         return decision
 
 
+@compat.sql_constraints
 class CrmMigrationSavedMap(models.Model):
     """A confirmed decision for a column of a source system, reused by later migrations of it."""
 

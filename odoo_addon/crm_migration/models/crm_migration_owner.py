@@ -9,6 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.mail import single_email_re
 
+from .. import compat
 from ..services.custom_fields import field_usage_count
 from ..services.text_search import owner_value
 from ..services.rollback import RollbackEngine
@@ -20,6 +21,7 @@ from ..services.staging import (
 OWNER_STATES = [("pending", "Pending"), ("resolved", "Resolved")]
 
 
+@compat.sql_constraints
 class CrmMigrationOwner(models.Model):
     """One source owner value (e.g. the email of a user of the source CRM) that a required
     lookup did not find: the records using it wait until it is resolved to an Odoo user."""

@@ -3,6 +3,7 @@ import json
 from odoo import api, fields, models
 
 from ..services.staging import issue_flags
+from .. import compat
 
 RECORD_STATES = [
     ("staged", "Staged"),
@@ -23,6 +24,7 @@ def pretty_json(value):
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
 
+@compat.sql_constraints
 class CrmMigrationRecord(models.Model):
     _name = "crm.migration.record"
     _description = "CRM Migration Staged Record"

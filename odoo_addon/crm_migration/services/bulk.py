@@ -16,6 +16,8 @@ import itertools
 
 from psycopg2.extras import Json, execute_values
 
+from ..compat import convert_to_column_insert
+
 # columns written by insert_links / insert_audit (besides the log access columns)
 LINK_COLUMNS = ("migration_id", "record_id", "key", "model", "res_id", "action", "values_before_json",
                 "values_after_json", "written_at", "hash", "sequence")
@@ -164,7 +166,7 @@ def insert_records(env, vals_list):
         row = {}
         for field in columns:
             value = vals[field.name] if field.name in vals else defaults.get(field.name)
-            row[field.name] = field.convert_to_column_insert(value, Record, vals)
+            row[field.name] = convert_to_column_insert(field, value, Record, vals)
         rows.append(row)
     Record.flush_model()
     ids = _insert_plain(env, Record._table, [f.name for f in columns], rows)

@@ -11,10 +11,7 @@ from contextlib import contextmanager
 
 import psycopg2
 
-try:  # the same friendly text the RPC layer shows for SQL constraint errors
-    from odoo.service.model import _as_validation_error
-except ImportError:  # pragma: no cover
-    _as_validation_error = None
+from ..compat import as_validation_error as _as_validation_error  # 17/18/19: see compat
 
 
 def error_text(env, exc):

@@ -35,6 +35,7 @@ import re
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..compat import field_accessible, is_automatic
 from . import attached
 from .staging import MODEL_SCHEMA, MODEL_SCHEMA_VALUES, SCHEMA_MODEL, SCHEMA_MODELS_CONTEXT, schema_model_names
 
@@ -107,7 +108,7 @@ def field_problem(env, model_name, fname):
         if isinstance(fname, str) and SCHEMA_NAME_RE.match(fname):
             return None
         return _("field %(field)r is not a field of %(model)s", field=fname, model=model_name)
-    if fname in BOOKKEEPING_FIELDS or field.automatic:
+    if fname in BOOKKEEPING_FIELDS or is_automatic(field):
         return _("field %(field)r is Odoo's bookkeeping", field=fname)
     if field.type == "one2many":
         return _("field %(field)r is a one2many", field=fname)
@@ -421,7 +422,7 @@ def readable_fields(model, fnames):
         field = model._fields.get(fname)
         if field is None:
             continue
-        if field_problem(model.env, model._name, fname) or not field.is_accessible(model.env):
+        if field_problem(model.env, model._name, fname) or not field_accessible(field, model):
             hidden.append(fname)
         else:
             readable.append(fname)

@@ -46,6 +46,8 @@ from odoo.fields import Command
 from odoo.osv import expression
 from odoo.tools import html2plaintext
 
+from ..compat import setup_models
+
 from . import bulk
 from .custom_fields import field_usage_count, sync_migrated_fields_views
 from .errors import error_text
@@ -453,7 +455,7 @@ class RollbackEngine:
         except Exception:
             if active:
                 self.env.invalidate_all()
-                self.env.registry.setup_models(self.env.cr)
+                setup_models(self.env.registry, self.env.cr)
             raise
 
     def _later_links(self, links):

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from odoo.fields import Command
 
+from ..compat import setup_models
 from . import guard, prefill
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_vals, json_value
@@ -148,7 +149,7 @@ def reload_registry(engine):
     """A create of custom fields that raised inside its savepoint may have set the registry
     up with fields the rollback of the savepoint removed again: set it up from the database."""
     engine.env.flush_all()
-    engine.env.registry.setup_models(engine.env.cr)
+    setup_models(engine.env.registry, engine.env.cr)
 
 
 def check_schema(engine, field_ids):
@@ -161,6 +162,6 @@ def check_schema(engine, field_ids):
     if missing:
         registry = engine.env.registry
         engine.env.flush_all()
-        registry.setup_models(engine.env.cr)
+        setup_models(registry, engine.env.cr)
         registry.init_models(engine.env.cr, list(registry.descendants(missing, "_inherits")),
                              dict(engine.env.context, update_custom_fields=True))

@@ -143,7 +143,7 @@ class TestCommitJobs(UploadJobsCase):
         mig.action_commit()
         self.assertTrue(mig.job_id.with_user(self.manager).read(["state"]))
         plain = self.env["res.users"].create({"name": "Mig Job Plain", "login": "mig_job_plain",
-                                              "groups_id": [(6, 0, [self.env.ref("base.group_user").id])]})
+                                              USER_GROUPS: [(6, 0, [self.env.ref("base.group_user").id])]})
         with self.assertRaises(Exception):
             mig.job_id.with_user(plain).read(["state"])
 

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 
 from ..services import prefill
 from ..services.rollback import RollbackEngine
+from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from .common import MigrationCase
 
 
@@ -25,7 +26,7 @@ class TestCommitSpeed(MigrationCase):
         Team = self.env["crm.team"]
         other = self.env["res.users"].create({
             "name": "Speed Seller", "login": "speed.seller@example.com",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])]})
+            USER_GROUPS: [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])]})
         # teams by type and by member: the admin's leads and opportunities, and the seller's, land
         # in different teams only if the team is chosen per salesperson and per type
         Team.create({"name": "Speed Opps", "sequence": 1, "use_leads": False, "use_opportunities": True,

@@ -1,6 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from ..compat import enter_registry_test_mode
 from .common import MigrationCase
 
 MODEL = "x_mig_pets"
@@ -16,8 +17,7 @@ class TestCustomModel(MigrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
+        enter_registry_test_mode(cls)
 
     def setUp(self):
         self.addCleanup(self.registry.reset_changes)

@@ -2,6 +2,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from ..services.custom_fields import migrated_fields_view
+from ..compat import enter_registry_test_mode
 from .common import MigrationCase
 
 FIELD = "x_mig_color"
@@ -17,8 +18,7 @@ class TestSchema(MigrationCase):
     def setUpClass(cls):
         super().setUpClass()
         # custom fields change the registry: each test resets it from its own cursor
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
+        enter_registry_test_mode(cls)
 
     def setUp(self):
         self.addCleanup(self.registry.reset_changes)

@@ -6,6 +6,7 @@ the database (made before links were read-only, or by SQL)."""
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from .common import MigrationCase
 
 
@@ -77,7 +78,7 @@ class TestSecurity(MigrationCase):
         migration = self.as_manager(self.new_migration("Security staging"))
         cases = [
             (self.staged("s:user:1", "user", "res.users", {"name": "Eve", "login": "eve"},
-                         lookups={"groups_id": {"model": "res.groups", "field": "name", "value": "Settings"}}),
+                         lookups={USER_GROUPS: {"model": "res.groups", "field": "name", "value": "Settings"}}),
              "'s:user:1': refused: model 'res.users' is not a model a migration may write"),
             (self.staged("s:param:1", "param", "ir.config_parameter", {"key": "k", "value": "v"}),
              "'s:param:1': refused: model 'ir.config_parameter'"),
@@ -109,7 +110,7 @@ class TestSecurity(MigrationCase):
         migration.api_stage([self.contact("1", "Ada", "ada@tamper.example")])
         record = self.record_of(migration, "testsrc:contact:1")
         record.write({"model": "res.users", "values_json": {"name": "Eve", "login": "eve-tamper"},
-                      "lookups_json": {"groups_id": {"model": "res.groups", "field": "name", "value": "Settings"}},
+                      "lookups_json": {USER_GROUPS: {"model": "res.groups", "field": "name", "value": "Settings"}},
                       "match_json": []})
         admin = self.env.ref("base.user_admin")
         with self.assertRaises(UserError) as caught:

@@ -15,6 +15,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from ..models.crm_migration_credential import SECRET_MASK, clear_sources_cache
+from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from .common import MigrationCase
 
 BRIDGE_MODULE = "odoo.addons.crm_migration.models.crm_migration_bridge"
@@ -49,7 +50,7 @@ class UploadJobsCase(MigrationCase):
         cls.manager = cls.env["res.users"].create({
             "name": "Mig Job Manager", "login": "mig_job_manager",
             # the job commits as this user: it needs the rights on what it creates (tags: partner manager)
-            "groups_id": [(6, 0, [cls.env.ref("crm_migration.group_crm_migration_manager").id,
+            USER_GROUPS: [(6, 0, [cls.env.ref("crm_migration.group_crm_migration_manager").id,
                                   cls.env.ref("base.group_partner_manager").id])],
         })
         cls.Params = cls.env["ir.config_parameter"].sudo()
@@ -353,7 +354,7 @@ class TestUploadJobs(UploadJobsCase):
         with self.assertRaisesRegex(UserError, "not running this job anymore"):
             migration.api_job_progress({"job": token, "phase": "staging", "done": 10})
         plain = self.env["res.users"].create({"name": "Plain", "login": "plain_progress",
-                                              "groups_id": [(6, 0, [self.env.ref("base.group_user").id])]})
+                                              USER_GROUPS: [(6, 0, [self.env.ref("base.group_user").id])]})
         with self.assertRaises(AccessError):
             migration.with_user(plain).api_job_progress({"job": "x" * 10, "phase": "reading"})
 
@@ -445,7 +446,7 @@ class TestUploadJobs(UploadJobsCase):
 
     def test_api_credentials_unreadable_without_the_group(self):
         migration = self._upload(self._api_wizard(), self._bridge([]))
-        user = self.env["res.users"].create({"name": "Sales only", "login": "sales_only_creds", "groups_id": [
+        user = self.env["res.users"].create({"name": "Sales only", "login": "sales_only_creds", USER_GROUPS: [
             (6, 0, [self.env.ref("base.group_user").id, self.env.ref("sales_team.group_sale_salesman").id])]})
         creds = self.env["crm.migration.credential"].search([("migration_id", "=", migration.id)])
         self.assertEqual(len(creds), 2)
