@@ -1184,7 +1184,7 @@ function refuseTooManyCustomFields(fields: { model: string }[], files: string[])
  * order (as the CSV reader gives them), and the Odoo field → header map by its number (one per
  * object and file, shared by its rows). Decoding builds the same objects, keys in the same order.
  */
-class DraftCodec implements StoreCodec<Draft> {
+export class DraftCodec implements StoreCodec<Draft> {
   private readonly headers: string[][] = [];
   private readonly columnMaps: Record<string, string>[] = [];
   private readonly columnIds = new Map<Record<string, string>, number>();
