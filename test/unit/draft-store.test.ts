@@ -38,3 +38,28 @@ t.test('the index gives every position stored under a hash, through growing', as
   t.same([...index.candidates(1234)], []);
   t.ok(hash32('a') !== hash32('b'));
 });
+
+t.test("the engine's compact form gives back the same drafts, key order included", async (t) => {
+  const { DraftCodec } = await import('../../bridge/src/mapping/engine.js');
+  const codec = new DraftCodec();
+  const header = ['ID', 'Name', 'Email'];
+  const numeric = ['Name', '2024', 'Notes']; // an integer-like header is listed first by JavaScript: kept as an object
+  codec.header(header);
+  codec.header(numeric);
+  const columns = { name: 'Name', email: 'Email' };
+  codec.columns(columns);
+  const base = { object: 'contact', model: 'res.partner', values: { name: 'Zoë' }, refs: {}, lookups: {}, match: [['email']], issues: [] };
+  const drafts = [
+    { key: 'a', ...base, source: { file: 'a.csv', row: 2, data: { ID: '1', Name: 'Zoë "Z"', Email: 'z@example.com' }, columns } },
+    { key: 'b', ...base, source: { file: 'b.csv', row: 3, data: Object.fromEntries(numeric.map((h) => [h, `${h}!`])), columns: { ...columns } } },
+    { key: 'c', ...base, source: { file: 'a.csv', row: 4, data: { name: 'derived' } }, attach_to: 'a' },
+    { key: 'd', ...base, source: { file: 'a.csv', row: 5, data: { ID: '2', Email: 'x@example.com', Name: 'other order' }, columns } },
+  ];
+  const store = new DraftStore<(typeof drafts)[number]>({ memoryLimit: 0 }, codec as never);
+  for (const d of drafts) store.add(d, 0, 0, 0);
+  t.equal(JSON.stringify([...store.each()].map(([, d]) => d)), JSON.stringify(drafts), 'same JSON, in order');
+  t.equal(JSON.stringify(store.get(1)), JSON.stringify(drafts[1]));
+  t.ok(Array.isArray((codec.encode(drafts[0] as never) as { source: { data: unknown } }).source.data), 'a row of a known header is written without its headers');
+  t.notOk(Array.isArray((codec.encode(drafts[1] as never) as { source: { data: unknown } }).source.data), 'not when the keys come in another order');
+  store.close();
+});

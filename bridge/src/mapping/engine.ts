@@ -28,7 +28,7 @@ import { fromColumns, type FieldRule, type Mapping, type ObjectMapping, type Tra
 import { applyTransform, type TransformContext } from './transforms.js';
 import type { DuplicateMerge, FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
 import { mergeInto } from './dedupe.js';
-import { DraftStore, HashIndex, hash32, type StoreOptions } from '../staging/draft-store.js';
+import { DraftStore, HashIndex, hash32, type StoreCodec, type StoreOptions } from '../staging/draft-store.js';
 import { customValue, fieldName, findSchemaRow, selectionLiteral, TypeTally, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
 import { DateTime } from 'luxon';
 import type { SourceReader, SourceRow, SourceTable } from '../sources/reader.js';
@@ -116,6 +116,8 @@ interface FileTarget {
   taken: TakenColumn[];
 }
 
+type PerRowChild = ObjectMapping & { perRow: NonNullable<ObjectMapping['perRow']> };
+
 /** per record in the store: its object's number × 2, + 1 for a derived record */
 const DERIVED = 1;
 /** the dedupe hash of a record without a dedupe value (a hash that is also this is only a candidate) */
@@ -124,6 +126,8 @@ const NO_VALUE = 0xffffffff;
 export class MappingEngine {
   /** every record made from the rows (file objects, their children, derived ones), in order */
   private readonly store: DraftStore<Draft>;
+  /** how drafts are written to the store's file (the row's cells without their headers) */
+  private readonly codec = new DraftCodec();
   /** derived records: key → position in the store */
   private readonly derived = new Map<string, number>();
   private readonly objectIds = new Map<string, number>();
@@ -164,7 +168,7 @@ export class MappingEngine {
   constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
     this.nowMs = this.now.toMillis();
-    this.store = new DraftStore<Draft>(options.store);
+    this.store = new DraftStore<Draft>(options.store, this.codec);
     this.objects = { ...mapping.objects };
   }
 
@@ -200,6 +204,7 @@ export class MappingEngine {
   async addTable(table: SourceTable): Promise<void> {
     const t = this.recognise(table.name, table.header, table.object);
     const profile: FileProfile = { file: table.name, object: t.objectName, encoding: table.encoding ?? '', rows: 0, unknownColumns: this.noteUnknown(t, table.header) };
+    this.codec.header(table.header);
     if (t.taken.length > 0) profile.columnsTaken = t.taken;
     let cells: Record<string, string> = {};
     // one context for the table's rows (its functions are the same for every row)
@@ -291,6 +296,7 @@ export class MappingEngine {
     if (!this.objects[objectName]) {
       const { customModel: _template, file: _file, ...rest } = t.object;
       this.objects[objectName] = { ...rest, label: `${label || slug} (custom object)`, model: `${spec.prefix}${slug}` };
+      this.children.clear();
       this.customModels.set(objectName, { model: `${spec.prefix}${slug}`, label: label || slug, template: t.objectName });
     }
     if (this.customRule(objectName)) {
@@ -394,8 +400,7 @@ export class MappingEngine {
     const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
     this.noteAttached(t.object, draft, ctx, this.store.size);
     const parentAt = this.keep(draft, ev.pendingRefs, false);
-    for (const [childName, child] of Object.entries(this.objects)) {
-      if (child.perRow?.parent !== t.objectName) continue;
+    for (const [childName, child] of this.childrenOf(t.objectName)) {
       const cev = this.evaluate(childName, child, ctx);
       // an attached child (inline notes) exists only where the row has something for it
       if (child.attachTo && !child.fields.some((r) => cev.values[r.field] !== undefined && cev.values[r.field] !== null)) continue;
@@ -410,6 +415,17 @@ export class MappingEngine {
       const childAt = this.keep(childDraft, cev.pendingRefs, false);
       if (besideParent) this.besideParent.set(childAt, { at: parentAt, object: t.objectName });
     }
+  }
+
+  /** per-row children of an object (order lines of an order), in the mapping's order; reset when an object is added */
+  private readonly children = new Map<string, [string, PerRowChild][]>();
+  private childrenOf(objectName: string): [string, PerRowChild][] {
+    let list = this.children.get(objectName);
+    if (!list) {
+      list = Object.entries(this.objects).filter((e): e is [string, PerRowChild] => e[1].perRow?.parent === objectName);
+      this.children.set(objectName, list);
+    }
+    return list;
   }
 
   /** The row's place in its object's structure (membership → course), counted for the inventory. */
@@ -541,7 +557,8 @@ export class MappingEngine {
 
   /** Field rules of one object applied to one row (a file object's, a derived one's, a child's). */
   private evaluate(objectName: string, object: ObjectMapping, ctx: RowContext): Evaluated {
-    const ev: Evaluated = { columns: { ...this.columnsOf(object, ctx) }, values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
+    // the columns object is the file's (shared by its records, never changed: a derived record takes a copy)
+    const ev: Evaluated = { columns: this.columnsOf(object, ctx), values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
     for (const rule of object.fields) {
       const from = fromColumns(rule);
       if (rule.refTo && rule.split) {
@@ -571,11 +588,10 @@ export class MappingEngine {
       else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split) || listField(object, rule.field));
       else ev.values[rule.field] = result.value;
     }
-    for (const [field, lookup] of Object.entries(ctx.valuesOnly ? {} : object.constantLookups ?? {})) {
-      ev.lookups[field] ??= { model: lookup.model, field: lookup.field, value: lookup.value };
-    }
-    for (const [field, ref] of Object.entries(ctx.valuesOnly ? {} : object.constantRefs)) {
-      ev.refs[field] = this.deriveOne(ref.object, ref.value, ctx);
+    if (!ctx.valuesOnly) {
+      const constant = constantsOf(object);
+      for (const [field, lookup] of constant.lookups) ev.lookups[field] ??= { model: lookup.model, field: lookup.field, value: lookup.value };
+      for (const [field, ref] of constant.refs) ev.refs[field] = this.deriveOne(ref.object, ref.value, ctx);
     }
     for (const flag of object.flags) {
       if (this.flagged(flag, ctx.cell(flag.column))) {
@@ -599,6 +615,7 @@ export class MappingEngine {
       if (headers !== '') columns[rule.field] = had && !had.split(' + ').includes(headers) ? `${had} + ${headers}` : headers;
     }
     this.columnsCache.set(object, { byColumn: ctx.headerOf, columns });
+    this.codec.columns(columns);
     return columns;
   }
 
@@ -708,7 +725,7 @@ export class MappingEngine {
     if (!this.derived.has(key)) {
       const ev = this.evaluate(objectName, object, ctx);
       ev.values[object.valueField as string] = value;
-      ev.columns[object.valueField as string] = object.valueField as string;
+      ev.columns = { ...ev.columns, [object.valueField as string]: object.valueField as string };
       const draft = this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } });
       this.derived.set(key, this.keep(draft, ev.pendingRefs, true));
     }
@@ -1062,6 +1079,18 @@ function listField(object: ObjectMapping, field: string): boolean {
   return fields.has(field);
 }
 
+const constants = new WeakMap<ObjectMapping, { lookups: [string, NonNullable<ObjectMapping['constantLookups']>[string]][]; refs: [string, ObjectMapping['constantRefs'][string]][] }>();
+
+/** An object's constant lookups and refs as lists (the same for every row). */
+function constantsOf(object: ObjectMapping): { lookups: [string, NonNullable<ObjectMapping['constantLookups']>[string]][]; refs: [string, ObjectMapping['constantRefs'][string]][] } {
+  let c = constants.get(object);
+  if (!c) {
+    c = { lookups: Object.entries(object.constantLookups ?? {}), refs: Object.entries(object.constantRefs) };
+    constants.set(object, c);
+  }
+  return c;
+}
+
 function addRefs(refs: Draft['refs'], field: string, keys: string[], many: boolean): void {
   if (keys.length === 0) return;
   const current = refs[field];
@@ -1080,6 +1109,7 @@ function splitAny(text: string, separators: string[]): string[] {
 }
 
 function dedupeIssues(issues: Issue[]): Issue[] {
+  if (issues.length < 2) return issues;
   const seen = new Set<string>();
   return issues.filter((i) => {
     const k = `${i.level}|${i.field}|${i.message}`;
@@ -1146,4 +1176,73 @@ function refuseTooManyCustomFields(fields: { model: string }[], files: string[])
       throw new InputError({ file: files.join(', '), row: 1 }, `${n.toLocaleString('en')} columns would become custom fields on ${model}; at most ${MAX_CUSTOM_FIELDS_PER_MODEL.toLocaleString('en')} are accepted (PostgreSQL holds 1,600 columns per table, Odoo uses part of them): leave unneeded columns out of the export`);
     }
   }
+}
+
+/**
+ * Drafts in the store's file (issue #11: about 2 KB of JSON a row, written once and read back
+ * once or more): the row's cells as an array when their headers are a table's header in its
+ * order (as the CSV reader gives them), and the Odoo field → header map by its number (one per
+ * object and file, shared by its rows). Decoding builds the same objects, keys in the same order.
+ */
+export class DraftCodec implements StoreCodec<Draft> {
+  private readonly headers: string[][] = [];
+  private readonly columnMaps: Record<string, string>[] = [];
+  private readonly columnIds = new Map<Record<string, string>, number>();
+  private last = -1;
+
+  header(header: string[]): void {
+    this.last = this.headers.length;
+    this.headers.push(header);
+  }
+
+  columns(columns: Record<string, string>): void {
+    if (!this.columnIds.has(columns)) {
+      this.columnIds.set(columns, this.columnMaps.length);
+      this.columnMaps.push(columns);
+    }
+  }
+
+  encode(d: Draft): unknown {
+    const columns = d.source.columns === undefined ? undefined : this.columnIds.get(d.source.columns);
+    const header = this.headerOf(d.source.data);
+    if (columns === undefined && header < 0) return d;
+    let data: unknown = d.source.data;
+    if (header >= 0) {
+      const cells: unknown[] = [header];
+      for (const k in d.source.data) cells.push(d.source.data[k]);
+      data = cells;
+    }
+    return { ...d, source: { ...d.source, data, ...(columns === undefined ? {} : { columns }) } };
+  }
+
+  decode(value: unknown): Draft {
+    const d = value as Draft;
+    const source = d.source as { data: unknown; columns?: unknown };
+    if (Array.isArray(source.data)) {
+      const header = this.headers[source.data[0] as number] as string[];
+      const data: Record<string, string> = {};
+      for (let i = 0; i < header.length; i++) data[header[i] as string] = source.data[i + 1] as string;
+      source.data = data;
+    }
+    if (typeof source.columns === 'number') source.columns = this.columnMaps[source.columns];
+    return d;
+  }
+
+  /** the number of the header whose names `data` has, in the same order; -1 for none */
+  private headerOf(data: Record<string, string>): number {
+    if (this.last >= 0 && sameKeys(data, this.headers[this.last] as string[])) return this.last;
+    for (let i = 0; i < this.headers.length; i++) {
+      if (i !== this.last && sameKeys(data, this.headers[i] as string[])) return i;
+    }
+    return -1;
+  }
+}
+
+function sameKeys(data: Record<string, string>, header: string[]): boolean {
+  let i = 0;
+  for (const k in data) {
+    if (header[i] !== k || typeof data[k] !== 'string') return false;
+    i += 1;
+  }
+  return i === header.length;
 }

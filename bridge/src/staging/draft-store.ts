@@ -60,6 +60,16 @@ export interface StoreOptions {
 const WRITE_BUFFER = 1 << 20;
 const READ_CHUNK = 4 << 20;
 
+/**
+ * How a record is written to the temporary file and read back: `encode` gives a JSON value (a
+ * more compact one than the record: what is the same for many records named by a number),
+ * `decode` the record from it. Without one, the record itself is the JSON.
+ */
+export interface StoreCodec<T> {
+  encode(record: T): unknown;
+  decode(value: unknown): T;
+}
+
 /** Records (any JSON value) by position: in memory, then in a temporary file. */
 export class DraftStore<T> {
   private memory: T[] | null = [];
@@ -67,7 +77,8 @@ export class DraftStore<T> {
   private folder: string | null = null;
   private fd: number | null = null;
   private written = 0;
-  private pending: string[] = [];
+  /** lines not yet written, encoded as UTF-8 straight into one buffer (no join, no second pass to count bytes) */
+  private pending = Buffer.allocUnsafe(WRITE_BUFFER);
   private pendingBytes = 0;
   private readonly memoryLimit: number;
   /** per record: a small number the caller gives (its kind, object) */
@@ -77,7 +88,7 @@ export class DraftStore<T> {
   readonly b = new Paged((n) => new Uint32Array(n));
   private count = 0;
 
-  constructor(private readonly options: StoreOptions = {}) {
+  constructor(private readonly options: StoreOptions = {}, private readonly codec?: StoreCodec<T>) {
     this.memoryLimit = options.memoryLimit ?? 5000;
   }
 
@@ -112,20 +123,27 @@ export class DraftStore<T> {
   }
 
   private append(record: T): void {
-    const line = `${JSON.stringify(record)}\n`;
-    const bytes = Buffer.byteLength(line);
+    const line = `${JSON.stringify(this.codec ? this.codec.encode(record) : record)}\n`;
     this.offsets.push(this.written + this.pendingBytes);
-    this.pending.push(line);
-    this.pendingBytes += bytes;
-    if (this.pendingBytes >= WRITE_BUFFER) this.flush();
+    // a UTF-8 character takes at most 3 bytes per UTF-16 unit: when the line may not fit, write what is pending first
+    if (this.pendingBytes + line.length * 3 > this.pending.length) {
+      this.flush();
+      if (line.length * 3 > this.pending.length) this.pending = Buffer.allocUnsafe(line.length * 3);
+    }
+    this.pendingBytes += this.pending.write(line, this.pendingBytes, 'utf8');
   }
 
   private flush(): void {
-    if (this.pending.length === 0 || this.fd === null) return;
-    const text = this.pending.join('');
-    this.written += writeSync(this.fd, text, this.written, 'utf8');
-    this.pending = [];
+    if (this.pendingBytes === 0 || this.fd === null) return;
+    let done = 0;
+    while (done < this.pendingBytes) done += writeSync(this.fd, this.pending, done, this.pendingBytes - done, this.written + done);
+    this.written += this.pendingBytes;
     this.pendingBytes = 0;
+  }
+
+  private decode(text: string): T {
+    const value: unknown = JSON.parse(text);
+    return this.codec ? this.codec.decode(value) : (value as T);
   }
 
   private end(i: number): number {
@@ -140,7 +158,7 @@ export class DraftStore<T> {
     const length = this.end(i) - start;
     const buf = Buffer.allocUnsafe(length);
     readSync(this.fd as number, buf, 0, length, start);
-    return JSON.parse(buf.toString('utf8')) as T;
+    return this.decode(buf.toString('utf8'));
   }
 
   /** Every record in order, with its position; `want(i)` false skips one without parsing it. */
@@ -163,7 +181,7 @@ export class DraftStore<T> {
         chunkStart = start;
         chunkLength = readSync(this.fd as number, buffer, 0, buffer.length, start);
       }
-      yield [i, JSON.parse(buffer.toString('utf8', start - chunkStart, end - chunkStart)) as T];
+      yield [i, this.decode(buffer.toString('utf8', start - chunkStart, end - chunkStart))];
     }
   }
 
