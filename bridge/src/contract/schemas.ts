@@ -29,8 +29,8 @@ export const issueInputSchema = z.strictObject({
 /**
  * A staged record as Odoo's `api_stage` / `api_stage_json` accept it (docs/staging-contract.md):
  * the bridge's record (stagedRecordSchema) with every object closed; `refs`, `lookups`, `match`,
- * `issues` and `source` default to empty, and `hash` is computed by Odoo when absent (the same
- * hash: test/unit/contract-hash.test.ts).
+ * `issues` and `source` default to empty, and `hash` is computed by Odoo when absent or empty (the
+ * same hash: test/unit/contract-hash.test.ts).
  */
 export const stagedRecordInputSchema = z.strictObject({
   key: shape.key,
@@ -44,7 +44,8 @@ export const stagedRecordInputSchema = z.strictObject({
   attach_to: shape.attach_to,
   blob: blobSchema.optional(),
   source: z.strictObject(sourceSchema.partial().shape).default({}),
-  hash: shape.hash.optional(),
+  /** absent or '' (a record made by hand, e.g. test/bench/attached-blob.ts): Odoo computes it */
+  hash: z.union([z.literal(''), shape.hash]).optional(),
   issues: z.array(issueInputSchema).max(LIMITS.issues).default([]),
 }).meta({ title: 'Staged record', description: 'One future row in Odoo, staged by the bridge (docs/staging-contract.md)' });
 

@@ -255,14 +255,16 @@ def _describe(error, path):
     if kind == "anyOf":
         branches = schema["anyOf"]
         types = [b.get("type") for b in branches]
-        # the value has the type of a branch: what is wrong with it there
-        for sub in error.context:
-            branch = branches[sub.schema_path[0]] if sub.schema_path else {}
-            if branch.get("type") and _matches_type(value, branch["type"]) and sub.validator != "type":
-                return _describe(sub, path + tuple(sub.relative_path))
+        # the value has the type of a branch: what is wrong with it there (a branch that is one
+        # constant, such as the empty hash, says least)
+        candidates = [sub for sub in error.context if sub.validator != "type" and sub.schema_path
+                      and _matches_type(value, branches[sub.schema_path[0]].get("type"))]
+        candidates.sort(key=lambda sub: sub.validator == "const")
+        if candidates:
+            return _describe(candidates[0], path + tuple(candidates[0].relative_path))
         if set(types) == SCALAR_TYPES:
             return f"{where} must be a plain value (string, number, boolean or null), not {got}."
-        return f"{where} must be {_types_text([t for t in types if t])}, not {got}."
+        return f"{where} must be {_types_text(list(dict.fromkeys(t for t in types if t)))}, not {got}."
     if kind == "required":
         missing = [name for name in schema["required"] if name not in value]
         keys = ", ".join(repr(name) for name in missing)

@@ -135,6 +135,10 @@ class TestContract(MigrationCase):
         self.assertFalse(rec.refs_json or rec.lookups_json or rec.match_json or rec.source_json or rec.issues_json)
         self.assertEqual((rec.source_file, rec.source_row, rec.state, rec.issue_count), (False, 0, "staged", 0))
         self.assertEqual(rec.hash, canonical_hash("res.partner.category", {"name": "Mig Bare"}, {}, {}))
+        # an empty hash (a record made by hand) is computed too
+        mig.api_stage([dict(self.tag("Mig Empty Hash"), hash="")])
+        self.assertEqual(self.record_of(mig, "testsrc:tag:mig empty hash").hash,
+                         canonical_hash("res.partner.category", {"name": "Mig Empty Hash"}, {}, {}))
         mig.api_commit()
         self.assertEqual(rec.state, "committed")
         self.assertEqual(len(self.Tag.search([("name", "=", "Mig Bare")])), 1)
