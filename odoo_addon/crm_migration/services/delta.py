@@ -372,6 +372,39 @@ def resolve(migration, take, keys=None):
     return len(records)
 
 
+def _gone_one(env, model, record, link, action):
+    """Archive or delete the Odoo record of one gone source record (``gone``). Returns ``(error line,
+    audit values)``, either None: no error and no audit when there was nothing left to do."""
+    _ = env._
+    active = model._active_name
+    target = model.browse(link.res_id).exists()
+    if not target:
+        return None, None
+    if action == "delete" and link.action != "created":
+        return _("- %(key)s: %(model)s %(id)s existed before the migration (matched); a rollback "
+                 "could not bring it back: archive it instead", key=record.key,
+                 model=model._name, id=link.res_id), None
+    if action == "archive" and not active:
+        return _("- %(key)s: %(model)s records cannot be archived", key=record.key, model=model._name), None
+    try:
+        with env.cr.savepoint():
+            if action == "delete":
+                before = dict(link.values_after_json or {})
+                target.unlink()
+                return None, audit_vals(link, before, {}, action="delete")
+            if target[active]:
+                before = {active: json_value(target, active)}
+                target.write({active: False})
+                after = {active: json_value(target, active)}
+                merge_link(link, before, after, touch=False)
+                return None, audit_vals(link, before, after)
+    except psycopg2.OperationalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported by gone(), nothing done
+        return f"- {record.key}: {error_text(env, exc)}", None
+    return None, None
+
+
 def gone(migration, action, keys=None):
     """The admin's explicit action on records gone from the source: ``archive`` (models with an
     ``active`` field) or ``delete`` (only records this migration created). Both are undone exactly
@@ -400,39 +433,13 @@ def gone(migration, action, keys=None):
     with env.cr.savepoint():
         for model_name, model_records in by_model.items():
             model = env[model_name].with_context(active_test=False, **QUIET_CONTEXT)
-            active = model._active_name
             for record in model_records:
-                link = links[record.key]
-                target = model.browse(link.res_id).exists()
-                if not target:
-                    done.append((record, "deleted" if action == "delete" else "archived"))
+                error, audit_row = _gone_one(env, model, record, links[record.key], action)
+                if error:
+                    errors.append(error)
                     continue
-                if action == "delete" and link.action != "created":
-                    errors.append(_("- %(key)s: %(model)s %(id)s existed before the migration (matched); a rollback "
-                                    "could not bring it back: archive it instead", key=record.key,
-                                    model=model_name, id=link.res_id))
-                    continue
-                if action == "archive" and not active:
-                    errors.append(_("- %(key)s: %(model)s records cannot be archived", key=record.key,
-                                    model=model_name))
-                    continue
-                try:
-                    with env.cr.savepoint():
-                        if action == "delete":
-                            before = dict(link.values_after_json or {})
-                            target.unlink()
-                            audit.append(audit_vals(link, before, {}, action="delete"))
-                        elif target[active]:
-                            before = {active: json_value(target, active)}
-                            target.write({active: False})
-                            after = {active: json_value(target, active)}
-                            merge_link(link, before, after, touch=False)
-                            audit.append(audit_vals(link, before, after))
-                except psycopg2.OperationalError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - reported below, nothing done
-                    errors.append(f"- {record.key}: {error_text(env, exc)}")
-                    continue
+                if audit_row:
+                    audit.append(audit_row)
                 done.append((record, "deleted" if action == "delete" else "archived"))
         if errors:
             raise UserError(_("Records gone from the source: nothing was done, because:\n%(lines)s",

@@ -375,7 +375,7 @@ def check_links(migration, links):
     business = business_models(env) | declared_models(migration)
     glue = migration._glue_link_models()
     lines = []
-    schema_ids = [l.res_id for l in links if l.model == SCHEMA_MODEL]
+    schema_ids = [link.res_id for link in links if link.model == SCHEMA_MODEL]
     schema = {f.id: f for f in env[SCHEMA_MODEL].sudo().browse(schema_ids).exists()} if schema_ids else {}
     for link in links:
         if link.model == SCHEMA_MODEL:
@@ -387,7 +387,8 @@ def check_links(migration, links):
         if link.model == MODEL_SCHEMA:
             model = env[MODEL_SCHEMA].sudo().browse(link.res_id).exists()
             if model and not (model.state == "manual" and model.model in business):
-                lines.append(f"- {link.key}: {MODEL_SCHEMA} {link.res_id} is not a custom model this migration declares")
+                lines.append(
+                    f"- {link.key}: {MODEL_SCHEMA} {link.res_id} is not a custom model this migration declares")
             continue
         if attached.is_attached(link.model) or link.model in glue:
             continue  # their fields are the ATTACHED_MODELS allowlist, parent pair included

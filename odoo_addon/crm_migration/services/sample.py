@@ -157,13 +157,65 @@ def _lookup_ids(env, spec):
         op = "=ilike" if isinstance(value, str) else "="
         hits = model.search([(fname, op, value.strip() if isinstance(value, str) else value)] + where)
         if len(hits) > 1:
-            exact = hits.filtered(lambda r: r[fname] == value)
+            exact = hits.filtered(lambda r, fname=fname: r[fname] == value)
             hits = exact if len(exact) == 1 else hits
         if len(hits) == 1:
             return hits.ids
         if hits:
             return []
     return []
+
+
+def _expected_entries(env, model, record, after, link_by_key, owners):
+    """``[(field, expected)]`` of one staged record: its values, its references (through the links
+    of the keys they name) and its lookups (what the commit found, else what it would find now)."""
+    entries = []
+    for fname, value in sorted((record.values_json or {}).items()):
+        field = model._fields.get(fname)
+        if field is None or value is None:
+            continue
+        entries.append((field, value if not field.relational else (value or False)))
+    for fname, value in sorted((record.refs_json or {}).items()):
+        field = model._fields.get(fname)
+        if field is None:
+            continue
+        ids = [link_by_key[k].res_id for k in (value if isinstance(value, list) else [value])
+               if k in link_by_key]
+        entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
+    for fname, spec in sorted((record.lookups_json or {}).items()):
+        field = model._fields.get(fname)
+        if field is None:
+            continue
+        owner = (spec.get("model"), spec.get("field"), str(spec.get("value")).strip().lower())
+        if fname in after:
+            ids = after[fname] if isinstance(after[fname], list) else [after[fname]]
+        elif spec.get("required") and owner in owners:
+            ids = [owners[owner]]
+        else:
+            ids = _lookup_ids(env, spec)
+        ids = [i for i in ids if i]
+        entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
+    return entries
+
+
+def _actual_values(env, ids_by_model, fnames_by_model, wanted_names):
+    """The committed records' current values, one read per model: ``{(model, id): row}``; adds the
+    ids of the related records they point to to ``wanted_names``."""
+    actual = {}
+    for model_name, ids in ids_by_model.items():
+        model = env[model_name].with_context(active_test=False)
+        existing = model.browse(sorted(i for i in ids if i)).exists()
+        fnames = sorted(fnames_by_model[model_name])
+        if not existing or not fnames:
+            continue
+        for row in existing.read(fnames, load=None):
+            actual[(model_name, row["id"])] = row
+            for fname in fnames:
+                field = model._fields[fname]
+                if field.relational and row.get(fname):
+                    value = row[fname]
+                    wanted_names[field.comodel_name].update(value if isinstance(value, list) else [value])
+    return actual
 
 
 def sample_diff(migration):
@@ -195,31 +247,7 @@ def sample_diff(migration):
         model = env[record.model]
         after = own_links[record.id].values_after_json if record.id in own_links else {}
         after = after or {}
-        entries = []
-        for fname, value in sorted((record.values_json or {}).items()):
-            field = model._fields.get(fname)
-            if field is None or value is None:
-                continue
-            entries.append((field, value if not field.relational else (value or False)))
-        for fname, value in sorted((record.refs_json or {}).items()):
-            field = model._fields.get(fname)
-            if field is None:
-                continue
-            ids = [link_by_key[k].res_id for k in (value if isinstance(value, list) else [value])
-                   if k in link_by_key]
-            entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
-        for fname, spec in sorted((record.lookups_json or {}).items()):
-            field = model._fields.get(fname)
-            if field is None:
-                continue
-            if fname in after:
-                ids = after[fname] if isinstance(after[fname], list) else [after[fname]]
-            elif spec.get("required") and (spec["model"], spec["field"], str(spec.get("value")).strip().lower()) in owners:
-                ids = [owners[(spec["model"], spec["field"], str(spec.get("value")).strip().lower())]]
-            else:
-                ids = _lookup_ids(env, spec)
-            ids = [i for i in ids if i]
-            entries.append((field, ids if field.type != "many2one" else (ids[0] if ids else False)))
+        entries = _expected_entries(env, model, record, after, link_by_key, owners)
         for field, value in entries:
             fnames_by_model[record.model].add(field.name)
             if field.relational:
@@ -227,21 +255,7 @@ def sample_diff(migration):
         ids_by_model[record.model].add(record.res_id)
         plan.append((record, entries))
 
-    # actual values: one read per model
-    actual = {}
-    for model_name, ids in ids_by_model.items():
-        model = env[model_name].with_context(active_test=False)
-        existing = model.browse(sorted(i for i in ids if i)).exists()
-        fnames = sorted(fnames_by_model[model_name])
-        if not existing or not fnames:
-            continue
-        for row in existing.read(fnames, load=None):
-            actual[(model_name, row["id"])] = row
-            for fname in fnames:
-                field = model._fields[fname]
-                if field.relational and row.get(fname):
-                    value = row[fname]
-                    wanted_names[field.comodel_name].update(value if isinstance(value, list) else [value])
+    actual = _actual_values(env, ids_by_model, fnames_by_model, wanted_names)
     names = {}
     for comodel, ids in wanted_names.items():
         # names read with the user's rights (services/guard.py): a record they may not read stays unnamed

@@ -448,7 +448,8 @@ class TestUploadJobs(MigrationCase):
         lines["login_url"].value = "https://login.example"
         calls = []
         migration = self._upload(wizard, self._bridge(calls))
-        self.assertEqual(calls[0]["json"]["credentials"], {"login_url": "https://login.example", "access_token": "tok-1"})
+        self.assertEqual(calls[0]["json"]["credentials"],
+                         {"login_url": "https://login.example", "access_token": "tok-1"})
         self.assertEqual(sorted(migration.credential_ids.mapped("name")), ["access_token", "login_url"])
 
     def test_api_credentials_unreadable_without_the_group(self):
@@ -587,7 +588,8 @@ class TestAutorefreshWidget(HttpCase):
                     console.error("the widget is not active while the job runs");
                     return;
                 }
-                await rpc("crm.migration", "write", [[%(id)s], {job_state: "done", job_message: "Refreshed by the widget"}]);
+                await rpc("crm.migration", "write",
+                          [[%(id)s], {job_state: "done", job_message: "Refreshed by the widget"}]);
                 for (let i = 0; i < 40; i++) {
                     await new Promise((resolve) => setTimeout(resolve, 250));
                     if (document.body.innerText.includes("Refreshed by the widget")) {
