@@ -33,6 +33,8 @@ gate() { # name, command...: run it, show its output only when it fails
 
 if [ "${1:-}" = "--fix" ]; then
   npx eslint --fix "${TS_PATHS[@]}" >/dev/null 2>&1 || true
+  # twice: prettier is not always idempotent on long member chains (a second pass settles them)
+  npx prettier --write --log-level=warn "${TS_PATHS[@]}" || true
   npx prettier --write --log-level=warn "${TS_PATHS[@]}" || true
   node scripts/ruff.mjs --fix "${PY_PATHS[@]}" >/dev/null || true
 fi
