@@ -9,7 +9,9 @@
 #   scripts/odoo.sh pg             make sure PostgreSQL answers and the odoo role exists
 #   scripts/odoo.sh initdb DB MODS drop + create DB with MODS (comma list) installed, no demo
 #   scripts/odoo.sh test [DB]      install crm_migration with --test-enable (DB), then crm_migration +
-#                                 sale_management for the glue addons' tests (DB_apps); non-zero on failure
+#                                 sale_management for the glue addons' tests (DB_apps); non-zero on failure;
+#                                 under python3-coverage (CRM_MIGRATION_COVERAGE=0: without), prints the
+#                                 addons' line coverage (tests excluded) and writes $RUN_DIR/DB.coverage.txt
 #   scripts/odoo.sh serve DB PORT [FILTER]  start Odoo on 127.0.0.1:PORT (databases matching the
 #                                 regex FILTER, default exactly DB) in the background, wait for it
 #   scripts/odoo.sh stop PORT      stop the server started by serve
@@ -44,8 +46,11 @@ demo_args() {
 }
 
 odoo_bin() {
-  # ODOO_EXEC=exec (set by serve) makes the background subshell become Odoo, so $! is Odoo's pid
-  ${ODOO_EXEC:-} "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS" --db_host="$DB_HOST" --db_port=5432 \
+  # ODOO_EXEC=exec (set by serve) makes the background subshell become Odoo, so $! is Odoo's pid;
+  # ODOO_COVERAGE (set by cmd_test) runs it under coverage.py, measuring the addons' own files only
+  local cov=()
+  if [ -n "${ODOO_COVERAGE:-}" ]; then cov=(-m coverage run --parallel-mode "--source=$REPO/odoo_addon"); fi
+  ${ODOO_EXEC:-} "$PY" "${cov[@]}" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS" --db_host="$DB_HOST" --db_port=5432 \
     --db_user="$DB_USER" --db_password="$DB_PASSWORD" --data-dir="$RUN_DIR/data" "$@"
 }
 
@@ -119,6 +124,11 @@ cmd_test() {
   local db="${1:-crm_migration_addon_test}" failed=0
   TESTS_TOTAL=0; TESTS_FAILED=0
   cmd_pg
+  # Debian's python3-coverage around every odoo-bin run below; the parts are combined at the end
+  if [ "${CRM_MIGRATION_COVERAGE:-1}" != "0" ] && "$PY" -c 'import coverage' 2>/dev/null; then
+    export ODOO_COVERAGE=1 COVERAGE_FILE="$RUN_DIR/$db.coverage"
+    rm -f "$COVERAGE_FILE" "$COVERAGE_FILE".*
+  fi
   run_addon_tests "$db" crm_migration /crm_migration || failed=1
   # second DB with sale + account: the glue modules must auto-install and pass their tests
   run_addon_tests "${db}_apps" crm_migration,sale_management /crm_migration_sale,/crm_migration_account || failed=1
@@ -134,6 +144,12 @@ cmd_test() {
     run_addon_tests "${db}_queue" crm_migration,queue_job /crm_migration_queue || failed=1
   else
     echo "SKIPPED: crm_migration_queue tests on Odoo $(odoo_series) (no OCA queue_job in ODOO_QUEUE_SRC=$ODOO_QUEUE_SRC)"
+  fi
+  if [ -n "${ODOO_COVERAGE:-}" ]; then
+    "$PY" -m coverage combine -q >/dev/null 2>&1
+    "$PY" -m coverage report --omit='*/tests/*' >"$RUN_DIR/$db.coverage.txt" 2>&1 || true
+    echo "addon coverage (python3-coverage, lines, tests excluded): $(grep -E '^TOTAL' "$RUN_DIR/$db.coverage.txt" | awk '{print $NF}')" \
+      "(per file: $RUN_DIR/$db.coverage.txt)"
   fi
   # last "N tests" line: the total, read by scripts/test-all.sh
   echo "all addon tests: $TESTS_FAILED failed, 0 error(s) of $TESTS_TOTAL tests"

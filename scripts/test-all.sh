@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, in one command (the README's, and what .ci/run calls):
-#   1. bridge unit tests (tap), no Odoo needed;
+#   0. the static gates (README, "Quality gates"): type check (tsc), then scripts/lint.sh (eslint, prettier,
+#      ruff, pylint), each gate one passed/failed in the closing line; no Odoo needed;
+#   1. bridge unit tests (tap, with tap's coverage summary), no Odoo needed;
 #   2. per Odoo version (ODOO_VERSIONS, default "18"; 17 and 19 when named): the addon's own Odoo tests
 #      (odoo-bin --test-enable) in fresh databases;
 #   3. end-to-end tests: the bridge (CLI and HTTP) against that real Odoo (XML-RPC; JSON-2 on 19):
@@ -30,7 +32,7 @@ run_tap() { # name, tap args...
   local name="$1"; shift
   local log; log=$(mktemp)
   echo "== $name"
-  npx tap "$@" 2>&1 | tee "$log" | grep -E '^(not ok|# \{|ok [0-9]+ - test/)' || true
+  npx tap "$@" 2>&1 | tee "$log" | grep -E '^(not ok|# \{|ok [0-9]+ - test/|(Statements|Branches|Functions|Lines) +:)' || true
   local rc=${PIPESTATUS[0]}
   tally "$log"
   if [ "$rc" -ne 0 ]; then grep -B3 -A30 'not ok' "$log" | head -n 120; failed=$((failed > 0 ? failed : 1)); fi
@@ -38,9 +40,20 @@ run_tap() { # name, tap args...
 }
 
 if [ ! -d node_modules ] || [ "${CI:-}" = "true" ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+echo "== type check and build (tsc)"
 npx tsc -p tsconfig.json || { echo "typescript build failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+passed=$((passed + 1))
 
-run_tap "bridge unit tests" test/unit
+echo "== lint (scripts/lint.sh; fix with npm run format)"
+lint_log=$(mktemp)
+bash scripts/lint.sh | tee "$lint_log"
+lint_line=$(grep -E '^lint: [0-9]+ passed' "$lint_log" | tail -n1)
+lp=$(sed -nE 's/^lint: ([0-9]+) passed.*/\1/p' <<<"$lint_line"); lf=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$lint_line")
+ls_=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$lint_line")
+passed=$((passed + ${lp:-0})); failed=$((failed + ${lf:-1})); skipped=$((skipped + ${ls_:-0})); rm -f "$lint_log"
+
+# coverage of the bridge by its unit tests: reported (tap's text summary), not enforced
+run_tap "bridge unit tests" test/unit --no-disable-coverage --allow-incomplete-coverage --coverage-report=text-summary
 
 # Odoo versions (issue #13): each whose source is present runs; a missing one prints one loud
 # SKIPPED line and counts as skipped. 18 runs everything (addon tests, end-to-end, browser journey);

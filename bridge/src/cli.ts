@@ -323,7 +323,7 @@ function stageReader(sourceName: string, files: string[], credentialArgs: string
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${resolve(process.argv[1])}`).href;
 if (isEntry || process.argv[1]?.endsWith('crm-migrate')) {
-  main(process.argv.slice(2), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`)).then((code) => {
+  void main(process.argv.slice(2), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`)).then((code) => {
     process.exitCode = code;
   });
 }

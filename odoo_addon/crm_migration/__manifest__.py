@@ -10,10 +10,9 @@
     "website": "https://github.com/OCA/crm",
     "maintainers": [],
     "development_status": "Beta",
-    "external_dependencies": {"python": ["reportlab", "requests"]},
     "depends": ["crm", "contacts"],
     # the JSON Schemas of the contract with the bridge (schemas/, services/contract.py)
-    "external_dependencies": {"python": ["jsonschema"]},
+    "external_dependencies": {"python": ["jsonschema", "reportlab", "requests"]},
     "data": [
         "security/crm_migration_security.xml",
         "security/ir.model.access.csv",

@@ -35,7 +35,7 @@ async function parseOnly(): Promise<number> {
 }
 
 const started = performance.now();
-let rows = 0;
+let rows: number;
 if (mode === 'parse') rows = await parseOnly();
 else if (mode === 'stage') {
   const out: string[] = [];

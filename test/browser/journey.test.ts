@@ -605,7 +605,7 @@ t.test('Ortto through the wizard with an API key: extracted from the stand-in, c
 
   await clickButton('action_confirm_mapping');
   await confirmDialogIfAny();
-  m = await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
+  await waitFor(id, (x) => x.state === 'mapped' && settled(x), 'mapping confirmed');
   await reloadForm();
   await clickButton('action_commit');
   await confirmDialogIfAny();

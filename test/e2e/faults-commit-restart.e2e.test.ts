@@ -41,7 +41,7 @@ t.test('Odoo killed (kill -9) while a commit job runs: the job is found dead, re
 
   await rpc.call('crm.migration', 'action_commit', [[id]]);
   const until = Date.now() + 180_000;
-  let done = 0;
+  let done: number;
   for (;;) {
     done = await count('crm.migration.record', [['migration_id', '=', id], ['state', 'in', ['committed', 'matched']]]);
     if (done > 500) break; // tags, custom fields and a first batch of contacts

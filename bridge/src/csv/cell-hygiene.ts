@@ -81,7 +81,6 @@ function cp1252Byte(ch: string): number {
 
 /** The UTF-8 text this Windows-1252-decoded cell holds, when its bytes are a UTF-8 multi-byte sequence; else undefined. */
 export function utf8Inside(cell: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
   if (!/[\u00c2-\u00f4]/.test(cell)) return undefined;
   const bytes = Uint8Array.from(cell, cp1252Byte);
   for (let i = 0; i < bytes.length; i++) {

@@ -117,7 +117,7 @@ export async function* readCsv(file: CsvFile, onHead?: (head: CsvHead) => void):
     max_record_size: MAX_RECORD_CHARS,
   });
   bytes.on('error', (e) => parser.destroy(e));
-  text.on('error', (e) => parser.destroy(e));
+  text.on('error', (e: Error) => parser.destroy(e));
   bytes.pipe(text).pipe(parser);
 
   let header: string[] | undefined;
@@ -176,6 +176,7 @@ function checkHeader(fileName: string, record: string[]): string[] {
 function checkOneEncoding(fileName: string, row: number, header: string[], record: string[]): void {
   for (let i = 0; i < record.length; i++) {
     const cell = record[i] as string;
+    // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included, on purpose
     if (cell.length === 0 || !/[^\x00-\x7f]/.test(cell)) continue;
     const inner = utf8Inside(cell);
     if (inner !== undefined) {

@@ -44,6 +44,7 @@ export async function spoolUpload(request: FastifyRequest, config: ServerConfig)
         continue;
       }
       // the name is shown in messages only; on disk a file is its position (no name can reach the file system)
+      // eslint-disable-next-line no-control-regex -- control characters are taken out of the name on purpose
       const name = basename(part.filename || `upload-${files.length + 1}.csv`).replace(/[\u0000-\u001f\u007f]/g, '');
       if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
         part.file.resume();

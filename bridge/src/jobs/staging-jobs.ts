@@ -48,6 +48,7 @@ export function extractionProgress(ctx: JobContext): { onProgress: (p: Extractio
   let refused: unknown = null;
   return {
     onProgress: (p) => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- Odoo's own refusal, rethrown as caught
       if (refused) throw refused;
       chain = chain.then(() => ctx.progress({ phase: 'extracting', object: p.object, done: p.rows, ...(p.message ? { message: p.message } : {}) })).catch((err: unknown) => {
         refused = err;
@@ -55,6 +56,7 @@ export function extractionProgress(ctx: JobContext): { onProgress: (p: Extractio
     },
     settle: async () => {
       await chain;
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- Odoo's own refusal, rethrown as caught
       if (refused) throw refused;
     },
   };

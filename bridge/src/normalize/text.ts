@@ -1,8 +1,11 @@
 import { empty, ok, warn, type Normalized } from './result.js';
 
+// eslint-disable-next-line no-control-regex -- dropping control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+
 /** Trims, folds runs of white space, and drops control characters. Empty → null. */
 export function cleanText(raw: string): string {
-  return raw.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').replace(/[ \t\u00a0]+/g, ' ').trim();
+  return raw.replace(CONTROL_CHARACTERS, '').replace(/[ \t\u00a0]+/g, ' ').trim();
 }
 
 export function normalizeText(raw: string): Normalized {

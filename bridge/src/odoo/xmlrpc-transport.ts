@@ -91,6 +91,7 @@ export class XmlRpcTransport implements OdooTransport {
         if (!err) return resolve(value);
         const fault = err as { faultString?: string; code?: string; message?: string };
         if (fault.faultString) return reject(new OdooError(lastLine(fault.faultString), fault.faultString));
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- last resort: neither code nor message
         reject(new OdooError(`cannot reach Odoo at ${this.conn.url}: ${fault.code ?? fault.message ?? String(err)}`));
       });
     });

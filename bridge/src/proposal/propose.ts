@@ -121,7 +121,7 @@ export function shippedTargets(mapping: Mapping): Map<string, { model: string; f
 export function proposeMapping(header: string[], rows: Record<string, string>[], options: ProposeOptions = {}): Proposal[] {
   const catalog = options.catalog ?? CATALOG;
   const threshold = options.threshold ?? 0.65;
-  const shipped = options.shipped ? shippedTargets(options.shipped) : new Map();
+  const shipped = options.shipped ? shippedTargets(options.shipped) : new Map<string, { model: string; field: string }>();
   const saved = new Map(Object.entries(options.saved ?? {}).map(([h, t]) => [headerToken(h), t]));
   const proposals = new Map<string, Proposal>();
   const candidates: { column: string; target: TargetField; score: number; reason: string }[] = [];

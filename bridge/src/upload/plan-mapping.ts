@@ -16,7 +16,7 @@ import { inferType } from '../mapping/custom-fields.js';
 import { applyDecisions, type Decision } from '../mapping/decisions.js';
 import { fromColumns, type Mapping, type ObjectMapping } from '../mapping/schema.js';
 import { CATALOG, type FieldKind } from '../proposal/field-catalog.js';
-import { llmSuggest, type LlmConfig } from '../proposal/llm-suggest.js';
+import { llmSuggest, type LlmConfig, type LlmSuggestion } from '../proposal/llm-suggest.js';
 import { catalogFromFieldsGet, selectionTable, type FieldsGet } from '../proposal/odoo-fields.js';
 import { proposeMapping } from '../proposal/propose.js';
 import { profileValues } from '../proposal/value-profile.js';
@@ -173,7 +173,7 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
     const unmapped = proposals.filter((p) => !p.field);
     const llm = options.llm && unmapped.length
       ? await llmSuggest(options.llm, unmapped.map((p) => ({ column: p.column, samples: samples(rows, p.column, 5) })), catalog, options.log)
-      : new Map();
+      : new Map<string, LlmSuggestion>();
     for (const p of proposals) {
       const target = p.field ? catalog.find((t) => t.field === p.field) : undefined;
       const suggestion = llm.get(p.column);

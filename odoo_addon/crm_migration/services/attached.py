@@ -220,7 +220,7 @@ def _imported_author(engine, item):
         values_after = {"name": env._("Imported from %(label)s", label=label), "active": True}
         partner = Partner.with_context(**QUIET_CONTEXT).create(values_after)
         action = "created"
-    if not links.filtered(lambda l: l.migration_id == engine.migration):
+    if not links.filtered(lambda link: link.migration_id == engine.migration):
         engine.sequence += 1
         engine.Link.create({
             "migration_id": engine.migration.id, "record_id": item.record_id, "key": key, "model": "res.partner",
@@ -304,7 +304,8 @@ def referenced_conflicts(rollback, links):
             for row in Model.search_read(domain, [id_field, "create_date"]):
                 link = by_id.get(row[id_field])
                 # (written_at is stored to the second, create_date to the microsecond)
-                if link and row["create_date"] and last_write and row["create_date"].replace(microsecond=0) > last_write:
+                created = row["create_date"]
+                if link and created and last_write and created.replace(microsecond=0) > last_write:
                     hits[link][attached_model] += 1
     return [(link, "referenced", _("%(what)s added since the migration wrote it",
                                    what=", ".join(f"{n} {m}" for m, n in sorted(counts.items()))))

@@ -102,7 +102,8 @@ def save_batch(engine, items):
             data[str(link.id)] = {"before": payload[pair]}
     if data:
         engine.env.cr.execute(SQL(
-            "UPDATE crm_migration_link l SET derived_json = v.value FROM jsonb_each(%s::jsonb) v WHERE l.id = v.key::int",
+            "UPDATE crm_migration_link l SET derived_json = v.value"
+            " FROM jsonb_each(%s::jsonb) v WHERE l.id = v.key::int",
             json.dumps(data)))
         Link.invalidate_model(["derived_json"])
 
@@ -120,14 +121,14 @@ def finish_run(engine):
     for model_name, model_links in by_model.items():
         if model_name not in engine.env:
             continue
-        current = _rows(engine.env, model_name, [l.res_id for l in model_links])
+        current = _rows(engine.env, model_name, [link.res_id for link in model_links])
         messages = {}
         if floor is not None:
             engine.env["mail.message"].flush_model()
             engine.env.cr.execute(SQL(
                 "SELECT res_id, array_agg(id ORDER BY id) FROM mail_message WHERE model = %s AND res_id = ANY(%s) "
                 "AND id > %s AND message_type = 'notification' GROUP BY res_id",
-                model_name, [l.res_id for l in model_links], floor))
+                model_name, [link.res_id for link in model_links], floor))
             messages = dict(engine.env.cr.fetchall())
         for link in model_links:
             derived = dict(link.derived_json or {})
@@ -140,7 +141,8 @@ def finish_run(engine):
             data[str(link.id)] = derived
     if data:
         engine.env.cr.execute(SQL(
-            "UPDATE crm_migration_link l SET derived_json = v.value FROM jsonb_each(%s::jsonb) v WHERE l.id = v.key::int",
+            "UPDATE crm_migration_link l SET derived_json = v.value"
+            " FROM jsonb_each(%s::jsonb) v WHERE l.id = v.key::int",
             json.dumps(data)))
         engine.Link.invalidate_model(["derived_json"])
 
@@ -206,7 +208,7 @@ def plan_restore(rollback, links):
     for model_name, model_links in by_model.items():
         if model_name not in rollback.env:
             continue
-        current = _rows(rollback.env, model_name, [l.res_id for l in model_links])
+        current = _rows(rollback.env, model_name, [link.res_id for link in model_links])
         for link in model_links:
             # fields the link restores itself (values_before_json, through the ORM) are not ours
             own = set(link.values_before_json or {}) if link.action == "updated" else set()
@@ -277,7 +279,8 @@ def reverse_side_tables(rollback):
                 env.cr.execute("DELETE FROM crm_lead_scoring_frequency WHERE id = %s", (int(fid),))
                 continue
             won, lost = row[0] - (entry["won"] - 0.1), row[1] - (entry["lost"] - 0.1)
-            remains.append({"key": "", "model": FREQUENCY_MODEL, "res_id": int(fid), "columns": ["won_count", "lost_count"],
+            remains.append({"key": "", "model": FREQUENCY_MODEL, "res_id": int(fid),
+                            "columns": ["won_count", "lost_count"],
                             "reason": _("a scoring frequency row the commit added is used since: its counts were "
                                         "decreased by what the commit added, the row stays")})
         else:

@@ -378,7 +378,7 @@ def check_links(migration, links):
     glue = migration._glue_link_models()
     lines = []
     judged = {}
-    schema_ids = [l.res_id for l in links if l.model == SCHEMA_MODEL]
+    schema_ids = [link.res_id for link in links if link.model == SCHEMA_MODEL]
     schema = {f.id: f for f in env[SCHEMA_MODEL].sudo().browse(schema_ids).exists()} if schema_ids else {}
     for link in links:
         if link.model == SCHEMA_MODEL:

@@ -157,7 +157,7 @@ def _lookup_ids(env, spec):
         op = "=ilike" if isinstance(value, str) else "="
         hits = model.search([(fname, op, value.strip() if isinstance(value, str) else value)] + where)
         if len(hits) > 1:
-            exact = hits.filtered(lambda r: r[fname] == value)
+            exact = hits.filtered(lambda r, fname=fname: r[fname] == value)
             hits = exact if len(exact) == 1 else hits
         if len(hits) == 1:
             return hits.ids

@@ -7,6 +7,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..services.attached import diff_rows
 from .common import MigrationCase
 
 ADA = "testsrc:contact:ada"
@@ -25,7 +26,8 @@ class TestAttached(MigrationCase):
 
     # ------------------------------------------------------------------ helpers
     def note(self, n, date, body, author_email=None, parent=ADA, **values):
-        lookups = {"author_id": {"model": "res.partner", "field": "email", "value": author_email}} if author_email else {}
+        author = {"model": "res.partner", "field": "email", "value": author_email}
+        lookups = {"author_id": author} if author_email else {}
         rec = self.staged(f"testsrc:note:{n}", "note", "mail.message",
                           dict({"message_type": "comment", "body": body, "date": date}, **values), lookups=lookups)
         rec["attach_to"] = parent
@@ -132,7 +134,8 @@ class TestAttached(MigrationCase):
         self.assertEqual(report["objects"]["note"]["committed"], 3, report)
         ada = self.partner("ada.att@example.com")
         messages = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", ada.id)], order="id")
-        self.assertEqual([m.date for m in messages], [datetime(2020, 6, 1, 8, 30, 15), datetime(2021, 12, 31, 23, 59, 59),
+        self.assertEqual([m.date for m in messages], [datetime(2020, 6, 1, 8, 30, 15),
+                                                      datetime(2021, 12, 31, 23, 59, 59),
                                                       datetime(2022, 1, 5, 9, 0, 3)])
         self.assertEqual([m.body for m in messages], ["<p>first</p>", "<p>second</p>", "<p>third</p>"])
         self.assertEqual(messages[0].author_id, self.author)
@@ -189,7 +192,8 @@ class TestAttached(MigrationCase):
         before = self.counts()
         good = bytes(range(256)) * 3 + b"end"
         mig = self.new_migration()
-        mig.api_stage([self.ada(), self.file(1, good), self.file(2, b"tampered", sha1=hashlib.sha1(b"other!!!").hexdigest()),
+        mig.api_stage([self.ada(), self.file(1, good),
+                       self.file(2, b"tampered", sha1=hashlib.sha1(b"other!!!").hexdigest()),
                        self.file(3, b"never sent")])
         answer = self.upload(mig, "testsrc:file:1", good, chunk=100)
         self.assertEqual(answer, {"key": "testsrc:file:1", "received": len(good), "size": len(good), "complete": True})
@@ -214,13 +218,12 @@ class TestAttached(MigrationCase):
         self.assertIn("testsrc:file:2", failed["testsrc:file:2"])
         self.assertIn("of 10 bytes uploaded", failed["testsrc:file:3"])
         self.assertEqual(report["state"], "partial")
-        self.assertEqual(self.env["ir.attachment"].search_count([("res_model", "=", "res.partner"), ("res_id", "=", ada.id)]),
-                         1, "a failed file leaves no attachment")
+        on_ada = [("res_model", "=", "res.partner"), ("res_id", "=", ada.id)]
+        self.assertEqual(self.env["ir.attachment"].search_count(on_ada), 1, "a failed file leaves no attachment")
         # committed bytes can no longer change
         with self.assertRaises(UserError):
             mig.api_stage_blob("testsrc:file:1", 0, base64.b64encode(b"x").decode())
         # sample-diff-style rows of attached records
-        from ..services.attached import diff_rows
         rows = {r["field"]: r for r in diff_rows(self.env, one)}
         self.assertTrue(rows["attach_to"]["match"], rows)
         self.assertEqual(rows["checksum"]["actual"], hashlib.sha1(good).hexdigest())
@@ -246,7 +249,8 @@ class TestAttached(MigrationCase):
         report = mig.api_rollback({"on_conflict": "keep"})
         self.assertEqual(report["state"], "rolled_back")
         self.assertTrue(ada.exists(), "the record with a later reply is kept")
-        bodies = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", ada.id)]).mapped("body")
+        messages = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", ada.id)])
+        bodies = messages.mapped("body")
         self.assertNotIn("<p>history</p>", bodies, "the imported history is removed")
         self.assertIn("<p>A reply written in Odoo</p>", bodies)
 

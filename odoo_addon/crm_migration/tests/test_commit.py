@@ -50,7 +50,8 @@ class TestCommit(MigrationCase):
             self.assertLess(seq[key], first_contact)
         self.assertEqual(self.link_of(mig, "testsrc:contact:1").res_id, ada.id)
         rec = self.record_of(mig, "testsrc:contact:1")
-        self.assertEqual((rec.state, rec.res_id, rec.source_file, rec.source_row), ("committed", ada.id, "contacts.csv", 2))
+        self.assertEqual((rec.state, rec.res_id, rec.source_file, rec.source_row),
+                         ("committed", ada.id, "contacts.csv", 2))
 
         self.assertEqual(report["state"], "committed")
         self.assertEqual(report["counts"]["committed"], 5)

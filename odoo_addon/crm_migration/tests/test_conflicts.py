@@ -2,9 +2,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..services import bulk
+from ..services.commit import CommitEngine
 from .common import MigrationCase
 
 
@@ -165,7 +168,6 @@ class TestRollbackConflicts(MigrationCase):
     def _count_audit_creates(self):
         """Calls writing audit rows and their sizes: the engines write them in bulk
         (services/bulk.py, one multi-row INSERT per batch)."""
-        from ..services import bulk
         original = bulk.insert_audit
         calls = []
 
@@ -239,8 +241,6 @@ class TestRollbackConflicts(MigrationCase):
         """A company committed first (a sample), its first contact committed in a later transaction:
         Odoo copies the contact's address to the company. That write is the migration's own, not
         an edit to protect at rollback; an edit by someone between the two commits still is."""
-        from ..services.commit import CommitEngine
-
         mig = self.new_migration()
         mig.api_stage([self.company("own", "Mig Own Co"), self.company("own2", "Mig Own Co 2"),
                        self.contact("own1", "Mig Own One", "own1.cf@example.com", company="own", street="1 Main St")])
@@ -263,8 +263,6 @@ class TestRollbackConflicts(MigrationCase):
         """Odoo itself (a scheduled action, as OdooBot) writing a created record: no conflict while
         the values the migration wrote are intact; a conflict once it changed one of them. A
         person's edit of a created record always is one."""
-        from odoo import SUPERUSER_ID
-
         mig = self._commit()
         one = self.partner("one.cf@example.com")
         two = self.partner("two.cf@example.com")

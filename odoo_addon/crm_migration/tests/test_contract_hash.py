@@ -18,7 +18,8 @@ FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "test", "fix
 class TestContractHash(TransactionCase):
     def test_same_hash_as_the_bridge(self):
         if not os.path.exists(FIXTURE):
-            self.skipTest(f"SKIPPED: the bridge's hash cases are not beside this addon ({FIXTURE}): run from the repository")
+            self.skipTest(f"SKIPPED: the bridge's hash cases are not beside this addon ({FIXTURE}): "
+                          "run from the repository")
         with open(FIXTURE, encoding="utf-8") as handle:
             cases = json.load(handle)
         self.assertGreaterEqual(len(cases), 10)

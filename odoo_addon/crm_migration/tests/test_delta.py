@@ -57,7 +57,8 @@ class TestDelta(MigrationCase):
         with self.assertRaisesRegex(UserError, "nothing committed"):
             self.new_migration("empty").api_start_delta()
 
-    def test_delta_round_and_exact_rollback(self):
+    def test_delta_round_and_exact_rollback(self):  # pylint: disable=too-many-statements
+        # one scenario in order (first commit, delta round, its decisions, the exact rollback): not to split
         partners_before = self.Partner.search_count([])
         pre_before = {f: self.pre[f] for f in ("name", "email", "phone", "function", "city", "active")}
         mig = self.committed()

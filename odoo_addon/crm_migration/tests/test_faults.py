@@ -7,6 +7,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from ..models.crm_migration_upload import UPLOAD_CONTEXT_KEY
 from ..services.key_claim import CLAIM_TABLE, claim_keys
@@ -72,7 +73,8 @@ class TestFaults(MigrationCase):
     def test_key_claims(self):
         claim_keys(self.env, 1, ["testsrc:contact:x", "testsrc:contact:y"])
         claim_keys(self.env, 2, ["testsrc:contact:x"])  # a visible claim is taken over
-        self.env.cr.execute(f"SELECT key, migration_id FROM {CLAIM_TABLE} WHERE key LIKE 'testsrc:contact:%%' ORDER BY key")
+        self.env.cr.execute(SQL("SELECT key, migration_id FROM %s WHERE key LIKE %s ORDER BY key",
+                                SQL.identifier(CLAIM_TABLE), "testsrc:contact:%"))
         self.assertEqual(self.env.cr.fetchall(), [("testsrc:contact:x", 2), ("testsrc:contact:y", 1)])
 
     def test_rollback_gives_back_what_odoo_derived(self):

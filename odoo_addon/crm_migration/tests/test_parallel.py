@@ -7,6 +7,8 @@ from unittest.mock import patch
 
 import psycopg2.errors
 
+from odoo.exceptions import ValidationError
+
 from ..services import parallel
 from ..services.commit import CommitEngine
 from .common import MigrationCase
@@ -58,7 +60,8 @@ class TestParallelCommit(MigrationCase):
                            is_company=target.is_company, parent=ref("res.partner", target.parent_id),
                            tags=ref("res.partner.category", target.category_id))
             elif link.model == "crm.lead":
-                row.update(name=target.name, revenue=target.expected_revenue, partner=ref("res.partner", target.partner_id),
+                row.update(name=target.name, revenue=target.expected_revenue,
+                           partner=ref("res.partner", target.partner_id),
                            stage=target.stage_id.id, team=target.team_id.id, type=target.type)
             else:
                 row.update(name=target.display_name)
@@ -66,7 +69,7 @@ class TestParallelCommit(MigrationCase):
         audit = sorted((a.key, a.action) for a in self.env["crm.migration.audit"].search(
             [("migration_id", "=", migration.id)]))
         # the order rollback walks: the keys by link sequence
-        order = [link.key for link in links.sorted(lambda l: (l.sequence, l.id))]
+        order = [link.key for link in links.sorted(lambda link: (link.sequence, link.id))]
         return result, audit, order
 
     def counts(self):
@@ -180,9 +183,9 @@ class TestParallelCommit(MigrationCase):
     def test_plan_checks(self):
         mig = self.new_migration()
         mig.api_stage([self.tag("Par Check")])
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             mig.api_commit_chunk({"ids": [], "seq": 1})
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             mig.api_commit_finish({"since": "yesterday"})
         other = self.new_migration("other")
         other.api_stage([self.tag("Par Other")])

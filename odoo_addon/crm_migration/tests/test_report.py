@@ -129,7 +129,7 @@ class TestReport(MigrationCase):
         header = table[0]
         self.assertEqual(header[:3], ["Object", "Odoo model", "Source rows"])
         self.assertEqual(len(table), 1 + 4)
-        rows = {r[0]: dict(zip(header, r)) for r in table[1:]}
+        rows = {r[0]: dict(zip(header, r, strict=True)) for r in table[1:]}
         self.assertEqual(set(rows), {"company", "contact", "tag", "Total"})
         contact = rows["contact"]
         self.assertEqual((contact["Source rows"], contact["Duplicates merged"], contact["Staged"],

@@ -75,7 +75,8 @@ class TestSchema(MigrationCase):
 
         field = self.field_record()
         self.assertTrue(field)
-        self.assertEqual((field.state, field.ttype, field.field_description), ("manual", "selection", "Favourite colour"))
+        self.assertEqual((field.state, field.ttype, field.field_description),
+                         ("manual", "selection", "Favourite colour"))
         self.assertIn(FIELD, self.env["res.partner"]._fields)
         self.assertEqual(self.env["res.partner"]._fields[FIELD].selection, [("Blue", "Blue"), ("Red", "Red")])
         self.assertEqual(field.selection_ids.mapped("value"), ["Blue", "Red"])

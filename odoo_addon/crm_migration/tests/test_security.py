@@ -115,7 +115,8 @@ class TestSecurity(MigrationCase):
         admin = self.env.ref("base.user_admin")
         with self.assertRaises(UserError) as caught:
             migration.with_user(admin).api_commit()
-        self.assertIn("testsrc:contact:1: model 'res.users' is not a model a migration may write", str(caught.exception))
+        self.assertIn("testsrc:contact:1: model 'res.users' is not a model a migration may write",
+                      str(caught.exception))
         self.assertFalse(self.env["res.users"].with_context(active_test=False).search([("login", "=", "eve-tamper")]))
         self.assertFalse(migration.link_ids)
 

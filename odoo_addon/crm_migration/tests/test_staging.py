@@ -87,7 +87,8 @@ class TestStaging(MigrationCase):
         self.assertEqual(err.values_json, {"name": "Mig Json Err", "email": None})
         self.assertEqual((err.issue_count, err.has_error_issue, err.has_warning), (2, True, True))
         tag = self.record_of(mig, "testsrc:tag:mig json")
-        self.assertEqual((tag.state, tag.issue_count, tag.has_error_issue, tag.has_warning), ("staged", 0, False, False))
+        self.assertEqual((tag.state, tag.issue_count, tag.has_error_issue, tag.has_warning),
+                         ("staged", 0, False, False))
         self.assertEqual(tag.match_json, [["name"]])
         # upsert by key, as api_stage
         self.assertEqual(mig.api_stage_json(json.dumps([self.tag("Mig Json")])), {"staged": 1, "errors": 0})

@@ -441,7 +441,8 @@ class TestUploadJobs(UploadJobsCase):
         lines["login_url"].value = "https://login.example"
         calls = []
         migration = self._upload(wizard, self._bridge(calls))
-        self.assertEqual(calls[0]["json"]["credentials"], {"login_url": "https://login.example", "access_token": "tok-1"})
+        self.assertEqual(calls[0]["json"]["credentials"],
+                         {"login_url": "https://login.example", "access_token": "tok-1"})
         self.assertEqual(sorted(migration.credential_ids.mapped("name")), ["access_token", "login_url"])
 
     def test_api_credentials_unreadable_without_the_group(self):

@@ -39,7 +39,7 @@ class CrmMigration(models.Model):
 
     def _finish_migrated_invoice(self, engine, link, move):
         # the source's line prices are what it charged: no default tax is added to them
-        lines = move.invoice_line_ids.filtered(lambda l: l.display_type == "product" and l.tax_ids)
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product" and line.tax_ids)
         if lines:
             lines.write({"tax_ids": [Command.clear()]})
         if move.source_state == "cancel":
@@ -67,7 +67,8 @@ class CrmMigration(models.Model):
                 "communication": move.source_payment_ref or move.ref or move.name,
             })
         payments = wizard._create_payments()
-        wizard.sudo().unlink()  # our own transient record: one pointing to the partner would hold up a rollback until vacuumed
+        # our own transient record: one pointing to the partner would hold up a rollback until vacuumed
+        wizard.sudo().unlink()
         for index, payment in enumerate(payments):
             suffix = PAYMENT_KEY_SUFFIX if index == 0 else f"{PAYMENT_KEY_SUFFIX}{index + 1}"
             # the payment's journal entry first: the rollback removes the payment (which removes
@@ -90,8 +91,9 @@ class CrmMigration(models.Model):
 
     def _before_rollback_undo(self, links):
         errors = super()._before_rollback_undo(links)
-        payments = self.env[PAYMENT].browse(links.filtered(lambda l: l.model == PAYMENT).mapped("res_id")).exists()
-        moves = self.env[MOVE].browse(links.filtered(lambda l: l.model == MOVE).mapped("res_id")).exists()
+        payments = self.env[PAYMENT].browse(links.filtered(lambda link: link.model == PAYMENT).mapped("res_id"))
+        payments = payments.exists()
+        moves = self.env[MOVE].browse(links.filtered(lambda link: link.model == MOVE).mapped("res_id")).exists()
         # payments first (that resets their own entries too), then the invoices still posted
         for records, undo in ((payments, "action_draft"), (moves, "button_draft")):
             for record in records.filtered(lambda r: r.state != "draft"):

@@ -29,7 +29,8 @@ class TestInvoiceState(TransactionCase):
         ]
 
     def test_posted_paid_cancelled_and_rolled_back(self):
-        counts = {m: self.env[m].search_count([]) for m in ("account.move", "account.payment", "account.partial.reconcile")}
+        models = ("account.move", "account.payment", "account.partial.reconcile")
+        counts = {m: self.env[m].search_count([]) for m in models}
         mig = self.Migration.browse(self.Migration.api_create({"name": "Invoices", "source": "testsrc"}))
         mig.api_stage([
             self.staged("testsrc:contact:ada", "contact", "res.partner", {"name": "Ada Invoice"}),
@@ -50,7 +51,7 @@ class TestInvoiceState(TransactionCase):
         self.assertEqual(moves["OPEN"].payment_state, "not_paid")
         payments = self.env["account.payment"].search([("memo", "like", "TX-")])
         self.assertEqual(sorted(payments.mapped("amount")), [50.0, 200.0])
-        links = mig.link_ids.filtered(lambda l: l.model == "account.payment")
+        links = mig.link_ids.filtered(lambda link: link.model == "account.payment")
         self.assertEqual(sorted(links.mapped("key")), ["testsrc:invoice:PAID:payment", "testsrc:invoice:PART:payment"])
 
         report = mig.api_rollback()

@@ -25,6 +25,11 @@ import type { SourceReader } from '../reader.js';
 import { OrgShaper, STAGE_OBJECTS, STANDARD_FIELDS, discoverNamespace, type RawTable } from './shape.js';
 import { SalesforceClient, sfRecord, type SalesforceOptions } from './salesforce.js';
 
+/** String() of a JSON value, except an object or array: its JSON text rather than "[object Object]". */
+function jsonText(value: unknown): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 const NAME = 'Apto (Salesforce API)';
 /** objects with more records than this are read with the Bulk API 2.0 */
 export const BULK_THRESHOLD = 10_000;
@@ -130,7 +135,7 @@ export function aptoApiReader(options: AptoReaderOptions): SourceReader & { clie
     async fetchPage(client, cursor) {
       const page = await pages.fetchPage(client, cursor);
       for (const row of page.rows) {
-        const id = String(row.Id ?? '');
+        const id = jsonText(row.Id ?? '');
         if (!/^[A-Za-z0-9]{15,18}$/.test(id)) continue;
         const rel = `${kind}/${id}`;
         const size = Number(row.BodyLength ?? row.ContentSize ?? NaN);

@@ -151,7 +151,7 @@ export function ontraportApiReader(options: OntraportReaderOptions): SourceReade
           }
           meta.set(spec.of ?? '', fields);
         } else {
-          yield shaped(table, { users, tags, fields: meta.get(table.name) ?? new Map() });
+          yield shaped(table, { users, tags, fields: meta.get(table.name) ?? new Map<string, FieldInfo>() });
         }
       }
     },

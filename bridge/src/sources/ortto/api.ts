@@ -51,6 +51,11 @@ import { pagedReader, type ApiObject, type ApiRecord, type ExtractionProgress } 
 import type { Cursor, Json } from '../api/spool.js';
 import type { SourceReader, SourceRow, SourceTable } from '../reader.js';
 
+/** String() of a JSON value, except an object or array: its JSON text rather than "[object Object]". */
+function jsonText(value: unknown): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 export const ORTTO_HOSTS = {
   default: 'https://api.ap3api.com/v1',
   eu: 'https://api.eu.ap3api.com/v1',
@@ -261,39 +266,39 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
       for await (const { cells } of table.rows) {
         const r = parsed(cells);
         if (role === 'person_fields' || role === 'account_fields') {
-          const def: FieldDef = { id: String(r.id ?? ''), name: String(r.name ?? ''), type: String(r.display_type ?? ''), values: Array.isArray(r.values) ? r.values.map(String) : [] };
+          const def: FieldDef = { id: jsonText(r.id ?? ''), name: jsonText(r.name ?? ''), type: jsonText(r.display_type ?? ''), values: Array.isArray(r.values) ? r.values.map(String) : [] };
           (role === 'person_fields' ? l.personFields : l.accountFields).push(def);
         } else if (role === 'tags') l.tags.push(r);
         else if (role === 'audiences') {
-          const id = String(r.id);
+          const id = jsonText(r.id);
           audienceIds.push(id);
-          const type = String(r.type ?? '').toLowerCase();
+          const type = jsonText(r.type ?? '').toLowerCase();
           const kind = type === 'static' || type === 'dynamic' ? type : isEmptyFilter(r.filter) ? 'static' : 'dynamic';
-          l.audiences.push({ id, name: String(r.name || id), kind, filter: r.filter ?? null, members: 0 });
+          l.audiences.push({ id, name: jsonText(r.name || id), kind, filter: r.filter ?? null, members: 0 });
         } else if (role === 'members') {
-          const person = String(r.person_id);
+          const person = jsonText(r.person_id);
           const list = l.memberOf.get(person) ?? [];
-          list.push(String(r.audience_id));
+          list.push(jsonText(r.audience_id));
           l.memberOf.set(person, list);
           const a = l.audiences.find((x) => x.id === r.audience_id);
           if (a) a.members += 1;
         } else if (role === 'campaigns') {
           l.campaigns.push(r);
-          campaignIds.add(String(r.id));
+          campaignIds.add(jsonText(r.id));
         } else if (role === 'widgets') l.widgets.push(r);
         else if (role === 'articles') l.articles.push(r);
         else if (role === 'people' || role === 'accounts') {
-          if (role === 'people') personIds.push(String(r.id));
+          if (role === 'people') personIds.push(jsonText(r.id));
           const owner = ownerOf(r.fields);
           if (owner) l.owners.add(owner);
         } else if (role === 'activities') {
-          const kind = activityKind(String(r.activity_id), String(r.activity_name));
+          const kind = activityKind(jsonText(r.activity_id), jsonText(r.activity_name));
           l.activities[kind === 'call' ? 'calls' : kind === 'meeting' ? 'meetings' : 'events'] += 1;
           const campaign = campaignOf(r.fields);
           if (campaign) {
-            const set = l.reached.get(String(r.person_id)) ?? new Set<string>();
+            const set = l.reached.get(jsonText(r.person_id)) ?? new Set<string>();
             set.add(campaign);
-            l.reached.set(String(r.person_id), set);
+            l.reached.set(jsonText(r.person_id), set);
           }
         }
       }
@@ -309,8 +314,8 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
       const personShape = shaper(l.personFields);
       const accountShape = shaper(l.accountFields);
       const audiences = new Map(l.audiences.map((a) => [a.id, a]));
-      const campaigns = new Map(l.campaigns.map((c) => [String(c.id), c]));
-      const tagNames = new Map(l.tags.map((t) => [String(t.id), String(t.name)]));
+      const campaigns = new Map(l.campaigns.map((c) => [jsonText(c.id), c]));
+      const tagNames = new Map(l.tags.map((t) => [jsonText(t.id), jsonText(t.name)]));
       // pass 2: from the spool (nothing fetched), shaped for the mapping
       for await (const table of paged.tables()) {
         const role = roles.get(table.name);
@@ -320,12 +325,12 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
           yield shapedTable(table, 'account', accountShape.header(ACCOUNT_COLUMNS), (r) => ({ ...accountRow(r), ...accountShape.custom(r.fields) }));
         } else if (role === 'people') {
           yield shapedTable(table, 'person', personShape.header(PERSON_COLUMNS), (r) => {
-            const id = String(r.id);
+            const id = jsonText(r.id);
             const row = { ...personRow(r, tagNames), ...personShape.custom(r.fields) };
             const memberships = (l.memberOf.get(id) ?? []).map((a) => audiences.get(a)).filter((a) => a !== undefined);
             row.dynamic_audiences = memberships.filter((a) => a.kind === 'dynamic').map((a) => a.name).join(SEP);
             row.static_audiences = memberships.filter((a) => a.kind === 'static').map((a) => a.name).join(SEP);
-            row.campaigns = [...(l.reached.get(id) ?? [])].map((c) => String(campaigns.get(c)?.name ?? c)).join(SEP);
+            row.campaigns = [...(l.reached.get(id) ?? [])].map((c) => jsonText(campaigns.get(c)?.name ?? c)).join(SEP);
             row.tags = [row.tags, personShape.tags(r.fields)].filter((x) => x).join(SEP);
             return row;
           });
@@ -448,10 +453,10 @@ function ownerOf(fields: Json | undefined): string {
 
 function personRow(r: ApiRecord, tagNames: Map<string, string>): Record<string, string> {
   const f = fieldsOf(r);
-  const tagIds = Array.isArray(f['u4s::t']) ? f['u4s::t'].map((t) => tagNames.get(String(t)) ?? '').filter((t) => t !== '') : [];
+  const tagIds = Array.isArray(f['u4s::t']) ? f['u4s::t'].map((t) => tagNames.get(jsonText(t)) ?? '').filter((t) => t !== '') : [];
   const tags = Array.isArray(f.tags) ? f.tags.map(text) : tagIds;
   return {
-    id: String(r.id),
+    id: jsonText(r.id),
     first_name: first(f, 'str::first'),
     last_name: first(f, 'str::last'),
     email: first(f, 'str::email'),
@@ -475,7 +480,7 @@ function personRow(r: ApiRecord, tagNames: Map<string, string>): Record<string, 
 function accountRow(r: ApiRecord): Record<string, string> {
   const f = fieldsOf(r);
   return {
-    id: String(r.id),
+    id: jsonText(r.id),
     name: first(f, 'str:o:name', 'str::name'),
     website: first(f, 'str:o:website', 'str:o:domain', 'str:o:url'),
     industry: first(f, 'str:o:industry'),
@@ -581,24 +586,24 @@ function activityTable(table: SourceTable, kind: ActivityKind): SourceTable {
       let row = 0;
       for await (const { cells } of table.rows) {
         const r = parsed(cells);
-        const activityId = String(r.activity_id ?? '');
-        const name = String(r.activity_name ?? '');
+        const activityId = jsonText(r.activity_id ?? '');
+        const name = jsonText(r.activity_name ?? '');
         if (activityKind(activityId, name) !== kind) continue;
         const f = fieldsOf(r);
         const details = Object.entries(f).map(([k, v]) => `${k.split(':').pop()}: ${text(v)}`).join('\n');
         const digest = createHash('sha256').update(JSON.stringify([activityId, r.timestamp, f])).digest('hex').slice(0, 16);
         const minutes = attr(f, 'duration-minutes', 'duration');
-        const start = Date.parse(String(r.timestamp ?? ''));
+        const start = Date.parse(jsonText(r.timestamp ?? ''));
         // a meeting without an end lasts its duration (else 30 minutes)
         const end = attr(f, 'end', 'end-time', 'ends-at') || (Number.isNaN(start) ? '' : new Date(start + (Number(minutes) > 0 ? Number(minutes) : 30) * 60_000).toISOString());
         yield {
           row: (row += 1),
           cells: {
-            key: `${String(r.person_id)}:${digest}`,
-            person_id: String(r.person_id),
+            key: `${jsonText(r.person_id)}:${digest}`,
+            person_id: jsonText(r.person_id),
             activity: activityId,
             name: name || activityId,
-            timestamp: String(r.timestamp ?? ''),
+            timestamp: jsonText(r.timestamp ?? ''),
             subject: attr(f, 'subject', 'title') || name || activityId,
             body: attr(f, 'notes', 'note', 'body', 'description', 'text'),
             end,
@@ -616,7 +621,7 @@ function activityTable(table: SourceTable, kind: ActivityKind): SourceTable {
 // ------------------------------------------------------------------------------ inventory
 
 function md(s: unknown): string {
-  return String(s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return jsonText(s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 function metric(c: ApiRecord, ...keys: string[]): string {
@@ -637,14 +642,14 @@ export function orttoInventory(l: Learned): string {
     for (const a of l.audiences) add(`| ${md(a.name)} | ${a.kind} | ${a.members} | ${isEmptyFilter(a.filter) ? '— (a static list)' : `\`${md(JSON.stringify(a.filter))}\``} |`);
     add('');
   }
-  const journeys = l.campaigns.filter((c) => /journey|playbook|automation/i.test(String(c.type ?? '')));
+  const journeys = l.campaigns.filter((c) => /journey|playbook|automation/i.test(jsonText(c.type ?? '')));
   const campaigns = l.campaigns.filter((c) => !journeys.includes(c));
   add('## Campaigns (campaign inventory)', '', 'Each person the activity feed shows a campaign reached carries a category under "Ortto campaigns" named after it. The performance below is what Ortto reported; Odoo CRM has no campaign object (Email Marketing is a separate app).', '');
   if (campaigns.length === 0) add('No campaign.', '');
   else {
     add('| campaign | type | state | sent | delivered | opened | clicked | open rate | click rate | people tagged |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const c of campaigns) {
-      const tagged = [...l.reached.values()].filter((s) => s.has(String(c.id))).length;
+      const tagged = [...l.reached.values()].filter((s) => s.has(jsonText(c.id))).length;
       add(`| ${md(c.name)} | ${md(c.type)} | ${md(metric(c, 'state', 'status'))} | ${metric(c, 'sent', 'sends')} | ${metric(c, 'delivered', 'deliveries')} | ${metric(c, 'opened', 'opens')} | ${metric(c, 'clicked', 'clicks')} | ${metric(c, 'open_rate')} | ${metric(c, 'click_rate')} | ${tagged} |`);
     }
     add('');
