@@ -7,7 +7,23 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 const nodeGlobals = Object.fromEntries(
-  ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'structuredClone', 'fetch', 'AbortController', 'TextDecoder', 'TextEncoder'].map((name) => [name, 'readonly']),
+  [
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'structuredClone',
+    'fetch',
+    'AbortController',
+    'TextDecoder',
+    'TextEncoder',
+  ].map((name) => [name, 'readonly']),
 );
 
 export default tseslint.config(
@@ -17,7 +33,10 @@ export default tseslint.config(
     files: ['bridge/**/*.ts', 'test/**/*.ts'],
     extends: [tseslint.configs.recommended],
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // an async generator cannot be an arrow function, so one inside a method reaches the instance as `self`
       '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['self'] }],
     },

@@ -8,7 +8,10 @@ if (!file || !existsSync(file)) {
   console.log('fault table: no rows recorded');
   process.exit(0);
 }
-const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const rows = readFileSync(file, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((line) => JSON.parse(line));
 const cut = (s, n) => (String(s).length > n ? `${String(s).slice(0, n - 1)}…` : String(s));
 const cols = [
   ['kind', 8, (r) => r.kind],

@@ -27,9 +27,21 @@ const { Workspace, PositionEncoding } = require('@astral-sh/ruff-wasm-nodejs');
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_PATHS = ['odoo_addon'];
 // ruff's fixes that do not change behaviour (ruff marks them "safe"); others are reported, not applied
-const SAFE_FIXES = /^(W291|W292|W293|W391|E703|F541|F632|I001|UP0(04|06|07|08|09|10|15|18|24|25|32|34|35|39)|B009|B010|B033|C4\d\d)$/;
+const SAFE_FIXES =
+  /^(W291|W292|W293|W391|E703|F541|F632|I001|UP0(04|06|07|08|09|10|15|18|24|25|32|34|35|39)|B009|B010|B033|C4\d\d)$/;
 // keys the wasm build cannot honour because it never sees a path
-const PATH_KEYS = ['exclude', 'extend-exclude', 'include', 'extend-include', 'extend-per-file-ignores', 'src', 'namespace-packages', 'force-exclude', 'respect-gitignore', 'extend'];
+const PATH_KEYS = [
+  'exclude',
+  'extend-exclude',
+  'include',
+  'extend-include',
+  'extend-per-file-ignores',
+  'src',
+  'namespace-packages',
+  'force-exclude',
+  'respect-gitignore',
+  'extend',
+];
 
 function fail(message) {
   console.error(`ruff.mjs: ${message}`);
@@ -51,7 +63,10 @@ function loadConfig() {
 
 function checkKeys(settings, where) {
   for (const key of PATH_KEYS) {
-    if (key in settings) fail(`${where}${key} is path-based, which the wasm build cannot apply; use a # noqa: CODE comment on the line instead`);
+    if (key in settings)
+      fail(
+        `${where}${key} is path-based, which the wasm build cannot apply; use a # noqa: CODE comment on the line instead`,
+      );
   }
   if (settings.lint && typeof settings.lint === 'object') checkKeys(settings.lint, `${where}lint.`);
 }
@@ -127,7 +142,8 @@ const args = process.argv.slice(2);
 const fix = args.includes('--fix');
 const statistics = args.includes('--statistics');
 const unknown = args.filter((a) => a.startsWith('-') && a !== '--fix' && a !== '--statistics');
-if (unknown.length) fail(`unknown option ${unknown.join(' ')} (usage: node scripts/ruff.mjs [--fix] [--statistics] [PATH...])`);
+if (unknown.length)
+  fail(`unknown option ${unknown.join(' ')} (usage: node scripts/ruff.mjs [--fix] [--statistics] [PATH...])`);
 const paths = args.filter((a) => !a.startsWith('-'));
 
 const { file: configFile, settings } = loadConfig();

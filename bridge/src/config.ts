@@ -12,12 +12,26 @@ const odooEnv = z.object({
   /** Odoo 19+: an API key for the JSON-2 API (used instead of XML-RPC when set) */
   ODOO_API_KEY: z.string().optional(),
   /** several databases on one server: their API keys as JSON {"db": "key"}, before ODOO_API_KEY */
-  ODOO_API_KEYS: z.string().optional().transform((v, ctx) => {
-    if (!v) return undefined;
-    const parsed = z.record(z.string(), z.string()).safeParse((() => { try { return JSON.parse(v); } catch { return null; } })());
-    if (!parsed.success) { ctx.addIssue({ code: 'custom', message: 'ODOO_API_KEYS must be a JSON object {"database": "API key"}' }); return z.NEVER; }
-    return parsed.data;
-  }),
+  ODOO_API_KEYS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const parsed = z.record(z.string(), z.string()).safeParse(
+        (() => {
+          try {
+            return JSON.parse(v);
+          } catch {
+            return null;
+          }
+        })(),
+      );
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: 'ODOO_API_KEYS must be a JSON object {"database": "API key"}' });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
   ODOO_TRANSPORT: z.enum(['auto', 'xmlrpc', 'json2']).optional(),
 });
 
@@ -29,10 +43,15 @@ export function odooFromEnv(env: NodeJS.ProcessEnv = process.env): OdooConnectio
   }
   const e = parsed.data;
   return {
-    url: e.ODOO_URL, db: e.ODOO_DB, user: e.ODOO_USER, password: e.ODOO_PASSWORD,
+    url: e.ODOO_URL,
+    db: e.ODOO_DB,
+    user: e.ODOO_USER,
+    password: e.ODOO_PASSWORD,
     ...(e.ODOO_TIMEOUT_SECONDS ? { timeoutSeconds: e.ODOO_TIMEOUT_SECONDS } : {}),
     ...(e.ODOO_LONG_TIMEOUT_SECONDS ? { longTimeoutSeconds: e.ODOO_LONG_TIMEOUT_SECONDS } : {}),
-    ...((e.ODOO_API_KEYS?.[e.ODOO_DB] ?? e.ODOO_API_KEY) ? { apiKey: e.ODOO_API_KEYS?.[e.ODOO_DB] ?? e.ODOO_API_KEY } : {}),
+    ...((e.ODOO_API_KEYS?.[e.ODOO_DB] ?? e.ODOO_API_KEY)
+      ? { apiKey: e.ODOO_API_KEYS?.[e.ODOO_DB] ?? e.ODOO_API_KEY }
+      : {}),
     ...(e.ODOO_TRANSPORT ? { transport: e.ODOO_TRANSPORT } : {}),
   };
 }
@@ -51,6 +70,9 @@ export type ServerConfig = z.infer<typeof serverEnv>;
 
 export function serverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const parsed = serverEnv.safeParse(env);
-  if (!parsed.success) throw new Error(`bridge not configured: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `bridge not configured: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

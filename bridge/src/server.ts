@@ -19,7 +19,8 @@ if (process.env.ODOO_URL) {
 }
 // temporary copies of exports a killed bridge left behind (personal data): removed at start
 const leftovers = await removeStaleUploads(uploadRoot(config));
-if (leftovers.length) log.warn({ removed: leftovers }, 'removed temporary export copies left by a bridge that stopped while staging');
+if (leftovers.length)
+  log.warn({ removed: leftovers }, 'removed temporary export copies left by a bridge that stopped while staging');
 const app = await buildApp({ config, migrations, ...(odooVersion ? { odooVersion } : {}), logger: log });
 await app.listen({ host: config.BRIDGE_HOST, port: config.BRIDGE_PORT });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

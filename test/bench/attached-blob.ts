@@ -26,19 +26,47 @@ async function main(): Promise<void> {
   global.gc?.();
   const base = process.memoryUsage().heapUsed;
   let heapMax = base;
-  const timer = setInterval(() => { heapMax = Math.max(heapMax, process.memoryUsage().heapUsed); }, 20);
+  const timer = setInterval(() => {
+    heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
+  }, 20);
 
   let t0 = performance.now();
   const blob = await hashFile(path);
   const hashMs = performance.now() - t0;
   const source = { file: 'bench.csv', row: 2, data: {} };
   const records: StagedRecord[] = [
-    { key: 'bench:contact:1', object: 'contact', model: 'res.partner', values: { name: 'Blob Bench' }, refs: {}, lookups: {}, match: [], source, issues: [], hash: '' },
-    { key: 'bench:file:1', object: 'file', model: 'ir.attachment', values: { name: 'big.bin' }, refs: {}, lookups: {}, match: [], source, issues: [], attach_to: 'bench:contact:1', blob, hash: '' },
+    {
+      key: 'bench:contact:1',
+      object: 'contact',
+      model: 'res.partner',
+      values: { name: 'Blob Bench' },
+      refs: {},
+      lookups: {},
+      match: [],
+      source,
+      issues: [],
+      hash: '',
+    },
+    {
+      key: 'bench:file:1',
+      object: 'file',
+      model: 'ir.attachment',
+      values: { name: 'big.bin' },
+      refs: {},
+      lookups: {},
+      match: [],
+      source,
+      issues: [],
+      attach_to: 'bench:contact:1',
+      blob,
+      hash: '',
+    },
   ].map((r) => ({ ...r, hash: contentHash(r) }));
   const client = new MigrationClient(new XmlRpcTransport(odooFromEnv()));
   t0 = performance.now();
-  const report = await client.stageAll('blob bench', 'bench', records, undefined, [{ key: 'bench:file:1', path, ...blob }]);
+  const report = await client.stageAll('blob bench', 'bench', records, undefined, [
+    { key: 'bench:file:1', path, ...blob },
+  ]);
   const uploadMs = performance.now() - t0;
   clearInterval(timer);
   t0 = performance.now();
@@ -48,11 +76,19 @@ async function main(): Promise<void> {
   const rolled = await client.rollback(report.id);
   const rollbackMs = performance.now() - t0;
   await rm(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({
-    mb: MB, hashMs: Math.round(hashMs), stageAndUploadMs: Math.round(uploadMs), uploadMBps: +(MB / (uploadMs / 1000)).toFixed(1),
-    commitMs: Math.round(commitMs), rollbackMs: Math.round(rollbackMs), committed: committed.state, rolledBack: rolled.state,
-    bridgeHeapGrowthMaxMb: +((heapMax - base) / 1024 / 1024).toFixed(1),
-  }));
+  console.log(
+    JSON.stringify({
+      mb: MB,
+      hashMs: Math.round(hashMs),
+      stageAndUploadMs: Math.round(uploadMs),
+      uploadMBps: +(MB / (uploadMs / 1000)).toFixed(1),
+      commitMs: Math.round(commitMs),
+      rollbackMs: Math.round(rollbackMs),
+      committed: committed.state,
+      rolledBack: rolled.state,
+      bridgeHeapGrowthMaxMb: +((heapMax - base) / 1024 / 1024).toFixed(1),
+    }),
+  );
 }
 
 await main();

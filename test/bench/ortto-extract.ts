@@ -16,7 +16,10 @@ import { ORTTO_KEY } from '../helpers/ortto-instance.js';
 const n = Number(process.argv[2] ?? 5000);
 const s = await new OrttoStandin(orttoPeople(n), ORTTO_KEY, 1, {}).start();
 const dir = await mkdtemp(join(tmpdir(), 'ortto-bench-'));
-const fast = { activityRate: { limit: 100_000, intervalMs: 1000 }, client: { rate: { limit: 100_000, intervalMs: 1000 } } };
+const fast = {
+  activityRate: { limit: 100_000, intervalMs: 1000 },
+  client: { rate: { limit: 100_000, intervalMs: 1000 } },
+};
 let started = Date.now();
 const staged = await stageExports('ortto', orttoApiReader({ apiKey: ORTTO_KEY, dir, baseUrl: s.url, ...fast }));
 const fetched = Date.now() - started;
@@ -24,6 +27,8 @@ const requests = [...s.requestsAt.values()].reduce((a, b) => a + b, 0);
 started = Date.now();
 await stageExports('ortto', orttoApiReader({ apiKey: ORTTO_KEY, dir, baseUrl: s.url, ...fast }));
 const spooled = Date.now() - started;
-process.stdout.write(`${n} people: ${staged.records.length} records staged; fetched and staged in ${(fetched / 1000).toFixed(1)} s (${requests} requests), again from the spool in ${(spooled / 1000).toFixed(1)} s (${[...s.requestsAt.values()].reduce((a, b) => a + b, 0) - requests} requests); at Ortto's 1 feed request a second the feed alone takes ≥ ${n} s\n`);
+process.stdout.write(
+  `${n} people: ${staged.records.length} records staged; fetched and staged in ${(fetched / 1000).toFixed(1)} s (${requests} requests), again from the spool in ${(spooled / 1000).toFixed(1)} s (${[...s.requestsAt.values()].reduce((a, b) => a + b, 0) - requests} requests); at Ortto's 1 feed request a second the feed alone takes ≥ ${n} s\n`,
+);
 await s.stop();
 await rm(dir, { recursive: true, force: true });

@@ -17,7 +17,15 @@ import { records } from './bench-records.js';
 const ROWS = Number(process.env.BENCH_ROWS ?? 5000);
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT ?? 3600);
 
-const jobRow = z.object({ job_state: z.string(), job_message: z.string().or(z.literal(false)), job_started: z.string().or(z.literal(false)), job_finished: z.string().or(z.literal(false)), state: z.string() }).loose();
+const jobRow = z
+  .object({
+    job_state: z.string(),
+    job_message: z.string().or(z.literal(false)),
+    job_started: z.string().or(z.literal(false)),
+    job_finished: z.string().or(z.literal(false)),
+    state: z.string(),
+  })
+  .loose();
 
 async function main(): Promise<void> {
   const odoo = new OdooReader();
@@ -27,25 +35,58 @@ async function main(): Promise<void> {
   const staged = await odoo.migrations.stageAll(`queue bench ${p}`, 'bench', all);
   const t0 = performance.now();
   await odoo.transport.call('crm.migration', 'action_commit', [[staged.id]]);
-  let row = jobRow.parse((await odoo.read('crm.migration', [['id', '=', staged.id]], ['job_state', 'job_message', 'job_started', 'job_finished', 'state']))[0]);
+  let row = jobRow.parse(
+    (
+      await odoo.read(
+        'crm.migration',
+        [['id', '=', staged.id]],
+        ['job_state', 'job_message', 'job_started', 'job_finished', 'state'],
+      )
+    )[0],
+  );
   while (['queued', 'running'].includes(row.job_state)) {
     if ((performance.now() - t0) / 1000 > TIMEOUT_S) throw new Error(`the commit job did not end in ${TIMEOUT_S} s`);
     await new Promise((r) => setTimeout(r, 1000));
-    row = jobRow.parse((await odoo.read('crm.migration', [['id', '=', staged.id]], ['job_state', 'job_message', 'job_started', 'job_finished', 'state']))[0]);
+    row = jobRow.parse(
+      (
+        await odoo.read(
+          'crm.migration',
+          [['id', '=', staged.id]],
+          ['job_state', 'job_message', 'job_started', 'job_finished', 'state'],
+        )
+      )[0],
+    );
   }
   const wallMs = performance.now() - t0;
-  const jobMs = row.job_started && row.job_finished ? Date.parse(`${row.job_finished}Z`) - Date.parse(`${row.job_started}Z`) : NaN;
+  const jobMs =
+    row.job_started && row.job_finished ? Date.parse(`${row.job_finished}Z`) - Date.parse(`${row.job_started}Z`) : NaN;
   const jobs = await odoo.count('queue.job', [['func_string', 'like', `crm.migration(${staged.id},)`]]);
-  const failedJobs = await odoo.count('queue.job', [['func_string', 'like', `crm.migration(${staged.id},)`], ['state', '=', 'failed']]);
+  const failedJobs = await odoo.count('queue.job', [
+    ['func_string', 'like', `crm.migration(${staged.id},)`],
+    ['state', '=', 'failed'],
+  ]);
   const report = await odoo.migrations.report(staged.id);
   const t1 = performance.now();
   await odoo.migrations.rollback(staged.id, 'undo');
   const rollbackMs = performance.now() - t1;
-  process.stdout.write(`${JSON.stringify({
-    rows: ROWS, records: all.length, channels: process.env.ODOO_QUEUE_JOB_CHANNELS ?? '(server setting)', jobState: row.job_state, message: row.job_message,
-    jobMs, wallMs: Math.round(wallMs), recordsPerSecond: Math.round(all.length / (jobMs / 1000)), jobs, failedJobs,
-    committed: report.counts.committed, matched: report.counts.matched, failed: report.counts.failed, rollbackMs: Math.round(rollbackMs),
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      rows: ROWS,
+      records: all.length,
+      channels: process.env.ODOO_QUEUE_JOB_CHANNELS ?? '(server setting)',
+      jobState: row.job_state,
+      message: row.job_message,
+      jobMs,
+      wallMs: Math.round(wallMs),
+      recordsPerSecond: Math.round(all.length / (jobMs / 1000)),
+      jobs,
+      failedJobs,
+      committed: report.counts.committed,
+      matched: report.counts.matched,
+      failed: report.counts.failed,
+      rollbackMs: Math.round(rollbackMs),
+    })}\n`,
+  );
 }
 
 main().catch((e) => {

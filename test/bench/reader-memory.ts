@@ -31,7 +31,11 @@ async function drain(reader: SourceReader): Promise<{ rows: number; ms: number; 
       }
     }
   }
-  return { rows, ms: Math.round(performance.now() - started), heapGrowthMaxMb: Math.round((heapMax - base) / 1e5) / 10 };
+  return {
+    rows,
+    ms: Math.round(performance.now() - started),
+    heapGrowthMaxMb: Math.round((heapMax - base) / 1e5) / 10,
+  };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'crm-reader-bench-'));
@@ -43,7 +47,20 @@ const requests = standin.total;
 const spooled = await drain(apiReader('standin_ontraport', creds, { dir: join(dir, 'spool') }));
 await standin.stop();
 const csvPath = join(dir, 'contacts.csv');
-await writeFile(csvPath, ['id,firstname,lastname,email,office_phone,city', ...standinContacts(N).map((c) => [c.id, c.firstname, c.lastname, c.email, c.office_phone ?? '', c.city].join(','))].join('\n'));
+await writeFile(
+  csvPath,
+  [
+    'id,firstname,lastname,email,office_phone,city',
+    ...standinContacts(N).map((c) => [c.id, c.firstname, c.lastname, c.email, c.office_phone ?? '', c.city].join(',')),
+  ].join('\n'),
+);
 const csv = await drain(csvReader([{ name: 'contacts.csv', path: csvPath }]));
 await rm(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ records: N, api: { ...fetched, requests }, apiFromSpool: { ...spooled, requests: standin.total - requests }, csv }));
+console.log(
+  JSON.stringify({
+    records: N,
+    api: { ...fetched, requests },
+    apiFromSpool: { ...spooled, requests: standin.total - requests },
+    csv,
+  }),
+);

@@ -28,11 +28,19 @@ import { odooFromEnv } from '../../bridge/src/config.js';
 const ROWS = Number(process.env.BENCH_ROWS ?? 5000);
 if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 1_000_000) throw new Error('BENCH_ROWS takes 1 to 1,000,000');
 const dist = join(import.meta.dirname, '..', '..');
-const runResult = z.object({ mode: z.string(), rows: z.number(), ms: z.number(), rowsPerSecond: z.number(), peakRssMb: z.number() });
+const runResult = z.object({
+  mode: z.string(),
+  rows: z.number(),
+  ms: z.number(),
+  rowsPerSecond: z.number(),
+  peakRssMb: z.number(),
+});
 
 /** `node dist/test/bench/staging-run.js MODE DIR` in a child process: its one JSON line. */
 async function run(mode: string, dir: string): Promise<z.infer<typeof runResult>> {
-  const child = spawn(process.execPath, [join(dist, 'test', 'bench', 'staging-run.js'), mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(dist, 'test', 'bench', 'staging-run.js'), mode, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -52,11 +60,18 @@ async function freePort(): Promise<number> {
 }
 
 /** A multipart body streamed from disk (fields, then the files), never whole in memory. */
-function multipartStream(fields: Record<string, string>, files: { name: string; path: string }[], boundary: string): ReadableStream<Uint8Array> {
+function multipartStream(
+  fields: Record<string, string>,
+  files: { name: string; path: string }[],
+  boundary: string,
+): ReadableStream<Uint8Array> {
   async function* parts(): AsyncGenerator<Uint8Array> {
-    for (const [k, v] of Object.entries(fields)) yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+    for (const [k, v] of Object.entries(fields))
+      yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
     for (const f of files) {
-      yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: text/csv\r\n\r\n`);
+      yield Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+      );
       for await (const chunk of createReadStream(f.path)) yield chunk as Buffer;
       yield Buffer.from('\r\n');
     }
@@ -78,12 +93,26 @@ async function peakRssOf(pid: number): Promise<number> {
 }
 
 /** The bridge server, an upload of the files, its peak RSS once the staging has ended. */
-async function uploadRun(dir: string, files: { name: string; path: string }[], toOdoo: boolean): Promise<Record<string, unknown>> {
+async function uploadRun(
+  dir: string,
+  files: { name: string; path: string }[],
+  toOdoo: boolean,
+): Promise<Record<string, unknown>> {
   const port = await freePort();
   const token = 'bench-token-0123456789abcdef';
-  const env: NodeJS.ProcessEnv = { ...process.env, BRIDGE_TOKEN: token, BRIDGE_PORT: String(port), BRIDGE_UPLOAD_DIR: dir, BRIDGE_MAX_FILE_MB: '1000', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BRIDGE_TOKEN: token,
+    BRIDGE_PORT: String(port),
+    BRIDGE_UPLOAD_DIR: dir,
+    BRIDGE_MAX_FILE_MB: '1000',
+    LOG_LEVEL: 'warn',
+  };
   if (!toOdoo) delete env.ODOO_URL;
-  const server = spawn(process.execPath, [join(dist, 'bridge', 'src', 'server.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawn(process.execPath, [join(dist, 'bridge', 'src', 'server.js')], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   try {
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
@@ -96,27 +125,63 @@ async function uploadRun(dir: string, files: { name: string; path: string }[], t
     const headers = { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${token}` };
     const started = performance.now();
     if (!toOdoo) {
-      const res = await fetch(`${url}/migrations`, { method: 'POST', headers, body: multipartStream({ source: 'kartra', dryRun: 'true' }, files, boundary), duplex: 'half' } as RequestInit);
-      const body = z.object({ records: z.number() }).loose().parse(await res.json());
-      return { route: 'POST /migrations (dry run: no Odoo)', records: body.records, ms: Math.round(performance.now() - started), peakRssMb: await peakRssOf(server.pid as number) };
+      const res = await fetch(`${url}/migrations`, {
+        method: 'POST',
+        headers,
+        body: multipartStream({ source: 'kartra', dryRun: 'true' }, files, boundary),
+        duplex: 'half',
+      } as RequestInit);
+      const body = z
+        .object({ records: z.number() })
+        .loose()
+        .parse(await res.json());
+      return {
+        route: 'POST /migrations (dry run: no Odoo)',
+        records: body.records,
+        ms: Math.round(performance.now() - started),
+        peakRssMb: await peakRssOf(server.pid as number),
+      };
     }
     const odoo = new XmlRpcTransport(odooFromEnv());
     const client = new MigrationClient(odoo);
     const id = await client.create(`bench upload ${ROWS} rows`, 'kartra');
-    const res = await fetch(`${url}/migrations/${id}/upload`, { method: 'POST', headers, body: multipartStream({ source: 'kartra' }, files, boundary), duplex: 'half' } as RequestInit);
+    const res = await fetch(`${url}/migrations/${id}/upload`, {
+      method: 'POST',
+      headers,
+      body: multipartStream({ source: 'kartra' }, files, boundary),
+      duplex: 'half',
+    } as RequestInit);
     if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
-    const job = z.array(z.object({ job_state: z.union([z.string(), z.literal(false)]), job_message: z.union([z.string(), z.literal(false)]) }).loose());
+    const job = z.array(
+      z
+        .object({
+          job_state: z.union([z.string(), z.literal(false)]),
+          job_message: z.union([z.string(), z.literal(false)]),
+        })
+        .loose(),
+    );
     let state: z.infer<typeof job>[number] | undefined;
     for (;;) {
       await new Promise((r) => setTimeout(r, 2000));
       state = job.parse(await odoo.call('crm.migration', 'read', [[id], ['job_state', 'job_message']]))[0];
       if (state && (state.job_state === 'done' || state.job_state === 'failed')) break;
-      if (performance.now() - started > 4 * 3600_000) throw new Error(`the upload job of migration ${id} did not end in 4 hours`);
+      if (performance.now() - started > 4 * 3600_000)
+        throw new Error(`the upload job of migration ${id} did not end in 4 hours`);
     }
     const ms = Math.round(performance.now() - started);
     const peakRssMb = await peakRssOf(server.pid as number);
-    const records = z.number().parse(await odoo.call('crm.migration.record', 'search_count', [[['migration_id', '=', id]]]));
-    return { route: 'POST /migrations/:id/upload (from Odoo, staged into Odoo)', migration: id, jobState: state?.job_state, jobMessage: state?.job_message, records, ms, peakRssMb };
+    const records = z
+      .number()
+      .parse(await odoo.call('crm.migration.record', 'search_count', [[['migration_id', '=', id]]]));
+    return {
+      route: 'POST /migrations/:id/upload (from Odoo, staged into Odoo)',
+      migration: id,
+      jobState: state?.job_state,
+      jobMessage: state?.job_message,
+      records,
+      ms,
+      peakRssMb,
+    };
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('close', r));
@@ -132,7 +197,9 @@ async function main(): Promise<void> {
     const parse = await run('parse', dir);
     const stage = await run('stage', dir);
     // the same-run figures first (on stderr), so a failing upload part does not lose them
-    process.stderr.write(`csv-parse alone ${parse.rowsPerSecond} rows/s; our staging ${stage.rowsPerSecond} rows/s = ${(stage.rowsPerSecond / parse.rowsPerSecond).toFixed(3)}x; peak RSS ${stage.peakRssMb} MB\n`);
+    process.stderr.write(
+      `csv-parse alone ${parse.rowsPerSecond} rows/s; our staging ${stage.rowsPerSecond} rows/s = ${(stage.rowsPerSecond / parse.rowsPerSecond).toFixed(3)}x; peak RSS ${stage.peakRssMb} MB\n`,
+    );
     const toOdoo = Boolean(process.env.ODOO_URL) && process.env.BENCH_UPLOAD !== 'dry';
     const upload = await uploadRun(dir, files, toOdoo);
     const ratio = Number((stage.rowsPerSecond / parse.rowsPerSecond).toFixed(3));
@@ -146,14 +213,16 @@ async function main(): Promise<void> {
       targets: { ratio: '>= 0.5', peakRssMb: '<= 256' },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    process.stdout.write([
-      `staging, ${ROWS} rows (synthetic Kartra contacts, 2 files, 25 columns), one run:`,
-      `  csv-parse alone                 ${parse.rowsPerSecond} rows/s`,
-      `  our staging (CLI dry run)       ${stage.rowsPerSecond} rows/s = ${ratio}x csv-parse (target >= 0.5)`,
-      `  peak RSS, CLI dry run           ${stage.peakRssMb} MB (target <= 256)`,
-      `  peak RSS, upload route          ${String(upload.peakRssMb)} MB (${String(upload.route)})`,
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `staging, ${ROWS} rows (synthetic Kartra contacts, 2 files, 25 columns), one run:`,
+        `  csv-parse alone                 ${parse.rowsPerSecond} rows/s`,
+        `  our staging (CLI dry run)       ${stage.rowsPerSecond} rows/s = ${ratio}x csv-parse (target >= 0.5)`,
+        `  peak RSS, CLI dry run           ${stage.peakRssMb} MB (target <= 256)`,
+        `  peak RSS, upload route          ${String(upload.peakRssMb)} MB (${String(upload.route)})`,
+        '',
+      ].join('\n'),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -39,14 +39,23 @@ let rows: number;
 if (mode === 'parse') rows = await parseOnly();
 else if (mode === 'stage') {
   const out: string[] = [];
-  const code = await cli(['stage', '--source', 'kartra', '--json', '--out', join(dir, 'out'), ...files.map((f) => f.path)], (s) => out.push(s), (s) => process.stderr.write(`${s}\n`));
+  const code = await cli(
+    ['stage', '--source', 'kartra', '--json', '--out', join(dir, 'out'), ...files.map((f) => f.path)],
+    (s) => out.push(s),
+    (s) => process.stderr.write(`${s}\n`),
+  );
   if (code !== 0) throw new Error(`crm-migrate stage exited ${code}`);
   const profile = (JSON.parse(out.join('')) as { profile: { files: { rows: number }[] } }).profile;
   rows = profile.files.reduce((a, f) => a + f.rows, 0);
 } else if (mode === 'dump') {
   const s = await stageExports('kartra', csvReader(files), { now: new Date('2024-07-01T00:00:00Z') });
-  await writeFile(join(dir, `dump-${process.argv[4] ?? 'x'}.json`), JSON.stringify({ records: s.records, profile: s.profile, inventory: s.inventory, lines: s.lines }, null, 1));
+  await writeFile(
+    join(dir, `dump-${process.argv[4] ?? 'x'}.json`),
+    JSON.stringify({ records: s.records, profile: s.profile, inventory: s.inventory, lines: s.lines }, null, 1),
+  );
   rows = s.profile.files.reduce((a, f) => a + f.rows, 0);
 } else throw new Error('mode: parse | stage | dump');
 const ms = performance.now() - started;
-process.stdout.write(`${JSON.stringify({ mode, rows, ms: Math.round(ms), rowsPerSecond: Math.round((rows / ms) * 1000), peakRssMb: await peakRssMb() })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ mode, rows, ms: Math.round(ms), rowsPerSecond: Math.round((rows / ms) * 1000), peakRssMb: await peakRssMb() })}\n`,
+);

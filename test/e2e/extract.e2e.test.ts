@@ -31,9 +31,14 @@ const N = 130;
 async function jobEnd(id: number, timeoutMs = 90_000): Promise<Record<string, unknown>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const m = await odoo.one('crm.migration', [['id', '=', id]], ['state', 'job', 'job_state', 'job_phase', 'job_object', 'job_message', 'job_resumable']);
+    const m = await odoo.one(
+      'crm.migration',
+      [['id', '=', id]],
+      ['state', 'job', 'job_state', 'job_phase', 'job_object', 'job_message', 'job_resumable'],
+    );
     if (m.job_state !== 'running' && m.job_state !== 'queued') return m;
-    if (Date.now() > until) throw new Error(`the job of migration ${id} is still ${String(m.job_state)} after ${timeoutMs} ms`);
+    if (Date.now() > until)
+      throw new Error(`the job of migration ${id} is still ${String(m.job_state)} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -44,11 +49,20 @@ t.test('an API extraction runs in the background, stops, and resumes where it st
   t.teardown(registerSource(standinSource(() => standin.url, { maxAttempts: 3 })));
   const spoolRoot = await mkdtemp(join(tmpdir(), 'crm-extract-e2e-'));
   t.teardown(() => rm(spoolRoot, { recursive: true, force: true }));
-  const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_SPOOL_DIR: spoolRoot }), migrations: odoo.migrations });
+  const app = await buildApp({
+    config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_SPOOL_DIR: spoolRoot }),
+    migrations: odoo.migrations,
+  });
   t.teardown(() => app.close());
   const id = await odoo.migrations.create('Extraction, resumed', 'standin_ontraport');
   t.teardown(() => odoo.transport.call('crm.migration', 'unlink', [[id]]));
-  const extract = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: `/migrations/${id}/extract`, payload, headers: { authorization: `Bearer ${TOKEN}` } });
+  const extract = (payload: Record<string, unknown>) =>
+    app.inject({
+      method: 'POST',
+      url: `/migrations/${id}/extract`,
+      payload,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
   const records = () => odoo.count('crm.migration.record', [['migration_id', '=', id]]);
   const credentials = { api_key: 'key-123', app_id: 'app-456' };
 
@@ -79,7 +93,14 @@ t.test('an API extraction runs in the background, stops, and resumes where it st
   t.equal(standin.requests.get(0), asked.get(0), 'page start=0 not asked again');
   t.equal(standin.requests.get(50), asked.get(50), 'page start=50 not asked again');
   t.equal((standin.requests.get(100) ?? 0) - (asked.get(100) ?? 0), 1, 'page start=100 fetched once');
-  t.equal(await odoo.count('crm.migration.record', [['migration_id', '=', id], ['object', '=', 'contact']]), N, 'every contact staged once');
+  t.equal(
+    await odoo.count('crm.migration.record', [
+      ['migration_id', '=', id],
+      ['object', '=', 'contact'],
+    ]),
+    N,
+    'every contact staged once',
+  );
   t.match(m.state, /^(uploaded|mapped)$/, 'staging finished (api_finish_staging)');
   t.notOk(existsSync(spoolDirOf(spoolRoot, id)), 'the spool is removed once done');
 

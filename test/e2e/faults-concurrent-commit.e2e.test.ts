@@ -28,11 +28,13 @@ t.test('two migrations of one export committed at once create each key once', as
   const tags = 30;
   const file = kartraContacts(join(dir, 'contacts.csv'), n, { first, tags, prefix });
 
-  const staged = await Promise.all([1, 2].map(async (i) => {
-    const run = await cli(['stage', '--source', 'kartra', '--name', `${prefix} run ${i}`, '--json', file]).finished;
-    t.equal(run.code, 0, `stage ${i}: ${run.stderr.slice(-500)}`);
-    return (JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { id: number }).id;
-  }));
+  const staged = await Promise.all(
+    [1, 2].map(async (i) => {
+      const run = await cli(['stage', '--source', 'kartra', '--name', `${prefix} run ${i}`, '--json', file]).finished;
+      t.equal(run.code, 0, `stage ${i}: ${run.stderr.slice(-500)}`);
+      return (JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { id: number }).id;
+    }),
+  );
   const [a, b] = staged as [number, number];
   // leave the database as found for the next test files: the later migration first (it links the first one's records)
   t.teardown(async () => {
@@ -44,7 +46,11 @@ t.test('two migrations of one export committed at once create each key once', as
 
   const partners = await odoo.count('res.partner', [['email', '=like', `${prefix}.%@faults.example`]]);
   const tagCount = await odoo.count('res.partner.category', [['name', '=like', `${prefix}-tag-%`]]);
-  const links = await odoo.read('crm.migration.link', [['migration_id', 'in', [a, b]]], ['migration_id', 'key', 'res_id', 'action']);
+  const links = await odoo.read(
+    'crm.migration.link',
+    [['migration_id', 'in', [a, b]]],
+    ['migration_id', 'key', 'res_id', 'action'],
+  );
   const byKey = new Map<string, Set<number>>();
   for (const l of links) {
     const set = byKey.get(String(l.key)) ?? new Set<number>();
@@ -52,20 +58,26 @@ t.test('two migrations of one export committed at once create each key once', as
     byKey.set(String(l.key), set);
   }
   const split = [...byKey.entries()].filter(([, ids]) => ids.size > 1).map(([k]) => k);
-  const created = (id: number) => links.filter((l) => Array.isArray(l.migration_id) && l.migration_id[0] === id && l.action === 'created').length;
-  const createdTwice = [...byKey.keys()].filter((k) => links.filter((l) => l.key === k && l.action === 'created').length > 1);
+  const created = (id: number) =>
+    links.filter((l) => Array.isArray(l.migration_id) && l.migration_id[0] === id && l.action === 'created').length;
+  const createdTwice = [...byKey.keys()].filter(
+    (k) => links.filter((l) => l.key === k && l.action === 'created').length > 1,
+  );
 
   t.equal(partners, n, `${n} contacts exist once (found ${partners})`);
   t.equal(tagCount, tags, `${tags} tags exist once (found ${tagCount})`);
   t.same(split, [], 'all links of a key point to one record');
   t.same(createdTwice, [], 'no key was created by both migrations');
-  t.ok(created(a) === 0 || created(b) === 0, `one migration created, the other linked (created: ${created(a)} / ${created(b)})`);
+  t.ok(
+    created(a) === 0 || created(b) === 0,
+    `one migration created, the other linked (created: ${created(a)} / ${created(b)})`,
+  );
 
   const ok = partners === n && tagCount === tags && split.length === 0 && createdTwice.length === 0;
   recordOutcome({
     kind: 'fault',
     case: `same Kartra export (${n} contacts, ${tags} tags) committed from two migrations at once (two CLI processes)`,
-    expected: 'each key created once; the second migration links (matched) the first one\'s records',
+    expected: "each key created once; the second migration links (matched) the first one's records",
     observed: ok
       ? `each key created once (${partners} partners, ${tagCount} tags); created by the migrations: ${created(a)} / ${created(b)}`
       : `${partners} partners, ${tagCount} tags, ${createdTwice.length} keys created twice, ${split.length} keys split`,

@@ -27,7 +27,10 @@ const TOKEN = 'hostile-upload-token-0123456789';
 const jobEnd = (id: number, timeoutMs?: number) => jobEndOf(odoo, id, timeoutMs);
 
 t.test('hostile inputs through the upload route, into Odoo', { timeout: 900_000 }, async (t) => {
-  const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_MAX_FILE_MB: '64' }), migrations: odoo.migrations });
+  const app = await buildApp({
+    config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_MAX_FILE_MB: '64' }),
+    migrations: odoo.migrations,
+  });
   t.teardown(() => app.close());
   for (const c of cases.filter((x) => !x.routes || x.routes.includes('upload'))) {
     const dir = await mkdtemp(join(tmpdir(), `hostile-up-${c.id}-`));
@@ -35,28 +38,57 @@ t.test('hostile inputs through the upload route, into Odoo', { timeout: 900_000 
     const id = await odoo.migrations.create(`Hostile input: ${c.id}`, source);
     try {
       const files = await writeCase(dir, c);
-      const body = multipartBody({ source }, files.map((f) => ({ name: f.name, bytes: f.bytes })));
-      const res = await app.inject({ method: 'POST', url: `/migrations/${id}/upload`, payload: body.payload, headers: { ...body.headers, authorization: `Bearer ${TOKEN}` } });
+      const body = multipartBody(
+        { source },
+        files.map((f) => ({ name: f.name, bytes: f.bytes })),
+      );
+      const res = await app.inject({
+        method: 'POST',
+        url: `/migrations/${id}/upload`,
+        payload: body.payload,
+        headers: { ...body.headers, authorization: `Bearer ${TOKEN}` },
+      });
       let observed: Observed;
       if (res.statusCode === 202) {
         const m = await jobEnd(id, 120_000);
-        const rows = await odoo.read('crm.migration.record', [['migration_id', '=', id], ['object', '!=', 'custom_field']], ['key', 'values_json', 'issues_json', 'source_json']);
+        const rows = await odoo.read(
+          'crm.migration.record',
+          [
+            ['migration_id', '=', id],
+            ['object', '!=', 'custom_field'],
+          ],
+          ['key', 'values_json', 'issues_json', 'source_json'],
+        );
         if (m.job_state === 'failed') {
-          observed = rows.length === 0 ? { refusal: { message: m.job_message } } : { crash: `job failed but ${rows.length} records stayed staged: ${String(m.job_message)}` };
+          observed =
+            rows.length === 0
+              ? { refusal: { message: m.job_message } }
+              : { crash: `job failed but ${rows.length} records stayed staged: ${String(m.job_message)}` };
         } else if (m.job_state === 'done') {
-          const records: StagedLike[] = rows.map((r) => ({ key: String(r.key), values: (r.values_json ?? {}) as Record<string, unknown>, issues: (r.issues_json ?? []) as StagedLike['issues'] }));
+          const records: StagedLike[] = rows.map((r) => ({
+            key: String(r.key),
+            values: (r.values_json ?? {}) as Record<string, unknown>,
+            issues: (r.issues_json ?? []) as StagedLike['issues'],
+          }));
           observed = { records };
         } else {
           observed = { crash: `job ${String(m.job_state)}: ${String(m.job_message)}` };
         }
       } else if (res.statusCode >= 400 && res.statusCode < 500) {
         observed = { refusal: { ...res.json(), status: res.statusCode } };
-        if (await odoo.count('crm.migration.record', [['migration_id', '=', id]])) observed = { crash: 'refused, yet records were staged' };
+        if (await odoo.count('crm.migration.record', [['migration_id', '=', id]]))
+          observed = { crash: 'refused, yet records were staged' };
       } else {
         observed = { crash: `HTTP ${res.statusCode}: ${res.body.slice(0, 200)}` };
       }
       const v = judge(c, observed, { recordsVisible: true });
-      recordOutcome({ kind: 'input', case: `${c.what} (upload into Odoo)`, expected: v.expected, observed: v.observed, ok: v.ok });
+      recordOutcome({
+        kind: 'input',
+        case: `${c.what} (upload into Odoo)`,
+        expected: v.expected,
+        observed: v.observed,
+        ok: v.ok,
+      });
       t.ok(v.ok, `${c.id} (upload into Odoo): expected ${v.expected}; observed ${v.observed}`);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -58,7 +58,9 @@ async function tryCommit(id: number): Promise<string> {
 function upload(id: number, file: string): Promise<Response> {
   const body = multipartBody({ source: 'kartra' }, [{ name: 'contacts.csv', path: file }]);
   return fetch(`http://127.0.0.1:${BRIDGE_PORT}/migrations/${id}/upload`, {
-    method: 'POST', body: new Uint8Array(body.payload), headers: { ...body.headers, authorization: `Bearer ${TOKEN}` },
+    method: 'POST',
+    body: new Uint8Array(body.payload),
+    headers: { ...body.headers, authorization: `Bearer ${TOKEN}` },
   });
 }
 
@@ -99,7 +101,8 @@ t.test('CLI killed (kill -9) while staging: the half-staged migration cannot be 
     kind: 'fault',
     case: `CLI stage (${n} contacts) killed by pid while staging, then crm-migrate commit`,
     expected: 'commit refused: the upload did not finish (resume by uploading again, or discard)',
-    observed: ok ? `commit refused (exit ${commit.code}): the upload did not finish; ${staged} half-staged records discarded`
+    observed: ok
+      ? `commit refused (exit ${commit.code}): the upload did not finish; ${staged} half-staged records discarded`
       : `commit exit ${commit.code}, state ${report.state}, ${partners} partners created from ${staged} of ${n} records`,
     ok,
   });
@@ -108,65 +111,72 @@ t.test('CLI killed (kill -9) while staging: the half-staged migration cannot be 
   await odoo.transport.call('crm.migration', 'unlink', [[id]]);
 });
 
-t.test('bridge killed (kill -9) while staging an upload: no commit, temp copy removed at restart, upload again resumes', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'faults-staging-'));
-  const uploadDir = mkdtempSync(join(tmpdir(), 'faults-upload-dir-'));
-  const prefix = `kb${run()}`;
-  const n = 6000;
-  const file = kartraContacts(join(dir, 'contacts.csv'), n, { first: firstId(), prefix });
-  const id = await odoo.migrations.create(`${prefix} killed bridge`, 'kartra');
-  t.teardown(() => odoo.migrations.rollback(id, 'undo').catch(() => undefined));
-  let bridge: Child = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
-  t.teardown(() => bridge.kill());
-  t.teardown(() => odoo.transport.call('ir.config_parameter', 'set_param', ['crm_migration.upload_stale_seconds', '120']));
+t.test(
+  'bridge killed (kill -9) while staging an upload: no commit, temp copy removed at restart, upload again resumes',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'faults-staging-'));
+    const uploadDir = mkdtempSync(join(tmpdir(), 'faults-upload-dir-'));
+    const prefix = `kb${run()}`;
+    const n = 6000;
+    const file = kartraContacts(join(dir, 'contacts.csv'), n, { first: firstId(), prefix });
+    const id = await odoo.migrations.create(`${prefix} killed bridge`, 'kartra');
+    t.teardown(() => odoo.migrations.rollback(id, 'undo').catch(() => undefined));
+    let bridge: Child = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
+    t.teardown(() => bridge.kill());
+    t.teardown(() =>
+      odoo.transport.call('ir.config_parameter', 'set_param', ['crm_migration.upload_stale_seconds', '120']),
+    );
 
-  const first = await upload(id, file);
-  t.equal(first.status, 202, await first.clone().text());
-  await stagingStarted(async () => id);
-  await bridge.kill();
-  const staged = await recordCount(id);
-  const leftBehind = readdirSync(uploadDir).filter((d) => d.startsWith('crm-upload-'));
-  t.ok(staged > 0 && staged < n + 40, `half staged: ${staged} records`);
-  t.equal(leftBehind.length, 1, 'the killed bridge left its temporary copy of the export');
+    const first = await upload(id, file);
+    t.equal(first.status, 202, await first.clone().text());
+    await stagingStarted(async () => id);
+    await bridge.kill();
+    const staged = await recordCount(id);
+    const leftBehind = readdirSync(uploadDir).filter((d) => d.startsWith('crm-upload-'));
+    t.ok(staged > 0 && staged < n + 40, `half staged: ${staged} records`);
+    t.equal(leftBehind.length, 1, 'the killed bridge left its temporary copy of the export');
 
-  const refused = await tryCommit(id);
-  t.match(refused, /did not finish/, 'the half-staged migration cannot be committed');
-  let removed = false;
-  let contacts = 0;
-  let partners = 0;
-  try {
-    bridge = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
-    removed = leftBehind.every((d) => !existsSync(join(uploadDir, d)));
-    t.ok(removed, 'the restarted bridge removed the temporary copy');
+    const refused = await tryCommit(id);
+    t.match(refused, /did not finish/, 'the half-staged migration cannot be committed');
+    let removed = false;
+    let contacts = 0;
+    let partners = 0;
+    try {
+      bridge = await startBridge(BRIDGE_PORT, bridgeEnv(uploadDir));
+      removed = leftBehind.every((d) => !existsSync(join(uploadDir, d)));
+      t.ok(removed, 'the restarted bridge removed the temporary copy');
 
-    // the admin stops the dead job (Stop button); the dead upload is stale after
-    // crm_migration.upload_stale_seconds: a new upload takes over
-    await odoo.transport.call('crm.migration', 'action_reset_job', [[id]]);
-    await odoo.transport.call('ir.config_parameter', 'set_param', ['crm_migration.upload_stale_seconds', '2']);
-    await new Promise((r) => setTimeout(r, 3000));
-    const again = await upload(id, file);
-    t.equal(again.status, 202, await again.clone().text());
-    const end = await jobEnd(id);
-    t.equal(end.job_state, 'done', String(end.job_message));
-    contacts = await recordCount(id, [['object', '=', 'contact']]);
-    t.equal(contacts, n, 'the new upload staged the whole export');
-    await odoo.transport.call('crm.migration', 'action_confirm_mapping', [[id]]);
-    const report = await odoo.migrations.commit(id);
-    partners = await odoo.count('res.partner', [['email', '=like', `${prefix}.%@faults.example`]]);
-    t.equal(partners, n, `all ${n} contacts committed once`);
-    t.equal(report.state, 'committed');
-  } finally {
-    const ok = /did not finish/.test(refused) && removed && partners === n;
-    recordOutcome({
-      kind: 'fault',
-      case: `bridge killed by pid while staging an upload (${n} contacts), restarted, file uploaded again`,
-      expected: 'commit refused while unfinished; temp copy removed at restart; the new upload takes over; all committed once',
-      observed: ok ? `commit refused; temp copy removed at restart; re-upload staged ${contacts}, committed ${partners} once`
-        : `commit: ${refused.slice(0, 80)}; temp copy removed: ${removed}; partners ${partners} of ${n}`,
-      ok,
-    });
-  }
-});
+      // the admin stops the dead job (Stop button); the dead upload is stale after
+      // crm_migration.upload_stale_seconds: a new upload takes over
+      await odoo.transport.call('crm.migration', 'action_reset_job', [[id]]);
+      await odoo.transport.call('ir.config_parameter', 'set_param', ['crm_migration.upload_stale_seconds', '2']);
+      await new Promise((r) => setTimeout(r, 3000));
+      const again = await upload(id, file);
+      t.equal(again.status, 202, await again.clone().text());
+      const end = await jobEnd(id);
+      t.equal(end.job_state, 'done', String(end.job_message));
+      contacts = await recordCount(id, [['object', '=', 'contact']]);
+      t.equal(contacts, n, 'the new upload staged the whole export');
+      await odoo.transport.call('crm.migration', 'action_confirm_mapping', [[id]]);
+      const report = await odoo.migrations.commit(id);
+      partners = await odoo.count('res.partner', [['email', '=like', `${prefix}.%@faults.example`]]);
+      t.equal(partners, n, `all ${n} contacts committed once`);
+      t.equal(report.state, 'committed');
+    } finally {
+      const ok = /did not finish/.test(refused) && removed && partners === n;
+      recordOutcome({
+        kind: 'fault',
+        case: `bridge killed by pid while staging an upload (${n} contacts), restarted, file uploaded again`,
+        expected:
+          'commit refused while unfinished; temp copy removed at restart; the new upload takes over; all committed once',
+        observed: ok
+          ? `commit refused; temp copy removed at restart; re-upload staged ${contacts}, committed ${partners} once`
+          : `commit: ${refused.slice(0, 80)}; temp copy removed: ${removed}; partners ${partners} of ${n}`,
+        ok,
+      });
+    }
+  },
+);
 
 t.test('two uploads into one migration at once: the second is refused (409), the first stays whole', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'faults-staging-'));
@@ -184,14 +194,20 @@ t.test('two uploads into one migration at once: the second is refused (409), the
   const cliUpload = cli(['stage', '--source', 'kartra', '--into', String(id), fileA]);
   await stagingStarted(async () => id);
   const second = await upload(id, fileB);
-  const body = z.object({ message: z.string() }).loose().safeParse(await second.json());
+  const body = z
+    .object({ message: z.string() })
+    .loose()
+    .safeParse(await second.json());
   const message = body.success ? body.data.message : '';
   t.equal(second.status, 409, 'the bridge upload is refused with 409');
   t.match(message, /receiving another upload/, 'naming the upload under way');
   const a = await cliUpload.finished;
   t.equal(a.code, 0, `the CLI upload finished: ${a.stderr.slice(-300)}`);
   if (second.status === 202) await jobEnd(id);
-  const keysB = await recordCount(id, [['key', '=like', `kartra:contact:%`], ['values_json', 'ilike', `${prefix}b.`]]);
+  const keysB = await recordCount(id, [
+    ['key', '=like', `kartra:contact:%`],
+    ['values_json', 'ilike', `${prefix}b.`],
+  ]);
   const contacts = await recordCount(id, [['object', '=', 'contact']]);
   t.equal(contacts, n, `the migration holds exactly the first upload's ${n} contacts`);
   t.equal(keysB, 0, 'nothing of the refused upload');
@@ -205,7 +221,8 @@ t.test('two uploads into one migration at once: the second is refused (409), the
     kind: 'fault',
     case: 'CLI stage --into and a bridge upload into one migration at the same time',
     expected: 'the second refused (409 + message); the first upload whole; its records all committed',
-    observed: ok ? `second answered 409 "${message.slice(0, 60)}…"; first upload whole (${contacts}); committed ${partners}`
+    observed: ok
+      ? `second answered 409 "${message.slice(0, 60)}…"; first upload whole (${contacts}); committed ${partners}`
       : `second answered ${second.status}; migration holds ${contacts} contacts of the first, ${keysB} of the second; ${partners} committed`,
     ok,
   });

@@ -21,12 +21,19 @@ if (!process.env.ODOO_URL || !process.env.ODOO_DB_FULL) {
 }
 process.env.ODOO_DB = process.env.ODOO_DB_FULL;
 
-const samples = readdirSync(join(root, 'samples', 'kartra')).filter((f) => f.endsWith('.csv')).sort().map(sample);
+const samples = readdirSync(join(root, 'samples', 'kartra'))
+  .filter((f) => f.endsWith('.csv'))
+  .sort()
+  .map(sample);
 
 async function cli(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(
+    args,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -44,7 +51,9 @@ async function landed(odoo: OdooReader, id: number, fieldsOf: Map<string, Set<st
   const byModel = new Map<string, Row[]>();
   for (const l of links) byModel.set(String(l.model), [...(byModel.get(String(l.model)) ?? []), l]);
   for (const [model, rows] of byModel) {
-    const meta = fieldsGet.parse(await odoo.transport.call(model, 'fields_get', [], { attributes: ['type', 'relation'] }));
+    const meta = fieldsGet.parse(
+      await odoo.transport.call(model, 'fields_get', [], { attributes: ['type', 'relation'] }),
+    );
     const all = new Set(rows.flatMap((r) => [...(fieldsOf.get(String(r.key)) ?? [])]).filter((f) => f in meta));
     const records = await odoo.read(model, [['id', 'in', rows.map((r) => Number(r.res_id))]], [...all]);
     const byId = new Map(records.map((r) => [Number(r.id), r]));
@@ -58,10 +67,13 @@ async function landed(odoo: OdooReader, id: number, fieldsOf: Map<string, Set<st
         const name = async (ids: number[]) => {
           const known = ids.map((i) => keyOf.get(`${m?.relation}:${i}`));
           if (known.every((k) => k !== undefined)) return known as string[];
-          return (await odoo.read(m?.relation as string, [['id', 'in', ids]], ['display_name'])).map((n) => String(n.display_name));
+          return (await odoo.read(m?.relation as string, [['id', 'in', ids]], ['display_name'])).map((n) =>
+            String(n.display_name),
+          );
         };
         if (m?.type === 'many2one') row[f] = Array.isArray(v) ? (await name([Number(v[0])]))[0] : false;
-        else if ((m?.type === 'many2many' || m?.type === 'one2many') && m.relation && Array.isArray(v)) row[f] = (await name(v.map(Number))).sort();
+        else if ((m?.type === 'many2many' || m?.type === 'one2many') && m.relation && Array.isArray(v))
+          row[f] = (await name(v.map(Number))).sort();
         else row[f] = v;
       }
       out[String(link.key)] = row;
@@ -85,16 +97,32 @@ async function migrate(files: string[], name: string, fieldsOf: Map<string, Set<
   return { records, err: staged.err };
 }
 
-
 t.test('a header-variant export lands the same records in Odoo as the canonical export', async (t) => {
-  const dry = await stageExports('kartra', csvReader(samples), { installedApps: { sale: true, account: true, calendar: true } });
-  const fieldsOf = new Map(dry.records.map((r) => [r.key, new Set([...Object.keys(r.values), ...Object.keys(r.refs), ...Object.keys(r.lookups)])]));
-  const canonical = await migrate(samples.map((s) => s.path), 'Kartra canonical headers', fieldsOf, t);
+  const dry = await stageExports('kartra', csvReader(samples), {
+    installedApps: { sale: true, account: true, calendar: true },
+  });
+  const fieldsOf = new Map(
+    dry.records.map((r) => [
+      r.key,
+      new Set([...Object.keys(r.values), ...Object.keys(r.refs), ...Object.keys(r.lookups)]),
+    ]),
+  );
+  const canonical = await migrate(
+    samples.map((s) => s.path),
+    'Kartra canonical headers',
+    fieldsOf,
+    t,
+  );
   const keys = Object.keys(canonical.records).sort();
   t.ok(keys.length > 60, `${keys.length} records landed from the canonical export`);
   for (const variant of ['renamed', 'de'] as Variant[]) {
     const files = await writeVariants(samples, variant);
-    const got = await migrate(files.map((f) => f.path), `Kartra ${variant} headers`, fieldsOf, t);
+    const got = await migrate(
+      files.map((f) => f.path),
+      `Kartra ${variant} headers`,
+      fieldsOf,
+      t,
+    );
     t.match(got.err, /header "[^"]+" taken for \w+/, `${variant}: the CLI says which header it took for which column`);
     t.same(Object.keys(got.records).sort(), keys, `${variant}: the same records`);
     let same = 0;

@@ -30,7 +30,11 @@ const PARTNER_FIELDS = ['name', 'email', 'phone', 'city', 'zip', 'website', 'par
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(
+    args,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -47,51 +51,79 @@ if (majorVersion(version) >= 19) {
     t.equal(await new AutoTransport({ ...conn, apiKey }).kind(), 'json2');
     t.equal(await new AutoTransport(conn).kind(), 'xmlrpc', 'without an API key: XML-RPC, which 19 still serves');
     t.match(await json2.version(), /^19\./);
-    const [me] = await json2.call('res.users', 'search_read', [[['login', '=', conn.user]]], { fields: ['login'] }) as { login: string }[];
+    const [me] = (await json2.call('res.users', 'search_read', [[['login', '=', conn.user]]], {
+      fields: ['login'],
+    })) as { login: string }[];
     t.equal(me?.login, conn.user, 'the key acts as its user');
   });
 
-  t.test('Odoo 19 over JSON-2: the Kartra sample staged, committed, read back, rolled back through the CLI', async (t) => {
-    const before = await json2.call('res.partner', 'search_count', [[]], { context: { active_test: false } });
-    process.env.ODOO_API_KEY = apiKey;
-    t.teardown(() => { delete process.env.ODOO_API_KEY; });
-    const staged = await cli(['stage', '--source', 'kartra', ...samples.map((s) => s.path)]);
-    t.equal(staged.code, 0, staged.err);
-    const id = Number(staged.out.trim());
-    t.ok(id > 0, 'stage prints the migration id');
-    const committed = await cli(['commit', String(id), '--json']);
-    t.equal(committed.code, 0, committed.err);
-    const report = JSON.parse(committed.out) as { state: string; counts: Record<string, number> };
-    t.equal(report.state, 'committed');
-    t.equal(report.counts.error, 1, 'the invalid-email row stays an error, as over XML-RPC');
-    const after = await json2.call('res.partner', 'search_count', [[]], { context: { active_test: false } });
-    t.equal(Number(after) - Number(before), 16 + 11 + 1, '16 new contacts + 11 companies + the "Imported from kartra" author');
-    const domain = [['email', '=', 'ada.lovelace@example.com']];
-    const overJson2 = await json2.call('res.partner', 'search_read', [domain], { fields: PARTNER_FIELDS });
-    const overXmlRpc = await xmlrpc.call('res.partner', 'search_read', [domain], { fields: PARTNER_FIELDS });
-    t.same(overJson2, overXmlRpc, 'the same partner read over JSON-2 and over XML-RPC');
-    t.match(overJson2, [{ name: 'Ada Lovelace', phone: '+442079460018', city: 'London', zip: 'SW1Y 4JH' }]);
-    const rolled = await cli(['rollback', String(id), '--json']);
-    t.equal(rolled.code, 0, rolled.err);
-    t.equal(JSON.parse(rolled.out).state, 'rolled_back');
-    t.equal(await json2.call('res.partner', 'search_count', [[]], { context: { active_test: false } }), before, 'every partner of the migration removed');
-  });
+  t.test(
+    'Odoo 19 over JSON-2: the Kartra sample staged, committed, read back, rolled back through the CLI',
+    async (t) => {
+      const before = await json2.call('res.partner', 'search_count', [[]], { context: { active_test: false } });
+      process.env.ODOO_API_KEY = apiKey;
+      t.teardown(() => {
+        delete process.env.ODOO_API_KEY;
+      });
+      const staged = await cli(['stage', '--source', 'kartra', ...samples.map((s) => s.path)]);
+      t.equal(staged.code, 0, staged.err);
+      const id = Number(staged.out.trim());
+      t.ok(id > 0, 'stage prints the migration id');
+      const committed = await cli(['commit', String(id), '--json']);
+      t.equal(committed.code, 0, committed.err);
+      const report = JSON.parse(committed.out) as { state: string; counts: Record<string, number> };
+      t.equal(report.state, 'committed');
+      t.equal(report.counts.error, 1, 'the invalid-email row stays an error, as over XML-RPC');
+      const after = await json2.call('res.partner', 'search_count', [[]], { context: { active_test: false } });
+      t.equal(
+        Number(after) - Number(before),
+        16 + 11 + 1,
+        '16 new contacts + 11 companies + the "Imported from kartra" author',
+      );
+      const domain = [['email', '=', 'ada.lovelace@example.com']];
+      const overJson2 = await json2.call('res.partner', 'search_read', [domain], { fields: PARTNER_FIELDS });
+      const overXmlRpc = await xmlrpc.call('res.partner', 'search_read', [domain], { fields: PARTNER_FIELDS });
+      t.same(overJson2, overXmlRpc, 'the same partner read over JSON-2 and over XML-RPC');
+      t.match(overJson2, [{ name: 'Ada Lovelace', phone: '+442079460018', city: 'London', zip: 'SW1Y 4JH' }]);
+      const rolled = await cli(['rollback', String(id), '--json']);
+      t.equal(rolled.code, 0, rolled.err);
+      t.equal(JSON.parse(rolled.out).state, 'rolled_back');
+      t.equal(
+        await json2.call('res.partner', 'search_count', [[]], { context: { active_test: false } }),
+        before,
+        'every partner of the migration removed',
+      );
+    },
+  );
 
   t.test("Odoo 19: Odoo's refusals over JSON-2 read as over XML-RPC; a wrong key is refused", async (t) => {
-    const viaJson2 = await json2.call('crm.migration', 'api_create', [{ name: '', source: 'kartra' }]).then(() => undefined, (e: unknown) => e);
-    const viaXmlRpc = await xmlrpc.call('crm.migration', 'api_create', [{ name: '', source: 'kartra' }]).then(() => undefined, (e: unknown) => e);
+    const viaJson2 = await json2.call('crm.migration', 'api_create', [{ name: '', source: 'kartra' }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const viaXmlRpc = await xmlrpc.call('crm.migration', 'api_create', [{ name: '', source: 'kartra' }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(viaJson2 instanceof OdooError, String(viaJson2));
     t.match(String((viaJson2 as Error).message), /api_create: key 'name' must be a non-empty string/);
     t.equal((viaJson2 as Error).message, (viaXmlRpc as Error).message, 'the same message on both transports');
     const wrong = new Json2Transport({ ...conn, apiKey: 'not-a-key' });
-    const refused = await wrong.call('res.partner', 'search_count', [[]]).then(() => undefined, (e: unknown) => e);
+    const refused = await wrong.call('res.partner', 'search_count', [[]]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     t.ok(refused instanceof OdooError);
     t.match(String((refused as Error).message), /refused the API key/);
   });
 } else {
   t.test(`Odoo ${version}: no JSON-2 API, the bridge stays on XML-RPC even with an API key`, async (t) => {
     t.equal(await new AutoTransport({ ...conn, apiKey: 'some-key' }).kind(), 'xmlrpc');
-    const res = await fetch(new URL('/json/2/res.partner/search_count', conn.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await fetch(new URL('/json/2/res.partner/search_count', conn.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     t.equal(res.status, 404, `Odoo ${version} has no /json/2 route`);
   });
 }

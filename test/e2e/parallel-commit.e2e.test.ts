@@ -18,28 +18,76 @@ if (!odooEnvPresent()) {
 const odoo = new OdooReader();
 const P = `par${Date.now().toString(36)}`;
 
-function staged(key: string, object: string, model: string, values: Record<string, unknown>, extra: Partial<StagedRecord> = {}): StagedRecord {
-  return { key, object, model, values, refs: {}, lookups: {}, match: [], source: { file: 'parallel.csv', row: 1 }, issues: [], ...extra } as StagedRecord;
+function staged(
+  key: string,
+  object: string,
+  model: string,
+  values: Record<string, unknown>,
+  extra: Partial<StagedRecord> = {},
+): StagedRecord {
+  return {
+    key,
+    object,
+    model,
+    values,
+    refs: {},
+    lookups: {},
+    match: [],
+    source: { file: 'parallel.csv', row: 1 },
+    issues: [],
+    ...extra,
+  } as StagedRecord;
 }
 
 /** 6 tags, 24 companies (a tree), 240 contacts (one email twice), 120 deals: many chunks of 25. */
 function records(): StagedRecord[] {
   const out: StagedRecord[] = [];
-  for (let i = 0; i < 6; i++) out.push(staged(`pc:tag:${i}`, 'tag', 'res.partner.category', { name: `${P} tag ${i}` }, { match: [['name']] }));
+  for (let i = 0; i < 6; i++)
+    out.push(staged(`pc:tag:${i}`, 'tag', 'res.partner.category', { name: `${P} tag ${i}` }, { match: [['name']] }));
   for (let c = 0; c < 24; c++) {
-    out.push(staged(`pc:company:${c}`, 'company', 'res.partner', { name: `${P} Company ${c}`, is_company: true }, {
-      match: [['name', 'is_company']], refs: c >= 4 ? { parent_id: `pc:company:${c % 4}` } : {},
-    }));
+    out.push(
+      staged(
+        `pc:company:${c}`,
+        'company',
+        'res.partner',
+        { name: `${P} Company ${c}`, is_company: true },
+        {
+          match: [['name', 'is_company']],
+          refs: c >= 4 ? { parent_id: `pc:company:${c % 4}` } : {},
+        },
+      ),
+    );
   }
   for (let i = 0; i < 240; i++) {
-    out.push(staged(`pc:contact:${i}`, 'contact', 'res.partner', { name: `${P} Contact ${i}`, email: `${P}.${i === 239 ? 7 : i}@example.com`, city: `City ${i}`, is_company: false }, {
-      refs: { parent_id: `pc:company:${i % 24}`, category_id: [`pc:tag:${i % 6}`, `pc:tag:${(i * 5) % 6}`] },
-      lookups: { country_id: { model: 'res.country', field: 'code', value: i % 2 ? 'FR' : 'US' } },
-      match: [['email']],
-    }));
+    out.push(
+      staged(
+        `pc:contact:${i}`,
+        'contact',
+        'res.partner',
+        {
+          name: `${P} Contact ${i}`,
+          email: `${P}.${i === 239 ? 7 : i}@example.com`,
+          city: `City ${i}`,
+          is_company: false,
+        },
+        {
+          refs: { parent_id: `pc:company:${i % 24}`, category_id: [`pc:tag:${i % 6}`, `pc:tag:${(i * 5) % 6}`] },
+          lookups: { country_id: { model: 'res.country', field: 'code', value: i % 2 ? 'FR' : 'US' } },
+          match: [['email']],
+        },
+      ),
+    );
   }
   for (let i = 0; i < 120; i++) {
-    out.push(staged(`pc:deal:${i}`, 'deal', 'crm.lead', { name: `${P} Deal ${i}`, type: 'opportunity', expected_revenue: 10 * i }, { refs: { partner_id: `pc:contact:${i}` } }));
+    out.push(
+      staged(
+        `pc:deal:${i}`,
+        'deal',
+        'crm.lead',
+        { name: `${P} Deal ${i}`, type: 'opportunity', expected_revenue: 10 * i },
+        { refs: { partner_id: `pc:contact:${i}` } },
+      ),
+    );
   }
   return out;
 }
@@ -58,13 +106,21 @@ const m2o = (v: unknown) => (Array.isArray(v) ? (v[0] as number) : 0);
 
 /** Per key: state, link action, the target's values with relations given by key. */
 async function snapshot(id: number) {
-  const links = await odoo.read('crm.migration.link', [['migration_id', '=', id]], ['key', 'model', 'res_id', 'action', 'sequence', 'values_before_json']);
+  const links = await odoo.read(
+    'crm.migration.link',
+    [['migration_id', '=', id]],
+    ['key', 'model', 'res_id', 'action', 'sequence', 'values_before_json'],
+  );
   const keyOf = new Map(links.map((l) => [`${String(l.model)}:${Number(l.res_id)}`, String(l.key)]));
   const ref = (model: string, ids: number[]) => ids.map((i) => keyOf.get(`${model}:${i}`) ?? `existing:${i}`).sort();
   const byModel = new Map<string, Row[]>();
   for (const l of links) byModel.set(String(l.model), [...(byModel.get(String(l.model)) ?? []), l]);
   const out: Record<string, Row> = {};
-  for (const r of await odoo.read('crm.migration.record', [['migration_id', '=', id]], ['key', 'state', 'error_message'])) {
+  for (const r of await odoo.read(
+    'crm.migration.record',
+    [['migration_id', '=', id]],
+    ['key', 'state', 'error_message'],
+  )) {
     out[String(r.key)] = { state: r.state, error: Boolean(r.error_message) };
   }
   const fields: Record<string, string[]> = {
@@ -73,7 +129,15 @@ async function snapshot(id: number) {
     'crm.lead': ['name', 'expected_revenue', 'partner_id', 'stage_id', 'team_id', 'type', 'email_from'],
   };
   for (const [model, modelLinks] of byModel) {
-    const rows = new Map((await odoo.read(model, [['id', 'in', modelLinks.map((l) => Number(l.res_id))]], fields[model] ?? ['display_name'])).map((r) => [Number(r.id), r]));
+    const rows = new Map(
+      (
+        await odoo.read(
+          model,
+          [['id', 'in', modelLinks.map((l) => Number(l.res_id))]],
+          fields[model] ?? ['display_name'],
+        )
+      ).map((r) => [Number(r.id), r]),
+    );
     for (const l of modelLinks) {
       const row = { ...(rows.get(Number(l.res_id)) ?? {}) } as Row;
       delete row.id;
@@ -85,13 +149,19 @@ async function snapshot(id: number) {
   }
   // the order a rollback walks: keys by link sequence
   const order = [...links].sort((a, b) => Number(a.sequence) - Number(b.sequence)).map((l) => String(l.key));
-  const audit = (await odoo.read('crm.migration.audit', [['migration_id', '=', id]], ['key', 'action'])).map((a) => `${String(a.key)} ${String(a.action)}`).sort();
+  const audit = (await odoo.read('crm.migration.audit', [['migration_id', '=', id]], ['key', 'action']))
+    .map((a) => `${String(a.key)} ${String(a.action)}`)
+    .sort();
   return { records: out, order, audit };
 }
 
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
-  const code = await main(args, (s) => out.push(s), (s) => out.push(s));
+  const code = await main(
+    args,
+    (s) => out.push(s),
+    (s) => out.push(s),
+  );
   return { code, out: out.join('\n') };
 }
 
@@ -101,14 +171,22 @@ t.test('parallel commit over RPC = serial commit, and both roll back exactly', a
   const serialReport = await odoo.migrations.commit(serial.id, 25);
   const expected = await snapshot(serial.id);
   const afterSerial = await counts();
-  t.equal(expected.records['pc:contact:239']?.action, 'matched', 'the contact with a taken email matched the first one (nothing empty to fill)');
+  t.equal(
+    expected.records['pc:contact:239']?.action,
+    'matched',
+    'the contact with a taken email matched the first one (nothing empty to fill)',
+  );
   t.equal(afterSerial.partners - before.partners, 24 + 239);
   await odoo.migrations.rollback(serial.id, 'undo');
   t.same(await counts(), before, 'serial rollback: counts as before');
 
   const parallel = await odoo.migrations.stageAll(`${P} parallel`, 'pc', records());
   let calls = 0;
-  const result = await odoo.migrations.commitParallel(parallel.id, { batchSize: 25, workers: 3, onChunk: () => calls++ });
+  const result = await odoo.migrations.commitParallel(parallel.id, {
+    batchSize: 25,
+    workers: 3,
+    onChunk: () => calls++,
+  });
   t.ok(result.chunks > result.waves, `several chunks per wave (${result.chunks} chunks in ${result.waves} waves)`);
   t.equal(calls, result.chunks);
   t.same(result.report.counts, serialReport.counts);

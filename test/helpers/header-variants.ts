@@ -19,10 +19,20 @@ export const HEADERS: Record<string, Table> = {
   contacts: {
     ID: { renamed: 'Contact #', fr: 'Identifiant', de: 'Kontakt-Nr.', es: 'ID de contacto' },
     'First Name': { renamed: 'Given Name', fr: 'Prénom', de: 'Vorname', es: 'Primer nombre' },
-    'Middle Name': { renamed: 'Middle Name (optional)', fr: 'Deuxième prénom', de: 'Zweiter Vorname', es: 'Segundo nombre' },
+    'Middle Name': {
+      renamed: 'Middle Name (optional)',
+      fr: 'Deuxième prénom',
+      de: 'Zweiter Vorname',
+      es: 'Segundo nombre',
+    },
     'Last Name': { renamed: 'Family Name', fr: 'Nom de famille', de: 'Nachname', es: 'Apellidos' },
     Email: { renamed: 'E-mail (primary)', fr: 'Courriel', de: 'E-Mail-Adresse', es: 'Correo electrónico' },
-    'Phone Country Code': { renamed: 'Phone Country-Code', fr: 'Indicatif pays', de: 'Landesvorwahl', es: 'Prefijo telefónico del país' },
+    'Phone Country Code': {
+      renamed: 'Phone Country-Code',
+      fr: 'Indicatif pays',
+      de: 'Landesvorwahl',
+      es: 'Prefijo telefónico del país',
+    },
     Phone: { renamed: 'Phone #', fr: 'Téléphone', de: 'Telefonnummer', es: 'Teléfono' },
     Company: { renamed: 'Company / Organisation', fr: 'Société', de: 'Firma', es: 'Empresa' },
     Address: { renamed: 'Street Address 1', fr: 'Adresse', de: 'Straße', es: 'Dirección' },
@@ -34,24 +44,59 @@ export const HEADERS: Record<string, Table> = {
     Tags: { renamed: 'Contact Tags', fr: 'Étiquettes', de: 'Schlagwörter', es: 'Etiquetas' },
     Lists: { renamed: 'Mailing Lists', fr: 'Listes', de: 'Listen', es: 'Listas' },
     'GDPR Status': { renamed: 'GDPR Consent Status', fr: 'Statut RGPD', de: 'DSGVO-Status', es: 'Estado RGPD' },
-    'GDPR Status Date': { renamed: 'Date of GDPR Status', fr: 'Date du statut RGPD', de: 'DSGVO-Status Datum', es: 'Fecha estado RGPD' },
+    'GDPR Status Date': {
+      renamed: 'Date of GDPR Status',
+      fr: 'Date du statut RGPD',
+      de: 'DSGVO-Status Datum',
+      es: 'Fecha estado RGPD',
+    },
     'Date Joined': { renamed: 'Joined On', fr: "Date d'inscription", de: 'Beigetreten am', es: 'Fecha de alta' },
     Source: { renamed: 'Source Channel', fr: 'Origine', de: 'Quelle', es: 'Origen' },
     Score: { renamed: 'Lead Score (0-100)', fr: 'Score', de: 'Punktzahl', es: 'Puntuación' },
     Notes: { renamed: 'Comments', fr: 'Remarques', de: 'Notizen', es: 'Notas' },
     Owner: { renamed: 'Contact Owner', fr: 'Propriétaire', de: 'Verantwortlich', es: 'Propietario' },
-    'Email Status': { renamed: 'Email Deliverability Status', fr: 'Statut e-mail', de: 'E-Mail-Status', es: 'Estado del correo' },
-    'Last Activity': { renamed: 'Last Activity On', fr: 'Dernière activité', de: 'Letzte Aktivität', es: 'Última actividad' },
+    'Email Status': {
+      renamed: 'Email Deliverability Status',
+      fr: 'Statut e-mail',
+      de: 'E-Mail-Status',
+      es: 'Estado del correo',
+    },
+    'Last Activity': {
+      renamed: 'Last Activity On',
+      fr: 'Dernière activité',
+      de: 'Letzte Aktivität',
+      es: 'Última actividad',
+    },
   },
   deals: {
     'Deal ID': { renamed: 'Deal #', fr: "N° d'affaire", de: 'Geschäfts-Nr.', es: 'Nº de oportunidad' },
-    'Deal Name': { renamed: 'Opportunity Title', fr: "Nom de l'affaire", de: 'Name der Verkaufschance', es: 'Nombre de la oportunidad' },
-    'Lead Email': { renamed: 'Customer Email', fr: 'E-mail du contact', de: 'Kontakt-E-Mail', es: 'Correo del contacto' },
+    'Deal Name': {
+      renamed: 'Opportunity Title',
+      fr: "Nom de l'affaire",
+      de: 'Name der Verkaufschance',
+      es: 'Nombre de la oportunidad',
+    },
+    'Lead Email': {
+      renamed: 'Customer Email',
+      fr: 'E-mail du contact',
+      de: 'Kontakt-E-Mail',
+      es: 'Correo del contacto',
+    },
     Pipeline: { renamed: 'Sales Pipeline', fr: 'Pipeline', de: 'Vertriebspipeline', es: 'Embudo' },
     Stage: { renamed: 'Stage Name', fr: 'Étape', de: 'Phase', es: 'Etapa' },
-    'Stage Position': { renamed: 'Stage Order #', fr: "Position de l'étape", de: 'Position der Phase', es: 'Posición de la etapa' },
+    'Stage Position': {
+      renamed: 'Stage Order #',
+      fr: "Position de l'étape",
+      de: 'Position der Phase',
+      es: 'Posición de la etapa',
+    },
     Value: { renamed: 'Deal Value ($)', fr: 'Montant', de: 'Betrag', es: 'Importe' },
-    'Expected Close Date': { renamed: 'Estimated Close Date', fr: 'Date de clôture prévue', de: 'Voraussichtliches Abschlussdatum', es: 'Fecha de cierre prevista' },
+    'Expected Close Date': {
+      renamed: 'Estimated Close Date',
+      fr: 'Date de clôture prévue',
+      de: 'Voraussichtliches Abschlussdatum',
+      es: 'Fecha de cierre prevista',
+    },
     Status: { renamed: 'Outcome Status', fr: 'Statut', de: 'Zustand', es: 'Estado' },
     Owner: { renamed: 'Deal Owner', fr: 'Propriétaire', de: 'Verantwortlicher', es: 'Propietario' },
     Created: { renamed: 'Created On', fr: 'Créé le', de: 'Erstellt am', es: 'Fecha de creación' },
@@ -60,10 +105,20 @@ export const HEADERS: Record<string, Table> = {
   appointments: {
     'Appointment ID': { renamed: 'Booking #', fr: 'N° de rendez-vous', de: 'Termin-Nr.', es: 'ID de la cita' },
     Calendar: { renamed: 'Calendar Title', fr: 'Calendrier', de: 'Kalender', es: 'Calendario' },
-    'Appointment Name': { renamed: 'Meeting Title', fr: 'Titre du rendez-vous', de: 'Terminname', es: 'Título de la cita' },
+    'Appointment Name': {
+      renamed: 'Meeting Title',
+      fr: 'Titre du rendez-vous',
+      de: 'Terminname',
+      es: 'Título de la cita',
+    },
     Start: { renamed: 'Starts At', fr: 'Début', de: 'Beginn', es: 'Inicio' },
     End: { renamed: 'Ends At', fr: 'Fin', de: 'Ende', es: 'Fin' },
-    'Lead Email': { renamed: 'Attendee E-mail', fr: 'E-mail du participant', de: 'E-Mail des Teilnehmers', es: 'Correo del asistente' },
+    'Lead Email': {
+      renamed: 'Attendee E-mail',
+      fr: 'E-mail du participant',
+      de: 'E-Mail des Teilnehmers',
+      es: 'Correo del asistente',
+    },
     Status: { renamed: 'Booking Status', fr: 'Statut', de: 'Zustand', es: 'Estado' },
     Location: { renamed: 'Meeting Location', fr: 'Lieu', de: 'Ort', es: 'Lugar' },
     Notes: { renamed: 'Meeting Notes', fr: 'Remarques', de: 'Notizen', es: 'Notas' },
@@ -71,15 +126,35 @@ export const HEADERS: Record<string, Table> = {
     'Booked On': { renamed: 'Booking Created', fr: 'Réservé le', de: 'Gebucht am', es: 'Reservado el' },
   },
   transactions: {
-    'Transaction ID': { renamed: 'Transaction #', fr: 'N° de transaction', de: 'Transaktions-Nr.', es: 'ID de transacción' },
-    Date: { renamed: 'Transaction Date/Time', fr: 'Date de la transaction', de: 'Transaktionsdatum', es: 'Fecha de la transacción' },
+    'Transaction ID': {
+      renamed: 'Transaction #',
+      fr: 'N° de transaction',
+      de: 'Transaktions-Nr.',
+      es: 'ID de transacción',
+    },
+    Date: {
+      renamed: 'Transaction Date/Time',
+      fr: 'Date de la transaction',
+      de: 'Transaktionsdatum',
+      es: 'Fecha de la transacción',
+    },
     Type: { renamed: 'Txn Type', fr: 'Type de transaction', de: 'Transaktionsart', es: 'Tipo de transacción' },
-    'Lead Email': { renamed: 'Buyer E-mail Address', fr: "E-mail de l'acheteur", de: 'Käufer-E-Mail', es: 'Correo del comprador' },
+    'Lead Email': {
+      renamed: 'Buyer E-mail Address',
+      fr: "E-mail de l'acheteur",
+      de: 'Käufer-E-Mail',
+      es: 'Correo del comprador',
+    },
     'Product Name': { renamed: 'Product Title', fr: 'Nom du produit', de: 'Produktname', es: 'Nombre del producto' },
     'Price Point': { renamed: 'Price Point Name', fr: 'Point de prix', de: 'Preispunkt', es: 'Punto de precio' },
     Amount: { renamed: 'Amount Paid', fr: 'Montant', de: 'Betrag', es: 'Importe' },
     Quantity: { renamed: 'Quantity Purchased', fr: 'Quantité', de: 'Menge', es: 'Cantidad' },
-    'Payment Method': { renamed: 'Payment Processor', fr: 'Moyen de paiement', de: 'Zahlungsmethode', es: 'Método de pago' },
+    'Payment Method': {
+      renamed: 'Payment Processor',
+      fr: 'Moyen de paiement',
+      de: 'Zahlungsmethode',
+      es: 'Método de pago',
+    },
     Affiliate: { renamed: 'Affiliate Email', fr: 'Affilié', de: 'Partner', es: 'Afiliado' },
   },
   subscriptions: {
@@ -90,12 +165,27 @@ export const HEADERS: Record<string, Table> = {
     Status: { renamed: 'Current Status', fr: 'Statut', de: 'Zustand', es: 'Estado' },
     'Start Date': { renamed: 'Started On', fr: 'Date de début', de: 'Startdatum', es: 'Fecha de inicio' },
     'End Date': { renamed: 'Ended On', fr: 'Date de fin', de: 'Enddatum', es: 'Fecha de fin' },
-    'Recurring Period': { renamed: 'Billing Frequency', fr: 'Fréquence de facturation', de: 'Abrechnungsintervall', es: 'Periodo de facturación' },
-    'Next Payment Date': { renamed: 'Next Payment On', fr: 'Date du prochain paiement', de: 'Nächste Zahlung am', es: 'Fecha del próximo pago' },
+    'Recurring Period': {
+      renamed: 'Billing Frequency',
+      fr: 'Fréquence de facturation',
+      de: 'Abrechnungsintervall',
+      es: 'Periodo de facturación',
+    },
+    'Next Payment Date': {
+      renamed: 'Next Payment On',
+      fr: 'Date du prochain paiement',
+      de: 'Nächste Zahlung am',
+      es: 'Fecha del próximo pago',
+    },
     Amount: { renamed: 'Recurring Amount', fr: 'Montant', de: 'Betrag', es: 'Importe' },
   },
   custom_fields: {
-    'Field Identifier': { renamed: 'Field ID #', fr: 'Identifiant du champ', de: 'Feld-ID', es: 'Identificador del campo' },
+    'Field Identifier': {
+      renamed: 'Field ID #',
+      fr: 'Identifiant du champ',
+      de: 'Feld-ID',
+      es: 'Identificador del campo',
+    },
     'Field Type': { renamed: 'Field Kind', fr: 'Type de champ', de: 'Feldtyp', es: 'Tipo de campo' },
     Options: { renamed: 'Allowed Values', fr: 'Valeurs possibles', de: 'Optionen', es: 'Opciones' },
     Label: { renamed: 'Display Label', fr: 'Libellé', de: 'Bezeichnung', es: 'Nombre visible' },
@@ -115,13 +205,21 @@ function csvCell(v: string): string {
 }
 
 /** `file` rewritten under the variant's headers (reordered: columns reversed) into `dir`. */
-export async function writeVariant(file: CsvFile, variant: Variant, dir: string, rename?: (canonical: string) => string | undefined): Promise<CsvFile> {
+export async function writeVariant(
+  file: CsvFile,
+  variant: Variant,
+  dir: string,
+  rename?: (canonical: string) => string | undefined,
+): Promise<CsvFile> {
   const table = tableOf(file.name);
   let header: string[] = [];
   const rows: Record<string, string>[] = [];
-  for await (const { cells } of readCsv(file, (h) => { header = h.header; })) rows.push(cells);
+  for await (const { cells } of readCsv(file, (h) => {
+    header = h.header;
+  }))
+    rows.push(cells);
   const order = variant === 'reordered' ? [...header].reverse() : header;
-  const spelled = order.map((h) => rename?.(h) ?? (variant === 'reordered' ? h : table[h]?.[variant] ?? h));
+  const spelled = order.map((h) => rename?.(h) ?? (variant === 'reordered' ? h : (table[h]?.[variant] ?? h)));
   const lines = [spelled.map(csvCell).join(','), ...rows.map((r) => order.map((h) => csvCell(r[h] ?? '')).join(','))];
   mkdirSync(join(dir, variant), { recursive: true });
   const out = { name: file.name, path: join(dir, variant, file.name) };

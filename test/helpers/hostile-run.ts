@@ -26,16 +26,24 @@ export interface Verdict {
 /** Writes the case's files into `dir` (names kept where the file system allows; the route sees the name given). */
 export async function writeCase(dir: string, c: HostileCase): Promise<{ name: string; path: string; bytes: Buffer }[]> {
   await mkdir(dir, { recursive: true });
-  return Promise.all(c.files.map(async (f, i) => {
-    const bytes = f.bytes();
-    const path = join(dir, `${i}-${c.id}.csv`);
-    await writeFile(path, bytes);
-    return { name: f.name, path, bytes };
-  }));
+  return Promise.all(
+    c.files.map(async (f, i) => {
+      const bytes = f.bytes();
+      const path = join(dir, `${i}-${c.id}.csv`);
+      await writeFile(path, bytes);
+      return { name: f.name, path, bytes };
+    }),
+  );
 }
 
 export function expectedText(c: HostileCase): string {
-  const where = [c.expect.file, c.expect.row !== undefined ? `row ${c.expect.row}` : undefined, c.expect.field ? `field ${c.expect.field}` : undefined].filter(Boolean).join(', ');
+  const where = [
+    c.expect.file,
+    c.expect.row !== undefined ? `row ${c.expect.row}` : undefined,
+    c.expect.field ? `field ${c.expect.field}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
   if (c.expect.outcome === 'staged') return 'staged as it is';
   return `${c.expect.outcome}${where ? ` (${where})` : ''}: ${c.expect.message.source}`;
 }
@@ -51,9 +59,10 @@ export function judge(c: HostileCase, o: Observed, opts: { recordsVisible: boole
     const observed = `refused: ${short(r.message)}`;
     if (e.outcome !== 'refused') return { ok: false, expected, observed };
     const msg = String(r.message ?? '');
-    const located = (e.file === undefined || String(r.file ?? msg).includes(e.file) || msg.includes(e.file))
-      && (e.row === undefined || r.row === e.row || msg.includes(`row ${e.row}`))
-      && (e.field === undefined || r.field === e.field || msg.includes(`"${e.field}"`) || msg.includes(e.field));
+    const located =
+      (e.file === undefined || String(r.file ?? msg).includes(e.file) || msg.includes(e.file)) &&
+      (e.row === undefined || r.row === e.row || msg.includes(`row ${e.row}`)) &&
+      (e.field === undefined || r.field === e.field || msg.includes(`"${e.field}"`) || msg.includes(e.field));
     return { ok: located && e.message.test(msg), expected, observed };
   }
   const records = o.records ?? [];
@@ -67,13 +76,27 @@ export function judge(c: HostileCase, o: Observed, opts: { recordsVisible: boole
   if (problem) return { ok: false, expected, observed: problem };
   if (e.outcome === 'staged') return { ok: count > 0, expected, observed: `staged ${count} record(s)` };
   const level = e.level ?? 'warning';
-  const issue = records.flatMap((r) => r.issues ?? []).find((i) => i.level === level && e.message.test(i.message)
-    && (e.file === undefined || i.file === e.file) && (e.row === undefined || i.row === e.row) && (e.field === undefined || i.field === e.field));
+  const issue = records
+    .flatMap((r) => r.issues ?? [])
+    .find(
+      (i) =>
+        i.level === level &&
+        e.message.test(i.message) &&
+        (e.file === undefined || i.file === e.file) &&
+        (e.row === undefined || i.row === e.row) &&
+        (e.field === undefined || i.field === e.field),
+    );
   return issue
     ? { ok: true, expected, observed: `flagged (${i2s(issue)}): ${short(issue.message)}` }
-    : { ok: false, expected, observed: `staged ${count} record(s) without that flag; issues: ${short(JSON.stringify(records.flatMap((r) => r.issues ?? []).slice(0, 3)))}` };
+    : {
+        ok: false,
+        expected,
+        observed: `staged ${count} record(s) without that flag; issues: ${short(JSON.stringify(records.flatMap((r) => r.issues ?? []).slice(0, 3)))}`,
+      };
 }
 
 function i2s(i: { file?: string; row?: number; field?: string; level: string }): string {
-  return [i.file, i.row !== undefined ? `row ${i.row}` : undefined, i.field ? `field ${i.field}` : undefined, i.level].filter(Boolean).join(', ');
+  return [i.file, i.row !== undefined ? `row ${i.row}` : undefined, i.field ? `field ${i.field}` : undefined, i.level]
+    .filter(Boolean)
+    .join(', ');
 }

@@ -7,16 +7,32 @@
  */
 import { z } from 'zod';
 
-const rpcAnswer = z.object({ result: z.unknown().optional(), error: z.object({ message: z.string(), data: z.object({ message: z.string() }).loose().optional() }).loose().optional() }).loose();
+const rpcAnswer = z
+  .object({
+    result: z.unknown().optional(),
+    error: z
+      .object({ message: z.string(), data: z.object({ message: z.string() }).loose().optional() })
+      .loose()
+      .optional(),
+  })
+  .loose();
 const keyAction = z.object({ context: z.object({ default_key: z.string().min(20) }).loose() }).loose();
 const checkAction = z.object({ res_model: z.literal('res.users.identitycheck'), res_id: z.number().int() }).loose();
 
-export async function createApiKey(url: string, db: string, login: string, password: string, name = 'crm-migration e2e'): Promise<string> {
+export async function createApiKey(
+  url: string,
+  db: string,
+  login: string,
+  password: string,
+  name = 'crm-migration e2e',
+): Promise<string> {
   let cookie = '';
   const rpc = async (path: string, params: Record<string, unknown>): Promise<unknown> => {
     const res = await fetch(new URL(path, url), {
-      method: 'POST', headers: { 'Content-Type': 'application/json', ...(cookie ? { Cookie: cookie } : {}) },
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params }), signal: AbortSignal.timeout(60_000),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(cookie ? { Cookie: cookie } : {}) },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params }),
+      signal: AbortSignal.timeout(60_000),
     });
     const setCookie = res.headers.get('set-cookie');
     const session = setCookie && /session_id=[^;]+/.exec(setCookie);
@@ -29,7 +45,10 @@ export async function createApiKey(url: string, db: string, login: string, passw
     rpc(`/web/dataset/call_kw/${model}/${method}`, { model, method, args, kwargs });
   await rpc('/web/session/authenticate', { db, login, password });
   // duration '1': one day (a key of the e2e run; Odoo removes it when it has expired)
-  const descId = z.number().int().parse(await kw('res.users.apikeys.description', 'create', [{ name, duration: '1' }]));
+  const descId = z
+    .number()
+    .int()
+    .parse(await kw('res.users.apikeys.description', 'create', [{ name, duration: '1' }]));
   let action = await kw('res.users.apikeys.description', 'make_key', [[descId]]);
   const check = checkAction.safeParse(action);
   if (check.success) {

@@ -16,11 +16,15 @@ export class OdooReader {
   readonly migrations = new MigrationClient(this.transport);
 
   async count(model: string, domain: Domain = []): Promise<number> {
-    return z.number().parse(await this.transport.call(model, 'search_count', [domain], { context: { active_test: false } }));
+    return z
+      .number()
+      .parse(await this.transport.call(model, 'search_count', [domain], { context: { active_test: false } }));
   }
 
   async read(model: string, domain: Domain, fields: string[]): Promise<Row[]> {
-    return z.array(z.record(z.string(), z.unknown())).parse(await this.transport.call(model, 'search_read', [domain], { fields, context: { active_test: false } }));
+    return z
+      .array(z.record(z.string(), z.unknown()))
+      .parse(await this.transport.call(model, 'search_read', [domain], { fields, context: { active_test: false } }));
   }
 
   async one(model: string, domain: Domain, fields: string[]): Promise<Row> {
@@ -57,9 +61,14 @@ export function m2oId(v: unknown): number | false {
 export async function jobEnd(odoo: OdooReader, id: number, timeoutMs = 60_000): Promise<Row> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const m = await odoo.one('crm.migration', [['id', '=', id]], ['state', 'job', 'job_state', 'job_phase', 'job_message', 'job_token']);
+    const m = await odoo.one(
+      'crm.migration',
+      [['id', '=', id]],
+      ['state', 'job', 'job_state', 'job_phase', 'job_message', 'job_token'],
+    );
     if (m.job_state !== 'running' && m.job_state !== 'queued') return m;
-    if (Date.now() > until) throw new Error(`the job of migration ${id} is still ${String(m.job_state)} after ${timeoutMs} ms`);
+    if (Date.now() > until)
+      throw new Error(`the job of migration ${id} is still ${String(m.job_state)} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

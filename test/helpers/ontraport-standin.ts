@@ -85,7 +85,10 @@ export class OntraportStandin {
   private answer(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     this.log.push(`${req.method} ${url.pathname}${url.search}`);
-    if (req.headers['api-key'] !== (this.options.apiKey ?? 'key-123') || req.headers['api-appid'] !== (this.options.appId ?? 'app-456')) {
+    if (
+      req.headers['api-key'] !== (this.options.apiKey ?? 'key-123') ||
+      req.headers['api-appid'] !== (this.options.appId ?? 'app-456')
+    ) {
       return this.send(res, 401, { code: 1, message: 'Invalid API key or App ID' });
     }
     if (req.method === 'POST' && url.pathname === '/1/objects/saveorupdate') {
@@ -93,7 +96,8 @@ export class OntraportStandin {
       return this.send(res, 503, { code: 1, message: 'Service temporarily unavailable' });
     }
     const generic = req.method === 'GET' && (url.pathname === '/1/objects' || url.pathname === '/1/objects/meta');
-    if (!generic && (req.method !== 'GET' || url.pathname !== '/1/Contacts')) return this.send(res, 404, { code: 1, message: 'Not found' });
+    if (!generic && (req.method !== 'GET' || url.pathname !== '/1/Contacts'))
+      return this.send(res, 404, { code: 1, message: 'Not found' });
 
     const start = Number(url.searchParams.get('start') ?? 0);
     const range = Math.min(Number(url.searchParams.get('range') ?? 50), 50);
@@ -103,15 +107,31 @@ export class OntraportStandin {
     else this.requests.set(start, (this.requests.get(start) ?? 0) + 1);
     if (!this.rateOk(res)) {
       const limit = this.options.rateLimit ?? 180;
-      return this.sendText(res, 429, `Too Many Requests - You have exceeded your maximum rate limit of ${limit} requests per minute.`);
+      return this.sendText(
+        res,
+        429,
+        `Too Many Requests - You have exceeded your maximum rate limit of ${limit} requests per minute.`,
+      );
     }
 
     if (generic) {
       if (this.objectDown.has(page)) return void req.socket.destroy();
       const trouble = this.objectTrouble.get(page)?.shift();
-      const body = url.pathname === '/1/objects/meta'
-        ? JSON.stringify({ code: 0, data: { [String(objectId)]: { name: `Object ${objectId}`, fields: this.options.meta?.[objectId] ?? {} } }, account_id: 4242 })
-        : JSON.stringify({ code: 0, data: (this.options.objects?.[objectId] ?? (objectId === 0 ? this.options.contacts : [])).slice(start, start + range), account_id: 4242 });
+      const body =
+        url.pathname === '/1/objects/meta'
+          ? JSON.stringify({
+              code: 0,
+              data: { [String(objectId)]: { name: `Object ${objectId}`, fields: this.options.meta?.[objectId] ?? {} } },
+              account_id: 4242,
+            })
+          : JSON.stringify({
+              code: 0,
+              data: (this.options.objects?.[objectId] ?? (objectId === 0 ? this.options.contacts : [])).slice(
+                start,
+                start + range,
+              ),
+              account_id: 4242,
+            });
       return this.play(req, res, trouble, body);
     }
     if (this.down.has(start)) return void req.socket.destroy();

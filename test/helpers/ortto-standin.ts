@@ -29,7 +29,12 @@ export type OrttoTrouble = 'ok' | 'rate-limit' | 'drop' | 'bad-request' | 'serve
 
 type Rec = Record<string, unknown>;
 
-export interface OrttoActivity { activity_id: string; activity_name: string; timestamp: string; fields?: Rec }
+export interface OrttoActivity {
+  activity_id: string;
+  activity_name: string;
+  timestamp: string;
+  fields?: Rec;
+}
 
 /** An Ortto instance's data beyond its people (all optional). */
 export interface OrttoAccountData {
@@ -63,7 +68,12 @@ export class OrttoStandin {
   private bannedUntil = 0;
   private server: Server | undefined;
 
-  constructor(private readonly people: Rec[], private readonly apiKey = 'ortto-key', private readonly tryInSeconds = 1, private readonly data: OrttoAccountData = {}) {}
+  constructor(
+    private readonly people: Rec[],
+    private readonly apiKey = 'ortto-key',
+    private readonly tryInSeconds = 1,
+    private readonly data: OrttoAccountData = {},
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}/v1`;
@@ -74,7 +84,8 @@ export class OrttoStandin {
     let most = 0;
     for (let i = 0; i < this.badAt.length; i += 1) {
       let n = 0;
-      for (let j = i; j < this.badAt.length && (this.badAt[j] as number) - (this.badAt[i] as number) < windowMs; j += 1) n += 1;
+      for (let j = i; j < this.badAt.length && (this.badAt[j] as number) - (this.badAt[i] as number) < windowMs; j += 1)
+        n += 1;
       most = Math.max(most, n);
     }
     return most;
@@ -116,10 +127,13 @@ export class OrttoStandin {
   }
 
   private answer(req: IncomingMessage, res: ServerResponse, text: string): void {
-    if (Date.now() < this.bannedUntil) return this.send(res, 403, { error: { code: 'banned', message: 'too many bad requests: banned for 15 s' } });
-    if (req.headers['x-api-key'] !== this.apiKey) return this.send(res, 401, { error: { code: 'unauthorized', message: 'invalid API key' } });
+    if (Date.now() < this.bannedUntil)
+      return this.send(res, 403, { error: { code: 'banned', message: 'too many bad requests: banned for 15 s' } });
+    if (req.headers['x-api-key'] !== this.apiKey)
+      return this.send(res, 401, { error: { code: 'unauthorized', message: 'invalid API key' } });
     const path = (req.url ?? '').replace(/^\/v1\//, '');
-    if (req.method !== 'POST' || !req.url?.startsWith('/v1/')) return this.send(res, 404, { error: { code: 'not-found', message: 'not found' } });
+    if (req.method !== 'POST' || !req.url?.startsWith('/v1/'))
+      return this.send(res, 404, { error: { code: 'not-found', message: 'not found' } });
     let body: Rec;
     try {
       body = JSON.parse(text || '{}') as Rec;
@@ -132,41 +146,74 @@ export class OrttoStandin {
     const trouble = this.troubleAt.get(path)?.shift();
     if (trouble && this.troubled(req, res, trouble)) return;
     switch (path) {
-      case 'person/get': return this.members(res, body);
-      case 'accounts/get': return this.cursorList(res, body, 'accounts', this.data.accounts ?? []);
-      case 'person/custom-field/get': return this.send(res, 200, { fields: (this.data.personFields ?? []).map((field) => ({ field, tracked_value: false })) });
-      case 'accounts/custom-field/get': return this.send(res, 200, { fields: (this.data.accountFields ?? []).map((field) => ({ field, tracked_value: false })) });
-      case 'tags/get': return this.send(res, 200, this.data.tags ?? []);
-      case 'person/get/activities': return this.activities(res, body);
+      case 'person/get':
+        return this.members(res, body);
+      case 'accounts/get':
+        return this.cursorList(res, body, 'accounts', this.data.accounts ?? []);
+      case 'person/custom-field/get':
+        return this.send(res, 200, {
+          fields: (this.data.personFields ?? []).map((field) => ({ field, tracked_value: false })),
+        });
+      case 'accounts/custom-field/get':
+        return this.send(res, 200, {
+          fields: (this.data.accountFields ?? []).map((field) => ({ field, tracked_value: false })),
+        });
+      case 'tags/get':
+        return this.send(res, 200, this.data.tags ?? []);
+      case 'person/get/activities':
+        return this.activities(res, body);
       case 'audiences/get': {
         const limit = Number(body.limit ?? 40);
-        if (!(limit >= 1 && limit <= 40)) return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 40' } });
+        if (!(limit >= 1 && limit <= 40))
+          return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 40' } });
         const offset = Number(body.offset ?? 0);
-        return this.send(res, 200, (this.data.audiences ?? []).slice(offset, offset + limit).map(({ members: _m, ...a }) => (body.with_filter ? a : { ...a, filter: undefined })));
+        return this.send(
+          res,
+          200,
+          (this.data.audiences ?? [])
+            .slice(offset, offset + limit)
+            .map(({ members: _m, ...a }) => (body.with_filter ? a : { ...a, filter: undefined })),
+        );
       }
-      case 'campaign/get-all': return this.offsetList(res, body, 'campaigns', this.data.campaigns ?? [], 50);
-      case 'widgets/get': return this.offsetList(res, body, 'widgets', this.data.widgets ?? [], 50);
-      case 'kb/get-articles': return this.offsetList(res, body, 'articles', this.data.articles ?? [], 50);
-      default: return this.send(res, 404, { error: { code: 'not-found', message: `no endpoint ${path}` } });
+      case 'campaign/get-all':
+        return this.offsetList(res, body, 'campaigns', this.data.campaigns ?? [], 50);
+      case 'widgets/get':
+        return this.offsetList(res, body, 'widgets', this.data.widgets ?? [], 50);
+      case 'kb/get-articles':
+        return this.offsetList(res, body, 'articles', this.data.articles ?? [], 50);
+      default:
+        return this.send(res, 404, { error: { code: 'not-found', message: `no endpoint ${path}` } });
     }
   }
 
   /** true when the trouble answered the request */
   private troubled(req: IncomingMessage, res: ServerResponse, trouble: OrttoTrouble): boolean {
     if (trouble === 'ok') return false;
-    if (trouble === 'rate-limit') this.send(res, 429, { error: { code: 'rate-limit', message: 'rate limit', 'try-in-seconds': this.tryInSeconds } });
+    if (trouble === 'rate-limit')
+      this.send(res, 429, {
+        error: { code: 'rate-limit', message: 'rate limit', 'try-in-seconds': this.tryInSeconds },
+      });
     else if (trouble === 'drop') this.drop(req);
-    else if (trouble === 'bad-request') this.send(res, 400, { error: { code: 'bad-request', message: 'invalid request body' } });
+    else if (trouble === 'bad-request')
+      this.send(res, 400, { error: { code: 'bad-request', message: 'invalid request body' } });
     else this.send(res, 500, { error: { code: 'internal', message: 'internal error' } });
     return true;
   }
 
-  private personGet(req: IncomingMessage, res: ServerResponse, body: { limit?: unknown; cursor_id?: unknown; fields?: unknown }): void {
+  private personGet(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: { limit?: unknown; cursor_id?: unknown; fields?: unknown },
+  ): void {
     const limit = Number(body.limit ?? 50);
-    if (!(limit >= 1 && limit <= 500)) return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 500' } });
+    if (!(limit >= 1 && limit <= 500))
+      return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 500' } });
     const fields = Array.isArray(body.fields) ? (body.fields as string[]) : undefined;
     // the cursor is opaque to clients; here it encodes the page number and the page size
-    const page = typeof body.cursor_id === 'string' && body.cursor_id !== '' ? Number(Buffer.from(body.cursor_id, 'base64url').toString('utf8').split(':')[0]) : 0;
+    const page =
+      typeof body.cursor_id === 'string' && body.cursor_id !== ''
+        ? Number(Buffer.from(body.cursor_id, 'base64url').toString('utf8').split(':')[0])
+        : 0;
     this.requests.set(page, (this.requests.get(page) ?? 0) + 1);
     if (this.down.has(page)) return this.drop(req);
     const trouble = this.trouble.get(page)?.shift() ?? this.troubleAt.get('person/get')?.shift();
@@ -175,7 +222,10 @@ export class OrttoStandin {
     const slice = this.people.slice(start, start + limit);
     const hasMore = start + limit < this.people.length;
     this.send(res, 200, {
-      contacts: slice.map((p) => ({ id: String(p.id), fields: Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'id' && (!fields || fields.includes(k)))) })),
+      contacts: slice.map((p) => ({
+        id: String(p.id),
+        fields: Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'id' && (!fields || fields.includes(k)))),
+      })),
       meta: { total_contacts: this.people.length, total_matches: this.people.length },
       offset: start,
       next_offset: hasMore ? start + limit : 0,
@@ -187,30 +237,54 @@ export class OrttoStandin {
   /** person/get with audience_id: the audience's members, cursor paged */
   private members(res: ServerResponse, body: Rec): void {
     const audience = (this.data.audiences ?? []).find((a) => a.id === body.audience_id);
-    if (!audience) return this.send(res, 400, { error: { code: 'bad-request', message: `unknown audience ${String(body.audience_id)}` } });
-    const people = audience.members.map((id) => this.people.find((p) => String(p.id) === id)).filter((p) => p !== undefined).map((p) => ({ id: String(p.id), fields: { 'str::email': p['str::email'] ?? null } }));
+    if (!audience)
+      return this.send(res, 400, {
+        error: { code: 'bad-request', message: `unknown audience ${String(body.audience_id)}` },
+      });
+    const people = audience.members
+      .map((id) => this.people.find((p) => String(p.id) === id))
+      .filter((p) => p !== undefined)
+      .map((p) => ({ id: String(p.id), fields: { 'str::email': p['str::email'] ?? null } }));
     this.cursorList(res, body, 'contacts', people);
   }
 
   private cursorList(res: ServerResponse, body: Rec, key: string, list: unknown[]): void {
     const limit = Number(body.limit ?? 50);
-    if (!(limit >= 1 && limit <= 500)) return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 500' } });
-    const start = typeof body.cursor_id === 'string' && body.cursor_id !== '' ? Number(Buffer.from(body.cursor_id, 'base64url').toString('utf8')) : 0;
+    if (!(limit >= 1 && limit <= 500))
+      return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 500' } });
+    const start =
+      typeof body.cursor_id === 'string' && body.cursor_id !== ''
+        ? Number(Buffer.from(body.cursor_id, 'base64url').toString('utf8'))
+        : 0;
     const hasMore = start + limit < list.length;
-    this.send(res, 200, { [key]: list.slice(start, start + limit), offset: start, next_offset: hasMore ? start + limit : 0, cursor_id: hasMore ? Buffer.from(String(start + limit)).toString('base64url') : '', has_more: hasMore });
+    this.send(res, 200, {
+      [key]: list.slice(start, start + limit),
+      offset: start,
+      next_offset: hasMore ? start + limit : 0,
+      cursor_id: hasMore ? Buffer.from(String(start + limit)).toString('base64url') : '',
+      has_more: hasMore,
+    });
   }
 
   private offsetList(res: ServerResponse, body: Rec, key: string, list: unknown[], max: number): void {
     const limit = Number(body.limit ?? max);
-    if (!(limit >= 1 && limit <= max)) return this.send(res, 400, { error: { code: 'bad-request', message: `limit must be between 1 and ${max}` } });
+    if (!(limit >= 1 && limit <= max))
+      return this.send(res, 400, { error: { code: 'bad-request', message: `limit must be between 1 and ${max}` } });
     const offset = Number(body.offset ?? 0);
-    this.send(res, 200, { [key]: list.slice(offset, offset + limit), offset, next_offset: offset + limit, has_more: offset + limit < list.length });
+    this.send(res, 200, {
+      [key]: list.slice(offset, offset + limit),
+      offset,
+      next_offset: offset + limit,
+      has_more: offset + limit < list.length,
+    });
   }
 
   private activities(res: ServerResponse, body: Rec): void {
-    if (typeof body.person_id !== 'string' || body.person_id === '') return this.send(res, 400, { error: { code: 'bad-request', message: 'person_id is required' } });
+    if (typeof body.person_id !== 'string' || body.person_id === '')
+      return this.send(res, 400, { error: { code: 'bad-request', message: 'person_id is required' } });
     const limit = Number(body.limit ?? 40);
-    if (!(limit >= 1 && limit <= 40)) return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 40' } });
+    if (!(limit >= 1 && limit <= 40))
+      return this.send(res, 400, { error: { code: 'bad-request', message: 'limit must be between 1 and 40' } });
     const offset = Number(body.offset ?? 0);
     const feed = this.data.activities?.[body.person_id] ?? [];
     const page = feed.slice(offset, offset + limit);

@@ -12,7 +12,8 @@ export const distCli = join(root, 'dist', 'bridge', 'src', 'cli.js');
 export const distServer = join(root, 'dist', 'bridge', 'src', 'server.js');
 
 export function requireBuild(): void {
-  if (!existsSync(distCli) || !existsSync(distServer)) throw new Error('the built bridge is missing: run `npm run build` first');
+  if (!existsSync(distCli) || !existsSync(distServer))
+    throw new Error('the built bridge is missing: run `npm run build` first');
 }
 
 export interface Finished {
@@ -30,22 +31,37 @@ export interface Child {
   kill(): Promise<Finished>;
 }
 
-export function start(command: string, args: string[], env: Record<string, string | undefined>, logFile?: string): Child {
+export function start(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  logFile?: string,
+): Child {
   const out = logFile ? openSync(logFile, 'a') : 'pipe';
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const finished = new Promise<Finished>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const finished = new Promise<Finished>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   const pid = child.pid;
   return {
-    process: child, pid, finished,
+    process: child,
+    pid,
+    finished,
     kill: async () => {
       try {
         process.kill(pid, 'SIGKILL');
-      } catch { /* gone already */ }
+      } catch {
+        /* gone already */
+      }
       return finished;
     },
   };
@@ -60,13 +76,17 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
 async function waitFor(url: string, timeoutMs: number, what: string, child: Child): Promise<void> {
   const until = Date.now() + timeoutMs;
   let exited = false;
-  void child.finished.then(() => { exited = true; });
+  void child.finished.then(() => {
+    exited = true;
+  });
   for (;;) {
     if (exited) throw new Error(`${what} exited before answering at ${url}`);
     try {
       const res = await fetch(url);
       if (res.status < 500) return;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > until) throw new Error(`${what} did not answer at ${url} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -75,7 +95,12 @@ async function waitFor(url: string, timeoutMs: number, what: string, child: Chil
 /** The built bridge server on `port`, answering /health. */
 export async function startBridge(port: number, env: Record<string, string | undefined>): Promise<Child> {
   requireBuild();
-  const child = start(process.execPath, [distServer], { BRIDGE_PORT: String(port), BRIDGE_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env });
+  const child = start(process.execPath, [distServer], {
+    BRIDGE_PORT: String(port),
+    BRIDGE_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
   await waitFor(`http://127.0.0.1:${port}/health`, 30_000, 'the bridge', child);
   return child;
 }
@@ -87,18 +112,40 @@ export async function startOdoo(db: string, port: number): Promise<Child> {
   mkdirSync(join(runDir, 'data'), { recursive: true });
   const log = join(runDir, `odoo-child-${port}.log`);
   writeFileSync(log, '', { flag: 'a' });
-  const child = start('/usr/bin/python3', [
-    join(src, 'odoo-bin'), `--addons-path=${join(root, 'odoo_addon')},${join(src, 'addons')},${join(src, 'odoo', 'addons')}`,
-    '--db_host=127.0.0.1', '--db_port=5432', '--db_user=odoo', '--db_password=odoo', `--data-dir=${join(runDir, 'data')}`,
-    '-d', db, `--db-filter=^${db}$`, '--http-interface=127.0.0.1', `--http-port=${port}`, `--gevent-port=${port + 1}`,
-    '--workers=0', '--max-cron-threads=1', '--log-level=warn', `--logfile=${log}`,
-  ], {}, undefined);
+  const child = start(
+    '/usr/bin/python3',
+    [
+      join(src, 'odoo-bin'),
+      `--addons-path=${join(root, 'odoo_addon')},${join(src, 'addons')},${join(src, 'odoo', 'addons')}`,
+      '--db_host=127.0.0.1',
+      '--db_port=5432',
+      '--db_user=odoo',
+      '--db_password=odoo',
+      `--data-dir=${join(runDir, 'data')}`,
+      '-d',
+      db,
+      `--db-filter=^${db}$`,
+      '--http-interface=127.0.0.1',
+      `--http-port=${port}`,
+      `--gevent-port=${port + 1}`,
+      '--workers=0',
+      '--max-cron-threads=1',
+      '--log-level=warn',
+      `--logfile=${log}`,
+    ],
+    {},
+    undefined,
+  );
   await waitFor(`http://127.0.0.1:${port}/web/login`, 90_000, 'Odoo', child);
   return child;
 }
 
 /** A Kartra contacts export of `n` contacts (ids from `first`), over `companies` companies and `tags` tags. */
-export function kartraContacts(path: string, n: number, opts: { first?: number; tags?: number; companies?: number; prefix?: string } = {}): string {
+export function kartraContacts(
+  path: string,
+  n: number,
+  opts: { first?: number; tags?: number; companies?: number; prefix?: string } = {},
+): string {
   const first = opts.first ?? 1;
   const tags = opts.tags ?? 30;
   const companies = opts.companies ?? 0;

@@ -31,8 +31,22 @@ import type { AddressInfo } from 'node:net';
 export type SfValue = string | number | boolean | null;
 export type SfRecord = Record<string, SfValue>;
 
-export interface SfField { name: string; label: string; type: string; custom?: boolean; referenceTo?: string[]; picklist?: string[] }
-export interface SfObject { name: string; label: string; keyPrefix: string; custom?: boolean; fields: SfField[]; records: SfRecord[] }
+export interface SfField {
+  name: string;
+  label: string;
+  type: string;
+  custom?: boolean;
+  referenceTo?: string[];
+  picklist?: string[];
+}
+export interface SfObject {
+  name: string;
+  label: string;
+  keyPrefix: string;
+  custom?: boolean;
+  fields: SfField[];
+  records: SfRecord[];
+}
 
 export interface SalesforceOrg {
   objects: SfObject[];
@@ -70,10 +84,16 @@ export class SalesforceStandin {
   private tokens = new Set<string>();
   private seq = 0;
   private cursors = new Map<string, SfRecord[]>();
-  private jobs = new Map<string, { object: string; records: SfRecord[]; fields: string[]; polls: number; state: string }>();
+  private jobs = new Map<
+    string,
+    { object: string; records: SfRecord[]; fields: string[]; polls: number; state: string }
+  >();
   url = '';
 
-  constructor(readonly org: SalesforceOrg, readonly options: StandinOptions = {}) {
+  constructor(
+    readonly org: SalesforceOrg,
+    readonly options: StandinOptions = {},
+  ) {
     this.used = options.used ?? 0;
   }
 
@@ -131,13 +151,26 @@ export class SalesforceStandin {
     if (url.pathname === '/services/oauth2/token' && req.method === 'POST') {
       const f = new URLSearchParams(body);
       const o = this.options;
-      const ok = f.get('grant_type') === 'password'
-        ? f.get('client_id') === (o.clientId ?? 'cid') && f.get('client_secret') === (o.clientSecret ?? 'csecret') && f.get('username') === (o.username ?? 'broker@apto.example') && f.get('password') === (o.password ?? 'pw+token')
-        : f.get('grant_type') === 'refresh_token' && f.get('refresh_token') === (o.refreshToken ?? 'refresh-1') && f.get('client_id') === (o.clientId ?? 'cid');
+      const ok =
+        f.get('grant_type') === 'password'
+          ? f.get('client_id') === (o.clientId ?? 'cid') &&
+            f.get('client_secret') === (o.clientSecret ?? 'csecret') &&
+            f.get('username') === (o.username ?? 'broker@apto.example') &&
+            f.get('password') === (o.password ?? 'pw+token')
+          : f.get('grant_type') === 'refresh_token' &&
+            f.get('refresh_token') === (o.refreshToken ?? 'refresh-1') &&
+            f.get('client_id') === (o.clientId ?? 'cid');
       if (!ok) return json(400, { error: 'invalid_grant', error_description: 'authentication failure' });
       this.logins += 1;
       const token = this.issueToken();
-      return json(200, { access_token: token, instance_url: this.url, id: `${this.url}/id/00Dstandin/005000000000001AAA`, token_type: 'Bearer', issued_at: String(Date.now()), signature: 'c3RhbmQtaW4=' });
+      return json(200, {
+        access_token: token,
+        instance_url: this.url,
+        id: `${this.url}/id/00Dstandin/005000000000001AAA`,
+        token_type: 'Bearer',
+        issued_at: String(Date.now()),
+        signature: 'c3RhbmQtaW4=',
+      });
     }
     // scripted trouble first (as a proxy or the org itself would answer)
     for (const [fragment, list] of this.trouble) {
@@ -147,31 +180,72 @@ export class SalesforceStandin {
         req.socket.destroy();
         return;
       }
-      if (t === '429') return json(429, [{ message: 'Too many requests', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], { 'retry-after': '1' });
+      if (t === '429')
+        return json(429, [{ message: 'Too many requests', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], {
+          'retry-after': '1',
+        });
       if (t === '503') return json(503, [{ message: 'Service unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);
     }
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!auth || !this.tokens.has(auth)) return json(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    if (!auth || !this.tokens.has(auth))
+      return json(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
     const max = this.options.dailyLimit ?? 15_000;
     this.used += 1;
     const limit = { 'sforce-limit-info': `api-usage=${this.used}/${max}` };
-    if (this.used > max) return json(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], limit);
+    if (this.used > max)
+      return json(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], limit);
 
     const path = url.pathname;
     if (path === `${V}/sobjects`) {
-      return json(200, { encoding: 'UTF-8', maxBatchSize: 200, sobjects: this.org.objects.map((o) => ({ name: o.name, label: o.label, keyPrefix: o.keyPrefix, custom: o.custom ?? o.name.endsWith('__c'), queryable: true, urls: { sobject: `${V}/sobjects/${o.name}` } })) }, limit);
+      return json(
+        200,
+        {
+          encoding: 'UTF-8',
+          maxBatchSize: 200,
+          sobjects: this.org.objects.map((o) => ({
+            name: o.name,
+            label: o.label,
+            keyPrefix: o.keyPrefix,
+            custom: o.custom ?? o.name.endsWith('__c'),
+            queryable: true,
+            urls: { sobject: `${V}/sobjects/${o.name}` },
+          })),
+        },
+        limit,
+      );
     }
     let m = /^\/services\/data\/v60\.0\/sobjects\/([^/]+)\/describe$/.exec(path);
     if (m) {
       const o = this.object(m[1] as string);
       if (!o) return json(404, [{ message: `The requested resource does not exist`, errorCode: 'NOT_FOUND' }], limit);
-      return json(200, { name: o.name, label: o.label, custom: o.custom ?? false, fields: o.fields.map((f) => ({ name: f.name, label: f.label, type: f.type, custom: f.custom ?? f.name.endsWith('__c'), referenceTo: f.referenceTo ?? [], picklistValues: (f.picklist ?? []).map((v) => ({ value: v, label: v, active: true, defaultValue: false })) })) }, limit);
+      return json(
+        200,
+        {
+          name: o.name,
+          label: o.label,
+          custom: o.custom ?? false,
+          fields: o.fields.map((f) => ({
+            name: f.name,
+            label: f.label,
+            type: f.type,
+            custom: f.custom ?? f.name.endsWith('__c'),
+            referenceTo: f.referenceTo ?? [],
+            picklistValues: (f.picklist ?? []).map((v) => ({ value: v, label: v, active: true, defaultValue: false })),
+          })),
+        },
+        limit,
+      );
     }
     m = /^\/services\/data\/v60\.0\/sobjects\/([^/]+)\/([^/]+)\/(Body|VersionData)$/.exec(path);
     if (m) {
       const blob = this.org.blobs[m[2] as string];
-      if (!blob) return json(404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }], limit);
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length), ...limit });
+      if (!blob)
+        return json(404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }], limit);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(blob.length),
+        ...limit,
+      });
       res.end(blob);
       return;
     }
@@ -191,10 +265,39 @@ export class SalesforceStandin {
     if (path === `${V}/jobs/query` && req.method === 'POST') {
       const b = JSON.parse(body) as { operation: string; query: string };
       const parsed = this.run(b.query, false);
-      if ('error' in parsed || parsed.count) return json(400, [{ errorCode: 'INVALIDJOB', message: 'error' in parsed ? parsed.error : 'Aggregate queries are not supported' }], limit);
+      if ('error' in parsed || parsed.count)
+        return json(
+          400,
+          [
+            {
+              errorCode: 'INVALIDJOB',
+              message: 'error' in parsed ? parsed.error : 'Aggregate queries are not supported',
+            },
+          ],
+          limit,
+        );
       const id = `750standin${++this.seq}`;
-      this.jobs.set(id, { object: parsed.object, records: parsed.records, fields: parsed.fields, polls: 0, state: 'UploadComplete' });
-      return json(200, { id, operation: 'query', object: parsed.object, state: 'UploadComplete', contentType: 'CSV', apiVersion: 60, lineEnding: 'LF', columnDelimiter: 'COMMA' }, limit);
+      this.jobs.set(id, {
+        object: parsed.object,
+        records: parsed.records,
+        fields: parsed.fields,
+        polls: 0,
+        state: 'UploadComplete',
+      });
+      return json(
+        200,
+        {
+          id,
+          operation: 'query',
+          object: parsed.object,
+          state: 'UploadComplete',
+          contentType: 'CSV',
+          apiVersion: 60,
+          lineEnding: 'LF',
+          columnDelimiter: 'COMMA',
+        },
+        limit,
+      );
     }
     m = /^\/services\/data\/v60\.0\/jobs\/query\/([^/]+)(\/results)?$/.exec(path);
     if (m) {
@@ -204,15 +307,36 @@ export class SalesforceStandin {
         job.polls += 1;
         if (this.options.bulkFail?.includes(job.object)) job.state = job.polls >= 2 ? 'Failed' : 'InProgress';
         else job.state = job.polls > (this.options.bulkPolls ?? 1) ? 'JobComplete' : 'InProgress';
-        return json(200, { id: m[1], operation: 'query', object: job.object, state: job.state, ...(job.state === 'Failed' ? { errorMessage: 'INVALID_FIELD: scripted failure' } : {}), numberRecordsProcessed: job.records.length }, limit);
+        return json(
+          200,
+          {
+            id: m[1],
+            operation: 'query',
+            object: job.object,
+            state: job.state,
+            ...(job.state === 'Failed' ? { errorMessage: 'INVALID_FIELD: scripted failure' } : {}),
+            numberRecordsProcessed: job.records.length,
+          },
+          limit,
+        );
       }
-      if (job.state !== 'JobComplete') return json(400, [{ errorCode: 'INVALIDJOB', message: 'job not complete' }], limit);
+      if (job.state !== 'JobComplete')
+        return json(400, [{ errorCode: 'INVALIDJOB', message: 'job not complete' }], limit);
       const size = Number(url.searchParams.get('maxRecords') ?? 50_000);
       const start = Number(url.searchParams.get('locator') ?? 0);
       const page = job.records.slice(start, start + size);
       const next = start + size < job.records.length ? String(start + size) : 'null';
-      const csv = [job.fields.map(csvCell).join(','), ...page.map((r) => job.fields.map((f) => csvCell(r[f] ?? null)).join(','))].join('\n') + '\n';
-      res.writeHead(200, { 'content-type': 'text/csv', 'sforce-locator': next, 'sforce-numberofrecords': String(page.length), ...limit });
+      const csv =
+        [
+          job.fields.map(csvCell).join(','),
+          ...page.map((r) => job.fields.map((f) => csvCell(r[f] ?? null)).join(',')),
+        ].join('\n') + '\n';
+      res.writeHead(200, {
+        'content-type': 'text/csv',
+        'sforce-locator': next,
+        'sforce-numberofrecords': String(page.length),
+        ...limit,
+      });
       res.end(csv);
       return;
     }
@@ -221,7 +345,10 @@ export class SalesforceStandin {
 
   private batch(object: string, records: SfRecord[], fields: string[], start: number) {
     const id = `01gstandin${++this.seq}`;
-    const rows = records.map((r) => ({ attributes: { type: object, url: `${V}/sobjects/${object}/${String(r.Id ?? '')}` }, ...Object.fromEntries(fields.map((f) => [f, r[f] ?? null])) }));
+    const rows = records.map((r) => ({
+      attributes: { type: object, url: `${V}/sobjects/${object}/${String(r.Id ?? '')}` },
+      ...Object.fromEntries(fields.map((f) => [f, r[f] ?? null])),
+    }));
     this.cursors.set(id, rows as unknown as SfRecord[]);
     return this.batchOf(id, rows as unknown as SfRecord[], start);
   }
@@ -230,11 +357,19 @@ export class SalesforceStandin {
     const size = this.options.batchSize ?? 2000;
     const page = rows.slice(start, start + size);
     const done = start + size >= rows.length;
-    return { totalSize: rows.length, done, records: page, ...(done ? {} : { nextRecordsUrl: `${V}/query/${id}-${start + size}` }) };
+    return {
+      totalSize: rows.length,
+      done,
+      records: page,
+      ...(done ? {} : { nextRecordsUrl: `${V}/query/${id}-${start + size}` }),
+    };
   }
 
   /** the little SOQL this stand-in understands */
-  private run(soql: string, tooling: boolean): { object: string; fields: string[]; records: SfRecord[]; count: boolean } | { error: string } {
+  private run(
+    soql: string,
+    tooling: boolean,
+  ): { object: string; fields: string[]; records: SfRecord[]; count: boolean } | { error: string } {
     const m = /^SELECT\s+(.+?)\s+FROM\s+(\w+)(?:\s+WHERE\s+(.+))?$/i.exec(soql.trim());
     if (!m) return { error: `unexpected token: ${soql.slice(0, 40)}` };
     const object = m[2] as string;
@@ -246,7 +381,8 @@ export class SalesforceStandin {
       records = o.records;
       const known = new Set(o.fields.map((f) => f.name.toLowerCase()));
       if (m[1] !== 'COUNT()') {
-        for (const f of (m[1] as string).split(',').map((s) => s.trim())) if (!known.has(f.toLowerCase())) return { error: `No such column '${f}' on entity '${object}'` };
+        for (const f of (m[1] as string).split(',').map((s) => s.trim()))
+          if (!known.has(f.toLowerCase())) return { error: `No such column '${f}' on entity '${object}'` };
       }
     }
     if (m[3]) {
@@ -255,7 +391,13 @@ export class SalesforceStandin {
       const field = w[1] as string;
       const op = (w[2] as string).toUpperCase();
       const raw = (w[3] as string).trim();
-      const values = op === 'IN' ? raw.replace(/^\(|\)$/g, '').split(',').map((v) => v.trim().replace(/^'|'$/g, '')) : [raw.replace(/^'|'$/g, '')];
+      const values =
+        op === 'IN'
+          ? raw
+              .replace(/^\(|\)$/g, '')
+              .split(',')
+              .map((v) => v.trim().replace(/^'|'$/g, ''))
+          : [raw.replace(/^'|'$/g, '')];
       const test = (r: SfRecord) => values.includes(String(r[field] ?? (raw === 'null' ? 'null' : '')));
       records = records.filter((r) => (op === '!=' ? !test(r) : test(r)));
     }

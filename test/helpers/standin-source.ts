@@ -24,25 +24,35 @@ export function standinSource(url: () => string, client: Partial<ApiClientOption
       { name: 'api_key', label: 'API key', secret: true },
       { name: 'app_id', label: 'App ID', secret: true },
     ],
-    reader: (credentials, options) => pagedReader({
-      name: 'Ontraport API (stand-in)',
-      client: new ApiClient({
+    reader: (credentials, options) =>
+      pagedReader({
         name: 'Ontraport API (stand-in)',
-        baseUrl: url(),
-        headers: { 'Api-Key': credentials.api_key ?? '', 'Api-Appid': credentials.app_id ?? '' },
-        rate: { limit: 180, intervalMs: 60_000 },
-        backoffMs: 50,
-        log: options.log,
-        ...client,
+        client: new ApiClient({
+          name: 'Ontraport API (stand-in)',
+          baseUrl: url(),
+          headers: { 'Api-Key': credentials.api_key ?? '', 'Api-Appid': credentials.app_id ?? '' },
+          rate: { limit: 180, intervalMs: 60_000 },
+          backoffMs: 50,
+          log: options.log,
+          ...client,
+        }),
+        objects: [
+          {
+            name: 'Contacts',
+            object: 'contact',
+            ...offsetPages({
+              path: 'Contacts',
+              startParam: 'start',
+              sizeParam: 'range',
+              size: 50,
+              schema: ontraportList,
+              records: (a) => a.data,
+            }),
+          },
+        ],
+        spoolDir: options.dir,
+        resume: options.resume,
+        onProgress: options.onProgress,
       }),
-      objects: [{
-        name: 'Contacts',
-        object: 'contact',
-        ...offsetPages({ path: 'Contacts', startParam: 'start', sizeParam: 'range', size: 50, schema: ontraportList, records: (a) => a.data }),
-      }],
-      spoolDir: options.dir,
-      resume: options.resume,
-      onProgress: options.onProgress,
-    }),
   };
 }

@@ -65,5 +65,7 @@ export async function writeZip(path: string, entries: ZipEntry[]): Promise<void>
 export function csvOf(records: Record<string, string | number | boolean | null>[], header?: string[]): Buffer {
   const cols = header ?? [...new Set(records.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown) => `"${(v === null || v === undefined ? '' : String(v)).replace(/"/g, '""')}"`;
-  return Buffer.from(`${[cols.map(cell).join(','), ...records.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\r\n')}\r\n`);
+  return Buffer.from(
+    `${[cols.map(cell).join(','), ...records.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\r\n')}\r\n`,
+  );
 }

@@ -13,7 +13,13 @@ t.test('GET /sources needs the token, GET /health does not', async (t) => {
   const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN }), migrations: null });
   t.teardown(() => app.close());
   t.equal((await app.inject({ method: 'GET', url: '/sources' })).statusCode, 401);
-  t.equal((await app.inject({ method: 'GET', url: '/sources', headers: { authorization: 'Bearer nope' } })).statusCode, 401);
-  t.equal((await app.inject({ method: 'GET', url: '/sources', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 200);
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/sources', headers: { authorization: 'Bearer nope' } })).statusCode,
+    401,
+  );
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/sources', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode,
+    200,
+  );
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
 });

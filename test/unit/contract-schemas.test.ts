@@ -7,7 +7,13 @@ import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { contractSchemaFiles, contractSchemas, mappingLineSchema, profileSchema, stagedRecordInputSchema } from '../../bridge/src/contract/schemas.js';
+import {
+  contractSchemaFiles,
+  contractSchemas,
+  mappingLineSchema,
+  profileSchema,
+  stagedRecordInputSchema,
+} from '../../bridge/src/contract/schemas.js';
 import { SCHEMA_DIRS } from '../../bridge/src/contract/write-schemas.js';
 import { stagedRecordSchema, type StagedRecord } from '../../bridge/src/staging/record.js';
 import { stageExportsTo } from '../../bridge/src/stage-exports.js';
@@ -20,7 +26,9 @@ const generated = contractSchemaFiles();
 t.test('the committed schema files are what the zod schemas generate (run `npm run schemas`)', async (t) => {
   t.same(Object.keys(generated).sort(), ['mapping-line.json', 'profile.json', 'staged-record.json']);
   for (const dir of SCHEMA_DIRS) {
-    const files = readdirSync(join(root, dir)).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(join(root, dir))
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     t.same(files, Object.keys(generated).sort(), `${dir} holds exactly the contract's schemas`);
     for (const [name, text] of Object.entries(generated)) {
       t.equal(readFileSync(join(root, dir, name), 'utf8'), text, `${dir}/${name} is up to date`);
@@ -41,7 +49,10 @@ t.test('the schemas are closed and bounded', async (t) => {
     const o = node as Record<string, unknown>;
     if (o.type === 'object') {
       const closed = o.additionalProperties === false;
-      const map = typeof o.additionalProperties === 'object' && typeof o.maxProperties === 'number' && (o.propertyNames as { maxLength?: number } | undefined)?.maxLength;
+      const map =
+        typeof o.additionalProperties === 'object' &&
+        typeof o.maxProperties === 'number' &&
+        (o.propertyNames as { maxLength?: number } | undefined)?.maxLength;
       if (!closed && !map) open.push(path);
     }
     if (o.type === 'string' && typeof o.maxLength !== 'number' && !o.enum) open.push(`${path} (unbounded string)`);
@@ -52,11 +63,18 @@ t.test('the schemas are closed and bounded', async (t) => {
   t.same(open, [], 'no open object, unbounded string or unbounded list');
 });
 
-for (const [source, folder] of [['kartra', 'kartra'], ['generic_csv', 'generic'], ['ontraport', 'ontraport'], ['crmconnect', 'crmconnect']] as const) {
+for (const [source, folder] of [
+  ['kartra', 'kartra'],
+  ['generic_csv', 'generic'],
+  ['ontraport', 'ontraport'],
+  ['crmconnect', 'crmconnect'],
+] as const) {
   t.test(`the bridge's records, profile and mapping lines fit the contract (${source} samples)`, async (t) => {
     const records: StagedRecord[] = [];
     const dir = join(root, 'samples', folder);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.csv')).map((f) => ({ name: f, path: join(dir, f) }));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.csv'))
+      .map((f) => ({ name: f, path: join(dir, f) }));
     const result = await stageExportsTo(source, csvReader(files), { record: (r) => void records.push(r) });
     t.ok(records.length > 5, `${records.length} records`);
     let same = 0;
@@ -83,11 +101,15 @@ t.test('what the schemas refuse', async (t) => {
     ['a blank key', { ...good, key: '  ' }],
     ['a list as a value', { ...good, values: { name: ['x'] } }],
     ['a key too long', { ...good, key: 'k'.repeat(1001) }],
-    ['an unknown lookup key', { ...good, lookups: { country_id: { model: 'res.country', field: 'code', value: 'US', x: 1 } } }],
+    [
+      'an unknown lookup key',
+      { ...good, lookups: { country_id: { model: 'res.country', field: 'code', value: 'US', x: 1 } } },
+    ],
     ['an issue without message', { ...good, issues: [{ level: 'error' }] }],
     ['a negative row', { ...good, source: { row: -1 } }],
     ['too many values', { ...good, values: Object.fromEntries(Array.from({ length: 4097 }, (_, i) => [`x_${i}`, 1])) }],
-  ] as const) t.notOk(parse(bad).success, what);
+  ] as const)
+    t.notOk(parse(bad).success, what);
   t.same(Object.keys(contractSchemas).sort(), ['mapping-line', 'profile', 'staged-record']);
   t.ok(z.toJSONSchema(profileSchema), 'the profile has a JSON Schema');
 });

@@ -10,8 +10,16 @@ t.test('records come back equal, in memory and on disk', async (t) => {
     const want = Array.from({ length: 300 }, (_, n) => ({ n, text: `row ${n} ${'é'.repeat(n % 7)} "quoted"\n` }));
     for (const r of want) store.add(r, n2tag(r.n), hash32(r.text), r.n);
     t.equal(store.onDisk, memoryLimit < 300, `on disk past ${memoryLimit}`);
-    t.same([...store.each()].map(([, r]) => r), want, 'in order');
-    t.same([...store.each((i) => i % 3 === 0)].map(([i]) => i), want.filter((r) => r.n % 3 === 0).map((r) => r.n), 'skipping some');
+    t.same(
+      [...store.each()].map(([, r]) => r),
+      want,
+      'in order',
+    );
+    t.same(
+      [...store.each((i) => i % 3 === 0)].map(([i]) => i),
+      want.filter((r) => r.n % 3 === 0).map((r) => r.n),
+      'skipping some',
+    );
     t.same(store.get(123), want[123], 'by position');
     t.equal(store.tags.get(7), n2tag(7));
     t.equal(store.b.get(299), 299);
@@ -34,7 +42,10 @@ t.test('the temporary file is removed on close', async (t) => {
 t.test('the index gives every position stored under a hash, through growing', async (t) => {
   const index = new HashIndex(4);
   for (let i = 0; i < 5000; i++) index.add(i % 97, i);
-  t.same([...index.candidates(5)].sort((a, b) => a - b), Array.from({ length: 5000 }, (_, i) => i).filter((i) => i % 97 === 5));
+  t.same(
+    [...index.candidates(5)].sort((a, b) => a - b),
+    Array.from({ length: 5000 }, (_, i) => i).filter((i) => i % 97 === 5),
+  );
   t.same([...index.candidates(1234)], []);
   t.ok(hash32('a') !== hash32('b'));
 });
@@ -48,18 +59,49 @@ t.test("the engine's compact form gives back the same drafts, key order included
   codec.header(numeric);
   const columns = { name: 'Name', email: 'Email' };
   codec.columns(columns);
-  const base = { object: 'contact', model: 'res.partner', values: { name: 'Zoë' }, refs: {}, lookups: {}, match: [['email']], issues: [] };
+  const base = {
+    object: 'contact',
+    model: 'res.partner',
+    values: { name: 'Zoë' },
+    refs: {},
+    lookups: {},
+    match: [['email']],
+    issues: [],
+  };
   const drafts = [
-    { key: 'a', ...base, source: { file: 'a.csv', row: 2, data: { ID: '1', Name: 'Zoë "Z"', Email: 'z@example.com' }, columns } },
-    { key: 'b', ...base, source: { file: 'b.csv', row: 3, data: Object.fromEntries(numeric.map((h) => [h, `${h}!`])), columns: { ...columns } } },
+    {
+      key: 'a',
+      ...base,
+      source: { file: 'a.csv', row: 2, data: { ID: '1', Name: 'Zoë "Z"', Email: 'z@example.com' }, columns },
+    },
+    {
+      key: 'b',
+      ...base,
+      source: {
+        file: 'b.csv',
+        row: 3,
+        data: Object.fromEntries(numeric.map((h) => [h, `${h}!`])),
+        columns: { ...columns },
+      },
+    },
     { key: 'c', ...base, source: { file: 'a.csv', row: 4, data: { name: 'derived' } }, attach_to: 'a' },
-    { key: 'd', ...base, source: { file: 'a.csv', row: 5, data: { ID: '2', Email: 'x@example.com', Name: 'other order' }, columns } },
+    {
+      key: 'd',
+      ...base,
+      source: { file: 'a.csv', row: 5, data: { ID: '2', Email: 'x@example.com', Name: 'other order' }, columns },
+    },
   ];
   const store = new DraftStore<(typeof drafts)[number]>({ memoryLimit: 0 }, codec as never);
   for (const d of drafts) store.add(d, 0, 0, 0);
   t.equal(JSON.stringify([...store.each()].map(([, d]) => d)), JSON.stringify(drafts), 'same JSON, in order');
   t.equal(JSON.stringify(store.get(1)), JSON.stringify(drafts[1]));
-  t.ok(Array.isArray((codec.encode(drafts[0] as never) as { source: { data: unknown } }).source.data), 'a row of a known header is written without its headers');
-  t.notOk(Array.isArray((codec.encode(drafts[1] as never) as { source: { data: unknown } }).source.data), 'not when the keys come in another order');
+  t.ok(
+    Array.isArray((codec.encode(drafts[0] as never) as { source: { data: unknown } }).source.data),
+    'a row of a known header is written without its headers',
+  );
+  t.notOk(
+    Array.isArray((codec.encode(drafts[1] as never) as { source: { data: unknown } }).source.data),
+    'not when the keys come in another order',
+  );
   store.close();
 });

@@ -20,19 +20,39 @@ t.test('Kartra sample: contacts, companies and tags staged as the mapping says',
   t.ok(ada, 'keyed by source id');
   t.equal(ada?.model, 'res.partner');
   t.same(
-    { name: ada?.values.name, email: ada?.values.email, phone: ada?.values.phone, city: ada?.values.city, is_company: ada?.values.is_company },
-    { name: 'Ada Lovelace', email: 'ada.lovelace@example.com', phone: '+442079460018', city: 'London', is_company: false },
+    {
+      name: ada?.values.name,
+      email: ada?.values.email,
+      phone: ada?.values.phone,
+      city: ada?.values.city,
+      is_company: ada?.values.is_company,
+    },
+    {
+      name: 'Ada Lovelace',
+      email: 'ada.lovelace@example.com',
+      phone: '+442079460018',
+      city: 'London',
+      is_company: false,
+    },
   );
   t.notOk('comment' in (ada?.values ?? {}), 'notes go to the chatter, not the internal notes field');
   const note = k.get('kartra:contact_note:1001');
   t.same(
     { model: note?.model, attach_to: note?.attach_to, values: note?.values },
-    { model: 'mail.message', attach_to: 'kartra:contact:1001', values: { message_type: 'comment', body: '<p>Prefers email.<br>Met at the London meetup.</p>' } },
+    {
+      model: 'mail.message',
+      attach_to: 'kartra:contact:1001',
+      values: { message_type: 'comment', body: '<p>Prefers email.<br>Met at the London meetup.</p>' },
+    },
     'inline notes: multi-line quoted cell kept, attached to the contact as a chatter note',
   );
   t.notOk(k.has('kartra:contact_note:1002'), 'no empty note for a contact without notes');
   t.equal(ada?.refs.parent_id, 'kartra:company:analytical engines ltd', 'company_name becomes a parent company ref');
-  t.same(ada?.refs.category_id, ['kartra:tag:vip', 'kartra:tag:webinar-2024', 'kartra:list:newsletter', 'kartra:tag:poetry'], 'quoted comma tags split, list added, duplicate row tags added');
+  t.same(
+    ada?.refs.category_id,
+    ['kartra:tag:vip', 'kartra:tag:webinar-2024', 'kartra:list:newsletter', 'kartra:tag:poetry'],
+    'quoted comma tags split, list added, duplicate row tags added',
+  );
   t.same(ada?.lookups.country_id, { model: 'res.country', field: 'code', value: 'GB' });
   t.same(ada?.match, [['email']]);
   t.equal(ada?.source.file, 'contacts_1.csv');
@@ -58,20 +78,33 @@ t.test('Kartra sample: contacts, companies and tags staged as the mapping says',
 
   t.equal(profile.objects.contact?.records, 17, '18 rows, one duplicate email merged');
   t.equal(profile.duplicatesMerged.length, 1);
-  t.match(profile.duplicatesMerged[0], { kept: 'kartra:contact:1001', merged: { key: 'kartra:contact:1016', file: 'contacts_2.csv', row: 5 }, by: 'email' });
-  t.ok(ada?.issues.some((i) => i.level === 'warning' && /duplicate of contacts_1\.csv row 2/.test(i.message)), 'merge noted on the kept record');
+  t.match(profile.duplicatesMerged[0], {
+    kept: 'kartra:contact:1001',
+    merged: { key: 'kartra:contact:1016', file: 'contacts_2.csv', row: 5 },
+    by: 'email',
+  });
+  t.ok(
+    ada?.issues.some((i) => i.level === 'warning' && /duplicate of contacts_1\.csv row 2/.test(i.message)),
+    'merge noted on the kept record',
+  );
 });
 
 t.test('per-field issues name file, row and field; errors stay on the record', async (t) => {
   const { records } = await stageExports('kartra', csvReader(samples));
   const broken = records.find((r) => r.key === 'kartra:contact:1012');
-  t.same(broken?.issues.filter((i) => i.level === 'error').map(({ file, row, field }) => ({ file, row, field })), [{ file: 'contacts_1.csv', row: 13, field: 'Email' }]);
+  t.same(
+    broken?.issues.filter((i) => i.level === 'error').map(({ file, row, field }) => ({ file, row, field })),
+    [{ file: 'contacts_1.csv', row: 13, field: 'Email' }],
+  );
 });
 
 t.test('staging keys and hashes are stable across runs', async (t) => {
   const a = await stageExports('kartra', csvReader(samples));
   const b = await stageExports('kartra', csvReader(samples));
-  t.same(a.records.map((r) => [r.key, r.hash]), b.records.map((r) => [r.key, r.hash]));
+  t.same(
+    a.records.map((r) => [r.key, r.hash]),
+    b.records.map((r) => [r.key, r.hash]),
+  );
 });
 
 t.test('contacts with no id are keyed by email; other header spellings are understood', async (t) => {
@@ -88,18 +121,27 @@ t.test('a header without the email column stops the run naming file, row and fie
   const err = await stageExports('kartra', csvReader([fixture('missing-email-column.csv')])).catch((e: unknown) => e);
   t.ok(err instanceof InputError);
   t.match(err, { file: 'missing-email-column.csv', row: 1, field: 'email', message: /required column missing/ });
-  await t.rejects(stageExports('kartra', csvReader([...samples, fixture('unrelated.csv')])), /unrelated\.csv, row 1: not recognised as a Kartra export/);
+  await t.rejects(
+    stageExports('kartra', csvReader([...samples, fixture('unrelated.csv')])),
+    /unrelated\.csv, row 1: not recognised as a Kartra export/,
+  );
   await t.rejects(stageExports('nosuch', csvReader(samples)), /unknown source "nosuch"/);
 });
 
 t.test('the mapping engine is generic: a mapping of another shape works the same way', async (t) => {
   const mapping = mappingSchema.parse({
-    source: 'acme', label: 'Acme CRM', version: 1,
+    source: 'acme',
+    label: 'Acme CRM',
+    version: 1,
     objects: {
       person: {
-        label: 'People', model: 'res.partner', file: { detect: ['mail'] },
+        label: 'People',
+        model: 'res.partner',
+        file: { detect: ['mail'] },
         columns: { mail: ['Mail address', 'Courriel'], full: ['Full name'], groups: ['Groups'] },
-        requiredColumns: ['mail'], key: ['mail'], match: [['email']],
+        requiredColumns: ['mail'],
+        key: ['mail'],
+        match: [['email']],
         fields: [
           { field: 'email', from: 'mail', transform: 'email' },
           { field: 'name', from: 'full', fallback: ['mail'] },
@@ -115,7 +157,11 @@ t.test('the mapping engine is generic: a mapping of another shape works the same
   t.same(k.get('acme:person:jean@exemple.fr')?.refs, { category_id: ['acme:group:a', 'acme:group:b'] });
   t.equal(k.get('acme:person:solo@exemple.fr')?.values.name, 'solo@exemple.fr');
   t.equal(records.length, 4);
-  await t.rejects(MappingEngine.stage(mapping, csvReader(samples)), /not recognised as a Acme CRM export/, 'a Kartra file is not taken for this source');
+  await t.rejects(
+    MappingEngine.stage(mapping, csvReader(samples)),
+    /not recognised as a Acme CRM export/,
+    'a Kartra file is not taken for this source',
+  );
 });
 
 t.test('invalid mappings are refused with the path of the problem', async (t) => {

@@ -13,7 +13,10 @@ import type { StagedRecord } from '../../bridge/src/staging/record.js';
 import { root, sample } from '../helpers/paths.js';
 import { VARIANTS, tableOf, writeVariants } from '../helpers/header-variants.js';
 
-const allSamples = readdirSync(join(root, 'samples', 'kartra')).filter((f) => f.endsWith('.csv')).sort().map(sample);
+const allSamples = readdirSync(join(root, 'samples', 'kartra'))
+  .filter((f) => f.endsWith('.csv'))
+  .sort()
+  .map(sample);
 const now = new Date('2024-07-01T00:00:00Z');
 const ALL_APPS = { sale: true, account: true, calendar: true };
 
@@ -21,7 +24,14 @@ const ALL_APPS = { sale: true, account: true, calendar: true };
 function comparable(r: StagedRecord): unknown {
   const cells = Object.values(r.source.data).map(String).sort();
   return {
-    key: r.key, object: r.object, model: r.model, values: r.values, refs: r.refs, lookups: r.lookups, match: r.match, deps: [...(r.deps ?? [])].sort(),
+    key: r.key,
+    object: r.object,
+    model: r.model,
+    values: r.values,
+    refs: r.refs,
+    lookups: r.lookups,
+    match: r.match,
+    deps: [...(r.deps ?? [])].sort(),
     source: { file: r.source.file, row: r.source.row, cells: r.object === 'custom_field' ? r.source.data : cells },
     issues: r.issues.map((i) => `${i.level} row ${i.row}: ${i.message}`).sort(),
   };
@@ -38,13 +48,29 @@ t.test('header variants of every Kartra object file stage the same records as th
     const got = byKey(staged);
     t.same([...got.keys()].sort(), [...expected.keys()].sort(), `${variant}: the same record keys`);
     for (const [key, record] of expected) t.same(got.get(key), record, `${variant}: ${key}`);
-    t.same(staged.profile.files.map((f) => [f.file, f.object, f.rows]), canonical.profile.files.map((f) => [f.file, f.object, f.rows]), `${variant}: every file recognised as the same object`);
-    t.same(staged.profile.files.map((f) => [...f.unknownColumns].sort()), canonical.profile.files.map((f) => [...f.unknownColumns].sort()), `${variant}: no column left over that the canonical export maps`);
+    t.same(
+      staged.profile.files.map((f) => [f.file, f.object, f.rows]),
+      canonical.profile.files.map((f) => [f.file, f.object, f.rows]),
+      `${variant}: every file recognised as the same object`,
+    );
+    t.same(
+      staged.profile.files.map((f) => [...f.unknownColumns].sort()),
+      canonical.profile.files.map((f) => [...f.unknownColumns].sort()),
+      `${variant}: no column left over that the canonical export maps`,
+    );
     if (variant !== 'reordered') {
-      const taken = staged.profile.files.flatMap((f) => (f.columnsTaken ?? []).map((c) => `${f.file}: ${c.header} → ${c.column}`));
+      const taken = staged.profile.files.flatMap((f) =>
+        (f.columnsTaken ?? []).map((c) => `${f.file}: ${c.header} → ${c.column}`),
+      );
       t.ok(taken.length > 0, `${variant}: the profile says which header it took for which column (${taken.length})`);
       for (const f of staged.profile.files) {
-        for (const c of f.columnsTaken ?? []) t.ok(tableOf(f.file)[Object.keys(tableOf(f.file)).find((h) => tableOf(f.file)[h]?.[variant as 'fr'] === c.header) ?? ''] !== undefined, `${variant}: ${f.file} "${c.header}" is a variant spelling`);
+        for (const c of f.columnsTaken ?? [])
+          t.ok(
+            tableOf(f.file)[
+              Object.keys(tableOf(f.file)).find((h) => tableOf(f.file)[h]?.[variant as 'fr'] === c.header) ?? ''
+            ] !== undefined,
+            `${variant}: ${f.file} "${c.header}" is a variant spelling`,
+          );
       }
     }
   }

@@ -38,7 +38,9 @@ class Recorder {
 
 function gate(): { wait: Promise<void>; open: () => void } {
   let open = () => undefined as void;
-  const wait = new Promise<void>((resolve) => { open = resolve; });
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
   return { wait, open };
 }
 
@@ -56,7 +58,9 @@ t.test('a job answers at once, runs in the background and tells its end', async 
       await ctx.progress({ phase: 'staging', object: 'contact', done: 1500, total: 1500 });
       return '1500 records staged';
     },
-    cleanup: async (outcome) => { cleaned = outcome; },
+    cleanup: async (outcome) => {
+      cleaned = outcome;
+    },
   });
   t.equal(started.job, 'odoo-job-0001', "Odoo's token is the job's id");
   t.same(sink.phases(7), ['reading'], 'the start is answered once Odoo knows the job runs, before the work is done');
@@ -74,7 +78,13 @@ t.test('one job per migration: a second start is refused with 409 while the firs
   const sink = new Recorder();
   const runner = new JobRunner(sink, silent);
   const g = gate();
-  const first = await runner.start(3, { first: { phase: 'reading' }, run: async () => { await g.wait; return 'ok'; } });
+  const first = await runner.start(3, {
+    first: { phase: 'reading' },
+    run: async () => {
+      await g.wait;
+      return 'ok';
+    },
+  });
   t.match(first.job, /^[0-9a-f-]{36}$/, 'without a token from Odoo the bridge makes one');
   const second = runner.start(3, { first: { phase: 'reading' }, run: async () => 'never' });
   await t.rejects(second, { name: 'JobBusyError', statusCode: 409, message: /migration 3 already has a job running/ });
@@ -93,17 +103,37 @@ t.test('a failure is told to Odoo naming file, row and field', async (t) => {
   let cleaned = '';
   const started = await runner.start(9, {
     first: { phase: 'reading' },
-    run: async () => { throw new InputError({ file: 'deals.csv', row: 14, field: 'Amount' }, 'not a number: "12,5O"'); },
-    cleanup: async (outcome) => { cleaned = outcome; },
+    run: async () => {
+      throw new InputError({ file: 'deals.csv', row: 14, field: 'Amount' }, 'not a number: "12,5O"');
+    },
+    cleanup: async (outcome) => {
+      cleaned = outcome;
+    },
   });
   t.equal(await started.finished, 'failed');
-  t.match(sink.told.at(-1)?.progress, { phase: 'failed', file: 'deals.csv', row: 14, field: 'Amount', message: 'deals.csv, row 14, field "Amount": not a number: "12,5O"' });
+  t.match(sink.told.at(-1)?.progress, {
+    phase: 'failed',
+    file: 'deals.csv',
+    row: 14,
+    field: 'Amount',
+    message: 'deals.csv, row 14, field "Amount": not a number: "12,5O"',
+  });
   t.notOk(sink.told.at(-1)?.progress.resumable);
   t.equal(cleaned, 'failed');
 
-  const crash = await runner.start(9, { first: { phase: 'extracting' }, run: async () => { throw new Error('socket hang up'); }, resumable: () => true });
+  const crash = await runner.start(9, {
+    first: { phase: 'extracting' },
+    run: async () => {
+      throw new Error('socket hang up');
+    },
+    resumable: () => true,
+  });
   t.equal(await crash.finished, 'failed');
-  t.match(sink.told.at(-1)?.progress, { phase: 'failed', message: /unexpected error: socket hang up/, resumable: true });
+  t.match(sink.told.at(-1)?.progress, {
+    phase: 'failed',
+    message: /unexpected error: socket hang up/,
+    resumable: true,
+  });
 });
 
 t.test('Odoo refusing the first report starts nothing; refusing a later one stops the job', async (t) => {
@@ -111,7 +141,16 @@ t.test('Odoo refusing the first report starts nothing; refusing a later one stop
   const runner = new JobRunner(sink, silent);
   sink.refuse = (p) => p.phase === 'reading';
   let ran = false;
-  await t.rejects(runner.start(5, { first: { phase: 'reading' }, run: async () => { ran = true; return ''; } }), /refused reading/);
+  await t.rejects(
+    runner.start(5, {
+      first: { phase: 'reading' },
+      run: async () => {
+        ran = true;
+        return '';
+      },
+    }),
+    /refused reading/,
+  );
   t.equal(runner.current(5), undefined);
   t.notOk(ran);
   // the admin stopped the job in Odoo: its next report is refused and the work ends there
@@ -119,21 +158,32 @@ t.test('Odoo refusing the first report starts nothing; refusing a later one stop
   let after = false;
   const stopped = await runner.start(5, {
     first: { phase: 'extracting' },
-    run: async (ctx) => { await ctx.progress({ phase: 'staging', done: 1 }); after = true; return ''; },
+    run: async (ctx) => {
+      await ctx.progress({ phase: 'staging', done: 1 });
+      after = true;
+      return '';
+    },
   });
   t.equal(await stopped.finished, 'failed');
   t.notOk(after, 'nothing ran after the refused report');
 });
 
 function apiReader(): SourceReader {
-  return { describe: () => 'Test API', async *tables() { /* none */ } };
+  return {
+    describe: () => 'Test API',
+    async *tables() {
+      /* none */
+    },
+  };
 }
 
 t.test("the API toolkit's progress reaches Odoo in order; a refused report stops the extraction", async (t) => {
   const told: unknown[] = [];
   let refuse = false;
   const ctx: JobContext = {
-    id: 1, job: 'j', log: silent,
+    id: 1,
+    job: 'j',
+    log: silent,
     progress: async (u) => {
       await new Promise((r) => setTimeout(r, 5));
       if (refuse) throw new Error('Migration is not running this job anymore');
@@ -141,32 +191,59 @@ t.test("the API toolkit's progress reaches Odoo in order; a refused report stops
     },
   };
   const forward = extractionProgress(ctx);
-  for (const rows of [50, 100, 130]) forward.onProgress({ object: 'Contacts', pages: rows / 50, rows, fromSpool: false, done: rows === 130 });
+  for (const rows of [50, 100, 130])
+    forward.onProgress({ object: 'Contacts', pages: rows / 50, rows, fromSpool: false, done: rows === 130 });
   await forward.settle();
-  t.same(told, [50, 100, 130].map((done) => ({ phase: 'extracting', object: 'Contacts', done })), 'one report per page, in order');
+  t.same(
+    told,
+    [50, 100, 130].map((done) => ({ phase: 'extracting', object: 'Contacts', done })),
+    'one report per page, in order',
+  );
   refuse = true;
   forward.onProgress({ object: 'Deals', pages: 1, rows: 50, fromSpool: false, done: false });
   await t.rejects(forward.settle(), /not running this job/);
-  t.throws(() => forward.onProgress({ object: 'Deals', pages: 2, rows: 100, fromSpool: false, done: false }), /not running this job/, 'the next page read stops there');
+  t.throws(
+    () => forward.onProgress({ object: 'Deals', pages: 2, rows: 100, fromSpool: false, done: false }),
+    /not running this job/,
+    'the next page read stops there',
+  );
 });
 
 t.test('POST /migrations/:id/extract checks its body, the source and the credentials first', async (t) => {
   const spoolRoot = await mkdtemp(join(tmpdir(), 'jobs-root-'));
   t.teardown(() => rm(spoolRoot, { recursive: true, force: true }));
   const testApi: SourceSystem = {
-    name: 'test_api', label: 'Test API', mappingFile: 'generic_csv.json', input: 'api',
-    credentials: [{ name: 'api_key', label: 'API key', secret: true }, { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] }],
+    name: 'test_api',
+    label: 'Test API',
+    mappingFile: 'generic_csv.json',
+    input: 'api',
+    credentials: [
+      { name: 'api_key', label: 'API key', secret: true },
+      { name: 'region', label: 'Region', secret: false, options: ['eu', 'us'] },
+    ],
     reader: () => apiReader(),
   };
   t.teardown(registerSource(testApi));
-  const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_SPOOL_DIR: spoolRoot }), migrations: null });
+  const app = await buildApp({
+    config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_SPOOL_DIR: spoolRoot }),
+    migrations: null,
+  });
   t.teardown(() => app.close());
   const extract = (payload: Record<string, unknown>, headers: Record<string, string> = auth) =>
     app.inject({ method: 'POST', url: '/migrations/12/extract', payload, headers });
 
   t.equal((await extract({ source: 'test_api' }, {})).statusCode, 401, 'the token is needed');
   const listed = await app.inject({ method: 'GET', url: '/sources', headers: auth });
-  t.match(listed.json().find((s: { name: string }) => s.name === 'test_api'), { input: 'api', credentials: [{ name: 'api_key', secret: true }, { name: 'region', options: ['eu', 'us'] }] });
+  t.match(
+    listed.json().find((s: { name: string }) => s.name === 'test_api'),
+    {
+      input: 'api',
+      credentials: [
+        { name: 'api_key', secret: true },
+        { name: 'region', options: ['eu', 'us'] },
+      ],
+    },
+  );
   const unknownKey = await extract({ source: 'test_api', credentials: { api_key: 'k', region: 'eu' }, color: 'red' });
   t.equal(unknownKey.statusCode, 400);
   const badType = await extract({ source: 'test_api', credentials: { api_key: 1 } });
@@ -193,7 +270,12 @@ t.test('POST /migrations/:id/extract checks its body, the source and the credent
 
   // files of an API source go to the extract route instead
   const body = multipartBody({ source: 'test_api' }, samples);
-  const upload = await app.inject({ method: 'POST', url: '/migrations/12/upload', payload: body.payload, headers: { ...body.headers, ...auth } });
+  const upload = await app.inject({
+    method: 'POST',
+    url: '/migrations/12/upload',
+    payload: body.payload,
+    headers: { ...body.headers, ...auth },
+  });
   t.equal(upload.statusCode, 422);
   t.match(upload.json(), { field: 'source', message: /extract/ });
 });

@@ -15,11 +15,17 @@ const conn = { url: 'http://127.0.0.1:1', db: 'x', user: 'admin', password: 'adm
 
 t.test('positional execute_kw arguments become named JSON-2 arguments', async (t) => {
   t.same(json2Body('crm.migration', 'api_commit', [[7], { batch_size: 5 }]), { ids: [7], options: { batch_size: 5 } });
-  t.same(json2Body('res.partner', 'search_read', [[['id', '=', 1]]], { fields: ['name'], context: { active_test: false } }),
-    { domain: [['id', '=', 1]], fields: ['name'], context: { active_test: false } });
+  t.same(
+    json2Body('res.partner', 'search_read', [[['id', '=', 1]]], { fields: ['name'], context: { active_test: false } }),
+    { domain: [['id', '=', 1]], fields: ['name'], context: { active_test: false } },
+  );
   t.same(json2Body('crm.migration', 'api_create', [{ name: 'n', source: 's' }]), { vals: { name: 'n', source: 's' } });
   t.same(json2Body('crm.migration', 'unlink', [[1, 2]]), { ids: [1, 2] });
-  t.same(json2Body('crm.migration', 'api_resolve_owner', [[3], 'ann@example.com', 9]), { ids: [3], value: 'ann@example.com', user_id: 9 });
+  t.same(json2Body('crm.migration', 'api_resolve_owner', [[3], 'ann@example.com', 9]), {
+    ids: [3],
+    value: 'ann@example.com',
+    user_id: 9,
+  });
   t.same(json2Body('ir.config_parameter', 'set_param', ['k', 'v']), { key: 'k', value: 'v' });
   t.same(json2Body('res.partner', 'fields_get', [], { attributes: ['type'] }), { attributes: ['type'] });
   t.throws(() => json2Body('res.partner', 'some_method', [1]), /not in JSON2_PARAMS/);
@@ -39,12 +45,16 @@ t.test('the transport follows the server version and the API key', async (t) => 
 });
 
 /** Accepts, reads, never answers; counts the requests it received (POST lines). */
-async function silentServer(t: { teardown: (f: () => void) => void }): Promise<{ url: string; connections: () => number }> {
+async function silentServer(t: {
+  teardown: (f: () => void) => void;
+}): Promise<{ url: string; connections: () => number }> {
   let connections = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('data', (chunk: Buffer) => { connections += (chunk.toString('latin1').match(/^POST \/json\/2\//gm) ?? []).length; });
+    socket.on('data', (chunk: Buffer) => {
+      connections += (chunk.toString('latin1').match(/^POST \/json\/2\//gm) ?? []).length;
+    });
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,16 +67,34 @@ async function silentServer(t: { teardown: (f: () => void) => void }): Promise<{
 
 t.test('JSON-2: a read times out and is tried once more; a write once, saying Odoo may still finish it', async (t) => {
   const server = await silentServer(t);
-  const transport = new Json2Transport({ ...conn, url: server.url, apiKey: 'k', timeoutSeconds: 0.5, longTimeoutSeconds: 0.5 });
+  const transport = new Json2Transport({
+    ...conn,
+    url: server.url,
+    apiKey: 'k',
+    timeoutSeconds: 0.5,
+    longTimeoutSeconds: 0.5,
+  });
   const settle = () => new Promise((resolve) => setTimeout(resolve, 500)); // the server may read a request after the client gave up
-  const read = await transport.call('crm.migration', 'api_report', [[1]]).then(() => undefined, (e: unknown) => e);
+  const read = await transport.call('crm.migration', 'api_report', [[1]]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(read instanceof OdooTimeout, String(read));
-  t.match(String((read as Error).message), /did not answer crm\.migration\.api_report within 0\.5 s \(ODOO_TIMEOUT_SECONDS\)$/);
+  t.match(
+    String((read as Error).message),
+    /did not answer crm\.migration\.api_report within 0\.5 s \(ODOO_TIMEOUT_SECONDS\)$/,
+  );
   await settle();
   t.equal(server.connections(), 2, 'a read is sent twice');
-  const write = await transport.call('crm.migration', 'api_commit', [[1], {}]).then(() => undefined, (e: unknown) => e);
+  const write = await transport.call('crm.migration', 'api_commit', [[1], {}]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(write instanceof OdooTimeout, String(write));
-  t.match(String((write as Error).message), /api_commit within 0\.5 s \(ODOO_LONG_TIMEOUT_SECONDS\); Odoo may still finish that work/);
+  t.match(
+    String((write as Error).message),
+    /api_commit within 0\.5 s \(ODOO_LONG_TIMEOUT_SECONDS\); Odoo may still finish that work/,
+  );
   await settle();
   t.equal(server.connections(), 3, 'a write is sent once');
 });

@@ -14,7 +14,16 @@ import { catalogFromFieldsGet, selectionFit, type FieldsGet } from '../../bridge
 const partnerFields: FieldsGet = {
   name: { type: 'char', string: 'Name', store: true },
   ref: { type: 'char', string: 'Reference', store: true },
-  x_tier: { type: 'selection', string: 'Customer tier', store: true, selection: [['gold', 'Gold'], ['silver', 'Silver'], ['bronze', 'Bronze']] },
+  x_tier: {
+    type: 'selection',
+    string: 'Customer tier',
+    store: true,
+    selection: [
+      ['gold', 'Gold'],
+      ['silver', 'Silver'],
+      ['bronze', 'Bronze'],
+    ],
+  },
   x_shoe_size: { type: 'integer', string: 'Shoe size', store: true },
   commercial_company_name: { type: 'char', string: 'Company Name Entity', store: true, readonly: true },
   contact_address: { type: 'char', string: 'Complete Address', store: false },
@@ -30,23 +39,42 @@ async function csv(name: string, text: string) {
 }
 
 t.test('only plain, stored, writable, non-technical fields the catalog does not name', async (t) => {
-  const got = catalogFromFieldsGet('res.partner', partnerFields, CATALOG).map((f) => f.field).sort();
-  t.same(got, ['x_shoe_size', 'x_tier'], 'name and ref (the source id) are in the catalog already; readonly, computed, relational and technical fields are out');
+  const got = catalogFromFieldsGet('res.partner', partnerFields, CATALOG)
+    .map((f) => f.field)
+    .sort();
+  t.same(
+    got,
+    ['x_shoe_size', 'x_tier'],
+    'name and ref (the source id) are in the catalog already; readonly, computed, relational and technical fields are out',
+  );
 });
 
 t.test('selection fit: keys or labels, case and punctuation ignored', async (t) => {
-  const { fit, table } = selectionFit(['Gold', 'silver', ' GOLD ', 'Platinum', ''], [['gold', 'Gold'], ['silver', 'Silver']]);
+  const { fit, table } = selectionFit(
+    ['Gold', 'silver', ' GOLD ', 'Platinum', ''],
+    [
+      ['gold', 'Gold'],
+      ['silver', 'Silver'],
+    ],
+  );
   t.equal(fit, 0.75);
   t.same(table, { Gold: 'gold', silver: 'silver', GOLD: 'gold' });
 });
 
 t.test('a picklist column lands in the Odoo selection field, as its keys; near-misses are not proposed', async (t) => {
-  const file = await csv('people.csv', 'Email,Name,Customer Tier,Shoe size,Referral Code\nann@x.example,Ann,Gold,38,R-1\nbob@x.example,Bob,Silver,44,R-2\ncy@x.example,Cy,gold,41,\n');
+  const file = await csv(
+    'people.csv',
+    'Email,Name,Customer Tier,Shoe size,Referral Code\nann@x.example,Ann,Gold,38,R-1\nbob@x.example,Bob,Silver,44,R-2\ncy@x.example,Cy,gold,41,\n',
+  );
   const staged = await stageExports('generic_csv', csvReader([file]), { odooFields: { 'res.partner': partnerFields } });
   const by = new Map(staged.lines.map((l) => [l.column, l]));
   t.match(by.get('Customer Tier'), { action: 'map', field: 'x_tier', ttype: 'selection' });
   t.match(by.get('Shoe size'), { action: 'map', field: 'x_shoe_size' });
-  t.match(by.get('Referral Code'), { action: 'create' }, '"Referral Code" is not "Reference": a custom field, not a guess');
+  t.match(
+    by.get('Referral Code'),
+    { action: 'create' },
+    '"Referral Code" is not "Reference": a custom field, not a guess',
+  );
   const ann = staged.records.find((r) => r.values.email === 'ann@x.example');
   const cy = staged.records.find((r) => r.values.email === 'cy@x.example');
   t.equal(ann?.values.x_tier, 'gold');
@@ -60,6 +88,12 @@ t.test('the admin maps a column onto a selection field: the values become its ke
     odooFields: { 'res.partner': partnerFields },
     decisions: [{ object: 'contact', column: 'Level', action: 'map', field: 'x_tier' }],
   });
-  t.same(staged.records.filter((r) => r.object === 'contact').map((r) => r.values.x_tier), ['bronze', 'silver']);
-  t.match(staged.lines.find((l) => l.column === 'Level'), { field: 'x_tier', reason: 'confirmed by you' });
+  t.same(
+    staged.records.filter((r) => r.object === 'contact').map((r) => r.values.x_tier),
+    ['bronze', 'silver'],
+  );
+  t.match(
+    staged.lines.find((l) => l.column === 'Level'),
+    { field: 'x_tier', reason: 'confirmed by you' },
+  );
 });

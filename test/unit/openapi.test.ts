@@ -29,16 +29,34 @@ t.test('GET /openapi.json serves the routes, their schemas and their auth', asyn
   t.match(doc.components?.securitySchemes, { bearer: { type: 'http', scheme: 'bearer' } });
   const paths = doc.paths ?? {};
   t.same(Object.keys(paths).sort(), [
-    '/health', '/migrations', '/migrations/{id}', '/migrations/{id}/commit', '/migrations/{id}/conflicts', '/migrations/{id}/diff',
-    '/migrations/{id}/extract', '/migrations/{id}/owners', '/migrations/{id}/rollback', '/migrations/{id}/sample/rollback',
-    '/migrations/{id}/upload', '/openapi.json', '/sources',
+    '/health',
+    '/migrations',
+    '/migrations/{id}',
+    '/migrations/{id}/commit',
+    '/migrations/{id}/conflicts',
+    '/migrations/{id}/diff',
+    '/migrations/{id}/extract',
+    '/migrations/{id}/owners',
+    '/migrations/{id}/rollback',
+    '/migrations/{id}/sample/rollback',
+    '/migrations/{id}/upload',
+    '/openapi.json',
+    '/sources',
   ]);
   const extract = paths['/migrations/{id}/extract']?.post;
-  const body = (extract?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content['application/json']?.schema as OpenAPIV3_1.SchemaObject | undefined;
+  const body = (extract?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content['application/json']
+    ?.schema as OpenAPIV3_1.SchemaObject | undefined;
   t.same(body?.required, ['source'], 'the extract body, from its zod schema');
   t.equal(body?.additionalProperties, false, 'closed: an unknown key is a 400');
-  t.match(paths['/migrations/{id}/commit']?.post?.parameters, [{ in: 'query', name: 'sample', required: false }, { in: 'path', name: 'id', required: true }]);
-  t.match(paths['/migrations/{id}/owners']?.post?.requestBody, { content: { 'application/json': { schema: { anyOf: [{ required: ['value', 'userId'] }, { required: ['fallbackUserId'] }] } } } });
+  t.match(paths['/migrations/{id}/commit']?.post?.parameters, [
+    { in: 'query', name: 'sample', required: false },
+    { in: 'path', name: 'id', required: true },
+  ]);
+  t.match(paths['/migrations/{id}/owners']?.post?.requestBody, {
+    content: {
+      'application/json': { schema: { anyOf: [{ required: ['value', 'userId'] }, { required: ['fallbackUserId'] }] } },
+    },
+  });
 });
 
 t.test("the README's route table is the OpenAPI document's (npm run schemas rewrites it)", async (t) => {
@@ -63,7 +81,11 @@ t.test('every route answers as its declared auth says', async (t) => {
       routes++;
       const url = path.replace('{id}', '7');
       const anonymous = await a.inject({ method: method.toUpperCase() as 'GET' | 'POST', url });
-      const withToken = await a.inject({ method: method.toUpperCase() as 'GET' | 'POST', url, headers: { authorization: `Bearer ${TOKEN}` } });
+      const withToken = await a.inject({
+        method: method.toUpperCase() as 'GET' | 'POST',
+        url,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       if (operation.security?.length) {
         t.equal(anonymous.statusCode, 401, `${method} ${path} without the token`);
         t.not(withToken.statusCode, 401, `${method} ${path} with the token`);
@@ -84,7 +106,12 @@ t.test('a bad param, query or body declared by a route answers 400 naming the fi
   const badQuery = await a.inject({ method: 'POST', url: '/migrations/3/rollback?onConflict=maybe', headers: auth });
   t.equal(badQuery.statusCode, 400);
   t.match(badQuery.json(), { error: 'bad_request', field: 'onConflict' });
-  const badBody = await a.inject({ method: 'POST', url: '/migrations/3/owners', headers: auth, payload: { value: 'x' } });
+  const badBody = await a.inject({
+    method: 'POST',
+    url: '/migrations/3/owners',
+    headers: auth,
+    payload: { value: 'x' },
+  });
   t.equal(badBody.statusCode, 400);
   t.match(badBody.json(), { error: 'bad_request' });
   const noOdoo = await a.inject({ method: 'POST', url: '/migrations/3/rollback?onConflict=keep', headers: auth });

@@ -27,13 +27,18 @@ const GOLDEN = join(root, 'test', 'fixtures', 'staging-golden.json');
 const now = new Date('2024-07-01T00:00:00Z');
 const ALL_APPS = { sale: true, account: true, calendar: true, crm: true, contacts: true };
 
-const dirFiles = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.csv')).sort().map((name) => ({ name, path: join(root, dir, name) }));
+const dirFiles = (dir: string) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.csv'))
+    .sort()
+    .map((name) => ({ name, path: join(root, dir, name) }));
 
 type Digest = Record<string, string | number>;
 
 /** the temporary folder of a run (unpacked zips' files are named by their path in it) */
 let tmp = '\u0000';
-const sha = (v: unknown) => createHash('sha256').update(JSON.stringify(v).split(tmp).join('<tmp>').split(root).join('<root>')).digest('hex');
+const sha = (v: unknown) =>
+  createHash('sha256').update(JSON.stringify(v).split(tmp).join('<tmp>').split(root).join('<root>')).digest('hex');
 
 export function digest(s: Staged): Digest {
   return {
@@ -56,15 +61,45 @@ async function cases(dir: string): Promise<[string, (extra: Options) => Promise<
   const aptoZip = () => {
     // unpacked afresh into the same folder each run (the staged files are named by their path)
     rmSync(join(dir, 'unpacked'), { recursive: true, force: true });
-    const reader = findSource('apto_export')?.uploadReader?.([{ name: 'WE_00D000000000001_1.zip', path: zip }], join(dir, 'unpacked'));
+    const reader = findSource('apto_export')?.uploadReader?.(
+      [{ name: 'WE_00D000000000001_1.zip', path: zip }],
+      join(dir, 'unpacked'),
+    );
     if (!reader) throw new Error('apto_export reads no uploaded zip');
     return reader;
   };
   return [
-    ['kartra samples, all apps', (o) => stageExports('kartra', csvReader(dirFiles('samples/kartra')), { installedApps: ALL_APPS, now, ...o })],
+    [
+      'kartra samples, all apps',
+      (o) => stageExports('kartra', csvReader(dirFiles('samples/kartra')), { installedApps: ALL_APPS, now, ...o }),
+    ],
     ['kartra samples, dry run', (o) => stageExports('kartra', csvReader(dirFiles('samples/kartra')), { now, ...o })],
-    ['ontraport fixtures', (o) => stageExports('ontraport', csvReader(dirFiles('test/fixtures/ontraport').filter((f) => !f.name.includes('api-spelling') && f.name !== 'contacts-sms-only.csv')), { now, ...o })],
-    ['crmconnect fixtures', (o) => stageExports('crmconnect', csvReader(dirFiles('test/fixtures/crmconnect').filter((f) => !f.name.includes('one-pipeline') && f.name !== 'contacts-segment.csv')), { now, ...o })],
+    [
+      'ontraport fixtures',
+      (o) =>
+        stageExports(
+          'ontraport',
+          csvReader(
+            dirFiles('test/fixtures/ontraport').filter(
+              (f) => !f.name.includes('api-spelling') && f.name !== 'contacts-sms-only.csv',
+            ),
+          ),
+          { now, ...o },
+        ),
+    ],
+    [
+      'crmconnect fixtures',
+      (o) =>
+        stageExports(
+          'crmconnect',
+          csvReader(
+            dirFiles('test/fixtures/crmconnect').filter(
+              (f) => !f.name.includes('one-pipeline') && f.name !== 'contacts-segment.csv',
+            ),
+          ),
+          { now, ...o },
+        ),
+    ],
     ['generic csv', (o) => stageExports('generic_csv', csvReader(dirFiles('samples/generic')), { now, ...o })],
     ['synthetic kartra contacts, 3000 rows', (o) => stageExports('kartra', csvReader(synthetic), { now, ...o })],
     ['apto data export zip', (o) => stageExports('apto_export', aptoZip(), { now, ...o })],
@@ -89,6 +124,7 @@ t.test('staged output is what it was before the speed work', async (t) => {
   }
   const golden = JSON.parse(await readFile(GOLDEN, 'utf8')) as Record<string, Digest>;
   for (const [name, d] of Object.entries(got)) t.same(d, golden[name], name);
-  for (const [name, d] of Object.entries(spilled)) t.same(d, golden[name], `${name}, records kept on disk while staging`);
+  for (const [name, d] of Object.entries(spilled))
+    t.same(d, golden[name], `${name}, records kept on disk while staging`);
   t.same(Object.keys(got), Object.keys(golden), 'the same cases');
 });

@@ -47,16 +47,23 @@ t.test('live memory does not grow with the rows', async (t) => {
     },
   };
   let records = 0;
-  const result = await stageExportsTo('kartra', reader, {
-    record: () => {
-      records += 1;
-      if (records === 1) seen.read = heapMb();
-      if (records === 12_000) seen.finishing = heapMb();
+  const result = await stageExportsTo(
+    'kartra',
+    reader,
+    {
+      record: () => {
+        records += 1;
+        if (records === 1) seen.read = heapMb();
+        if (records === 12_000) seen.finishing = heapMb();
+      },
     },
-  }, { now: new Date('2024-07-01T00:00:00Z') });
+    { now: new Date('2024-07-01T00:00:00Z') },
+  );
   t.equal(result.count, records, 'every record reached the sink');
   t.ok(records > 12_000, `${records} records`);
   const growth = Math.max(seen.read as number, seen.finishing as number) - (seen.early as number);
-  t.comment(`live heap: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, Math.round(v)])))} MB`);
+  t.comment(
+    `live heap: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, Math.round(v)])))} MB`,
+  );
   t.ok(growth < 12, `live heap grew ${growth.toFixed(1)} MB over 7,600 more rows`);
 });

@@ -11,7 +11,14 @@
  */
 import { z } from 'zod';
 import {
-  blobSchema, boundedRecord, issueSchema, keySchema, LIMITS, lookupSchema, sourceSchema, stagedRecordSchema,
+  blobSchema,
+  boundedRecord,
+  issueSchema,
+  keySchema,
+  LIMITS,
+  lookupSchema,
+  sourceSchema,
+  stagedRecordSchema,
 } from '../staging/record.js';
 import type { Profile } from '../mapping/profile.js';
 
@@ -32,22 +39,27 @@ export const issueInputSchema = z.strictObject({
  * `issues` and `source` default to empty, and `hash` is computed by Odoo when absent or empty (the
  * same hash: test/unit/contract-hash.test.ts).
  */
-export const stagedRecordInputSchema = z.strictObject({
-  key: shape.key,
-  object: shape.object,
-  model: shape.model,
-  values: shape.values,
-  refs: shape.refs.default({}),
-  lookups: boundedRecord(z.strictObject(lookupSchema.shape)).default({}),
-  match: shape.match.default([]),
-  deps: shape.deps,
-  attach_to: shape.attach_to,
-  blob: blobSchema.optional(),
-  source: z.strictObject(sourceSchema.partial().shape).default({}),
-  /** absent or '' (a record made by hand, e.g. test/bench/attached-blob.ts): Odoo computes it */
-  hash: z.union([z.literal(''), shape.hash]).optional(),
-  issues: z.array(issueInputSchema).max(LIMITS.issues).default([]),
-}).meta({ title: 'Staged record', description: 'One future row in Odoo, staged by the bridge (docs/staging-contract.md)' });
+export const stagedRecordInputSchema = z
+  .strictObject({
+    key: shape.key,
+    object: shape.object,
+    model: shape.model,
+    values: shape.values,
+    refs: shape.refs.default({}),
+    lookups: boundedRecord(z.strictObject(lookupSchema.shape)).default({}),
+    match: shape.match.default([]),
+    deps: shape.deps,
+    attach_to: shape.attach_to,
+    blob: blobSchema.optional(),
+    source: z.strictObject(sourceSchema.partial().shape).default({}),
+    /** absent or '' (a record made by hand, e.g. test/bench/attached-blob.ts): Odoo computes it */
+    hash: z.union([z.literal(''), shape.hash]).optional(),
+    issues: z.array(issueInputSchema).max(LIMITS.issues).default([]),
+  })
+  .meta({
+    title: 'Staged record',
+    description: 'One future row in Odoo, staged by the bridge (docs/staging-contract.md)',
+  });
 
 // ------------------------------------------------------------------ profile (api_set_profile)
 
@@ -56,7 +68,17 @@ const text = () => z.string().max(LIMITS.text);
 const nameText = () => z.string().max(LIMITS.name);
 const list = <T extends z.ZodType>(item: T, max: number = LIMITS.fields) => z.array(item).max(max);
 
-export const odooFieldTypes = ['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float', 'many2one'] as const;
+export const odooFieldTypes = [
+  'char',
+  'text',
+  'boolean',
+  'selection',
+  'date',
+  'datetime',
+  'integer',
+  'float',
+  'many2one',
+] as const;
 
 const fileProfileSchema = z.strictObject({
   file: z.string().max(LIMITS.key),
@@ -64,7 +86,9 @@ const fileProfileSchema = z.strictObject({
   encoding: nameText(),
   rows: count(),
   unknownColumns: list(text()),
-  columnsTaken: list(z.strictObject({ column: nameText(), header: text(), confidence: z.number().min(0).max(1), evidence: text() })).optional(),
+  columnsTaken: list(
+    z.strictObject({ column: nameText(), header: text(), confidence: z.number().min(0).max(1), evidence: text() }),
+  ).optional(),
   describes: nameText().optional(),
 });
 
@@ -112,9 +136,12 @@ const customFieldSchema = z.strictObject({
 });
 
 /** value → {rows, children} at each level of a structure's path (mapping/profile.ts) */
-interface StructureNodeOut { [value: string]: { rows: number; children: StructureNodeOut } }
+interface StructureNodeOut {
+  [value: string]: { rows: number; children: StructureNodeOut };
+}
 const structureNodeSchema: z.ZodType<StructureNodeOut> = z.lazy(() =>
-  boundedRecord(z.strictObject({ rows: count(), children: structureNodeSchema }), LIMITS.keys, text()));
+  boundedRecord(z.strictObject({ rows: count(), children: structureNodeSchema }), LIMITS.keys, text()),
+);
 
 const countsOf = () => boundedRecord(boundedRecord(count()));
 
@@ -123,7 +150,9 @@ export const profileSchema = z.strictObject({
   source: nameText(),
   files: list(fileProfileSchema),
   fileReconciliation: list(fileReconciliationSchema),
-  objects: boundedRecord(z.strictObject({ model: nameText(), records: count(), withErrors: count(), withWarnings: count() })),
+  objects: boundedRecord(
+    z.strictObject({ model: nameText(), records: count(), withErrors: count(), withWarnings: count() }),
+  ),
   duplicatesMerged: list(duplicateMergeSchema, LIMITS.keys * 10),
   missingValues: countsOf(),
   flags: countsOf(),
@@ -132,13 +161,17 @@ export const profileSchema = z.strictObject({
   issues: z.strictObject({ errors: count(), warnings: count() }),
   columnsLeftOut: boundedRecord(list(text())),
   notMigratable: list(z.strictObject({ what: text(), why: text() })),
-  structures: list(z.strictObject({ object: nameText(), title: text(), path: list(text(), LIMITS.rules), tree: structureNodeSchema })).optional(),
+  structures: list(
+    z.strictObject({ object: nameText(), title: text(), path: list(text(), LIMITS.rules), tree: structureNodeSchema }),
+  ).optional(),
   lossy: list(z.strictObject({ object: nameText(), column: text(), reason: text() })),
 });
 
 /** What Odoo's `api_set_profile` takes as `profile`: the profile, any section of which may be
  *  missing (Odoo renders what is there), never a section it does not know. */
-export const profileInputSchema = profileSchema.partial().meta({ title: 'Profile', description: 'The pre-migration profile of an upload (api_set_profile)' });
+export const profileInputSchema = profileSchema
+  .partial()
+  .meta({ title: 'Profile', description: 'The pre-migration profile of an upload (api_set_profile)' });
 
 // ------------------------------------------------------------------ mapping lines (api_set_mapping)
 
@@ -164,16 +197,21 @@ export type MappingLine = z.infer<typeof mappingLineSchema>;
 
 /** As Odoo's `api_set_mapping` takes a line: `field`, `ttype`, `label` and `reason` may be left
  *  out (none), `kind` (empty), `confidence` (0) and `samples` (none) too. */
-export const mappingLineInputSchema = z.strictObject({
-  ...mappingLineSchema.shape,
-  field: mappingLineSchema.shape.field.optional(),
-  ttype: mappingLineSchema.shape.ttype.optional(),
-  label: mappingLineSchema.shape.label.optional(),
-  reason: mappingLineSchema.shape.reason.nullable().optional(),
-  kind: mappingLineSchema.shape.kind.default('empty'),
-  confidence: mappingLineSchema.shape.confidence.nullable().default(0),
-  samples: mappingLineSchema.shape.samples.default([]),
-}).meta({ title: 'Mapping line', description: 'What the staged records do with one column of an export (api_set_mapping)' });
+export const mappingLineInputSchema = z
+  .strictObject({
+    ...mappingLineSchema.shape,
+    field: mappingLineSchema.shape.field.optional(),
+    ttype: mappingLineSchema.shape.ttype.optional(),
+    label: mappingLineSchema.shape.label.optional(),
+    reason: mappingLineSchema.shape.reason.nullable().optional(),
+    kind: mappingLineSchema.shape.kind.default('empty'),
+    confidence: mappingLineSchema.shape.confidence.nullable().default(0),
+    samples: mappingLineSchema.shape.samples.default([]),
+  })
+  .meta({
+    title: 'Mapping line',
+    description: 'What the staged records do with one column of an export (api_set_mapping)',
+  });
 
 // ------------------------------------------------------------------ the files
 
@@ -187,17 +225,26 @@ export type ContractName = keyof typeof contractSchemas;
 
 /** The JSON Schema of one contract schema, as written to docs/schemas/<name>.json. */
 export function contractJsonSchema(name: ContractName): Record<string, unknown> {
-  const generated = z.toJSONSchema(contractSchemas[name], { io: 'input', target: 'draft-2020-12', unrepresentable: 'throw' });
+  const generated = z.toJSONSchema(contractSchemas[name], {
+    io: 'input',
+    target: 'draft-2020-12',
+    unrepresentable: 'throw',
+  });
   return { ...generated, $id: `https://crm-migration.invalid/schemas/${name}.json` };
 }
 
 /** The file text of every contract schema: name → JSON text (2-space indent, final newline). */
 export function contractSchemaFiles(): Record<string, string> {
-  return Object.fromEntries((Object.keys(contractSchemas) as ContractName[]).map((name) => [`${name}.json`, `${JSON.stringify(contractJsonSchema(name), null, 2)}\n`]));
+  return Object.fromEntries(
+    (Object.keys(contractSchemas) as ContractName[]).map((name) => [
+      `${name}.json`,
+      `${JSON.stringify(contractJsonSchema(name), null, 2)}\n`,
+    ]),
+  );
 }
 
 // ------------------------------------------------------------------ one type, not two
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** an intersection (`A & B`) as one object type, as zod infers it */
 type Flat<T> = { [K in keyof T]: T[K] };
 type ProfileOut = z.infer<typeof profileSchema>;

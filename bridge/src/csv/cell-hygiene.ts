@@ -43,13 +43,21 @@ export function cleanCells(header: string[], record: string[]): CellFlag[] | und
   for (let i = 0; i < record.length; i++) {
     const cell = record[i] as string;
     if (cell.length > LONG_CELL) {
-      (flags ??= []).push({ field: header[i] ?? `column ${i + 1}`, level: 'warning', message: `is ${cell.length.toLocaleString('en')} characters long (more than ${LONG_CELL.toLocaleString('en')}): check the export, a quote may be off` });
+      (flags ??= []).push({
+        field: header[i] ?? `column ${i + 1}`,
+        level: 'warning',
+        message: `is ${cell.length.toLocaleString('en')} characters long (more than ${LONG_CELL.toLocaleString('en')}): check the export, a quote may be off`,
+      });
     }
     if (!NOT_XML_TEST.test(cell)) continue;
     if (cell.includes('\u0000')) throw new BinaryCell(header[i] ?? `column ${i + 1}`);
     const found = new Set(cell.match(NOT_XML) ?? []);
     record[i] = cell.replace(NOT_XML, '');
-    (flags ??= []).push({ field: header[i] ?? `column ${i + 1}`, level: 'warning', message: `removed ${[...found].map(codePoint).join(', ')} (not text; XML-RPC cannot carry it)` });
+    (flags ??= []).push({
+      field: header[i] ?? `column ${i + 1}`,
+      level: 'warning',
+      message: `removed ${[...found].map(codePoint).join(', ')} (not text; XML-RPC cannot carry it)`,
+    });
   }
   return flags;
 }
@@ -70,8 +78,33 @@ function codePoint(ch: string): string {
  * with characters beyond ASCII, by encoding the text back to its bytes.
  */
 const CP1252_HIGH: Record<string, number> = {
-  '€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87, 'ˆ': 0x88, '‰': 0x89, 'Š': 0x8a, '‹': 0x8b, 'Œ': 0x8c, 'Ž': 0x8e,
-  '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97, '˜': 0x98, '™': 0x99, 'š': 0x9a, '›': 0x9b, 'œ': 0x9c, 'ž': 0x9e, 'Ÿ': 0x9f,
+  '€': 0x80,
+  '‚': 0x82,
+  ƒ: 0x83,
+  '„': 0x84,
+  '…': 0x85,
+  '†': 0x86,
+  '‡': 0x87,
+  ˆ: 0x88,
+  '‰': 0x89,
+  Š: 0x8a,
+  '‹': 0x8b,
+  Œ: 0x8c,
+  Ž: 0x8e,
+  '‘': 0x91,
+  '’': 0x92,
+  '“': 0x93,
+  '”': 0x94,
+  '•': 0x95,
+  '–': 0x96,
+  '—': 0x97,
+  '˜': 0x98,
+  '™': 0x99,
+  š: 0x9a,
+  '›': 0x9b,
+  œ: 0x9c,
+  ž: 0x9e,
+  Ÿ: 0x9f,
 };
 
 function cp1252Byte(ch: string): number {

@@ -10,7 +10,16 @@ import { parse, CsvError } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { InputError } from '../core/input-error.js';
 import { detectEncoding, looksBinary, type TextEncoding } from './detect-encoding.js';
-import { BinaryCell, cleanCells, headerProblem, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_RECORD_CHARS, utf8Inside, type CellFlag } from './cell-hygiene.js';
+import {
+  BinaryCell,
+  cleanCells,
+  headerProblem,
+  MAX_COLUMNS,
+  MAX_HEADER_CHARS,
+  MAX_RECORD_CHARS,
+  utf8Inside,
+  type CellFlag,
+} from './cell-hygiene.js';
 
 export interface CsvRow {
   row: number;
@@ -91,7 +100,12 @@ class StrictUtf8Decoder extends Transform {
       this.offset += chunk.length;
       done();
     } catch {
-      done(new InputError({ file: this.fileName }, `invalid UTF-8 near byte ${this.offset}; save the export as UTF-8 or Windows-1252`));
+      done(
+        new InputError(
+          { file: this.fileName },
+          `invalid UTF-8 near byte ${this.offset}; save the export as UTF-8 or Windows-1252`,
+        ),
+      );
     }
   }
   override _flush(done: TransformCallback): void {
@@ -131,7 +145,10 @@ export async function* readCsv(file: CsvFile, onHead?: (head: CsvHead) => void):
         continue;
       }
       if (record.length > header.length && record.slice(header.length).some((c) => c.trim() !== '')) {
-        throw new InputError({ file: file.name, row }, `row has ${record.length} cells but the header has ${header.length}; a quote or delimiter is probably off`);
+        throw new InputError(
+          { file: file.name, row },
+          `row has ${record.length} cells but the header has ${header.length}; a quote or delimiter is probably off`,
+        );
       }
       let flags: CellFlag[] | undefined;
       try {
@@ -157,7 +174,10 @@ export async function* readCsv(file: CsvFile, onHead?: (head: CsvHead) => void):
 
 function checkHeader(fileName: string, record: string[]): string[] {
   if (record.length > MAX_COLUMNS) {
-    throw new InputError({ file: fileName, row: 1 }, `the header has ${record.length.toLocaleString('en')} columns; at most ${MAX_COLUMNS.toLocaleString('en')} are accepted (no CRM export has more: is this the right file?)`);
+    throw new InputError(
+      { file: fileName, row: 1 },
+      `the header has ${record.length.toLocaleString('en')} columns; at most ${MAX_COLUMNS.toLocaleString('en')} are accepted (no CRM export has more: is this the right file?)`,
+    );
   }
   const header = record.map((h) => h.trim());
   const seen = new Set<string>();
@@ -165,8 +185,13 @@ function checkHeader(fileName: string, record: string[]): string[] {
     const problem = headerProblem(name);
     if (problem) throw new InputError({ file: fileName, row: 1, field: `column ${i + 1}` }, `header cell ${problem}`);
     if (name === '') throw new InputError({ file: fileName, row: 1 }, `header cell ${i + 1} is empty`);
-    if (name.length > MAX_HEADER_CHARS) throw new InputError({ file: fileName, row: 1, field: `column ${i + 1}` }, `header cell ${i + 1} is ${name.length.toLocaleString('en')} characters long, longer than ${MAX_HEADER_CHARS.toLocaleString('en')}: a header names a column (is a data row where the header should be?)`);
-    if (seen.has(name)) throw new InputError({ file: fileName, row: 1, field: name }, 'column appears twice in the header');
+    if (name.length > MAX_HEADER_CHARS)
+      throw new InputError(
+        { file: fileName, row: 1, field: `column ${i + 1}` },
+        `header cell ${i + 1} is ${name.length.toLocaleString('en')} characters long, longer than ${MAX_HEADER_CHARS.toLocaleString('en')}: a header names a column (is a data row where the header should be?)`,
+      );
+    if (seen.has(name))
+      throw new InputError({ file: fileName, row: 1, field: name }, 'column appears twice in the header');
     seen.add(name);
   });
   return header;
@@ -193,13 +218,14 @@ function toInputError(fileName: string, err: unknown, lastRow: number): Error {
   if (err instanceof CsvError) {
     const detail = err as CsvError & { records?: number; lines?: number };
     const row = typeof detail.records === 'number' ? detail.records + 1 : lastRow + 1;
-    const why = err.code === 'CSV_MAX_RECORD_SIZE'
-      ? `one record is larger than ${MAX_RECORD_CHARS / 1024 / 1024} M characters (a quote is probably never closed)`
-      : err.code === 'CSV_QUOTE_NOT_CLOSED'
-      ? 'a quoted cell is never closed (unbalanced quote)'
-      : err.code === 'CSV_INVALID_CLOSING_QUOTE'
-        ? 'a quote closes a cell in the middle of its text (unbalanced quote)'
-        : err.message;
+    const why =
+      err.code === 'CSV_MAX_RECORD_SIZE'
+        ? `one record is larger than ${MAX_RECORD_CHARS / 1024 / 1024} M characters (a quote is probably never closed)`
+        : err.code === 'CSV_QUOTE_NOT_CLOSED'
+          ? 'a quoted cell is never closed (unbalanced quote)'
+          : err.code === 'CSV_INVALID_CLOSING_QUOTE'
+            ? 'a quote closes a cell in the middle of its text (unbalanced quote)'
+            : err.message;
     return new InputError({ file: fileName, row }, `${why} [${err.code}, line ${detail.lines ?? '?'}]`);
   }
   return err instanceof Error ? err : new Error(String(err));

@@ -8,7 +8,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import { InputError } from '../core/input-error.js';
 import { OdooError } from '../odoo/transport.js';
@@ -32,27 +37,45 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = (deps.logger ? Fastify({ loggerInstance: deps.logger, bodyLimit: 1024 * 1024 }) : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
+  const app = (deps.logger
+    ? Fastify({ loggerInstance: deps.logger, bodyLimit: 1024 * 1024 })
+    : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'CRM → Odoo migration bridge', version: BRIDGE_VERSION, description: 'Uploads, background jobs and the migration lifecycle (README, "HTTP service")' },
+      info: {
+        title: 'CRM → Odoo migration bridge',
+        version: BRIDGE_VERSION,
+        description: 'Uploads, background jobs and the migration lifecycle (README, "HTTP service")',
+      },
       components: { securitySchemes: { [BEARER]: { type: 'http', scheme: 'bearer', description: 'BRIDGE_TOKEN' } } },
     },
     transform: jsonSchemaTransform,
   });
   await app.register(multipart, {
-    limits: { fileSize: deps.config.BRIDGE_MAX_FILE_MB * 1024 * 1024, files: deps.config.BRIDGE_MAX_FILES, fields: 20, fieldSize: 1024 * 1024 },
+    limits: {
+      fileSize: deps.config.BRIDGE_MAX_FILE_MB * 1024 * 1024,
+      files: deps.config.BRIDGE_MAX_FILES,
+      fields: 20,
+      fieldSize: 1024 * 1024,
+    },
   });
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof InputError) return reply.code(422).send(error.toJSON());
-    if (error instanceof ZodError) return reply.code(400).send({ error: 'bad_request', field: error.issues[0]?.path.join('.'), message: error.issues[0]?.message });
+    if (error instanceof ZodError)
+      return reply
+        .code(400)
+        .send({ error: 'bad_request', field: error.issues[0]?.path.join('.'), message: error.issues[0]?.message });
     // a route's declared params, query or body (the same answer as a ZodError in a handler)
     if (hasZodFastifySchemaValidationErrors(error)) {
       const first = error.validation[0];
-      return reply.code(400).send({ error: 'bad_request', field: first?.instancePath.replace(/^\//, '').replaceAll('/', '.'), message: first?.message });
+      return reply.code(400).send({
+        error: 'bad_request',
+        field: first?.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+        message: first?.message,
+      });
     }
     if (error instanceof OdooError) {
       request.log.warn({ err: error }, 'odoo call failed');
@@ -60,7 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: (error as { code?: string }).code ?? 'bad_request', message: (error as Error).message });
+      return reply
+        .code(status)
+        .send({ error: (error as { code?: string }).code ?? 'bad_request', message: (error as Error).message });
     }
     request.log.error({ err: error }, 'unexpected error');
     return reply.code(500).send({ error: 'internal', message: 'unexpected error; see the bridge log' });

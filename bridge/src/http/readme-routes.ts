@@ -7,7 +7,8 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { buildApp } from './app.js';
 import { serverConfigFromEnv } from '../config.js';
 
-export const ROUTES_BEGIN = '<!-- routes: generated from GET /openapi.json by `npm run schemas`; test/unit/openapi.test.ts checks it -->';
+export const ROUTES_BEGIN =
+  '<!-- routes: generated from GET /openapi.json by `npm run schemas`; test/unit/openapi.test.ts checks it -->';
 export const ROUTES_END = '<!-- /routes -->';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -29,11 +30,14 @@ export function routeTable(doc: OpenAPIV3_1.Document): string {
     for (const method of METHODS) {
       const operation = item?.[method];
       if (!operation) continue;
-      const query = (operation.parameters ?? []).filter((p): p is OpenAPIV3_1.ParameterObject => 'in' in p && p.in === 'query');
+      const query = (operation.parameters ?? []).filter(
+        (p): p is OpenAPIV3_1.ParameterObject => 'in' in p && p.in === 'query',
+      );
       const required = query.filter((p) => p.required).map(queryPart);
       const optional = query.filter((p) => !p.required).map(queryPart);
-      const route = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}${required.length ? `?${required.join('&')}` : ''}`
-        + (optional.length ? `[${required.length ? '&' : '?'}${optional.join('&')}]` : '');
+      const route =
+        `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}${required.length ? `?${required.join('&')}` : ''}` +
+        (optional.length ? `[${required.length ? '&' : '?'}${optional.join('&')}]` : '');
       const auth = operation.security?.length ? 'Bearer' : 'none';
       rows.push(`| \`${cell(route)}\` | ${auth} | ${cell(operation.description ?? '')} |`);
     }
@@ -45,13 +49,17 @@ export function routeTable(doc: OpenAPIV3_1.Document): string {
 export function withRouteTable(readme: string, table: string): string {
   const begin = readme.indexOf(ROUTES_BEGIN);
   const end = readme.indexOf(ROUTES_END);
-  if (begin < 0 || end < begin) throw new Error(`the README has no route table markers (${ROUTES_BEGIN} … ${ROUTES_END})`);
+  if (begin < 0 || end < begin)
+    throw new Error(`the README has no route table markers (${ROUTES_BEGIN} … ${ROUTES_END})`);
   return `${readme.slice(0, begin + ROUTES_BEGIN.length)}\n${table}${readme.slice(end)}`;
 }
 
 /** The OpenAPI document of the bridge's routes (an app built without Odoo, never listening). */
 export async function openApiDocument(): Promise<OpenAPIV3_1.Document> {
-  const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: 'openapi-document-only' }), migrations: null });
+  const app = await buildApp({
+    config: serverConfigFromEnv({ BRIDGE_TOKEN: 'openapi-document-only' }),
+    migrations: null,
+  });
   try {
     await app.ready();
     return app.swagger() as OpenAPIV3_1.Document;

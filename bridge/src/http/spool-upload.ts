@@ -30,7 +30,11 @@ export interface Refusal {
 
 /** 415 when not multipart, 413 on a file too large, 400 without files. */
 export async function spoolUpload(request: FastifyRequest, config: ServerConfig): Promise<SpooledUpload | Refusal> {
-  if (!request.isMultipart()) return { status: 415, body: { error: 'unsupported_media_type', message: 'send multipart/form-data with export files' } };
+  if (!request.isMultipart())
+    return {
+      status: 415,
+      body: { error: 'unsupported_media_type', message: 'send multipart/form-data with export files' },
+    };
   const dir = await mkdtemp(join(uploadRoot(config), UPLOAD_PREFIX));
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
@@ -49,19 +53,37 @@ export async function spoolUpload(request: FastifyRequest, config: ServerConfig)
       if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
         part.file.resume();
         await remove();
-        return { status: 400, body: { error: 'bad_request', field: 'files', file: `${name.slice(0, 60)}…`, message: `a file name is ${Buffer.byteLength(name)} bytes long; at most ${MAX_NAME_BYTES} are accepted: rename the file and upload again` } };
+        return {
+          status: 400,
+          body: {
+            error: 'bad_request',
+            field: 'files',
+            file: `${name.slice(0, 60)}…`,
+            message: `a file name is ${Buffer.byteLength(name)} bytes long; at most ${MAX_NAME_BYTES} are accepted: rename the file and upload again`,
+          },
+        };
       }
       const path = join(dir, `${files.length}.csv`);
       await pipeline(part.file, createWriteStream(path));
       if (part.file.truncated) {
         await remove();
-        return { status: 413, body: { error: 'file_too_large', file: name, message: `${name} is larger than ${config.BRIDGE_MAX_FILE_MB} MB` } };
+        return {
+          status: 413,
+          body: {
+            error: 'file_too_large',
+            file: name,
+            message: `${name} is larger than ${config.BRIDGE_MAX_FILE_MB} MB`,
+          },
+        };
       }
       files.push({ name, path });
     }
     if (files.length === 0) {
       await remove();
-      return { status: 400, body: { error: 'bad_request', field: 'files', message: 'attach at least one export file' } };
+      return {
+        status: 400,
+        body: { error: 'bad_request', field: 'files', message: 'attach at least one export file' },
+      };
     }
     return { fields, files, remove };
   } catch (err) {
@@ -109,7 +131,10 @@ export async function removeStaleUploads(root: string): Promise<string[]> {
       const owner = Number((await readFile(join(dir, OWNER_FILE), 'utf8')).trim());
       stale = !Number.isInteger(owner) || owner <= 0 || (owner !== process.pid && !alive(owner));
     } catch {
-      stale = await stat(dir).then((s) => s.isDirectory() && Date.now() - s.mtimeMs > ORPHAN_AGE_MS, () => false);
+      stale = await stat(dir).then(
+        (s) => s.isDirectory() && Date.now() - s.mtimeMs > ORPHAN_AGE_MS,
+        () => false,
+      );
     }
     if (stale) {
       await rm(dir, { recursive: true, force: true });

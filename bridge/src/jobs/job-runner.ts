@@ -14,21 +14,23 @@ export const jobPhases = ['reading', 'extracting', 'staging', 'done', 'failed'] 
 export type JobPhase = (typeof jobPhases)[number];
 
 /** What Odoo is told (docs/staging-contract.md, `api_job_progress`). */
-export const jobProgressSchema = z.object({
-  /** the job's token: Odoo's own when it started the job, else one the bridge made */
-  job: z.string().min(1),
-  phase: z.enum(jobPhases),
-  /** the file or API object being read, or the staged object */
-  object: z.string().optional(),
-  done: z.number().int().nonnegative().optional(),
-  total: z.number().int().nonnegative().optional(),
-  message: z.string().optional(),
-  file: z.string().optional(),
-  row: z.number().int().optional(),
-  field: z.string().optional(),
-  /** an API extraction that stopped keeps what it fetched: it can be resumed */
-  resumable: z.boolean().optional(),
-}).strict();
+export const jobProgressSchema = z
+  .object({
+    /** the job's token: Odoo's own when it started the job, else one the bridge made */
+    job: z.string().min(1),
+    phase: z.enum(jobPhases),
+    /** the file or API object being read, or the staged object */
+    object: z.string().optional(),
+    done: z.number().int().nonnegative().optional(),
+    total: z.number().int().nonnegative().optional(),
+    message: z.string().optional(),
+    file: z.string().optional(),
+    row: z.number().int().optional(),
+    field: z.string().optional(),
+    /** an API extraction that stopped keeps what it fetched: it can be resumed */
+    resumable: z.boolean().optional(),
+  })
+  .strict();
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 export type ProgressUpdate = Omit<JobProgress, 'job'>;
 
@@ -61,7 +63,10 @@ export interface JobSpec {
 export class JobBusyError extends Error {
   readonly statusCode = 409;
   readonly code = 'job_running';
-  constructor(id: number, readonly job: string) {
+  constructor(
+    id: number,
+    readonly job: string,
+  ) {
     super(`migration ${id} already has a job running in the bridge (${job}); wait for it to finish`);
     this.name = 'JobBusyError';
   }
@@ -76,16 +81,28 @@ export interface StartedJob {
 /** The failure as Odoo is told it: the bad input's place when there is one. */
 export function failureOf(err: unknown): ProgressUpdate {
   if (err instanceof InputError) {
-    return { phase: 'failed', message: err.message, file: err.file, ...(err.row !== undefined ? { row: err.row } : {}), ...(err.field !== undefined ? { field: err.field } : {}) };
+    return {
+      phase: 'failed',
+      message: err.message,
+      file: err.file,
+      ...(err.row !== undefined ? { row: err.row } : {}),
+      ...(err.field !== undefined ? { field: err.field } : {}),
+    };
   }
   if (err instanceof OdooError) return { phase: 'failed', message: `Odoo refused: ${err.message}` };
-  return { phase: 'failed', message: `the bridge stopped on an unexpected error: ${(err as Error)?.message ?? String(err)}` };
+  return {
+    phase: 'failed',
+    message: `the bridge stopped on an unexpected error: ${(err as Error)?.message ?? String(err)}`,
+  };
 }
 
 export class JobRunner {
   private readonly running = new Map<number, string>();
 
-  constructor(private readonly sink: ProgressSink, private readonly log: FastifyBaseLogger) {}
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly log: FastifyBaseLogger,
+  ) {}
 
   /** the job running for migration `id`, if any */
   current(id: number): string | undefined {
@@ -103,7 +120,8 @@ export class JobRunner {
     const job = spec.token ?? randomUUID();
     this.running.set(id, job);
     const log = this.log.child({ migration: id, job });
-    const progress = async (update: ProgressUpdate) => this.sink.jobProgress(id, jobProgressSchema.parse({ job, ...update }));
+    const progress = async (update: ProgressUpdate) =>
+      this.sink.jobProgress(id, jobProgressSchema.parse({ job, ...update }));
     try {
       await progress(spec.first);
     } catch (err) {
@@ -130,7 +148,9 @@ export class JobRunner {
     await spec.cleanup?.(outcome).catch((err: unknown) => ctx.log.warn({ err }, 'cleanup failed'));
     // the migration is free before Odoo hears of the end: whoever reads it there may start again
     if (this.running.get(id) === job) this.running.delete(id);
-    await ctx.progress(last).catch((err: unknown) => ctx.log.error({ err }, `Odoo was not told the job ended (${outcome})`));
+    await ctx
+      .progress(last)
+      .catch((err: unknown) => ctx.log.error({ err }, `Odoo was not told the job ended (${outcome})`));
     if (outcome === 'done') ctx.log.info('job done');
     return outcome;
   }

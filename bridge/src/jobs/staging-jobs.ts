@@ -18,7 +18,13 @@ import type { JobContext } from './job-runner.js';
 export type StageOptions = Omit<PlanOptions, 'log'> & { skip?: string[] | undefined; uploadToken?: string | undefined };
 
 /** Stages what `reader` reads into migration `ctx.id`, reporting each batch sent to Odoo; the "done" message. */
-export async function stageJob(client: MigrationClient, source: string, reader: SourceReader, options: StageOptions, ctx: JobContext): Promise<string> {
+export async function stageJob(
+  client: MigrationClient,
+  source: string,
+  reader: SourceReader,
+  options: StageOptions,
+  ctx: JobContext,
+): Promise<string> {
   const { report } = await stageIntoMigration(client, ctx.id, source, reader, {
     ...options,
     log: ctx.log,
@@ -43,16 +49,28 @@ export function hasSpool(dir: string): boolean {
  * time; when Odoo refuses one (the job was stopped there), the next page read throws, which
  * stops the extraction. `settle()` waits for the last report and throws a refusal.
  */
-export function extractionProgress(ctx: JobContext): { onProgress: (p: ExtractionProgress) => void; settle: () => Promise<void> } {
+export function extractionProgress(ctx: JobContext): {
+  onProgress: (p: ExtractionProgress) => void;
+  settle: () => Promise<void>;
+} {
   let chain: Promise<void> = Promise.resolve();
   let refused: unknown = null;
   return {
     onProgress: (p) => {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- Odoo's own refusal, rethrown as caught
       if (refused) throw refused;
-      chain = chain.then(() => ctx.progress({ phase: 'extracting', object: p.object, done: p.rows, ...(p.message ? { message: p.message } : {}) })).catch((err: unknown) => {
-        refused = err;
-      });
+      chain = chain
+        .then(() =>
+          ctx.progress({
+            phase: 'extracting',
+            object: p.object,
+            done: p.rows,
+            ...(p.message ? { message: p.message } : {}),
+          }),
+        )
+        .catch((err: unknown) => {
+          refused = err;
+        });
     },
     settle: async () => {
       await chain;
@@ -63,7 +81,14 @@ export function extractionProgress(ctx: JobContext): { onProgress: (p: Extractio
 }
 
 /** Extracts an API source (its reader made with `onProgress` from extractionProgress), then stages it. */
-export async function extractJob(client: MigrationClient, source: string, reader: SourceReader, settle: () => Promise<void>, options: StageOptions, ctx: JobContext): Promise<string> {
+export async function extractJob(
+  client: MigrationClient,
+  source: string,
+  reader: SourceReader,
+  settle: () => Promise<void>,
+  options: StageOptions,
+  ctx: JobContext,
+): Promise<string> {
   const message = await stageJob(client, source, reader, options, ctx);
   await settle();
   return message;

@@ -21,7 +21,12 @@ const tokens = new Map<string, string>();
 export function headerToken(header: string): string {
   let token = tokens.get(header);
   if (token === undefined) {
-    token = header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/#/g, 'number').replace(/[^a-z0-9]/g, '');
+    token = header
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/#/g, 'number')
+      .replace(/[^a-z0-9]/g, '');
     if (tokens.size > 50_000) tokens.clear();
     tokens.set(header, token);
   }
@@ -84,19 +89,30 @@ function expectedKind(object: ObjectMapping, column: string): Kind | undefined {
   for (const rule of object.fields) {
     if (!fromColumns(rule).includes(column)) continue;
     switch (rule.transform) {
-      case 'email': return 'email';
+      case 'email':
+        return 'email';
       case 'date':
-      case 'datetime': return 'date';
+      case 'datetime':
+        return 'date';
       case 'number':
-      case 'integer': return 'number';
-      case 'phone': return 'phone';
+      case 'integer':
+        return 'number';
+      case 'phone':
+        return 'phone';
       default:
     }
   }
   return undefined;
 }
 
-function scoreHeader(object: ObjectMapping, column: string, header: string, values: string[] | undefined, profile: ValueProfile | undefined, refersTo?: ReadonlySet<string>): TakenColumn | undefined {
+function scoreHeader(
+  object: ObjectMapping,
+  column: string,
+  header: string,
+  values: string[] | undefined,
+  profile: ValueProfile | undefined,
+  refersTo?: ReadonlySet<string>,
+): TakenColumn | undefined {
   let words = 0;
   let like = column;
   for (const spelling of [column.replace(/_/g, ' '), ...(object.columns[column] ?? [])]) {
@@ -137,7 +153,8 @@ function scoreHeader(object: ObjectMapping, column: string, header: string, valu
 export function resolveColumns(object: ObjectMapping, header: string[], options: ResolveOptions = {}): ResolvedColumns {
   const tokenToColumn = new Map<string, string>();
   for (const [column, aliases] of Object.entries(object.columns)) {
-    for (const alias of [column, ...aliases]) if (!tokenToColumn.has(headerToken(alias))) tokenToColumn.set(headerToken(alias), column);
+    for (const alias of [column, ...aliases])
+      if (!tokenToColumn.has(headerToken(alias))) tokenToColumn.set(headerToken(alias), column);
   }
   const byColumn = new Map<string, string>();
   const claimed = new Set<string>();
@@ -146,7 +163,10 @@ export function resolveColumns(object: ObjectMapping, header: string[], options:
     if (column in object.columns && header.includes(h) && !claimed.has(h)) {
       byColumn.set(column, h);
       claimed.add(h);
-      if (!(object.columns[column] ?? []).some((a) => headerToken(a) === headerToken(h)) && headerToken(column) !== headerToken(h)) {
+      if (
+        !(object.columns[column] ?? []).some((a) => headerToken(a) === headerToken(h)) &&
+        headerToken(column) !== headerToken(h)
+      ) {
         taken.push({ column, header: h, confidence: 1, evidence: 'named by you' });
       }
     }
@@ -163,10 +183,14 @@ export function resolveColumns(object: ObjectMapping, header: string[], options:
   if (!options.exactOnly) {
     const rows = options.rows;
     const free = header.filter((h) => !claimed.has(h));
-    const profiles = new Map(rows && rows.length > 0 ? free.map((h) => {
-      const values = rows.map((r) => r[h] ?? '');
-      return [h, { values, profile: profileValues(values) }] as const;
-    }) : []);
+    const profiles = new Map(
+      rows && rows.length > 0
+        ? free.map((h) => {
+            const values = rows.map((r) => r[h] ?? '');
+            return [h, { values, profile: profileValues(values) }] as const;
+          })
+        : [],
+    );
     const candidates: TakenColumn[] = [];
     for (const column of Object.keys(object.columns)) {
       if (byColumn.has(column)) continue;
@@ -218,7 +242,11 @@ export function detectScore(object: ObjectMapping, header: string[]): number {
  * (`--column COLUMN="Header"`, a decisions file, or the Mapping page).
  */
 export class ColumnQuestion extends InputError {
-  constructor(readonly fileName: string, readonly object: string, readonly open: OpenColumn) {
+  constructor(
+    readonly fileName: string,
+    readonly object: string,
+    readonly open: OpenColumn,
+  ) {
     const expected = `expected one of "${open.expected.join('", "')}"`;
     super(
       { file: fileName, row: 1, field: open.column },

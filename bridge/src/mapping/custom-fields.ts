@@ -7,12 +7,20 @@
  * time → datetime); a few distinct values that repeat → selection with exactly those values;
  * anything else → char.
  */
-import { cleanText, normalizeBoolean, normalizeInteger, normalizeMultiline, normalizeNumber, normalizeText } from '../normalize/text.js';
+import {
+  cleanText,
+  normalizeBoolean,
+  normalizeInteger,
+  normalizeMultiline,
+  normalizeNumber,
+  normalizeText,
+} from '../normalize/text.js';
 import type { Normalized } from '../normalize/result.js';
 import { normalizeDate, normalizeDatetime } from '../normalize/datetime.js';
 import { headerToken } from './columns.js';
 
-export type OdooFieldType = 'char' | 'text' | 'boolean' | 'selection' | 'date' | 'datetime' | 'integer' | 'float' | 'many2one';
+export type OdooFieldType =
+  'char' | 'text' | 'boolean' | 'selection' | 'date' | 'datetime' | 'integer' | 'float' | 'many2one';
 
 export interface CustomFieldSpec {
   /** the export's header */
@@ -44,7 +52,13 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 export function fieldName(prefix: string, header: string, taken: Set<string>): string {
-  const slug = header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'field';
+  const slug =
+    header
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'field';
   const base = `${prefix}${slug}`.slice(0, 60);
   let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
@@ -141,15 +155,28 @@ export function customValue(spec: Pick<CustomFieldSpec, 'type' | 'options'>, raw
   const v = cleanText(raw);
   if (v === '') return { value: null };
   switch (spec.type) {
-    case 'boolean': return normalizeBoolean(raw);
-    case 'text': return normalizeMultiline(raw);
-    case 'integer': return normalizeInteger(raw);
-    case 'float': return normalizeNumber(raw);
-    case 'date': return normalizeDate(raw, zone);
-    case 'datetime': return normalizeDatetime(raw, zone);
+    case 'boolean':
+      return normalizeBoolean(raw);
+    case 'text':
+      return normalizeMultiline(raw);
+    case 'integer':
+      return normalizeInteger(raw);
+    case 'float':
+      return normalizeNumber(raw);
+    case 'date':
+      return normalizeDate(raw, zone);
+    case 'datetime':
+      return normalizeDatetime(raw, zone);
     case 'selection':
       if (spec.options.includes(v)) return { value: v };
-      return { value: null, issue: { level: 'warning', message: `"${v}" is not one of the field's options (${spec.options.join(', ')}); left empty` } };
-    default: return normalizeText(raw);
+      return {
+        value: null,
+        issue: {
+          level: 'warning',
+          message: `"${v}" is not one of the field's options (${spec.options.join(', ')}); left empty`,
+        },
+      };
+    default:
+      return normalizeText(raw);
   }
 }

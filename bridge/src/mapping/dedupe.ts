@@ -18,7 +18,10 @@ export function mergeDuplicates(drafts: Draft[], mapping: Mapping): { kept: Draf
   for (const draft of drafts) {
     const dedupeBy = mapping.objects[draft.object]?.dedupeBy;
     const dedupeValue = dedupeBy ? draft.values[dedupeBy] : undefined;
-    const valueKey = dedupeBy && dedupeValue !== undefined && dedupeValue !== null ? `${draft.object}|${dedupeBy}|${String(dedupeValue).toLowerCase()}` : undefined;
+    const valueKey =
+      dedupeBy && dedupeValue !== undefined && dedupeValue !== null
+        ? `${draft.object}|${dedupeBy}|${String(dedupeValue).toLowerCase()}`
+        : undefined;
     const target = byKey.get(draft.key) ?? (valueKey ? byValue.get(valueKey) : undefined);
     if (!target) {
       kept.push(draft);
@@ -28,7 +31,13 @@ export function mergeDuplicates(drafts: Draft[], mapping: Mapping): { kept: Draf
     }
     const by = byKey.has(draft.key) ? 'key' : (dedupeBy as string);
     mergeInto(target, draft, by);
-    merges.push({ object: draft.object, kept: target.key, keptAt: { file: target.source.file, row: target.source.row }, merged: { key: draft.key, file: draft.source.file, row: draft.source.row }, by });
+    merges.push({
+      object: draft.object,
+      kept: target.key,
+      keptAt: { file: target.source.file, row: target.source.row },
+      merged: { key: draft.key, file: draft.source.file, row: draft.source.row },
+      by,
+    });
   }
   return { kept, merges };
 }
@@ -36,13 +45,23 @@ export function mergeDuplicates(drafts: Draft[], mapping: Mapping): { kept: Draf
 export function mergeInto(target: Draft, dup: Draft, by: string): void {
   const where = { file: dup.source.file, row: dup.source.row };
   const notes: Issue[] = [
-    { ...where, level: 'warning', field: by, message: `duplicate of ${target.source.file} row ${target.source.row} (same ${by}); merged into it` },
+    {
+      ...where,
+      level: 'warning',
+      field: by,
+      message: `duplicate of ${target.source.file} row ${target.source.row} (same ${by}); merged into it`,
+    },
   ];
   for (const [field, value] of Object.entries(dup.values)) {
     const current = target.values[field];
     if (current === undefined || current === null || current === '') target.values[field] = value;
     else if (value !== null && value !== '' && current !== value) {
-      notes.push({ ...where, level: 'warning', field, message: `kept "${String(current)}" from row ${target.source.row}; "${String(value)}" from this duplicate row was not taken` });
+      notes.push({
+        ...where,
+        level: 'warning',
+        field,
+        message: `kept "${String(current)}" from row ${target.source.row}; "${String(value)}" from this duplicate row was not taken`,
+      });
     }
   }
   for (const [field, ref] of Object.entries(dup.refs)) {

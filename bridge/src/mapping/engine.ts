@@ -29,7 +29,15 @@ import { applyTransform, type TransformContext } from './transforms.js';
 import type { DuplicateMerge, FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
 import { mergeInto } from './dedupe.js';
 import { DraftStore, HashIndex, hash32, type StoreCodec, type StoreOptions } from '../staging/draft-store.js';
-import { customValue, fieldName, findSchemaRow, selectionLiteral, TypeTally, type CustomFieldSpec, type SchemaRow } from './custom-fields.js';
+import {
+  customValue,
+  fieldName,
+  findSchemaRow,
+  selectionLiteral,
+  TypeTally,
+  type CustomFieldSpec,
+  type SchemaRow,
+} from './custom-fields.js';
 import { DateTime } from 'luxon';
 import type { SourceReader, SourceRow, SourceTable } from '../sources/reader.js';
 
@@ -148,7 +156,12 @@ export class MappingEngine {
   private readonly targets = new Map<string, TargetChoice>();
   private readonly flagCounts: Profile['flags'] = {};
   /** attached records of file objects: the parent named by a cell, resolved after the last file */
-  private readonly attachPending: { at: number; spec: NonNullable<ObjectMapping['attachTo']>; value: string; where: Issue }[] = [];
+  private readonly attachPending: {
+    at: number;
+    spec: NonNullable<ObjectMapping['attachTo']>;
+    value: string;
+    where: Issue;
+  }[] = [];
   /** files named by cells, hashed (streamed) before finishing */
   private readonly blobPending: { at: number; cell: string; where: Issue }[] = [];
   /** what hashing the files named by cells gave, by store position */
@@ -165,7 +178,10 @@ export class MappingEngine {
   /** records that complete a record of another file object (`completes`): position → the value naming it */
   private readonly completing: { at: number; object: string; by: string; value: string }[] = [];
 
-  constructor(private readonly mapping: Mapping, private readonly options: EngineOptions = {}) {
+  constructor(
+    private readonly mapping: Mapping,
+    private readonly options: EngineOptions = {},
+  ) {
     this.now = DateTime.fromJSDate(options.now ?? new Date());
     this.nowMs = this.now.toMillis();
     this.store = new DraftStore<Draft>(options.store, this.codec);
@@ -183,7 +199,12 @@ export class MappingEngine {
    * Reads every table fully (a bad table throws before the sink sees anything), then hands the
    * finished records to the sink one by one: memory stays bounded whatever the export's size.
    */
-  static async stageTo(mapping: Mapping, reader: SourceReader, sink: RecordSink, options: EngineOptions = {}): Promise<Finished> {
+  static async stageTo(
+    mapping: Mapping,
+    reader: SourceReader,
+    sink: RecordSink,
+    options: EngineOptions = {},
+  ): Promise<Finished> {
     const engine = new MappingEngine(mapping, options);
     try {
       let tables = 0;
@@ -203,7 +224,13 @@ export class MappingEngine {
   /** One table (a CSV file, an API object): recognised, then its rows read as they stream in. */
   async addTable(table: SourceTable): Promise<void> {
     const t = this.recognise(table.name, table.header, table.object);
-    const profile: FileProfile = { file: table.name, object: t.objectName, encoding: table.encoding ?? '', rows: 0, unknownColumns: this.noteUnknown(t, table.header) };
+    const profile: FileProfile = {
+      file: table.name,
+      object: t.objectName,
+      encoding: table.encoding ?? '',
+      rows: 0,
+      unknownColumns: this.noteUnknown(t, table.header),
+    };
     this.codec.header(table.header);
     if (t.taken.length > 0) profile.columnsTaken = t.taken;
     let cells: Record<string, string> = {};
@@ -240,7 +267,8 @@ export class MappingEngine {
 
   /** `declared`: the object an API reader says the rows are (no detection from the header) */
   private recognise(fileName: string, header: string[], declared?: string): FileTarget {
-    let best: [string, ObjectMapping] | undefined = declared === undefined ? undefined : this.declaredObject(fileName, declared);
+    let best: [string, ObjectMapping] | undefined =
+      declared === undefined ? undefined : this.declaredObject(fileName, declared);
     let bestScore = 0;
     for (const [name, object] of declared === undefined ? Object.entries(this.objects) : []) {
       const score = detectScore(object, header);
@@ -250,8 +278,14 @@ export class MappingEngine {
       }
     }
     if (!best) {
-      const kinds = Object.values(this.objects).filter((o) => o.file).map((o) => o.label).join(', ');
-      throw new InputError({ file: fileName, row: 1 }, `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
+      const kinds = Object.values(this.objects)
+        .filter((o) => o.file)
+        .map((o) => o.label)
+        .join(', ');
+      throw new InputError(
+        { file: fileName, row: 1 },
+        `not recognised as a ${this.mapping.label} export (${kinds}); header was: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`,
+      );
     }
     const [primaryName, primary] = best;
     const planned = this.options.takenByFile?.get(fileName) ?? [];
@@ -279,7 +313,11 @@ export class MappingEngine {
 
   private declaredObject(tableName: string, name: string): [string, ObjectMapping] {
     const object = this.objects[name];
-    if (!object) throw new InputError({ file: tableName }, `the reader names object "${name}", which the ${this.mapping.label} mapping does not have (it has ${Object.keys(this.objects).join(', ')})`);
+    if (!object)
+      throw new InputError(
+        { file: tableName },
+        `the reader names object "${name}", which the ${this.mapping.label} mapping does not have (it has ${Object.keys(this.objects).join(', ')})`,
+      );
     return [name, object];
   }
 
@@ -291,13 +329,24 @@ export class MappingEngine {
   private customTarget(t: FileTarget, ctx: RowContext, unknown: string[]): FileTarget {
     const spec = t.object.customModel as NonNullable<ObjectMapping['customModel']>;
     const label = cleanText(ctx.cell(spec.nameFrom));
-    const slug = label.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40) || 'object';
+    const slug =
+      label
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_')
+        .replace(/^_+|_+$/g, '')
+        .slice(0, 40) || 'object';
     const objectName = `custom_${slug}`;
     if (!this.objects[objectName]) {
       const { customModel: _template, file: _file, ...rest } = t.object;
       this.objects[objectName] = { ...rest, label: `${label || slug} (custom object)`, model: `${spec.prefix}${slug}` };
       this.children.clear();
-      this.customModels.set(objectName, { model: `${spec.prefix}${slug}`, label: label || slug, template: t.objectName });
+      this.customModels.set(objectName, {
+        model: `${spec.prefix}${slug}`,
+        label: label || slug,
+        template: t.objectName,
+      });
     }
     if (this.customRule(objectName)) {
       const seen = this.unknown.get(objectName) ?? [];
@@ -315,23 +364,60 @@ export class MappingEngine {
   private chooseTarget(primaryName: string, primary: ObjectMapping): TargetChoice {
     const known = this.targets.get(primaryName);
     if (known) return known;
-    const alternatives: [string, ObjectMapping][] = [[primaryName, primary], ...Object.entries(this.objects).filter(([, o]) => o.fallbackFor === primaryName)];
+    const alternatives: [string, ObjectMapping][] = [
+      [primaryName, primary],
+      ...Object.entries(this.objects).filter(([, o]) => o.fallbackFor === primaryName),
+    ];
     const apps = this.options.installedApps;
     const missing = (o: ObjectMapping) => o.requires.filter((a) => !apps?.[a]);
     const choices = [
-      ...alternatives.filter(([, o]) => o.requires.length > 0).map(([n, o]) => `install ${o.requires.join(' + ')} → ${this.objects[n]?.model}`),
+      ...alternatives
+        .filter(([, o]) => o.requires.length > 0)
+        .map(([n, o]) => `install ${o.requires.join(' + ')} → ${this.objects[n]?.model}`),
       `skip (--skip ${primaryName})`,
     ];
     let choice: TargetChoice;
     if (this.options.skip?.includes(primaryName)) {
-      choice = { object: primaryName, chosen: null, model: null, requires: primary.requires, missingApps: [], decision: 'skipped by choice', choices };
+      choice = {
+        object: primaryName,
+        chosen: null,
+        model: null,
+        requires: primary.requires,
+        missingApps: [],
+        decision: 'skipped by choice',
+        choices,
+      };
     } else if (!apps) {
-      choice = { object: primaryName, chosen: primaryName, model: primary.model, requires: primary.requires, missingApps: [], decision: 'apps not checked', choices };
+      choice = {
+        object: primaryName,
+        chosen: primaryName,
+        model: primary.model,
+        requires: primary.requires,
+        missingApps: [],
+        decision: 'apps not checked',
+        choices,
+      };
     } else {
       const ok = alternatives.find(([, o]) => missing(o).length === 0);
       choice = ok
-        ? { object: primaryName, chosen: ok[0], model: ok[1].model, requires: ok[1].requires, missingApps: missing(primary), decision: ok[0] === primaryName ? 'preferred' : 'fallback', choices }
-        : { object: primaryName, chosen: primaryName, model: primary.model, requires: primary.requires, missingApps: [...new Set(alternatives.flatMap(([, o]) => missing(o)))], decision: 'app missing', choices };
+        ? {
+            object: primaryName,
+            chosen: ok[0],
+            model: ok[1].model,
+            requires: ok[1].requires,
+            missingApps: missing(primary),
+            decision: ok[0] === primaryName ? 'preferred' : 'fallback',
+            choices,
+          }
+        : {
+            object: primaryName,
+            chosen: primaryName,
+            model: primary.model,
+            requires: primary.requires,
+            missingApps: [...new Set(alternatives.flatMap(([, o]) => missing(o)))],
+            decision: 'app missing',
+            choices,
+          };
     }
     this.targets.set(primaryName, choice);
     return choice;
@@ -369,9 +455,16 @@ export class MappingEngine {
     const sourceType = headerToken(ctx.cell('type'));
     const type = Object.entries(object.typeMap).find(([k]) => headerToken(k) === sourceType)?.[1];
     if (!type) {
-      throw new InputError({ file: ctx.file, row: ctx.row, field: ctx.headerOf('type') }, `unknown custom field type "${ctx.cell('type')}" (known: ${Object.keys(object.typeMap).join(', ')})`);
+      throw new InputError(
+        { file: ctx.file, row: ctx.row, field: ctx.headerOf('type') },
+        `unknown custom field type "${ctx.cell('type')}" (known: ${Object.keys(object.typeMap).join(', ')})`,
+      );
     }
-    const options = ctx.cell('options').split(/[|;\n]/).map(cleanText).filter((o) => o !== '');
+    const options = ctx
+      .cell('options')
+      .split(/[|;\n]/)
+      .map(cleanText)
+      .filter((o) => o !== '');
     const rows = this.schemaRows.get(object.schemaFor as string) ?? [];
     rows.push({ identifier, label: cleanText(ctx.cell('label')) || identifier, type, options });
     this.schemaRows.set(object.schemaFor as string, rows);
@@ -391,25 +484,59 @@ export class MappingEngine {
       }
     }
     if (keyValue === undefined) {
-      ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(t.primary.key[0] as string), level: 'error', message: `no ${t.primary.key.join(' or ')} to identify this record` });
+      ev.issues.push({
+        file: ctx.file,
+        row: ctx.row,
+        field: ctx.headerOf(t.primary.key[0] as string),
+        level: 'error',
+        message: `no ${t.primary.key.join(' or ')} to identify this record`,
+      });
       keyValue = `row:${ctx.file}:${ctx.row}`;
     }
     if (t.missingApps.length > 0) {
-      ev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `needs the Odoo app(s) ${t.missingApps.join(', ')}, not installed: install it and stage again, or leave these rows out (--skip ${t.primaryName})` });
+      ev.issues.push({
+        file: ctx.file,
+        row: ctx.row,
+        field: '(object)',
+        level: 'error',
+        message: `needs the Odoo app(s) ${t.missingApps.join(', ')}, not installed: install it and stage again, or leave these rows out (--skip ${t.primaryName})`,
+      });
     }
-    const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, { file: ctx.file, row: ctx.row, data: cells });
+    const draft = this.draft(`${this.mapping.source}:${t.objectName}:${keyValue}`, t.objectName, t.object, ev, {
+      file: ctx.file,
+      row: ctx.row,
+      data: cells,
+    });
     this.noteAttached(t.object, draft, ctx, this.store.size);
     const parentAt = this.keep(draft, ev.pendingRefs, false);
     for (const [childName, child] of this.childrenOf(t.objectName)) {
       const cev = this.evaluate(childName, child, ctx);
       // an attached child (inline notes) exists only where the row has something for it
-      if (child.attachTo && !child.fields.some((r) => cev.values[r.field] !== undefined && cev.values[r.field] !== null)) continue;
+      if (
+        child.attachTo &&
+        !child.fields.some((r) => cev.values[r.field] !== undefined && cev.values[r.field] !== null)
+      )
+        continue;
       if (child.perRow.parentField) cev.refs[child.perRow.parentField] = draft.key;
-      if (t.missingApps.length > 0) cev.issues.push({ file: ctx.file, row: ctx.row, field: '(object)', level: 'error', message: `belongs to a record whose Odoo app is not installed (${t.missingApps.join(', ')})` });
+      if (t.missingApps.length > 0)
+        cev.issues.push({
+          file: ctx.file,
+          row: ctx.row,
+          field: '(object)',
+          level: 'error',
+          message: `belongs to a record whose Odoo app is not installed (${t.missingApps.join(', ')})`,
+        });
       const childKey = child.perRow.keyFrom
-        ? `${keyValue}:${createHash('sha256').update(child.perRow.keyFrom.map((c) => cleanText(ctx.cell(c))).join('\u0000')).digest('hex').slice(0, 12)}`
+        ? `${keyValue}:${createHash('sha256')
+            .update(child.perRow.keyFrom.map((c) => cleanText(ctx.cell(c))).join('\u0000'))
+            .digest('hex')
+            .slice(0, 12)}`
         : keyValue;
-      const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, { file: ctx.file, row: ctx.row, data: cells });
+      const childDraft = this.draft(`${this.mapping.source}:${childName}:${childKey}`, childName, child, cev, {
+        file: ctx.file,
+        row: ctx.row,
+        data: cells,
+      });
       const besideParent = Boolean(child.attachTo && child.perRow.besideParent);
       if (child.attachTo && !besideParent) childDraft.attach_to = draft.key;
       const childAt = this.keep(childDraft, cev.pendingRefs, false);
@@ -431,7 +558,8 @@ export class MappingEngine {
   /** The row's place in its object's structure (membership → course), counted for the inventory. */
   private noteStructure(objectName: string, object: ObjectMapping, ctx: RowContext): void {
     if (!object.structure) return;
-    let node = this.structures.get(objectName) ?? this.structures.set(objectName, {}).get(objectName) as StructureNode;
+    let node =
+      this.structures.get(objectName) ?? (this.structures.set(objectName, {}).get(objectName) as StructureNode);
     for (const column of object.structure.path) {
       const value = cleanText(ctx.cell(column)) || '(none)';
       const entry = (node[value] ??= { rows: 0, children: {} });
@@ -449,21 +577,53 @@ export class MappingEngine {
       // taken: `from`, else each of `else` in order
       const named = spec.objectFrom ? cleanText(ctx.cell(spec.objectFrom)) : '';
       if (named !== '' && !spec.objects?.includes(named)) {
-        draft.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(spec.objectFrom as string), level: 'error', message: `"${named}" is none of the objects this record may be attached to (${spec.objects?.join(', ')})` });
+        draft.issues.push({
+          file: ctx.file,
+          row: ctx.row,
+          field: ctx.headerOf(spec.objectFrom as string),
+          level: 'error',
+          message: `"${named}" is none of the objects this record may be attached to (${spec.objects?.join(', ')})`,
+        });
       } else {
-        const alternatives = [{ object: named === '' ? spec.object : named, from: spec.from, by: spec.by }, ...spec.else];
+        const alternatives = [
+          { object: named === '' ? spec.object : named, from: spec.from, by: spec.by },
+          ...spec.else,
+        ];
         const chosen = alternatives.find((a) => cleanText(ctx.cell(a.from)) !== '');
         if (!chosen) {
           const names = [...new Set(alternatives.map((a) => a.object))].join(' or ');
-          draft.issues.push({ file: ctx.file, row: ctx.row, field: alternatives.map((a) => ctx.headerOf(a.from)).join(' / '), level: 'error', message: `names no ${names} to attach this record to` });
+          draft.issues.push({
+            file: ctx.file,
+            row: ctx.row,
+            field: alternatives.map((a) => ctx.headerOf(a.from)).join(' / '),
+            level: 'error',
+            message: `names no ${names} to attach this record to`,
+          });
         } else {
-          const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(chosen.from), level: 'error', message: '' };
-          this.attachPending.push({ at, spec: { ...spec, object: chosen.object, from: chosen.from, by: chosen.by, else: [] }, value: cleanText(ctx.cell(chosen.from)), where });
+          const where: Issue = {
+            file: ctx.file,
+            row: ctx.row,
+            field: ctx.headerOf(chosen.from),
+            level: 'error',
+            message: '',
+          };
+          this.attachPending.push({
+            at,
+            spec: { ...spec, object: chosen.object, from: chosen.from, by: chosen.by, else: [] },
+            value: cleanText(ctx.cell(chosen.from)),
+            where,
+          });
         }
       }
     }
     if (object.blobFrom) {
-      const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(object.blobFrom), level: 'error', message: '' };
+      const where: Issue = {
+        file: ctx.file,
+        row: ctx.row,
+        field: ctx.headerOf(object.blobFrom),
+        level: 'error',
+        message: '',
+      };
       const cell = cleanText(ctx.cell(object.blobFrom));
       if (cell === '') draft.issues.push({ ...where, message: 'names no file' });
       else this.blobPending.push({ at, cell, where });
@@ -481,7 +641,12 @@ export class MappingEngine {
       try {
         this.blobDone.set(at, { blob: await hashFile(local.path), path: local.path });
       } catch (e) {
-        this.blobDone.set(at, { issue: { ...where, message: `cannot read the file "${cell}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` } });
+        this.blobDone.set(at, {
+          issue: {
+            ...where,
+            message: `cannot read the file "${cell}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+          },
+        });
       }
     }
     this.blobPending.length = 0;
@@ -516,14 +681,21 @@ export class MappingEngine {
   private dedupeValue(draft: Draft): string | undefined {
     const dedupeBy = this.mapping.objects[draft.object]?.dedupeBy;
     const v = dedupeBy ? draft.values[dedupeBy] : undefined;
-    return dedupeBy && v !== undefined && v !== null ? `${draft.object}|${dedupeBy}|${String(v).toLowerCase()}` : undefined;
+    return dedupeBy && v !== undefined && v !== null
+      ? `${draft.object}|${dedupeBy}|${String(v).toLowerCase()}`
+      : undefined;
   }
 
   /** Puts a finished row's record in the store (its refs by value wait for the last file). */
   private keep(draft: Draft, pendingRefs: Evaluated['pendingRefs'], derived: boolean): number {
     const value = this.dedupeValue(draft);
     if (value !== undefined) this.withValue += 1;
-    const at = this.store.add(draft, this.objectId(draft.object) * 2 + (derived ? DERIVED : 0), hash32(draft.key), value === undefined ? NO_VALUE : hash32(value) === NO_VALUE ? NO_VALUE - 1 : hash32(value));
+    const at = this.store.add(
+      draft,
+      this.objectId(draft.object) * 2 + (derived ? DERIVED : 0),
+      hash32(draft.key),
+      value === undefined ? NO_VALUE : hash32(value) === NO_VALUE ? NO_VALUE - 1 : hash32(value),
+    );
     for (const p of pendingRefs) this.pending.push({ at, ...p });
     if (!derived) {
       const seen = this.fileRecords.get(draft.object);
@@ -531,8 +703,10 @@ export class MappingEngine {
       else this.fileRecords.set(draft.object, { count: 1, firstFile: draft.source.file, firstRow: draft.source.row });
       const completes = this.mapping.objects[draft.object]?.completes;
       const v = completes ? draft.values[completes.by] : undefined;
-      if (completes && v !== null && v !== undefined && v !== '') this.completing.push({ at, object: completes.object, by: completes.by, value: String(v) });
-      for (const header of this.unknown.get(draft.object) ?? []) this.tally(draft.object, header).add(draft.source.data[header] ?? '');
+      if (completes && v !== null && v !== undefined && v !== '')
+        this.completing.push({ at, object: completes.object, by: completes.by, value: String(v) });
+      for (const header of this.unknown.get(draft.object) ?? [])
+        this.tally(draft.object, header).add(draft.source.data[header] ?? '');
     }
     return at;
   }
@@ -558,16 +732,34 @@ export class MappingEngine {
   /** Field rules of one object applied to one row (a file object's, a derived one's, a child's). */
   private evaluate(objectName: string, object: ObjectMapping, ctx: RowContext): Evaluated {
     // the columns object is the file's (shared by its records, never changed: a derived record takes a copy)
-    const ev: Evaluated = { columns: this.columnsOf(object, ctx), values: { ...object.constants }, refs: {}, lookups: {}, issues: [], normalized: new Map(), pendingRefs: [] };
+    const ev: Evaluated = {
+      columns: this.columnsOf(object, ctx),
+      values: { ...object.constants },
+      refs: {},
+      lookups: {},
+      issues: [],
+      normalized: new Map(),
+      pendingRefs: [],
+    };
     for (const rule of object.fields) {
       const from = fromColumns(rule);
       if (rule.refTo && rule.split) {
         // a list of values in one cell (attendees' emails): each one refers to its record
         if (ctx.valuesOnly) continue;
-        const where: Issue = { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' };
+        const where: Issue = {
+          file: ctx.file,
+          row: ctx.row,
+          field: ctx.headerOf(from[0] as string),
+          level: 'warning',
+          message: '',
+        };
         for (const part of splitAny(from.map((c) => ctx.cell(c)).join(rule.split[0] as string), rule.split)) {
           if (cleanText(part) === '') continue;
-          const one = applyTransform(rule.transform, part, { zone: this.mapping.timezone, phone: { country: null, callingCode: null }, rule });
+          const one = applyTransform(rule.transform, part, {
+            zone: this.mapping.timezone,
+            phone: { country: null, callingCode: null },
+            rule,
+          });
           if (one.issue) ev.issues.push({ ...where, ...one.issue });
           if (one.value !== null) ev.pendingRefs.push({ field: rule.field, rule, value: one.value, where });
         }
@@ -575,44 +767,90 @@ export class MappingEngine {
       }
       const result = this.readRule(rule, from, ctx.cell, ctx.headerOf);
       if (from.length === 1) ev.normalized.set(from[0] as string, result.value);
-      if (result.issue) ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: result.issue.level, message: result.issue.message });
+      if (result.issue)
+        ev.issues.push({
+          file: ctx.file,
+          row: ctx.row,
+          field: ctx.headerOf(from[0] as string),
+          level: result.issue.level,
+          message: result.issue.message,
+        });
       if (result.value === null) {
-        if (rule.required && !result.issue) ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'error', message: 'required value is empty' });
+        if (rule.required && !result.issue)
+          ev.issues.push({
+            file: ctx.file,
+            row: ctx.row,
+            field: ctx.headerOf(from[0] as string),
+            level: 'error',
+            message: 'required value is empty',
+          });
         continue;
       }
       if ((rule.refTo || rule.lookup || rule.object) && ctx.valuesOnly) continue;
-      if (rule.refTo) ev.pendingRefs.push({ field: rule.field, rule, value: result.value, where: { file: ctx.file, row: ctx.row, field: ctx.headerOf(from[0] as string), level: 'warning', message: '' } });
+      if (rule.refTo)
+        ev.pendingRefs.push({
+          field: rule.field,
+          rule,
+          value: result.value,
+          where: {
+            file: ctx.file,
+            row: ctx.row,
+            field: ctx.headerOf(from[0] as string),
+            level: 'warning',
+            message: '',
+          },
+        });
       else if (rule.lookup) ev.lookups[rule.field] = this.lookup(rule, result.value, ctx);
       // a field another rule of the object fills with a list (tags by `split`) is a many2many: a
       // single-valued rule on it (the affiliate category) gives a list too, also when it is alone
-      else if (rule.object) addRefs(ev.refs, rule.field, this.derive(rule, String(result.value), ctx), Boolean(rule.split) || listField(object, rule.field));
+      else if (rule.object)
+        addRefs(
+          ev.refs,
+          rule.field,
+          this.derive(rule, String(result.value), ctx),
+          Boolean(rule.split) || listField(object, rule.field),
+        );
       else ev.values[rule.field] = result.value;
     }
     if (!ctx.valuesOnly) {
       const constant = constantsOf(object);
-      for (const [field, lookup] of constant.lookups) ev.lookups[field] ??= { model: lookup.model, field: lookup.field, value: lookup.value };
+      for (const [field, lookup] of constant.lookups)
+        ev.lookups[field] ??= { model: lookup.model, field: lookup.field, value: lookup.value };
       for (const [field, ref] of constant.refs) ev.refs[field] = this.deriveOne(ref.object, ref.value, ctx);
     }
     for (const flag of object.flags) {
       if (this.flagged(flag, ctx.cell(flag.column))) {
         const counts = (this.flagCounts[objectName] ??= {});
         counts[flag.name] = (counts[flag.name] ?? 0) + 1;
-        ev.issues.push({ file: ctx.file, row: ctx.row, field: ctx.headerOf(flag.column), level: 'warning', message: `flagged ${flag.name}: "${cleanText(ctx.cell(flag.column))}"` });
+        ev.issues.push({
+          file: ctx.file,
+          row: ctx.row,
+          field: ctx.headerOf(flag.column),
+          level: 'warning',
+          message: `flagged ${flag.name}: "${cleanText(ctx.cell(flag.column))}"`,
+        });
       }
     }
     return ev;
   }
 
   /** Odoo field → the header(s) of this file that feed it: the same for every row of a file. */
-  private readonly columnsCache = new Map<ObjectMapping, { byColumn: RowContext['headerOf']; columns: Record<string, string> }>();
+  private readonly columnsCache = new Map<
+    ObjectMapping,
+    { byColumn: RowContext['headerOf']; columns: Record<string, string> }
+  >();
   private columnsOf(object: ObjectMapping, ctx: RowContext): Record<string, string> {
     const known = this.columnsCache.get(object);
     if (known && known.byColumn === ctx.headerOf) return known.columns;
     const columns: Record<string, string> = {};
     for (const rule of object.fields) {
-      const headers = [...fromColumns(rule), ...(rule.refTo && rule.split ? [] : rule.fallback)].filter(ctx.present).map(ctx.headerOf).join(' + ');
+      const headers = [...fromColumns(rule), ...(rule.refTo && rule.split ? [] : rule.fallback)]
+        .filter(ctx.present)
+        .map(ctx.headerOf)
+        .join(' + ');
       const had = columns[rule.field];
-      if (headers !== '') columns[rule.field] = had && !had.split(' + ').includes(headers) ? `${had} + ${headers}` : headers;
+      if (headers !== '')
+        columns[rule.field] = had && !had.split(' + ').includes(headers) ? `${had} + ${headers}` : headers;
     }
     this.columnsCache.set(object, { byColumn: ctx.headerOf, columns });
     this.codec.columns(columns);
@@ -668,7 +906,8 @@ export class MappingEngine {
       cache = new ValueCache<Normalized>();
       this.caches.set(owner, cache);
     }
-    const key = name === 'phone' ? `${raw}\u0000${ctx.phone?.country ?? ''}\u0000${ctx.phone?.callingCode ?? '\u0001'}` : raw;
+    const key =
+      name === 'phone' ? `${raw}\u0000${ctx.phone?.country ?? ''}\u0000${ctx.phone?.callingCode ?? '\u0001'}` : raw;
     const hit = cache.get(key);
     if (hit) return hit;
     const result = applyTransform(name, raw, ctx);
@@ -679,10 +918,22 @@ export class MappingEngine {
   /** the transform context of a rule without a phone (the same for every row) */
   private readonly ruleContexts = new Map<FieldRule, TransformContext>();
   /** `labelOf`: the header a column was read from (labelled joins) */
-  private readRule(rule: FieldRule, from: string[], cell: (c: string) => string, labelOf?: (c: string) => string): Normalized {
+  private readRule(
+    rule: FieldRule,
+    from: string[],
+    cell: (c: string) => string,
+    labelOf?: (c: string) => string,
+  ): Normalized {
     let ctx = this.ruleContexts.get(rule);
     if (rule.transform === 'phone') {
-      ctx = { zone: this.mapping.timezone, phone: { country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null, callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null }, rule };
+      ctx = {
+        zone: this.mapping.timezone,
+        phone: {
+          country: rule.countryFrom ? countryCode(cell(rule.countryFrom)) : null,
+          callingCode: rule.callingCodeFrom ? cell(rule.callingCodeFrom) : null,
+        },
+        rule,
+      };
     } else if (!ctx) {
       ctx = { zone: this.mapping.timezone, phone: {}, rule };
       this.ruleContexts.set(rule, ctx);
@@ -690,10 +941,16 @@ export class MappingEngine {
     const label = (c: string, v: string) => (rule.labelled && labelOf ? `${labelOf(c)}: ${v}` : v);
     if ((from.length > 1 || rule.labelled) && rule.transform === 'html') {
       // one html text of the joined cells (one paragraph, the joiner escaped like the cells)
-      const parts = from.map((c) => [c, cell(c).trim()] as const).filter(([, v]) => v !== '').map(([c, v]) => label(c, v));
+      const parts = from
+        .map((c) => [c, cell(c).trim()] as const)
+        .filter(([, v]) => v !== '')
+        .map(([c, v]) => label(c, v));
       if (parts.length > 0) return applyTransform('html', parts.join(rule.join), ctx);
     } else if (from.length > 1 || rule.labelled) {
-      const parts = from.map((c) => [c, applyTransform(rule.transform, cell(c), ctx).value] as const).filter(([, v]) => v !== null && v !== '').map(([c, v]) => label(c, String(v)));
+      const parts = from
+        .map((c) => [c, applyTransform(rule.transform, cell(c), ctx).value] as const)
+        .filter(([, v]) => v !== null && v !== '')
+        .map(([c, v]) => label(c, String(v)));
       if (parts.length > 0) return { value: parts.join(rule.join) };
     } else {
       const result = this.transform(rule, rule.transform, cell(from[0] as string), ctx);
@@ -726,7 +983,11 @@ export class MappingEngine {
       const ev = this.evaluate(objectName, object, ctx);
       ev.values[object.valueField as string] = value;
       ev.columns = { ...ev.columns, [object.valueField as string]: object.valueField as string };
-      const draft = this.draft(key, objectName, object, ev, { file: ctx.file, row: ctx.row, data: { [object.valueField as string]: value } });
+      const draft = this.draft(key, objectName, object, ev, {
+        file: ctx.file,
+        row: ctx.row,
+        data: { [object.valueField as string]: value },
+      });
       this.derived.set(key, this.keep(draft, ev.pendingRefs, true));
     }
     return key;
@@ -742,9 +1003,14 @@ export class MappingEngine {
    */
   async finish(sink: RecordSink): Promise<Finished> {
     const customFields = this.customFields();
-    refuseTooManyCustomFields(customFields, this.files.map((f) => f.file));
+    refuseTooManyCustomFields(
+      customFields,
+      this.files.map((f) => f.file),
+    );
     const specsOf = new Map<string, CustomFieldSpec[]>();
-    for (const f of customFields) if (f.fromColumn) (specsOf.get(f.object) ?? specsOf.set(f.object, []).get(f.object) as CustomFieldSpec[]).push(f);
+    for (const f of customFields)
+      if (f.fromColumn)
+        (specsOf.get(f.object) ?? (specsOf.set(f.object, []).get(f.object) as CustomFieldSpec[])).push(f);
     const pendingOf = groupBy(this.pending);
     const { values: index, keys: keyIndex } = this.valueIndexes();
     const gone = this.dropThinDerived();
@@ -757,7 +1023,17 @@ export class MappingEngine {
         continue;
       }
       const key = index.get(`${spec.object}|${spec.by}`)?.get(value.toLowerCase());
-      attachOf.set(at, key ? { key } : { issue: { ...where, message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to` } });
+      attachOf.set(
+        at,
+        key
+          ? { key }
+          : {
+              issue: {
+                ...where,
+                message: `no ${spec.object} with ${spec.by} "${value}" in this upload to attach this record to`,
+              },
+            },
+      );
     }
     /** records completing another record (`completes`): the key of the record they complete */
     const completedOf = new Map<number, string>();
@@ -787,10 +1063,25 @@ export class MappingEngine {
       for (const { field, rule, value, where } of pendingOf.get(at) ?? []) {
         const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
         const wanted = `${this.mapping.source}:${refTo.object}:${String(value)}`;
-        const key = refTo.by ? index.get(`${refTo.object}|${refTo.by}`)?.get(String(value).toLowerCase()) : keyIndex.get(refTo.object)?.has(wanted) ? wanted : undefined;
+        const key = refTo.by
+          ? index.get(`${refTo.object}|${refTo.by}`)?.get(String(value).toLowerCase())
+          : keyIndex.get(refTo.object)?.has(wanted)
+            ? wanted
+            : undefined;
         if (key) addRefs(d.refs, field, [key], refTo.many);
-        else if (rule.lookup && !rule.split) d.lookups[field] = { model: rule.lookup.model, field: rule.lookup.field, value, ...(rule.lookup.required ? { required: true } : {}) };
-        else d.issues.push({ ...where, level: 'warning', message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty` });
+        else if (rule.lookup && !rule.split)
+          d.lookups[field] = {
+            model: rule.lookup.model,
+            field: rule.lookup.field,
+            value,
+            ...(rule.lookup.required ? { required: true } : {}),
+          };
+        else
+          d.issues.push({
+            ...where,
+            level: 'warning',
+            message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty`,
+          });
       }
       const attached = attachOf.get(at);
       if (attached?.key) d.attach_to = attached.key;
@@ -801,7 +1092,14 @@ export class MappingEngine {
         let parentKey = attachOf.get(parent.at)?.key;
         if (parentKey && !dups.has(parent.at) && mergedInto.has(parentKey)) parentKey = mergedInto.get(parentKey);
         if (parentKey) d.attach_to = parentKey;
-        else d.issues.push({ file: d.source.file, row: d.source.row, field: '(object)', level: 'error', message: `its ${parent.object} is attached to no record` });
+        else
+          d.issues.push({
+            file: d.source.file,
+            row: d.source.row,
+            field: '(object)',
+            level: 'error',
+            message: `its ${parent.object} is attached to no record`,
+          });
       }
       if (gone.size > 0) {
         for (const [field, ref] of Object.entries(d.refs)) {
@@ -845,9 +1143,15 @@ export class MappingEngine {
       }
       const kept = this.store.get(target);
       const d = me();
-      (dupsOf.get(target) ?? dupsOf.set(target, []).get(target) as [number, string][]).push([at, by]);
+      (dupsOf.get(target) ?? (dupsOf.set(target, []).get(target) as [number, string][])).push([at, by]);
       dups.add(at);
-      merges.push({ object: d.object, kept: kept.key, keptAt: { file: kept.source.file, row: kept.source.row }, merged: { key: d.key, file: d.source.file, row: d.source.row }, by });
+      merges.push({
+        object: d.object,
+        kept: kept.key,
+        keptAt: { file: kept.source.file, row: kept.source.row },
+        merged: { key: d.key, file: d.source.file, row: d.source.row },
+        by,
+      });
     };
     for (const at of derivedOrder) dedupe(at);
     for (let at = 0; at < this.store.size; at++) if (!isDerived(at)) dedupe(at);
@@ -869,7 +1173,15 @@ export class MappingEngine {
       const modelKey = modelKeys.get(f.model);
       if (modelKey) f.draft.deps = [modelKey];
     }
-    await sink.begin?.(models.length + customFields.length + derivedOrder.length + this.store.size - this.derived.size - gone.size - dups.size);
+    await sink.begin?.(
+      models.length +
+        customFields.length +
+        derivedOrder.length +
+        this.store.size -
+        this.derived.size -
+        gone.size -
+        dups.size,
+    );
     for (const m of models) await emit({ ...m, hash: contentHash(m) });
     for (const f of customFields) {
       const record = { ...f.draft, hash: contentHash(f.draft) };
@@ -883,7 +1195,9 @@ export class MappingEngine {
       for (const [dupAt, by] of dupsOf.get(at) ?? []) mergeInto(d, finalize(dupAt, this.store.get(dupAt)), by);
       // attached records follow their parent when it was merged into another record
       if (d.attach_to && mergedInto.has(d.attach_to)) d.attach_to = mergedInto.get(d.attach_to);
-      const deps = [...Object.keys(d.values), ...Object.keys(d.refs)].map((f) => fieldKeys.get(`${d.model}|${f}`)).filter((k): k is string => k !== undefined);
+      const deps = [...Object.keys(d.values), ...Object.keys(d.refs)]
+        .map((f) => fieldKeys.get(`${d.model}|${f}`))
+        .filter((k): k is string => k !== undefined);
       const modelKey = modelKeys.get(d.model);
       if (modelKey) deps.unshift(modelKey);
       const completed = completedOf.get(at);
@@ -905,7 +1219,10 @@ export class MappingEngine {
   refuseEmpty(): void {
     if (this.files.length === 0 || this.files.some((f) => f.rows > 0)) return;
     const names = this.files.map((f) => f.file);
-    throw new InputError({ file: names.join(', '), row: 2 }, `${names.length === 1 ? 'the file has' : 'every file has'} a header but no data rows: nothing to migrate (was the export cut short?)`);
+    throw new InputError(
+      { file: names.join(', '), row: 2 },
+      `${names.length === 1 ? 'the file has' : 'every file has'} a header but no data rows: nothing to migrate (was the export cut short?)`,
+    );
   }
 
   /** One custom model (`ir.model`, matched by its name) per custom object that has records. */
@@ -915,8 +1232,13 @@ export class MappingEngine {
       const first = this.fileRecords.get(objectName);
       if (!first) continue;
       out.push({
-        key: `${this.mapping.source}:custom_model:${model}`, object: 'custom_model', model: 'ir.model',
-        values: { model, name: label, state: 'manual' }, refs: {}, lookups: {}, match: [['model']],
+        key: `${this.mapping.source}:custom_model:${model}`,
+        object: 'custom_model',
+        model: 'ir.model',
+        values: { model, name: label, state: 'manual' },
+        refs: {},
+        lookups: {},
+        match: [['model']],
         source: { file: first.firstFile, row: first.firstRow, data: { object: label, template } },
         issues: [],
       });
@@ -926,12 +1248,25 @@ export class MappingEngine {
 
   /** Custom fields: declared by the mapping, or made from unknown columns (typed from all
    *  their values, tallied as the rows were read; the values are filled in when finishing). */
-  private customFields(): (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] {
-    const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] = [];
+  private customFields(): (CustomFieldSpec & {
+    object: string;
+    model: string;
+    key: string;
+    draft: Draft;
+    fromColumn: boolean;
+  })[] {
+    const out: (CustomFieldSpec & { object: string; model: string; key: string; draft: Draft; fromColumn: boolean })[] =
+      [];
     for (const [objectName, object] of Object.entries(this.objects)) {
       const mine = this.fileRecords.get(objectName);
       const specs: (CustomFieldSpec & { fromColumn: boolean })[] = object.schemaFields.map((f) => ({
-        header: f.name, name: f.name, label: f.label, type: f.type, options: (f.selection ?? []).map(([k]) => k), origin: 'mapping' as const, fromColumn: false,
+        header: f.name,
+        name: f.name,
+        label: f.label,
+        type: f.type,
+        options: (f.selection ?? []).map(([k]) => k),
+        origin: 'mapping' as const,
+        fromColumn: false,
         ...(f.relation ? { relation: f.relation } : {}),
       }));
       const declaredSelections = new Map(object.schemaFields.map((f) => [f.name, f.selection]));
@@ -941,20 +1276,41 @@ export class MappingEngine {
         const schema = this.schemaRows.get(objectName) ?? [];
         for (const header of this.unknown.get(objectName) ?? []) {
           const row = findSchemaRow(schema, header);
-          const inferred = row ? { type: row.type, options: row.options } : (this.tallies.get(`${objectName}\u0000${header}`) ?? new TypeTally()).result();
-          const label = Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1]
-            ?? (row?.label && row.label !== row.identifier ? row.label : header);
-          specs.push({ header, name: fieldName(customRule.prefix, header, taken), label, ...inferred, origin: row ? 'schema file' : 'inferred from values', fromColumn: true });
+          const inferred = row
+            ? { type: row.type, options: row.options }
+            : (this.tallies.get(`${objectName}\u0000${header}`) ?? new TypeTally()).result();
+          const label =
+            Object.entries(object.customLabels).find(([h]) => headerToken(h) === headerToken(header))?.[1] ??
+            (row?.label && row.label !== row.identifier ? row.label : header);
+          specs.push({
+            header,
+            name: fieldName(customRule.prefix, header, taken),
+            label,
+            ...inferred,
+            origin: row ? 'schema file' : 'inferred from values',
+            fromColumn: true,
+          });
         }
       }
       if (specs.length === 0 || !mine) continue;
       for (const spec of specs) {
         const key = `${this.mapping.source}:custom_field:${object.model}.${spec.name}`;
-        const values: Record<string, Scalar> = { name: spec.name, model: object.model, field_description: spec.label, ttype: spec.type, state: 'manual' };
-        if (spec.type === 'selection') values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
+        const values: Record<string, Scalar> = {
+          name: spec.name,
+          model: object.model,
+          field_description: spec.label,
+          ttype: spec.type,
+          state: 'manual',
+        };
+        if (spec.type === 'selection')
+          values.selection = selectionLiteral(declaredSelections.get(spec.name) ?? spec.options.map((o) => [o, o]));
         if (spec.relation) values.relation = spec.relation;
         const draft: Draft = {
-          key, object: 'custom_field', model: 'ir.model.fields', values, refs: {},
+          key,
+          object: 'custom_field',
+          model: 'ir.model.fields',
+          values,
+          refs: {},
           lookups: { model_id: { model: 'ir.model', field: 'model', value: object.model } },
           match: [['name', 'model']],
           source: { file: mine.firstFile, row: 1, data: { column: spec.header, type: spec.type, origin: spec.origin } },
@@ -974,14 +1330,17 @@ export class MappingEngine {
     const wanted = new Map<string, Map<string, string>>();
     const want = (object: string, by: string, value: string) => {
       const id = `${object}|${by}`;
-      (wanted.get(id) ?? wanted.set(id, new Map()).get(id) as Map<string, string>).set(value.toLowerCase(), '');
+      (wanted.get(id) ?? (wanted.set(id, new Map()).get(id) as Map<string, string>)).set(value.toLowerCase(), '');
     };
     /** refs by key value (refTo without `by`): object → the keys named; found ones are kept */
     const wantedKeys = new Map<string, Set<string>>();
     for (const { rule, value } of this.pending) {
       const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
       if (refTo.by) want(refTo.object, refTo.by, String(value));
-      else (wantedKeys.get(refTo.object) ?? wantedKeys.set(refTo.object, new Set()).get(refTo.object) as Set<string>).add(`${this.mapping.source}:${refTo.object}:${String(value)}`);
+      else
+        (
+          wantedKeys.get(refTo.object) ?? (wantedKeys.set(refTo.object, new Set()).get(refTo.object) as Set<string>)
+        ).add(`${this.mapping.source}:${refTo.object}:${String(value)}`);
     }
     for (const { spec, value } of this.attachPending) if (spec.by) want(spec.object, spec.by, value);
     for (const { object, by, value } of this.completing) want(object, by, value);
@@ -991,12 +1350,15 @@ export class MappingEngine {
     for (const id of wanted.keys()) {
       const [object, by] = id.split('|') as [string, string];
       const tag = this.objectId(object) * 2;
-      (fieldsOf.get(tag) ?? fieldsOf.set(tag, []).get(tag) as string[]).push(by);
+      (fieldsOf.get(tag) ?? (fieldsOf.set(tag, []).get(tag) as string[])).push(by);
     }
     const keyTags = new Set([...wantedKeys.keys()].map((o) => this.objectId(o) * 2));
-    for (const [, d] of this.store.each((i) => fieldsOf.has(this.store.tags.get(i)) || keyTags.has(this.store.tags.get(i)))) {
+    for (const [, d] of this.store.each(
+      (i) => fieldsOf.has(this.store.tags.get(i)) || keyTags.has(this.store.tags.get(i)),
+    )) {
       const named = wantedKeys.get(d.object);
-      if (named?.has(d.key)) (keys.get(d.object) ?? keys.set(d.object, new Set()).get(d.object) as Set<string>).add(d.key);
+      if (named?.has(d.key))
+        (keys.get(d.object) ?? (keys.set(d.object, new Set()).get(d.object) as Set<string>)).add(d.key);
       for (const by of fieldsOf.get(this.objectId(d.object) * 2) ?? []) {
         const v = d.values[by];
         if (v === null || v === undefined) continue;
@@ -1025,15 +1387,32 @@ export class MappingEngine {
     return gone;
   }
 
-  private profile(tally: ProfileTally, merges: Profile['duplicatesMerged'], customFields: (CustomFieldSpec & { object: string; model: string })[]): Profile {
-    const skipped = new Set([...this.targets.values()].filter((t) => t.decision === 'skipped by choice').map((t) => t.object));
-    const fileReconciliation = this.files.filter((f) => !f.describes).map((f) => {
-      const mine = tally.byFile.get(`${f.object}\u0000${f.file}`) ?? { staged: 0, errors: 0 };
-      const staged = mine.staged;
-      const merged = merges.filter((m) => m.object === f.object && m.merged.file === f.file).length;
-      const leftOut = skipped.has(f.object) ? f.rows - staged - merged : 0;
-      return { file: f.file, object: f.object, rows: f.rows, staged, merged, leftOut, errors: mine.errors, reconciled: f.rows === staged + merged + leftOut };
-    });
+  private profile(
+    tally: ProfileTally,
+    merges: Profile['duplicatesMerged'],
+    customFields: (CustomFieldSpec & { object: string; model: string })[],
+  ): Profile {
+    const skipped = new Set(
+      [...this.targets.values()].filter((t) => t.decision === 'skipped by choice').map((t) => t.object),
+    );
+    const fileReconciliation = this.files
+      .filter((f) => !f.describes)
+      .map((f) => {
+        const mine = tally.byFile.get(`${f.object}\u0000${f.file}`) ?? { staged: 0, errors: 0 };
+        const staged = mine.staged;
+        const merged = merges.filter((m) => m.object === f.object && m.merged.file === f.file).length;
+        const leftOut = skipped.has(f.object) ? f.rows - staged - merged : 0;
+        return {
+          file: f.file,
+          object: f.object,
+          rows: f.rows,
+          staged,
+          merged,
+          leftOut,
+          errors: mine.errors,
+          reconciled: f.rows === staged + merged + leftOut,
+        };
+      });
     return {
       source: this.mapping.source,
       files: this.files,
@@ -1042,13 +1421,30 @@ export class MappingEngine {
       duplicatesMerged: merges,
       missingValues: tally.missingValues,
       flags: this.flagCounts,
-      customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({ header, name, label, type, options, origin, object, model })),
-      targets: [...this.targets.values()].filter((t) => t.requires.length > 0 || t.decision === 'skipped by choice' || Object.values(this.objects).some((o) => o.fallbackFor === t.object)),
+      customFields: customFields.map(({ header, name, label, type, options, origin, object, model }) => ({
+        header,
+        name,
+        label,
+        type,
+        options,
+        origin,
+        object,
+        model,
+      })),
+      targets: [...this.targets.values()].filter(
+        (t) =>
+          t.requires.length > 0 ||
+          t.decision === 'skipped by choice' ||
+          Object.values(this.objects).some((o) => o.fallbackFor === t.object),
+      ),
       issues: { errors: tally.errors, warnings: tally.warnings },
       columnsLeftOut: Object.fromEntries(this.leftOut),
       notMigratable: this.mapping.notMigratable,
       structures: [...this.structures].map(([object, tree]) => {
-        const spec = (this.mapping.objects[object]?.structure ?? this.mapping.objects[this.mapping.objects[object]?.fallbackFor ?? '']?.structure) as NonNullable<ObjectMapping['structure']>;
+        const spec = (this.mapping.objects[object]?.structure ??
+          this.mapping.objects[this.mapping.objects[object]?.fallbackFor ?? '']?.structure) as NonNullable<
+          ObjectMapping['structure']
+        >;
         return { object, title: spec.title, path: spec.path, tree };
       }),
       lossy: Object.entries(this.objects).flatMap(([o, m]) => m.lossy.map((l) => ({ object: o, ...l }))),
@@ -1079,10 +1475,19 @@ function listField(object: ObjectMapping, field: string): boolean {
   return fields.has(field);
 }
 
-const constants = new WeakMap<ObjectMapping, { lookups: [string, NonNullable<ObjectMapping['constantLookups']>[string]][]; refs: [string, ObjectMapping['constantRefs'][string]][] }>();
+const constants = new WeakMap<
+  ObjectMapping,
+  {
+    lookups: [string, NonNullable<ObjectMapping['constantLookups']>[string]][];
+    refs: [string, ObjectMapping['constantRefs'][string]][];
+  }
+>();
 
 /** An object's constant lookups and refs as lists (the same for every row). */
-function constantsOf(object: ObjectMapping): { lookups: [string, NonNullable<ObjectMapping['constantLookups']>[string]][]; refs: [string, ObjectMapping['constantRefs'][string]][] } {
+function constantsOf(object: ObjectMapping): {
+  lookups: [string, NonNullable<ObjectMapping['constantLookups']>[string]][];
+  refs: [string, ObjectMapping['constantRefs'][string]][];
+} {
   let c = constants.get(object);
   if (!c) {
     c = { lookups: Object.entries(object.constantLookups ?? {}), refs: Object.entries(object.constantRefs) };
@@ -1119,7 +1524,6 @@ function dedupeIssues(issues: Issue[]): Issue[] {
   });
 }
 
-
 /** The profile's counts, record by record. */
 class ProfileTally {
   readonly objects: Profile['objects'] = {};
@@ -1133,7 +1537,9 @@ class ProfileTally {
   add(r: StagedRecord): void {
     this.records += 1;
     const id = `${r.object}\u0000${r.source.file}`;
-    const f = this.byFile.get(id) ?? this.byFile.set(id, { staged: 0, errors: 0 }).get(id) as { staged: number; errors: number };
+    const f =
+      this.byFile.get(id) ??
+      (this.byFile.set(id, { staged: 0, errors: 0 }).get(id) as { staged: number; errors: number });
     f.staged += 1;
     if (hasErrors(r)) f.errors += 1;
     const o = (this.objects[r.object] ??= { model: r.model, records: 0, withErrors: 0, withWarnings: 0 });
@@ -1173,7 +1579,10 @@ function refuseTooManyCustomFields(fields: { model: string }[], files: string[])
   for (const f of fields) perModel.set(f.model, (perModel.get(f.model) ?? 0) + 1);
   for (const [model, n] of perModel) {
     if (n > MAX_CUSTOM_FIELDS_PER_MODEL) {
-      throw new InputError({ file: files.join(', '), row: 1 }, `${n.toLocaleString('en')} columns would become custom fields on ${model}; at most ${MAX_CUSTOM_FIELDS_PER_MODEL.toLocaleString('en')} are accepted (PostgreSQL holds 1,600 columns per table, Odoo uses part of them): leave unneeded columns out of the export`);
+      throw new InputError(
+        { file: files.join(', '), row: 1 },
+        `${n.toLocaleString('en')} columns would become custom fields on ${model}; at most ${MAX_CUSTOM_FIELDS_PER_MODEL.toLocaleString('en')} are accepted (PostgreSQL holds 1,600 columns per table, Odoo uses part of them): leave unneeded columns out of the export`,
+      );
     }
   }
 }

@@ -16,41 +16,95 @@ function add(concept: string, words: string): void {
   }
 }
 
-add('id', 'id,ids,#,no,nr,nro,num,number,numero,nummer,numer,identifier,identifiant,ident,identificador,kennung,key,uid,uuid,n,nb');
-add('name', 'name,names,nom,nombre,nome,naam,title,titel,titre,titulo,titolo,bezeichnung,label,libelle,designation,subject,sujet,betreff,asunto,oggetto');
+add(
+  'id',
+  'id,ids,#,no,nr,nro,num,number,numero,nummer,numer,identifier,identifiant,ident,identificador,kennung,key,uid,uuid,n,nb',
+);
+add(
+  'name',
+  'name,names,nom,nombre,nome,naam,title,titel,titre,titulo,titolo,bezeichnung,label,libelle,designation,subject,sujet,betreff,asunto,oggetto',
+);
 add('first', 'first,given,fore,primer,erster,premier');
 add('first+name', 'forename,firstname,prenom,vorname,voornaam');
 add('last', 'last,family,famille,familia,familie,derniere,dernier,letzte,letzter,ultima,ultimo');
 add('last+name', 'surname,lastname,nachname,familienname,apellido,apellidos,achternaam,cognome,sobrenome');
 add('middle', 'middle,segundo,deuxieme,second,zweiter,zweite');
 add('email', 'email,emails,mail,courriel,correo,electronico,posta,elettronica,emailadres,emailadresse,mailadresse');
-add('phone', 'phone,telephone,tel,telefon,telefono,telefoon,telefoonnummer,fon,mobile,mobil,movil,portable,cell,handy,telemovel');
-add('contact', 'contact,contacts,kontakt,contacto,contatto,lead,leads,client,cliente,clientes,customer,kunde,kunden,klant,buyer,acheteur,kaufer,kaeufer,comprador,abonne,abonnee,suscriptor,subscriber,abonnent,acquirente,attendee,participant,teilnehmer,asistente,person,personne,persona');
-add('company', 'company,societe,entreprise,firma,unternehmen,empresa,azienda,bedrijf,organization,organisation,organizacion,account');
-add('deal', 'deal,deals,opportunity,opportunities,opportunite,affaire,affaires,oportunidad,opportunita,geschaft,geschaeft,geschaefts,geschafts,verkaufschance,chance,chancen,kans,negocio,trato');
+add(
+  'phone',
+  'phone,telephone,tel,telefon,telefono,telefoon,telefoonnummer,fon,mobile,mobil,movil,portable,cell,handy,telemovel',
+);
+add(
+  'contact',
+  'contact,contacts,kontakt,contacto,contatto,lead,leads,client,cliente,clientes,customer,kunde,kunden,klant,buyer,acheteur,kaufer,kaeufer,comprador,abonne,abonnee,suscriptor,subscriber,abonnent,acquirente,attendee,participant,teilnehmer,asistente,person,personne,persona',
+);
+add(
+  'company',
+  'company,societe,entreprise,firma,unternehmen,empresa,azienda,bedrijf,organization,organisation,organizacion,account',
+);
+add(
+  'deal',
+  'deal,deals,opportunity,opportunities,opportunite,affaire,affaires,oportunidad,opportunita,geschaft,geschaeft,geschaefts,geschafts,verkaufschance,chance,chancen,kans,negocio,trato',
+);
 add('pipeline', 'pipeline,pipe,funnel,entonnoir,embudo,tunnel,trichter,vertriebspipeline,canal');
 add('stage', 'stage,stages,etape,etapa,phase,fase,stufe,step,schritt');
 add('status', 'status,statut,estado,stato,zustand');
 add('position', 'position,order,ordre,orden,ordine,reihenfolge,sequence,sequenz,rang,rank,posicion,positie,volgorde');
-add('value', 'value,amount,montant,valeur,betrag,wert,importe,valor,valore,bedrag,total,summe,sum,somme,price,prix,preis,precio,prezzo,prijs,revenue,umsatz,ingresos,chiffre');
-add('expected', 'expected,prevue,prevu,prevision,erwartet,erwartete,erwarteter,voraussichtlich,voraussichtliches,esperado,esperada,prevista,previsto,verwacht,estimated,estime');
+add(
+  'value',
+  'value,amount,montant,valeur,betrag,wert,importe,valor,valore,bedrag,total,summe,sum,somme,price,prix,preis,precio,prezzo,prijs,revenue,umsatz,ingresos,chiffre',
+);
+add(
+  'expected',
+  'expected,prevue,prevu,prevision,erwartet,erwartete,erwarteter,voraussichtlich,voraussichtliches,esperado,esperada,prevista,previsto,verwacht,estimated,estime',
+);
 add('close', 'close,closing,closed,cloture,fermeture,abschluss,cierre,chiusura,afsluiting,fechamento');
 add('date', 'date,datum,fecha,data,day,jour,dia,time,heure,zeit,hora,when,datetime,timestamp');
-add('created', 'created,creation,cree,creee,create,erstellt,erstellung,angelegt,anlage,erfasst,creado,creada,creacion,alta,creato,creazione,aangemaakt,criado,criacao,added,ajoute,ajout,hinzugefugt,joined,beigetreten,inscription,signup,registered,registriert,registro,booked,reserve,gebucht,reservado');
-add('owner', 'owner,proprietaire,responsable,besitzer,inhaber,verantwortlich,verantwortlicher,propietario,proprietario,eigenaar,assigned,assignee,attribue,zugewiesen,asignado,rep,salesperson,seller,vendeur,vendedor,verkaufer,host,gastgeber,anfitrion,hote,commercial');
-add('notes', 'notes,note,notiz,notizen,remarque,remarques,nota,notas,opmerking,opmerkingen,comment,comments,commentaire,commentaires,kommentar,comentario,comentarios,description,beschreibung,descripcion,descrizione,omschrijving,bemerkung');
-add('transaction', 'transaction,transactions,transaktion,transaccion,transazione,transactie,payment,paiement,zahlung,pago,pagamento,betaling,purchase,achat,kauf,compra,acquisto');
-add('product', 'product,products,produit,produits,produkt,produkte,producto,productos,prodotto,item,article,artikel,articulo,offer,offre,angebot,oferta');
+add(
+  'created',
+  'created,creation,cree,creee,create,erstellt,erstellung,angelegt,anlage,erfasst,creado,creada,creacion,alta,creato,creazione,aangemaakt,criado,criacao,added,ajoute,ajout,hinzugefugt,joined,beigetreten,inscription,signup,registered,registriert,registro,booked,reserve,gebucht,reservado',
+);
+add(
+  'owner',
+  'owner,proprietaire,responsable,besitzer,inhaber,verantwortlich,verantwortlicher,propietario,proprietario,eigenaar,assigned,assignee,attribue,zugewiesen,asignado,rep,salesperson,seller,vendeur,vendedor,verkaufer,host,gastgeber,anfitrion,hote,commercial',
+);
+add(
+  'notes',
+  'notes,note,notiz,notizen,remarque,remarques,nota,notas,opmerking,opmerkingen,comment,comments,commentaire,commentaires,kommentar,comentario,comentarios,description,beschreibung,descripcion,descrizione,omschrijving,bemerkung',
+);
+add(
+  'transaction',
+  'transaction,transactions,transaktion,transaccion,transazione,transactie,payment,paiement,zahlung,pago,pagamento,betaling,purchase,achat,kauf,compra,acquisto',
+);
+add(
+  'product',
+  'product,products,produit,produits,produkt,produkte,producto,productos,prodotto,item,article,artikel,articulo,offer,offre,angebot,oferta',
+);
 add('quantity', 'quantity,qty,quantite,menge,anzahl,cantidad,quantita,aantal,stuck,units');
-add('method', 'method,methode,methodo,metodo,moyen,medio,mode,processor,gateway,prestataire,anbieter,pasarela,provider');
-add('affiliate', 'affiliate,affilie,affiliation,affiliate,afiliado,affiliato,partenaire,partner,referrer,parrain,werber');
+add(
+  'method',
+  'method,methode,methodo,metodo,moyen,medio,mode,processor,gateway,prestataire,anbieter,pasarela,provider',
+);
+add(
+  'affiliate',
+  'affiliate,affilie,affiliation,affiliate,afiliado,affiliato,partenaire,partner,referrer,parrain,werber',
+);
 add('type', 'type,typ,art,tipo,kind,sorte,soort,genre,categorie,category,kategorie,categoria');
-add('subscription', 'subscription,subscriptions,abonnement,abonnements,abo,suscripcion,abbonamento,membership,adhesion,mitgliedschaft,recurring,recurrent,recurrente,wiederkehrend');
+add(
+  'subscription',
+  'subscription,subscriptions,abonnement,abonnements,abo,suscripcion,abbonamento,membership,adhesion,mitgliedschaft,recurring,recurrent,recurrente,wiederkehrend',
+);
 add('start', 'start,started,starts,begin,beginning,debut,beginn,anfang,inicio,comienzo,inizio,from,desde,von,ab');
 add('end', 'end,ended,ends,ende,fin,final,fine,until,hasta,bis,expiry,expiration,ablauf');
-add('period', 'period,periode,periodo,frequency,frequence,haufigkeit,haeufigkeit,frecuencia,frequenza,interval,intervalle,intervall,intervalo,cycle,zyklus,ciclo,billing,facturation,abrechnung,facturacion,rhythmus');
+add(
+  'period',
+  'period,periode,periodo,frequency,frequence,haufigkeit,haeufigkeit,frecuencia,frequenza,interval,intervalle,intervall,intervalo,cycle,zyklus,ciclo,billing,facturation,abrechnung,facturacion,rhythmus',
+);
 add('next', 'next,prochain,prochaine,nachste,naechste,nachster,proximo,proxima,siguiente,prossimo,volgende');
-add('appointment', 'appointment,appointments,booking,bookings,rendezvous,rdv,termin,termine,cita,citas,appuntamento,afspraak,meeting,reunion,besprechung,reservation,reservierung,reserva');
+add(
+  'appointment',
+  'appointment,appointments,booking,bookings,rendezvous,rdv,termin,termine,cita,citas,appuntamento,afspraak,meeting,reunion,besprechung,reservation,reservierung,reserva',
+);
 add('calendar', 'calendar,calendrier,kalender,calendario,agenda');
 add('location', 'location,lieu,ort,ubicacion,lugar,luogo,locatie,place,venue,adresse,address,direccion,indirizzo');
 add('address', 'street,rue,strasse,calle,via,straat');
@@ -59,7 +113,10 @@ add('zip', 'zip,postal,postcode,plz,postleitzahl,cp,cap,postcode');
 add('country', 'country,pays,land,pais,paese');
 add('job', 'job,function,fonction,funktion,puesto,cargo,beruf,funzione,functie');
 add('industry', 'industry,industrie,branche,secteur,sector,settore,sektor');
-add('employees', 'employees,employee,mitarbeiter,mitarbeitende,employes,salaries,effectif,empleados,dipendenti,medewerkers,headcount');
+add(
+  'employees',
+  'employees,employee,mitarbeiter,mitarbeitende,employes,salaries,effectif,empleados,dipendenti,medewerkers,headcount',
+);
 add('region', 'region,province,provinz,provincia,bundesland,county,departement,state,etat');
 add('website', 'website,site,web,url,homepage,webseite,sitio,sito');
 add('tags', 'tags,tag,etiquette,etiquettes,etiqueta,etiquetas,schlagwort,schlagworter,labels,segment,segments');
@@ -79,14 +136,103 @@ add('won', 'won,gagne,gewonnen,ganado,vinto');
 
 /** words that say nothing about the column */
 const FILLER = new Set([
-  'of', 'the', 'a', 'an', 'in', 'on', 'at', 'for', 'by', 'to', 'is', 'de', 'du', 'des', 'la', 'le', 'les', 'l', 'd', 'et', 'und', 'y', 'e', 'and',
-  'der', 'die', 'das', 'dem', 'den', 'des', 'am', 'im', 'vom', 'zum', 'zur', 'el', 'los', 'las', 'del', 'al', 'en', 'il', 'lo', 'di', 'da', 'het', 'van', 'op',
-  'current', 'actuel', 'actuelle', 'aktuell', 'aktueller', 'aktuelle', 'actual', 'attuale', 'huidige', 'current',
-  'optional', 'opt', 'in', 'eur', 'usd', 'utc', 'gmt', 'x',
+  'of',
+  'the',
+  'a',
+  'an',
+  'in',
+  'on',
+  'at',
+  'for',
+  'by',
+  'to',
+  'is',
+  'de',
+  'du',
+  'des',
+  'la',
+  'le',
+  'les',
+  'l',
+  'd',
+  'et',
+  'und',
+  'y',
+  'e',
+  'and',
+  'der',
+  'die',
+  'das',
+  'dem',
+  'den',
+  'des',
+  'am',
+  'im',
+  'vom',
+  'zum',
+  'zur',
+  'el',
+  'los',
+  'las',
+  'del',
+  'al',
+  'en',
+  'il',
+  'lo',
+  'di',
+  'da',
+  'het',
+  'van',
+  'op',
+  'current',
+  'actuel',
+  'actuelle',
+  'aktuell',
+  'aktueller',
+  'aktuelle',
+  'actual',
+  'attuale',
+  'huidige',
+  'current',
+  'optional',
+  'opt',
+  'in',
+  'eur',
+  'usd',
+  'utc',
+  'gmt',
+  'x',
 ]);
 
 /** German/Dutch compounds: the longest known word at the end ("Erstellungsdatum" → erstellungs + datum) */
-const COMPOUND_TAILS = ['punkt', 'datum', 'name', 'nummer', 'adresse', 'betrag', 'wert', 'status', 'typ', 'art', 'phase', 'stufe', 'preis', 'menge', 'termin', 'ort', 'zeit', 'mail', 'nr', 'id', 'methode', 'anbieter', 'periode', 'intervall', 'naam', 'datum'];
+const COMPOUND_TAILS = [
+  'punkt',
+  'datum',
+  'name',
+  'nummer',
+  'adresse',
+  'betrag',
+  'wert',
+  'status',
+  'typ',
+  'art',
+  'phase',
+  'stufe',
+  'preis',
+  'menge',
+  'termin',
+  'ort',
+  'zeit',
+  'mail',
+  'nr',
+  'id',
+  'methode',
+  'anbieter',
+  'periode',
+  'intervall',
+  'naam',
+  'datum',
+];
 
 /** "Erstellungs" → "erstellung", "Geschäfts" → "geschaft": the linking -s of German compounds */
 function stem(word: string): string[] {
@@ -127,7 +273,8 @@ const wordsOf = remembered((header) => splitWords(header));
 function splitWords(header: string): string[] {
   const spaced = header
     .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/ß/g, 'ss')
     .toLowerCase()
     .replace(/n[°º]/g, ' # ')
@@ -184,11 +331,118 @@ export function conceptSimilarity(header: string, spelling: string): number {
 
 /** Words that tell a header's language (accent-free, lower case); English is the default. */
 const LANGUAGE_WORDS: Record<string, string[]> = {
-  fr: ['prenom', 'nom', 'courriel', 'telephone', 'societe', 'ville', 'pays', 'adresse', 'cree', 'creee', 'creation', 'de', 'du', 'le', 'la', 'des', 'etiquettes', 'entreprise', 'montant', 'affaire', 'etape', 'statut', 'proprietaire', 'remarques', 'fidele', 'couleur', 'preferee', 'mise', 'jour', 'modifie'],
-  de: ['vorname', 'nachname', 'firma', 'stadt', 'strasse', 'plz', 'land', 'erstellt', 'am', 'erstellungsdatum', 'angelegt', 'telefon', 'telefonnummer', 'der', 'die', 'das', 'und', 'geandert', 'aktualisiert', 'schlagworter', 'betrag', 'notizen', 'kunden', 'kundennummer', 'geburtsdatum', 'anrede', 'ort'],
-  es: ['nombre', 'apellido', 'apellidos', 'correo', 'ciudad', 'empresa', 'pais', 'fecha', 'creacion', 'alta', 'del', 'el', 'los', 'las', 'telefono', 'direccion', 'etiquetas', 'importe', 'notas', 'propietario', 'estado', 'movil'],
-  it: ['cognome', 'citta', 'azienda', 'paese', 'indirizzo', 'creato', 'il', 'della', 'telefono', 'cellulare', 'data', 'creazione'],
-  nl: ['voornaam', 'achternaam', 'bedrijf', 'plaats', 'aangemaakt', 'op', 'het', 'van', 'telefoonnummer', 'emailadres', 'mobiel'],
+  fr: [
+    'prenom',
+    'nom',
+    'courriel',
+    'telephone',
+    'societe',
+    'ville',
+    'pays',
+    'adresse',
+    'cree',
+    'creee',
+    'creation',
+    'de',
+    'du',
+    'le',
+    'la',
+    'des',
+    'etiquettes',
+    'entreprise',
+    'montant',
+    'affaire',
+    'etape',
+    'statut',
+    'proprietaire',
+    'remarques',
+    'fidele',
+    'couleur',
+    'preferee',
+    'mise',
+    'jour',
+    'modifie',
+  ],
+  de: [
+    'vorname',
+    'nachname',
+    'firma',
+    'stadt',
+    'strasse',
+    'plz',
+    'land',
+    'erstellt',
+    'am',
+    'erstellungsdatum',
+    'angelegt',
+    'telefon',
+    'telefonnummer',
+    'der',
+    'die',
+    'das',
+    'und',
+    'geandert',
+    'aktualisiert',
+    'schlagworter',
+    'betrag',
+    'notizen',
+    'kunden',
+    'kundennummer',
+    'geburtsdatum',
+    'anrede',
+    'ort',
+  ],
+  es: [
+    'nombre',
+    'apellido',
+    'apellidos',
+    'correo',
+    'ciudad',
+    'empresa',
+    'pais',
+    'fecha',
+    'creacion',
+    'alta',
+    'del',
+    'el',
+    'los',
+    'las',
+    'telefono',
+    'direccion',
+    'etiquetas',
+    'importe',
+    'notas',
+    'propietario',
+    'estado',
+    'movil',
+  ],
+  it: [
+    'cognome',
+    'citta',
+    'azienda',
+    'paese',
+    'indirizzo',
+    'creato',
+    'il',
+    'della',
+    'telefono',
+    'cellulare',
+    'data',
+    'creazione',
+  ],
+  nl: [
+    'voornaam',
+    'achternaam',
+    'bedrijf',
+    'plaats',
+    'aangemaakt',
+    'op',
+    'het',
+    'van',
+    'telefoonnummer',
+    'emailadres',
+    'mobiel',
+  ],
   pt: ['sobrenome', 'cidade', 'empresa', 'criado', 'em', 'data', 'criacao', 'telemovel', 'morada'],
 };
 

@@ -13,7 +13,10 @@ export async function loadMapping(path: string): Promise<Mapping> {
   const parsed = mappingSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new InputError({ file: path, field: first?.path.join('.') }, `invalid mapping: ${first?.message ?? 'unknown problem'}`);
+    throw new InputError(
+      { file: path, field: first?.path.join('.') },
+      `invalid mapping: ${first?.message ?? 'unknown problem'}`,
+    );
   }
   return parsed.data;
 }

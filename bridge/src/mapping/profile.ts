@@ -74,4 +74,6 @@ export interface Profile {
 }
 
 /** value → {rows, children} at each level of a structure's path */
-export interface StructureNode { [value: string]: { rows: number; children: StructureNode } }
+export interface StructureNode {
+  [value: string]: { rows: number; children: StructureNode };
+}

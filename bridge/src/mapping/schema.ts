@@ -8,7 +8,19 @@ import { z } from 'zod';
 import { scalarSchema } from '../staging/record.js';
 
 export const transformNames = [
-  'text', 'multiline', 'html', 'email', 'phone', 'datetime', 'date', 'country', 'integer', 'number', 'boolean', 'url', 'enum',
+  'text',
+  'multiline',
+  'html',
+  'email',
+  'phone',
+  'datetime',
+  'date',
+  'country',
+  'integer',
+  'number',
+  'boolean',
+  'url',
+  'enum',
 ] as const;
 export const transformSchema = z.enum(transformNames);
 export type TransformName = z.infer<typeof transformSchema>;
@@ -36,14 +48,16 @@ export const fieldRuleSchema = z
     default: scalarSchema.optional(),
     /** the value finds an existing Odoo record instead of being written as is; `required`: a
      *  record whose lookup finds nothing waits for reconciliation instead of landing empty */
-    lookup: z.object({
-      model: z.string(),
-      field: odooField,
-      altFields: z.array(odooField).default([]),
-      /** narrow the lookup by values of the same row: field path → column (+ transform) */
-      where: z.record(z.string(), z.object({ from: ident, transform: transformSchema.default('text') })).default({}),
-      required: z.boolean().default(false),
-    }).optional(),
+    lookup: z
+      .object({
+        model: z.string(),
+        field: odooField,
+        altFields: z.array(odooField).default([]),
+        /** narrow the lookup by values of the same row: field path → column (+ transform) */
+        where: z.record(z.string(), z.object({ from: ident, transform: transformSchema.default('text') })).default({}),
+        required: z.boolean().default(false),
+      })
+      .optional(),
     /** the value names a record of another file object by one of its values (a deal's contact
      *  by email), or, without `by`, by its key value (its source id); not in the upload →
      *  `lookup` is used instead, if given */
@@ -59,9 +73,13 @@ export const fieldRuleSchema = z
     labelled: z.boolean().optional(),
   })
   .strict()
-  .refine((r) => !(r.lookup && r.object) && !(r.refTo && r.object), { message: 'a field takes one of object, lookup, refTo (refTo may fall back to lookup)' })
+  .refine((r) => !(r.lookup && r.object) && !(r.refTo && r.object), {
+    message: 'a field takes one of object, lookup, refTo (refTo may fall back to lookup)',
+  })
   .refine((r) => r.transform !== 'enum' || r.values, { message: 'the enum transform needs `values`' })
-  .refine((r) => !r.split || r.object || r.refTo?.many, { message: 'split goes with object, or with a refTo of many records' });
+  .refine((r) => !r.split || r.object || r.refTo?.many, {
+    message: 'split goes with object, or with a refTo of many records',
+  });
 
 export const objectMappingSchema = z
   .object({
@@ -78,35 +96,40 @@ export const objectMappingSchema = z
     valueField: odooField.optional(),
     /** derived objects: one record per row of the parent (an order line), keyed by the parent's
      *  key, referring to the parent record through this field */
-    perRow: z.object({
-      parent: ident,
-      parentField: odooField.optional(),
-      /** several children of one parent across repeated parent rows (an export repeating the
-       *  parent's row per child): the child's key adds a digest of these columns' values to the
-       *  parent's key value, so each distinct child is one record and a repeated one merges */
-      keyFrom: z.array(ident).min(1).optional(),
-      /** an attached child of an attached parent (the log note of a done call activity): it
-       *  goes where its parent goes (the parent's own `attach_to`), not on the parent itself */
-      besideParent: z.boolean().optional(),
-    }).optional(),
+    perRow: z
+      .object({
+        parent: ident,
+        parentField: odooField.optional(),
+        /** several children of one parent across repeated parent rows (an export repeating the
+         *  parent's row per child): the child's key adds a digest of these columns' values to the
+         *  parent's key value, so each distinct child is one record and a repeated one merges */
+        keyFrom: z.array(ident).min(1).optional(),
+        /** an attached child of an attached parent (the log note of a done call activity): it
+         *  goes where its parent goes (the parent's own `attach_to`), not on the parent itself */
+        besideParent: z.boolean().optional(),
+      })
+      .optional(),
     /** attached records (mail.message, mail.activity, ir.attachment): each record belongs to a
      *  record of `object` (staged `attach_to`). A `perRow` child (inline notes of a contact)
      *  belongs to its parent row and is made only when one of its fields has a value; a file
      *  object (a notes file) names its parent in the column `from`: by the parent's key value, or
      *  by the value of the parent's Odoo field `by` (a contact's email) within the upload */
-    attachTo: z.object({
-      object: ident,
-      from: ident.optional(),
-      by: odooField.optional(),
-      /** a file object whose rows hang on records of several objects (an activity on a contact,
-       *  a company or a deal): the column naming the parent's object for each row (one of
-       *  `objects`; empty: `object`), its key value in `from` */
-      objectFrom: ident.optional(),
-      objects: z.array(ident).optional(),
-      /** file objects: other parents, tried in order when the row's `from` cell is empty (a note
-       *  names its opportunity, else its contact) */
-      else: z.array(z.object({ object: ident, from: ident, by: odooField.optional() }).strict()).default([]),
-    }).strict().optional(),
+    attachTo: z
+      .object({
+        object: ident,
+        from: ident.optional(),
+        by: odooField.optional(),
+        /** a file object whose rows hang on records of several objects (an activity on a contact,
+         *  a company or a deal): the column naming the parent's object for each row (one of
+         *  `objects`; empty: `object`), its key value in `from` */
+        objectFrom: ident.optional(),
+        objects: z.array(ident).optional(),
+        /** file objects: other parents, tried in order when the row's `from` cell is empty (a note
+         *  names its opportunity, else its contact) */
+        else: z.array(z.object({ object: ident, from: ident, by: odooField.optional() }).strict()).default([]),
+      })
+      .strict()
+      .optional(),
     /** file objects whose rows add fields to a record of another file object (a membership
      *  export's status on the contact of the same email): each record depends on the record of
      *  `object` whose Odoo field `by` has the same value in this upload, so it commits after it
@@ -122,10 +145,15 @@ export const objectMappingSchema = z
     constantRefs: z.record(odooField, z.object({ object: ident, value: z.string().min(1) })).default({}),
     /** a structure the export only shows through its rows (membership → course), listed in the
      *  inventory as JSON: distinct values of `path` (outer to inner) with their row counts */
-    structure: z.object({ title: z.string(), path: z.array(ident).min(1) }).strict().optional(),
+    structure: z
+      .object({ title: z.string(), path: z.array(ident).min(1) })
+      .strict()
+      .optional(),
     /** lookups every record of this object carries to a fixed existing Odoo record (the
      *  activity type "Call" of every call) */
-    constantLookups: z.record(odooField, z.object({ model: z.string(), field: odooField, value: z.string().min(1) }).strict()).optional(),
+    constantLookups: z
+      .record(odooField, z.object({ model: z.string(), field: odooField, value: z.string().min(1) }).strict())
+      .optional(),
     /** Odoo apps (module names) the target model needs; when one is not installed, the first
      *  object whose `fallbackFor` names this one and whose apps are installed takes its rows */
     requires: z.array(z.string()).default([]),
@@ -135,37 +163,58 @@ export const objectMappingSchema = z
      *  (the custom object's name, e.g. "Pets") becomes an object of its own whose model is a
      *  custom model `<prefix><name>` created before its records (an `ir.model` schema record),
      *  with the template's fields and columns (lookups as many2one fields to partners) */
-    customModel: z.object({ nameFrom: ident, prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).strict().optional(),
+    customModel: z
+      .object({ nameFrom: ident, prefix: z.string().regex(/^x_[a-z0-9_]*$/) })
+      .strict()
+      .optional(),
     /** unknown columns of this object's files become custom fields (x_<prefix>...) */
     customFields: z.object({ prefix: z.string().regex(/^x_[a-z0-9_]*$/) }).optional(),
     /** header → label of the custom field made from that unknown column (the admin's word) */
     customLabels: z.record(z.string(), z.string()).default({}),
     /** custom fields this mapping always creates on the object's model (e.g. GDPR status) */
-    schemaFields: z.array(z.object({
-      name: z.string().regex(/^x_[a-z0-9_]+$/),
-      label: z.string(),
-      type: z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float', 'many2one']),
-      selection: z.array(z.tuple([z.string(), z.string()])).optional(),
-      /** many2one: the model it points to (its values come through `refTo`/`lookup` rules) */
-      relation: z.string().regex(/^[a-z0-9_.]+$/).optional(),
-    }).strict().refine((f) => (f.type === 'many2one') === (f.relation !== undefined), { message: 'a many2one schema field names its `relation`, and only it' })).default([]),
+    schemaFields: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^x_[a-z0-9_]+$/),
+            label: z.string(),
+            type: z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float', 'many2one']),
+            selection: z.array(z.tuple([z.string(), z.string()])).optional(),
+            /** many2one: the model it points to (its values come through `refTo`/`lookup` rules) */
+            relation: z
+              .string()
+              .regex(/^[a-z0-9_.]+$/)
+              .optional(),
+          })
+          .strict()
+          .refine((f) => (f.type === 'many2one') === (f.relation !== undefined), {
+            message: 'a many2one schema field names its `relation`, and only it',
+          }),
+      )
+      .default([]),
     /** a file of this object describes the custom fields of another object: its columns
      *  `identifier`, `type`, `options` (and optional `label`); `typeMap` turns source types
      *  into Odoo field types */
     schemaFor: ident.optional(),
-    typeMap: z.record(z.string(), z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float'])).default({}),
+    typeMap: z
+      .record(z.string(), z.enum(['char', 'text', 'boolean', 'selection', 'date', 'datetime', 'integer', 'float']))
+      .default({}),
     /** with `schemaFor`: the columns this list describes are the source's own custom fields (an
      *  API's typed field list): they become custom fields and are never proposed onto other Odoo fields */
     customOnly: z.boolean().optional(),
     /** data-quality flags counted in the profile and noted on each record (bounced, stale...) */
-    flags: z.array(z.object({
-      name: z.string(),
-      column: ident,
-      /** the cell matches this case-insensitive pattern */
-      pattern: z.string().optional(),
-      /** the cell is a date older than this many days */
-      olderThanDays: z.number().int().positive().optional(),
-    })).default([]),
+    flags: z
+      .array(
+        z.object({
+          name: z.string(),
+          column: ident,
+          /** the cell matches this case-insensitive pattern */
+          pattern: z.string().optional(),
+          /** the cell is a date older than this many days */
+          olderThanDays: z.number().int().positive().optional(),
+        }),
+      )
+      .default([]),
     constants: z.record(odooField, scalarSchema).default({}),
     match: z.array(z.array(odooField).min(1)).default([]),
     /** records of this object with the same value of this Odoo field are merged */
@@ -175,9 +224,15 @@ export const objectMappingSchema = z
     lossy: z.array(z.object({ column: z.string(), reason: z.string() })).default([]),
   })
   .strict()
-  .refine((o) => (o.file ? o.key.length > 0 || o.schemaFor !== undefined : o.valueField !== undefined || o.perRow !== undefined || o.fallbackFor !== undefined), {
-    message: 'a file object needs `key`; a derived object needs `valueField` or `perRow`',
-  });
+  .refine(
+    (o) =>
+      o.file
+        ? o.key.length > 0 || o.schemaFor !== undefined
+        : o.valueField !== undefined || o.perRow !== undefined || o.fallbackFor !== undefined,
+    {
+      message: 'a file object needs `key`; a derived object needs `valueField` or `perRow`',
+    },
+  );
 
 export const mappingSchema = z
   .object({
@@ -199,64 +254,161 @@ export const mappingSchema = z
         for (const c of [...cols, rule.countryFrom, rule.callingCodeFrom]) {
           const own = obj.file ? obj.columns : obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns : undefined;
           if (c && (own ? !(c in own) : !allColumns.has(c))) {
-            ctx.addIssue({ code: 'custom', path: ['objects', name, 'fields'], message: `field ${rule.field} reads unknown column "${c}"` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['objects', name, 'fields'],
+              message: `field ${rule.field} reads unknown column "${c}"`,
+            });
           }
         }
         if (rule.object && !m.objects[rule.object]?.valueField) {
-          ctx.addIssue({ code: 'custom', path: ['objects', name, 'fields'], message: `field ${rule.field} refers to "${rule.object}", which is not a derived object` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'fields'],
+            message: `field ${rule.field} refers to "${rule.object}", which is not a derived object`,
+          });
         }
         if (rule.refTo && !m.objects[rule.refTo.object]?.file) {
-          ctx.addIssue({ code: 'custom', path: ['objects', name, 'fields'], message: `field ${rule.field}: refTo "${rule.refTo.object}" is not a file object` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'fields'],
+            message: `field ${rule.field}: refTo "${rule.refTo.object}" is not a file object`,
+          });
         }
       }
       for (const [field, ref] of Object.entries(obj.constantRefs)) {
-        if (!m.objects[ref.object]?.valueField) ctx.addIssue({ code: 'custom', path: ['objects', name, 'constantRefs', field], message: `"${ref.object}" is not a derived object` });
+        if (!m.objects[ref.object]?.valueField)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'constantRefs', field],
+            message: `"${ref.object}" is not a derived object`,
+          });
       }
       if (obj.fallbackFor && !m.objects[obj.fallbackFor]?.file) {
-        ctx.addIssue({ code: 'custom', path: ['objects', name, 'fallbackFor'], message: `"${obj.fallbackFor}" is not a file object` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', name, 'fallbackFor'],
+          message: `"${obj.fallbackFor}" is not a file object`,
+        });
       }
       if (obj.perRow && !m.objects[obj.perRow.parent]?.file && !m.objects[obj.perRow.parent]?.fallbackFor) {
-        ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow'], message: `"${obj.perRow.parent}" is not a file object` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', name, 'perRow'],
+          message: `"${obj.perRow.parent}" is not a file object`,
+        });
       }
       for (const c of obj.perRow?.keyFrom ?? []) {
-        const parentColumns = obj.perRow ? m.objects[obj.perRow.parent]?.columns ?? {} : {};
-        if (!(c in parentColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow', 'keyFrom'], message: `unknown column "${c}" of "${obj.perRow?.parent}"` });
+        const parentColumns = obj.perRow ? (m.objects[obj.perRow.parent]?.columns ?? {}) : {};
+        if (!(c in parentColumns))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'perRow', 'keyFrom'],
+            message: `unknown column "${c}" of "${obj.perRow?.parent}"`,
+          });
       }
       if (obj.perRow && !obj.perRow.parentField && !obj.attachTo) {
-        ctx.addIssue({ code: 'custom', path: ['objects', name, 'perRow'], message: 'a perRow object needs `parentField`, or `attachTo` (an attached record)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', name, 'perRow'],
+          message: 'a perRow object needs `parentField`, or `attachTo` (an attached record)',
+        });
       }
       if (obj.attachTo) {
         const parent = m.objects[obj.attachTo.object];
-        if (!parent?.file && !parent?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${obj.attachTo.object}" is not a file object` });
-        if (obj.perRow && obj.perRow.parent !== obj.attachTo.object) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a perRow object is attached to its parent' });
-        if ((obj.file || obj.fallbackFor) && !obj.attachTo.from) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: 'a file object names its parent in a column: `from`' });
-        const ownColumns = obj.fallbackFor ? m.objects[obj.fallbackFor]?.columns ?? {} : obj.columns;
+        if (!parent?.file && !parent?.fallbackFor)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'attachTo'],
+            message: `"${obj.attachTo.object}" is not a file object`,
+          });
+        if (obj.perRow && obj.perRow.parent !== obj.attachTo.object)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'attachTo'],
+            message: 'a perRow object is attached to its parent',
+          });
+        if ((obj.file || obj.fallbackFor) && !obj.attachTo.from)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'attachTo'],
+            message: 'a file object names its parent in a column: `from`',
+          });
+        const ownColumns = obj.fallbackFor ? (m.objects[obj.fallbackFor]?.columns ?? {}) : obj.columns;
         for (const alt of [obj.attachTo, ...obj.attachTo.else]) {
-          if (alt.from && !(alt.from in ownColumns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `unknown column "${alt.from}"` });
+          if (alt.from && !(alt.from in ownColumns))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['objects', name, 'attachTo'],
+              message: `unknown column "${alt.from}"`,
+            });
           const target = m.objects[alt.object];
-          if (!target?.file && !target?.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${alt.object}" is not a file object` });
+          if (!target?.file && !target?.fallbackFor)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['objects', name, 'attachTo'],
+              message: `"${alt.object}" is not a file object`,
+            });
         }
-        if (obj.attachTo.objectFrom && (!(obj.attachTo.objectFrom in ownColumns) || obj.attachTo.by || !obj.attachTo.objects?.length)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)' });
-        for (const o of obj.attachTo.objects ?? []) if (!m.objects[o]?.file) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: `"${o}" is not a file object` });
-        if (obj.attachTo.else.length > 0 && !obj.file && !obj.fallbackFor) ctx.addIssue({ code: 'custom', path: ['objects', name, 'attachTo'], message: '`else` is for objects read from files' });
+        if (
+          obj.attachTo.objectFrom &&
+          (!(obj.attachTo.objectFrom in ownColumns) || obj.attachTo.by || !obj.attachTo.objects?.length)
+        )
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'attachTo'],
+            message:
+              '`objectFrom` is a column of the object, goes with `objects` (the file objects it may name) and parents found by key (no `by`)',
+          });
+        for (const o of obj.attachTo.objects ?? [])
+          if (!m.objects[o]?.file)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['objects', name, 'attachTo'],
+              message: `"${o}" is not a file object`,
+            });
+        if (obj.attachTo.else.length > 0 && !obj.file && !obj.fallbackFor)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objects', name, 'attachTo'],
+            message: '`else` is for objects read from files',
+          });
       }
       for (const c of obj.structure?.path ?? []) {
-        if (!(c in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name, 'structure'], message: `unknown column "${c}"` });
+        if (!(c in obj.columns))
+          ctx.addIssue({ code: 'custom', path: ['objects', name, 'structure'], message: `unknown column "${c}"` });
       }
       if (obj.completes && (!m.objects[obj.completes.object]?.file || !obj.file)) {
-        ctx.addIssue({ code: 'custom', path: ['objects', name, 'completes'], message: `completes: "${obj.completes.object}" and this object must both be read from files` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', name, 'completes'],
+          message: `completes: "${obj.completes.object}" and this object must both be read from files`,
+        });
       }
       if (obj.blobFrom && (!obj.file || !(obj.blobFrom in obj.columns))) {
-        ctx.addIssue({ code: 'custom', path: ['objects', name, 'blobFrom'], message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', name, 'blobFrom'],
+          message: `blobFrom reads a column of the object's own file ("${obj.blobFrom}")`,
+        });
       }
       if (obj.customModel && (!obj.file || !(obj.customModel.nameFrom in obj.columns))) {
-        ctx.addIssue({ code: 'custom', path: ['objects', name, 'customModel'], message: `customModel reads the custom object's name from a column of the object's own file ("${obj.customModel.nameFrom}")` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', name, 'customModel'],
+          message: `customModel reads the custom object's name from a column of the object's own file ("${obj.customModel.nameFrom}")`,
+        });
       }
       if (obj.schemaFor && !m.objects[obj.schemaFor]?.customFields) {
-        ctx.addIssue({ code: 'custom', path: ['objects', name, 'schemaFor'], message: `"${obj.schemaFor}" has no customFields` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', name, 'schemaFor'],
+          message: `"${obj.schemaFor}" has no customFields`,
+        });
       }
       for (const c of [...obj.key, ...obj.requiredColumns]) {
-        if (!(c in obj.columns)) ctx.addIssue({ code: 'custom', path: ['objects', name], message: `unknown column "${c}"` });
+        if (!(c in obj.columns))
+          ctx.addIssue({ code: 'custom', path: ['objects', name], message: `unknown column "${c}"` });
       }
     }
   });

@@ -12,7 +12,14 @@ for (const lang of ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt']) {
   countries.registerLocale(require(`i18n-iso-countries/langs/${lang}.json`) as countries.LocaleData);
 }
 const LANGS = ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt'];
-const EXTRA: Record<string, string> = { uk: 'GB', 'great britain': 'GB', england: 'GB', usa: 'US', 'u.s.a.': 'US', 'u.s.': 'US' };
+const EXTRA: Record<string, string> = {
+  uk: 'GB',
+  'great britain': 'GB',
+  england: 'GB',
+  usa: 'US',
+  'u.s.a.': 'US',
+  'u.s.': 'US',
+};
 
 /** Exports repeat a few countries on every row: resolved once each. */
 const cache = new Map<string, string | null>();

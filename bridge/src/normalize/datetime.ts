@@ -17,7 +17,15 @@ import { empty, ok, warn, type Normalized } from './result.js';
 export type DateOrder = 'dmy' | 'mdy';
 
 const TIMES = ['HH:mm:ss', 'HH:mm', 'H:mm', 'H:mm:ss', 'h:mm a', 'h:mm:ss a'];
-const ISOISH = ['yyyy-MM-dd HH:mm:ss', 'yyyy-MM-dd HH:mm', 'yyyy-MM-dd', "yyyy-MM-dd'T'HH:mm:ss", 'yyyy/MM/dd', 'yyyy/MM/dd HH:mm:ss', 'yyyy/MM/dd HH:mm'];
+const ISOISH = [
+  'yyyy-MM-dd HH:mm:ss',
+  'yyyy-MM-dd HH:mm',
+  'yyyy-MM-dd',
+  "yyyy-MM-dd'T'HH:mm:ss",
+  'yyyy/MM/dd',
+  'yyyy/MM/dd HH:mm:ss',
+  'yyyy/MM/dd HH:mm',
+];
 const withTimes = (dates: string[]) => dates.flatMap((d) => [d, ...TIMES.map((t) => `${d} ${t}`)]);
 const SLASHED: Record<DateOrder, string[]> = {
   mdy: withTimes(['MM/dd/yyyy', 'M/d/yyyy', 'MM-dd-yyyy', 'M-d-yyyy', 'M/d/yy']),
@@ -102,14 +110,27 @@ function validLocal(y: number, mo: number, d: number, h: number, mi: number, s: 
 
 /** An instant and the zone's offset there (minutes), for the values the fast path reads;
  *  undefined: not one of those (use parseSourceDate). */
-export function fastSourceInstant(v: string, zone: string, order?: DateOrder): { ts: number; offset: number } | undefined {
-  let y: number, mo: number, d: number, h = 0, mi = 0, s = 0;
+export function fastSourceInstant(
+  v: string,
+  zone: string,
+  order?: DateOrder,
+): { ts: number; offset: number } | undefined {
+  let y: number,
+    mo: number,
+    d: number,
+    h = 0,
+    mi = 0,
+    s = 0;
   let m = ISO_FAST.exec(v);
   if (m) {
     // fromISO reads "T" times; the ISOISH formats read " HH:mm:ss" and " HH:mm"
-    y = Number(m[1]); mo = Number(m[2]); d = Number(m[3]);
+    y = Number(m[1]);
+    mo = Number(m[2]);
+    d = Number(m[3]);
     if (m[4] !== undefined) {
-      h = Number(m[5]); mi = Number(m[6]); s = m[7] === undefined ? 0 : Number(m[7]);
+      h = Number(m[5]);
+      mi = Number(m[6]);
+      s = m[7] === undefined ? 0 : Number(m[7]);
     }
   } else if ((m = SLASHED_FAST.exec(v))) {
     const a = Number(m[1]);
@@ -118,7 +139,9 @@ export function fastSourceInstant(v: string, zone: string, order?: DateOrder): {
     y = Number(m[3]);
     if (m[4] !== undefined) {
       // "HH:mm" needs two digits, "H:mm" takes one or two: either reads the same hour
-      h = Number(m[4]); mi = Number(m[5]); s = m[6] === undefined ? 0 : Number(m[6]);
+      h = Number(m[4]);
+      mi = Number(m[5]);
+      s = m[6] === undefined ? 0 : Number(m[6]);
     }
   } else return undefined;
   if (!validLocal(y, mo, d, h, mi, s)) return undefined;
@@ -188,19 +211,48 @@ export class DateOrderTally {
     const { dayFirst, monthFirst, either } = this;
     const counts = { dayFirst, monthFirst, either };
     if (dayFirst > 0 && monthFirst > 0) {
-      return { order: null, ...counts, conflicting: true, reason: `${dayFirst} values are dd/mm and ${monthFirst} mm/dd` };
+      return {
+        order: null,
+        ...counts,
+        conflicting: true,
+        reason: `${dayFirst} values are dd/mm and ${monthFirst} mm/dd`,
+      };
     }
-    if (dayFirst > 0) return { order: 'dmy', ...counts, conflicting: false, reason: `dd/mm: ${dayFirst} of ${dayFirst + either} values have a day above 12` };
-    if (monthFirst > 0) return { order: 'mdy', ...counts, conflicting: false, reason: `mm/dd: ${monthFirst} of ${monthFirst + either} values have a day above 12` };
+    if (dayFirst > 0)
+      return {
+        order: 'dmy',
+        ...counts,
+        conflicting: false,
+        reason: `dd/mm: ${dayFirst} of ${dayFirst + either} values have a day above 12`,
+      };
+    if (monthFirst > 0)
+      return {
+        order: 'mdy',
+        ...counts,
+        conflicting: false,
+        reason: `mm/dd: ${monthFirst} of ${monthFirst + either} values have a day above 12`,
+      };
     if (either === 0) return { order: null, ...counts, conflicting: false, reason: 'no dd/mm or mm/dd values' };
     if (language && DAY_FIRST_LANGUAGES.has(language)) {
-      return { order: 'dmy', ...counts, conflicting: false, reason: `dd/mm: every value fits both orders; the headers are in ${LANGUAGE_NAMES[language] ?? language}, which writes the day first` };
+      return {
+        order: 'dmy',
+        ...counts,
+        conflicting: false,
+        reason: `dd/mm: every value fits both orders; the headers are in ${LANGUAGE_NAMES[language] ?? language}, which writes the day first`,
+      };
     }
     return { order: null, ...counts, conflicting: false, reason: `all ${either} values fit both dd/mm and mm/dd` };
   }
 }
 
-const LANGUAGE_NAMES: Record<string, string> = { fr: 'French', de: 'German', es: 'Spanish', it: 'Italian', nl: 'Dutch', pt: 'Portuguese' };
+const LANGUAGE_NAMES: Record<string, string> = {
+  fr: 'French',
+  de: 'German',
+  es: 'Spanish',
+  it: 'Italian',
+  nl: 'Dutch',
+  pt: 'Portuguese',
+};
 
 export function normalizeDatetime(raw: string, zone: string, order?: DateOrder): Normalized {
   const v = cleanText(raw);

@@ -15,7 +15,10 @@ function isEmail(v: string): boolean {
 
 /** Lower-cased, trimmed, validated. "mailto:" prefixes and angle brackets are removed. */
 export function normalizeEmail(raw: string): Normalized {
-  const v = cleanText(raw).replace(/^mailto:/i, '').replace(/^<(.*)>$/, '$1').toLowerCase();
+  const v = cleanText(raw)
+    .replace(/^mailto:/i, '')
+    .replace(/^<(.*)>$/, '$1')
+    .toLowerCase();
   if (v === '') return empty;
   if (!isEmail(v)) return fail(`"${raw.trim()}" is not a valid email address`);
   return ok(v);

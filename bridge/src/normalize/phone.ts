@@ -8,7 +8,12 @@
  * legacy build: ~30% less time a number), and no stack trace captured for the errors the
  * library throws and catches itself on numbers it cannot read.
  */
-import { parsePhoneNumberFromString, getCountryCallingCode, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max/es6';
+import {
+  parsePhoneNumberFromString,
+  getCountryCallingCode,
+  type CountryCode,
+  type PhoneNumber,
+} from 'libphonenumber-js/max/es6';
 import { cleanText } from './text.js';
 import { empty, ok, warn, type Normalized } from './result.js';
 
@@ -25,9 +30,12 @@ export function normalizePhone(raw: string, ctx: PhoneContext = {}): Normalized 
   if (!v.startsWith('+') && !v.startsWith('00') && calling !== '') candidate = `+${calling}${v.replace(/^0+/, '')}`;
   if (v.startsWith('00')) candidate = `+${v.slice(2)}`;
   const country = validCountry(ctx.country);
-  const parsed = quietly(() => parsePhoneNumberFromString(candidate, country ? { defaultCountry: country } : undefined));
+  const parsed = quietly(() =>
+    parsePhoneNumberFromString(candidate, country ? { defaultCountry: country } : undefined),
+  );
   if (parsed && quietly(() => parsed.isValid())) return ok(parsed.number);
-  if (!candidate.startsWith('+') && !country) return warn(v, `phone "${v}" kept as written: no country known to put it in E.164`);
+  if (!candidate.startsWith('+') && !country)
+    return warn(v, `phone "${v}" kept as written: no country known to put it in E.164`);
   return warn(v, `phone "${v}" is not a valid number${country ? ` for ${country}` : ''}; kept as written`);
 }
 

@@ -5,7 +5,10 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
 /** Trims, folds runs of white space, and drops control characters. Empty → null. */
 export function cleanText(raw: string): string {
-  return raw.replace(CONTROL_CHARACTERS, '').replace(/[ \t\u00a0]+/g, ' ').trim();
+  return raw
+    .replace(CONTROL_CHARACTERS, '')
+    .replace(/[ \t\u00a0]+/g, ' ')
+    .trim();
 }
 
 export function normalizeText(raw: string): Normalized {
@@ -24,8 +27,14 @@ export function normalizeMultiline(raw: string): Normalized {
 export function normalizeMultilineHtml(raw: string): Normalized {
   const text = normalizeMultiline(raw).value;
   if (typeof text !== 'string') return empty;
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  return ok(text.split(/\n{2,}/).map((p) => `<p>${p.split('\n').map(escape).join('<br>')}</p>`).join(''));
+  const escape = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return ok(
+    text
+      .split(/\n{2,}/)
+      .map((p) => `<p>${p.split('\n').map(escape).join('<br>')}</p>`)
+      .join(''),
+  );
 }
 
 export function normalizeUrl(raw: string): Normalized {
@@ -49,7 +58,11 @@ export function normalizeInteger(raw: string): Normalized {
   if (!/^[-+]?\d+$/.test(v)) return warn(null, `"${v}" is not a whole number; left empty`);
   const n = Number.parseInt(v, 10);
   // Odoo's integer is PostgreSQL's int4: a larger value would fail the whole record at commit
-  if (n > INT4_MAX || n < -INT4_MAX - 1) return warn(null, `${v} is beyond the range of an Odoo integer field (±2,147,483,647); left empty (make the field decimal or text to keep it)`);
+  if (n > INT4_MAX || n < -INT4_MAX - 1)
+    return warn(
+      null,
+      `${v} is beyond the range of an Odoo integer field (±2,147,483,647); left empty (make the field decimal or text to keep it)`,
+    );
   return ok(n);
 }
 

@@ -40,13 +40,16 @@ export class AutoTransport implements OdooTransport {
 
   private choose(): Promise<{ kind: TransportKind; transport: OdooTransport }> {
     this.chosen ??= (async () => {
-      const kind = this.conn.transport === 'xmlrpc' || this.conn.transport === 'json2'
-        ? this.conn.transport
-        : pickTransport(await serverVersion(this.conn.url, this.conn.timeoutSeconds), this.conn);
+      const kind =
+        this.conn.transport === 'xmlrpc' || this.conn.transport === 'json2'
+          ? this.conn.transport
+          : pickTransport(await serverVersion(this.conn.url, this.conn.timeoutSeconds), this.conn);
       return { kind, transport: kind === 'json2' ? new Json2Transport(this.conn) : new XmlRpcTransport(this.conn) };
     })();
     // a failed probe (Odoo down) is tried again on the next call
-    this.chosen.catch(() => { this.chosen = undefined; });
+    this.chosen.catch(() => {
+      this.chosen = undefined;
+    });
     return this.chosen;
   }
 }

@@ -9,10 +9,19 @@
  */
 import { z } from 'zod';
 import { OdooError, type OdooConnection, type OdooTransport } from './transport.js';
-import { DEFAULT_LONG_TIMEOUT_S, DEFAULT_TIMEOUT_S, LONG_CALLS, OdooTimeout, SAFE_TO_REPEAT } from './xmlrpc-transport.js';
+import {
+  DEFAULT_LONG_TIMEOUT_S,
+  DEFAULT_TIMEOUT_S,
+  LONG_CALLS,
+  OdooTimeout,
+  SAFE_TO_REPEAT,
+} from './xmlrpc-transport.js';
 
 /** How a method's positional arguments are named: `records` methods take the ids first. */
-interface MethodParams { records: boolean; params: readonly string[] }
+interface MethodParams {
+  records: boolean;
+  params: readonly string[];
+}
 const rec = (...params: string[]): MethodParams => ({ records: true, params });
 const model = (...params: string[]): MethodParams => ({ records: false, params });
 
@@ -70,11 +79,18 @@ export const JSON2_PARAMS: Readonly<Record<string, MethodParams>> = {
 };
 
 /** The JSON body of a call: positional args named from JSON2_PARAMS, kwargs as they are. */
-export function json2Body(modelName: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Record<string, unknown> {
+export function json2Body(
+  modelName: string,
+  method: string,
+  args: unknown[],
+  kwargs: Record<string, unknown> = {},
+): Record<string, unknown> {
   const spec = JSON2_PARAMS[method];
   if (!spec) {
     if (args.length) {
-      throw new OdooError(`JSON-2 calls need named arguments: ${modelName}.${method} is not in JSON2_PARAMS (bridge/src/odoo/json2-transport.ts)`);
+      throw new OdooError(
+        `JSON-2 calls need named arguments: ${modelName}.${method} is not in JSON2_PARAMS (bridge/src/odoo/json2-transport.ts)`,
+      );
     }
     return { ...kwargs };
   }
@@ -85,26 +101,35 @@ export function json2Body(modelName: string, method: string, args: unknown[], kw
     body.ids = Array.isArray(ids) ? ids : [ids];
   }
   if (rest.length > spec.params.length) {
-    throw new OdooError(`${modelName}.${method} takes ${spec.params.length} argument(s) besides its records, ${rest.length} given`);
+    throw new OdooError(
+      `${modelName}.${method} takes ${spec.params.length} argument(s) besides its records, ${rest.length} given`,
+    );
   }
-  rest.forEach((value, i) => { body[spec.params[i] as string] = value; });
+  rest.forEach((value, i) => {
+    body[spec.params[i] as string] = value;
+  });
   return { ...body, ...kwargs };
 }
 
 /** Odoo's answer to a failed call (`{name, message, arguments, context, debug}`). */
 const errorSchema = z.object({ name: z.string(), message: z.string(), debug: z.string().optional() }).loose();
-const versionInfoSchema = z.object({ result: z.object({ server_version: z.string(), server_version_info: z.array(z.unknown()) }).loose() }).loose();
+const versionInfoSchema = z
+  .object({ result: z.object({ server_version: z.string(), server_version_info: z.array(z.unknown()) }).loose() })
+  .loose();
 
 /** The server's version, e.g. "19.0", from `/web/webclient/version_info` (no login; Odoo 17, 18 and 19). */
 export async function serverVersion(url: string, timeoutSeconds = DEFAULT_TIMEOUT_S): Promise<string> {
   let res: Response;
   try {
     res = await fetch(new URL('/web/webclient/version_info', url), {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: {} }), signal: AbortSignal.timeout(timeoutSeconds * 1000),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: {} }),
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
     });
   } catch (err) {
-    if (isTimeout(err)) throw new OdooTimeout(`Odoo at ${url} did not answer version within ${timeoutSeconds} s (ODOO_TIMEOUT_SECONDS)`);
+    if (isTimeout(err))
+      throw new OdooTimeout(`Odoo at ${url} did not answer version within ${timeoutSeconds} s (ODOO_TIMEOUT_SECONDS)`);
     throw new OdooError(`cannot reach Odoo at ${url}: ${describe(err)}`);
   }
   if (!res.ok) throw new OdooError(`Odoo at ${url} answered ${res.status} to /web/webclient/version_info`);
@@ -115,7 +140,8 @@ export class Json2Transport implements OdooTransport {
   private readonly key: string;
 
   constructor(private readonly conn: OdooConnection) {
-    if (!conn.apiKey) throw new OdooError('Odoo JSON-2 needs an API key (ODOO_API_KEY): Preferences → Account Security → New API Key');
+    if (!conn.apiKey)
+      throw new OdooError('Odoo JSON-2 needs an API key (ODOO_API_KEY): Preferences → Account Security → New API Key');
     this.key = conn.apiKey;
   }
 
@@ -123,12 +149,18 @@ export class Json2Transport implements OdooTransport {
     return this.repeatable(() => serverVersion(this.conn.url, this.conn.timeoutSeconds ?? DEFAULT_TIMEOUT_S));
   }
 
-  async call(modelName: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<unknown> {
+  async call(
+    modelName: string,
+    method: string,
+    args: unknown[],
+    kwargs: Record<string, unknown> = {},
+  ): Promise<unknown> {
     const body = json2Body(modelName, method, args, kwargs);
     const send = () => this.post(modelName, method, body);
     const answer = await (SAFE_TO_REPEAT.has(method) ? this.repeatable(send) : send());
     // JSON-2 answers a recordset with its ids; XML-RPC's create of one dict answers the id: same here
-    if (method === 'create' && !Array.isArray(args[0]) && Array.isArray(answer) && answer.length === 1) return answer[0];
+    if (method === 'create' && !Array.isArray(args[0]) && Array.isArray(answer) && answer.length === 1)
+      return answer[0];
     return answer;
   }
 
@@ -144,28 +176,38 @@ export class Json2Transport implements OdooTransport {
 
   private async post(modelName: string, method: string, body: Record<string, unknown>): Promise<unknown> {
     const long = LONG_CALLS.has(method);
-    const seconds = long ? (this.conn.longTimeoutSeconds ?? DEFAULT_LONG_TIMEOUT_S) : (this.conn.timeoutSeconds ?? DEFAULT_TIMEOUT_S);
+    const seconds = long
+      ? (this.conn.longTimeoutSeconds ?? DEFAULT_LONG_TIMEOUT_S)
+      : (this.conn.timeoutSeconds ?? DEFAULT_TIMEOUT_S);
     const what = `${modelName}.${method}`;
     let res: Response;
     let text: string;
     try {
       // the abort closes the connection of a call given up on; later calls use new ones
-      res = await fetch(new URL(`/json/2/${encodeURIComponent(modelName)}/${encodeURIComponent(method)}`, this.conn.url), {
-        method: 'POST',
-        headers: {
-          Authorization: `bearer ${this.key}`, 'Content-Type': 'application/json; charset=utf-8',
-          'X-Odoo-Database': this.conn.db, 'User-Agent': 'crm-migration-bridge',
+      res = await fetch(
+        new URL(`/json/2/${encodeURIComponent(modelName)}/${encodeURIComponent(method)}`, this.conn.url),
+        {
+          method: 'POST',
+          headers: {
+            Authorization: `bearer ${this.key}`,
+            'Content-Type': 'application/json; charset=utf-8',
+            'X-Odoo-Database': this.conn.db,
+            'User-Agent': 'crm-migration-bridge',
+          },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(seconds * 1000),
         },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(seconds * 1000),
-      });
+      );
       text = await res.text();
     } catch (err) {
       if (isTimeout(err)) {
         const knob = long ? 'ODOO_LONG_TIMEOUT_SECONDS' : 'ODOO_TIMEOUT_SECONDS';
-        const mayGoOn = SAFE_TO_REPEAT.has(method) ? ''
+        const mayGoOn = SAFE_TO_REPEAT.has(method)
+          ? ''
           : '; Odoo may still finish that work: look at the migration (crm-migrate report ID, or its form in Odoo) before running it again';
-        throw new OdooTimeout(`Odoo at ${this.conn.url} did not answer ${what} within ${seconds} s (${knob})${mayGoOn}`);
+        throw new OdooTimeout(
+          `Odoo at ${this.conn.url} did not answer ${what} within ${seconds} s (${knob})${mayGoOn}`,
+        );
       }
       throw new OdooError(`cannot reach Odoo at ${this.conn.url}: ${describe(err)}`);
     }
@@ -173,13 +215,19 @@ export class Json2Transport implements OdooTransport {
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
-      throw new OdooError(`Odoo at ${this.conn.url} answered ${what} with ${res.status} and no JSON: ${text.slice(0, 200)}`, text);
+      throw new OdooError(
+        `Odoo at ${this.conn.url} answered ${what} with ${res.status} and no JSON: ${text.slice(0, 200)}`,
+        text,
+      );
     }
     if (res.ok) return parsed;
     const fault = errorSchema.safeParse(parsed);
     if (!fault.success) throw new OdooError(`Odoo at ${this.conn.url} answered ${what} with ${res.status}`, text);
     if (res.status === 401) {
-      throw new OdooError(`Odoo refused the API key of "${this.conn.user}" on database "${this.conn.db}" at ${this.conn.url}: ${fault.data.message}`, fault.data.debug ?? fault.data.message);
+      throw new OdooError(
+        `Odoo refused the API key of "${this.conn.user}" on database "${this.conn.db}" at ${this.conn.url}: ${fault.data.message}`,
+        fault.data.debug ?? fault.data.message,
+      );
     }
     // faultString set: Odoo's own answer, never repeated
     throw new OdooError(fault.data.message.trim(), fault.data.debug ?? fault.data.message);

@@ -14,10 +14,17 @@ const MODEL = 'crm.migration';
 export const STAGE_BATCH = 1000;
 
 /** One object's line of a delta round (docs/staging-contract.md, "Delta") */
-export const deltaCountsSchema = z.object({
-  unchanged: z.number().int(), updated: z.number().int(), created: z.number().int(), gone: z.number().int(),
-  conflicts: z.number().int(), pending: z.number().int(), errors: z.number().int(),
-}).loose();
+export const deltaCountsSchema = z
+  .object({
+    unchanged: z.number().int(),
+    updated: z.number().int(),
+    created: z.number().int(),
+    gone: z.number().int(),
+    conflicts: z.number().int(),
+    pending: z.number().int(),
+    errors: z.number().int(),
+  })
+  .loose();
 export type DeltaCounts = z.infer<typeof deltaCountsSchema>;
 /** migration states whose next upload is a delta round (a newer export of a committed migration) */
 export const deltaStates = ['committed', 'partial', 'delta'] as const;
@@ -42,56 +49,119 @@ export const reportSchema = z
     /** an upload into the migration did not finish: it cannot be committed (docs/staging-contract.md, "Uploads") */
     upload_open: z.boolean().optional(),
     /** rolled back: what could not be given back exactly, and why ("What Odoo derived from a commit") */
-    rollback_remains: z.array(z.object({ key: z.string(), model: z.string(), res_id: z.number(), columns: z.array(z.string()), reason: z.string() }).loose()).optional(),
+    rollback_remains: z
+      .array(
+        z
+          .object({
+            key: z.string(),
+            model: z.string(),
+            res_id: z.number(),
+            columns: z.array(z.string()),
+            reason: z.string(),
+          })
+          .loose(),
+      )
+      .optional(),
   })
   .loose();
 export type MigrationReport = z.infer<typeof reportSchema>;
 
-export const fileReportRowSchema = z.object({
-  file: z.string(), object: z.string(), rows: z.number().int(), staged: z.number().int(), merged: z.number().int(),
-  left_out: z.number().int(), errors: z.number().int(), in_odoo: z.number().int(), reconciled: z.boolean(), notes: z.string(),
-}).loose();
+export const fileReportRowSchema = z
+  .object({
+    file: z.string(),
+    object: z.string(),
+    rows: z.number().int(),
+    staged: z.number().int(),
+    merged: z.number().int(),
+    left_out: z.number().int(),
+    errors: z.number().int(),
+    in_odoo: z.number().int(),
+    reconciled: z.boolean(),
+    notes: z.string(),
+  })
+  .loose();
 export type FileReportRow = z.infer<typeof fileReportRowSchema>;
 /** A chunk of the commit plan (services/plan.py): staged record ids of one object, committed in one transaction. */
-export const commitChunkSchema = z.object({
-  object: z.string(), ids: z.array(z.number().int()), seq: z.number().int(), skip: z.record(z.string(), z.string()).optional(),
-}).loose();
+export const commitChunkSchema = z
+  .object({
+    object: z.string(),
+    ids: z.array(z.number().int()),
+    seq: z.number().int(),
+    skip: z.record(z.string(), z.string()).optional(),
+  })
+  .loose();
 export type CommitChunk = z.infer<typeof commitChunkSchema>;
-export const commitPlanSchema = z.object({
-  migration: z.number().int(), since: z.string(), edited_before: z.array(z.number().int()), schema: z.boolean(),
-  total: z.number().int(), batch_size: z.number().int(), waves: z.array(z.array(commitChunkSchema)),
-}).loose();
+export const commitPlanSchema = z
+  .object({
+    migration: z.number().int(),
+    since: z.string(),
+    edited_before: z.array(z.number().int()),
+    schema: z.boolean(),
+    total: z.number().int(),
+    batch_size: z.number().int(),
+    waves: z.array(z.array(commitChunkSchema)),
+  })
+  .loose();
 const chunkAnswerSchema = z.object({ done: z.number().int(), attempts: z.number().int() }).loose();
-export interface ParallelCommitResult { report: MigrationReport; chunks: number; waves: number; retries: number }
+export interface ParallelCommitResult {
+  report: MigrationReport;
+  chunks: number;
+  waves: number;
+  retries: number;
+}
 
 const stageAnswer = z.object({ staged: z.number(), errors: z.number() }).loose();
 
-export const ownerSchema = z.object({
-  value: z.string(),
-  user_id: z.union([z.number(), z.literal(false)]),
-  state: z.string(),
-  record_count: z.number(),
-}).loose();
+export const ownerSchema = z
+  .object({
+    value: z.string(),
+    user_id: z.union([z.number(), z.literal(false)]),
+    state: z.string(),
+    record_count: z.number(),
+  })
+  .loose();
 export type OwnerRow = z.infer<typeof ownerSchema>;
 
-const text = z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null || v === false ? '' : String(v)));
-export const diffRowSchema = z.object({
-  key: z.string(), model: z.string(), res_id: z.number(), field: z.string(),
-  source: text, expected: text, actual: text, match: z.boolean(),
-}).loose();
+const text = z
+  .union([z.string(), z.number(), z.boolean(), z.null()])
+  .transform((v) => (v === null || v === false ? '' : String(v)));
+export const diffRowSchema = z
+  .object({
+    key: z.string(),
+    model: z.string(),
+    res_id: z.number(),
+    field: z.string(),
+    source: text,
+    expected: text,
+    actual: text,
+    match: z.boolean(),
+  })
+  .loose();
 export type DiffRow = z.infer<typeof diffRowSchema>;
 
 export const rollbackChoices = ['stop', 'keep', 'undo'] as const;
 export type RollbackChoice = (typeof rollbackChoices)[number];
-export const conflictSchema = z.object({
-  key: z.string(), model: z.string(), res_id: z.number(), name: z.string(), kind: z.enum(['edited', 'referenced']), detail: z.string(),
-}).loose();
+export const conflictSchema = z
+  .object({
+    key: z.string(),
+    model: z.string(),
+    res_id: z.number(),
+    name: z.string(),
+    kind: z.enum(['edited', 'referenced']),
+    detail: z.string(),
+  })
+  .loose();
 export type Conflict = z.infer<typeof conflictSchema>;
 
 /** after each batch sent to Odoo: records sent so far, of how many, the object of the batch's last one */
 export type StageProgress = (done: number, total: number, object: string) => Promise<void>;
 
-export const blobAnswerSchema = z.object({ key: z.string(), received: z.number().int(), size: z.number().int(), complete: z.boolean() });
+export const blobAnswerSchema = z.object({
+  key: z.string(),
+  received: z.number().int(),
+  size: z.number().int(),
+  complete: z.boolean(),
+});
 export type BlobAnswer = z.infer<typeof blobAnswerSchema>;
 
 /** the context key that names the upload a staging call belongs to (models/crm_migration_upload.py) */
@@ -107,7 +177,9 @@ export class UploadBusyError extends Error {
   }
 }
 
-export const beginUploadAnswer = z.object({ token: z.string(), took_over: z.string(), discarded: z.number().int() }).loose();
+export const beginUploadAnswer = z
+  .object({ token: z.string(), took_over: z.string(), discarded: z.number().int() })
+  .loose();
 
 export class MigrationClient {
   /** uploads this bridge left open after a failure (migration id → token): its next upload into
@@ -118,7 +190,9 @@ export class MigrationClient {
 
   /** A call that belongs to upload `token` (its context names it: Odoo refuses other uploads' calls). */
   private up(token: string | undefined, model: string, method: string, args: unknown[]): Promise<unknown> {
-    return token ? this.odoo.call(model, method, args, { context: { [UPLOAD_CONTEXT_KEY]: token } }) : this.odoo.call(model, method, args);
+    return token
+      ? this.odoo.call(model, method, args, { context: { [UPLOAD_CONTEXT_KEY]: token } })
+      : this.odoo.call(model, method, args);
   }
 
   /**
@@ -131,7 +205,8 @@ export class MigrationClient {
     try {
       return beginUploadAnswer.parse(await this.odoo.call(MODEL, 'api_begin_upload', [[id], { token }])).token;
     } catch (err) {
-      if (err instanceof OdooError && /receiving another upload/.test(err.message)) throw new UploadBusyError(err.message);
+      if (err instanceof OdooError && /receiving another upload/.test(err.message))
+        throw new UploadBusyError(err.message);
       throw err;
     }
   }
@@ -152,12 +227,21 @@ export class MigrationClient {
   }
 
   async create(name: string, source: string): Promise<number> {
-    return z.number().int().positive().parse(await this.odoo.call(MODEL, 'api_create', [{ name, source }]));
+    return z
+      .number()
+      .int()
+      .positive()
+      .parse(await this.odoo.call(MODEL, 'api_create', [{ name, source }]));
   }
 
   /** The records in batches of STAGE_BATCH, one JSON string per call (a quarter of the XML-RPC
    *  payload of nested structs, and ~50x faster for Odoo to parse). */
-  private async stageBatches(id: number, records: StagedRecord[], onBatch?: StageProgress, token?: string): Promise<void> {
+  private async stageBatches(
+    id: number,
+    records: StagedRecord[],
+    onBatch?: StageProgress,
+    token?: string,
+  ): Promise<void> {
     for (let i = 0; i < records.length; i += STAGE_BATCH) {
       const batch = records.slice(i, i + STAGE_BATCH);
       stageAnswer.parse(await this.up(token, MODEL, 'api_stage_json', [[id], JSON.stringify(batch)]));
@@ -175,7 +259,13 @@ export class MigrationClient {
    * batch fails, the half-staged migration is deleted again; if the bridge dies half-way, the
    * upload stays open in Odoo and the migration cannot be committed.
    */
-  async stageAll(name: string, source: string, records: StagedRecord[], extra?: { profile: unknown; inventory: string }, blobs: BlobFile[] = []): Promise<MigrationReport> {
+  async stageAll(
+    name: string,
+    source: string,
+    records: StagedRecord[],
+    extra?: { profile: unknown; inventory: string },
+    blobs: BlobFile[] = [],
+  ): Promise<MigrationReport> {
     const id = await this.create(name, source);
     try {
       const token = await this.beginUpload(id);
@@ -198,21 +288,35 @@ export class MigrationClient {
    * connection drops) removes what it staged, and only that; a later one stays open (the
    * migration cannot be committed until it is uploaded again or the upload is discarded).
    */
-  async stageInto(id: number, records: StagedRecord[], extra: { profile: unknown; inventory: string; lines: unknown[] }, blobs: BlobFile[] = [], onBatch?: StageProgress, uploadToken?: string): Promise<MigrationReport> {
+  async stageInto(
+    id: number,
+    records: StagedRecord[],
+    extra: { profile: unknown; inventory: string; lines: unknown[] },
+    blobs: BlobFile[] = [],
+    onBatch?: StageProgress,
+    uploadToken?: string,
+  ): Promise<MigrationReport> {
     const keep = new Set(records.map((r) => r.key));
     // a committed migration takes the upload as a delta round (a newer export): its committed
     // records stay, compared with the new ones in Odoo (unchanged / update / create / gone)
     const delta = (deltaStates as readonly string[]).includes(await this.state(id));
     if (delta) await this.odoo.call(MODEL, 'api_start_delta', [[id]]);
-    const existing = z.array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose()).parse(
-      await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state', 'delta_before_json'] }),
-    );
-    const token = uploadToken ?? await this.beginUpload(id);
+    const existing = z
+      .array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose())
+      .parse(
+        await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], {
+          fields: ['key', 'state', 'delta_before_json'],
+        }),
+      );
+    const token = uploadToken ?? (await this.beginUpload(id));
     try {
       // an earlier upload's records that this one no longer has, never those in Odoo already
       // (a delta update staged earlier in the round keeps what Odoo has in delta_before_json)
-      const stale = existing.filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json).map((r) => r.id);
-      for (let i = 0; i < stale.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
+      const stale = existing
+        .filter((r) => !keep.has(r.key) && ['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json)
+        .map((r) => r.id);
+      for (let i = 0; i < stale.length; i += STAGE_BATCH)
+        await this.odoo.call('crm.migration.record', 'unlink', [stale.slice(i, i + STAGE_BATCH)]);
       await this.stageBatches(id, records, onBatch, token);
       await this.uploadBlobs(id, blobs, token);
       await this.setProfile(id, extra.profile, extra.inventory, token);
@@ -230,7 +334,12 @@ export class MigrationClient {
    * A sink that sends records to the migration `target()` names, in batches of STAGE_BATCH as
    * they come (the bridge holds one batch, never the whole upload); `end()` sends the rest.
    */
-  private batchSink(target: () => Promise<number>, onBatch?: StageProgress, onRecord?: (r: StagedRecord) => void, token: () => string | undefined = () => undefined): RecordSink & { end(): Promise<void> } {
+  private batchSink(
+    target: () => Promise<number>,
+    onBatch?: StageProgress,
+    onRecord?: (r: StagedRecord) => void,
+    token: () => string | undefined = () => undefined,
+  ): RecordSink & { end(): Promise<void> } {
     let batch: StagedRecord[] = [];
     let sent = 0;
     let total = 0;
@@ -263,7 +372,13 @@ export class MigrationClient {
    * it is given; the migration is created (and its upload opened, `beginUpload`) when the first
    * record is ready (a bad table sends nothing), and deleted again if anything fails after that.
    */
-  async stageAllFrom<R>(name: string, source: string, produce: (sink: RecordSink) => Promise<{ extra: { profile: unknown; inventory: string }; blobs: BlobFile[]; result: R }>): Promise<{ report: MigrationReport; result: R }> {
+  async stageAllFrom<R>(
+    name: string,
+    source: string,
+    produce: (
+      sink: RecordSink,
+    ) => Promise<{ extra: { profile: unknown; inventory: string }; blobs: BlobFile[]; result: R }>,
+  ): Promise<{ report: MigrationReport; result: R }> {
     let created: Promise<number> | undefined;
     let token: string | undefined;
     const open = async (): Promise<number> => {
@@ -297,7 +412,14 @@ export class MigrationClient {
    * an earlier upload that this one did not send are removed after the last batch. One upload
    * (`beginUpload` when the first record is ready, or the caller's `uploadToken`), as stageInto.
    */
-  async stageIntoFrom<R>(id: number, produce: (sink: RecordSink) => Promise<{ extra: { profile: unknown; inventory: string; lines: unknown[] }; blobs: BlobFile[]; result: R }>, onBatch?: StageProgress, uploadToken?: string): Promise<{ report: MigrationReport; result: R }> {
+  async stageIntoFrom<R>(
+    id: number,
+    produce: (
+      sink: RecordSink,
+    ) => Promise<{ extra: { profile: unknown; inventory: string; lines: unknown[] }; blobs: BlobFile[]; result: R }>,
+    onBatch?: StageProgress,
+    uploadToken?: string,
+  ): Promise<{ report: MigrationReport; result: R }> {
     // an earlier upload's records, never those in Odoo already (a delta update staged earlier in
     // the round keeps what Odoo has in delta_before_json): stale unless this upload sends the key
     const stale = new Map<string, number>();
@@ -307,11 +429,16 @@ export class MigrationClient {
     const prepare = async (): Promise<number> => {
       delta = (deltaStates as readonly string[]).includes(await this.state(id));
       if (delta) await this.odoo.call(MODEL, 'api_start_delta', [[id]]);
-      const rows = z.array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose()).parse(
-        await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], { fields: ['key', 'state', 'delta_before_json'] }),
-      );
-      for (const r of rows) if (['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json) stale.set(r.key, r.id);
-      token = uploadToken ?? await this.beginUpload(id);
+      const rows = z
+        .array(z.object({ id: z.number(), key: z.string(), state: z.string(), delta_before_json: z.unknown() }).loose())
+        .parse(
+          await this.odoo.call('crm.migration.record', 'search_read', [[['migration_id', '=', id]]], {
+            fields: ['key', 'state', 'delta_before_json'],
+          }),
+        );
+      for (const r of rows)
+        if (['staged', 'error', 'waiting'].includes(r.state) && !r.delta_before_json) stale.set(r.key, r.id);
+      token = uploadToken ?? (await this.beginUpload(id));
       existing = rows.length;
       return id;
     };
@@ -319,12 +446,18 @@ export class MigrationClient {
     let prepared: Promise<number> | undefined;
     const target = () => (prepared ??= prepare());
     try {
-      const sink = this.batchSink(target, onBatch, (r) => void stale.delete(r.key), () => token);
+      const sink = this.batchSink(
+        target,
+        onBatch,
+        (r) => void stale.delete(r.key),
+        () => token,
+      );
       const { extra, blobs, result } = await produce(sink);
       await target();
       await sink.end();
       const gone = [...stale.values()];
-      for (let i = 0; i < gone.length; i += STAGE_BATCH) await this.odoo.call('crm.migration.record', 'unlink', [gone.slice(i, i + STAGE_BATCH)]);
+      for (let i = 0; i < gone.length; i += STAGE_BATCH)
+        await this.odoo.call('crm.migration.record', 'unlink', [gone.slice(i, i + STAGE_BATCH)]);
       await this.uploadBlobs(id, blobs, token);
       await this.setProfile(id, extra.profile, extra.inventory, token);
       if (!delta) await this.up(token, MODEL, 'api_set_mapping', [[id], extra.lines]); // a committed mapping stays
@@ -355,11 +488,16 @@ export class MigrationClient {
     let answer: BlobAnswer = { key: blob.key, received: 0, size: blob.size, complete: blob.size === 0 };
     for await (const chunk of fileChunks(blob.path)) {
       if (offset + chunk.length > blob.size) break;
-      answer = blobAnswerSchema.parse(await this.up(token, MODEL, 'api_stage_blob', [[id], blob.key, offset, chunk.toString('base64')]));
+      answer = blobAnswerSchema.parse(
+        await this.up(token, MODEL, 'api_stage_blob', [[id], blob.key, offset, chunk.toString('base64')]),
+      );
       offset += chunk.length;
     }
     if (!answer.complete || offset !== blob.size) {
-      throw new InputError({ file: blob.path, field: blob.key }, `the file changed since it was read: ${offset} of ${blob.size} bytes sent (stage again)`);
+      throw new InputError(
+        { file: blob.path, field: blob.key },
+        `the file changed since it was read: ${offset} of ${blob.size} bytes sent (stage again)`,
+      );
     }
     return answer;
   }
@@ -376,8 +514,10 @@ export class MigrationClient {
    * user to be an administrator; null when none is set.
    */
   async llmSettings(): Promise<{ url: string; key?: string; model?: string } | null> {
-    const param = async (name: string) => z.union([z.string(), z.literal(false)]).parse(
-      await this.odoo.call('ir.config_parameter', 'get_param', [`crm_migration.${name}`])) || '';
+    const param = async (name: string) =>
+      z
+        .union([z.string(), z.literal(false)])
+        .parse(await this.odoo.call('ir.config_parameter', 'get_param', [`crm_migration.${name}`])) || '';
     const url = await param('llm_url');
     if (!url) return null;
     const [key, model] = [await param('llm_key'), await param('llm_model')];
@@ -386,7 +526,11 @@ export class MigrationClient {
 
   /** `fields_get` of a model: labels, types, selection values, read-only and stored flags. */
   async fieldsGet(model: string): Promise<FieldsGet> {
-    return fieldsGetSchema.parse(await this.odoo.call(model, 'fields_get', [], { attributes: ['type', 'string', 'selection', 'readonly', 'store'] }));
+    return fieldsGetSchema.parse(
+      await this.odoo.call(model, 'fields_get', [], {
+        attributes: ['type', 'string', 'selection', 'readonly', 'store'],
+      }),
+    );
   }
 
   /** Which of these Odoo modules are installed (sale, account, calendar...). */
@@ -413,15 +557,24 @@ export class MigrationClient {
 
   /** A user's id by login (or email); null when there is none. */
   async userId(login: string): Promise<number | null> {
-    const rows = z.array(z.object({ id: z.number() }).loose()).parse(
-      await this.odoo.call('res.users', 'search_read', [['|', ['login', '=ilike', login], ['email', '=ilike', login]]], { fields: ['id'], limit: 2 }),
-    );
+    const rows = z
+      .array(z.object({ id: z.number() }).loose())
+      .parse(
+        await this.odoo.call(
+          'res.users',
+          'search_read',
+          [['|', ['login', '=ilike', login], ['email', '=ilike', login]]],
+          { fields: ['id'], limit: 2 },
+        ),
+      );
     return rows.length === 1 ? (rows[0] as { id: number }).id : null;
   }
 
   /** Commit everything staged, or with `sample` a representative slice of that many records. */
   async commit(id: number, batchSize = 500, sample?: number): Promise<MigrationReport> {
-    return reportSchema.parse(await this.odoo.call(MODEL, 'api_commit', [[id], { batch_size: batchSize, ...(sample ? { sample } : {}) }]));
+    return reportSchema.parse(
+      await this.odoo.call(MODEL, 'api_commit', [[id], { batch_size: batchSize, ...(sample ? { sample } : {}) }]),
+    );
   }
 
   /**
@@ -432,10 +585,16 @@ export class MigrationClient {
    * its wave: the migration is left `partial`, its records staged, and committing again continues;
    * the error is thrown with the chunk's object and size.
    */
-  async commitParallel(id: number, options: { batchSize?: number; workers?: number; onChunk?: (done: number, total: number) => void } = {}): Promise<ParallelCommitResult> {
+  async commitParallel(
+    id: number,
+    options: { batchSize?: number; workers?: number; onChunk?: (done: number, total: number) => void } = {},
+  ): Promise<ParallelCommitResult> {
     const workers = options.workers ?? 2;
-    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive whole number (got ${workers})`);
-    const plan = commitPlanSchema.parse(await this.odoo.call(MODEL, 'api_commit_plan', [[id], { batch_size: options.batchSize ?? 500 }]));
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new RangeError(`workers must be a positive whole number (got ${workers})`);
+    const plan = commitPlanSchema.parse(
+      await this.odoo.call(MODEL, 'api_commit_plan', [[id], { batch_size: options.batchSize ?? 500 }]),
+    );
     let done = 0;
     let retries = 0;
     let failure: Error | undefined;
@@ -450,7 +609,9 @@ export class MigrationClient {
             retries += answer.attempts - 1;
             options.onChunk?.(done, plan.total);
           } catch (e) {
-            failure ??= new OdooError(`commit of a chunk of ${chunk.ids.length} ${chunk.object} records failed: ${(e as Error).message}`);
+            failure ??= new OdooError(
+              `commit of a chunk of ${chunk.ids.length} ${chunk.object} records failed: ${(e as Error).message}`,
+            );
           }
         }
       };
@@ -488,21 +649,25 @@ export class MigrationClient {
 
   /** The migration's state (draft, uploaded, mapped, ..., committed, partial, delta, rolled_back). */
   async state(id: number): Promise<string> {
-    const rows = z.array(z.object({ state: z.string() }).loose()).parse(
-      await this.odoo.call(MODEL, 'search_read', [[['id', '=', id]]], { fields: ['state'] }),
-    );
+    const rows = z
+      .array(z.object({ state: z.string() }).loose())
+      .parse(await this.odoo.call(MODEL, 'search_read', [[['id', '=', id]]], { fields: ['state'] }));
     if (rows.length !== 1) throw new OdooError(`migration ${id} does not exist (or you may not read it)`);
     return (rows[0] as { state: string }).state;
   }
 
   /** Decide a delta round's conflicts (all, or those of `keys`): take the source value or keep Odoo's. */
   async resolveDelta(id: number, take: DeltaDecision, keys?: string[]): Promise<MigrationReport> {
-    return reportSchema.parse(await this.odoo.call(MODEL, 'api_delta_resolve', [[id], { take, ...(keys?.length ? { keys } : {}) }]));
+    return reportSchema.parse(
+      await this.odoo.call(MODEL, 'api_delta_resolve', [[id], { take, ...(keys?.length ? { keys } : {}) }]),
+    );
   }
 
   /** Archive, or delete (only records the migration created), the records gone from the newer export. */
   async deltaGone(id: number, action: GoneAction, keys?: string[]): Promise<MigrationReport> {
-    return reportSchema.parse(await this.odoo.call(MODEL, 'api_delta_gone', [[id], { action, ...(keys?.length ? { keys } : {}) }]));
+    return reportSchema.parse(
+      await this.odoo.call(MODEL, 'api_delta_gone', [[id], { action, ...(keys?.length ? { keys } : {}) }]),
+    );
   }
 
   async report(id: number): Promise<MigrationReport> {

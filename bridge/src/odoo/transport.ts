@@ -26,7 +26,10 @@ export interface OdooTransport {
 }
 
 export class OdooError extends Error {
-  constructor(message: string, readonly faultString?: string) {
+  constructor(
+    message: string,
+    readonly faultString?: string,
+  ) {
     super(message);
     this.name = 'OdooError';
   }

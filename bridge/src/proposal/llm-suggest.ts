@@ -47,7 +47,12 @@ export async function llmSuggest(
     const res = await fetch(`${config.url.replace(/\/+$/, '')}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(config.key ? { authorization: `Bearer ${config.key}` } : {}) },
-      body: JSON.stringify({ model: config.model, temperature: 0, response_format: { type: 'json_object' }, messages: [{ role: 'user', content: prompt }] }),
+      body: JSON.stringify({
+        model: config.model,
+        temperature: 0,
+        response_format: { type: 'json_object' },
+        messages: [{ role: 'user', content: prompt }],
+      }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -59,7 +64,10 @@ export async function llmSuggest(
       }
     }
   } catch (err) {
-    log?.warn({ err: (err as Error).message, url: config.url }, 'language-model suggestions unavailable; continuing without them');
+    log?.warn(
+      { err: (err as Error).message, url: config.url },
+      'language-model suggestions unavailable; continuing without them',
+    );
   }
   return out;
 }

@@ -86,18 +86,26 @@ function typeFit(target: TargetField, p: ValueProfile, values: string[]): number
   if (target.transform === 'country') return p.country;
   const textish = 1 - Math.max(p.email, p.date, p.boolean * 0.5);
   switch (kind) {
-    case 'email': return p.email;
-    case 'phone': return p.phone;
+    case 'email':
+      return p.email;
+    case 'phone':
+      return p.phone;
     case 'date':
-    case 'datetime': return p.date;
+    case 'datetime':
+      return p.date;
     case 'float':
     case 'integer':
-    case 'monetary': return p.number;
-    case 'boolean': return p.boolean;
-    case 'url': return p.url;
+    case 'monetary':
+      return p.number;
+    case 'boolean':
+      return p.boolean;
+    case 'url':
+      return p.url;
     case 'html':
-    case 'text': return Math.max(textish, p.multiline);
-    default: return Math.max(0, textish - p.phone * 0.5 - p.number * 0.5 - p.country * 0.5);
+    case 'text':
+      return Math.max(textish, p.multiline);
+    default:
+      return Math.max(0, textish - p.phone * 0.5 - p.number * 0.5 - p.country * 0.5);
   }
 }
 
@@ -118,10 +126,16 @@ export function shippedTargets(mapping: Mapping): Map<string, { model: string; f
   return out;
 }
 
-export function proposeMapping(header: string[], rows: Record<string, string>[], options: ProposeOptions = {}): Proposal[] {
+export function proposeMapping(
+  header: string[],
+  rows: Record<string, string>[],
+  options: ProposeOptions = {},
+): Proposal[] {
   const catalog = options.catalog ?? CATALOG;
   const threshold = options.threshold ?? 0.65;
-  const shipped = options.shipped ? shippedTargets(options.shipped) : new Map<string, { model: string; field: string }>();
+  const shipped = options.shipped
+    ? shippedTargets(options.shipped)
+    : new Map<string, { model: string; field: string }>();
   const saved = new Map(Object.entries(options.saved ?? {}).map(([h, t]) => [headerToken(h), t]));
   const proposals = new Map<string, Proposal>();
   const candidates: { column: string; target: TargetField; score: number; reason: string }[] = [];
@@ -130,7 +144,14 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
     const token = headerToken(column);
     const fixed = saved.get(token) ?? shipped.get(token);
     if (fixed) {
-      proposals.set(column, { column, ...fixed, confidence: saved.has(token) ? 0.98 : 1, reason: saved.has(token) ? 'saved mapping from an earlier migration' : `shipped ${options.shipped?.label} mapping` });
+      proposals.set(column, {
+        column,
+        ...fixed,
+        confidence: saved.has(token) ? 0.98 : 1,
+        reason: saved.has(token)
+          ? 'saved mapping from an earlier migration'
+          : `shipped ${options.shipped?.label} mapping`,
+      });
       continue;
     }
     const values = rows.map((r) => r[column] ?? '');
@@ -138,7 +159,10 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
     for (const target of catalog) {
       let best = 0;
       let bestName = '';
-      for (const name of [...(target.part ? [] : [target.field.replace(/_id$/, ''), target.label]), ...target.synonyms]) {
+      for (const name of [
+        ...(target.part ? [] : [target.field.replace(/_id$/, ''), target.label]),
+        ...target.synonyms,
+      ]) {
         const s = similarity(column, name);
         if (s > best) {
           best = s;
@@ -155,7 +179,12 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
       let reason = `header like "${bestName}" (${Math.round(best * 100)}%)`;
       // strong value evidence alone (a column of emails is an email column, whatever its name)
       const strongKind = ['email', 'phone', 'url'].includes(target.kind) || target.transform === 'country';
-      const valueOnly = strongKind && fit >= 0.9 ? 0.6 + 0.3 * fit : target.selection && fit >= 0.9 && best >= 0.4 ? 0.5 + 0.3 * fit : 0;
+      const valueOnly =
+        strongKind && fit >= 0.9
+          ? 0.6 + 0.3 * fit
+          : target.selection && fit >= 0.9 && best >= 0.4
+            ? 0.5 + 0.3 * fit
+            : 0;
       if (valueOnly > score) {
         score = valueOnly;
         reason = target.selection
@@ -175,7 +204,23 @@ export function proposeMapping(header: string[], rows: Record<string, string>[],
     const id = `${c.target.model}.${c.target.field}${c.target.part ? `:${c.target.part}` : ''}`;
     if (taken.has(id)) continue;
     taken.add(id);
-    proposals.set(c.column, { column: c.column, model: c.target.model, field: c.target.field, ...(c.target.part ? { part: c.target.part } : {}), confidence: Number(c.score.toFixed(2)), reason: c.target.part ? `${c.reason}; ${c.target.part} part of the name` : c.reason });
+    proposals.set(c.column, {
+      column: c.column,
+      model: c.target.model,
+      field: c.target.field,
+      ...(c.target.part ? { part: c.target.part } : {}),
+      confidence: Number(c.score.toFixed(2)),
+      reason: c.target.part ? `${c.reason}; ${c.target.part} part of the name` : c.reason,
+    });
   }
-  return header.map((column) => proposals.get(column) ?? { column, model: null, field: null, confidence: 0, reason: 'no Odoo field fits: propose a new custom field' });
+  return header.map(
+    (column) =>
+      proposals.get(column) ?? {
+        column,
+        model: null,
+        field: null,
+        confidence: 0,
+        reason: 'no Odoo field fits: propose a new custom field',
+      },
+  );
 }

@@ -31,11 +31,22 @@ export function profileValues(values: string[]): ValueProfile {
     filled: cells.length,
     email: share((v) => email.safeParse(v.toLowerCase()).success),
     // a date written with digits and dashes (1990-05-01, 0000-00-00) is not a phone number
-    phone: share((v) => !/^\d{4}-\d{2}-\d{2}([ T].*)?$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$/.test(v) && /\d{6,}/.test(v.replace(/[\s().-]/g, '')) && !/[a-z@]/i.test(v) && Boolean(parsePhoneNumberFromString(v.startsWith('+') ? v : `+${v.replace(/\D/g, '')}`)?.isPossible() || /^[+(]?\d[\d\s().-]{6,}$/.test(v))),
+    phone: share(
+      (v) =>
+        !/^\d{4}-\d{2}-\d{2}([ T].*)?$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$/.test(v) &&
+        /\d{6,}/.test(v.replace(/[\s().-]/g, '')) &&
+        !/[a-z@]/i.test(v) &&
+        Boolean(
+          parsePhoneNumberFromString(v.startsWith('+') ? v : `+${v.replace(/\D/g, '')}`)?.isPossible() ||
+          /^[+(]?\d[\d\s().-]{6,}$/.test(v),
+        ),
+    ),
     date: share((v) => /\d/.test(v) && /[-/.]/.test(v) && parseSourceDate(v, 'UTC') !== null),
     number: share((v) => /^[-+$€£]?\s?[\d.,]+$/.test(v) && normalizeNumber(v).value !== null),
     boolean: share((v) => normalizeBoolean(v).value !== null && !/^\d{2,}$/.test(v)),
-    url: share((v) => /^(https?:\/\/|www\.)|\.[a-z]{2,}(\/|$)/i.test(v) && !v.includes('@') && !/\s/.test(cleanText(v))),
+    url: share(
+      (v) => /^(https?:\/\/|www\.)|\.[a-z]{2,}(\/|$)/i.test(v) && !v.includes('@') && !/\s/.test(cleanText(v)),
+    ),
     multiline: share((v) => /\n/.test(v)),
     country: share((v) => v.length > 1 && countryCode(v) !== null),
   };

@@ -64,7 +64,16 @@ export interface SourceSystem {
   uploadReader?: (files: CsvFile[], dir: string) => SourceReader;
 }
 
-export const sources: Record<string, SourceSystem> = { [kartra.name]: kartra, [genericCsv.name]: genericCsv, [ontraport.name]: ontraport, [ontraportApi.name]: ontraportApi, [crmconnect.name]: crmconnect, [ortto.name]: ortto, [apto.name]: apto, [aptoExport.name]: aptoExport };
+export const sources: Record<string, SourceSystem> = {
+  [kartra.name]: kartra,
+  [genericCsv.name]: genericCsv,
+  [ontraport.name]: ontraport,
+  [ontraportApi.name]: ontraportApi,
+  [crmconnect.name]: crmconnect,
+  [ortto.name]: ortto,
+  [apto.name]: apto,
+  [aptoExport.name]: aptoExport,
+};
 
 export function findSource(name: string): SourceSystem | undefined {
   // own properties only: a name such as "constructor" or "__proto__" is not a source
@@ -81,7 +90,12 @@ export function registerSource(source: SourceSystem): () => void {
 }
 
 /** What GET /sources answers: enough for Odoo's wizard to offer a source and ask its credentials. */
-export function describeSources(): { name: string; label: string; input: SourceSystem['input']; credentials: CredentialField[] }[] {
+export function describeSources(): {
+  name: string;
+  label: string;
+  input: SourceSystem['input'];
+  credentials: CredentialField[];
+}[] {
   return Object.values(sources).map(({ name, label, input, credentials }) => ({ name, label, input, credentials }));
 }
 
@@ -91,25 +105,47 @@ export function describeSources(): { name: string; label: string; input: SourceS
  */
 export function apiReader(name: string, credentials: Record<string, string>, options: ApiReaderOptions): SourceReader {
   const source = findSource(name);
-  if (!source) throw new InputError({ file: '(request)', field: 'source' }, `unknown source "${name}"; known: ${Object.keys(sources).join(', ')}`);
-  if (source.input !== 'api' || !source.reader) throw new InputError({ file: '(request)', field: 'source' }, `${source.label} is read from uploaded export files, not from an API`);
+  if (!source)
+    throw new InputError(
+      { file: '(request)', field: 'source' },
+      `unknown source "${name}"; known: ${Object.keys(sources).join(', ')}`,
+    );
+  if (source.input !== 'api' || !source.reader)
+    throw new InputError(
+      { file: '(request)', field: 'source' },
+      `${source.label} is read from uploaded export files, not from an API`,
+    );
   const checked = credentialsSchema(source.credentials).safeParse(credentials);
   if (!checked.success) {
     const issue = checked.error.issues[0];
-    throw new InputError({ file: '(credentials)', field: String(issue?.path[0] ?? '') }, issue?.message ?? 'invalid credentials');
+    throw new InputError(
+      { file: '(credentials)', field: String(issue?.path[0] ?? '') },
+      issue?.message ?? 'invalid credentials',
+    );
   }
   return source.reader(checked.data, options);
 }
 
 function credentialsSchema(fields: CredentialField[]) {
-  return z.object(Object.fromEntries(fields.map((f) => [
-    f.name,
-    f.options
-      ? z.string({ error: `${f.label} is required` }).refine((v) => f.options?.includes(v), { message: `${f.label} must be one of ${f.options.join(', ')}` })
-      : f.optional
-        ? z.string().trim().optional()
-        : z.string({ error: `${f.label} is required` }).trim().min(1, `${f.label} is required`),
-  ]))).strip() as z.ZodType<Record<string, string>>;
+  return z
+    .object(
+      Object.fromEntries(
+        fields.map((f) => [
+          f.name,
+          f.options
+            ? z
+                .string({ error: `${f.label} is required` })
+                .refine((v) => f.options?.includes(v), { message: `${f.label} must be one of ${f.options.join(', ')}` })
+            : f.optional
+              ? z.string().trim().optional()
+              : z
+                  .string({ error: `${f.label} is required` })
+                  .trim()
+                  .min(1, `${f.label} is required`),
+        ]),
+      ),
+    )
+    .strip() as z.ZodType<Record<string, string>>;
 }
 
 /** mappings/ at the project root, found upward from this file (works from src and dist). */
@@ -117,7 +153,8 @@ export function mappingsDir(): string {
   if (process.env.CRM_MIGRATION_MAPPINGS) return process.env.CRM_MIGRATION_MAPPINGS;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(resolve(dir, 'mappings')) && existsSync(resolve(dir, 'package.json'))) return resolve(dir, 'mappings');
+    if (existsSync(resolve(dir, 'mappings')) && existsSync(resolve(dir, 'package.json')))
+      return resolve(dir, 'mappings');
     const up = dirname(dir);
     if (up === dir) throw new Error('cannot find the mappings/ folder; set CRM_MIGRATION_MAPPINGS');
     dir = up;

@@ -39,7 +39,10 @@ export async function* fileChunks(path: string): AsyncGenerator<Buffer> {
  * and upload any file of its disk.
  */
 export function resolveLocalFile(dir: string | null | undefined, cell: string): { path: string } | { error: string } {
-  if (!dir) return { error: `names the file "${cell}", but no folder of attached files was given for this upload (crm-migrate stage --files DIR)` };
+  if (!dir)
+    return {
+      error: `names the file "${cell}", but no folder of attached files was given for this upload (crm-migrate stage --files DIR)`,
+    };
   const base = resolve(dir);
   const path = resolve(base, cell.replace(/\\/g, '/'));
   const rel = relative(base, path);

@@ -87,7 +87,10 @@ export class DraftStore<T> {
   readonly b = new Paged((n) => new Uint32Array(n));
   private count = 0;
 
-  constructor(private readonly options: StoreOptions = {}, private readonly codec?: StoreCodec<T>) {
+  constructor(
+    private readonly options: StoreOptions = {},
+    private readonly codec?: StoreCodec<T>,
+  ) {
     this.memoryLimit = options.memoryLimit ?? 5000;
   }
 
@@ -135,7 +138,8 @@ export class DraftStore<T> {
   private flush(): void {
     if (this.pendingBytes === 0 || this.fd === null) return;
     let done = 0;
-    while (done < this.pendingBytes) done += writeSync(this.fd, this.pending, done, this.pendingBytes - done, this.written + done);
+    while (done < this.pendingBytes)
+      done += writeSync(this.fd, this.pending, done, this.pendingBytes - done, this.written + done);
     this.written += this.pendingBytes;
     this.pendingBytes = 0;
   }
@@ -229,7 +233,8 @@ export class HashIndex {
     this.hashes = new Uint32Array(old.values.length * 2);
     this.values = new Int32Array(old.values.length * 2);
     this.used = 0;
-    for (let s = 0; s < old.values.length; s++) if (old.values[s] !== 0) this.add(old.hashes[s] as number, (old.values[s] as number) - 1);
+    for (let s = 0; s < old.values.length; s++)
+      if (old.values[s] !== 0) this.add(old.hashes[s] as number, (old.values[s] as number) - 1);
   }
 
   /** an index sized for `entries` entries (no growing on the way) */

@@ -30,13 +30,16 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** sha-256 in hex: node's one-shot `crypto.hash` where it exists (node ≥ 20.12), else a Hash object */
-const sha256: (text: string) => string = typeof crypto.hash === 'function'
-  ? (text) => crypto.hash('sha256', text, 'hex')
-  : (text) => crypto.createHash('sha256').update(text).digest('hex');
+const sha256: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** The content hash: what would be written to Odoo, not where it came from. `attach_to` and
  *  `blob` count when present (absent keys are left out, as the addon's canonical_hash does). */
-export function contentHash(record: Pick<StagedRecord, 'model' | 'values' | 'refs' | 'lookups' | 'attach_to' | 'blob'>): string {
+export function contentHash(
+  record: Pick<StagedRecord, 'model' | 'values' | 'refs' | 'lookups' | 'attach_to' | 'blob'>,
+): string {
   const { model, values, refs, lookups, attach_to, blob } = record;
   return sha256(canonicalJson({ model, values, refs, lookups, attach_to, blob }));
 }

@@ -30,7 +30,8 @@ const text = () => z.string().max(LIMITS.text);
 const name = () => z.string().max(LIMITS.name);
 /** a record of `value`s by name, with at most `max` properties (maxProperties in JSON Schema) */
 export const boundedRecord = <V extends z.ZodType>(value: V, max: number = LIMITS.fields, key: z.ZodString = name()) =>
-  z.record(key, value)
+  z
+    .record(key, value)
     .refine((o) => Object.keys(o).length <= max, { message: `at most ${max} properties` })
     .meta({ maxProperties: max });
 
@@ -57,10 +58,15 @@ export const lookupSchema = z.object({
 });
 
 /** The bytes of a file (an `ir.attachment` record): sent to Odoo in chunks after staging. */
-export const blobSchema = z.object({
-  sha1: z.string().length(40).regex(/^[0-9a-f]{40}$/),
-  size: z.number().int().nonnegative(),
-}).strict();
+export const blobSchema = z
+  .object({
+    sha1: z
+      .string()
+      .length(40)
+      .regex(/^[0-9a-f]{40}$/),
+    size: z.number().int().nonnegative(),
+  })
+  .strict();
 
 /** the key of a staged record (the staged record it names, in refs, deps, attach_to) */
 export const keySchema = z.string().min(1).max(LIMITS.key).regex(/\S/, 'a key is not blank');
@@ -76,7 +82,10 @@ export const sourceSchema = z.object({
 export const stagedRecordSchema = z.object({
   key: keySchema,
   object: z.string().min(1).max(LIMITS.name).regex(/\S/, 'an object name is not blank'),
-  model: z.string().max(LIMITS.name).regex(/^[a-z0-9_.]+$/),
+  model: z
+    .string()
+    .max(LIMITS.name)
+    .regex(/^[a-z0-9_.]+$/),
   values: boundedRecord(scalarSchema),
   refs: boundedRecord(z.union([keySchema, z.array(keySchema).max(LIMITS.keys)])),
   lookups: boundedRecord(lookupSchema),
@@ -88,7 +97,10 @@ export const stagedRecordSchema = z.object({
   attach_to: keySchema.optional(),
   blob: blobSchema.optional(),
   source: sourceSchema,
-  hash: z.string().length(64).regex(/^[0-9a-f]{64}$/),
+  hash: z
+    .string()
+    .length(64)
+    .regex(/^[0-9a-f]{64}$/),
   issues: z.array(issueSchema).max(LIMITS.issues),
 });
 

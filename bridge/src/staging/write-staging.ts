@@ -17,7 +17,9 @@ export interface StagingFiles {
  * Writes records.jsonl as records are finished (a sink for stageExportsTo: the records never sit
  * in memory together), then `close` writes profile.json and inventory.md.
  */
-export async function stagingWriter(dir: string): Promise<{ sink: RecordSink; close(result: { profile: Profile; inventory: string }): Promise<StagingFiles> }> {
+export async function stagingWriter(
+  dir: string,
+): Promise<{ sink: RecordSink; close(result: { profile: Profile; inventory: string }): Promise<StagingFiles> }> {
   await mkdir(dir, { recursive: true });
   const records = join(dir, 'records.jsonl');
   const profile = join(dir, 'profile.json');
@@ -55,7 +57,10 @@ export async function stagingWriter(dir: string): Promise<{ sink: RecordSink; cl
 }
 
 /** The same for records already in memory. */
-export async function writeStaging(dir: string, result: { records: StagedRecord[]; profile: Profile; inventory: string }): Promise<StagingFiles> {
+export async function writeStaging(
+  dir: string,
+  result: { records: StagedRecord[]; profile: Profile; inventory: string },
+): Promise<StagingFiles> {
   const writer = await stagingWriter(dir);
   for (const r of result.records) await writer.sink.record(r);
   return writer.close(result);

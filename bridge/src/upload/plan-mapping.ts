@@ -65,8 +65,21 @@ export type PlanSource = Pick<SourceSystem, 'prepareMapping' | 'finishMapping'>;
 const decisionId = (object: string, header: string) => `${object}\u0000${headerToken(header)}`;
 
 const KIND_TTYPE: Partial<Record<FieldKind, string>> = {
-  char: 'char', text: 'text', html: 'html', email: 'char', phone: 'char', url: 'char', date: 'date', datetime: 'datetime',
-  float: 'float', integer: 'integer', monetary: 'monetary', boolean: 'boolean', selection: 'selection', many2one: 'many2one', many2many: 'many2many',
+  char: 'char',
+  text: 'text',
+  html: 'html',
+  email: 'char',
+  phone: 'char',
+  url: 'char',
+  date: 'date',
+  datetime: 'datetime',
+  float: 'float',
+  integer: 'integer',
+  monetary: 'monetary',
+  boolean: 'boolean',
+  selection: 'selection',
+  many2one: 'many2one',
+  many2many: 'many2many',
 };
 
 /** What a column's values look like, in one word (the Odoo side limits the field picker by it). */
@@ -96,12 +109,19 @@ function rulesReading(object: ObjectMapping, column: string) {
   return object.fields.filter((r) => fromColumns(r).includes(column));
 }
 
-export async function planMapping(base: Mapping, source: PlanSource, reader: SourceReader, options: PlanOptions = {}): Promise<Plan> {
+export async function planMapping(
+  base: Mapping,
+  source: PlanSource,
+  reader: SourceReader,
+  options: PlanOptions = {},
+): Promise<Plan> {
   const peeked = await peekTables(reader);
   if (peeked.length === 0) throw new InputError({ file: '(none)' }, 'no export file given');
   // a source without fixed columns: every column is proposed, and the source shapes the mapping
   const adaptive = source.prepareMapping !== undefined;
-  let mapping = source.prepareMapping ? source.prepareMapping(base, [...new Set(peeked.flatMap((p) => p.header))]) : base;
+  let mapping = source.prepareMapping
+    ? source.prepareMapping(base, [...new Set(peeked.flatMap((p) => p.header))])
+    : base;
   const headers = new Map<string, string[]>();
   const rowsOf = new Map<string, Record<string, string>[]>();
   const taken: Plan['taken'] = new Map();
@@ -109,7 +129,9 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
   /** object → the names of its tables */
   const filesOf = new Map<string, Set<string>>();
   const confirmed = new Map([
-    ...(options.saved ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed in an earlier migration'] as const),
+    ...(options.saved ?? []).map(
+      (d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed in an earlier migration'] as const,
+    ),
     ...(options.decisions ?? []).map((d) => [`${d.object}\u0000${headerToken(d.column)}`, 'confirmed by you'] as const),
   ]);
   const refersTo = adaptive ? new Map<string, Map<string, Set<string>>>() : referredValues(mapping, peeked);
@@ -119,7 +141,11 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
     if (!adaptive) {
       // the mapping's spellings first, then the headers' words and the values of the first rows
       const given = givenColumns(options.columns, object);
-      const resolved = resolveColumns(mapping.objects[object] as ObjectMapping, p.header, { rows: p.rows, given, refersTo: refersTo.get(object) });
+      const resolved = resolveColumns(mapping.objects[object] as ObjectMapping, p.header, {
+        rows: p.rows,
+        given,
+        refersTo: refersTo.get(object),
+      });
       const found = resolved.taken.map((t) => ({ ...t, object }));
       for (const open of resolved.open) {
         const best = open.candidates[0];
@@ -150,7 +176,10 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
   /** a decision onto a selection field of Odoo: each of its keys and labels → the key */
   const withOptions = (d: Decision): Decision => {
     const object = mapping.objects[d.object];
-    const selection = object && d.action === 'map' && d.field && !d.values ? options.odooFields?.[object.model]?.[d.field]?.selection : undefined;
+    const selection =
+      object && d.action === 'map' && d.field && !d.values
+        ? options.odooFields?.[object.model]?.[d.field]?.selection
+        : undefined;
     return selection ? { ...d, ttype: 'selection', values: selectionTable(selection) } : d;
   };
   for (const d of options.decisions ?? []) put(withOptions(d), 1, 'confirmed by you');
@@ -162,7 +191,9 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
     const rows = rowsOf.get(objectName) ?? [];
     const open = adaptive ? objectHeaders : resolveColumns(object, objectHeaders).unknown;
     // a column the source's own field list declares (`customOnly`) is its custom field: not proposed elsewhere
-    const todo = open.filter((h) => !decided.has(decisionId(objectName, h)) && !described.get(objectName)?.has(headerToken(h)));
+    const todo = open.filter(
+      (h) => !decided.has(decisionId(objectName, h)) && !described.get(objectName)?.has(headerToken(h)),
+    );
     if (todo.length === 0) continue;
     const written = new Set(adaptive ? [] : object.fields.map((r) => r.field));
     const known = CATALOG.filter((t) => t.model === object.model);
@@ -171,29 +202,74 @@ export async function planMapping(base: Mapping, source: PlanSource, reader: Sou
     const catalog = [...known, ...fromOdoo].filter((t) => !written.has(t.field) && (adaptive || !t.part));
     const proposals = proposeMapping(todo, rows, { catalog });
     const unmapped = proposals.filter((p) => !p.field);
-    const llm = options.llm && unmapped.length
-      ? await llmSuggest(options.llm, unmapped.map((p) => ({ column: p.column, samples: samples(rows, p.column, 5) })), catalog, options.log)
-      : new Map<string, LlmSuggestion>();
+    const llm =
+      options.llm && unmapped.length
+        ? await llmSuggest(
+            options.llm,
+            unmapped.map((p) => ({ column: p.column, samples: samples(rows, p.column, 5) })),
+            catalog,
+            options.log,
+          )
+        : new Map<string, LlmSuggestion>();
     for (const p of proposals) {
       const target = p.field ? catalog.find((t) => t.field === p.field) : undefined;
       const suggestion = llm.get(p.column);
       if (p.field && target) {
         const values = target.selection ? selectionTable(target.selection) : undefined;
-        put({ object: objectName, column: p.column, action: 'map', field: p.field, ttype: KIND_TTYPE[target.kind] ?? null, ...(values ? { values } : {}) }, p.confidence, p.reason);
+        put(
+          {
+            object: objectName,
+            column: p.column,
+            action: 'map',
+            field: p.field,
+            ttype: KIND_TTYPE[target.kind] ?? null,
+            ...(values ? { values } : {}),
+          },
+          p.confidence,
+          p.reason,
+        );
       } else if (suggestion) {
         const t = catalog.find((c) => c.field === suggestion.field);
-        put({ object: objectName, column: p.column, action: 'map', field: suggestion.field, ttype: t ? (KIND_TTYPE[t.kind] ?? null) : null }, 0.5, suggestion.reason);
+        put(
+          {
+            object: objectName,
+            column: p.column,
+            action: 'map',
+            field: suggestion.field,
+            ttype: t ? (KIND_TTYPE[t.kind] ?? null) : null,
+          },
+          0.5,
+          suggestion.reason,
+        );
       } else if (adaptive) {
         const inferred = inferType(rows.map((r) => r[p.column] ?? ''));
-        put({ object: objectName, column: p.column, action: 'create', ttype: inferred.type === 'selection' ? 'char' : inferred.type, label: p.column }, 0.5, 'no Odoo field fits: a new custom field');
+        put(
+          {
+            object: objectName,
+            column: p.column,
+            action: 'create',
+            ttype: inferred.type === 'selection' ? 'char' : inferred.type,
+            label: p.column,
+          },
+          0.5,
+          'no Odoo field fits: a new custom field',
+        );
       }
       // known source, nothing fits: the object's custom-field rule (or the inventory) takes it
     }
   }
 
   if (adaptive) await settleDateOrders(reader, decided, headers, filesOf);
-  mapping = applyDecisions(mapping, headers, [...decided.values()].map((d) => d.decision));
-  if (source.finishMapping) mapping = source.finishMapping(mapping, peeked.map((p) => p.name));
+  mapping = applyDecisions(
+    mapping,
+    headers,
+    [...decided.values()].map((d) => d.decision),
+  );
+  if (source.finishMapping)
+    mapping = source.finishMapping(
+      mapping,
+      peeked.map((p) => p.name),
+    );
   return { mapping, headers, rowsOf, decided, taken, toConfirm };
 }
 
@@ -254,13 +330,31 @@ function referredValues(mapping: Mapping, peeked: PeekedTable[]): Map<string, Ma
  * that stays open is kept as text in a custom field and asked on the Mapping page; a date is
  * never read in a guessed order.
  */
-async function settleDateOrders(reader: SourceReader, decided: Plan['decided'], headers: Map<string, string[]>, filesOf: Map<string, Set<string>>): Promise<void> {
-  const isDate = (d: Decision) => d.action !== 'ignore' && (d.ttype === 'date' || d.ttype === 'datetime') && !d.dateOrder;
-  const todo = [...filesOf].map(([object, tables]) => ({ object, tables, entries: [...decided.entries()].filter(([, e]) => e.decision.object === object && isDate(e.decision)) })).filter((o) => o.entries.length > 0);
+async function settleDateOrders(
+  reader: SourceReader,
+  decided: Plan['decided'],
+  headers: Map<string, string[]>,
+  filesOf: Map<string, Set<string>>,
+): Promise<void> {
+  const isDate = (d: Decision) =>
+    d.action !== 'ignore' && (d.ttype === 'date' || d.ttype === 'datetime') && !d.dateOrder;
+  const todo = [...filesOf]
+    .map(([object, tables]) => ({
+      object,
+      tables,
+      entries: [...decided.entries()].filter(([, e]) => e.decision.object === object && isDate(e.decision)),
+    }))
+    .filter((o) => o.entries.length > 0);
   if (todo.length === 0) return;
-  const tallies = new Map(todo.flatMap((o) => o.entries.map(([id, e]) => [id, { column: e.decision.column, tally: new DateOrderTally() }] as const)));
+  const tallies = new Map(
+    todo.flatMap((o) =>
+      o.entries.map(([id, e]) => [id, { column: e.decision.column, tally: new DateOrderTally() }] as const),
+    ),
+  );
   for await (const table of reader.tables()) {
-    const mine = todo.filter((o) => o.tables.has(table.name)).flatMap((o) => o.entries.map(([id]) => tallies.get(id) as { column: string; tally: DateOrderTally }));
+    const mine = todo
+      .filter((o) => o.tables.has(table.name))
+      .flatMap((o) => o.entries.map(([id]) => tallies.get(id) as { column: string; tally: DateOrderTally }));
     if (mine.length === 0) continue;
     for await (const { cells } of table.rows) {
       for (const { column, tally } of mine) {
@@ -274,11 +368,21 @@ async function settleDateOrders(reader: SourceReader, decided: Plan['decided'], 
     for (const [id, entry] of entries) {
       const evidence = (tallies.get(id) as { tally: DateOrderTally }).tally.evidence(language);
       if (evidence.order) {
-        decided.set(id, { ...entry, decision: { ...entry.decision, dateOrder: evidence.order }, reason: `${entry.reason}; ${evidence.reason}` });
+        decided.set(id, {
+          ...entry,
+          decision: { ...entry.decision, dateOrder: evidence.order },
+          reason: `${entry.reason}; ${evidence.reason}`,
+        });
       } else if (evidence.conflicting || evidence.either > 0) {
         const target = entry.decision.field ?? entry.decision.column;
         decided.set(id, {
-          decision: { object, column: entry.decision.column, action: 'create', ttype: 'char', label: entry.decision.column },
+          decision: {
+            object,
+            column: entry.decision.column,
+            action: 'create',
+            ttype: 'char',
+            label: entry.decision.column,
+          },
           confidence: 0.4,
           reason: `to confirm: day/month order unknown (${evidence.reason}); kept as text until you map it to ${target} with the order (dd/mm or mm/dd)`,
         });
@@ -300,25 +404,42 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
     const object = plan.mapping.objects[objectName] as ObjectMapping;
     const rows = plan.rowsOf.get(objectName) ?? [];
     const plannedTaken = [...plan.taken.values()].flat().filter((t) => t.object === objectName);
-    const { byColumn } = resolveColumns(object, objectHeaders, { given: new Map(plannedTaken.map((t) => [t.column, t.header])) });
+    const { byColumn } = resolveColumns(object, objectHeaders, {
+      given: new Map(plannedTaken.map((t) => [t.column, t.header])),
+    });
     const columnOf = new Map([...byColumn.entries()].map(([c, h]) => [h, c]));
     for (const header of objectHeaders) {
       const token = headerToken(header);
       const values = rows.map((r) => r[header] ?? '');
-      const base = { object: objectName, model: object.model, column: header, kind: valueKind(values), samples: samples(rows, header) };
+      const base = {
+        object: objectName,
+        model: object.model,
+        column: header,
+        kind: valueKind(values),
+        samples: samples(rows, header),
+      };
       const origin = plan.decided.get(decisionId(objectName, header));
       const column = columnOf.get(header);
       const rule = column ? rulesReading(object, column)[0] : undefined;
       const schemaField = rule ? object.schemaFields.find((f) => f.name === rule.field) : undefined;
       const custom = customByColumn.get(`${object.model}\u0000${token}`);
-      const lossy = object.lossy.find((l) => l.column.split(/,\s*/).some((c) => headerToken(c) === token || c === column));
+      const lossy = object.lossy.find((l) =>
+        l.column.split(/,\s*/).some((c) => headerToken(c) === token || c === column),
+      );
       const ask = plan.toConfirm.get(`${objectName}\u0000${header}`);
       const meant = plannedTaken.find((t) => t.header === header);
       if (ask) {
         // a column the mapping needs, taken below the threshold: the admin confirms it here
-        const others = ask.candidates.filter((c) => c.header !== header).map((c) => `"${c.header}" (${Math.round(c.confidence * 100)}%)`);
+        const others = ask.candidates
+          .filter((c) => c.header !== header)
+          .map((c) => `"${c.header}" (${Math.round(c.confidence * 100)}%)`);
         lines.push({
-          ...base, field: rule?.field ?? null, action: rule ? 'map' : 'ignore', ttype: null, label: null, confidence: Math.min(ask.confidence, 0.59),
+          ...base,
+          field: rule?.field ?? null,
+          action: rule ? 'map' : 'ignore',
+          ttype: null,
+          label: null,
+          confidence: Math.min(ask.confidence, 0.59),
           reason: `to confirm: is this the "${ask.column}" column the ${plan.mapping.label} mapping needs? (${ask.evidence})${others.length ? `; other candidates: ${others.join(', ')}` : ''}`,
         });
         continue;
@@ -327,24 +448,53 @@ export function mappingLines(plan: Plan, records: StagedRecord[]): MappingLine[]
       if (rule) {
         const created = schemaField && origin;
         lines.push({
-          ...base, field: rule.field, action: created ? 'create' : 'map', ttype: schemaField?.type ?? origin?.decision.ttype ?? null, label: schemaField?.label ?? null,
-          confidence: origin?.confidence ?? meant?.confidence ?? 1, reason: origin?.reason ?? (why ? `shipped ${plan.mapping.label} mapping; ${why}` : `shipped ${plan.mapping.label} mapping`),
+          ...base,
+          field: rule.field,
+          action: created ? 'create' : 'map',
+          ttype: schemaField?.type ?? origin?.decision.ttype ?? null,
+          label: schemaField?.label ?? null,
+          confidence: origin?.confidence ?? meant?.confidence ?? 1,
+          reason:
+            origin?.reason ??
+            (why ? `shipped ${plan.mapping.label} mapping; ${why}` : `shipped ${plan.mapping.label} mapping`),
         });
       } else if (custom) {
         lines.push({
-          ...base, field: String(custom.values.name), action: 'create', ttype: String(custom.values.ttype), label: String(custom.values.field_description),
-          confidence: origin?.confidence ?? 0.5, reason: origin?.reason ?? `no Odoo field fits: new custom field (${String(custom.source.data.origin ?? 'inferred from values')})`,
+          ...base,
+          field: String(custom.values.name),
+          action: 'create',
+          ttype: String(custom.values.ttype),
+          label: String(custom.values.field_description),
+          confidence: origin?.confidence ?? 0.5,
+          reason:
+            origin?.reason ??
+            `no Odoo field fits: new custom field (${String(custom.source.data.origin ?? 'inferred from values')})`,
         });
       } else {
         // read by an attached record of each row (inline notes → chatter messages)
-        const attached = column ? Object.values(plan.mapping.objects).find((o) => o.attachTo && o.perRow?.parent === objectName && rulesReading(o, column).length > 0) : undefined;
+        const attached = column
+          ? Object.values(plan.mapping.objects).find(
+              (o) => o.attachTo && o.perRow?.parent === objectName && rulesReading(o, column).length > 0,
+            )
+          : undefined;
         lines.push({
-          ...base, field: null, action: 'ignore', ttype: null, label: null, confidence: origin?.confidence ?? meant?.confidence ?? 1,
-          reason: origin?.reason ?? (attached ? `attached to the record as ${attached.label.toLowerCase()} (${attached.model})` : undefined) ?? lossy?.reason ?? why ?? (column ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)` : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
+          ...base,
+          field: null,
+          action: 'ignore',
+          ttype: null,
+          label: null,
+          confidence: origin?.confidence ?? meant?.confidence ?? 1,
+          reason:
+            origin?.reason ??
+            (attached ? `attached to the record as ${attached.label.toLowerCase()} (${attached.model})` : undefined) ??
+            lossy?.reason ??
+            why ??
+            (column
+              ? `read by the ${plan.mapping.label} mapping (record key, flags or phone country)`
+              : 'no Odoo field fits and this object takes no custom fields (listed in the inventory)'),
         });
       }
     }
   }
   return lines;
 }
-

@@ -8,8 +8,8 @@ import binascii
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..services.attached import BLOB_MODEL, IMPORT_CONTEXT
 from .. import compat
+from ..services.attached import BLOB_MODEL, IMPORT_CONTEXT
 
 # largest decoded chunk accepted by one api_stage_blob call
 MAX_CHUNK_BYTES = 4 * 1024 * 1024

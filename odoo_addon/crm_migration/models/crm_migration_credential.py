@@ -13,9 +13,8 @@ import requests
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .crm_migration import MANAGER_GROUP
-
 from .. import compat
+from .crm_migration import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
 

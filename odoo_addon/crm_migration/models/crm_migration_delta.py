@@ -8,7 +8,6 @@ from odoo.exceptions import ValidationError
 
 from ..services import delta
 
-
 DELTA_KINDS = [
     ("unchanged", "Unchanged"),
     ("update", "Update"),

@@ -1,10 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..services.key_claim import ensure_claim_table
 from .crm_migration_record import pretty_json
-
-from .. import compat
 
 LINK_ACTIONS = [
     ("created", "Created"),

@@ -11,12 +11,17 @@ from odoo.tools.mail import single_email_re
 
 from .. import compat
 from ..services.custom_fields import field_usage_count
-from ..services.text_search import owner_value
 from ..services.rollback import RollbackEngine
 from ..services.staging import (
-    MODEL_SCHEMA, OWNER_MODEL, SCHEMA_FIELDS_CONTEXT, SCHEMA_MODEL, SCHEMA_MODELS_CONTEXT, schema_field_pairs,
+    MODEL_SCHEMA,
+    OWNER_MODEL,
+    SCHEMA_FIELDS_CONTEXT,
+    SCHEMA_MODEL,
+    SCHEMA_MODELS_CONTEXT,
+    schema_field_pairs,
     schema_model_names,
 )
+from ..services.text_search import owner_value
 
 OWNER_STATES = [("pending", "Pending"), ("resolved", "Resolved")]
 

@@ -2,8 +2,8 @@ import json
 
 from odoo import api, fields, models
 
-from ..services.staging import issue_flags
 from .. import compat
+from ..services.staging import issue_flags
 
 RECORD_STATES = [
     ("staged", "Staged"),

@@ -213,8 +213,8 @@ def _imported_author(engine, item):
     action = "matched"
     values_after = {}
     if not partner:
-        from .quiet_context import QUIET_CONTEXT  # noqa: PLC0415 - quiet_context imports this module
         from .key_claim import claim_keys  # noqa: PLC0415
+        from .quiet_context import QUIET_CONTEXT  # noqa: PLC0415 - quiet_context imports this module
 
         claim_keys(env, engine.migration.id, [key])  # created at most once (services/key_claim.py)
         values_after = {"name": env._("Imported from %(label)s", label=label), "active": True}

@@ -35,9 +35,9 @@ from odoo.fields import Command
 from odoo.tools import float_compare, html2plaintext
 
 from . import guard
-from .quiet_context import QUIET_CONTEXT
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_value
+from .quiet_context import QUIET_CONTEXT
 from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 # migration states a delta round starts from (``delta``: restaging the round again)

@@ -1,8 +1,8 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from ..services.custom_fields import migrated_fields_view
 from ..compat import enter_registry_test_mode
+from ..services.custom_fields import migrated_fields_view
 from .common import MigrationCase
 
 FIELD = "x_mig_color"

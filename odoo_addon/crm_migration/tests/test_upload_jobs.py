@@ -14,8 +14,8 @@ import requests
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from ..models.crm_migration_credential import SECRET_MASK, clear_sources_cache
 from ..compat import USER_GROUPS_FIELD as USER_GROUPS
+from ..models.crm_migration_credential import SECRET_MASK, clear_sources_cache
 from .common import MigrationCase
 
 BRIDGE_MODULE = "odoo.addons.crm_migration.models.crm_migration_bridge"

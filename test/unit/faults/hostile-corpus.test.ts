@@ -28,17 +28,30 @@ t.test('the corpus is large enough to mean something', async (t) => {
 
 function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, out: stdout, err: stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, out: stdout, err: stderr });
+      },
+    );
   });
 }
 
 async function viaCli(c: HostileCase, dir: string): Promise<Observed> {
   const files = await writeCase(join(dir, 'in'), c);
   const out = join(dir, 'out');
-  const r = await runCli(['stage', '--source', c.source ?? 'generic_csv', '--json', '--out', out, ...files.map((f) => f.path)]);
+  const r = await runCli([
+    'stage',
+    '--source',
+    c.source ?? 'generic_csv',
+    '--json',
+    '--out',
+    out,
+    ...files.map((f) => f.path),
+  ]);
   // the CLI names files by their base name on disk: map back to the name the case gives
   const rename = (s: string) => files.reduce((acc, f) => acc.split(`${f.path.split('/').pop()}`).join(f.name), s);
   if (r.code === 0) {
@@ -78,20 +91,38 @@ t.test('hostile inputs through the CLI', { timeout: 600_000 }, async (t) => {
 });
 
 t.test('hostile inputs through the dry-run upload route', { timeout: 600_000 }, async (t) => {
-  const app = await buildApp({ config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_MAX_FILE_MB: '64' }), migrations: null });
+  const app = await buildApp({
+    config: serverConfigFromEnv({ BRIDGE_TOKEN: TOKEN, BRIDGE_MAX_FILE_MB: '64' }),
+    migrations: null,
+  });
   t.teardown(() => app.close());
   for (const c of cases.filter((x) => !x.routes || x.routes.includes('dry-upload'))) {
     const dir = await mkdtemp(join(tmpdir(), `hostile-${c.id}-`));
     try {
       const files = await writeCase(dir, c);
-      const body = multipartBody({ source: c.source ?? 'generic_csv', dryRun: 'true' }, files.map((f) => ({ name: f.name, bytes: f.bytes })));
-      const res = await app.inject({ method: 'POST', url: '/migrations', payload: body.payload, headers: { ...body.headers, authorization: `Bearer ${TOKEN}` } });
+      const body = multipartBody(
+        { source: c.source ?? 'generic_csv', dryRun: 'true' },
+        files.map((f) => ({ name: f.name, bytes: f.bytes })),
+      );
+      const res = await app.inject({
+        method: 'POST',
+        url: '/migrations',
+        payload: body.payload,
+        headers: { ...body.headers, authorization: `Bearer ${TOKEN}` },
+      });
       let observed: Observed;
       if (res.statusCode === 200) observed = { count: Number(res.json().records) };
-      else if (res.statusCode >= 400 && res.statusCode < 500) observed = { refusal: { ...res.json(), status: res.statusCode } };
+      else if (res.statusCode >= 400 && res.statusCode < 500)
+        observed = { refusal: { ...res.json(), status: res.statusCode } };
       else observed = { crash: `HTTP ${res.statusCode}: ${res.body.slice(0, 200)}` };
       const v = judge(c, observed, { recordsVisible: false });
-      recordOutcome({ kind: 'input', case: `${c.what} (upload, dry run)`, expected: v.expected, observed: v.observed, ok: v.ok });
+      recordOutcome({
+        kind: 'input',
+        case: `${c.what} (upload, dry run)`,
+        expected: v.expected,
+        observed: v.observed,
+        ok: v.ok,
+      });
       t.ok(v.ok, `${c.id} (dry-run upload): expected ${v.expected}; observed ${v.observed}`);
     } finally {
       await rm(dir, { recursive: true, force: true });

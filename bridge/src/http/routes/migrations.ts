@@ -37,82 +37,129 @@ export async function migrationRoutes(plain: FastifyInstance, deps: AppDeps): Pr
   plain.addHook('onRequest', tokenGuard(deps.config.BRIDGE_TOKEN));
   const app = plain.withTypeProvider<ZodTypeProvider>();
 
-  app.post('/migrations', {
-    schema: {
-      description: 'multipart: `source`, optional `name`, `skip` (comma list), `dryRun=true`, one or more files → 201 `{id, report, profile}` (dry run: 200 `{records, profile, inventory, lines}`)',
-      consumes: multipartBody,
-      security: bearer,
+  app.post(
+    '/migrations',
+    {
+      schema: {
+        description:
+          'multipart: `source`, optional `name`, `skip` (comma list), `dryRun=true`, one or more files → 201 `{id, report, profile}` (dry run: 200 `{records, profile, inventory, lines}`)',
+        consumes: multipartBody,
+        security: bearer,
+      },
     },
-  }, async (request, reply) =>
-    withUpload(request, reply, deps, async ({ fields, files }) => {
-      const parsed = uploadFields.parse(fields);
-      const { source, name } = parsed;
-      const skip = skipList(parsed.skip);
-      const dryRun = parsed.dryRun === 'true' || parsed.dryRun === '1';
-      if (dryRun) {
-        // records counted as they are finished, not kept
-        const result = await stageExportsTo(source, csvReader(files), { record: () => undefined }, { skip });
-        return reply.code(200).send({ dryRun: true, records: result.count, profile: result.profile, inventory: result.inventory, lines: result.lines });
-      }
-      const client = requireOdoo(deps, reply);
-      if (!client) return reply;
-      const { report, staged } = await stageToOdoo(client, source, csvReader(files), { name, skip });
-      return reply.code(201).send({ id: report.id, report, profile: staged.profile });
-    }));
+    async (request, reply) =>
+      withUpload(request, reply, deps, async ({ fields, files }) => {
+        const parsed = uploadFields.parse(fields);
+        const { source, name } = parsed;
+        const skip = skipList(parsed.skip);
+        const dryRun = parsed.dryRun === 'true' || parsed.dryRun === '1';
+        if (dryRun) {
+          // records counted as they are finished, not kept
+          const result = await stageExportsTo(source, csvReader(files), { record: () => undefined }, { skip });
+          return reply.code(200).send({
+            dryRun: true,
+            records: result.count,
+            profile: result.profile,
+            inventory: result.inventory,
+            lines: result.lines,
+          });
+        }
+        const client = requireOdoo(deps, reply);
+        if (!client) return reply;
+        const { report, staged } = await stageToOdoo(client, source, csvReader(files), { name, skip });
+        return reply.code(201).send({ id: report.id, report, profile: staged.profile });
+      }),
+  );
 
   /**
    * A route on one migration: its input is checked first (400 on a bad id, query or body: the
    * route's schema), then the call goes to Odoo (503 when none is configured).
    */
-  const onMigration = <T>(run: (client: MigrationClient, id: number, request: T) => Promise<unknown>) =>
+  const onMigration =
+    <T>(run: (client: MigrationClient, id: number, request: T) => Promise<unknown>) =>
     async (request: T & { params: { id: number } }, reply: FastifyReply) => {
       const client = requireOdoo(deps, reply);
       return client ? run(client, request.params.id, request) : reply;
     };
   const on = (description: string) => ({ description, params: idParams, security: bearer });
 
-  app.get('/migrations/:id', { schema: on("the migration's report") },
-    onMigration((client, id) => client.report(id)));
+  app.get(
+    '/migrations/:id',
+    { schema: on("the migration's report") },
+    onMigration((client, id) => client.report(id)),
+  );
 
   /** ?sample=N commits a representative slice of N records first */
-  app.post('/migrations/:id/commit', { schema: { ...on('commit everything, or a sample first; answers the report'), querystring: commitQuery } },
-    onMigration((client, id, r: { query: z.infer<typeof commitQuery> }) => client.commit(id, 500, r.query.sample)));
+  app.post(
+    '/migrations/:id/commit',
+    { schema: { ...on('commit everything, or a sample first; answers the report'), querystring: commitQuery } },
+    onMigration((client, id, r: { query: z.infer<typeof commitQuery> }) => client.commit(id, 500, r.query.sample)),
+  );
 
-  app.get('/migrations/:id/diff', { schema: on("the sample's field-level diff") },
-    onMigration((client, id) => client.sampleDiff(id)));
+  app.get(
+    '/migrations/:id/diff',
+    { schema: on("the sample's field-level diff") },
+    onMigration((client, id) => client.sampleDiff(id)),
+  );
 
-  app.post('/migrations/:id/sample/rollback', { schema: on('undo the sample; its records are staged again') },
-    onMigration((client, id) => client.sampleRollback(id)));
+  app.post(
+    '/migrations/:id/sample/rollback',
+    { schema: on('undo the sample; its records are staged again') },
+    onMigration((client, id) => client.sampleRollback(id)),
+  );
 
-  app.get('/migrations/:id/conflicts', { schema: on("what a rollback would have to undo over someone's work") },
-    onMigration((client, id) => client.conflicts(id)));
+  app.get(
+    '/migrations/:id/conflicts',
+    { schema: on("what a rollback would have to undo over someone's work") },
+    onMigration((client, id) => client.conflicts(id)),
+  );
 
   /** ?onConflict=stop|keep|undo (default stop: conflicts are listed, nothing is undone) */
-  app.post('/migrations/:id/rollback', { schema: { ...on('roll back, answer the report'), querystring: rollbackQuery } },
-    onMigration((client, id, r: { query: z.infer<typeof rollbackQuery> }) => client.rollback(id, r.query.onConflict)));
+  app.post(
+    '/migrations/:id/rollback',
+    { schema: { ...on('roll back, answer the report'), querystring: rollbackQuery } },
+    onMigration((client, id, r: { query: z.infer<typeof rollbackQuery> }) => client.rollback(id, r.query.onConflict)),
+  );
 
-  app.get('/migrations/:id/owners', { schema: on('the owner reconciliation queue') },
-    onMigration((client, id) => client.owners(id)));
+  app.get(
+    '/migrations/:id/owners',
+    { schema: on('the owner reconciliation queue') },
+    onMigration((client, id) => client.owners(id)),
+  );
 
   /** body: {"value": "<source owner>", "userId": 7} or {"fallbackUserId": 7} */
-  app.post('/migrations/:id/owners', { schema: { ...on('`{"value", "userId"}` assigns a source owner; `{"fallbackUserId"}` sets the fallback'), body: ownerBody } },
+  app.post(
+    '/migrations/:id/owners',
+    {
+      schema: {
+        ...on('`{"value", "userId"}` assigns a source owner; `{"fallbackUserId"}` sets the fallback'),
+        body: ownerBody,
+      },
+    },
     onMigration(async (client, id, r: { body: z.infer<typeof ownerBody> }) => {
       const body = r.body;
       if ('fallbackUserId' in body) await client.setFallbackUser(id, body.fallbackUserId);
       else await client.resolveOwner(id, body.value, body.userId);
       return client.owners(id);
-    }));
+    }),
+  );
 }
 
 export function requireOdoo(deps: Pick<AppDeps, 'migrations'>, reply: FastifyReply): MigrationClient | null {
   if (deps.migrations) return deps.migrations;
-  void reply.code(503).send({ error: 'odoo_not_configured', message: 'set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_PASSWORD, or upload with dryRun=true' });
+  void reply.code(503).send({
+    error: 'odoo_not_configured',
+    message: 'set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_PASSWORD, or upload with dryRun=true',
+  });
   return null;
 }
 
 /** the `skip` form field: objects to leave out, comma-separated */
 export function skipList(field: string | undefined): string[] {
-  return (field ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (field ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 interface Upload {
@@ -121,7 +168,12 @@ interface Upload {
 }
 
 /** Runs `run` on a spooled upload (spool-upload.ts), removing the files whatever happens. */
-async function withUpload(request: FastifyRequest, reply: FastifyReply, deps: AppDeps, run: (upload: Upload) => Promise<unknown>): Promise<unknown> {
+async function withUpload(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: AppDeps,
+  run: (upload: Upload) => Promise<unknown>,
+): Promise<unknown> {
   const upload = await spoolUpload(request, deps.config);
   if (isRefusal(upload)) return reply.code(upload.status).send(upload.body);
   try {

@@ -57,7 +57,12 @@ export interface ApiRequest<S extends z.ZodType> {
 
 /** The API answered in a way that stops this request (status, body that does not fit, refusal). */
 export class ApiError extends Error {
-  constructor(readonly api: string, readonly where: string, readonly status: number | null, message: string) {
+  constructor(
+    readonly api: string,
+    readonly where: string,
+    readonly status: number | null,
+    message: string,
+  ) {
     super(`${api}, ${where}: ${message}`);
     this.name = 'ApiError';
   }
@@ -90,7 +95,8 @@ export class ApiClient {
   private readonly throttled: () => Promise<void>;
   private pausedUntil = 0;
   private readonly badAt: number[];
-  private readonly opts: Required<Omit<ApiClientOptions, 'retryAfterFromBody' | 'log' | 'headers'>> & Pick<ApiClientOptions, 'retryAfterFromBody' | 'log' | 'headers'>;
+  private readonly opts: Required<Omit<ApiClientOptions, 'retryAfterFromBody' | 'log' | 'headers'>> &
+    Pick<ApiClientOptions, 'retryAfterFromBody' | 'log' | 'headers'>;
 
   constructor(options: ApiClientOptions) {
     this.opts = {
@@ -105,7 +111,9 @@ export class ApiClient {
       ...options,
     };
     this.badAt = this.opts.guard.shared === undefined ? [] : sharedBadAnswers(this.opts.guard.shared);
-    this.throttled = pThrottle({ limit: this.opts.rate.limit, interval: this.opts.rate.intervalMs, strict: true })(async () => undefined);
+    this.throttled = pThrottle({ limit: this.opts.rate.limit, interval: this.opts.rate.intervalMs, strict: true })(
+      async () => undefined,
+    );
   }
 
   /** One request whose JSON answer fits `schema`; retried where safe, paced, guarded. */
@@ -123,7 +131,11 @@ export class ApiClient {
       try {
         const res = await this.opts.fetch(url, {
           method,
-          headers: { accept: 'application/json', ...(req.body === undefined ? {} : { 'content-type': 'application/json' }), ...this.opts.headers },
+          headers: {
+            accept: 'application/json',
+            ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...this.opts.headers,
+          },
           ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
@@ -135,23 +147,38 @@ export class ApiClient {
         const body = tryJson(text);
         problem = `HTTP ${res.status}${summary(body, text)}`;
         if (!RETRY_STATUS.has(res.status)) {
-          const hint = res.status === 401 || res.status === 403 ? ' (the credentials were refused: check the key and its permissions)' : '';
+          const hint =
+            res.status === 401 || res.status === 403
+              ? ' (the credentials were refused: check the key and its permissions)'
+              : '';
           throw new ApiError(this.opts.name, where, res.status, `${problem}${hint}`);
         }
-        wait = retryAfter(res.headers.get('retry-after')) ?? (res.status === 429 ? this.resetWait(res.headers) ?? this.bodyWait(body) : undefined);
+        wait =
+          retryAfter(res.headers.get('retry-after')) ??
+          (res.status === 429 ? (this.resetWait(res.headers) ?? this.bodyWait(body)) : undefined);
       } catch (err) {
         if (err instanceof ApiError) throw err;
         this.noteBad();
         problem = describeNetworkError(err);
       }
-      if (!safe) throw new ApiError(this.opts.name, where, status, `${problem}; not retried (${method} is not safe to repeat)`);
-      if (attempt >= this.opts.maxAttempts) throw new ApiError(this.opts.name, where, status, `${problem}; gave up after ${attempt} tries`);
+      if (!safe)
+        throw new ApiError(this.opts.name, where, status, `${problem}; not retried (${method} is not safe to repeat)`);
+      if (attempt >= this.opts.maxAttempts)
+        throw new ApiError(this.opts.name, where, status, `${problem}; gave up after ${attempt} tries`);
       const backoff = this.opts.backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
       const ms = wait ?? backoff;
-      if (ms > this.opts.maxWaitMs) throw new ApiStoppedError(this.opts.name, where, `${problem}; the API asks to wait ${Math.round(ms / 1000)} s, longer than the ${Math.round(this.opts.maxWaitMs / 1000)} s allowed: resume later`);
+      if (ms > this.opts.maxWaitMs)
+        throw new ApiStoppedError(
+          this.opts.name,
+          where,
+          `${problem}; the API asks to wait ${Math.round(ms / 1000)} s, longer than the ${Math.round(this.opts.maxWaitMs / 1000)} s allowed: resume later`,
+        );
       this.pause(ms);
       this.stats.retries += 1;
-      this.opts.log?.warn({ api: this.opts.name, where, attempt, waitMs: Math.round(ms), problem }, 'API request retried');
+      this.opts.log?.warn(
+        { api: this.opts.name, where, attempt, waitMs: Math.round(ms), problem },
+        'API request retried',
+      );
     }
   }
 
@@ -164,11 +191,17 @@ export class ApiClient {
 
   private parse<S extends z.ZodType>(where: string, text: string, schema: S): z.output<S> {
     const body = tryJson(text);
-    if (body === undefined) throw new ApiError(this.opts.name, where, 200, `the answer is not JSON: ${text.slice(0, 120)}`);
+    if (body === undefined)
+      throw new ApiError(this.opts.name, where, 200, `the answer is not JSON: ${text.slice(0, 120)}`);
     const checked = schema.safeParse(body);
     if (!checked.success) {
       const issue = checked.error.issues[0];
-      throw new ApiError(this.opts.name, where, 200, `the answer does not have the documented shape (${issue?.path.join('.') || '(root)'}: ${issue?.message})`);
+      throw new ApiError(
+        this.opts.name,
+        where,
+        200,
+        `the answer does not have the documented shape (${issue?.path.join('.') || '(root)'}: ${issue?.message})`,
+      );
     }
     return checked.data;
   }
@@ -198,7 +231,11 @@ export class ApiClient {
     const since = Date.now() - this.opts.guard.windowMs;
     while (this.badAt.length > 0 && (this.badAt[0] as number) < since) this.badAt.shift();
     if (this.badAt.length >= this.opts.guard.maxBad) {
-      throw new ApiStoppedError(this.opts.name, where, `stopped: ${this.badAt.length} bad answers within ${this.opts.guard.windowMs / 1000} s (the limit set to stay clear of the API's ban); nothing more is sent, resume later`);
+      throw new ApiStoppedError(
+        this.opts.name,
+        where,
+        `stopped: ${this.badAt.length} bad answers within ${this.opts.guard.windowMs / 1000} s (the limit set to stay clear of the API's ban); nothing more is sent, resume later`,
+      );
     }
   }
 

@@ -51,10 +51,11 @@ export interface PagedReaderOptions {
 export function pagedReader(options: PagedReaderOptions): SourceReader {
   let spool: Promise<Spool> | undefined;
   /** opened once per reader: a fresh extraction empties the folder once, not at every re-read */
-  const openSpool = () => (spool ??= Spool.open(options.spoolDir).then(async (s) => {
-    if (options.resume === false) await s.clear();
-    return s;
-  }));
+  const openSpool = () =>
+    (spool ??= Spool.open(options.spoolDir).then(async (s) => {
+      if (options.resume === false) await s.clear();
+      return s;
+    }));
   return {
     describe: () => options.name,
     async *tables() {
@@ -136,7 +137,11 @@ export function offsetPages<S extends z.ZodType>(spec: {
     first: 0,
     async fetchPage(client, cursor) {
       const start = typeof cursor === 'number' ? cursor : Number(cursor);
-      const answer = await client.json({ path: spec.path, query: { ...spec.query, [spec.startParam]: start, [spec.sizeParam]: spec.size }, schema: spec.schema });
+      const answer = await client.json({
+        path: spec.path,
+        query: { ...spec.query, [spec.startParam]: start, [spec.sizeParam]: spec.size },
+        schema: spec.schema,
+      });
       const rows = spec.records(answer);
       return { rows, next: rows.length < spec.size ? null : start + spec.size };
     },
@@ -163,7 +168,13 @@ export function cursorPages<S extends z.ZodType>(spec: {
   return {
     first: spec.first ?? null,
     async fetchPage(client, cursor) {
-      const answer = await client.json({ method, path: spec.path, ...spec.request(cursor), idempotent: method === 'POST', schema: spec.schema });
+      const answer = await client.json({
+        method,
+        path: spec.path,
+        ...spec.request(cursor),
+        idempotent: method === 'POST',
+        schema: spec.schema,
+      });
       return { rows: spec.records(answer), next: spec.next(answer, cursor) };
     },
   };

@@ -15,7 +15,9 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-const json: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]));
+const json: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 /** where a page starts: an offset, a cursor string, a body... whatever the API pages by */
 export type Cursor = Json;
@@ -40,7 +42,10 @@ export const checkpointSchema = z.object({
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
 export class Spool {
-  private constructor(readonly dir: string, private state: Checkpoint) {}
+  private constructor(
+    readonly dir: string,
+    private state: Checkpoint,
+  ) {}
 
   /** Opens (or starts) the spool in `dir`; a checkpoint that is not ours stops with a clear error. */
   static async open(dir: string): Promise<Spool> {
@@ -69,7 +74,10 @@ export class Spool {
       return null; // listed but gone: fetched again
     }
     const parsed = pageSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`spool ${path}: not a spooled page (${parsed.error.issues[0]?.message}); remove the folder to extract again`);
+    if (!parsed.success)
+      throw new Error(
+        `spool ${path}: not a spooled page (${parsed.error.issues[0]?.message}); remove the folder to extract again`,
+      );
     return parsed.data;
   }
 
@@ -80,7 +88,12 @@ export class Spool {
     await mkdir(join(this.dir, safeName(object)), { recursive: true, mode: 0o700 });
     await atomicWrite(this.pagePath(object, index), JSON.stringify(page));
     const rowsBefore = index === known.pages ? known.rows : await this.rowsBefore(object, index);
-    this.state.objects[object] = { pages: index + 1, rows: rowsBefore + page.rows.length, complete: page.next === null, next: page.next };
+    this.state.objects[object] = {
+      pages: index + 1,
+      rows: rowsBefore + page.rows.length,
+      complete: page.next === null,
+      next: page.next,
+    };
     this.state.updatedAt = new Date().toISOString();
     await atomicWrite(join(this.dir, 'checkpoint.json'), JSON.stringify(this.state, null, 1));
   }
@@ -112,7 +125,10 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | null> {
     return null;
   }
   const parsed = checkpointSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${join(dir, 'checkpoint.json')}: not an extraction checkpoint (${parsed.error.issues[0]?.message})`);
+  if (!parsed.success)
+    throw new Error(
+      `${join(dir, 'checkpoint.json')}: not an extraction checkpoint (${parsed.error.issues[0]?.message})`,
+    );
   return parsed.data;
 }
 

@@ -36,7 +36,12 @@ export interface ZipLimits {
   maxRatio: number;
 }
 
-export const ZIP_LIMITS: ZipLimits = { maxEntries: 200_000, maxTotalBytes: 20 * 1024 ** 3, maxEntryBytes: 2 * 1024 ** 3, maxRatio: 200 };
+export const ZIP_LIMITS: ZipLimits = {
+  maxEntries: 200_000,
+  maxTotalBytes: 20 * 1024 ** 3,
+  maxEntryBytes: 2 * 1024 ** 3,
+  maxRatio: 200,
+};
 const RATIO_FROM = 1024 * 1024;
 
 /** where an entry goes inside `dir`, or why it may not */
@@ -48,13 +53,18 @@ export function entryPath(dir: string, name: string): { path: string } | { error
   const base = resolve(dir);
   const path = resolve(base, clean);
   const rel = relative(base, path);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return { error: `the entry "${name}" would be written outside the export's folder` };
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
+    return { error: `the entry "${name}" would be written outside the export's folder` };
   return { path };
 }
 
 function open(path: string): Promise<yauzl.ZipFile> {
   return new Promise((ok, fail) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: true, strictFileNames: false }, (err, zip) => (err || !zip ? fail(err ?? new Error('no zip')) : ok(zip)));
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: true, strictFileNames: false },
+      (err, zip) => (err || !zip ? fail(err ?? new Error('no zip')) : ok(zip)),
+    );
   });
 }
 
@@ -74,12 +84,15 @@ export async function unpackZip(zip: string, dir: string, limits: ZipLimits = ZI
   let entries = 0;
   try {
     await new Promise<void>((ok, fail) => {
-      file.on('error', (err: Error) => fail(err instanceof InputError ? err : refuse('(zip)', `the zip is damaged (${err.message})`)));
+      file.on('error', (err: Error) =>
+        fail(err instanceof InputError ? err : refuse('(zip)', `the zip is damaged (${err.message})`)),
+      );
       file.on('end', () => ok());
       file.on('entry', (entry: yauzl.Entry) => {
         void (async () => {
           entries += 1;
-          if (entries > limits.maxEntries) throw refuse(entry.fileName, `more than ${limits.maxEntries} entries: refused as a possible zip bomb`);
+          if (entries > limits.maxEntries)
+            throw refuse(entry.fileName, `more than ${limits.maxEntries} entries: refused as a possible zip bomb`);
           const isDir = entry.fileName.endsWith('/');
           const target = entryPath(dir, entry.fileName);
           if ('error' in target) throw refuse(entry.fileName, target.error);
@@ -89,28 +102,48 @@ export async function unpackZip(zip: string, dir: string, limits: ZipLimits = ZI
             return;
           }
           if (mode !== 0 && mode !== 0o100000) return; // a symbolic link or device: skipped
-          if (entry.uncompressedSize > limits.maxEntryBytes) throw refuse(entry.fileName, `${entry.uncompressedSize} bytes unpacked, more than the ${limits.maxEntryBytes} allowed per file: refused as a possible zip bomb`);
-          if (total + entry.uncompressedSize > limits.maxTotalBytes) throw refuse(entry.fileName, `more than ${limits.maxTotalBytes} bytes unpacked in all: refused as a possible zip bomb`);
-          if (entry.uncompressedSize >= RATIO_FROM && entry.uncompressedSize > limits.maxRatio * Math.max(1, entry.compressedSize)) {
-            throw refuse(entry.fileName, `compressed ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} to 1 (more than ${limits.maxRatio} to 1): refused as a possible zip bomb`);
+          if (entry.uncompressedSize > limits.maxEntryBytes)
+            throw refuse(
+              entry.fileName,
+              `${entry.uncompressedSize} bytes unpacked, more than the ${limits.maxEntryBytes} allowed per file: refused as a possible zip bomb`,
+            );
+          if (total + entry.uncompressedSize > limits.maxTotalBytes)
+            throw refuse(
+              entry.fileName,
+              `more than ${limits.maxTotalBytes} bytes unpacked in all: refused as a possible zip bomb`,
+            );
+          if (
+            entry.uncompressedSize >= RATIO_FROM &&
+            entry.uncompressedSize > limits.maxRatio * Math.max(1, entry.compressedSize)
+          ) {
+            throw refuse(
+              entry.fileName,
+              `compressed ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} to 1 (more than ${limits.maxRatio} to 1): refused as a possible zip bomb`,
+            );
           }
           await mkdir(dirname(target.path), { recursive: true, mode: 0o700 });
-          const stream = await new Promise<NodeJS.ReadableStream>((ok2, fail2) => file.openReadStream(entry, (err, s) => (err || !s ? fail2(err ?? new Error('no stream')) : ok2(s))));
+          const stream = await new Promise<NodeJS.ReadableStream>((ok2, fail2) =>
+            file.openReadStream(entry, (err, s) => (err || !s ? fail2(err ?? new Error('no stream')) : ok2(s))),
+          );
           let bytes = 0;
           const counter = new Transform({
             transform(chunk: Buffer, _enc, done) {
               bytes += chunk.length;
               total += chunk.length;
-              if (bytes > limits.maxEntryBytes || total > limits.maxTotalBytes) done(refuse(entry.fileName, 'unpacks to more bytes than allowed: refused as a possible zip bomb'));
+              if (bytes > limits.maxEntryBytes || total > limits.maxTotalBytes)
+                done(refuse(entry.fileName, 'unpacks to more bytes than allowed: refused as a possible zip bomb'));
               else done(null, chunk);
             },
           });
           await pipeline(stream, counter, createWriteStream(target.path, { mode: 0o600 }));
           written.push(relative(resolve(dir), target.path).split(sep).join('/'));
-        })().then(() => file.readEntry(), (err: unknown) => {
-          file.close();
-          fail(err instanceof InputError ? err : refuse(entry.fileName, `cannot unpack (${(err as Error).message})`));
-        });
+        })().then(
+          () => file.readEntry(),
+          (err: unknown) => {
+            file.close();
+            fail(err instanceof InputError ? err : refuse(entry.fileName, `cannot unpack (${(err as Error).message})`));
+          },
+        );
       });
       file.readEntry();
     });
@@ -123,17 +156,36 @@ export async function unpackZip(zip: string, dir: string, limits: ZipLimits = ZI
 
 /** the order the shaper reads the export's objects in (as the API reader does) */
 function rawOrder(namespace: string): string[] {
-  return ['User', 'RecordType', 'Account', 'Contact', ...STAGE_OBJECTS.map((s) => `${namespace}${s}`), 'Task', 'Task:email', 'Event', 'Attachment', 'ContentVersion', 'ContentDocumentLink'];
+  return [
+    'User',
+    'RecordType',
+    'Account',
+    'Contact',
+    ...STAGE_OBJECTS.map((s) => `${namespace}${s}`),
+    'Task',
+    'Task:email',
+    'Event',
+    'Attachment',
+    'ContentVersion',
+    'ContentDocumentLink',
+  ];
 }
 
 /** A Data Export zip (or several: Salesforce splits a large export into numbered zips) as a SourceReader. */
-export function aptoExportReader(zips: string[], dir: string, limits: ZipLimits = ZIP_LIMITS): SourceReader & { shaper: () => OrgShaper | null } {
+export function aptoExportReader(
+  zips: string[],
+  dir: string,
+  limits: ZipLimits = ZIP_LIMITS,
+): SourceReader & { shaper: () => OrgShaper | null } {
   let unpacked: Promise<Set<string>> | undefined;
-  const unpack = () => (unpacked ??= (async () => {
-    const all = new Set<string>();
-    for (const [i, zip] of zips.entries()) for (const p of await unpackZip(zip, zips.length > 1 ? join(dir, String(i + 1)) : dir, limits)) all.add(zips.length > 1 ? `${i + 1}/${p}` : p);
-    return all;
-  })());
+  const unpack = () =>
+    (unpacked ??= (async () => {
+      const all = new Set<string>();
+      for (const [i, zip] of zips.entries())
+        for (const p of await unpackZip(zip, zips.length > 1 ? join(dir, String(i + 1)) : dir, limits))
+          all.add(zips.length > 1 ? `${i + 1}/${p}` : p);
+      return all;
+    })());
   let shaper: OrgShaper | null = null;
   return {
     describe: () => zips.map((z) => basename(z)).join(', '),
@@ -145,10 +197,24 @@ export function aptoExportReader(zips: string[], dir: string, limits: ZipLimits 
       const csvs = new Map<string, string[]>(); // object → its CSV files (an object can span several zips)
       for (const f of files) {
         const m = /(?:^|\/)([A-Za-z0-9_]+)\.csv$/i.exec(f);
-        if (m) (csvs.get((m[1] as string).toLowerCase()) ?? csvs.set((m[1] as string).toLowerCase(), []).get((m[1] as string).toLowerCase()) as string[]).push(f);
+        if (m)
+          (
+            csvs.get((m[1] as string).toLowerCase()) ??
+            (csvs.set((m[1] as string).toLowerCase(), []).get((m[1] as string).toLowerCase()) as string[])
+          ).push(f);
       }
-      if (csvs.size === 0) throw new InputError({ file: zips.map((z) => basename(z)).join(', '), field: '(zip)' }, 'no CSV file in the export: is this a Salesforce Data Export zip?');
-      const objectNames = [...csvs.keys()].map((k) => [...files].find((f) => f.toLowerCase().endsWith(`${k}.csv`))?.replace(/^.*\//, '').replace(/\.csv$/i, '') ?? k);
+      if (csvs.size === 0)
+        throw new InputError(
+          { file: zips.map((z) => basename(z)).join(', '), field: '(zip)' },
+          'no CSV file in the export: is this a Salesforce Data Export zip?',
+        );
+      const objectNames = [...csvs.keys()].map(
+        (k) =>
+          [...files]
+            .find((f) => f.toLowerCase().endsWith(`${k}.csv`))
+            ?.replace(/^.*\//, '')
+            .replace(/\.csv$/i, '') ?? k,
+      );
       const namespace = discoverNamespace(objectNames) ?? '';
       const named = new Map<string, string>(); // path relative to dir, by lower-case
       for (const f of files) named.set(f.toLowerCase(), f);
@@ -156,13 +222,23 @@ export function aptoExportReader(zips: string[], dir: string, limits: ZipLimits 
         const folders = kind === 'Attachment' ? ['Attachments', 'Attachment'] : ['ContentVersion', 'ContentVersions'];
         for (const p of [...files]) {
           const parts = p.split('/');
-          if (parts.length >= 2 && parts[parts.length - 1] === id && folders.includes(parts[parts.length - 2] as string)) return p;
+          if (
+            parts.length >= 2 &&
+            parts[parts.length - 1] === id &&
+            folders.includes(parts[parts.length - 2] as string)
+          )
+            return p;
         }
         return `${folders[0]}/${id}`;
       };
       shaper = new OrgShaper(filePath);
       async function* raw(): AsyncGenerator<RawTable> {
-        yield { name: 'catalog', rows: (async function* () { for (const name of objectNames) yield { name }; })() };
+        yield {
+          name: 'catalog',
+          rows: (async function* () {
+            for (const name of objectNames) yield { name };
+          })(),
+        };
         for (const object of rawOrder(namespace)) {
           const [base, part] = object.split(':');
           const paths = csvs.get((base as string).toLowerCase()) ?? [];
@@ -175,7 +251,11 @@ export function aptoExportReader(zips: string[], dir: string, limits: ZipLimits 
               }
             }
           })();
-          if (base !== 'Task' && base !== 'Event' && !['User', 'RecordType', 'Attachment', 'ContentVersion', 'ContentDocumentLink'].includes(base as string)) {
+          if (
+            base !== 'Task' &&
+            base !== 'Event' &&
+            !['User', 'RecordType', 'Attachment', 'ContentVersion', 'ContentDocumentLink'].includes(base as string)
+          ) {
             yield { name: `describe:${base}`, rows: describeFromValues(paths.map((p) => join(dir, p))) };
           }
           yield { name: object, rows };
@@ -197,15 +277,28 @@ const SF_ID = /^[a-zA-Z0-9]{5}[0-9][a-zA-Z0-9]{9}([a-zA-Z0-9]{3})?$/;
 async function* describeFromValues(paths: string[]): AsyncGenerator<Record<string, string>> {
   const values = new Map<string, string[]>();
   let n = 0;
-  for await (const { cells } of readCsv({ name: basename(paths[0] as string), path: paths[0] as string }, () => undefined)) {
-    for (const [k, v] of Object.entries(cells)) (values.get(k) ?? values.set(k, []).get(k) as string[]).push(v);
+  for await (const { cells } of readCsv(
+    { name: basename(paths[0] as string), path: paths[0] as string },
+    () => undefined,
+  )) {
+    for (const [k, v] of Object.entries(cells)) (values.get(k) ?? (values.set(k, []).get(k) as string[])).push(v);
     if (++n >= SAMPLE_ROWS) break;
   }
   for (const [name, list] of values) {
     const filled = list.filter((v) => v.trim() !== '');
     const reference = filled.length > 0 && filled.every((v) => SF_ID.test(v.trim()));
     const inferred = inferType(list);
-    yield { name, label: name.replace(/__c$/i, '').replace(/^[A-Za-z0-9]+__/, '').replace(/_/g, ' '), type: reference ? 'reference' : inferred.type, custom: String(/__c$/i.test(name)), referenceTo: '', options: inferred.options.join('|') };
+    yield {
+      name,
+      label: name
+        .replace(/__c$/i, '')
+        .replace(/^[A-Za-z0-9]+__/, '')
+        .replace(/_/g, ' '),
+      type: reference ? 'reference' : inferred.type,
+      custom: String(/__c$/i.test(name)),
+      referenceTo: '',
+      options: inferred.options.join('|'),
+    };
   }
 }
 

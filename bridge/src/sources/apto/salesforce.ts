@@ -67,17 +67,36 @@ export interface SalesforceOptions {
   onUsage?: (u: ApiUsage) => void;
 }
 
-const tokenAnswer = z.object({ access_token: z.string().min(1), instance_url: z.string().url().optional(), token_type: z.string().optional() }).passthrough();
+const tokenAnswer = z
+  .object({
+    access_token: z.string().min(1),
+    instance_url: z.string().url().optional(),
+    token_type: z.string().optional(),
+  })
+  .passthrough();
 const sfError = z.array(z.object({ errorCode: z.string(), message: z.string() }).passthrough());
 export const sfRecord = z.record(z.string(), z.unknown());
-export const queryAnswer = z.object({ totalSize: z.number(), done: z.boolean(), records: z.array(sfRecord), nextRecordsUrl: z.string().optional() });
-const jobAnswer = z.object({ id: z.string(), state: z.enum(['Open', 'UploadComplete', 'InProgress', 'JobComplete', 'Failed', 'Aborted']), errorMessage: z.string().nullish(), numberRecordsProcessed: z.number().optional() }).passthrough();
+export const queryAnswer = z.object({
+  totalSize: z.number(),
+  done: z.boolean(),
+  records: z.array(sfRecord),
+  nextRecordsUrl: z.string().optional(),
+});
+const jobAnswer = z
+  .object({
+    id: z.string(),
+    state: z.enum(['Open', 'UploadComplete', 'InProgress', 'JobComplete', 'Failed', 'Aborted']),
+    errorMessage: z.string().nullish(),
+    numberRecordsProcessed: z.number().optional(),
+  })
+  .passthrough();
 
 /** Salesforce's own refusals, by error code, in words an admin acts on. */
 function refusal(status: number, body: unknown): string | null {
   const parsed = sfError.safeParse(body);
   const code = parsed.success ? parsed.data[0]?.errorCode : undefined;
-  if (code === 'REQUEST_LIMIT_EXCEEDED') return 'the org\'s daily API request limit is used up (REQUEST_LIMIT_EXCEEDED): resume once its 24-hour window frees requests';
+  if (code === 'REQUEST_LIMIT_EXCEEDED')
+    return "the org's daily API request limit is used up (REQUEST_LIMIT_EXCEEDED): resume once its 24-hour window frees requests";
   if (status === 401 && code === 'INVALID_SESSION_ID') return 'INVALID_SESSION_ID';
   return null;
 }
@@ -123,19 +142,56 @@ export class SalesforceClient {
   async login(): Promise<void> {
     const a = this.options.auth;
     let form: Record<string, string>;
-    if (a.refreshToken && a.clientId) form = { grant_type: 'refresh_token', refresh_token: a.refreshToken, client_id: a.clientId, ...(a.clientSecret ? { client_secret: a.clientSecret } : {}) };
-    else if (a.username && a.password && a.clientId && a.clientSecret) form = { grant_type: 'password', client_id: a.clientId, client_secret: a.clientSecret, username: a.username, password: a.password };
-    else throw new ApiError(NAME, 'login', 401, this.token ? 'the access token was refused or has expired, and no username/password or refresh token was given to renew it' : 'give an access token, or a connected app\'s client id and secret with a username and password');
+    if (a.refreshToken && a.clientId)
+      form = {
+        grant_type: 'refresh_token',
+        refresh_token: a.refreshToken,
+        client_id: a.clientId,
+        ...(a.clientSecret ? { client_secret: a.clientSecret } : {}),
+      };
+    else if (a.username && a.password && a.clientId && a.clientSecret)
+      form = {
+        grant_type: 'password',
+        client_id: a.clientId,
+        client_secret: a.clientSecret,
+        username: a.username,
+        password: a.password,
+      };
+    else
+      throw new ApiError(
+        NAME,
+        'login',
+        401,
+        this.token
+          ? 'the access token was refused or has expired, and no username/password or refresh token was given to renew it'
+          : "give an access token, or a connected app's client id and secret with a username and password",
+      );
     const url = `${a.loginUrl.replace(/\/+$/, '')}/services/oauth2/token`;
-    const res = await globalThis.fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(form).toString(), signal: AbortSignal.timeout(60_000) });
+    const res = await globalThis.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(60_000),
+    });
     const text = await res.text();
     this.logins += 1;
     if (!res.ok) {
       const body = safeJson(text) as { error?: string; error_description?: string } | undefined;
-      throw new ApiError(NAME, `POST ${new URL(url).pathname}`, res.status, `login refused: ${body?.error_description ?? body?.error ?? text.slice(0, 200)} (check the username, the password followed by the security token, and the connected app)`);
+      throw new ApiError(
+        NAME,
+        `POST ${new URL(url).pathname}`,
+        res.status,
+        `login refused: ${body?.error_description ?? body?.error ?? text.slice(0, 200)} (check the username, the password followed by the security token, and the connected app)`,
+      );
     }
     const parsed = tokenAnswer.safeParse(safeJson(text));
-    if (!parsed.success) throw new ApiError(NAME, `POST ${new URL(url).pathname}`, res.status, 'the token answer does not have the documented shape');
+    if (!parsed.success)
+      throw new ApiError(
+        NAME,
+        `POST ${new URL(url).pathname}`,
+        res.status,
+        'the token answer does not have the documented shape',
+      );
     this.token = parsed.data.access_token;
     this.instance = (parsed.data.instance_url ?? a.loginUrl).replace(/\/+$/, '');
     this.options.log?.info({ api: NAME, grant: form.grant_type }, 'logged in to Salesforce');
@@ -164,7 +220,12 @@ export class SalesforceClient {
     this.noteUsage(res.headers);
     if (res.status === 403) {
       const why = refusal(403, safeJson(await res.clone().text()));
-      if (why) throw new ApiStoppedError(NAME, `${init?.method ?? 'GET'} ${new URL(String(input instanceof Request ? input.url : input)).pathname}`, why);
+      if (why)
+        throw new ApiStoppedError(
+          NAME,
+          `${init?.method ?? 'GET'} ${new URL(String(input instanceof Request ? input.url : input)).pathname}`,
+          why,
+        );
     }
     return res;
   }
@@ -179,16 +240,31 @@ export class SalesforceClient {
   /** Stops before a request once our share of the org's daily budget is used. */
   private checkBudget(where: string): void {
     if (this.usage && this.usage.max > 0 && this.usage.used >= this.usage.max * this.budgetShare) {
-      throw new ApiStoppedError(NAME, where, `stopped: the org has used ${this.usage.used} of its ${this.usage.max} daily API requests, and this extraction stops at ${Math.round(this.budgetShare * 100)}% to leave the rest to the org's users; resume later`);
+      throw new ApiStoppedError(
+        NAME,
+        where,
+        `stopped: the org has used ${this.usage.used} of its ${this.usage.max} daily API requests, and this extraction stops at ${Math.round(this.budgetShare * 100)}% to leave the rest to the org's users; resume later`,
+      );
     }
   }
 
   /** One JSON request to the instance (a path under it, or a path the API named, such as nextRecordsUrl). */
-  async json<S extends z.ZodType>(path: string, schema: S, options: { method?: 'GET' | 'POST'; query?: Record<string, string>; body?: unknown; idempotent?: boolean } = {}): Promise<z.output<S>> {
+  async json<S extends z.ZodType>(
+    path: string,
+    schema: S,
+    options: { method?: 'GET' | 'POST'; query?: Record<string, string>; body?: unknown; idempotent?: boolean } = {},
+  ): Promise<z.output<S>> {
     const base = await this.instanceUrl();
     this.checkBudget(path);
     const url = new URL(path, `${base}/`);
-    return this.api.json({ method: options.method ?? 'GET', path: url.href, ...(options.query ? { query: options.query } : {}), ...(options.body === undefined ? {} : { body: options.body }), ...(options.idempotent ? { idempotent: true } : {}), schema });
+    return this.api.json({
+      method: options.method ?? 'GET',
+      path: url.href,
+      ...(options.query ? { query: options.query } : {}),
+      ...(options.body === undefined ? {} : { body: options.body }),
+      ...(options.idempotent ? { idempotent: true } : {}),
+      schema,
+    });
   }
 
   /** SOQL: the first batch, or (with `next`) the batch nextRecordsUrl names (queryMore). */
@@ -204,13 +280,28 @@ export class SalesforceClient {
   /** Bulk API 2.0: creates a query job and waits until it is JobComplete; its id. */
   async bulkQuery(soql: string): Promise<string> {
     // creating a job only reads (a second job would be a wasted one, not a wrong write): retried like a GET
-    const job = await this.json(`${this.dataPath}/jobs/query`, jobAnswer, { method: 'POST', body: { operation: 'query', query: soql }, idempotent: true });
+    const job = await this.json(`${this.dataPath}/jobs/query`, jobAnswer, {
+      method: 'POST',
+      body: { operation: 'query', query: soql },
+      idempotent: true,
+    });
     const pollMs = this.options.pollMs ?? 2000;
     let state = job.state;
     for (let poll = 0; ; poll += 1) {
       if (state === 'JobComplete') return job.id;
-      if (state === 'Failed' || state === 'Aborted') throw new ApiError(NAME, `jobs/query/${job.id}`, 200, `the Bulk API query job ${state === 'Failed' ? 'failed' : 'was aborted'}${job.errorMessage ? `: ${job.errorMessage}` : ''}`);
-      if (poll >= (this.options.maxPolls ?? 900)) throw new ApiStoppedError(NAME, `jobs/query/${job.id}`, `the Bulk API query job is still ${state} after ${poll} polls: resume later`);
+      if (state === 'Failed' || state === 'Aborted')
+        throw new ApiError(
+          NAME,
+          `jobs/query/${job.id}`,
+          200,
+          `the Bulk API query job ${state === 'Failed' ? 'failed' : 'was aborted'}${job.errorMessage ? `: ${job.errorMessage}` : ''}`,
+        );
+      if (poll >= (this.options.maxPolls ?? 900))
+        throw new ApiStoppedError(
+          NAME,
+          `jobs/query/${job.id}`,
+          `the Bulk API query job is still ${state} after ${poll} polls: resume later`,
+        );
       await new Promise((r) => setTimeout(r, pollMs));
       const now = await this.json(`${this.dataPath}/jobs/query/${job.id}`, jobAnswer);
       state = now.state;
@@ -219,14 +310,24 @@ export class SalesforceClient {
   }
 
   /** One page of a completed Bulk API 2.0 query job's results (CSV), and the locator of the next (null: last). */
-  async bulkResults(jobId: string, locator: string | null, maxRecords: number): Promise<{ rows: Record<string, string>[]; next: string | null }> {
+  async bulkResults(
+    jobId: string,
+    locator: string | null,
+    maxRecords: number,
+  ): Promise<{ rows: Record<string, string>[]; next: string | null }> {
     const base = await this.instanceUrl();
     const url = new URL(`${this.dataPath}/jobs/query/${jobId}/results`, `${base}/`);
     url.searchParams.set('maxRecords', String(maxRecords));
     if (locator) url.searchParams.set('locator', locator);
     const res = await this.raw(url, 'text/csv');
     const text = await res.text();
-    const rows = text.trim() === '' ? [] : parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }) as Record<string, string>[];
+    const rows =
+      text.trim() === ''
+        ? []
+        : (parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }) as Record<
+            string,
+            string
+          >[]);
     const loc = res.headers.get('sforce-locator');
     return { rows, next: loc === null || loc === '' || loc === 'null' ? null : loc };
   }
@@ -255,7 +356,13 @@ export class SalesforceClient {
         return { sha1: hash.digest('hex'), size };
       } catch (err) {
         await rm(part, { force: true });
-        if (attempt >= 3) throw new ApiError(NAME, `GET ${url.pathname}`, res.status, `the file download broke off (${(err as Error).message}); gave up after ${attempt} tries`);
+        if (attempt >= 3)
+          throw new ApiError(
+            NAME,
+            `GET ${url.pathname}`,
+            res.status,
+            `the file download broke off (${(err as Error).message}); gave up after ${attempt} tries`,
+          );
         this.options.log?.warn({ api: NAME, where: url.pathname, attempt }, 'file download broke off; retried');
       }
     }
@@ -281,9 +388,15 @@ export class SalesforceClient {
         if (err instanceof ApiError) throw err;
         problem = `connection failed (${(err as Error).message})`;
       }
-      if (attempt >= 5) throw new ApiError(NAME, where, res?.status ?? null, `${problem}; gave up after ${attempt} tries`);
+      if (attempt >= 5)
+        throw new ApiError(NAME, where, res?.status ?? null, `${problem}; gave up after ${attempt} tries`);
       const ms = retryAfter(res?.headers.get('retry-after') ?? null) ?? 500 * 2 ** (attempt - 1);
-      if (ms > 10 * 60_000) throw new ApiStoppedError(NAME, where, `${problem}; the API asks to wait ${Math.round(ms / 1000)} s: resume later`);
+      if (ms > 10 * 60_000)
+        throw new ApiStoppedError(
+          NAME,
+          where,
+          `${problem}; the API asks to wait ${Math.round(ms / 1000)} s: resume later`,
+        );
       this.options.log?.warn({ api: NAME, where, attempt, waitMs: ms, problem }, 'API request retried');
       await new Promise((r) => setTimeout(r, ms));
     }

@@ -30,7 +30,12 @@ export interface RawTable {
 
 /** Apto's pipeline objects, in pipeline order, without namespace: Proposal, Listing, Project, Comp */
 export const STAGE_OBJECTS = ['Proposal__c', 'Listing__c', 'Escrow__c', 'Sale__c'] as const;
-const DEFAULT_STAGE_LABELS: Record<string, string> = { Proposal__c: 'Proposal', Listing__c: 'Listing', Escrow__c: 'Project', Sale__c: 'Comp' };
+const DEFAULT_STAGE_LABELS: Record<string, string> = {
+  Proposal__c: 'Proposal',
+  Listing__c: 'Listing',
+  Escrow__c: 'Project',
+  Sale__c: 'Comp',
+};
 /** a status of a deal's furthest record that means the deal was lost */
 const LOST = /^(lost|dead|cancell?ed|withdrawn|expired|terminated|fell through|closed lost)$/i;
 export const DEFAULT_PIPELINE = 'Apto pipeline';
@@ -39,13 +44,82 @@ const PREFIX = { account: '001', contact: '003', user: '005' };
 
 /** standard fields the mapping reads, per object; other standard fields stay out (custom `__c` ones all come) */
 export const STANDARD_FIELDS: Record<string, string[]> = {
-  Account: ['Id', 'Name', 'ParentId', 'Phone', 'Website', 'Description', 'BillingStreet', 'BillingCity', 'BillingPostalCode', 'BillingCountry', 'OwnerId', 'CreatedDate'],
-  Contact: ['Id', 'FirstName', 'LastName', 'Title', 'Email', 'Phone', 'MobilePhone', 'AccountId', 'MailingStreet', 'MailingCity', 'MailingPostalCode', 'MailingCountry', 'Description', 'OwnerId', 'CreatedDate'],
+  Account: [
+    'Id',
+    'Name',
+    'ParentId',
+    'Phone',
+    'Website',
+    'Description',
+    'BillingStreet',
+    'BillingCity',
+    'BillingPostalCode',
+    'BillingCountry',
+    'OwnerId',
+    'CreatedDate',
+  ],
+  Contact: [
+    'Id',
+    'FirstName',
+    'LastName',
+    'Title',
+    'Email',
+    'Phone',
+    'MobilePhone',
+    'AccountId',
+    'MailingStreet',
+    'MailingCity',
+    'MailingPostalCode',
+    'MailingCountry',
+    'Description',
+    'OwnerId',
+    'CreatedDate',
+  ],
   stage: ['Id', 'Name', 'RecordTypeId', 'OwnerId', 'CreatedDate', 'LastModifiedDate'],
-  Task: ['Id', 'Subject', 'Description', 'ActivityDate', 'Status', 'Priority', 'IsClosed', 'TaskSubtype', 'CallType', 'CallDurationInSeconds', 'CompletedDateTime', 'WhoId', 'WhatId', 'OwnerId', 'CreatedDate'],
-  Event: ['Id', 'Subject', 'Description', 'Location', 'StartDateTime', 'EndDateTime', 'IsAllDayEvent', 'WhoId', 'WhatId', 'OwnerId', 'CreatedDate'],
+  Task: [
+    'Id',
+    'Subject',
+    'Description',
+    'ActivityDate',
+    'Status',
+    'Priority',
+    'IsClosed',
+    'TaskSubtype',
+    'CallType',
+    'CallDurationInSeconds',
+    'CompletedDateTime',
+    'WhoId',
+    'WhatId',
+    'OwnerId',
+    'CreatedDate',
+  ],
+  Event: [
+    'Id',
+    'Subject',
+    'Description',
+    'Location',
+    'StartDateTime',
+    'EndDateTime',
+    'IsAllDayEvent',
+    'WhoId',
+    'WhatId',
+    'OwnerId',
+    'CreatedDate',
+  ],
   Attachment: ['Id', 'ParentId', 'Name', 'ContentType', 'BodyLength', 'Description', 'OwnerId', 'CreatedDate'],
-  ContentVersion: ['Id', 'ContentDocumentId', 'Title', 'PathOnClient', 'FileExtension', 'FileType', 'ContentSize', 'Description', 'OwnerId', 'CreatedDate', 'IsLatest'],
+  ContentVersion: [
+    'Id',
+    'ContentDocumentId',
+    'Title',
+    'PathOnClient',
+    'FileExtension',
+    'FileType',
+    'ContentSize',
+    'Description',
+    'OwnerId',
+    'CreatedDate',
+    'IsLatest',
+  ],
   ContentDocumentLink: ['Id', 'ContentDocumentId', 'LinkedEntityId'],
   User: ['Id', 'Email', 'Name', 'IsActive'],
   RecordType: ['Id', 'Name', 'SobjectType'],
@@ -71,7 +145,10 @@ export interface ShapeReport {
 export function discoverNamespace(objectNames: Iterable<string>): string | null {
   const names = [...objectNames];
   // the pipeline objects tell it best (another app of the org may have a Property__c of its own)
-  for (const pattern of [/^(?:([A-Za-z0-9]+)__)?(Proposal__c|Listing__c|Escrow__c|Sale__c)$/i, /^(?:([A-Za-z0-9]+)__)?(Property__c)$/i]) {
+  for (const pattern of [
+    /^(?:([A-Za-z0-9]+)__)?(Proposal__c|Listing__c|Escrow__c|Sale__c)$/i,
+    /^(?:([A-Za-z0-9]+)__)?(Property__c)$/i,
+  ]) {
     const found = names.map((n) => pattern.exec(n)).filter((m): m is RegExpExecArray => m !== null);
     // a namespaced package object wins over an unnamespaced one of the same name
     const m = found.find((x) => x[1]) ?? found[0];
@@ -100,12 +177,23 @@ export function sfDatetime(v: string): string {
 /** Salesforce field types → the mapping's custom field types (schema rows) */
 export function odooType(sfType: string): string | null {
   switch (sfType.toLowerCase()) {
-    case 'reference': case 'id': case 'base64': case 'address': case 'location': case 'anytype': return null;
-    default: return sfType.toLowerCase();
+    case 'reference':
+    case 'id':
+    case 'base64':
+    case 'address':
+    case 'location':
+    case 'anytype':
+      return null;
+    default:
+      return sfType.toLowerCase();
   }
 }
 
-interface StageRecord { object: string; index: number; cells: Record<string, string> }
+interface StageRecord {
+  object: string;
+  index: number;
+  cells: Record<string, string>;
+}
 
 export class OrgShaper {
   readonly report: ShapeReport = { namespace: null, brokenCycles: [], workflowRules: [], deals: 0 };
@@ -130,7 +218,7 @@ export class OrgShaper {
 
   stageLabel(index: number): string {
     const s = STAGE_OBJECTS[index] as string;
-    return this.labels.get(`${this.report.namespace ?? ''}${s}`.toLowerCase()) ?? DEFAULT_STAGE_LABELS[s] as string;
+    return this.labels.get(`${this.report.namespace ?? ''}${s}`.toLowerCase()) ?? (DEFAULT_STAGE_LABELS[s] as string);
   }
 
   async *tables(raw: AsyncIterable<RawTable>): AsyncGenerator<SourceTable> {
@@ -148,7 +236,15 @@ export class OrgShaper {
         this.catalog = new Set(names.map((n) => n.toLowerCase()));
       } else if (table.name.startsWith('describe:')) {
         const list: FieldInfo[] = [];
-        for await (const r of table.rows) list.push({ name: r.name ?? '', label: r.label ?? '', type: r.type ?? '', custom: r.custom === 'true', referenceTo: r.referenceTo ?? '', options: r.options ?? '' });
+        for await (const r of table.rows)
+          list.push({
+            name: r.name ?? '',
+            label: r.label ?? '',
+            type: r.type ?? '',
+            custom: r.custom === 'true',
+            referenceTo: r.referenceTo ?? '',
+            options: r.options ?? '',
+          });
         this.fields.set(table.name.slice('describe:'.length).toLowerCase(), list);
       } else if (table.name === 'User') {
         for await (const r of table.rows) if (r.Id && r.Email) this.users.set(r.Id, r.Email);
@@ -167,7 +263,8 @@ export class OrgShaper {
       } else if (table.name === 'Attachment') {
         yield this.attachments(table);
       } else if (table.name === 'ContentVersion') {
-        for await (const r of table.rows) if (r.Id && r.IsLatest !== 'false') this.versions.set(r.ContentDocumentId ?? r.Id, r);
+        for await (const r of table.rows)
+          if (r.Id && r.IsLatest !== 'false') this.versions.set(r.ContentDocumentId ?? r.Id, r);
       } else if (table.name === 'ContentDocumentLink') {
         yield this.contentFiles(table);
       }
@@ -181,10 +278,21 @@ export class OrgShaper {
   private customFields(object: string, seen?: Iterable<string>): FieldInfo[] {
     const described = this.fields.get(object.toLowerCase());
     if (described) return described.filter((f) => isCustom(f.name) && odooType(f.type) !== null);
-    return [...(seen ?? [])].filter(isCustom).map((name) => ({ name, label: customHeader(name, this.report.namespace).replace(/_/g, ' '), type: '', custom: true, referenceTo: '', options: '' }));
+    return [...(seen ?? [])].filter(isCustom).map((name) => ({
+      name,
+      label: customHeader(name, this.report.namespace).replace(/_/g, ' '),
+      type: '',
+      custom: true,
+      referenceTo: '',
+      options: '',
+    }));
   }
 
-  private schemaTable(name: string, object: string, rows: { identifier: string; label: string; type: string; options: string }[]): SourceTable | null {
+  private schemaTable(
+    name: string,
+    object: string,
+    rows: { identifier: string; label: string; type: string; options: string }[],
+  ): SourceTable | null {
     if (rows.length === 0) return null;
     return {
       name,
@@ -204,23 +312,41 @@ export class OrgShaper {
     const types = new Map((this.fields.get(object.toLowerCase()) ?? []).map((f) => [f.name, f.type.toLowerCase()]));
     for (const [k, v0] of Object.entries(raw)) {
       const type = types.get(k);
-      const v = type === 'datetime' || /Date(Time)?$/.test(k) || (type === undefined && /^\d{4}-\d{2}-\d{2}T/.test(v0)) ? sfDatetime(v0) : v0;
+      const v =
+        type === 'datetime' || /Date(Time)?$/.test(k) || (type === undefined && /^\d{4}-\d{2}-\d{2}T/.test(v0))
+          ? sfDatetime(v0)
+          : v0;
       if (standard.has(k)) out[k] = v;
-      else if (isCustom(k) && (type === undefined || odooType(type) !== null)) out[`${prefix}${customHeader(k, this.report.namespace)}`] = v;
+      else if (isCustom(k) && (type === undefined || odooType(type) !== null))
+        out[`${prefix}${customHeader(k, this.report.namespace)}`] = v;
     }
     if ('OwnerId' in raw) out.OwnerEmail = this.users.get(raw.OwnerId ?? '') ?? '';
     return out;
   }
 
-  private schemaRows(object: string, prefix = '', labelPrefix = ''): { identifier: string; label: string; type: string; options: string }[] {
-    return this.customFields(object).filter((f) => f.type !== '').map((f) => ({ identifier: `${prefix}${customHeader(f.name, this.report.namespace)}`, label: `${labelPrefix}${f.label}`, type: odooType(f.type) as string, options: f.options }));
+  private schemaRows(
+    object: string,
+    prefix = '',
+    labelPrefix = '',
+  ): { identifier: string; label: string; type: string; options: string }[] {
+    return this.customFields(object)
+      .filter((f) => f.type !== '')
+      .map((f) => ({
+        identifier: `${prefix}${customHeader(f.name, this.report.namespace)}`,
+        label: `${labelPrefix}${f.label}`,
+        type: odooType(f.type) as string,
+        options: f.options,
+      }));
   }
 
   private headerOf(object: string, kind: string, first: Record<string, string> | undefined, prefix = ''): string[] {
     const described = this.fields.get(object.toLowerCase());
     const names = described ? described.map((f) => f.name) : Object.keys(first ?? {});
     const standard = STANDARD_FIELDS[kind] ?? [];
-    const header = [...standard.filter((s) => names.includes(s) || !described), ...this.customFields(object, names).map((f) => `${prefix}${customHeader(f.name, this.report.namespace)}`)];
+    const header = [
+      ...standard.filter((s) => names.includes(s) || !described),
+      ...this.customFields(object, names).map((f) => `${prefix}${customHeader(f.name, this.report.namespace)}`),
+    ];
     if (standard.includes('OwnerId')) header.push('OwnerEmail');
     return header;
   }
@@ -235,10 +361,13 @@ export class OrgShaper {
     const header = this.headerOf(table.name, kind, first.done ? undefined : first.value);
     const self = this;
     yield {
-      name, object, header,
+      name,
+      object,
+      header,
       rows: (async function* (): AsyncGenerator<SourceRow> {
         let row = 0;
-        for (let r = first; !r.done; r = await it.next()) yield { row: ++row, cells: self.cells(table.name, kind, r.value) };
+        for (let r = first; !r.done; r = await it.next())
+          yield { row: ++row, cells: self.cells(table.name, kind, r.value) };
       })(),
     };
   }
@@ -248,7 +377,9 @@ export class OrgShaper {
     if (schema) yield schema;
     const all: Record<string, string>[] = [];
     for await (const r of table.rows) all.push(r);
-    const { order, broken } = hierarchyOrder(all.map((r) => ({ id: r.Id ?? '', parent: r.ParentId ?? '', name: r.Name ?? '' })));
+    const { order, broken } = hierarchyOrder(
+      all.map((r) => ({ id: r.Id ?? '', parent: r.ParentId ?? '', name: r.Name ?? '' })),
+    );
     const byId = new Map(all.map((r) => [r.Id ?? '', r]));
     for (const b of broken) this.report.brokenCycles.push(b);
     const note = new Map(broken.map((b) => [b.id, b]));
@@ -281,7 +412,10 @@ export class OrgShaper {
     const rows = this.stageRows.splice(0);
     const byId = new Map(rows.map((r) => [r.cells.Id ?? '', r]));
     const ns = this.report.namespace ?? '';
-    const linkField = (i: number) => Object.keys(rows.find((r) => r.index > i)?.cells ?? {}).find((k) => k.toLowerCase() === `${ns}${STAGE_OBJECTS[i]}`.toLowerCase());
+    const linkField = (i: number) =>
+      Object.keys(rows.find((r) => r.index > i)?.cells ?? {}).find(
+        (k) => k.toLowerCase() === `${ns}${STAGE_OBJECTS[i]}`.toLowerCase(),
+      );
     const root = (r: StageRecord, depth = 0): string => {
       for (let i = r.index - 1; i >= 0 && depth < 8; i--) {
         const field = linkField(i);
@@ -294,7 +428,7 @@ export class OrgShaper {
     for (const r of rows) {
       const key = root(r);
       this.dealOf.set(r.cells.Id ?? '', key);
-      (chains.get(key) ?? chains.set(key, []).get(key) as StageRecord[]).push(r);
+      (chains.get(key) ?? (chains.set(key, []).get(key) as StageRecord[])).push(r);
     }
     // one custom field per stage object's field: `<Stage>_<Field>`
     const present = [...new Set(rows.map((r) => r.index))].sort();
@@ -303,16 +437,44 @@ export class OrgShaper {
     const customHeaders: string[] = [];
     for (const i of present) {
       const object = rows.find((r) => r.index === i)?.object as string;
-      schema.push({ identifier: `Entered_${this.stageLabel(i).replace(/[^A-Za-z0-9]+/g, '_')}`, label: `Entered ${this.stageLabel(i)}`, type: 'datetime', options: '' });
+      schema.push({
+        identifier: `Entered_${this.stageLabel(i).replace(/[^A-Za-z0-9]+/g, '_')}`,
+        label: `Entered ${this.stageLabel(i)}`,
+        type: 'datetime',
+        options: '',
+      });
       schema.push(...this.schemaRows(object, stagePrefix(i), `${this.stageLabel(i)}: `));
-      customHeaders.push(...this.customFields(object, Object.keys(rows.find((r) => r.index === i)?.cells ?? {})).map((f) => `${stagePrefix(i)}${customHeader(f.name, ns)}`));
+      customHeaders.push(
+        ...this.customFields(object, Object.keys(rows.find((r) => r.index === i)?.cells ?? {})).map(
+          (f) => `${stagePrefix(i)}${customHeader(f.name, ns)}`,
+        ),
+      );
     }
     const entered = present.map((i) => `Entered_${this.stageLabel(i).replace(/[^A-Za-z0-9]+/g, '_')}`);
-    const header = ['Id', 'Name', 'Stage', 'StageOrder', 'Won', 'Lost', 'Pipeline', 'Amount', 'CloseDate', 'Probability', 'ClientContactId', 'ClientCompanyId', 'OwnerEmail', 'CreatedDate', ...entered, ...customHeaders];
+    const header = [
+      'Id',
+      'Name',
+      'Stage',
+      'StageOrder',
+      'Won',
+      'Lost',
+      'Pipeline',
+      'Amount',
+      'CloseDate',
+      'Probability',
+      'ClientContactId',
+      'ClientCompanyId',
+      'OwnerEmail',
+      'CreatedDate',
+      ...entered,
+      ...customHeaders,
+    ];
     const tbl = this.schemaTable('Deals fields', 'deal_fields', schema);
     if (tbl) yield tbl;
     // every stage of the org's pipeline, a deal at it or not (in pipeline order; the last, a Comp, is won)
-    const stages = STAGE_OBJECTS.map((_, i) => i).filter((i) => present.includes(i) || this.catalog.has(`${ns}${STAGE_OBJECTS[i]}`.toLowerCase()));
+    const stages = STAGE_OBJECTS.map((_, i) => i).filter(
+      (i) => present.includes(i) || this.catalog.has(`${ns}${STAGE_OBJECTS[i]}`.toLowerCase()),
+    );
     const label = (i: number) => this.stageLabel(i);
     yield {
       name: 'Pipeline stages',
@@ -320,7 +482,11 @@ export class OrgShaper {
       header: ['Name', 'Sequence', 'Won'],
       rows: (async function* (): AsyncGenerator<SourceRow> {
         let row = 0;
-        for (const i of stages) yield { row: ++row, cells: { Name: label(i), Sequence: String(i + 1), Won: i === STAGE_OBJECTS.length - 1 ? 'true' : 'false' } };
+        for (const i of stages)
+          yield {
+            row: ++row,
+            cells: { Name: label(i), Sequence: String(i + 1), Won: i === STAGE_OBJECTS.length - 1 ? 'true' : 'false' },
+          };
       })(),
     };
     const self = this;
@@ -343,7 +509,9 @@ export class OrgShaper {
         let row = 0;
         for (const [key, unsorted] of chains) {
           // per stage the latest record (a proposal listed twice keeps its newest listing)
-          const chain = unsorted.sort((a, b) => a.index - b.index || (a.cells.CreatedDate ?? '').localeCompare(b.cells.CreatedDate ?? ''));
+          const chain = unsorted.sort(
+            (a, b) => a.index - b.index || (a.cells.CreatedDate ?? '').localeCompare(b.cells.CreatedDate ?? ''),
+          );
           const first = chain[0] as StageRecord;
           const furthest = chain[chain.length - 1] as StageRecord;
           const won = furthest.index === last;
@@ -365,7 +533,9 @@ export class OrgShaper {
             CreatedDate: sfDatetime(first.cells.CreatedDate ?? ''),
           };
           for (const r of chain) {
-            cells[`Entered_${self.stageLabel(r.index).replace(/[^A-Za-z0-9]+/g, '_')}`] ??= sfDatetime(r.cells.CreatedDate ?? '');
+            cells[`Entered_${self.stageLabel(r.index).replace(/[^A-Za-z0-9]+/g, '_')}`] ??= sfDatetime(
+              r.cells.CreatedDate ?? '',
+            );
             Object.assign(cells, self.cells(r.object, 'none', r.cells, stagePrefix(r.index)));
           }
           delete cells.OwnerEmail;
@@ -393,7 +563,8 @@ export class OrgShaper {
   private activities(table: RawTable): SourceTable {
     const kind = table.name === 'Event' ? 'Event' : 'Task';
     const self = this;
-    const done = (r: Record<string, string>) => kind === 'Event' ? (r.EndDateTime ?? r.StartDateTime ?? '') < new Date().toISOString() : r.IsClosed === 'true';
+    const done = (r: Record<string, string>) =>
+      kind === 'Event' ? (r.EndDateTime ?? r.StartDateTime ?? '') < new Date().toISOString() : r.IsClosed === 'true';
     return {
       name: table.name === 'Task:email' ? 'Emails' : table.name === 'Event' ? 'Events' : 'Tasks',
       object: table.name === 'Task:email' ? 'email' : table.name === 'Event' ? 'event' : 'task',
@@ -413,7 +584,17 @@ export class OrgShaper {
     };
   }
 
-  private static readonly FILE_HEADER = ['FileKey', 'ParentObject', 'ParentId', 'Name', 'ContentType', 'Description', 'CreatedDate', 'OwnerEmail', 'file_path'];
+  private static readonly FILE_HEADER = [
+    'FileKey',
+    'ParentObject',
+    'ParentId',
+    'Name',
+    'ContentType',
+    'Description',
+    'CreatedDate',
+    'OwnerEmail',
+    'file_path',
+  ];
 
   private attachments(table: RawTable): SourceTable {
     const self = this;
@@ -425,7 +606,20 @@ export class OrgShaper {
         let row = 0;
         for await (const r of table.rows) {
           const parent = self.parentOf(r.ParentId);
-          yield { row: ++row, cells: { FileKey: r.Id ?? '', ParentObject: parent?.object ?? '', ParentId: parent?.id ?? '', Name: r.Name ?? '', ContentType: r.ContentType ?? '', Description: r.Description ?? '', CreatedDate: sfDatetime(r.CreatedDate ?? ''), OwnerEmail: self.users.get(r.OwnerId ?? '') ?? '', file_path: r.file_path || self.filePath('Attachment', r.Id ?? '') } };
+          yield {
+            row: ++row,
+            cells: {
+              FileKey: r.Id ?? '',
+              ParentObject: parent?.object ?? '',
+              ParentId: parent?.id ?? '',
+              Name: r.Name ?? '',
+              ContentType: r.ContentType ?? '',
+              Description: r.Description ?? '',
+              CreatedDate: sfDatetime(r.CreatedDate ?? ''),
+              OwnerEmail: self.users.get(r.OwnerId ?? '') ?? '',
+              file_path: r.file_path || self.filePath('Attachment', r.Id ?? ''),
+            },
+          };
         }
       })(),
     };
@@ -444,8 +638,23 @@ export class OrgShaper {
           const v = self.versions.get(link.ContentDocumentId ?? '');
           if (!v || (link.LinkedEntityId ?? '').startsWith(PREFIX.user)) continue;
           const parent = self.parentOf(link.LinkedEntityId);
-          const name = v.PathOnClient ? v.PathOnClient.split(/[\\/]/).pop() as string : `${v.Title ?? v.Id}${v.FileExtension ? `.${v.FileExtension}` : ''}`;
-          yield { row: ++row, cells: { FileKey: `${v.Id}-${link.LinkedEntityId}`, ParentObject: parent?.object ?? '', ParentId: parent?.id ?? '', Name: name, ContentType: '', Description: v.Description ?? v.Title ?? '', CreatedDate: sfDatetime(v.CreatedDate ?? ''), OwnerEmail: self.users.get(v.OwnerId ?? '') ?? '', file_path: v.file_path || self.filePath('ContentVersion', v.Id ?? '') } };
+          const name = v.PathOnClient
+            ? (v.PathOnClient.split(/[\\/]/).pop() as string)
+            : `${v.Title ?? v.Id}${v.FileExtension ? `.${v.FileExtension}` : ''}`;
+          yield {
+            row: ++row,
+            cells: {
+              FileKey: `${v.Id}-${link.LinkedEntityId}`,
+              ParentObject: parent?.object ?? '',
+              ParentId: parent?.id ?? '',
+              Name: name,
+              ContentType: '',
+              Description: v.Description ?? v.Title ?? '',
+              CreatedDate: sfDatetime(v.CreatedDate ?? ''),
+              OwnerEmail: self.users.get(v.OwnerId ?? '') ?? '',
+              file_path: v.file_path || self.filePath('ContentVersion', v.Id ?? ''),
+            },
+          };
         }
       })(),
     };
@@ -455,10 +664,16 @@ export class OrgShaper {
   inventory(): { what: string; why: string }[] {
     const out: { what: string; why: string }[] = [];
     for (const b of this.report.brokenCycles) {
-      out.push({ what: `Company hierarchy loop: ${b.cycle.join(' → ')}`, why: `the loop was broken at ${b.brokenAt}, which keeps no parent company (a note on it names the parent left out); set the right parent in Odoo` });
+      out.push({
+        what: `Company hierarchy loop: ${b.cycle.join(' → ')}`,
+        why: `the loop was broken at ${b.brokenAt}, which keeps no parent company (a note on it names the parent left out); set the right parent in Odoo`,
+      });
     }
     for (const w of this.report.workflowRules) {
-      out.push({ what: `Workflow rule "${w.Name ?? w.Id}" on ${w.TableEnumOrId ?? '?'}`, why: `Salesforce workflow rules do not migrate: rebuild it as an Odoo automated action. Definition: ${JSON.stringify(w)}` });
+      out.push({
+        what: `Workflow rule "${w.Name ?? w.Id}" on ${w.TableEnumOrId ?? '?'}`,
+        why: `Salesforce workflow rules do not migrate: rebuild it as an Odoo automated action. Definition: ${JSON.stringify(w)}`,
+      });
     }
     return out;
   }
@@ -469,12 +684,17 @@ export class OrgShaper {
  * loops found and where each was broken (its member with the smallest id keeps no parent). A
  * parent that is not among the companies is no edge.
  */
-export function hierarchyOrder(nodes: { id: string; parent: string; name: string }[]): { order: string[]; broken: { cycle: string[]; brokenAt: string; id: string }[] } {
+export function hierarchyOrder(nodes: { id: string; parent: string; name: string }[]): {
+  order: string[];
+  broken: { cycle: string[]; brokenAt: string; id: string }[];
+} {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const parentOf = new Map<string, string>();
   for (const n of nodes) if (n.parent && n.parent !== n.id && byId.has(n.parent)) parentOf.set(n.id, n.parent);
   const broken: { cycle: string[]; brokenAt: string; id: string }[] = [];
-  for (const n of nodes) if (n.parent && n.parent === n.id) broken.push({ cycle: [n.name || n.id, n.name || n.id], brokenAt: n.name || n.id, id: n.id });
+  for (const n of nodes)
+    if (n.parent && n.parent === n.id)
+      broken.push({ cycle: [n.name || n.id, n.name || n.id], brokenAt: n.name || n.id, id: n.id });
   // each node has at most one parent: a loop is found by walking up from each node, colouring the walk
   const state = new Map<string, number>(); // 1: on the current walk, 2: done
   for (const n of nodes) {
@@ -499,7 +719,7 @@ export function hierarchyOrder(nodes: { id: string; parent: string; name: string
   const children = new Map<string, string[]>();
   for (const n of nodes) {
     const p = parentOf.get(n.id);
-    if (p) (children.get(p) ?? children.set(p, []).get(p) as string[]).push(n.id);
+    if (p) (children.get(p) ?? (children.set(p, []).get(p) as string[])).push(n.id);
   }
   const order: string[] = [];
   const visit = (id: string) => {

@@ -70,7 +70,10 @@ export function finishGenericContact(mapping: Mapping, fileNames: string[]): Map
   // the source's own record id (mapped to ref) is the source key; else email, else name
   const key = [columnOf('ref')[0], email, ...name].filter((c): c is string => Boolean(c));
   if (key.length === 0) {
-    throw new InputError({ file: fileNames.join(', '), row: 1, field: 'email' }, 'map a column to Email or Name, so that records can be told apart and matched on a re-run');
+    throw new InputError(
+      { file: fileNames.join(', '), row: 1, field: 'email' },
+      'map a column to Email or Name, so that records can be told apart and matched on a re-run',
+    );
   }
   const out = structuredClone(mapping);
   const c = out.objects[CONTACT] as ObjectMapping;

@@ -20,7 +20,13 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiClient, type ApiClientOptions } from '../api/http-client.js';
-import { offsetPages, pagedReader, type ApiObject, type ApiRecord, type ExtractionProgress } from '../api/paged-reader.js';
+import {
+  offsetPages,
+  pagedReader,
+  type ApiObject,
+  type ApiRecord,
+  type ExtractionProgress,
+} from '../api/paged-reader.js';
 import type { SourceReader, SourceRow, SourceTable } from '../reader.js';
 
 export const ONTRAPORT_API = 'https://api.ontraport.com/1';
@@ -39,11 +45,13 @@ export const OBJECT_ID = { contact: 0, task: 1, user: 2, tag: 14, deal: 149, com
 const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /** a plural read: `{code: 0, data: [records]}` */
 export const listAnswer = z.object({ code: z.literal(0), data: z.array(z.record(z.string(), cell)) });
-const fieldMeta = z.object({
-  alias: z.string(),
-  type: z.string(),
-  options: z.union([z.record(z.string(), z.string()), z.array(z.unknown())]).optional(),
-}).passthrough();
+const fieldMeta = z
+  .object({
+    alias: z.string(),
+    type: z.string(),
+    options: z.union([z.record(z.string(), z.string()), z.array(z.unknown())]).optional(),
+  })
+  .passthrough();
 /** `GET /objects/meta?objectID=N&format=byId`: `{code: 0, data: {"N": {name, fields: {key: {alias, type, options?}}}}}` */
 export const metaAnswer = z.object({
   code: z.literal(0),
@@ -65,7 +73,15 @@ export interface OntraportReaderOptions {
 
 /** one object's records, all pages */
 function objectPages(objectId: number): Pick<ApiObject, 'first' | 'fetchPage'> {
-  return offsetPages({ path: 'objects', query: { objectID: objectId }, startParam: 'start', sizeParam: 'range', size: PAGE_SIZE, schema: listAnswer, records: (a) => a.data });
+  return offsetPages({
+    path: 'objects',
+    query: { objectID: objectId },
+    startParam: 'start',
+    sizeParam: 'range',
+    size: PAGE_SIZE,
+    schema: listAnswer,
+    records: (a) => a.data,
+  });
 }
 
 /** one object's field metadata, as one page of rows {field, alias, type, options} */
@@ -73,7 +89,11 @@ function metaPage(objectId: number): Pick<ApiObject, 'first' | 'fetchPage'> {
   return {
     first: 0,
     async fetchPage(client) {
-      const answer = await client.json({ path: 'objects/meta', query: { objectID: objectId, format: 'byId' }, schema: metaAnswer });
+      const answer = await client.json({
+        path: 'objects/meta',
+        query: { objectID: objectId, format: 'byId' },
+        schema: metaAnswer,
+      });
       const fields = answer.data[String(objectId)]?.fields ?? Object.values(answer.data)[0]?.fields ?? {};
       const rows: ApiRecord[] = Object.entries(fields).map(([field, m]) => ({
         field,
@@ -86,7 +106,11 @@ function metaPage(objectId: number): Pick<ApiObject, 'first' | 'fetchPage'> {
   };
 }
 
-interface FieldInfo { alias: string; type: string; options: Record<string, string> | null }
+interface FieldInfo {
+  alias: string;
+  type: string;
+  options: Record<string, string> | null;
+}
 
 /** the objects read, in order: lookup tables first, then each data object after its meta */
 function apiObjects(): (ApiObject & { role: 'users' | 'tags' | 'meta' | 'data'; of?: string })[] {
@@ -147,7 +171,11 @@ export function ontraportApiReader(options: OntraportReaderOptions): SourceReade
           const fields = new Map<string, FieldInfo>();
           for await (const { cells } of table.rows) {
             if (!cells.field) continue;
-            fields.set(cells.field, { alias: cells.alias ?? cells.field, type: cells.type ?? '', options: cells.options ? optionsOf(cells.options) : null });
+            fields.set(cells.field, {
+              alias: cells.alias ?? cells.field,
+              type: cells.type ?? '',
+              options: cells.options ? optionsOf(cells.options) : null,
+            });
           }
           meta.set(spec.of ?? '', fields);
         } else {
@@ -181,15 +209,26 @@ function headerNames(header: string[], fields: Map<string, FieldInfo>): Map<stri
 const STAGE_FIELD = 'sales_stage';
 const STAGE_ORDER = 'stage_order';
 
-function shaped(table: SourceTable, lookups: { users: Map<string, string>; tags: Map<string, string>; fields: Map<string, FieldInfo> }): SourceTable {
+function shaped(
+  table: SourceTable,
+  lookups: { users: Map<string, string>; tags: Map<string, string>; fields: Map<string, FieldInfo> },
+): SourceTable {
   const names = headerNames(table.header, lookups.fields);
-  const stageOptions = table.header.includes(STAGE_FIELD) && !table.header.includes(STAGE_ORDER) ? lookups.fields.get(STAGE_FIELD)?.options ?? null : null;
+  const stageOptions =
+    table.header.includes(STAGE_FIELD) && !table.header.includes(STAGE_ORDER)
+      ? (lookups.fields.get(STAGE_FIELD)?.options ?? null)
+      : null;
   const stagePosition = new Map(Object.keys(stageOptions ?? {}).map((id, i) => [id, String(i + 1)]));
   const value = (key: string, raw: string): string => {
     if (raw === '') return raw;
     if (key === 'owner') return lookups.users.get(raw) ?? raw;
     if (key === 'contact_cat') {
-      return raw.split(TAG_SEPARATOR).map((id) => id.trim()).filter((id) => id !== '').map((id) => lookups.tags.get(id) ?? id).join(TAG_SEPARATOR);
+      return raw
+        .split(TAG_SEPARATOR)
+        .map((id) => id.trim())
+        .filter((id) => id !== '')
+        .map((id) => lookups.tags.get(id) ?? id)
+        .join(TAG_SEPARATOR);
     }
     const info = lookups.fields.get(key);
     if (!info) return raw;
@@ -202,7 +241,10 @@ function shaped(table: SourceTable, lookups: { users: Map<string, string>; tags:
   };
   return {
     name: table.name,
-    header: [...table.header.filter((h) => !CARD_FIELD.test(h)).map((h) => names.get(h) ?? h), ...(stageOptions ? [STAGE_ORDER] : [])],
+    header: [
+      ...table.header.filter((h) => !CARD_FIELD.test(h)).map((h) => names.get(h) ?? h),
+      ...(stageOptions ? [STAGE_ORDER] : []),
+    ],
     ...(table.object === undefined ? {} : { object: table.object }),
     rows: (async function* (): AsyncGenerator<SourceRow> {
       for await (const { row, cells } of table.rows) {

@@ -30,12 +30,13 @@ export const ontraportApi: SourceSystem = {
     { name: 'api_key', label: 'API key', secret: true },
     { name: 'app_id', label: 'App ID', secret: true },
   ],
-  reader: (credentials, options) => ontraportApiReader({
-    apiKey: credentials.api_key ?? '',
-    appId: credentials.app_id ?? '',
-    dir: options.dir,
-    resume: options.resume,
-    onProgress: options.onProgress,
-    log: options.log,
-  }),
+  reader: (credentials, options) =>
+    ontraportApiReader({
+      apiKey: credentials.api_key ?? '',
+      appId: credentials.app_id ?? '',
+      dir: options.dir,
+      resume: options.resume,
+      onProgress: options.onProgress,
+      log: options.log,
+    }),
 };

@@ -76,10 +76,16 @@ export const CAMPAIGN_PAGE = 50;
 export const FEED_BATCH = 25;
 const NAME = 'Ortto API';
 
-const fieldValue: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(fieldValue), z.record(z.string(), fieldValue)]));
+const fieldValue: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(fieldValue), z.record(z.string(), fieldValue)]),
+);
 const record = z.record(z.string(), fieldValue);
 const entity = z.object({ id: z.string(), fields: record.default({}) });
-export const peopleAnswer = z.object({ contacts: z.array(entity).nullable().default([]), cursor_id: z.string().nullish(), has_more: z.boolean().default(false) });
+export const peopleAnswer = z.object({
+  contacts: z.array(entity).nullable().default([]),
+  cursor_id: z.string().nullish(),
+  has_more: z.boolean().default(false),
+});
 export const accountsAnswer = z.object({
   accounts: z.array(entity).nullish(),
   organizations: z.array(entity).nullish(),
@@ -88,17 +94,52 @@ export const accountsAnswer = z.object({
 });
 export const tagsAnswer = z.array(z.object({ id: z.union([z.string(), z.number()]), name: z.string() }).passthrough());
 export const activitiesAnswer = z.object({
-  activities: z.array(z.object({ activity_id: z.string(), activity_name: z.string().default(''), timestamp: z.string(), fields: record.nullish() }).passthrough()).nullable().default([]),
-  meta: z.object({ has_next: z.boolean().default(false) }).passthrough().optional(),
+  activities: z
+    .array(
+      z
+        .object({
+          activity_id: z.string(),
+          activity_name: z.string().default(''),
+          timestamp: z.string(),
+          fields: record.nullish(),
+        })
+        .passthrough(),
+    )
+    .nullable()
+    .default([]),
+  meta: z
+    .object({ has_next: z.boolean().default(false) })
+    .passthrough()
+    .optional(),
   next_offset: z.number().int().nullish(),
 });
-export const audiencesAnswer = z.array(z.object({ id: z.string(), name: z.string().default(''), type: z.string().nullish(), filter: fieldValue.optional() }).passthrough());
-const listOf = (key: string) => z.object({ [key]: z.array(record).nullable().default([]), has_more: z.boolean().default(false) }).passthrough();
+export const audiencesAnswer = z.array(
+  z
+    .object({ id: z.string(), name: z.string().default(''), type: z.string().nullish(), filter: fieldValue.optional() })
+    .passthrough(),
+);
+const listOf = (key: string) =>
+  z.object({ [key]: z.array(record).nullable().default([]), has_more: z.boolean().default(false) }).passthrough();
 export const campaignsAnswer = listOf('campaigns');
 export const widgetsAnswer = listOf('widgets');
 export const articlesAnswer = listOf('articles');
 export const customFieldsAnswer = z.object({
-  fields: z.array(z.object({ field: z.object({ id: z.string(), name: z.string(), display_type: z.string(), values: z.array(z.string()).nullish() }).passthrough() }).passthrough()).default([]),
+  fields: z
+    .array(
+      z
+        .object({
+          field: z
+            .object({
+              id: z.string(),
+              name: z.string(),
+              display_type: z.string(),
+              values: z.array(z.string()).nullish(),
+            })
+            .passthrough(),
+        })
+        .passthrough(),
+    )
+    .default([]),
 });
 
 export interface OrttoReaderOptions {
@@ -118,7 +159,18 @@ export interface OrttoReaderOptions {
 }
 
 /** One spooled object: how to read it, and what it is for. */
-type Role = 'person_fields' | 'account_fields' | 'tags' | 'audiences' | 'members' | 'campaigns' | 'widgets' | 'articles' | 'accounts' | 'people' | 'activities';
+type Role =
+  | 'person_fields'
+  | 'account_fields'
+  | 'tags'
+  | 'audiences'
+  | 'members'
+  | 'campaigns'
+  | 'widgets'
+  | 'articles'
+  | 'accounts'
+  | 'people'
+  | 'activities';
 type OrttoObject = ApiObject & { role: Role };
 
 /** What pass 1 learns from the lookup objects and the people, for shaping and the inventory. */
@@ -138,7 +190,12 @@ interface Learned {
   activities: { calls: number; meetings: number; events: number };
 }
 
-export interface FieldDef { id: string; name: string; type: string; values: string[] }
+export interface FieldDef {
+  id: string;
+  name: string;
+  type: string;
+  values: string[];
+}
 
 /** what an Ortto custom field becomes, by its display type: a column (typed by the schema table), tags (multi-select), or nothing (aggregate: reported) */
 export function fieldKind(displayType: string): 'tags' | 'aggregate' | 'field' {
@@ -167,63 +224,159 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
     ...options.client,
   });
   const activityRate = options.activityRate ?? { limit: 1, intervalMs: 1000 };
-  const activityGate = pThrottle({ limit: activityRate.limit, interval: activityRate.intervalMs, strict: true })(async () => undefined);
+  const activityGate = pThrottle({ limit: activityRate.limit, interval: activityRate.intervalMs, strict: true })(
+    async () => undefined,
+  );
 
   // filled while pass 1 reads the objects before them: whose activities, which audiences' members
   let personIds: string[] = [];
   let audienceIds: string[] = [];
 
   const objects: OrttoObject[] = [
-    { role: 'person_fields', name: 'Person custom fields', object: 'person_field', ...fieldList('person/custom-field/get') },
-    { role: 'account_fields', name: 'Account custom fields', object: 'account_field', ...fieldList('accounts/custom-field/get') },
     {
-      role: 'tags', name: 'Tags', object: 'tag', first: 0,
+      role: 'person_fields',
+      name: 'Person custom fields',
+      object: 'person_field',
+      ...fieldList('person/custom-field/get'),
+    },
+    {
+      role: 'account_fields',
+      name: 'Account custom fields',
+      object: 'account_field',
+      ...fieldList('accounts/custom-field/get'),
+    },
+    {
+      role: 'tags',
+      name: 'Tags',
+      object: 'tag',
+      first: 0,
       async fetchPage(c) {
-        const answer = await c.json({ method: 'POST', path: 'tags/get', body: { q: '' }, idempotent: true, schema: tagsAnswer });
-        return { rows: answer.map((t) => ({ id: String(t.id), name: t.name, source: typeof t.source === 'string' ? t.source : null, count: typeof t.count === 'number' ? t.count : null })), next: null };
+        const answer = await c.json({
+          method: 'POST',
+          path: 'tags/get',
+          body: { q: '' },
+          idempotent: true,
+          schema: tagsAnswer,
+        });
+        return {
+          rows: answer.map((t) => ({
+            id: String(t.id),
+            name: t.name,
+            source: typeof t.source === 'string' ? t.source : null,
+            count: typeof t.count === 'number' ? t.count : null,
+          })),
+          next: null,
+        };
       },
     },
     {
-      role: 'audiences', name: 'Audiences', object: 'audience', first: 0,
+      role: 'audiences',
+      name: 'Audiences',
+      object: 'audience',
+      first: 0,
       async fetchPage(c, cursor) {
         const offset = Number(cursor);
-        const answer = await c.json({ method: 'POST', path: 'audiences/get', body: { limit: AUDIENCE_PAGE, offset, with_filter: true }, idempotent: true, schema: audiencesAnswer });
-        const rows: ApiRecord[] = answer.map((a) => ({ id: a.id, name: a.name, type: a.type ?? null, filter: a.filter ?? null }));
+        const answer = await c.json({
+          method: 'POST',
+          path: 'audiences/get',
+          body: { limit: AUDIENCE_PAGE, offset, with_filter: true },
+          idempotent: true,
+          schema: audiencesAnswer,
+        });
+        const rows: ApiRecord[] = answer.map((a) => ({
+          id: a.id,
+          name: a.name,
+          type: a.type ?? null,
+          filter: a.filter ?? null,
+        }));
         return { rows, next: answer.length < AUDIENCE_PAGE ? null : offset + AUDIENCE_PAGE };
       },
     },
     {
       // an audience's members: person/get with audience_id, cursor paged, audience after audience
-      role: 'members', name: 'Audience members', object: 'audience_member', columns: ['audience_id', 'person_id'], first: { a: 0, c: null },
+      role: 'members',
+      name: 'Audience members',
+      object: 'audience_member',
+      columns: ['audience_id', 'person_id'],
+      first: { a: 0, c: null },
       async fetchPage(c, cursor) {
         const at = cursorOf(cursor, { a: 0, c: null as string | null });
         const audience = audienceIds[at.a];
         if (audience === undefined) return { rows: [], next: null };
         const answer = await c.json({
-          method: 'POST', path: 'person/get', idempotent: true, schema: peopleAnswer,
-          body: { audience_id: audience, limit: PERSON_PAGE, fields: ['str::email'], ...(at.c ? { cursor_id: at.c } : {}) },
+          method: 'POST',
+          path: 'person/get',
+          idempotent: true,
+          schema: peopleAnswer,
+          body: {
+            audience_id: audience,
+            limit: PERSON_PAGE,
+            fields: ['str::email'],
+            ...(at.c ? { cursor_id: at.c } : {}),
+          },
         });
         const rows = (answer.contacts ?? []).map((p) => ({ audience_id: audience, person_id: p.id }));
-        const next = answer.has_more && answer.cursor_id ? { a: at.a, c: answer.cursor_id } : at.a + 1 < audienceIds.length ? { a: at.a + 1, c: null } : null;
+        const next =
+          answer.has_more && answer.cursor_id
+            ? { a: at.a, c: answer.cursor_id }
+            : at.a + 1 < audienceIds.length
+              ? { a: at.a + 1, c: null }
+              : null;
         return { rows, next };
       },
     },
     {
-      role: 'campaigns', name: 'Campaigns', object: 'campaign', first: 0,
+      role: 'campaigns',
+      name: 'Campaigns',
+      object: 'campaign',
+      first: 0,
       async fetchPage(c, cursor) {
         const offset = Number(cursor);
-        const answer = await c.json({ method: 'POST', path: 'campaign/get-all', body: { limit: CAMPAIGN_PAGE, offset }, idempotent: true, schema: campaignsAnswer });
+        const answer = await c.json({
+          method: 'POST',
+          path: 'campaign/get-all',
+          body: { limit: CAMPAIGN_PAGE, offset },
+          idempotent: true,
+          schema: campaignsAnswer,
+        });
         const rows = (answer.campaigns as ApiRecord[] | null) ?? [];
-        return { rows, next: answer.has_more === true || rows.length === CAMPAIGN_PAGE ? offset + CAMPAIGN_PAGE : null };
+        return {
+          rows,
+          next: answer.has_more === true || rows.length === CAMPAIGN_PAGE ? offset + CAMPAIGN_PAGE : null,
+        };
       },
     },
-    { role: 'widgets', name: 'Capture widgets', object: 'widget', ...offsetList('widgets/get', 'widgets', widgetsAnswer) },
-    { role: 'articles', name: 'Knowledge base articles', object: 'article', ...offsetList('kb/get-articles', 'articles', articlesAnswer) },
-    { role: 'accounts', name: 'Accounts', object: 'account', ...entityPages('accounts/get', (a) => [...(a.accounts ?? []), ...(a.organizations ?? [])], accountsAnswer) },
-    { role: 'people', name: 'People', object: 'person', ...entityPages('person/get', (a) => a.contacts ?? [], peopleAnswer) },
+    {
+      role: 'widgets',
+      name: 'Capture widgets',
+      object: 'widget',
+      ...offsetList('widgets/get', 'widgets', widgetsAnswer),
+    },
+    {
+      role: 'articles',
+      name: 'Knowledge base articles',
+      object: 'article',
+      ...offsetList('kb/get-articles', 'articles', articlesAnswer),
+    },
+    {
+      role: 'accounts',
+      name: 'Accounts',
+      object: 'account',
+      ...entityPages('accounts/get', (a) => [...(a.accounts ?? []), ...(a.organizations ?? [])], accountsAnswer),
+    },
+    {
+      role: 'people',
+      name: 'People',
+      object: 'person',
+      ...entityPages('person/get', (a) => a.contacts ?? [], peopleAnswer),
+    },
     {
       // per person, offset paged (40 at most), at 1 request a second: the feed's own limit
-      role: 'activities', name: 'Activities', object: 'activity', columns: ['person_id', 'position', 'activity_id', 'activity_name', 'timestamp', 'fields'], first: { p: 0, o: 0 },
+      role: 'activities',
+      name: 'Activities',
+      object: 'activity',
+      columns: ['person_id', 'position', 'activity_id', 'activity_name', 'timestamp', 'fields'],
+      first: { p: 0, o: 0 },
       async fetchPage(c, cursor) {
         // one spooled page holds the feed pages of several people (up to FEED_BATCH requests or
         // a page's worth of events): fewer files to re-read, and a resume repeats at most one batch
@@ -237,21 +390,44 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
           }
           await activityGate();
           const answer: z.output<typeof activitiesAnswer> = await c.json({
-            method: 'POST', path: 'person/get/activities', idempotent: true, schema: activitiesAnswer,
+            method: 'POST',
+            path: 'person/get/activities',
+            idempotent: true,
+            schema: activitiesAnswer,
             body: { person_id: person, limit: ACTIVITY_PAGE, offset: at.o, timeframe: { type: 'all' } },
           });
           const list = answer.activities ?? [];
           const offset = at.o;
-          rows.push(...list.map((a, i) => ({ person_id: person, position: offset + i, activity_id: a.activity_id, activity_name: a.activity_name, timestamp: a.timestamp, fields: a.fields ?? {} })));
+          rows.push(
+            ...list.map((a, i) => ({
+              person_id: person,
+              position: offset + i,
+              activity_id: a.activity_id,
+              activity_name: a.activity_name,
+              timestamp: a.timestamp,
+              fields: a.fields ?? {},
+            })),
+          );
           const more: boolean = answer.meta?.has_next === true && list.length > 0;
-          at = more ? { p: at.p, o: answer.next_offset ?? at.o + list.length } : at.p + 1 < personIds.length ? { p: at.p + 1, o: 0 } : null;
+          at = more
+            ? { p: at.p, o: answer.next_offset ?? at.o + list.length }
+            : at.p + 1 < personIds.length
+              ? { p: at.p + 1, o: 0 }
+              : null;
         }
         return { rows, next: at };
       },
     },
   ];
   const roles = new Map(objects.map((o) => [o.name, o.role]));
-  const paged = pagedReader({ name: NAME, client, objects, spoolDir: options.dir, resume: options.resume, onProgress: options.onProgress });
+  const paged = pagedReader({
+    name: NAME,
+    client,
+    objects,
+    spoolDir: options.dir,
+    resume: options.resume,
+    onProgress: options.onProgress,
+  });
 
   let learned: Learned | undefined;
 
@@ -259,14 +435,31 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
   async function learn(): Promise<Learned> {
     personIds = [];
     audienceIds = [];
-    const l: Learned = { personFields: [], accountFields: [], tags: [], audiences: [], memberOf: new Map(), campaigns: [], reached: new Map(), widgets: [], articles: [], owners: new Set(), activities: { calls: 0, meetings: 0, events: 0 } };
+    const l: Learned = {
+      personFields: [],
+      accountFields: [],
+      tags: [],
+      audiences: [],
+      memberOf: new Map(),
+      campaigns: [],
+      reached: new Map(),
+      widgets: [],
+      articles: [],
+      owners: new Set(),
+      activities: { calls: 0, meetings: 0, events: 0 },
+    };
     const campaignIds = new Set<string>();
     for await (const table of paged.tables()) {
       const role = roles.get(table.name);
       for await (const { cells } of table.rows) {
         const r = parsed(cells);
         if (role === 'person_fields' || role === 'account_fields') {
-          const def: FieldDef = { id: jsonText(r.id ?? ''), name: jsonText(r.name ?? ''), type: jsonText(r.display_type ?? ''), values: Array.isArray(r.values) ? r.values.map(String) : [] };
+          const def: FieldDef = {
+            id: jsonText(r.id ?? ''),
+            name: jsonText(r.name ?? ''),
+            type: jsonText(r.display_type ?? ''),
+            values: Array.isArray(r.values) ? r.values.map(String) : [],
+          };
           (role === 'person_fields' ? l.personFields : l.accountFields).push(def);
         } else if (role === 'tags') l.tags.push(r);
         else if (role === 'audiences') {
@@ -320,16 +513,29 @@ export function orttoApiReader(options: OrttoReaderOptions): SourceReader {
       for await (const table of paged.tables()) {
         const role = roles.get(table.name);
         if (role === 'person_fields' || role === 'account_fields') {
-          yield schemaTable(table.name, role === 'person_fields' ? 'person_field' : 'account_field', role === 'person_fields' ? l.personFields : l.accountFields);
+          yield schemaTable(
+            table.name,
+            role === 'person_fields' ? 'person_field' : 'account_field',
+            role === 'person_fields' ? l.personFields : l.accountFields,
+          );
         } else if (role === 'accounts') {
-          yield shapedTable(table, 'account', accountShape.header(ACCOUNT_COLUMNS), (r) => ({ ...accountRow(r), ...accountShape.custom(r.fields) }));
+          yield shapedTable(table, 'account', accountShape.header(ACCOUNT_COLUMNS), (r) => ({
+            ...accountRow(r),
+            ...accountShape.custom(r.fields),
+          }));
         } else if (role === 'people') {
           yield shapedTable(table, 'person', personShape.header(PERSON_COLUMNS), (r) => {
             const id = jsonText(r.id);
             const row = { ...personRow(r, tagNames), ...personShape.custom(r.fields) };
             const memberships = (l.memberOf.get(id) ?? []).map((a) => audiences.get(a)).filter((a) => a !== undefined);
-            row.dynamic_audiences = memberships.filter((a) => a.kind === 'dynamic').map((a) => a.name).join(SEP);
-            row.static_audiences = memberships.filter((a) => a.kind === 'static').map((a) => a.name).join(SEP);
+            row.dynamic_audiences = memberships
+              .filter((a) => a.kind === 'dynamic')
+              .map((a) => a.name)
+              .join(SEP);
+            row.static_audiences = memberships
+              .filter((a) => a.kind === 'static')
+              .map((a) => a.name)
+              .join(SEP);
             row.campaigns = [...(l.reached.get(id) ?? [])].map((c) => jsonText(campaigns.get(c)?.name ?? c)).join(SEP);
             row.tags = [row.tags, personShape.tags(r.fields)].filter((x) => x).join(SEP);
             return row;
@@ -388,52 +594,126 @@ function fieldList(path: string): Pick<ApiObject, 'first' | 'fetchPage' | 'colum
     first: 0,
     async fetchPage(c) {
       const answer = await c.json({ method: 'POST', path, body: {}, idempotent: true, schema: customFieldsAnswer });
-      return { rows: answer.fields.map(({ field }) => ({ id: field.id, name: field.name, display_type: field.display_type, values: field.values ?? [] })), next: null };
+      return {
+        rows: answer.fields.map(({ field }) => ({
+          id: field.id,
+          name: field.name,
+          display_type: field.display_type,
+          values: field.values ?? [],
+        })),
+        next: null,
+      };
     },
   };
 }
 
-function offsetList<S extends z.ZodType<Record<string, unknown>>>(path: string, key: string, schema: S): Pick<ApiObject, 'first' | 'fetchPage'> {
+function offsetList<S extends z.ZodType<Record<string, unknown>>>(
+  path: string,
+  key: string,
+  schema: S,
+): Pick<ApiObject, 'first' | 'fetchPage'> {
   return {
     first: 0,
     async fetchPage(c, cursor) {
       const offset = Number(cursor);
-      const answer = await c.json({ method: 'POST', path, body: { limit: CAMPAIGN_PAGE, offset }, idempotent: true, schema });
+      const answer = await c.json({
+        method: 'POST',
+        path,
+        body: { limit: CAMPAIGN_PAGE, offset },
+        idempotent: true,
+        schema,
+      });
       const rows = (answer[key] as ApiRecord[] | null) ?? [];
       return { rows, next: answer.has_more === true ? offset + rows.length : null };
     },
   };
 }
 
-function entityPages<S extends z.ZodType>(path: string, list: (a: z.output<S>) => { id: string; fields: Record<string, Json> }[], schema: S): Pick<ApiObject, 'first' | 'fetchPage' | 'columns'> {
+function entityPages<S extends z.ZodType>(
+  path: string,
+  list: (a: z.output<S>) => { id: string; fields: Record<string, Json> }[],
+  schema: S,
+): Pick<ApiObject, 'first' | 'fetchPage' | 'columns'> {
   return {
     columns: ['id', 'fields'],
     first: null,
     async fetchPage(c, cursor) {
-      const answer = await c.json({ method: 'POST', path, idempotent: true, schema, body: { limit: PERSON_PAGE, ...(typeof cursor === 'string' && cursor !== '' ? { cursor_id: cursor } : {}) } });
+      const answer = await c.json({
+        method: 'POST',
+        path,
+        idempotent: true,
+        schema,
+        body: { limit: PERSON_PAGE, ...(typeof cursor === 'string' && cursor !== '' ? { cursor_id: cursor } : {}) },
+      });
       const a = answer as { has_more: boolean; cursor_id?: string | null };
-      return { rows: list(answer).map((e) => ({ id: e.id, fields: e.fields })), next: a.has_more && a.cursor_id ? a.cursor_id : null };
+      return {
+        rows: list(answer).map((e) => ({ id: e.id, fields: e.fields })),
+        next: a.has_more && a.cursor_id ? a.cursor_id : null,
+      };
     },
   };
 }
 
 // ------------------------------------------------------------------------------ shaping rows
 
-const PERSON_COLUMNS = ['id', 'first_name', 'last_name', 'email', 'phone', 'city', 'region', 'country', 'postal', 'birthday', 'external_id', 'email_permission', 'sms_permission', 'account_id', 'owner', 'lifecycle_stage', 'created', 'tags', 'dynamic_audiences', 'static_audiences', 'campaigns'];
-const ACCOUNT_COLUMNS = ['id', 'name', 'website', 'industry', 'employees', 'phone', 'address', 'city', 'region', 'country', 'postal', 'contact_count', 'owner', 'created'];
+const PERSON_COLUMNS = [
+  'id',
+  'first_name',
+  'last_name',
+  'email',
+  'phone',
+  'city',
+  'region',
+  'country',
+  'postal',
+  'birthday',
+  'external_id',
+  'email_permission',
+  'sms_permission',
+  'account_id',
+  'owner',
+  'lifecycle_stage',
+  'created',
+  'tags',
+  'dynamic_audiences',
+  'static_audiences',
+  'campaigns',
+];
+const ACCOUNT_COLUMNS = [
+  'id',
+  'name',
+  'website',
+  'industry',
+  'employees',
+  'phone',
+  'address',
+  'city',
+  'region',
+  'country',
+  'postal',
+  'contact_count',
+  'owner',
+  'created',
+];
 
 type Fields = Record<string, Json>;
-const fieldsOf = (r: ApiRecord): Fields => (r.fields && typeof r.fields === 'object' && !Array.isArray(r.fields) ? r.fields : {});
+const fieldsOf = (r: ApiRecord): Fields =>
+  r.fields && typeof r.fields === 'object' && !Array.isArray(r.fields) ? r.fields : {};
 
 /** a field's value as text: geo objects by name, phones {c, n} as +c n, birthdays {year, month, day}, lists joined */
 export function text(v: Json | undefined): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return v.map(text).filter((x) => x !== '').join(SEP);
+  if (Array.isArray(v))
+    return v
+      .map(text)
+      .filter((x) => x !== '')
+      .join(SEP);
   if (typeof v.name === 'string') return v.name;
   if (v.n !== undefined) return `${v.c ? `+${text(v.c)} ` : ''}${text(v.n)}`;
-  if (v.year !== undefined && v.month !== undefined && v.day !== undefined) return `${text(v.year)}-${String(text(v.month)).padStart(2, '0')}-${String(text(v.day)).padStart(2, '0')}`;
+  if (v.year !== undefined && v.month !== undefined && v.day !== undefined)
+    return `${text(v.year)}-${String(text(v.month)).padStart(2, '0')}-${String(text(v.day)).padStart(2, '0')}`;
   return JSON.stringify(v);
 }
 
@@ -453,7 +733,9 @@ function ownerOf(fields: Json | undefined): string {
 
 function personRow(r: ApiRecord, tagNames: Map<string, string>): Record<string, string> {
   const f = fieldsOf(r);
-  const tagIds = Array.isArray(f['u4s::t']) ? f['u4s::t'].map((t) => tagNames.get(jsonText(t)) ?? '').filter((t) => t !== '') : [];
+  const tagIds = Array.isArray(f['u4s::t'])
+    ? f['u4s::t'].map((t) => tagNames.get(jsonText(t)) ?? '').filter((t) => t !== '')
+    : [];
   const tags = Array.isArray(f.tags) ? f.tags.map(text) : tagIds;
   return {
     id: jsonText(r.id),
@@ -510,7 +792,10 @@ function shaper(defs: FieldDef[]) {
         const v = f[d.id];
         if (v === undefined) continue;
         // `int` fields hold decimals ×1000 (§3.2): a decimal/currency field is divided back
-        out[cmLabel(d)] = typeof v === 'number' && d.id.startsWith('int:') && /decimal|currency|price/i.test(d.type) ? String(v / 1000) : text(v);
+        out[cmLabel(d)] =
+          typeof v === 'number' && d.id.startsWith('int:') && /decimal|currency|price/i.test(d.type)
+            ? String(v / 1000)
+            : text(v);
       }
       return out;
     },
@@ -532,17 +817,30 @@ function shaper(defs: FieldDef[]) {
 function schemaTable(name: string, object: string, defs: FieldDef[]): SourceTable {
   const rows = defs.filter((d) => fieldKind(d.type) === 'field');
   return {
-    name, object, header: ['identifier', 'label', 'type', 'options'],
+    name,
+    object,
+    header: ['identifier', 'label', 'type', 'options'],
     rows: (async function* (): AsyncGenerator<SourceRow> {
       let row = 0;
-      for (const d of rows) yield { row: (row += 1), cells: { identifier: cmLabel(d), label: cmLabel(d), type: d.type, options: d.values.join(SEP) } };
+      for (const d of rows)
+        yield {
+          row: (row += 1),
+          cells: { identifier: cmLabel(d), label: cmLabel(d), type: d.type, options: d.values.join(SEP) },
+        };
     })(),
   };
 }
 
-function shapedTable(table: SourceTable, object: string, header: string[], shape: (r: ApiRecord) => Record<string, string>): SourceTable {
+function shapedTable(
+  table: SourceTable,
+  object: string,
+  header: string[],
+  shape: (r: ApiRecord) => Record<string, string>,
+): SourceTable {
   return {
-    name: table.name, object, header,
+    name: table.name,
+    object,
+    header,
     rows: (async function* (): AsyncGenerator<SourceRow> {
       for await (const { row, cells } of table.rows) yield { row, cells: shape(parsed(cells)) };
     })(),
@@ -575,13 +873,28 @@ function attr(f: Fields, ...names: string[]): string {
   return '';
 }
 
-const ACTIVITY_COLUMNS = ['key', 'person_id', 'activity', 'name', 'timestamp', 'subject', 'body', 'end', 'duration_minutes', 'location', 'owner', 'details'];
+const ACTIVITY_COLUMNS = [
+  'key',
+  'person_id',
+  'activity',
+  'name',
+  'timestamp',
+  'subject',
+  'body',
+  'end',
+  'duration_minutes',
+  'location',
+  'owner',
+  'details',
+];
 
 /** one kind of the feed as a table; rows in feed order, keyed by person + a digest of the event */
 function activityTable(table: SourceTable, kind: ActivityKind): SourceTable {
   const names = { call: 'Activities: calls', meeting: 'Activities: meetings', event: 'Activities: notes and events' };
   return {
-    name: names[kind], object: `activity_${kind}`, header: ACTIVITY_COLUMNS,
+    name: names[kind],
+    object: `activity_${kind}`,
+    header: ACTIVITY_COLUMNS,
     rows: (async function* (): AsyncGenerator<SourceRow> {
       let row = 0;
       for await (const { cells } of table.rows) {
@@ -590,12 +903,21 @@ function activityTable(table: SourceTable, kind: ActivityKind): SourceTable {
         const name = jsonText(r.activity_name ?? '');
         if (activityKind(activityId, name) !== kind) continue;
         const f = fieldsOf(r);
-        const details = Object.entries(f).map(([k, v]) => `${k.split(':').pop()}: ${text(v)}`).join('\n');
-        const digest = createHash('sha256').update(JSON.stringify([activityId, r.timestamp, f])).digest('hex').slice(0, 16);
+        const details = Object.entries(f)
+          .map(([k, v]) => `${k.split(':').pop()}: ${text(v)}`)
+          .join('\n');
+        const digest = createHash('sha256')
+          .update(JSON.stringify([activityId, r.timestamp, f]))
+          .digest('hex')
+          .slice(0, 16);
         const minutes = attr(f, 'duration-minutes', 'duration');
         const start = Date.parse(jsonText(r.timestamp ?? ''));
         // a meeting without an end lasts its duration (else 30 minutes)
-        const end = attr(f, 'end', 'end-time', 'ends-at') || (Number.isNaN(start) ? '' : new Date(start + (Number(minutes) > 0 ? Number(minutes) : 30) * 60_000).toISOString());
+        const end =
+          attr(f, 'end', 'end-time', 'ends-at') ||
+          (Number.isNaN(start)
+            ? ''
+            : new Date(start + (Number(minutes) > 0 ? Number(minutes) : 30) * 60_000).toISOString());
         yield {
           row: (row += 1),
           cells: {
@@ -621,7 +943,9 @@ function activityTable(table: SourceTable, kind: ActivityKind): SourceTable {
 // ------------------------------------------------------------------------------ inventory
 
 function md(s: unknown): string {
-  return jsonText(s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return jsonText(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ');
 }
 
 function metric(c: ApiRecord, ...keys: string[]): string {
@@ -635,64 +959,133 @@ function metric(c: ApiRecord, ...keys: string[]): string {
 export function orttoInventory(l: Learned): string {
   const out: string[] = ['# Ortto: what the API lists beyond the records', ''];
   const add = (...x: string[]) => out.push(...x);
-  add('## Audiences (segment inventory)', '', 'Dynamic audiences became tags (`res.partner.category` named after the audience) on their members; static ones categories under "Ortto static audiences". Odoo does not re-evaluate a dynamic audience: rebuild its rule as a saved filter or in a marketing app from the definition below.', '');
+  add(
+    '## Audiences (segment inventory)',
+    '',
+    'Dynamic audiences became tags (`res.partner.category` named after the audience) on their members; static ones categories under "Ortto static audiences". Odoo does not re-evaluate a dynamic audience: rebuild its rule as a saved filter or in a marketing app from the definition below.',
+    '',
+  );
   if (l.audiences.length === 0) add('No audience.', '');
   else {
     add('| audience | kind | members migrated | definition (Ortto filter) |', '| --- | --- | --- | --- |');
-    for (const a of l.audiences) add(`| ${md(a.name)} | ${a.kind} | ${a.members} | ${isEmptyFilter(a.filter) ? '— (a static list)' : `\`${md(JSON.stringify(a.filter))}\``} |`);
+    for (const a of l.audiences)
+      add(
+        `| ${md(a.name)} | ${a.kind} | ${a.members} | ${isEmptyFilter(a.filter) ? '— (a static list)' : `\`${md(JSON.stringify(a.filter))}\``} |`,
+      );
     add('');
   }
   const journeys = l.campaigns.filter((c) => /journey|playbook|automation/i.test(jsonText(c.type ?? '')));
   const campaigns = l.campaigns.filter((c) => !journeys.includes(c));
-  add('## Campaigns (campaign inventory)', '', 'Each person the activity feed shows a campaign reached carries a category under "Ortto campaigns" named after it. The performance below is what Ortto reported; Odoo CRM has no campaign object (Email Marketing is a separate app).', '');
+  add(
+    '## Campaigns (campaign inventory)',
+    '',
+    'Each person the activity feed shows a campaign reached carries a category under "Ortto campaigns" named after it. The performance below is what Ortto reported; Odoo CRM has no campaign object (Email Marketing is a separate app).',
+    '',
+  );
   if (campaigns.length === 0) add('No campaign.', '');
   else {
-    add('| campaign | type | state | sent | delivered | opened | clicked | open rate | click rate | people tagged |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    add(
+      '| campaign | type | state | sent | delivered | opened | clicked | open rate | click rate | people tagged |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const c of campaigns) {
       const tagged = [...l.reached.values()].filter((s) => s.has(jsonText(c.id))).length;
-      add(`| ${md(c.name)} | ${md(c.type)} | ${md(metric(c, 'state', 'status'))} | ${metric(c, 'sent', 'sends')} | ${metric(c, 'delivered', 'deliveries')} | ${metric(c, 'opened', 'opens')} | ${metric(c, 'clicked', 'clicks')} | ${metric(c, 'open_rate')} | ${metric(c, 'click_rate')} | ${tagged} |`);
+      add(
+        `| ${md(c.name)} | ${md(c.type)} | ${md(metric(c, 'state', 'status'))} | ${metric(c, 'sent', 'sends')} | ${metric(c, 'delivered', 'deliveries')} | ${metric(c, 'opened', 'opens')} | ${metric(c, 'clicked', 'clicks')} | ${metric(c, 'open_rate')} | ${metric(c, 'click_rate')} | ${tagged} |`,
+      );
     }
     add('');
   }
-  add('## Journeys (automation inventory: not migrated)', '', 'Ortto journeys cannot be exported as logic: rebuild each in Odoo (automated actions, Studio on paid editions, or Marketing Automation) from this list and the journey canvas in Ortto.', '');
+  add(
+    '## Journeys (automation inventory: not migrated)',
+    '',
+    'Ortto journeys cannot be exported as logic: rebuild each in Odoo (automated actions, Studio on paid editions, or Marketing Automation) from this list and the journey canvas in Ortto.',
+    '',
+  );
   if (journeys.length === 0) add('No journey listed by the API.', '');
   else {
     add('| journey | state | trigger | created | sent | goal reached |', '| --- | --- | --- | --- | --- | --- |');
-    for (const j of journeys) add(`| ${md(j.name)} | ${md(metric(j, 'state', 'status'))} | ${md(metric(j, 'trigger', 'entry_trigger'))} | ${md(metric(j, 'created_at', 'created'))} | ${metric(j, 'sent', 'sends')} | ${metric(j, 'conversions', 'goal_reached')} |`);
+    for (const j of journeys)
+      add(
+        `| ${md(j.name)} | ${md(metric(j, 'state', 'status'))} | ${md(metric(j, 'trigger', 'entry_trigger'))} | ${md(metric(j, 'created_at', 'created'))} | ${metric(j, 'sent', 'sends')} | ${metric(j, 'conversions', 'goal_reached')} |`,
+      );
     add('');
   }
-  add('## Capture widgets (form inventory: rebuild in Odoo Website)', '', 'The API gives each widget\'s fields; templates, copy and styling are not readable and are rebuilt by hand.', '');
+  add(
+    '## Capture widgets (form inventory: rebuild in Odoo Website)',
+    '',
+    "The API gives each widget's fields; templates, copy and styling are not readable and are rebuilt by hand.",
+    '',
+  );
   if (l.widgets.length === 0) add('No capture widget listed by the API.', '');
   else {
     add('| widget | type | state | fields (name: type, required) |', '| --- | --- | --- | --- |');
     for (const w of l.widgets) {
-      const fields = Array.isArray(w.fields) ? w.fields.map((f) => (f && typeof f === 'object' && !Array.isArray(f) ? `${text(f.label ?? f.name ?? f.id)}: ${text(f.type)}${f.required === true ? ', required' : ''}` : text(f))).join('; ') : '';
+      const fields = Array.isArray(w.fields)
+        ? w.fields
+            .map((f) =>
+              f && typeof f === 'object' && !Array.isArray(f)
+                ? `${text(f.label ?? f.name ?? f.id)}: ${text(f.type)}${f.required === true ? ', required' : ''}`
+                : text(f),
+            )
+            .join('; ')
+        : '';
       add(`| ${md(w.name)} | ${md(w.type)} | ${md(metric(w, 'state', 'status'))} | ${md(fields)} |`);
     }
     add('');
   }
-  add('## Knowledge base articles', '', 'Odoo Knowledge is an Enterprise app: this migration lists the articles here instead of creating them. Rich media and embedded videos need manual adjustment after they are moved.', '');
+  add(
+    '## Knowledge base articles',
+    '',
+    'Odoo Knowledge is an Enterprise app: this migration lists the articles here instead of creating them. Rich media and embedded videos need manual adjustment after they are moved.',
+    '',
+  );
   if (l.articles.length === 0) add('No article listed by the API.', '');
   else {
     add('| article | category | state | updated | words | media to adjust |', '| --- | --- | --- | --- | --- | --- |');
     for (const a of l.articles) {
       const html = text(a.html ?? a.body ?? a.content);
-      const words = html.replace(/<[^>]*>/g, ' ').split(/\s+/).filter((w) => w !== '').length;
+      const words = html
+        .replace(/<[^>]*>/g, ' ')
+        .split(/\s+/)
+        .filter((w) => w !== '').length;
       const media = (html.match(/<(img|iframe|video|embed)\b/gi) ?? []).length;
-      add(`| ${md(a.title ?? a.name)} | ${md(a.category ?? a.category_name)} | ${md(metric(a, 'state', 'status'))} | ${md(metric(a, 'updated_at', 'updated'))} | ${words} | ${media} |`);
+      add(
+        `| ${md(a.title ?? a.name)} | ${md(a.category ?? a.category_name)} | ${md(metric(a, 'state', 'status'))} | ${md(metric(a, 'updated_at', 'updated'))} | ${words} | ${media} |`,
+      );
     }
     add('');
   }
-  const aggregates = [...l.personFields.map((f) => ['person', f] as const), ...l.accountFields.map((f) => ['account', f] as const)].filter(([, f]) => fieldKind(f.type) === 'aggregate');
+  const aggregates = [
+    ...l.personFields.map((f) => ['person', f] as const),
+    ...l.accountFields.map((f) => ['account', f] as const),
+  ].filter(([, f]) => fieldKind(f.type) === 'aggregate');
   const multi = [...l.personFields, ...l.accountFields].filter((f) => fieldKind(f.type) === 'tags');
   add('## Custom fields', '');
-  if (multi.length > 0) add(`Multi-select fields became tags named "field: value": ${multi.map((f) => md(cmLabel(f))).join(', ')}.`, '');
+  if (multi.length > 0)
+    add(`Multi-select fields became tags named "field: value": ${multi.map((f) => md(cmLabel(f))).join(', ')}.`, '');
   if (aggregates.length > 0) {
-    add('Aggregate fields are not readable through Ortto\'s API and were **not migrated**: recreate them in Odoo (a computed field or a report).', '', '| object | field | id |', '| --- | --- | --- |');
+    add(
+      "Aggregate fields are not readable through Ortto's API and were **not migrated**: recreate them in Odoo (a computed field or a report).",
+      '',
+      '| object | field | id |',
+      '| --- | --- | --- |',
+    );
     for (const [o, f] of aggregates) add(`| ${o} | ${md(cmLabel(f))} | \`${md(f.id)}\` |`);
     add('');
   } else add('No aggregate field.', '');
-  add('## Activities read', '', `${l.activities.calls} call(s) → done call activities, ${l.activities.meetings} meeting(s) → calendar events, ${l.activities.events} note(s) and event(s) → log notes with their name and original time.`, '');
-  if (l.owners.size > 0) add('## Owners found', '', `${l.owners.size} distinct owner email(s) on people and accounts; each is matched to an Odoo user by email, the rest wait in **Owners to reconcile**.`, '');
+  add(
+    '## Activities read',
+    '',
+    `${l.activities.calls} call(s) → done call activities, ${l.activities.meetings} meeting(s) → calendar events, ${l.activities.events} note(s) and event(s) → log notes with their name and original time.`,
+    '',
+  );
+  if (l.owners.size > 0)
+    add(
+      '## Owners found',
+      '',
+      `${l.owners.size} distinct owner email(s) on people and accounts; each is matched to an Odoo user by email, the rest wait in **Owners to reconcile**.`,
+      '',
+    );
   return `${out.join('\n')}\n`;
 }

@@ -21,14 +21,15 @@ export const ortto: SourceSystem = {
     { name: 'region', label: 'Region (instance host)', secret: false, options: [...REGIONS] },
     { name: 'plan', label: 'Plan (sets the request rate)', secret: false, options: Object.keys(PLAN_RATE) },
   ],
-  reader: (credentials, options) => orttoApiReader({
-    apiKey: credentials.api_key ?? '',
-    region: (credentials.region ?? 'default') as OrttoRegion,
-    plan: (credentials.plan ?? 'pro') as OrttoPlan,
-    dir: options.dir,
-    resume: options.resume,
-    onProgress: options.onProgress,
-    log: options.log,
-    baseUrl: process.env.CRM_MIGRATION_ORTTO_URL || undefined,
-  }),
+  reader: (credentials, options) =>
+    orttoApiReader({
+      apiKey: credentials.api_key ?? '',
+      region: (credentials.region ?? 'default') as OrttoRegion,
+      plan: (credentials.plan ?? 'pro') as OrttoPlan,
+      dir: options.dir,
+      resume: options.resume,
+      onProgress: options.onProgress,
+      log: options.log,
+      baseUrl: process.env.CRM_MIGRATION_ORTTO_URL || undefined,
+    }),
 };
