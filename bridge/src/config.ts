@@ -20,7 +20,7 @@ const odooEnv = z.object({
       const parsed = z.record(z.string(), z.string()).safeParse(
         (() => {
           try {
-            return JSON.parse(v);
+            return JSON.parse(v) as unknown;
           } catch {
             return null;
           }

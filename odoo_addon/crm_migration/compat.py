@@ -76,7 +76,7 @@ def registry_in_test_mode(registry):
     in ``odoo.modules.module.current_test``)."""
     if hasattr(registry, "in_test_mode"):
         return registry.in_test_mode()
-    from odoo.modules import module
+    from odoo.modules import module  # noqa: PLC0415 - only on some Odoo versions, read when called
 
     return bool(getattr(module, "current_test", None))
 
@@ -94,12 +94,12 @@ def as_validation_error(env, exc):
     ``odoo.service.model._as_validation_error`` up to 18; 19 builds it inline from
     ``BaseModel._sql_error_to_message``, done the same way here."""
     try:
-        from odoo.service.model import _as_validation_error
+        from odoo.service.model import _as_validation_error  # noqa: PLC0415 - only on some Odoo versions, read when called
     except ImportError:
         _as_validation_error = None
     if _as_validation_error:
         return _as_validation_error(env, exc)
-    from odoo.exceptions import ValidationError
+    from odoo.exceptions import ValidationError  # noqa: PLC0415 - only on some Odoo versions, read when called
 
     model = env["base"]
     for rclass in env.registry.values():
@@ -149,11 +149,11 @@ def view_mode_to_17(view_mode):
 def _backport_17():
     """Odoo 18 API the addon uses, added to Odoo 17's classes (only where missing)."""
     if not hasattr(api.Environment, "_"):
-        import inspect
+        import inspect  # noqa: PLC0415 - only on some Odoo versions, read when called
 
-        from markupsafe import Markup, escape
+        from markupsafe import Markup, escape  # noqa: PLC0415 - only on some Odoo versions, read when called
 
-        from odoo.tools.translate import code_translations
+        from odoo.tools.translate import code_translations  # noqa: PLC0415 - only on some Odoo versions, read when called
 
         def _(self, source, *args, **kwargs):
             lang = self.lang or "en_US"

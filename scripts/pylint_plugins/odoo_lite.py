@@ -21,7 +21,8 @@ TRANSLATE = {"_", "_lt"}
 MANIFEST_KEYS = ("name", "version", "license", "author", "depends")
 LICENSES = {"AGPL-3", "GPL-2", "GPL-2 or any later version", "GPL-3", "GPL-3 or any later version", "LGPL-3",
             "OEEL-1", "OPL-1", "Other OSI approved licence", "Other proprietary"}
-VERSION = re.compile(r"^\d+\.0\.\d+\.\d+\.\d+$")  # <odoo major>.0.x.y.z
+# <odoo major>.0.x.y.z, or x.y.z: Odoo prefixes the series it runs, so one tree installs on 17, 18 and 19
+VERSION = re.compile(r"^(\d+\.0\.)?\d+\.\d+\.\d+$")
 
 
 def _is_translated(node):
@@ -67,7 +68,7 @@ class OdooLiteChecker(BaseChecker):
                   "pylint-odoo's manifest-required-author and friends."),
         "C8504": ("Manifest license %r is not one Odoo knows", "odoo-manifest-bad-license",
                   "pylint-odoo's license-allowed."),
-        "C8505": ("Manifest version %r is not <odoo major>.0.x.y.z", "odoo-manifest-bad-version",
+        "C8505": ("Manifest version %r is not x.y.z or <odoo major>.0.x.y.z", "odoo-manifest-bad-version",
                   "pylint-odoo's manifest-version-format."),
     }
 

@@ -47,7 +47,7 @@ class CrmMigrationRecord(models.Model):
     def _delta_decide(self, take):
         for migration in self.migration_id:
             migration._check_manager()
-            delta.resolve(migration, take, self.filtered(lambda r: r.migration_id == migration).mapped("key"))
+            delta.resolve(migration, take, self.filtered(lambda r, m=migration: r.migration_id == m).mapped("key"))
             migration._delta_settle_state()
         return True
 

@@ -112,7 +112,7 @@ class CrmMigration(models.Model):
     def create(self, vals_list):
         split = [self._split_job_vals(vals) for vals in vals_list]
         migrations = super().create([vals for vals, _job_vals in split])
-        for migration, (_vals, job_vals) in zip(migrations, split):
+        for migration, (_vals, job_vals) in zip(migrations, split, strict=True):
             if job_vals:
                 migration._write_job(job_vals)
         return migrations

@@ -9,6 +9,14 @@ import os
 import re
 from xml.sax.saxutils import escape as xml_escape
 
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
 from odoo import api, fields, models
 
 from .crm_migration_record import RECORD_STATES
@@ -303,8 +311,6 @@ class CrmMigration(models.Model):
     @api.model
     def _report_pdf_fonts(self):
         """(regular, bold): DejaVu Sans (covers far more than Latin-1) when installed, else Helvetica."""
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
 
         if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
             for folder in PDF_FONT_DIRS:
@@ -324,10 +330,6 @@ class CrmMigration(models.Model):
     def _report_pdf(self, compress=True):
         """The report as PDF bytes (reportlab): title, migration, the table, failed/skipped records."""
         self.ensure_one()
-        from reportlab.lib.pagesizes import A4, landscape
-        from reportlab.lib.styles import getSampleStyleSheet
-        from reportlab.lib.units import mm
-        from reportlab.platypus import Paragraph, SimpleDocTemplate
 
         font, bold = self._report_pdf_fonts()
         styles = getSampleStyleSheet()
@@ -350,8 +352,6 @@ class CrmMigration(models.Model):
 
     def _report_pdf_header(self, pdf):
         """Title and the migration's name, source, state and dates."""
-        from reportlab.lib.units import mm
-        from reportlab.platypus import Paragraph, Spacer
 
         _ = self.env._
         para, body = pdf["para"], pdf["styles"]["BodyText"]
@@ -372,9 +372,6 @@ class CrmMigration(models.Model):
 
     def _report_pdf_table(self, pdf):
         """The reconciliation table (rows that do not add up on a yellow background)."""
-        from reportlab.lib import colors
-        from reportlab.lib.units import mm
-        from reportlab.platypus import Table, TableStyle
 
         para = pdf["para"]
         columns = [c for c in self._report_columns() if c[0] != "model"]
@@ -401,9 +398,6 @@ class CrmMigration(models.Model):
 
     def _report_pdf_problems(self, pdf):
         """The failed and skipped records (the first ``MAX_PROBLEMS``)."""
-        from reportlab.lib import colors
-        from reportlab.lib.units import mm
-        from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
         _ = self.env._
         para, body = pdf["para"], pdf["styles"]["BodyText"]

@@ -169,7 +169,8 @@ def resolve_parents(engine, items, link_by_key):
 
 
 def create(engine, model_name, items):
-    """Create attached records of one model through the commit's own create (services/target_writes.py) (batch, retry one by
+    """Create attached records of one model through the commit's own create
+    (services/target_writes.py) (batch, retry one by
     one, links), with what each model needs before and after."""
     if model_name == "mail.message":
         _prepare_messages(engine, items)

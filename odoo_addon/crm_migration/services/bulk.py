@@ -16,6 +16,8 @@ import itertools
 
 from psycopg2.extras import Json, execute_values
 
+from odoo.tools import SQL
+
 from ..compat import convert_to_column_insert
 
 # columns written by insert_links / insert_audit (besides the log access columns)
@@ -48,7 +50,9 @@ def _insert(env, table, columns, rows):
         line += [uid, now, uid, now]
         values.append(tuple(line))
     ids = []
-    query = 'INSERT INTO "%s" (%s) VALUES %%s RETURNING id' % (table, ", ".join(f'"{c}"' for c in cols))
+    # identifiers are the ORM's own table and column names; every value goes as a parameter
+    query = 'INSERT INTO "%s" (%s) VALUES %%s RETURNING id' % (  # noqa: S608 - identifiers only, see above
+        table, ", ".join(f'"{c}"' for c in cols))
     for start in range(0, len(values), PAGE):
         ids += [r[0] for r in execute_values(env.cr._obj, query, values[start:start + PAGE], page_size=PAGE,
                                              fetch=True)]
@@ -125,13 +129,11 @@ def set_record_states(env, records, vals):
     records.check_access("write")
     records.flush_recordset(list(vals))
     field_vals = {name: Record._fields[name].convert_to_column(value, records) for name, value in vals.items()}
-    sets = ", ".join(f'"{name}" = %s' for name in field_vals)
+    sets = SQL(", ").join(SQL("%s = %s", SQL.identifier(name), value) for name, value in field_vals.items())
     ids = list(records._ids)
     for start in range(0, len(ids), 50000):
-        env.cr.execute(
-            f'UPDATE crm_migration_record SET {sets}, write_uid = %s, write_date = %s WHERE id = ANY(%s)',
-            [*field_vals.values(), env.uid, env.cr.now(), ids[start:start + 50000]],
-        )
+        env.cr.execute(SQL("UPDATE crm_migration_record SET %s, write_uid = %s, write_date = %s WHERE id = ANY(%s)",
+                           sets, env.uid, env.cr.now(), ids[start:start + 50000]))
     records.invalidate_recordset(list(vals) + ["write_date", "write_uid"], flush=False)
     records.modified(list(vals))
 
@@ -187,7 +189,9 @@ def _insert_plain(env, table, columns, rows):
     uid = env.uid
     cols = list(columns) + ["create_uid", "create_date", "write_uid", "write_date"]
     values = [tuple(row[c] for c in columns) + (uid, now, uid, now) for row in rows]
-    query = 'INSERT INTO "%s" (%s) VALUES %%s RETURNING id' % (table, ", ".join(f'"{c}"' for c in cols))
+    # identifiers are the ORM's own table and column names; every value goes as a parameter
+    query = 'INSERT INTO "%s" (%s) VALUES %%s RETURNING id' % (  # noqa: S608 - identifiers only, see above
+        table, ", ".join(f'"{c}"' for c in cols))
     ids = []
     for start in range(0, len(values), PAGE):
         ids += [r[0] for r in execute_values(env.cr._obj, query, values[start:start + PAGE], page_size=PAGE,

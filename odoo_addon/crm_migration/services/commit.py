@@ -36,7 +36,8 @@ from datetime import datetime
 
 from odoo.exceptions import UserError
 
-from . import attached, bulk, derived, guard, key_claim, lookups, matching, plan as planning, target_writes
+from . import attached, bulk, derived, guard, key_claim, lookups, matching, target_writes
+from . import plan as planning
 from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
 from .custom_fields import sync_migrated_fields_views
 from .staging import SCHEMA_MODEL
@@ -180,7 +181,8 @@ class CommitEngine:
     def _links_written_after(self, since=None):
         """``{link: write_date}`` of this migration's created/updated links whose record was
         written after the link's ``written_at`` (and, given ``since``, at or after it)."""
-        links = self.Link.search_fetch([("migration_id", "=", self.migration.id), ("action", "in", ("created", "updated")),
+        links = self.Link.search_fetch([("migration_id", "=", self.migration.id),
+                                        ("action", "in", ("created", "updated")),
                                         ("model", "!=", SCHEMA_MODEL)], ["model", "res_id", "written_at"])
         by_model = defaultdict(list)
         for link in links:
@@ -190,7 +192,8 @@ class CommitEngine:
             model = self.env[model_name].sudo().with_context(active_test=False) if model_name in self.env else None
             if model is None or not model._log_access:
                 continue
-            domain = [("id", "in", [l.res_id for l in model_links])] + ([("write_date", ">=", since)] if since else [])
+            domain = [("id", "in", [lk.res_id for lk in model_links])]
+            domain += [("write_date", ">=", since)] if since else []
             stamps = {row["id"]: row["write_date"] for row in model.search_read(domain, ["write_date"])}
             for link in model_links:
                 stamp = stamps.get(link.res_id)
@@ -343,7 +346,7 @@ class CommitEngine:
         records.modified([fname for fname in BOOKKEEPING_FIELDS if fname != "issues_json"])
         # the issue flags are recomputed only where issues were added (issue #11: recomputing them
         # for every record of a batch was 2% of a commit)
-        with_issues = [item.record_id for item, vals in zip(items, vals_list) if "issues_json" in vals]
+        with_issues = [item.record_id for item, vals in zip(items, vals_list, strict=True) if "issues_json" in vals]
         if with_issues:
             Record.browse(with_issues).modified(["issues_json"])
 

@@ -96,11 +96,12 @@ def _string_check(schema, typed):
     def check(value):
         if not isinstance(value, str):
             return not typed
-        return low <= len(value) and (high is None or len(value) <= high) and (search is None or search(value) is not None)
+        return (low <= len(value) and (high is None or len(value) <= high)
+                and (search is None or search(value) is not None))
     return check
 
 
-def _compile(schema, root):
+def _compile(schema, root):  # noqa: C901 pylint: disable=too-many-statements - one branch per JSON Schema keyword
     """A function value -> bool for ``schema`` (a subschema of ``root``)."""
     unknown = set(schema) - IGNORED - KEYWORDS
     if unknown:
@@ -132,7 +133,8 @@ def _compile(schema, root):
         checks.append(lambda value: type(value) is type(const) and value == const)
     if string_keys & keys:
         checks.append(_string_check(schema, False))
-    number_bounds = [(k, schema[k]) for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if k in schema]
+    number_bounds = [(k, schema[k]) for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+                     if k in schema]
     if number_bounds:
         tests = {"minimum": lambda v, b: v >= b, "maximum": lambda v, b: v <= b,
                  "exclusiveMinimum": lambda v, b: v > b, "exclusiveMaximum": lambda v, b: v < b}
@@ -241,7 +243,7 @@ def _types_text(types):
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
-def _describe(error, path):
+def _describe(error, path):  # noqa: C901 pylint: disable=too-many-branches - one sentence per JSON Schema keyword
     """One sentence for one jsonschema error at ``path`` (a tuple of keys)."""
     kind, schema, value = error.validator, error.schema, error.instance
     where = _where(path) if path else "the value"

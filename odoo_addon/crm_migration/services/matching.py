@@ -30,7 +30,7 @@ def find_matches(env, items):
             conditions = [
                 (fname, {item.match_value(model, fname).strip() if is_ci else item.match_value(model, fname)
                          for item in rule_items}, is_ci)
-                for fname, is_ci in zip(rule, ci)
+                for fname, is_ci in zip(rule, ci, strict=True)
             ]
             hits_by_value = defaultdict(list)
             for row in search_text_rows(model, conditions, list(rule)):

@@ -40,22 +40,18 @@ from contextlib import contextmanager
 
 import psycopg2
 
-from odoo import SUPERUSER_ID
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.osv import expression
-from odoo.tools import html2plaintext
 
 from ..compat import setup_models
-
-from . import bulk
+from . import attached, bulk, derived, guard
 from .custom_fields import field_usage_count, sync_migrated_fields_views
 from .errors import error_text
 from .json_values import json_value
 from .quiet_context import QUIET_CONTEXT
-from . import attached, derived, guard
-from .attached import referenced_conflicts
-from .staging import MODEL_SCHEMA, SCHEMA_MODEL, ref_keys
+from .rollback_conflicts import RollbackConflicts
+from .staging import MODEL_SCHEMA, SCHEMA_MODEL
 
 _logger = logging.getLogger(__name__)
 
@@ -63,7 +59,7 @@ _logger = logging.getLogger(__name__)
 LINK_FIELDS = ["migration_id", "record_id", "key", "model", "res_id", "action", "sequence", "kept"]
 
 
-class RollbackEngine:
+class RollbackEngine(RollbackConflicts):
     def __init__(self, migration, sample=False):
         migration.ensure_one()
         self.migration = migration
@@ -101,7 +97,7 @@ class RollbackEngine:
         (46% of a rollback of 8,030 records in a profile, issue #11). Custom field and custom
         model links (a few) and any doubt (a model or field the guard refuses, values that are
         not JSON objects) go through ``guard.check_links`` itself, which refuses with its message."""
-        special = links.filtered(lambda l: l.model in (SCHEMA_MODEL, MODEL_SCHEMA))
+        special = links.filtered(lambda lk: lk.model in (SCHEMA_MODEL, MODEL_SCHEMA))
         plain_ids = list(set(links._ids) - set(special._ids))
         if not plain_ids:
             guard.check_links(self.migration, links)
@@ -183,19 +179,19 @@ class RollbackEngine:
             if conflicts:
                 kept, kept_info = self._kept_links(links, conflicts)
         links -= kept
-        schema_links = links.filtered(lambda l: l.model == SCHEMA_MODEL and l.action == "created")
-        model_links = links.filtered(lambda l: l.model == MODEL_SCHEMA and l.action == "created")
+        schema_links = links.filtered(lambda lk: lk.model == SCHEMA_MODEL and lk.action == "created")
+        model_links = links.filtered(lambda lk: lk.model == MODEL_SCHEMA and lk.action == "created")
         with self._registry_guard(bool(schema_links or model_links)), self.env.cr.savepoint():
             with self._phase("derived_plan"):
                 # what Odoo derived from the commit on matched records (services/derived.py)
                 derived_plan, remains = derived.plan_restore(self, links)
-            created = links.filtered(lambda l: l.action == "created")
+            created = links.filtered(lambda lk: lk.action == "created")
             with self._phase("glue_and_states"):
                 # glue modules undo what they did after the commit (a posted invoice back to draft)
                 errors = self.migration._before_rollback_undo(created)
                 errors += self._reset_states(created)
             for (action, model_name), group in itertools.groupby(links - schema_links,
-                                                                 key=lambda l: (l.action, l.model)):
+                                                                 key=lambda lk: (lk.action, lk.model)):
                 group = self.Link.concat(*group)
                 with self._phase(f"{action} {model_name}"):
                     if action == "created":
@@ -223,8 +219,9 @@ class RollbackEngine:
         fields_ = self.env[SCHEMA_MODEL].sudo().browse(schema_links.mapped("res_id")).exists()
         kept_fields = fields_.filtered(lambda f: field_usage_count(self.env, f))
         if self.sample:
-            self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id), ("sampled", "=", True)]).write(
-                {"state": "staged", "res_id": 0, "error_message": False, "sampled": False})
+            sampled = self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id),
+                                                               ("sampled", "=", True)])
+            sampled.write({"state": "staged", "res_id": 0, "error_message": False, "sampled": False})
         else:
             # one UPDATE for all the migration's records (services/bulk.py)
             records = self.env["crm.migration.record"].search([("migration_id", "=", self.migration.id),
@@ -246,171 +243,6 @@ class RollbackEngine:
         bulk.delete_links(self.env, links)  # one DELETE (services/bulk.py)
         self.migration.state = "mapped" if self.sample else "rolled_back"
         self._remove_fields(fields_ - kept_fields)
-
-    # ------------------------------------------------------------------ conflicts
-    def conflicts(self):
-        """``[{"key", "model", "res_id", "name", "kind", "detail"}]``; nothing is undone."""
-        return [self._conflict_dict(c) for c in self._conflicts(self._links())]
-
-    def _conflict_dict(self, conflict):
-        link, kind, detail = conflict
-        return {"key": link.key, "model": link.model, "res_id": link.res_id,
-                "name": guard.display_name(self.env, link.model, link.res_id), "kind": kind, "detail": detail}
-
-    def _conflict_line(self, conflict):
-        c = self._conflict_dict(conflict)
-        return self.env._("- %(model)s %(id)s %(name)r (key %(key)s): %(kind)s: %(detail)s",
-                          model=c["model"], id=c["res_id"], name=c["name"], key=c["key"], kind=c["kind"],
-                          detail=c["detail"])
-
-    def _conflicts(self, links):
-        """``[(link, kind, detail)]`` for the created/updated links of ``links`` (custom fields
-        excepted: they have their own rule, see ``kept_fields``)."""
-        links = links.filtered(lambda l: l.action in ("created", "updated") and l.model != SCHEMA_MODEL
-                               and l.model in self.env)
-        if not links:
-            return []
-        return self._edited(links) + self._referenced(links) + referenced_conflicts(self, links)
-
-    def _edited(self, links):
-        _ = self.env._
-        result = []
-        by_model = defaultdict(list)
-        for link in links:
-            by_model[link.model].append(link)
-        for model_name, model_links in by_model.items():
-            model = self.env[model_name].sudo().with_context(active_test=False)
-            if not model._log_access:
-                continue
-            stamps = {row["id"]: row for row in model.search_read(
-                [("id", "in", [l.res_id for l in model_links])], ["write_date", "write_uid"])}
-            for link in model_links:
-                row = stamps.get(link.res_id)
-                written = link.written_at or link.create_date
-                if not row or not row["write_date"] or row["write_date"] <= written:
-                    continue
-                by = row["write_uid"][1] if row["write_uid"] else "?"
-                automated = bool(row["write_uid"]) and row["write_uid"][0] == SUPERUSER_ID
-                if link.action == "created" and not (automated and link.values_after_json):
-                    # a person's edit of a record the migration created is work to protect
-                    result.append((link, "edited", _("changed on %(date)s by %(user)s",
-                                                     date=row["write_date"], user=by)))
-                    continue
-                # an update of ours, or a created record that only Odoo itself wrote since (a
-                # scheduled action such as lead enrichment): a conflict when it changed our values
-                after = link.values_after_json
-                if not after:  # committed before values_after_json existed: the date decides
-                    result.append((link, "edited", _("changed on %(date)s by %(user)s",
-                                                     date=row["write_date"], user=by)))
-                    continue
-                # current values: read with the user's rights, and only the fields a migration
-                # writes; a field the user cannot read is compared without showing its values
-                record = self.env[model_name].with_context(active_test=False).browse(link.res_id)
-                readable, hidden = guard.readable_fields(record, list(after))
-                if not record.has_access("read"):
-                    readable, hidden = [], readable + hidden
-                changed = []
-                for fname in readable + hidden:
-                    value = after[fname]
-                    current = json_value(record if fname in readable else model.browse(link.res_id), fname)
-                    if isinstance(value, list) and isinstance(current, list):
-                        same = sorted(value) == sorted(current)
-                    elif model._fields[fname].type == "html":  # Odoo wraps plain text in <p>
-                        same = html2plaintext(current or "").strip() == html2plaintext(value or "").strip()
-                    else:
-                        same = (current or False) == (value or False)
-                    if same:
-                        continue
-                    if fname in readable:
-                        changed.append(f"{fname} ({value!r} -> {current!r})")
-                    else:
-                        changed.append(_("%(field)s (values not shown: not readable with your access rights)",
-                                         field=fname))
-                if changed:
-                    result.append((link, "edited", _(
-                        "fields the rollback would restore were changed since the migration wrote them "
-                        "(on %(date)s by %(user)s): %(fields)s", date=row["write_date"], user=by,
-                        fields=", ".join(changed))))
-        return result
-
-    @staticmethod
-    def created_targets(links):
-        """``{model: {res_id: link}}`` of the records these links created (what a conflict
-        check looks at)."""
-        targets = defaultdict(dict)
-        for link in links:
-            if link.action == "created":
-                targets[link.model][link.res_id] = link
-        return targets
-
-    def _referenced(self, links):
-        """Created records pointed to by records this migration neither created nor updated:
-        one ``_read_group`` per stored many2one field pointing to a model of ours."""
-        _ = self.env._
-        created = defaultdict(set)  # model -> ids created by this migration (all its links)
-        ours = defaultdict(set)  # model -> ids created or updated by this migration
-        for link in self.Link.search_fetch([("migration_id", "=", self.migration.id),
-                                            ("action", "in", ("created", "updated"))], ["model", "res_id", "action"]):
-            ours[link.model].add(link.res_id)
-            if link.action == "created":
-                created[link.model].add(link.res_id)
-        targets = self.created_targets(links)
-        if not targets:
-            return []
-        hits = defaultdict(list)  # link -> ["3 crm.lead (partner_id)"]
-        for row in self.env["ir.model.fields"].sudo().search_read(
-            [("relation", "in", list(targets)), ("ttype", "=", "many2one"), ("store", "=", True)],
-            ["model", "name", "relation"], order="model, name",
-        ):
-            model_name, fname, relation = row["model"], row["name"], row["relation"]
-            if model_name.startswith("crm.migration") or model_name not in self.env:
-                continue
-            model = self.env[model_name]
-            field = model._fields.get(fname)
-            if (model._abstract or model._transient or not model._auto or model._table_query or not field
-                    or not field.store or field.type != "many2one" or field.ondelete == "cascade"):
-                continue
-            domain = [(fname, "in", list(targets[relation]))]
-            if ours.get(model_name):
-                domain.append(("id", "not in", list(ours[model_name])))
-            for other in model._fields.values():
-                # parts (cascade) of a record the migration created go with it
-                if (other.type == "many2one" and other.store and other.ondelete == "cascade"
-                        and created.get(other.comodel_name)):
-                    domain.append((other.name, "not in", list(created[other.comodel_name])))
-            for target, count in model.sudo().with_context(active_test=False)._read_group(
-                domain, [fname], ["__count"]
-            ):
-                link = targets[relation].get(target.id)
-                if link:
-                    hits[link].append(f"{count} {model_name} ({fname})")
-        return [(link, "referenced", _("used by records the migration did not create: %(refs)s",
-                                       refs=", ".join(refs)))
-                for link, refs in hits.items()]
-
-    def _kept_links(self, links, conflicts):
-        """The conflicting links and, transitively, the links of the records of this migration
-        their staged records refer to (refs, deps): a kept record keeps its parent company,
-        tags... ``(links, {link id: (kind, detail)})``."""
-        by_key = {link.key: link for link in links}
-        info = {}
-        todo = []
-        for link, kind, detail in conflicts:
-            if link.id not in info:
-                info[link.id] = (kind, detail)
-                todo.append(link)
-        while todo:
-            link = todo.pop()
-            record = link.record_id
-            if not record:
-                continue
-            keys = ref_keys(record.refs_json or {}) + list(record.deps_json or [])
-            for key in keys:
-                dep = by_key.get(key)
-                if dep and dep.action == "created" and dep.id not in info:
-                    info[dep.id] = ("dependency", self.env._("needed by kept record %(key)s", key=link.key))
-                    todo.append(dep)
-        return self.Link.browse(list(info)), info
 
     def remove_unused_fields(self):
         """Remove the custom fields a rollback of this migration kept, once no record uses them
@@ -439,7 +271,7 @@ class RollbackEngine:
             guard.removable_fields(self.env, self.env[SCHEMA_MODEL].browse(fields_.ids)).unlink()
         except psycopg2.OperationalError:
             raise
-        except Exception as exc:  # noqa: BLE001 - reported to the user, nothing undone
+        except Exception as exc:  # reported to the user, nothing undone
             raise UserError(self.env._(
                 "Migration %(name)s: the custom fields %(fields)s could not be removed; nothing was undone: "
                 "%(error)s", name=self.migration.display_name,
@@ -460,7 +292,7 @@ class RollbackEngine:
 
     def _later_links(self, links):
         """Links of other migrations, made after ours, on records we created or updated."""
-        ours = {(l.model, l.res_id): l for l in links if l.action in ("created", "updated")}
+        ours = {(lk.model, lk.res_id): lk for lk in links if lk.action in ("created", "updated")}
         if not ours:
             return []
         by_model = {}
@@ -505,7 +337,8 @@ class RollbackEngine:
             default = model.default_get(["state"]).get("state") if field else None
             if not default:
                 continue
-            records = model.browse([l.res_id for l in model_links]).exists().filtered(lambda r: r.state != default)
+            records = model.browse([lk.res_id for lk in model_links]).exists()
+            records = records.filtered(lambda r, d=default: r.state != d)
             if not records:
                 continue
             old_state = {r.id: r.state for r in records}
@@ -515,7 +348,7 @@ class RollbackEngine:
             except psycopg2.OperationalError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported to the user
-                errors.extend(self._describe(l, model.browse(l.res_id).display_name, exc) for l in model_links)
+                errors.extend(self._describe(lk, model.browse(lk.res_id).display_name, exc) for lk in model_links)
                 continue
             for link in model_links:
                 if link.res_id in old_state:

@@ -73,7 +73,8 @@ def schema_model_names(values_list):
     create."""
     names = set()
     for values in values_list:
-        if isinstance(values, dict) and isinstance(values.get("model"), str) and values["model"].startswith(CUSTOM_PREFIX):
+        model_name = values.get("model") if isinstance(values, dict) else None
+        if isinstance(model_name, str) and model_name.startswith(CUSTOM_PREFIX):
             names.add(values["model"])
     return names
 
@@ -179,7 +180,10 @@ def _check_lookup(chk, model, fname, spec, check):
     if not check:
         return
     field = chk.field(model, fname, "'lookups'", schema=True)
-    ftype, comodel = (field.type, field.comodel_name) if field is not None else chk.schema_types.get((model._name, fname), ("", ""))
+    if field is not None:
+        ftype, comodel = field.type, field.comodel_name
+    else:
+        ftype, comodel = chk.schema_types.get((model._name, fname), ("", ""))
     if ftype not in REF_TYPES:
         chk.fail(_("'lookups.%(field)s': only many2one and many2many fields can be looked up (field type %(type)s).",
                  field=fname, type=ftype))
@@ -215,7 +219,7 @@ def _check_model_schema(chk, record, values):
         chk.fail(_("an 'ir.model' schema record is matched by its model name only: 'match' must be [[\"model\"]]."))
 
 
-def normalize_record(env, record, index):
+def normalize_record(env, record, index):  # noqa: C901 pylint: disable=too-many-branches - TODO(#13): split the per-field checks out
     """Check one staged record; return ``crm.migration.record`` values (without migration_id).
 
     The shape (keys, types, sizes) is the contract's JSON Schema ``staged-record`` (generated from
@@ -297,7 +301,8 @@ def normalize_record(env, record, index):
     source = record["source"]
     record_hash = record.get("hash")
     if not record_hash:
-        record_hash = canonical_hash(record["model"], values, refs, lookups, record.get("attach_to"), record.get("blob"))
+        record_hash = canonical_hash(record["model"], values, refs, lookups, record.get("attach_to"),
+                                     record.get("blob"))
 
     return {
         "key": record["key"],

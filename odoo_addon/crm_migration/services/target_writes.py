@@ -113,7 +113,7 @@ def create(engine, model_name, items):
                      len(items), model_name, batch.exception)
         if model_name in (SCHEMA_MODEL, MODEL_SCHEMA):
             reload_registry(engine)
-        for item, after in zip(items, written):
+        for item, after in zip(items, written, strict=True):
             with savepoint_attempt(engine.env) as attempt:
                 record = model.create([item.create_vals(model)])
             if attempt.failed:  # Odoo's error goes to the record
@@ -124,7 +124,7 @@ def create(engine, model_name, items):
             engine._next_link(item, record.id, "created", values_after=after)
             item.finish("committed", record.id)
     else:
-        for item, record, after in zip(items, records, written):
+        for item, record, after in zip(items, records, written, strict=True):
             engine._next_link(item, record.id, "created", values_after=after)
             item.finish("committed", record.id)
     if model_name == SCHEMA_MODEL:

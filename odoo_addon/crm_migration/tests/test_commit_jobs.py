@@ -4,10 +4,11 @@ shown on the migration, the job's log, and the form that follows a running job (
 
 from unittest import mock
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from .test_upload_jobs import RUNNER_MODULE, UploadJobsCase
 
 
@@ -144,7 +145,7 @@ class TestCommitJobs(UploadJobsCase):
         self.assertTrue(mig.job_id.with_user(self.manager).read(["state"]))
         plain = self.env["res.users"].create({"name": "Mig Job Plain", "login": "mig_job_plain",
                                               USER_GROUPS: [(6, 0, [self.env.ref("base.group_user").id])]})
-        with self.assertRaises(Exception):
+        with self.assertRaises(AccessError):
             mig.job_id.with_user(plain).read(["state"])
 
 
@@ -167,7 +168,8 @@ class TestAutorefreshWidget(HttpCase):
                     console.error("the widget is not active while the job runs");
                     return;
                 }
-                await rpc("crm.migration", "write", [[%(id)s], {job_state: "done", job_message: "Refreshed by the widget"}]);
+                await rpc("crm.migration", "write",
+                          [[%(id)s], {job_state: "done", job_message: "Refreshed by the widget"}]);
                 for (let i = 0; i < 40; i++) {
                     await new Promise((resolve) => setTimeout(resolve, 250));
                     if (document.body.innerText.includes("Refreshed by the widget")) {

@@ -8,9 +8,9 @@
 
 from odoo.exceptions import UserError
 
+from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from ..services import prefill
 from ..services.rollback import RollbackEngine
-from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from .common import MigrationCase
 
 
@@ -49,7 +49,7 @@ class TestCommitSpeed(MigrationCase):
         Lead = self.env["crm.lead"].with_context(tracking_disable=True)
         teams = []
         for i, (values, user) in enumerate(cases):
-            link = migration.link_ids.filtered(lambda l, i=i: l.key == f"testsrc:deal:{i}")
+            link = migration.link_ids.filtered(lambda lk, i=i: lk.key == f"testsrc:deal:{i}")
             self.assertEqual(link.action, "created", migration.record_ids.mapped("error_message"))
             ours = Lead.browse(link.res_id)
             odoos = Lead.create(dict(values, **({"user_id": user.id} if user else {})))  # Odoo's own compute
@@ -62,7 +62,8 @@ class TestCommitSpeed(MigrationCase):
         self.assertNotEqual(teams[0], teams[1])
         self.assertEqual(teams[2:], ["Speed Seller Team", "Speed Seller Team"])
         # the team is the one Odoo computes, not a value the migration wrote: the link keeps what was staged
-        self.assertNotIn("team_id", migration.link_ids.filtered(lambda l: l.key == "testsrc:deal:0").values_after_json)
+        link = migration.link_ids.filtered(lambda lk: lk.key == "testsrc:deal:0")
+        self.assertNotIn("team_id", link.values_after_json)
         # no salesperson: Odoo computes no team, and none is given
         vals_list = [{"name": "Speed nobody", "type": "lead", "user_id": False}]
         prefill.batch_values(Lead, vals_list)
@@ -73,11 +74,12 @@ class TestCommitSpeed(MigrationCase):
         migration = self.commit([self.tag("Speed Tag"), self.company("sp", "Speed Co"),
                                  self.contact("sp1", "Speed One", "speed.one@example.com", company="sp",
                                               tags=("Speed Tag",))])
-        partner_ids = migration.link_ids.filtered(lambda l: l.model == "res.partner").mapped("res_id")
+        partner_ids = migration.link_ids.filtered(lambda lk: lk.model == "res.partner").mapped("res_id")
         self.assertEqual(len(partner_ids), 2)
         # a link whose values name a field a migration never writes: refused, nothing undone
-        link = migration.link_ids.filtered(lambda l: l.key == "testsrc:contact:sp1")
-        self.env.cr.execute("UPDATE crm_migration_link SET values_after_json = values_after_json || '{\"password\": \"x\"}'::jsonb "
+        link = migration.link_ids.filtered(lambda lk: lk.key == "testsrc:contact:sp1")
+        self.env.cr.execute("UPDATE crm_migration_link "
+                            "SET values_after_json = values_after_json || '{\"password\": \"x\"}'::jsonb "
                             "WHERE id = %s", [link.id])
         link.invalidate_recordset()
         with self.assertRaisesRegex(UserError, r"testsrc:contact:sp1: res\.partner\.password is not a field"):

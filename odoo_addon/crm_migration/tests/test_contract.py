@@ -29,7 +29,8 @@ def _bad_records(good):
         (dict(good, key="k" * 1001), "key 'key' is 1,001 characters long; at most 1,000 are accepted"),
         (dict(good, model="Res Partner"), "key 'model' must match"),
         (dict(good, values=["name"]), "key 'values' must be a struct/dict, not a list"),
-        (dict(good, values={"name": {"a": 1}}), "'values.name' must be a plain value (string, number, boolean or null)"),
+        (dict(good, values={"name": {"a": 1}}),
+         "'values.name' must be a plain value (string, number, boolean or null)"),
         (dict(good, values={"name": "x" * (16 * 1024 * 1024 + 1)}),
          "'values.name' is 16,777,217 characters long; at most 16,777,216 are accepted"),
         (dict(good, values={"n" * 300: 1}), "'values': a key of 300 characters"),
@@ -54,7 +55,8 @@ def _bad_records(good):
         (dict(good, issues=[{"level": "fatal", "message": "x"}]),
          "'issues.0.level' must be one of 'error', 'warning', not 'fatal'"),
         (dict(good, issues=[{"level": "error"}]), "'issues.0': required key 'message' is missing"),
-        (dict(good, issues=[{"level": "error", "message": "m", "row": None}]), "'issues.0.row' must be an integer, not null"),
+        (dict(good, issues=[{"level": "error", "message": "m", "row": None}]),
+         "'issues.0.row' must be an integer, not null"),
     ]
 
 

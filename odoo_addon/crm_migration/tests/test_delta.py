@@ -57,7 +57,7 @@ class TestDelta(MigrationCase):
         with self.assertRaisesRegex(UserError, "nothing committed"):
             self.new_migration("empty").api_start_delta()
 
-    def test_delta_round_and_exact_rollback(self):  # pylint: disable=too-many-statements
+    def test_delta_round_and_exact_rollback(self):
         # one scenario in order (first commit, delta round, its decisions, the exact rollback): not to split
         partners_before = self.Partner.search_count([])
         pre_before = {f: self.pre[f] for f in ("name", "email", "phone", "function", "city", "active")}
