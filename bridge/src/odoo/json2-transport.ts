@@ -8,7 +8,7 @@
  * parameters of each method it calls, so both transports serve the same MigrationClient.
  */
 import { z } from 'zod';
-import { OdooError, type OdooConnection, type OdooTransport } from './transport.js';
+import { OdooError, repeatOnce, type OdooConnection, type OdooTransport } from './transport.js';
 import {
   DEFAULT_LONG_TIMEOUT_S,
   DEFAULT_TIMEOUT_S,
@@ -146,7 +146,7 @@ export class Json2Transport implements OdooTransport {
   }
 
   version(): Promise<string> {
-    return this.repeatable(() => serverVersion(this.conn.url, this.conn.timeoutSeconds ?? DEFAULT_TIMEOUT_S));
+    return repeatOnce(() => serverVersion(this.conn.url, this.conn.timeoutSeconds ?? DEFAULT_TIMEOUT_S));
   }
 
   async call(
@@ -157,21 +157,11 @@ export class Json2Transport implements OdooTransport {
   ): Promise<unknown> {
     const body = json2Body(modelName, method, args, kwargs);
     const send = () => this.post(modelName, method, body);
-    const answer = await (SAFE_TO_REPEAT.has(method) ? this.repeatable(send) : send());
+    const answer = await (SAFE_TO_REPEAT.has(method) ? repeatOnce(send) : send());
     // JSON-2 answers a recordset with its ids; XML-RPC's create of one dict answers the id: same here
     if (method === 'create' && !Array.isArray(args[0]) && Array.isArray(answer) && answer.length === 1)
       return answer[0];
     return answer;
-  }
-
-  /** A read: once more after a dropped connection or a timeout, never after Odoo's own answer. */
-  private async repeatable<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (err) {
-      if (!(err instanceof OdooError) || err.faultString !== undefined) throw err;
-      return send();
-    }
   }
 
   private async post(modelName: string, method: string, body: Record<string, unknown>): Promise<unknown> {

@@ -34,3 +34,13 @@ export class OdooError extends Error {
     this.name = 'OdooError';
   }
 }
+
+/** A read: once more after a dropped connection or a timeout, never after Odoo's own answer (a fault). */
+export async function repeatOnce<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    if (!(err instanceof OdooError) || err.faultString !== undefined) throw err;
+    return send();
+  }
+}

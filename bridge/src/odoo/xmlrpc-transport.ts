@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import xmlrpc from 'xmlrpc';
 import { z } from 'zod';
-import { OdooError, type OdooConnection, type OdooTransport } from './transport.js';
+import { OdooError, repeatOnce, type OdooConnection, type OdooTransport } from './transport.js';
 
 const versionSchema = z.object({ server_version: z.string() }).loose();
 
@@ -64,8 +64,7 @@ export class XmlRpcTransport implements OdooTransport {
   }
 
   async version(): Promise<string> {
-    return versionSchema.parse(await this.repeatable(() => this.raw(this.common, 'version', [], 'version')))
-      .server_version;
+    return versionSchema.parse(await repeatOnce(() => this.raw(this.common, 'version', [], 'version'))).server_version;
   }
 
   async call(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<unknown> {
@@ -78,12 +77,12 @@ export class XmlRpcTransport implements OdooTransport {
         `${model}.${method}`,
         LONG_CALLS.has(method),
       );
-    return SAFE_TO_REPEAT.has(method) ? this.repeatable(send) : send();
+    return SAFE_TO_REPEAT.has(method) ? repeatOnce(send) : send();
   }
 
   private async login(): Promise<number> {
     if (this.uid !== undefined) return this.uid;
-    const uid = await this.repeatable(() =>
+    const uid = await repeatOnce(() =>
       this.raw(this.common, 'authenticate', [this.conn.db, this.conn.user, this.conn.password, {}], 'login'),
     );
     if (typeof uid !== 'number' || uid <= 0) {
@@ -93,16 +92,6 @@ export class XmlRpcTransport implements OdooTransport {
     }
     this.uid = uid;
     return uid;
-  }
-
-  /** A read: once more after a dropped connection or a timeout, never after Odoo's own answer (a fault). */
-  private async repeatable<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (err) {
-      if (!(err instanceof OdooError) || err.faultString !== undefined) throw err;
-      return send();
-    }
   }
 
   private raw(client: Client, method: string, params: unknown[], what: string, long = false): Promise<unknown> {
