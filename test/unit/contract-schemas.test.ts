@@ -55,7 +55,9 @@ t.test('the schemas are closed and bounded', async (t) => {
         (o.propertyNames as { maxLength?: number } | undefined)?.maxLength;
       if (!closed && !map) open.push(path);
     }
-    if (o.type === 'string' && typeof o.maxLength !== 'number' && !o.enum) open.push(`${path} (unbounded string)`);
+    // a const or an enum is bounded by its values
+    if (o.type === 'string' && typeof o.maxLength !== 'number' && !o.enum && typeof o.const !== 'string')
+      open.push(`${path} (unbounded string)`);
     if (o.type === 'array' && typeof o.maxItems !== 'number') open.push(`${path} (unbounded list)`);
     for (const [k, v] of Object.entries(o)) walk(v, `${path}/${k}`);
   };
