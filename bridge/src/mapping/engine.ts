@@ -232,7 +232,14 @@ export class MappingEngine {
       unknownColumns: this.noteUnknown(t, table.header),
     };
     this.codec.header(table.header);
-    if (t.taken.length > 0) profile.columnsTaken = t.taken;
+    // exactly the profile's four keys (the contract's schema is closed; a plan's entries carry more)
+    if (t.taken.length > 0)
+      profile.columnsTaken = t.taken.map(({ column, header, confidence, evidence }) => ({
+        column,
+        header,
+        confidence,
+        evidence,
+      }));
     let cells: Record<string, string> = {};
     // one context for the table's rows (its functions are the same for every row)
     const ctx: RowContext = {
