@@ -4,31 +4,13 @@
  * lookup, match on email) plus one deal per two contacts. `p` makes names unique per run.
  */
 import type { StagedRecord } from '../../bridge/src/staging/record.js';
+import { stagedIn } from '../helpers/staged-record.js';
 
 export const TAGS = 30;
 
 export type Records = { partners: StagedRecord[]; deals: StagedRecord[] };
 
-function staged(
-  key: string,
-  object: string,
-  model: string,
-  values: Record<string, unknown>,
-  extra: Partial<StagedRecord> = {},
-): StagedRecord {
-  return {
-    key,
-    object,
-    model,
-    values,
-    refs: {},
-    lookups: {},
-    match: [],
-    source: { file: 'bench.csv', row: 1 },
-    issues: [],
-    ...extra,
-  } as StagedRecord;
-}
+const staged = stagedIn('bench.csv');
 
 /** `p`: a prefix making names unique per run (the records of one run are the same records). */
 export function records(p: string, ROWS: number): Records {

@@ -9,6 +9,7 @@ import t from 'tap';
 import type { StagedRecord } from '../../bridge/src/staging/record.js';
 import { main } from '../../bridge/src/cli.js';
 import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
+import { stagedIn } from '../helpers/staged-record.js';
 
 if (!odooEnvPresent()) {
   t.fail('ODOO_URL is not set: run through scripts/test-all.sh, which starts a real Odoo');
@@ -18,26 +19,7 @@ if (!odooEnvPresent()) {
 const odoo = new OdooReader();
 const P = `par${Date.now().toString(36)}`;
 
-function staged(
-  key: string,
-  object: string,
-  model: string,
-  values: Record<string, unknown>,
-  extra: Partial<StagedRecord> = {},
-): StagedRecord {
-  return {
-    key,
-    object,
-    model,
-    values,
-    refs: {},
-    lookups: {},
-    match: [],
-    source: { file: 'parallel.csv', row: 1 },
-    issues: [],
-    ...extra,
-  } as StagedRecord;
-}
+const staged = stagedIn('parallel.csv');
 
 /** 6 tags, 24 companies (a tree), 240 contacts (one email twice), 120 deals: many chunks of 25. */
 function records(): StagedRecord[] {
