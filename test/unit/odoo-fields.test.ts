@@ -97,3 +97,27 @@ t.test('the admin maps a column onto a selection field: the values become its ke
     { field: 'x_tier', reason: 'confirmed by you' },
   );
 });
+
+t.test(
+  "a qualified header does not take an Odoo field known by one generic word (Odoo 17's partner 'Date')",
+  async (t) => {
+    const fields: FieldsGet = { ...partnerFields, date: { type: 'date', string: 'Date', store: true } };
+    const file = await csv(
+      'people.csv',
+      'Email,Name,Renewal Date\nann@x.example,Ann,2025-01-31\nbob@x.example,Bob,2025-03-01\n',
+    );
+    const staged = await stageExports('generic_csv', csvReader([file]), { odooFields: { 'res.partner': fields } });
+    t.match(
+      staged.lines.find((l) => l.column === 'Renewal Date'),
+      { action: 'create' },
+      '"Renewal Date" is not "Date": a custom field of its own',
+    );
+    const other = await csv('people.csv', 'Email,Name,Date\nann@x.example,Ann,2024-01-01\n');
+    const same = await stageExports('generic_csv', csvReader([other]), { odooFields: { 'res.partner': fields } });
+    t.match(
+      same.lines.find((l) => l.column === 'Date'),
+      { action: 'map', field: 'date' },
+      'the same word still lands in the field',
+    );
+  },
+);

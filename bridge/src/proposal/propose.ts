@@ -44,7 +44,7 @@ function bigrams(s: string): string[] {
  * ("Status" and "State" share letters, not meaning: 0). Otherwise the better of their meaning and
  * the Dice coefficient of character bigrams (spelling variants of words the glossary lacks).
  */
-export function similarity(a: string, b: string): number {
+export function similarity(a: string, b: string, options: { partial?: boolean } = {}): number {
   const x = headerToken(a);
   const y = headerToken(b);
   if (x === '' || y === '') return 0;
@@ -54,10 +54,10 @@ export function similarity(a: string, b: string): number {
   if (understood(a) && understood(b)) return meaning;
   // words the glossary does not know may say anything ("Client fidèle" is not the client's name):
   // meaning counts for the share of the header it understands
-  return Math.max(meaning * understoodShare(a), spelling(x, y));
+  return Math.max(meaning * understoodShare(a), spelling(x, y, options.partial ?? true));
 }
 
-function spelling(x: string, y: string): number {
+function spelling(x: string, y: string, partial: boolean): number {
   const bx = bigrams(x);
   const by = bigrams(y);
   const pool = [...by];
@@ -70,8 +70,9 @@ function spelling(x: string, y: string): number {
     }
   }
   const dice = (2 * hits) / (bx.length + by.length || 1);
-  // a header that contains the whole synonym ("Work Email Address" ⊃ "email") is close
-  const contains = x.length >= 4 && y.length >= 4 && (x.includes(y) || y.includes(x)) ? 0.85 : 0;
+  // a header that contains the whole synonym ("Work Email Address" ⊃ "email") is close; not for
+  // a field known only by its Odoo label (partial false): "Renewal Date" is not Odoo 17's "Date"
+  const contains = partial && x.length >= 4 && y.length >= 4 && (x.includes(y) || y.includes(x)) ? 0.85 : 0;
   return Math.max(dice, contains);
 }
 
@@ -163,7 +164,7 @@ export function proposeMapping(
         ...(target.part ? [] : [target.field.replace(/_id$/, ''), target.label]),
         ...target.synonyms,
       ]) {
-        const s = similarity(column, name);
+        const s = similarity(column, name, { partial: !target.strict });
         if (s > best) {
           best = s;
           bestName = name;
