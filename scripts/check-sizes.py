@@ -20,14 +20,7 @@ MAX_FUNCTION_LINES = 60
 EXTENSIONS = (".py", ".xml", ".js", ".csv", ".scss")
 SKIP_DIRS = {"i18n", "__pycache__", "description", "node_modules"}
 # known violations owned by other work in progress (issue #13): path or "path:function" -> why
-PENDING = {
-    "odoo_addon/crm_migration/services/rollback.py":
-        "rollback engine, being reworked for commit speed (services/{rollback,bulk,plan,parallel}.py)",
-    "odoo_addon/crm_migration/services/rollback.py:RollbackEngine.run":
-        "rollback engine, being reworked for commit speed (services/{rollback,bulk,plan,parallel}.py)",
-    "odoo_addon/crm_migration/services/staging.py:normalize_record":
-        "replaced by the JSON Schema validation of staged records (docs/schemas/)",
-}
+PENDING = {}
 
 
 def addon_files(roots):

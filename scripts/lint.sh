@@ -4,6 +4,7 @@
 #   prettier   their formatting (.prettierrc.json, printWidth 120)
 #   ruff       Python of odoo_addon/ (ruff.toml; scripts/ruff.mjs drives ruff's WebAssembly build)
 #   pylint     odoo_addon/: size/complexity limits and three pylint-odoo checks (.pylintrc, scripts/pylint_plugins)
+#   sizes      odoo_addon/: no file over 500 lines (.py, .xml, .js, .csv, .scss), no function over 60 (scripts/check-sizes.py)
 # The type check (tsc) is the build step of scripts/test-all.sh.
 #
 #   scripts/lint.sh          run every gate, print one line per gate and "lint: N passed, M failed"
@@ -47,5 +48,6 @@ if "$PY" -c 'import pylint' 2>/dev/null; then
 else
   echo "lint pylint: SKIPPED (no pylint for $PY: apt-get install pylint)"; skipped=$((skipped + 1))
 fi
+gate sizes "$PY" scripts/check-sizes.py
 echo "lint: $passed passed, $failed failed, $skipped skipped${failed_names:+ (${failed_names[*]})}"
 [ "$failed" -eq 0 ]

@@ -101,8 +101,72 @@ def _string_check(schema, typed):
     return check
 
 
-def _compile(schema, root):  # noqa: C901 pylint: disable=too-many-statements - one branch per JSON Schema keyword
-    """A function value -> bool for ``schema`` (a subschema of ``root``)."""
+def _ref_check(schema, root):
+    ref = schema["$ref"]
+    if not ref.startswith("#/$defs/"):
+        raise ValueError(f"only local $defs references are supported, not {ref!r}")
+    target = root["$defs"][ref[len("#/$defs/"):]]
+    compiled = {}  # compiled on first use: a recursive schema refers to itself
+
+    def check_ref(value):
+        if "fn" not in compiled:
+            compiled["fn"] = _compile(target, root)
+        return compiled["fn"](value)
+    return check_ref
+
+
+def _number_check(number_bounds):
+    tests = {"minimum": lambda v, b: v >= b, "maximum": lambda v, b: v <= b,
+             "exclusiveMinimum": lambda v, b: v > b, "exclusiveMaximum": lambda v, b: v < b}
+    number = TYPE_CHECKS["number"]
+    return lambda value: not number(value) or all(tests[k](value, b) for k, b in number_bounds)
+
+
+def _array_check(schema, root):
+    low, high = schema.get("minItems", 0), schema.get("maxItems")
+    item = _compile(schema["items"], root) if "items" in schema else None
+
+    def check_array(value):
+        if not isinstance(value, list):
+            return True
+        if len(value) < low or (high is not None and len(value) > high):
+            return False
+        return item is None or all(item(element) for element in value)
+    return check_array
+
+
+def _object_check(schema, root):
+    props = {key: _compile(sub, root) for key, sub in schema.get("properties", {}).items()}
+    required = tuple(schema.get("required", ()))
+    extra = schema.get("additionalProperties", True)
+    extra = extra if isinstance(extra, bool) else _compile(extra, root)
+    names = _compile(schema["propertyNames"], root) if "propertyNames" in schema else None
+    most = schema.get("maxProperties")
+
+    def check_object(value):
+        if not isinstance(value, dict):
+            return True
+        if most is not None and len(value) > most:
+            return False
+        for key in required:
+            if key not in value:
+                return False
+        for key, item in value.items():
+            if names is not None and not names(key):
+                return False
+            check = props.get(key)
+            if check is not None:
+                if not check(item):
+                    return False
+            elif extra is False or (extra is not True and not extra(item)):
+                return False
+        return True
+    return check_object
+
+
+def _compile(schema, root):
+    """A function value -> bool for ``schema`` (a subschema of ``root``): one check per group of
+    JSON Schema keywords, all of which must hold."""
     unknown = set(schema) - IGNORED - KEYWORDS
     if unknown:
         raise ValueError(f"the contract's fast check does not know the keyword(s) {sorted(unknown)}")
@@ -110,17 +174,7 @@ def _compile(schema, root):  # noqa: C901 pylint: disable=too-many-statements - 
     keys = set(schema) - IGNORED
     string_keys = {"minLength", "maxLength", "pattern"}
     if "$ref" in schema:
-        ref = schema["$ref"]
-        if not ref.startswith("#/$defs/"):
-            raise ValueError(f"only local $defs references are supported, not {ref!r}")
-        target = root["$defs"][ref[len("#/$defs/"):]]
-        compiled = {}  # compiled on first use: a recursive schema refers to itself
-
-        def check_ref(value):
-            if "fn" not in compiled:
-                compiled["fn"] = _compile(target, root)
-            return compiled["fn"](value)
-        checks.append(check_ref)
+        checks.append(_ref_check(schema, root))
     if schema.get("type") == "string" and keys <= {"type"} | string_keys:
         return _string_check(schema, True)
     if "type" in schema:
@@ -136,25 +190,9 @@ def _compile(schema, root):  # noqa: C901 pylint: disable=too-many-statements - 
     number_bounds = [(k, schema[k]) for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
                      if k in schema]
     if number_bounds:
-        tests = {"minimum": lambda v, b: v >= b, "maximum": lambda v, b: v <= b,
-                 "exclusiveMinimum": lambda v, b: v > b, "exclusiveMaximum": lambda v, b: v < b}
-        number = TYPE_CHECKS["number"]
-        checks.append(lambda value: not number(value) or all(tests[k](value, b) for k, b in number_bounds))
+        checks.append(_number_check(number_bounds))
     if {"minItems", "maxItems", "items"} & keys:
-        low, high = schema.get("minItems", 0), schema.get("maxItems")
-        item = _compile(schema["items"], root) if "items" in schema else None
-
-        def check_array(value):
-            if not isinstance(value, list):
-                return True
-            if len(value) < low or (high is not None and len(value) > high):
-                return False
-            if item is not None:
-                for element in value:
-                    if not item(element):
-                        return False
-            return True
-        checks.append(check_array)
+        checks.append(_array_check(schema, root))
     if "anyOf" in schema:
         branches = [_compile(branch, root) for branch in schema["anyOf"]]
         if all(set(b) <= {"type"} for b in schema["anyOf"]):
@@ -162,32 +200,7 @@ def _compile(schema, root):  # noqa: C901 pylint: disable=too-many-statements - 
         else:
             checks.append(lambda value: any(branch(value) for branch in branches))
     if {"properties", "required", "additionalProperties", "propertyNames", "maxProperties"} & keys:
-        props = {key: _compile(sub, root) for key, sub in schema.get("properties", {}).items()}
-        required = tuple(schema.get("required", ()))
-        extra = schema.get("additionalProperties", True)
-        extra = extra if isinstance(extra, bool) else _compile(extra, root)
-        names = _compile(schema["propertyNames"], root) if "propertyNames" in schema else None
-        most = schema.get("maxProperties")
-
-        def check_object(value):
-            if not isinstance(value, dict):
-                return True
-            if most is not None and len(value) > most:
-                return False
-            for key in required:
-                if key not in value:
-                    return False
-            for key, item in value.items():
-                if names is not None and not names(key):
-                    return False
-                check = props.get(key)
-                if check is not None:
-                    if not check(item):
-                        return False
-                elif extra is False or (extra is not True and not extra(item)):
-                    return False
-            return True
-        checks.append(check_object)
+        checks.append(_object_check(schema, root))
     return _all(checks)
 
 
@@ -243,6 +256,23 @@ def _types_text(types):
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
+def _describe_any_of(error, path, where, got):
+    """The sentence of an ``anyOf`` error: what is wrong with the value in the branch of its type."""
+    schema, value = error.schema, error.instance
+    branches = schema["anyOf"]
+    types = [b.get("type") for b in branches]
+    # the value has the type of a branch: what is wrong with it there (a branch that is one
+    # constant, such as the empty hash, says least)
+    candidates = [sub for sub in error.context if sub.validator != "type" and sub.schema_path
+                  and _matches_type(value, branches[sub.schema_path[0]].get("type"))]
+    candidates.sort(key=lambda sub: sub.validator == "const")
+    if candidates:
+        return _describe(candidates[0], path + tuple(candidates[0].relative_path))
+    if set(types) == SCALAR_TYPES:
+        return f"{where} must be a plain value (string, number, boolean or null), not {got}."
+    return f"{where} must be {_types_text(list(dict.fromkeys(t for t in types if t)))}, not {got}."
+
+
 def _describe(error, path):  # noqa: C901 pylint: disable=too-many-branches - one sentence per JSON Schema keyword
     """One sentence for one jsonschema error at ``path`` (a tuple of keys)."""
     kind, schema, value = error.validator, error.schema, error.instance
@@ -255,18 +285,7 @@ def _describe(error, path):  # noqa: C901 pylint: disable=too-many-branches - on
                     f"at most {schema['maxLength']} are accepted.")
         return f"{where}: the key {_shown(value)} is not accepted ({error.message[:120]})."
     if kind == "anyOf":
-        branches = schema["anyOf"]
-        types = [b.get("type") for b in branches]
-        # the value has the type of a branch: what is wrong with it there (a branch that is one
-        # constant, such as the empty hash, says least)
-        candidates = [sub for sub in error.context if sub.validator != "type" and sub.schema_path
-                      and _matches_type(value, branches[sub.schema_path[0]].get("type"))]
-        candidates.sort(key=lambda sub: sub.validator == "const")
-        if candidates:
-            return _describe(candidates[0], path + tuple(candidates[0].relative_path))
-        if set(types) == SCALAR_TYPES:
-            return f"{where} must be a plain value (string, number, boolean or null), not {got}."
-        return f"{where} must be {_types_text(list(dict.fromkeys(t for t in types if t)))}, not {got}."
+        return _describe_any_of(error, path, where, got)
     if kind == "required":
         missing = [name for name in schema["required"] if name not in value]
         keys = ", ".join(repr(name) for name in missing)

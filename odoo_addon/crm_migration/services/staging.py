@@ -16,6 +16,7 @@ from odoo.exceptions import ValidationError
 
 from . import contract
 from .attached import check_attached
+from .version_folds import fold_version_changes
 
 # staged records of this model create custom fields (docs/staging-contract.md, "Schema records")
 SCHEMA_MODEL = "ir.model.fields"
@@ -219,7 +220,78 @@ def _check_model_schema(chk, record, values):
         chk.fail(_("an 'ir.model' schema record is matched by its model name only: 'match' must be [[\"model\"]]."))
 
 
-def normalize_record(env, record, index):  # noqa: C901 pylint: disable=too-many-branches - TODO(#13): split the per-field checks out
+def _check_values(chk, model, values, check):
+    """values: plain values (the schema) for fields of the model (or custom fields a schema record creates)."""
+    for fname, value in values.items():
+        field = chk.field(model, fname, "'values'", schema=True) if check else None
+        if field is not None and field.relational and value not in (None, False):
+            chk.fail(chk.env._("'values.%(field)s' is relational: use 'refs' or 'lookups', never Odoo ids.",
+                               field=fname))
+
+
+def _check_refs(chk, model, refs):
+    """refs: field -> key (many2one) or list of keys (many2many)."""
+    _ = chk.env._
+    for fname, value in refs.items():
+        field = chk.field(model, fname, "'refs'", schema=True)
+        ftype = field.type if field is not None else chk.schema_types.get((model._name, fname), ("", ""))[0]
+        if ftype == "many2one":
+            if not isinstance(value, str):
+                chk.fail(_("'refs.%(field)s' is a many2one: its value must be one key (string).", field=fname))
+        elif ftype == "many2many":
+            if not isinstance(value, list):
+                chk.fail(_("'refs.%(field)s' is a many2many: its value must be a list of keys (strings).", field=fname))
+        else:
+            chk.fail(_("'refs.%(field)s': only many2one and many2many fields can be refs (field type %(type)s).",
+                     field=fname, type=ftype or "unknown"))
+
+
+def _check_match(chk, model, match, check):
+    """match: list of field-name lists (plain fields compared on their value, many2one fields on
+    the id their ref or lookup resolves to)."""
+    for rule in match:
+        for fname in rule:
+            field = chk.field(model, fname, "'match'", schema=True) if check else None
+            if field is not None and field.type in ("one2many", "many2many"):
+                chk.fail(chk.env._("'match': %(field)r is a %(type)s field; match rules compare plain and many2one "
+                                   "fields.", field=fname, type=field.type))
+
+
+def _stored_values(record, values, attach_to, blob, issues):
+    """The ``crm.migration.record`` values of a checked staged record."""
+    refs, lookups = record["refs"], record["lookups"]
+    # deps: keys that must be committed first; the parent of an attached record counts like a dep
+    # (object order, skipped when unresolved)
+    deps = list(dict.fromkeys(k for k in (record.get("deps") or []) + ([attach_to] if attach_to else [])
+                              if k != record["key"]))
+    source = record["source"]
+    record_hash = record.get("hash") or canonical_hash(record["model"], values, refs, lookups,
+                                                       record.get("attach_to"), record.get("blob"))
+    has_error = any(issue["level"] == "error" for issue in issues)
+    return {
+        "key": record["key"],
+        "object": record["object"],
+        "model": record["model"],
+        "values_json": values,
+        "refs_json": refs,
+        "lookups_json": lookups,
+        "match_json": record["match"],
+        "deps_json": deps,
+        "attach_to": attach_to,
+        "blob_json": blob,
+        "source_json": source,
+        "source_file": source.get("file") or False,
+        "source_row": source.get("row") or 0,
+        "hash": record_hash,
+        "issues_json": issues,
+        **issue_flags(issues),
+        "state": "error" if has_error else "staged",
+        "error_message": False,
+        "res_id": 0,
+    }
+
+
+def normalize_record(env, record, index):
     """Check one staged record; return ``crm.migration.record`` values (without migration_id).
 
     The shape (keys, types, sizes) is the contract's JSON Schema ``staged-record`` (generated from
@@ -241,13 +313,12 @@ def normalize_record(env, record, index):  # noqa: C901 pylint: disable=too-many
     check = not has_error
 
     model = chk.model(record["model"], "'model'") if check else None
-
-    # values: plain values (the schema) for fields of the model (or custom fields a schema record creates)
     values = record["values"]
-    for fname, value in values.items():
-        field = chk.field(model, fname, "'values'", schema=True) if check else None
-        if field is not None and field.relational and value not in (None, False):
-            chk.fail(_("'values.%(field)s' is relational: use 'refs' or 'lookups', never Odoo ids.", field=fname))
+    if check and not isinstance(model, _PendingModel):
+        # what this Odoo version changed in its standard models (19: mobile, contact addresses)
+        values, folded = fold_version_changes(env, model, record, values)
+        clean_issues = clean_issues + folded
+    _check_values(chk, model, values, check)
 
     if check and record["model"] == MODEL_SCHEMA:
         _check_model_schema(chk, record, values)
@@ -255,22 +326,9 @@ def normalize_record(env, record, index):  # noqa: C901 pylint: disable=too-many
             and values["model"].startswith(CUSTOM_PREFIX):
         chk.model(values["model"], "'values.model'")  # custom fields only on custom models it declares
 
-    # refs: field -> key (many2one) or list of keys (many2many)
     refs = record["refs"]
-    for fname, value in refs.items():
-        if not check:
-            continue
-        field = chk.field(model, fname, "'refs'", schema=True)
-        ftype = field.type if field is not None else chk.schema_types.get((model._name, fname), ("", ""))[0]
-        if ftype == "many2one":
-            if not isinstance(value, str):
-                chk.fail(_("'refs.%(field)s' is a many2one: its value must be one key (string).", field=fname))
-        elif ftype == "many2many":
-            if not isinstance(value, list):
-                chk.fail(_("'refs.%(field)s' is a many2many: its value must be a list of keys (strings).", field=fname))
-        else:
-            chk.fail(_("'refs.%(field)s': only many2one and many2many fields can be refs (field type %(type)s).",
-                     field=fname, type=ftype or "unknown"))
+    if check:
+        _check_refs(chk, model, refs)
 
     # lookups: field -> {model, field, value, alt_fields?, where?, required?}
     lookups = record["lookups"]
@@ -282,46 +340,8 @@ def normalize_record(env, record, index):  # noqa: C901 pylint: disable=too-many
         chk.fail(_("field(s) %(fields)s appear in more than one of 'values', 'refs' and 'lookups'.",
                  fields=", ".join(repr(f) for f in both)))
 
-    # match: list of field-name lists (plain fields compared on their value, many2one fields on
-    # the id their ref or lookup resolves to)
     match = record["match"]
-    for rule in match:
-        for fname in rule:
-            field = chk.field(model, fname, "'match'", schema=True) if check else None
-            if field is not None and field.type in ("one2many", "many2many"):
-                chk.fail(_("'match': %(field)r is a %(type)s field; match rules compare plain and many2one fields.",
-                         field=fname, type=field.type))
+    _check_match(chk, model, match, check)
 
-    # deps: keys that must be committed first
-    deps = record.get("deps") or []
     attach_to, blob = check_attached(chk, record, values, refs, lookups, match, check)
-    # the parent of an attached record counts like a dep (object order, skipped when unresolved)
-    deps = list(dict.fromkeys(k for k in deps + ([attach_to] if attach_to else []) if k != record["key"]))
-
-    source = record["source"]
-    record_hash = record.get("hash")
-    if not record_hash:
-        record_hash = canonical_hash(record["model"], values, refs, lookups, record.get("attach_to"),
-                                     record.get("blob"))
-
-    return {
-        "key": record["key"],
-        "object": record["object"],
-        "model": record["model"],
-        "values_json": values,
-        "refs_json": refs,
-        "lookups_json": lookups,
-        "match_json": match,
-        "deps_json": deps,
-        "attach_to": attach_to,
-        "blob_json": blob,
-        "source_json": source,
-        "source_file": source.get("file") or False,
-        "source_row": source.get("row") or 0,
-        "hash": record_hash,
-        "issues_json": clean_issues,
-        **issue_flags(clean_issues),
-        "state": "error" if has_error else "staged",
-        "error_message": False,
-        "res_id": 0,
-    }
+    return _stored_values(record, values, attach_to, blob, clean_issues)
