@@ -8,10 +8,13 @@ differ, so the rest of the code stays version-neutral (one-line calls or a class
   ORM) into ``models.Constraint`` attributes; on 17/18 leaves the class alone.
 - ``notify_progress``: 18/19 ``ir.cron._notify_progress`` (the cron runs again at once when work
   remains); on 17, which has no such call, ``_trigger()`` of the same cron does that.
+- ``write_multi``: the batched low-level UPDATE of 18/19 (``_write_multi``); 17 has ``_write``
+  only, so rows with equal values are written together, as 17's flush does.
 - On 17 only, two backports of Odoo 18 API used throughout the addon, added to Odoo's classes
   when this module is imported and only when missing (``hasattr`` guards): ``Environment._``
-  (translate with the environment's language) and ``BaseModel.check_access(operation)``
-  (access rights + record rules in one call).
+  (translate with the environment's language), ``BaseModel.check_access(operation)``
+  (access rights + record rules in one call) ``BaseModel.has_access(operation)`` (the same, as a
+  boolean) and ``BaseModel._filtered_access(operation)`` (the records allowed).
 - On 17 only, ``list`` views: 17 knows the ``tree`` view type only, 18/19 the ``list`` type
   only. The views are written as 18/19 write them (``<list>``, ``view_mode`` ``list,form``);
   ``models/ir_ui_view.py`` renames them to ``tree`` when 17 loads them (``list_to_tree``).
@@ -19,8 +22,10 @@ differ, so the rest of the code stays version-neutral (one-line calls or a class
 
 import logging
 import re
+from collections import defaultdict
 
 from odoo import api, models, release
+from odoo.tools import frozendict
 
 _logger = logging.getLogger(__name__)
 
@@ -83,10 +88,15 @@ def registry_in_test_mode(registry):
 
 def field_accessible(field, model):
     """Whether the user of ``model``'s environment may read ``field`` (its ``groups``):
-    ``Field.is_accessible(env)`` up to 18, ``BaseModel._has_field_access`` on 19."""
+    ``Field.is_accessible(env)`` on 18, ``BaseModel._has_field_access`` on 19, the field's
+    ``groups`` checked with ``BaseModel.user_has_groups`` on 17 (what 18's call does)."""
     if hasattr(field, "is_accessible"):
         return field.is_accessible(model.env)
-    return model.env.su or model._has_field_access(field, "read")
+    if hasattr(model, "_has_field_access"):
+        return model.env.su or model._has_field_access(field, "read")
+    if not field.groups or model.env.is_superuser():
+        return True
+    return field.groups != "." and model.user_has_groups(field.groups)
 
 
 def as_validation_error(env, exc):
@@ -115,6 +125,20 @@ def convert_to_column_insert(field, value, record, values=None):
     if hasattr(field, "convert_to_column_insert"):
         return field.convert_to_column_insert(value, record, values)
     return field.convert_to_column(value, record, values)
+
+
+def write_multi(records, vals_list):
+    """One low-level UPDATE per distinct row of column values: ``BaseModel._write_multi`` on
+    18/19 (one statement for many records); 17 has ``_write`` only, so records whose values are
+    equal are written together, as 17's own flush groups them."""
+    if hasattr(records, "_write_multi"):
+        records._write_multi(vals_list)
+        return
+    groups = defaultdict(list)
+    for record_id, vals in zip(records.ids, vals_list, strict=True):
+        groups[frozendict(vals)].append(record_id)
+    for vals, ids in groups.items():
+        records.browse(ids)._write(dict(vals))
 
 
 def notify_progress(env, cron_xmlid, done, remaining):
@@ -148,6 +172,12 @@ def view_mode_to_17(view_mode):
 
 def _backport_17():
     """Odoo 18 API the addon uses, added to Odoo 17's classes (only where missing)."""
+    _backport_env_translate()
+    _backport_access()
+
+
+def _backport_env_translate():
+    """``Environment._``: translate in the environment's language (18+)."""
     if not hasattr(api.Environment, "_"):
         import inspect  # noqa: PLC0415 - only on some Odoo versions, read when called
 
@@ -176,12 +206,41 @@ def _backport_17():
 
         api.Environment._ = _
 
+
+def _backport_access():
+    """``check_access``, ``has_access`` and ``_filtered_access`` of 18's BaseModel."""
     if not hasattr(models.BaseModel, "check_access"):
         def check_access(self, operation):
             self.check_access_rights(operation)
             self.check_access_rule(operation)
 
         models.BaseModel.check_access = check_access
+
+    if not hasattr(models.BaseModel, "has_access"):
+        from odoo.exceptions import AccessError  # noqa: PLC0415 - only on some Odoo versions, read when called
+
+        def has_access(self, operation):
+            if self.env.su:
+                return True
+            if not self.check_access_rights(operation, raise_exception=False):
+                return False
+            try:
+                self.check_access_rule(operation)
+            except AccessError:
+                return False
+            return True
+
+        models.BaseModel.has_access = has_access
+
+    if not hasattr(models.BaseModel, "_filtered_access"):
+        def _filtered_access(self, operation):
+            if self.env.su or not self:
+                return self
+            if not self.check_access_rights(operation, raise_exception=False):
+                return self.browse()
+            return self._filter_access_rules(operation)
+
+        models.BaseModel._filtered_access = _filtered_access
 
 
 if ODOO_VERSION < 18:

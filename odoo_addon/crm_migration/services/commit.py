@@ -36,6 +36,7 @@ from datetime import datetime
 
 from odoo.exceptions import UserError
 
+from .. import compat
 from . import attached, bulk, derived, guard, key_claim, lookups, matching, target_writes
 from . import plan as planning
 from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
@@ -341,7 +342,7 @@ class CommitEngine:
         # every pending write of these records first (a delta hook may have set other fields, which
         # also dirties write_date, invalidated below)
         records.flush_recordset()
-        records._write_multi(vals_list)
+        compat.write_multi(records, vals_list)
         records.invalidate_recordset(BOOKKEEPING_FIELDS + ["write_date", "write_uid"], flush=False)
         records.modified([fname for fname in BOOKKEEPING_FIELDS if fname != "issues_json"])
         # the issue flags are recomputed only where issues were added (issue #11: recomputing them

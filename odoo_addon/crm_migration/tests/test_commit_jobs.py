@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from .. import compat
 from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from .test_upload_jobs import RUNNER_MODULE, UploadJobsCase
 
@@ -184,6 +185,9 @@ class TestAutorefreshWidget(HttpCase):
                 console.error("the form was not reloaded");
             })();
         """ % {"id": migration.id}
-        self.browser_js(f"/odoo/action-crm_migration.action_crm_migration/{migration.id}", code,
+        # the web client's URL of a record: /odoo/... from 18 on, /web#... on 17
+        url = f"/odoo/action-crm_migration.action_crm_migration/{migration.id}" if compat.ODOO_VERSION >= 18 \
+            else f"/web#action=crm_migration.action_crm_migration&model=crm.migration&id={migration.id}&view_type=form"
+        self.browser_js(url, code,
                         ready="!!document.querySelector('.o_form_view .o_crm_migration_autorefresh')",
                         login="admin", timeout=60)

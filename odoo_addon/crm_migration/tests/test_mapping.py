@@ -83,7 +83,9 @@ class TestMapping(MigrationCase):
         email = by_column[("contact", "Email Address")]
         self.assertEqual(email.field_id, self.field("res.partner", "email"))
         self.assertEqual((email.action, email.staged_action, email.proposed_field), ("map", "map", "email"))
-        self.assertEqual((email.kind, email.confidence, email.confidence_level), ("email", 0.95, "high"))
+        self.assertEqual((email.kind, email.confidence_level), ("email", "high"))
+        # a Float field read back: 17's float_round gives 0.9500000000000001 for 0.95
+        self.assertAlmostEqual(email.confidence, 0.95, places=9)
         self.assertEqual(email.samples, "ada@example.com | bob@example.com")
         self.assertFalse(email.changed)
         self.assertEqual(by_column[("contact", "Phone")].confidence_level, "medium")

@@ -14,6 +14,7 @@ import requests
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
+from ..compat import ODOO_VERSION
 from ..compat import USER_GROUPS_FIELD as USER_GROUPS
 from ..models.crm_migration_credential import SECRET_MASK, clear_sources_cache
 from .common import MigrationCase
@@ -375,7 +376,10 @@ class TestUploadJobs(UploadJobsCase):
         clear_sources_cache()
         wizard = self._wizard(source_system="newcrm")
         self.assertEqual((wizard.source_system, wizard.source_input), ("newcrm", "csv"))
-        with self.assertRaisesRegex(ValidationError, "zoho is not a source the migration bridge offers"):
+        # 17's ORM refuses a value outside the selection itself, before the constraint
+        refused = (ValueError, "Wrong value for .*source_system: 'zoho'") if ODOO_VERSION < 18 \
+            else (ValidationError, "zoho is not a source the migration bridge offers")
+        with self.assertRaisesRegex(*refused):
             self._wizard(source_system="zoho")
         # what the bridge lists that Odoo cannot use is left out
         self.sources = [{"name": "", "input": "api"}, {"name": "x", "input": "fax"}, SOURCES[0]]

@@ -15,6 +15,11 @@ PAYMENT = "account.payment"
 PAYMENT_KEY_SUFFIX = ":payment"
 
 
+def payment_memo_field(env):
+    """The payment's reference: ``memo`` from 18 on, ``ref`` on 17."""
+    return "memo" if "memo" in env[PAYMENT]._fields else "ref"
+
+
 class CrmMigration(models.Model):
     _inherit = "crm.migration"
 
@@ -77,7 +82,8 @@ class CrmMigration(models.Model):
                 engine.add_created_link(link.key + suffix + ":entry", MOVE, payment.move_id.id, {
                     "name": payment.move_id.name}, record_id=link.record_id.id)
             engine.add_created_link(link.key + suffix, PAYMENT, payment.id, {
-                "amount": payment.amount, "date": str(payment.date), "memo": payment.memo or "",
+                "amount": payment.amount, "date": str(payment.date),
+                "memo": payment[payment_memo_field(self.env)] or "",
                 "invoice": move.name,
             }, record_id=link.record_id.id)
 

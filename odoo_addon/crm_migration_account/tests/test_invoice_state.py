@@ -1,5 +1,7 @@
 from odoo.tests import TransactionCase, tagged
 
+from ..models.crm_migration import payment_memo_field
+
 
 @tagged("post_install", "-at_install")
 class TestInvoiceState(TransactionCase):
@@ -49,7 +51,7 @@ class TestInvoiceState(TransactionCase):
         self.assertIn(moves["PAID"].payment_state, ("paid", "in_payment"))
         self.assertEqual((moves["PART"].payment_state, moves["PART"].amount_residual), ("partial", 150.0))
         self.assertEqual(moves["OPEN"].payment_state, "not_paid")
-        payments = self.env["account.payment"].search([("memo", "like", "TX-")])
+        payments = self.env["account.payment"].search([(payment_memo_field(self.env), "like", "TX-")])
         self.assertEqual(sorted(payments.mapped("amount")), [50.0, 200.0])
         links = mig.link_ids.filtered(lambda link: link.model == "account.payment")
         self.assertEqual(sorted(links.mapped("key")), ["testsrc:invoice:PAID:payment", "testsrc:invoice:PART:payment"])
