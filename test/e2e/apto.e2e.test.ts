@@ -17,7 +17,7 @@ import t, { type Test } from 'tap';
 import { aptoApiReader } from '../../bridge/src/sources/apto/api.js';
 import { aptoExportReader } from '../../bridge/src/sources/apto/export-zip.js';
 import { stageToOdoo } from '../../bridge/src/stage-exports.js';
-import { OdooReader, m2oId, m2oName, odooEnvPresent, type Row } from '../helpers/odoo.js';
+import { m2oId, m2oName, odooEnvPresent, OdooReader, STAGE_TEAM_FIELD, type Row } from '../helpers/odoo.js';
 import { SalesforceStandin } from '../helpers/salesforce-standin.js';
 import { aptoExportEntries, aptoOrg, BOB, JANE, PDF, PNG } from '../helpers/apto-org.js';
 import { writeZip } from '../helpers/zip-writer.js';
@@ -71,7 +71,7 @@ t.test(
     t.teardown(() => s.stop());
     const dir = await tmp(t);
     const before = await counts();
-    const stagesBefore = await odoo.read('crm.stage', [], ['name', 'sequence', 'is_won', 'team_id']);
+    const stagesBefore = await odoo.read('crm.stage', [], ['name', 'sequence', 'is_won', STAGE_TEAM_FIELD]);
 
     const started = Date.now();
     const reader = aptoApiReader({
@@ -319,7 +319,7 @@ t.test(
     t.equal(rolled.state, 'rolled_back');
     t.same(await counts(), before, 'every touched model has its rows as before');
     t.same(
-      await odoo.read('crm.stage', [], ['name', 'sequence', 'is_won', 'team_id']),
+      await odoo.read('crm.stage', [], ['name', 'sequence', 'is_won', STAGE_TEAM_FIELD]),
       stagesBefore,
       'stages as before',
     );

@@ -13,7 +13,7 @@ import { odooFromEnv, serverConfigFromEnv } from '../../bridge/src/config.js';
 import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
 import { multipartBody } from '../helpers/multipart.js';
 import { samples } from '../helpers/paths.js';
-import { OdooReader, odooEnvPresent } from '../helpers/odoo.js';
+import { ODOO_SERIES, OdooReader, odooEnvPresent } from '../helpers/odoo.js';
 import { recordOutcome } from '../helpers/fault-table.js';
 
 if (!odooEnvPresent()) {
@@ -22,6 +22,8 @@ if (!odooEnvPresent()) {
 }
 
 const odoo = new OdooReader();
+/** A user's groups: `groups_id` up to 18, `group_ids` from 19 on. */
+const GROUPS_FIELD = Number(ODOO_SERIES) >= 19 ? 'group_ids' : 'groups_id';
 const TOKEN = 'e2e-security-token-0123456789';
 const LOGIN = `sec-manager-${process.pid}`;
 const PASSWORD = 'sec-manager-pw-0123456789';
@@ -106,10 +108,14 @@ t.before(async () => {
     name: 'Security probe manager',
     login: LOGIN,
     password: PASSWORD,
-    groups_id: [[6, 0, groups]],
+    [GROUPS_FIELD]: [[6, 0, groups]],
   });
   manager = new XmlRpcTransport({ ...odooFromEnv(), user: LOGIN, password: PASSWORD });
-  const admin = await mgr('res.users', 'has_group', [[uid], 'base.group_system']);
+  // has_group: of the records from 18 on; of the calling user on 17
+  const admin =
+    Number(ODOO_SERIES) >= 18
+      ? await mgr('res.users', 'has_group', [[uid], 'base.group_system'])
+      : await mgr('res.users', 'has_group', ['base.group_system']);
   if (admin !== false) throw new Error('the probe user must not be an administrator');
 });
 
@@ -349,7 +355,7 @@ t.test('item 2: staged records only target what a migration may write, at stagin
           key: 'sec:user:1',
           model: 'res.users',
           values: { name: 'Eve', login: 'eve-probe' },
-          lookups: { groups_id: { model: 'res.groups', field: 'name', value: 'Settings' } },
+          lookups: { [GROUPS_FIELD]: { model: 'res.groups', field: 'name', value: 'Settings' } },
         },
       ]),
     "located refusal: record 'sec:user:1', model res.users not allowed",
@@ -462,7 +468,7 @@ t.test('item 2: staged records only target what a migration may write, at stagin
       {
         model: 'res.users',
         values_json: { name: 'Eve', login: 'eve-probe' },
-        lookups_json: { groups_id: { model: 'res.groups', field: 'name', value: 'Settings' } },
+        lookups_json: { [GROUPS_FIELD]: { model: 'res.groups', field: 'name', value: 'Settings' } },
       },
     ]),
   );

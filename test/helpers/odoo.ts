@@ -88,3 +88,5 @@ export function readerOf(db: string): OdooReader {
 export const ODOO_SERIES = process.env.ODOO_SERIES ?? '18';
 /** Matches the server_version of that series, e.g. "18.0". */
 export const ODOO_SERIES_RE = new RegExp(`^${ODOO_SERIES.replace('.', '\\.')}\\.`);
+/** A pipeline stage's sales teams: `team_id` (one) up to 18, `team_ids` (several) from 19 on. */
+export const STAGE_TEAM_FIELD = Number(ODOO_SERIES) >= 19 ? 'team_ids' : 'team_id';

@@ -26,6 +26,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Collection
 from functools import partial
 
 import psycopg2.extensions
@@ -97,8 +98,9 @@ class CrmMigration(models.Model):
     def _job_search_domain(self, name, operator, value):
         path = f"job_id.{MIGRATION_JOB_FIELDS[name]}"
         domain = [(path, operator, value)]
-        if name in ("job", "job_state") and operator in ("=", "in") and "none" in (
-                value if isinstance(value, (list, tuple)) else [value]):
+        # 19 hands a search method ``in`` with a set (OrderedSet) where 17/18 give ``=`` and a value
+        values = [value] if isinstance(value, str) or not isinstance(value, Collection) else value
+        if name in ("job", "job_state") and operator in ("=", "in") and "none" in values:
             domain = ["|", ("job_id", "=", False)] + domain  # no job yet: "none"
         return domain
 

@@ -14,6 +14,9 @@ QUIET_CONTEXT = {
     "no_mail_to_attendees": True,
     "dont_notify": True,
     "mail_notify_author": False,
+    # calendar.event (19): the description stays the source's, without the organizer's and the
+    # first attendee's contact details Odoo 19 appends to a new event's
+    "skip_contact_description": True,
     # no "you have been assigned" mail to the owners of migrated records (project.task, mail.thread)
     "mail_auto_subscribe_no_notify": True,
     # mail.activity: no assignment notification, subscription or bus message (services/attached.py)

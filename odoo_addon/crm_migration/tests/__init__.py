@@ -23,3 +23,4 @@ from . import test_contract_hash
 from . import test_i18n_fr
 from . import test_contract
 from . import test_commit_speed
+from . import test_version_folds
