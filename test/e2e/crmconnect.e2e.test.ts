@@ -10,15 +10,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { csvReader } from '../../bridge/src/sources/reader.js';
 import { stageToOdoo } from '../../bridge/src/stage-exports.js';
-import {
-  m2oId,
-  m2oName,
-  ODOO_SERIES,
-  odooEnvPresent,
-  OdooReader,
-  STAGE_TEAM_FIELD,
-  type Row,
-} from '../helpers/odoo.js';
+import { m2oId, m2oName, HAS_MOBILE, odooEnvPresent, OdooReader, STAGE_TEAM_FIELD, type Row } from '../helpers/odoo.js';
 import { root } from '../helpers/paths.js';
 
 if (!odooEnvPresent()) {
@@ -27,7 +19,6 @@ if (!odooEnvPresent()) {
 }
 
 const odoo = new OdooReader();
-const HAS_MOBILE = Number(ODOO_SERIES) < 19;
 const OWNER = 'sam.owner@example.com';
 const cc = (name: string) => ({ name, path: join(root, 'test', 'fixtures', 'crmconnect', name) });
 const files = [

@@ -16,6 +16,7 @@ import { stageToOdoo } from '../../bridge/src/stage-exports.js';
 import {
   m2oId,
   m2oName,
+  HAS_MOBILE,
   ODOO_SERIES,
   odooEnvPresent,
   OdooReader,
@@ -32,7 +33,6 @@ if (!odooEnvPresent()) {
 }
 
 const odoo = new OdooReader();
-const HAS_MOBILE = Number(ODOO_SERIES) < 19;
 const OWNER = 'jane.sales@example.com';
 const files = ['contacts.csv', 'companies.csv', 'deals.csv'].map((name) => ({
   name,

@@ -90,3 +90,5 @@ export const ODOO_SERIES = process.env.ODOO_SERIES ?? '18';
 export const ODOO_SERIES_RE = new RegExp(`^${ODOO_SERIES.replace('.', '\\.')}\\.`);
 /** A pipeline stage's sales teams: `team_id` (one) up to 18, `team_ids` (several) from 19 on. */
 export const STAGE_TEAM_FIELD = Number(ODOO_SERIES) >= 19 ? 'team_ids' : 'team_id';
+/** Partners and leads have `mobile` up to 18; on 19 the addon folds it into `phone` or the notes. */
+export const HAS_MOBILE = Number(ODOO_SERIES) < 19;
