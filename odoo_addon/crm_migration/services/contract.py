@@ -273,11 +273,70 @@ def _describe_any_of(error, path, where, got):
     return f"{where} must be {_types_text(list(dict.fromkeys(t for t in types if t)))}, not {got}."
 
 
-def _describe(error, path):  # noqa: C901 pylint: disable=too-many-branches - one sentence per JSON Schema keyword
+def _keys_text(where, path, text):
+    return f"{text}." if not path else f"{where}: {text}."
+
+
+def _missing_keys(schema, value, where, path):
+    keys = ", ".join(repr(name) for name in schema["required"] if name not in value)
+    return _keys_text(where, path, f"required key {keys} is missing")
+
+
+def _unknown_keys(schema, value, where, path):
+    known = set(schema.get("properties", {}))
+    unknown = sorted(str(k) for k in value if k not in known)
+    return _keys_text(where, path, f"unknown key(s) {', '.join(_shown(k) for k in unknown[:10])}")
+
+
+def _wrong_type(schema, value, where, _path):
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    return f"{where} must be {_types_text(types)}, not {TYPE_WORDS.get(_type_of(value), _type_of(value))}."
+
+
+def _too_short(schema, _value, where, _path):
+    if schema["minLength"] == 1:
+        return f"{where} must be a non-empty string."
+    return f"{where} must be at least {schema['minLength']} characters long."
+
+
+def _no_match(schema, value, where, _path):
+    if schema["pattern"] == "\\S":
+        return f"{where} must not be blank."
+    return f"{where} must match {schema['pattern']}, not {_shown(value)}."
+
+
+# one sentence per JSON Schema keyword: (schema, value, where, path) -> text
+DESCRIBERS = {
+    "required": _missing_keys,
+    "additionalProperties": _unknown_keys,
+    "type": _wrong_type,
+    "enum": lambda schema, value, where, _path:
+        f"{where} must be one of {', '.join(repr(v) for v in schema['enum'])}, not {_shown(value)}.",
+    "const": lambda schema, value, where, _path: f"{where} must be {schema['const']!r}, not {_shown(value)}.",
+    "minLength": _too_short,
+    "maxLength": lambda schema, value, where, _path:
+        f"{where} is {len(value):,} characters long; at most {schema['maxLength']:,} are accepted.",
+    "pattern": _no_match,
+    "minItems": lambda schema, _value, where, _path: f"{where} must hold at least {schema['minItems']} item(s).",
+    "maxItems": lambda schema, value, where, _path:
+        f"{where} holds {len(value):,} items; at most {schema['maxItems']:,} are accepted.",
+    "maxProperties": lambda schema, value, where, _path:
+        f"{where} has {len(value):,} keys; at most {schema['maxProperties']:,} are accepted.",
+    "minimum": lambda schema, value, where, _path:
+        f"{where} must be at least {schema['minimum']}, not {_shown(value)}.",
+    "exclusiveMinimum": lambda schema, value, where, _path:
+        f"{where} must be more than {schema['exclusiveMinimum']}, not {_shown(value)}.",
+    "maximum": lambda schema, value, where, _path:
+        f"{where} must be at most {schema['maximum']}, not {_shown(value)}.",
+    "exclusiveMaximum": lambda schema, value, where, _path:
+        f"{where} must be less than {schema['exclusiveMaximum']}, not {_shown(value)}.",
+}
+
+
+def _describe(error, path):
     """One sentence for one jsonschema error at ``path`` (a tuple of keys)."""
     kind, schema, value = error.validator, error.schema, error.instance
     where = _where(path) if path else "the value"
-    got = TYPE_WORDS.get(_type_of(value), _type_of(value))
     if "propertyNames" in error.relative_schema_path:
         # jsonschema checks a key against propertyNames at the path of its struct
         if kind == "maxLength":
@@ -285,46 +344,11 @@ def _describe(error, path):  # noqa: C901 pylint: disable=too-many-branches - on
                     f"at most {schema['maxLength']} are accepted.")
         return f"{where}: the key {_shown(value)} is not accepted ({error.message[:120]})."
     if kind == "anyOf":
-        return _describe_any_of(error, path, where, got)
-    if kind == "required":
-        missing = [name for name in schema["required"] if name not in value]
-        keys = ", ".join(repr(name) for name in missing)
-        return f"required key {keys} is missing." if not path else f"{where}: required key {keys} is missing."
-    if kind == "additionalProperties":
-        known = set(schema.get("properties", {}))
-        unknown = sorted(str(k) for k in value if k not in known)
-        keys = ", ".join(_shown(k) for k in unknown[:10])
-        return f"unknown key(s) {keys}." if not path else f"{where}: unknown key(s) {keys}."
-    if kind == "type":
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        return f"{where} must be {_types_text(types)}, not {got}."
-    if kind == "enum":
-        return f"{where} must be one of {', '.join(repr(v) for v in schema['enum'])}, not {_shown(value)}."
-    if kind == "const":
-        return f"{where} must be {schema['const']!r}, not {_shown(value)}."
-    if kind == "minLength":
-        return f"{where} must be a non-empty string." if schema["minLength"] == 1 else \
-            f"{where} must be at least {schema['minLength']} characters long."
-    if kind == "maxLength":
-        return f"{where} is {len(value):,} characters long; at most {schema['maxLength']:,} are accepted."
-    if kind == "pattern":
-        if schema["pattern"] == "\\S":
-            return f"{where} must not be blank."
-        return f"{where} must match {schema['pattern']}, not {_shown(value)}."
-    if kind == "minItems":
-        return f"{where} must hold at least {schema['minItems']} item(s)."
-    if kind == "maxItems":
-        return f"{where} holds {len(value):,} items; at most {schema['maxItems']:,} are accepted."
-    if kind == "maxProperties":
-        return f"{where} has {len(value):,} keys; at most {schema['maxProperties']:,} are accepted."
-    if kind in ("minimum", "exclusiveMinimum"):
-        return f"{where} must be at least {schema[kind]}, not {_shown(value)}." if kind == "minimum" else \
-            f"{where} must be more than {schema[kind]}, not {_shown(value)}."
-    if kind in ("maximum", "exclusiveMaximum"):
-        return f"{where} must be at most {schema[kind]}, not {_shown(value)}." if kind == "maximum" else \
-            f"{where} must be less than {schema[kind]}, not {_shown(value)}."
-    message = error.message
-    return f"{where}: {message[:200]}"
+        return _describe_any_of(error, path, where, TYPE_WORDS.get(_type_of(value), _type_of(value)))
+    describe = DESCRIBERS.get(kind)
+    if describe is not None:
+        return describe(schema, value, where, path)
+    return f"{where}: {error.message[:200]}"
 
 
 def problem(name, instance, prefix=()):
