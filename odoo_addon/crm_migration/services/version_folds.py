@@ -11,7 +11,8 @@ nothing changes.
   its own address is written up to the company and from there to every other contact of the
   company. A source contact with an address of its own under a company is therefore staged as an
   ``other`` address of the company (type ``other``, which 19 never syncs), unless its record sets
-  another type than ``contact`` itself.
+  another type than ``contact`` itself. Odoo's rule that the first contact of a company without an
+  address gives it that address then does not apply to it (README, "Odoo versions").
 """
 
 from markupsafe import escape

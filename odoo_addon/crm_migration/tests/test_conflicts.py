@@ -242,8 +242,10 @@ class TestRollbackConflicts(MigrationCase):
         Odoo copies the contact's address to the company. That write is the migration's own, not
         an edit to protect at rollback; an edit by someone between the two commits still is."""
         mig = self.new_migration()
-        mig.api_stage([self.company("own", "Mig Own Co"), self.company("own2", "Mig Own Co 2"),
-                       self.contact("own1", "Mig Own One", "own1.cf@example.com", company="own", street="1 Main St")])
+        with self.odoo_contact_addresses():
+            mig.api_stage([self.company("own", "Mig Own Co"), self.company("own2", "Mig Own Co 2"),
+                           self.contact("own1", "Mig Own One", "own1.cf@example.com", company="own",
+                                        street="1 Main St")])
         mig.record_ids.filtered(lambda r: r.object == "company").write({"sampled": True})
         CommitEngine(mig, sampled_only=True).run()
         company = self.Partner.search([("name", "=", "Mig Own Co")])
