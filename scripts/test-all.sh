@@ -89,7 +89,7 @@ run_version() { # series
   esac
   if [ ! -f "$src/odoo-bin" ]; then
     echo "################################################################"
-    echo "SKIPPED: Odoo $series: no Odoo source at $src (ODOO${series/18/}_SRC)"
+    echo "SKIPPED: no Odoo source (ODOO${series/18/}_SRC): Odoo $series, nothing at $src"
     echo "  its addon tests, end-to-end tests$([ "$series" = 18 ] && echo ' and the browser journey') did NOT run; see README 'A real Odoo'"
     echo "################################################################"
     skipped=$((skipped + 1))
