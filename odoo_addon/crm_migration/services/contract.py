@@ -305,6 +305,11 @@ def _no_match(schema, value, where, _path):
     return f"{where} must match {schema['pattern']}, not {_shown(value)}."
 
 
+def _bound(kind, words):
+    """The describer of a number bound ``kind``: "must be <words> <bound>"."""
+    return lambda schema, value, where, _path: f"{where} must be {words} {schema[kind]}, not {_shown(value)}."
+
+
 # one sentence per JSON Schema keyword: (schema, value, where, path) -> text
 DESCRIBERS = {
     "required": _missing_keys,
@@ -322,14 +327,10 @@ DESCRIBERS = {
         f"{where} holds {len(value):,} items; at most {schema['maxItems']:,} are accepted.",
     "maxProperties": lambda schema, value, where, _path:
         f"{where} has {len(value):,} keys; at most {schema['maxProperties']:,} are accepted.",
-    "minimum": lambda schema, value, where, _path:
-        f"{where} must be at least {schema['minimum']}, not {_shown(value)}.",
-    "exclusiveMinimum": lambda schema, value, where, _path:
-        f"{where} must be more than {schema['exclusiveMinimum']}, not {_shown(value)}.",
-    "maximum": lambda schema, value, where, _path:
-        f"{where} must be at most {schema['maximum']}, not {_shown(value)}.",
-    "exclusiveMaximum": lambda schema, value, where, _path:
-        f"{where} must be less than {schema['exclusiveMaximum']}, not {_shown(value)}.",
+    "minimum": _bound("minimum", "at least"),
+    "exclusiveMinimum": _bound("exclusiveMinimum", "more than"),
+    "maximum": _bound("maximum", "at most"),
+    "exclusiveMaximum": _bound("exclusiveMaximum", "less than"),
 }
 
 
