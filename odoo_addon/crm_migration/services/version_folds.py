@@ -19,9 +19,6 @@ from markupsafe import escape
 
 from ..compat import ODOO_VERSION
 
-# address fields Odoo 19 syncs between a company and its contacts (res_partner.ADDRESS_FIELDS)
-ADDRESS_FIELDS = ("street", "street2", "zip", "city", "state_id", "country_id")
-
 # (model, removed field) -> (field that takes the value, notes field for a second value)
 REMOVED_FIELDS = {
     ("res.partner", "mobile"): ("phone", "comment"),
@@ -45,7 +42,9 @@ def keep_own_address(env, model, record, values):
     refs, lookups = record.get("refs") or {}, record.get("lookups") or {}
     if not (refs.get("parent_id") or lookups.get("parent_id")):
         return values, []
-    if not any(values.get(f) for f in ADDRESS_FIELDS) and not any(f in refs or f in lookups for f in ADDRESS_FIELDS):
+    # the fields Odoo itself syncs between a company and its contacts
+    address_fields = model._address_fields()
+    if not any(values.get(f) for f in address_fields) and not any(f in refs or f in lookups for f in address_fields):
         return values, []
     message = env._("This Odoo gives a company's contacts the company's address: this contact keeps its own "
                     "address as an address of type 'Other' of its company.")
