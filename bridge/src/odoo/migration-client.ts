@@ -332,26 +332,39 @@ export class MigrationClient {
 
   /**
    * A sink that sends records to the migration `target()` names, in batches of STAGE_BATCH as
-   * they come (the bridge holds one batch, never the whole upload); `end()` sends the rest.
+   * they come; `end()` sends the rest and waits for Odoo's last answer. Pipelined (issue #11):
+   * while Odoo stages batch N, the producer goes on finishing the records of batch N+1, so the
+   * bridge's work and Odoo's overlap; the batches still go one at a time and in their order (the
+   * commit plans by staging order), the bridge holds at most the batch in flight and the one being
+   * filled, and a batch Odoo refuses stops the next from being sent (its error comes out of the
+   * next `record()` or `end()`).
    */
   private batchSink(
     target: () => Promise<number>,
     onBatch?: StageProgress,
     onRecord?: (r: StagedRecord) => void,
     token: () => string | undefined = () => undefined,
-  ): RecordSink & { end(): Promise<void> } {
+  ): RecordSink & { end(): Promise<void>; settled(): Promise<void> } {
     let batch: StagedRecord[] = [];
     let sent = 0;
     let total = 0;
+    let inFlight: Promise<void> = Promise.resolve();
     const send = async () => {
       if (batch.length === 0) return;
-      const id = await target();
-      const object = batch[batch.length - 1]?.object ?? '';
-      const json = JSON.stringify(batch);
-      sent += batch.length;
+      const records = batch;
       batch = [];
-      stageAnswer.parse(await this.up(token(), MODEL, 'api_stage_json', [[id], json]));
-      await onBatch?.(sent, total, object);
+      const object = records[records.length - 1]?.object ?? '';
+      const json = JSON.stringify(records);
+      const previous = inFlight;
+      inFlight = (async () => {
+        await previous; // in order, one at a time; nothing more is sent once a batch failed
+        const id = await target();
+        stageAnswer.parse(await this.up(token(), MODEL, 'api_stage_json', [[id], json]));
+        sent += records.length;
+        await onBatch?.(sent, total, object);
+      })();
+      inFlight.catch(() => undefined); // observed below, or by the next send / end
+      await previous;
     };
     return {
       begin: async (n) => {
@@ -363,7 +376,12 @@ export class MigrationClient {
         batch.push(r);
         if (batch.length >= STAGE_BATCH) await send();
       },
-      end: send,
+      end: async () => {
+        await send();
+        await inFlight;
+      },
+      /** the batch in flight answered, or failed (cleanup waits for it before removing records) */
+      settled: () => inFlight.catch(() => undefined),
     };
   }
 
@@ -401,6 +419,7 @@ export class MigrationClient {
       await this.setProfile(id, extra.profile, extra.inventory, token);
       return { report: reportSchema.parse(await this.up(token, MODEL, 'api_finish_staging', [[id]])), result };
     } catch (err) {
+      await sink.settled();
       const id = await created?.catch(() => undefined);
       if (id !== undefined) await this.odoo.call(MODEL, 'unlink', [[id]]).catch(() => undefined);
       throw err;
@@ -445,13 +464,13 @@ export class MigrationClient {
     let token: string | undefined;
     let prepared: Promise<number> | undefined;
     const target = () => (prepared ??= prepare());
+    const sink = this.batchSink(
+      target,
+      onBatch,
+      (r) => void stale.delete(r.key),
+      () => token,
+    );
     try {
-      const sink = this.batchSink(
-        target,
-        onBatch,
-        (r) => void stale.delete(r.key),
-        () => token,
-      );
       const { extra, blobs, result } = await produce(sink);
       await target();
       await sink.end();
@@ -465,6 +484,7 @@ export class MigrationClient {
     } catch (err) {
       // only what this upload staged (Odoo tags each record with its upload's token); nothing
       // when it never opened (a bad table: the caller closes the upload it opened)
+      await sink.settled();
       if (token !== undefined) {
         if (existing === 0) await this.discardUpload(id, token).catch(() => undefined);
         else this.leftOpen.set(id, token);
