@@ -33,6 +33,12 @@ async function main(): Promise<void> {
   rows.push(['contact rows (BENCH_ROWS)', n(get(staging, 'rows') ?? get(commit, 'rows'))]);
   rows.push(['csv-parse alone', n(get(staging, 'csvParseAlone.rowsPerSecond'), ' rows/s')]);
   rows.push([
+    'floor: csv-parse + phone + record JSON + SHA-256 (one core)',
+    staging
+      ? `${n(get(staging, 'floorOneCore.rowsPerSecond'), ' rows/s')} = ${String(get(staging, 'floorOneCore.ratioToCsvParse'))}x csv-parse`
+      : 'not run',
+  ]);
+  rows.push([
     'our staging, CLI dry run',
     staging
       ? `${n(get(staging, 'stagingCliDryRun.rowsPerSecond'), ' rows/s')} = ${String(get(staging, 'ratioStagingToCsvParse'))}x csv-parse`
