@@ -242,10 +242,15 @@ export class MigrationClient {
     onBatch?: StageProgress,
     token?: string,
   ): Promise<void> {
-    for (let i = 0; i < records.length; i += STAGE_BATCH) {
-      const batch = records.slice(i, i + STAGE_BATCH);
-      stageAnswer.parse(await this.up(token, MODEL, 'api_stage_json', [[id], JSON.stringify(batch)]));
-      await onBatch?.(i + batch.length, records.length, batch[batch.length - 1]?.object ?? '');
+    // the same pipelined sink as records finished on the fly: batch N+1 is encoded while Odoo stages N
+    const sink = this.batchSink(async () => id, onBatch, undefined, () => token);
+    try {
+      await sink.begin(records.length);
+      for (const r of records) await sink.record(r);
+      await sink.end();
+    } catch (err) {
+      await sink.settled();
+      throw err;
     }
   }
 
@@ -344,7 +349,7 @@ export class MigrationClient {
     onBatch?: StageProgress,
     onRecord?: (r: StagedRecord) => void,
     token: () => string | undefined = () => undefined,
-  ): RecordSink & { end(): Promise<void>; settled(): Promise<void> } {
+  ): RecordSink & { begin(total: number): Promise<void>; end(): Promise<void>; settled(): Promise<void> } {
     let batch: StagedRecord[] = [];
     let sent = 0;
     let total = 0;
