@@ -4,7 +4,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import bulk, guard
+from ..services import bulk, guard, planner_stats
 from ..services.commit import TODO_STATES, CommitEngine
 from ..services.rollback import RollbackEngine
 from ..services.staging import MAX_RECORDS_PER_CALL, normalize_record
@@ -135,6 +135,8 @@ class CrmMigration(models.Model):
         """Upsert staged records by (migration, key) -> ``{"staged": n, "errors": n}``."""
         self.ensure_one()
         self._check_manager()
+        # a large staging outgrows what the planner knows of the table (issue #11)
+        planner_stats.refresh(self.env, ["crm.migration.record"])
         return self._stage_records(records)
 
     def api_stage_json(self, json_text):
@@ -150,6 +152,8 @@ class CrmMigration(models.Model):
             records = json.loads(json_text)
         except ValueError as exc:
             raise ValidationError(self.env._("api_stage_json: invalid JSON (%(error)s).", error=str(exc))) from None
+        # a large staging outgrows what the planner knows of the table (issue #11)
+        planner_stats.refresh(self.env, ["crm.migration.record"])
         return self._stage_records(records)
 
     def _staged_by_key(self, records):

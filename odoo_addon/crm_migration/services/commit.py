@@ -37,7 +37,7 @@ from datetime import datetime
 from odoo.exceptions import UserError
 
 from .. import compat
-from . import attached, bulk, derived, guard, key_claim, lookups, matching, target_writes
+from . import attached, bulk, derived, guard, key_claim, lookups, matching, planner_stats, target_writes
 from . import plan as planning
 from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
 from .custom_fields import sync_migrated_fields_views
@@ -142,6 +142,9 @@ class CommitEngine:
                            key=lambda item: position[item.record_id])
         if not items:
             return 0
+        # the tables a large commit grows: planned from fresh statistics (issue #11)
+        planner_stats.refresh(self.env, ["crm.migration.record", "crm.migration.link",
+                                         *{item.model for item in items if item.model in self.env}])
         self.sequence = int(chunk["seq"]) - 1
         if not self._owner_rows_loaded:
             self.owner_rows = {(row.model, row.field, row.value): row

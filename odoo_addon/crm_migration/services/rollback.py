@@ -45,7 +45,7 @@ from odoo.fields import Command
 from odoo.osv import expression
 
 from ..compat import setup_models
-from . import attached, bulk, derived, guard
+from . import attached, bulk, derived, guard, planner_stats
 from .custom_fields import field_usage_count, sync_migrated_fields_views
 from .errors import error_text
 from .json_values import json_value
@@ -143,6 +143,8 @@ class RollbackEngine(RollbackConflicts):
     def run(self, on_conflict="stop"):
         self.timings = {}
         started = time.perf_counter()
+        # the migration's links and records (and what a large commit created) planned from fresh statistics
+        planner_stats.refresh(self.env, ["crm.migration.record", "crm.migration.link"])
         try:
             self._run(on_conflict)
         finally:

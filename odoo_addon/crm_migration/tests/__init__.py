@@ -24,3 +24,4 @@ from . import test_i18n_fr
 from . import test_contract
 from . import test_commit_speed
 from . import test_version_folds
+from . import test_planner_stats
