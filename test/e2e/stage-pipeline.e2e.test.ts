@@ -21,7 +21,9 @@ const odoo = new OdooReader();
 const N = 3500; // four batches of STAGE_BATCH (1000), the last one short
 
 /** N contacts made from the sample's first one: plain values, no refs, keys in order */
-async function contacts(prefix: string): Promise<{ records: StagedRecord[]; extra: { profile: unknown; inventory: string; lines: unknown[] } }> {
+async function contacts(
+  prefix: string,
+): Promise<{ records: StagedRecord[]; extra: { profile: unknown; inventory: string; lines: unknown[] } }> {
   const { records, profile, inventory, lines } = await stageExports('kartra', csvReader(samples));
   const contact = records.find((r) => r.object === 'contact') as StagedRecord;
   const values = Object.fromEntries(Object.entries(contact.values).filter(([f]) => !f.startsWith('x_')));
@@ -38,7 +40,11 @@ async function contacts(prefix: string): Promise<{ records: StagedRecord[]; extr
 }
 
 /** a producer that yields to the event loop between records, as the engine's finishing loop does */
-function producer(records: StagedRecord[], produced: string[], extra: { profile: unknown; inventory: string; lines: unknown[] }) {
+function producer(
+  records: StagedRecord[],
+  produced: string[],
+  extra: { profile: unknown; inventory: string; lines: unknown[] },
+) {
   return async (sink: RecordSink) => {
     await sink.begin?.(records.length);
     for (const r of records) {
@@ -62,7 +68,11 @@ t.test('pipelined batches reach Odoo whole and in the export order', async (t) =
   const staged = await odoo.read('crm.migration.record', [['migration_id', '=', report.id]], ['key', 'id', 'state']);
   t.equal(staged.length, N, 'every record staged once');
   const byId = [...staged].sort((a, b) => Number(a.id) - Number(b.id)).map((r) => r.key);
-  t.same(byId, records.map((r) => r.key), 'staging order (record ids) is the order the records were produced');
+  t.same(
+    byId,
+    records.map((r) => r.key),
+    'staging order (record ids) is the order the records were produced',
+  );
   t.ok(staged.every((r) => r.state === 'staged'));
 
   // the upload route's path (stageIntoFrom): progress is told after each answer, in order
@@ -92,7 +102,9 @@ t.test('a batch Odoo refuses stops the later ones and what was staged is removed
   const produced: string[] = [];
   const before = await odoo.count('crm.migration', [['name', '=', 'Pipeline refused']]);
   await t.rejects(
-    odoo.migrations.stageAllFrom('Pipeline refused', 'kartra', async (sink) => producer(records, produced, extra)(sink)),
+    odoo.migrations.stageAllFrom('Pipeline refused', 'kartra', async (sink) =>
+      producer(records, produced, extra)(sink),
+    ),
     /non-empty string/,
   );
   t.equal(await odoo.count('crm.migration', [['name', '=', 'Pipeline refused']]), before, 'the migration is gone');

@@ -243,7 +243,12 @@ export class MigrationClient {
     token?: string,
   ): Promise<void> {
     // the same pipelined sink as records finished on the fly: batch N+1 is encoded while Odoo stages N
-    const sink = this.batchSink(async () => id, onBatch, undefined, () => token);
+    const sink = this.batchSink(
+      async () => id,
+      onBatch,
+      undefined,
+      () => token,
+    );
     try {
       await sink.begin(records.length);
       for (const r of records) await sink.record(r);
