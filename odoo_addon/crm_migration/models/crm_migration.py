@@ -152,9 +152,7 @@ class CrmMigration(models.Model):
             records = json.loads(json_text)
         except ValueError as exc:
             raise ValidationError(self.env._("api_stage_json: invalid JSON (%(error)s).", error=str(exc))) from None
-        # a large staging outgrows what the planner knows of the table (issue #11)
-        planner_stats.refresh(self.env, ["crm.migration.record"])
-        return self._stage_records(records)
+        return self.api_stage(records)
 
     def _staged_by_key(self, records):
         """One staging call's records checked (docs/staging-contract.md) and keyed: the last one
