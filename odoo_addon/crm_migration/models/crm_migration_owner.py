@@ -10,6 +10,7 @@ from odoo.osv import expression
 from odoo.tools.mail import single_email_re
 
 from .. import compat
+from ..services import paging
 from ..services.custom_fields import field_usage_count
 from ..services.rollback import RollbackEngine
 from ..services.staging import (
@@ -216,12 +217,14 @@ class CrmMigration(models.Model):
         Owner = self.env["crm.migration.owner"]
         for migration in self:
             keys = set()
-            for row in self.env["crm.migration.record"].search_read(
-                    [("migration_id", "=", migration.id), ("state", "in", ("staged", "waiting"))], ["lookups_json"]):
-                for spec in (row["lookups_json"] or {}).values():
-                    if (isinstance(spec, dict) and spec.get("required") and spec.get("model") == OWNER_MODEL
-                            and spec.get("value") not in (None, False, "")):
-                        keys.add((spec["model"], spec.get("field") or "login", owner_value(spec["value"])))
+            # page by page: a million staged records are never in memory at once (issue #11)
+            for page in paging.pages(self.env["crm.migration.record"], [
+                    ("migration_id", "=", migration.id), ("state", "in", ("staged", "waiting"))], ["lookups_json"]):
+                for record in page:
+                    for spec in (record.lookups_json or {}).values():
+                        if (isinstance(spec, dict) and spec.get("required") and spec.get("model") == OWNER_MODEL
+                                and spec.get("value") not in (None, False, "")):
+                            keys.add((spec["model"], spec.get("field") or "login", owner_value(spec["value"])))
             queued = {(o.model, o.field, o.value) for o in migration.owner_ids}
             keys -= queued
             if not keys:

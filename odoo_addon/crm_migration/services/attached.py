@@ -123,7 +123,7 @@ def original_order(items):
     the chatter is ordered by id."""
     if not any(item.model == "mail.message" for item in items):
         return items
-    return sorted(items, key=lambda i: (i.values.get("date") or "9999", i.record_id))
+    return sorted(items, key=lambda i: (i.date or "9999", i.record_id))
 
 
 def _parent_models(engine):

@@ -23,8 +23,9 @@ Everything runs as the calling user (no sudo): ACLs and constraints of the targe
 Two exceptions, both bookkeeping of custom fields (services/custom_fields.py): the generated
 "Migrated fields" view, and the count of records using a custom field.
 
-Performance notes: the staged records are read once (one ``search_fetch``, each JSON field
-decoded once) into ``Item`` objects (services/commit_item.py); case-insensitive text comparisons
+Performance notes: planning reads the staged records page by page into small ``PlanItem``
+objects (services/paging.py); each chunk reads its own records once (one ``search_fetch``, each
+JSON field decoded once) into ``Item`` objects (services/commit_item.py); case-insensitive text comparisons
 are one ``lower(column) IN (...)`` per field (services/text_search.py); the batch's bookkeeping
 on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the ORM's batched
 UPDATE used by flush, followed by cache invalidation and ``modified``.
@@ -35,11 +36,12 @@ from collections import defaultdict
 from datetime import datetime
 
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .. import compat
-from . import attached, bulk, derived, guard, key_claim, lookups, matching, planner_stats, target_writes
+from . import attached, bulk, derived, guard, key_claim, lookups, matching, paging, planner_stats, target_writes
 from . import plan as planning
-from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item
+from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item, PlanItem
 from .custom_fields import sync_migrated_fields_views
 from .staging import SCHEMA_MODEL
 
@@ -71,7 +73,6 @@ class CommitEngine:
         self.Owner = self.env["crm.migration.owner"]
         self.owner_rows = {}  # (model, field, normalised value) -> crm.migration.owner
         self._owner_rows_loaded = False
-        self._plan_items = None  # {record id: Item} kept by plan() for the serial run
         self.schema_field_ids = set()  # custom fields created or matched by this commit
         # services/derived.py: rows of matched records before the run touched them (per engine:
         # each chunk snapshots what it meets), and the last mail.message id before the run
@@ -83,7 +84,6 @@ class CommitEngine:
         """The serial commit: the plan's chunks one after the other in this transaction (the
         commit job commits after each, through ``on_batch``), then ``finish``. A parallel or
         queued commit runs the same chunks (services/parallel.py)."""
-        self._plan_items = {}  # the serial run reads each staged record once: plan() keeps them
         plan = self.plan()
         if not plan:
             return
@@ -100,25 +100,22 @@ class CommitEngine:
         domain = [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
         if self.sampled_only:
             domain.append(("sampled", "=", True))
-        todo = self.Record.search_fetch(domain, PLAN_FIELDS, order="id")
-        if not todo:
+        # page by page, keeping only what planning needs (issue #11: a million records)
+        items = [PlanItem(rec, planning.match_signatures)
+                 for page in paging.pages(self.Record, domain, PLAN_FIELDS) for rec in page]
+        if not items:
             return None
         since = self.env.cr.now()  # start of this run's first transaction
         derived.start_run(self)  # what Odoo derives on matched records (services/derived.py)
         # kept on the migration (a parallel commit's plan goes through the RPC caller: not trusted)
         self.migration.sudo().derived_message_floor = self.derived_message_floor
-        edited_before = [link.id for link in self._links_written_after()]
-        items = [Item(rec) for rec in todo]
+        edited_before = list(self._links_written_after())
         by_object = defaultdict(list)
         for item in items:
             by_object[item.object].append(item)
         order = self.object_order(items)
         ordered = [i for obj in order for i in attached.original_order(by_object[obj])]
         waves = planning.build_waves(self, ordered, order, self.batch_size, self.sequence + 1)
-        if self._plan_items is not None:
-            self._plan_items.update((item.record_id, item) for item in items)
-        else:
-            self.env.invalidate_all()  # the staged records' JSON is not kept for the chunks
         return {
             "migration": self.migration.id,
             "since": since.isoformat(sep=" "),  # microseconds kept
@@ -133,13 +130,10 @@ class CommitEngine:
         its records still to do (a chunk run again after it committed does nothing), in the
         plan's order. Returns the number of records done."""
         ids = [int(i) for i in chunk["ids"]]
-        if self._plan_items:  # the serial run: the items plan() read, not done yet
-            items = [self._plan_items.pop(i) for i in ids if i in self._plan_items]
-        else:
-            domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
-            position = {rid: n for n, rid in enumerate(ids)}
-            items = sorted((Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
-                           key=lambda item: position[item.record_id])
+        domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
+        position = {rid: n for n, rid in enumerate(ids)}
+        items = sorted((Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
+                       key=lambda item: position[item.record_id])
         if not items:
             return 0
         # the tables a large commit grows: planned from fresh statistics (issue #11)
@@ -158,6 +152,8 @@ class CommitEngine:
         else:
             self.commit_batch(items)
         self._batch_done(items)
+        # the chunk's staged JSON leaves the cache (a serial run meets every record of the migration)
+        self.Record.invalidate_model(ITEM_FIELDS)
         return len(items)
 
     def finish(self, plan):
@@ -182,27 +178,32 @@ class CommitEngine:
             models = self.env[SCHEMA_MODEL].sudo().browse(sorted(field_ids)).exists().mapped("model")
             sync_migrated_fields_views(self.env, models)
 
-    def _links_written_after(self, since=None):
-        """``{link: write_date}`` of this migration's created/updated links whose record was
-        written after the link's ``written_at`` (and, given ``since``, at or after it)."""
-        links = self.Link.search_fetch([("migration_id", "=", self.migration.id),
-                                        ("action", "in", ("created", "updated")),
-                                        ("model", "!=", SCHEMA_MODEL)], ["model", "res_id", "written_at"])
-        by_model = defaultdict(list)
-        for link in links:
-            by_model[link.model].append(link)
-        result = {}
-        for model_name, model_links in by_model.items():
-            model = self.env[model_name].sudo().with_context(active_test=False) if model_name in self.env else None
+    def _written_after_sql(self, since=None):
+        """Per target model: ``(select, update)`` SQL parts over this migration's created/updated
+        links whose record was written after the link's ``written_at`` (and, given ``since``, at or
+        after it). Set-based (issue #11): a million links are never read into Python."""
+        link_table = SQL.identifier(self.Link._table)
+        self.Link.flush_model()
+        for (model_name,) in self.Link._read_group([("migration_id", "=", self.migration.id),
+                                                    ("action", "in", ("created", "updated")),
+                                                    ("model", "!=", SCHEMA_MODEL)], ["model"]):
+            model = self.env[model_name] if model_name in self.env else None
             if model is None or not model._log_access:
                 continue
-            domain = [("id", "in", [lk.res_id for lk in model_links])]
-            domain += [("write_date", ">=", since)] if since else []
-            stamps = {row["id"]: row["write_date"] for row in model.search_read(domain, ["write_date"])}
-            for link in model_links:
-                stamp = stamps.get(link.res_id)
-                if stamp and (not link.written_at or link.written_at < stamp):
-                    result[link] = stamp
+            model.flush_model(["write_date"])
+            where = SQL(
+                "t.id = l.res_id AND l.migration_id = %s AND l.model = %s AND l.action IN ('created', 'updated')"
+                " AND t.write_date IS NOT NULL AND (l.written_at IS NULL OR l.written_at < t.write_date)%s",
+                self.migration.id, model_name, SQL(" AND t.write_date >= %s", since) if since else SQL())
+            yield link_table, SQL.identifier(model._table), where
+
+    def _links_written_after(self, since=None):
+        """``{link id: write_date}`` of this migration's created/updated links whose record was
+        written after the link's ``written_at`` (and, given ``since``, at or after it)."""
+        result = {}
+        for link_table, table, where in self._written_after_sql(since):
+            self.env.cr.execute(SQL("SELECT l.id, t.write_date FROM %s l, %s t WHERE %s", link_table, table, where))
+            result.update(self.env.cr.fetchall())
         return result
 
     def _absorb_own_writes(self, since, edited_before):
@@ -211,10 +212,12 @@ class CommitEngine:
         not "edited in Odoo since the migration wrote them": their links' ``written_at`` moves to
         their ``write_date``. Only writes since the run started count, and links already edited
         before it (``edited_before``: an edit made between a sample and the full commit) stay
-        rollback conflicts."""
-        for link, stamp in self._links_written_after(since).items():
-            if link.id not in edited_before:
-                link.written_at = stamp
+        rollback conflicts. One UPDATE per model (our own bookkeeping)."""
+        for link_table, table, where in self._written_after_sql(since):
+            self.env.cr.execute(SQL(
+                "UPDATE %s l SET written_at = t.write_date FROM %s t WHERE %s AND NOT (l.id = ANY(%s))",
+                link_table, table, where, sorted(edited_before)))
+        self.Link.invalidate_model(["written_at"])
 
     def object_order(self, items):
         """Objects sorted so that an object comes after every object its refs point to."""

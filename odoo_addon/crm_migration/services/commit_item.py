@@ -12,10 +12,33 @@ SOURCE_KEY_FIELD = "source_key"
 # fields of crm.migration.record read by a commit (source_json, the large one, only on a warning)
 ITEM_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json",
                "hash", "issues_json", *attached.ITEM_FIELDS]
-# fields of crm.migration.record read to plan a commit (services/plan.py)
-PLAN_FIELDS = ITEM_FIELDS
+# fields of crm.migration.record read to plan a commit (services/plan.py), page by page
+PLAN_FIELDS = ["key", "object", "model", "values_json", "refs_json", "lookups_json", "match_json", "deps_json"]
 # fields of crm.migration.record written by the bookkeeping of a batch
 BOOKKEEPING_FIELDS = ["state", "res_id", "error_message", "issues_json"]
+
+
+class PlanItem:
+    """What planning needs of one staged record, and nothing more (issue #11: a million of them
+    fit in a few hundred MB, where full ``Item`` objects took 8 GB): its keys, the keys it waits
+    for, its many2one ref targets (``plan._pack``), the signatures of its match rules
+    (``plan.match_signatures``, hashed: a collision only adds an ordering constraint, which is
+    safe), and a chatter message's original date (``attached.original_order``)."""
+
+    __slots__ = ("record_id", "key", "object", "model", "dep_keys", "ref_targets", "signatures", "date")
+
+    def __init__(self, record, signatures):
+        refs = record.refs_json or {}
+        values = record.values_json or {}
+        self.record_id = record.id
+        self.key = record.key
+        self.object = record.object
+        self.model = record.model
+        self.dep_keys = tuple(dict.fromkeys(ref_keys(refs) + (record.deps_json or [])))
+        self.ref_targets = tuple(v for v in refs.values() if isinstance(v, str))
+        self.signatures = tuple(hash(sig) for sig in signatures(
+            self.model, record.match_json or [], values, refs, record.lookups_json or {}))
+        self.date = values.get("date") if self.model == "mail.message" else None
 
 
 class Item:

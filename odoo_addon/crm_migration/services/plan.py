@@ -32,28 +32,28 @@ SERIAL_MODELS = ("ir.model.fields", "mail.message")
 SEQUENCE_SLOTS = 2
 
 
-def _sig_value(item, fname):
+def _sig_value(values, refs, lookups, fname):
     """The value a match rule compares for ``fname``, as known before commit: plain values in
     lower case; a many2one by the key it refers to or the lookup that resolves it."""
-    if fname in item.refs:
-        return ("ref", json.dumps(item.refs[fname], sort_keys=True))
-    if fname in item.lookups:
-        return ("lookup", json.dumps(item.lookups[fname], sort_keys=True, default=str))
-    value = item.values.get(fname)
+    if fname in refs:
+        return ("ref", json.dumps(refs[fname], sort_keys=True))
+    if fname in lookups:
+        return ("lookup", json.dumps(lookups[fname], sort_keys=True, default=str))
+    value = values.get(fname)
     if isinstance(value, str):
         value = value.strip().lower()
     return ("value", value if isinstance(value, (str, int, float, bool)) or value is None else str(value))
 
 
-def match_signatures(item):
+def match_signatures(model, match, values, refs, lookups):
     """One signature per match rule whose fields are not all empty: two records with a common
     signature could match the same Odoo record (a superset of what the rules match: safe)."""
     sigs = []
-    for rule in item.match:
-        values = tuple(_sig_value(item, f) for f in rule)
-        if all(v[1] in (None, False, "") for v in values):
+    for rule in match:
+        sig_values = tuple(_sig_value(values, refs, lookups, f) for f in rule)
+        if all(v[1] in (None, False, "") for v in sig_values):
             continue
-        sigs.append((item.model, tuple(rule), values))
+        sigs.append((model, tuple(rule), sig_values))
     return sigs
 
 
@@ -64,7 +64,7 @@ def passes(items, env):
     implicit = {}
     owner = {}
     for item in items:
-        for sig in match_signatures(item):
+        for sig in item.signatures:
             first = owner.setdefault(sig, item)
             if first is not item:
                 implicit.setdefault(item, []).append(first.key)
@@ -74,13 +74,13 @@ def passes(items, env):
         waiting_keys = {i.key for i in waiting}
         ready, later = [], []
         for item in waiting:
-            keys = item.dep_keys + implicit.get(item, [])
+            keys = (*item.dep_keys, *implicit.get(item, ()))
             blocked = any(k in waiting_keys and k != item.key for k in keys)
             (later if blocked else ready).append(item)
         if not ready:
             cycle = {}
             for item in waiting:
-                blockers = sorted(k for k in item.dep_keys + implicit.get(item, [])
+                blockers = sorted(k for k in (*item.dep_keys, *implicit.get(item, ()))
                                   if k in waiting_keys and k != item.key)
                 cycle[item] = env._("Refs/deps of the same object form a cycle; waiting for: %(keys)s",
                                     keys=", ".join(blockers))
@@ -99,7 +99,7 @@ def _pack(items, batch_size, model_of):
     group_of = {}  # ref target key -> group index
     groups = []
     for item in items:
-        targets = [v for v in item.refs.values() if isinstance(v, str) and model_of.get(v, item.model) == item.model]
+        targets = [v for v in item.ref_targets if model_of.get(v, item.model) == item.model]
         index = next((group_of[t] for t in targets if t in group_of), None)
         if index is None:
             index = len(groups)
@@ -119,7 +119,7 @@ def _pack(items, batch_size, model_of):
 
 
 def build_waves(engine, items, order, batch_size, sequence):
-    """The waves of ``items`` (the engine's ``_Item`` objects, grouped by ``order`` of objects),
+    """The waves of ``items`` (``commit_item.PlanItem`` objects, grouped by ``order`` of objects),
     chunks of at most ``batch_size``; link sequences numbered from ``sequence``."""
     by_object = {}
     model_of = {}

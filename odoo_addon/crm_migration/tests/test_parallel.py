@@ -9,7 +9,7 @@ import psycopg2.errors
 
 from odoo.exceptions import ValidationError
 
-from ..services import parallel
+from ..services import paging, parallel
 from ..services.commit import CommitEngine
 from .common import MigrationCase
 
@@ -113,6 +113,36 @@ class TestParallelCommit(MigrationCase):
         self.assertEqual(self.counts(), baseline)
         self.assertFalse(chunked.link_ids)
         self.assertEqual(set(chunked.record_ids.mapped("state")), {"rolled_back"})
+
+    def test_plan_read_in_pages(self):
+        """The plan reads the staged records page by page (a million of them do not fit in one
+        Odoo process) and gives the same waves as one page; the staged JSON leaves the cache."""
+        mig = self.new_migration("Par pages")
+        mig.api_stage(self.dataset())
+        with patch.object(paging, "PAGE_SIZE", 1_000_000):
+            whole = CommitEngine(mig, batch_size=4).plan()
+        with patch.object(paging, "PAGE_SIZE", 3), patch.object(paging, "pages", wraps=paging.pages) as pages:
+            paged = CommitEngine(mig, batch_size=4).plan()
+        pages.assert_called_once()
+        self.assertEqual(paged["waves"], whole["waves"])
+        self.assertEqual(paged["total"], len(self.dataset()))
+        # dependants after what they point to: the company tree in three passes, deals last
+        wave_of = {rid: n for n, wave in enumerate(paged["waves"]) for chunk in wave for rid in chunk["ids"]}
+        self.assertLess(wave_of[self.record_of(mig, "testsrc:company:root").id],
+                        wave_of[self.record_of(mig, "testsrc:company:sub").id])
+        self.assertLess(wave_of[self.record_of(mig, "testsrc:company:sub").id],
+                        wave_of[self.record_of(mig, "testsrc:company:leaf").id])
+        self.assertLess(wave_of[self.record_of(mig, "testsrc:contact:3").id],
+                        wave_of[self.record_of(mig, "testsrc:contact:dup").id], "same email: matched after")
+        self.assertLess(wave_of[self.record_of(mig, "testsrc:contact:0").id],
+                        wave_of[self.record_of(mig, "testsrc:deal:0").id])
+        mig.record_ids.invalidate_recordset()
+        with patch.object(paging, "PAGE_SIZE", 3):
+            CommitEngine(mig, batch_size=4).plan()
+        self.assertFalse([r.key for r in mig.record_ids if "values_json" in r._cache],
+                         "the pages' staged values stay out of the cache")
+        report = self.run_plan(mig, batch_size=4)[1]
+        self.assertEqual((report["counts"]["failed"], report["counts"]["skipped"]), (1, 1))
 
     def test_chunk_run_twice_is_noop(self):
         """A chunk whose transaction committed, run again (a retried job, a bridge that resent it),
