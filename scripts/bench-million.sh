@@ -11,7 +11,9 @@
 # notes, ~307k deals, 5,000 companies, tags, lists, stages); MILLION_WORKERS (default 2) Odoo workers
 # and chunks at a time; MILLION_BATCH chunk size (1000). The Odoo server is restarted before the
 # commit and the rollback (it then runs the code as it is at that moment). MILLION_ID=N resumes
-# with the migration N already staged (skips export and staging). Figures: $RUN_DIR/million/phases.jsonl.
+# with the migration N already staged (skips export and staging); a failed commit is not rolled back
+# (resume it with MILLION_ID). CRM_MIGRATION_LOG_LEVEL=info keeps Odoo's log of the run
+# ($RUN_DIR/odoo-$MILLION_PORT.log). Figures: $RUN_DIR/million/phases.jsonl.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rows="${MILLION_ROWS:-620000}" db="${MILLION_DB:-crm_migration_million}" port="${MILLION_PORT:-18079}"
@@ -76,10 +78,17 @@ note "\"migration\":$id,\"staged\":$(counts "$id")"
 # the export's owners (jane.sales@..., not users here) go to the migration's fallback user, admin
 $cli owners "$id" --fallback admin --json > "$run_dir/owners.out"
 serve
-timed commit $cli commit "$id" --workers "$workers" --batch-size "$batch" --json || true
+committed=1
+timed commit $cli commit "$id" --workers "$workers" --batch-size "$batch" --json || committed=0
 note "\"migration\":$id,\"after_commit\":$(counts "$id"),\"code\":\"$(git rev-parse --short HEAD)\""
-serve
-timed rollback $cli rollback "$id" --on-conflict undo --json || true
-note "\"migration\":$id,\"after_rollback\":$(counts "$id")"
+if [ "$committed" = 1 ]; then
+  serve
+  timed rollback $cli rollback "$id" --on-conflict undo --json || true
+  note "\"migration\":$id,\"after_rollback\":$(counts "$id")"
+else
+  # a failed commit leaves the migration as it is (committing again goes on): nothing is rolled
+  # back, so that MILLION_ID=$id can resume it once the cause is fixed
+  note "\"migration\":$id,\"rollback\":\"not run: the commit failed\""
+fi
 scripts/odoo.sh stop "$port"
 note "\"done\":true"

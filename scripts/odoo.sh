@@ -175,7 +175,7 @@ cmd_serve() {
   local pidfile="$RUN_DIR/odoo-$port.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")" || true; sleep 1; fi
   ODOO_EXEC=exec odoo_bin -d "$db" --db-filter="${3:-^$db\$}" --http-interface=127.0.0.1 --http-port="$port" \
-    --gevent-port=$((port + 1)) $(workers_args) --max-cron-threads=${CRM_MIGRATION_CRON_THREADS:-1} --log-level=warn \
+    --gevent-port=$((port + 1)) $(workers_args) --max-cron-threads=${CRM_MIGRATION_CRON_THREADS:-1} --log-level="${CRM_MIGRATION_LOG_LEVEL:-warn}" \
     --logfile="$RUN_DIR/odoo-$port.log" </dev/null >>"$RUN_DIR/odoo-$port.out" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 60); do

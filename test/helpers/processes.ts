@@ -106,7 +106,11 @@ export async function startBridge(port: number, env: Record<string, string | und
 }
 
 /** An Odoo 18 server on `port` serving only `db` (threaded, one cron thread), like `scripts/odoo.sh serve`. */
-export async function startOdoo(db: string, port: number): Promise<Child> {
+export async function startOdoo(
+  db: string,
+  port: number,
+  opts: { workers?: number; env?: Record<string, string> } = {},
+): Promise<Child> {
   const src = process.env.ODOO_SRC ?? '/opt/odoo/18.0';
   const runDir = process.env.CRM_MIGRATION_RUN_DIR ?? '/var/tmp/crm-migration-odoo';
   mkdirSync(join(runDir, 'data'), { recursive: true });
@@ -128,12 +132,12 @@ export async function startOdoo(db: string, port: number): Promise<Child> {
       '--http-interface=127.0.0.1',
       `--http-port=${port}`,
       `--gevent-port=${port + 1}`,
-      '--workers=0',
+      `--workers=${opts.workers ?? 0}`,
       '--max-cron-threads=1',
       '--log-level=warn',
       `--logfile=${log}`,
     ],
-    {},
+    opts.env ?? {},
     undefined,
   );
   await waitFor(`http://127.0.0.1:${port}/web/login`, 90_000, 'Odoo', child);

@@ -1,12 +1,12 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import xmlrpc from 'xmlrpc';
 import { z } from 'zod';
 import { OdooError, repeatOnce, type OdooConnection, type OdooTransport } from './transport.js';
+import { xmlRpcCall, type XmlRpcEndpoint } from './xmlrpc-call.js';
 
 const versionSchema = z.object({ server_version: z.string() }).loose();
 
-type Client = ReturnType<typeof xmlrpc.createClient>;
+type Client = XmlRpcEndpoint;
 
 /** Calls that only read: repeated once when the connection drops or Odoo does not answer in time. */
 export const SAFE_TO_REPEAT = new Set([
@@ -24,6 +24,8 @@ export const SAFE_TO_REPEAT = new Set([
 /** Calls that do a migration's long work in one Odoo transaction: they get the long timeout. */
 export const LONG_CALLS = new Set([
   'api_commit',
+  'api_commit_plan',
+  'api_commit_finish',
   'api_rollback',
   'api_sample_rollback',
   'api_finish_staging',
@@ -52,15 +54,15 @@ export class XmlRpcTransport implements OdooTransport {
     const base = new URL(this.conn.url);
     const secure = base.protocol === 'https:';
     this.agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-    const make = secure ? xmlrpc.createSecureClient : xmlrpc.createClient;
-    const opts = (path: string) => ({
+    const make = (path: string): Client => ({
       host: base.hostname,
       port: Number(base.port || (secure ? 443 : 80)),
       path,
+      secure,
       agent: this.agent,
     });
-    this.common = make(opts('/xmlrpc/2/common'));
-    this.object = make(opts('/xmlrpc/2/object'));
+    this.common = make('/xmlrpc/2/common');
+    this.object = make('/xmlrpc/2/object');
   }
 
   async version(): Promise<string> {
@@ -114,7 +116,7 @@ export class XmlRpcTransport implements OdooTransport {
         this.agent.destroy();
         this.connect();
       }, seconds * 1000);
-      client.methodCall(method, params, (err: unknown, value: unknown) => {
+      xmlRpcCall(client, method, params, (err: unknown, value: unknown) => {
         clearTimeout(timer);
         if (settled) return;
         settled = true;

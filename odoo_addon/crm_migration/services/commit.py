@@ -96,7 +96,8 @@ class CommitEngine:
     # (issue #11: the serial, parallel and queued commits run the same chunks; services/plan.py)
     def plan(self):
         """The commit plan of the records to commit (services/plan.py), or None when there is
-        nothing to commit. Reads the staged records once; writes nothing."""
+        nothing to commit. Reads the staged records page by page (services/paging.py), keeping a
+        small ``PlanItem`` of each; writes nothing but the run's message floor."""
         domain = [("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
         if self.sampled_only:
             domain.append(("sampled", "=", True))
