@@ -8,7 +8,7 @@
  *
  * The test runs its own Odoo (two workers, a socket timeout of 1 s so that a slow reader is
  * caught on any machine) on FAULTS_ODOO_DB, which nothing else serves, and reads every
- * ir.model.fields row with all its columns: about 30 MB of XML for a few thousand rows.
+ * ir.model.fields row with all its columns: about 30 MB of XML (4 MB as JSON) for a few thousand rows.
  */
 import t from 'tap';
 import { z } from 'zod';
@@ -40,7 +40,7 @@ t.test('a large answer from Odoo with HTTP workers arrives whole', async (t) => 
   t.equal(rows.length, count, `every row read (${rows.length} in ${Date.now() - started} ms)`);
   t.equal(new Set(rows.map((r) => r.id)).size, count, 'each row once');
   const bytes = JSON.stringify(rows).length;
-  t.ok(bytes > 10_000_000, `a large answer (${Math.round(bytes / 1e6)} MB as JSON)`);
+  t.ok(bytes > 3_000_000, `a large answer (${Math.round(bytes / 1e6)} MB as JSON, several times that as XML)`);
   t.ok(
     rows.some((r) => r.model === 'crm.migration' && r.name === 'state'),
     'the rows are the fields themselves (crm.migration.state among them)',
