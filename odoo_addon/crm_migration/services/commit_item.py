@@ -23,9 +23,10 @@ class PlanItem:
     fit in a few hundred MB, where full ``Item`` objects took 8 GB): its keys, the keys it waits
     for, its many2one ref targets (``plan._pack``), the signatures of its match rules
     (``plan.match_signatures``, hashed: a collision only adds an ordering constraint, which is
-    safe), and a chatter message's original date (``attached.original_order``)."""
+    safe), a chatter message's original date (``attached.original_order``), and what tells
+    whether it moves the lead scoring frequencies (``plan.scoring_chunks``)."""
 
-    __slots__ = ("record_id", "key", "object", "model", "dep_keys", "ref_targets", "signatures", "date")
+    __slots__ = ("record_id", "key", "object", "model", "dep_keys", "ref_targets", "signatures", "date", "scoring")
 
     def __init__(self, record, signatures):
         refs = record.refs_json or {}
@@ -39,6 +40,22 @@ class PlanItem:
         self.signatures = tuple(hash(sig) for sig in signatures(
             self.model, record.match_json or [], values, refs, record.lookups_json or {}))
         self.date = values.get("date") if self.model == "mail.message" else None
+        self.scoring = _scoring(self.model, values, refs, record.lookups_json or {})
+
+
+def _scoring(model, values, refs, lookups):
+    """What decides whether creating the record moves Odoo's lead scoring frequencies
+    (``plan.scoring_chunks``): for a stage, whether it is won (None: not said); for a lead, True
+    when it is created lost (archived) or in a stage known only at commit (a lookup, an id),
+    else the key of its staged stage (False: no stage at all)."""
+    if model == "crm.stage":
+        return values["is_won"] if isinstance(values.get("is_won"), bool) else None
+    if model != "crm.lead":
+        return None
+    if values.get("active") is False or "stage_id" in lookups or values.get("stage_id"):
+        return True
+    stage = refs.get("stage_id")
+    return stage if isinstance(stage, str) else False
 
 
 class Item:

@@ -16,7 +16,10 @@ parallel and queued commits create the same records, links and rollback.
 - records pointing to the same record of their own model (contacts of one company) share a
   chunk (``_pack``): Odoo's side effects on the parent then do not depend on timing;
 - objects whose records must keep their order or change the registry (custom fields, chatter
-  messages: ids give the chatter's order) get one chunk per wave: they run serially.
+  messages: ids give the chatter's order) get one chunk per wave: they run serially;
+- leads created won or lost (``scoring_split``: Odoo counts them in shared lead scoring rows,
+  which two transactions cannot update at once) go in chunks of their own after the other leads
+  of their pass, one chunk per wave.
 
 A plan is plain JSON (it travels over RPC to the bridge and into queue_job's job arguments):
 ``{"migration": id, "since": "...", "edited_before": [link ids], "schema": bool, "total": n,
@@ -118,14 +121,33 @@ def _pack(items, batch_size, model_of):
     return chunks
 
 
+def scoring_split(items, won_of):
+    """``(hot, cold)``: ``hot``, the leads whose create moves Odoo's lead scoring frequencies (a
+    lead created won or lost increments shared rows of ``crm.lead.scoring.frequency``; two
+    transactions doing it at the same time refuse each other: the million run's deal chunks
+    failed five tries in a row); ``cold``, the rest. A lead in a staged stage counts as hot unless
+    that stage says it is not won; one in a stage known only at commit counts as hot. ``won_of``:
+    the plan's staged stages, key -> won (None: not said)."""
+    hot, cold = [], []
+    for item in items:
+        scoring = item.scoring if item.model == "crm.lead" else False
+        if isinstance(scoring, str):
+            scoring = won_of.get(scoring) is not False
+        (hot if scoring else cold).append(item)
+    return hot, cold
+
+
 def build_waves(engine, items, order, batch_size, sequence):
     """The waves of ``items`` (``commit_item.PlanItem`` objects, grouped by ``order`` of objects),
     chunks of at most ``batch_size``; link sequences numbered from ``sequence``."""
     by_object = {}
     model_of = {}
+    won_of = {}
     for item in items:
         by_object.setdefault(item.object, []).append(item)
         model_of[item.key] = item.model
+        if item.model == "crm.stage":
+            won_of[item.key] = item.scoring
     waves = []
     seq = sequence
     for obj in order:
@@ -133,14 +155,17 @@ def build_waves(engine, items, order, batch_size, sequence):
         serial = any(item.model in SERIAL_MODELS for item in obj_items)
         obj_passes, cycle = passes(obj_items, engine.env)
         for ready in obj_passes:
-            chunks = []
-            for batch in _pack(ready, batch_size, model_of):
-                chunks.append({"object": obj, "ids": [i.record_id for i in batch], "seq": seq})
-                seq += SEQUENCE_SLOTS * len(batch)
-            if serial:
-                waves.extend([chunk] for chunk in chunks)
-            else:
-                waves.append(chunks)
+            # leads created won or lost: their chunks one at a time, after the others of the pass
+            hot, cold = scoring_split(ready, won_of)
+            for group, one_by_one in ((cold, serial), (hot, True)):
+                chunks = []
+                for batch in _pack(group, batch_size, model_of) if group else ():
+                    chunks.append({"object": obj, "ids": [i.record_id for i in batch], "seq": seq})
+                    seq += SEQUENCE_SLOTS * len(batch)
+                if one_by_one:
+                    waves.extend([chunk] for chunk in chunks)
+                elif chunks:
+                    waves.append(chunks)
         if cycle:
             stuck = list(cycle)
             waves.append([{"object": obj, "ids": [i.record_id for i in stuck], "seq": seq,

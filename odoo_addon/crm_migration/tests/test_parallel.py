@@ -144,6 +144,38 @@ class TestParallelCommit(MigrationCase):
         report = self.run_plan(mig, batch_size=4)[1]
         self.assertEqual((report["counts"]["failed"], report["counts"]["skipped"]), (1, 1))
 
+    def test_leads_moving_scoring_run_alone(self):
+        """Leads created won or lost move Odoo's lead scoring rows, which two transactions cannot
+        update at once: their chunks run one at a time, after the other leads of their pass."""
+        s = self.staged
+        records = [s("testsrc:stage:won", "stage", "crm.stage", {"name": "Par Won", "is_won": True}, row=1),
+                   s("testsrc:stage:open", "stage", "crm.stage", {"name": "Par Open", "is_won": False}, row=2)]
+        for i in range(7):
+            values = {"name": f"Par Lead {i}", "type": "opportunity"}
+            if i == 4:
+                values["active"] = False  # lost
+            refs = {"stage_id": ("testsrc:stage:won", "testsrc:stage:open", "testsrc:stage:open")[i % 3]}
+            if i == 6:
+                refs = {}  # no stage: Odoo's default, never won
+            records.append(s(f"testsrc:lead:{i}", "deal", "crm.lead", values, refs=refs, row=10 + i))
+        mig = self.new_migration("Par scoring")
+        mig.api_stage(records)
+        key_of = {r.id: r.key for r in mig.record_ids}
+        plan = mig.api_commit_plan({"batch_size": 2})
+        waves = [[sorted(key_of[i] for i in chunk["ids"]) for chunk in wave]
+                 for wave in plan["waves"] if wave[0]["object"] == "deal"]
+        self.assertEqual(waves, [
+            [["testsrc:lead:1", "testsrc:lead:2"], ["testsrc:lead:5", "testsrc:lead:6"]],  # side by side
+            [["testsrc:lead:0", "testsrc:lead:3"]],  # won
+            [["testsrc:lead:4"]],  # lost
+        ])
+        report = self.run_plan(mig, batch_size=2)[1]
+        self.assertEqual(report["counts"]["committed"], 9)
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        won = Lead.search([("name", "in", ["Par Lead 0", "Par Lead 3"])])
+        self.assertEqual([lead.stage_id.is_won for lead in won], [True, True])
+        self.assertEqual(won.mapped("probability"), [100.0, 100.0])
+
     def test_chunk_run_twice_is_noop(self):
         """A chunk whose transaction committed, run again (a retried job, a bridge that resent it),
         does nothing."""
