@@ -8,7 +8,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..services import contract
+from ..services import contract, paging
 from ..services.text_search import search_text_rows
 
 MAX_APP_NAMES = 200
@@ -117,13 +117,15 @@ class CrmMigration(models.Model):
         the commit does, case-insensitively). ``[(object, model, field, staged, in_odoo)]``."""
         self.ensure_one()
         values = defaultdict(list)  # (object, model, field) -> values of the records
-        for row in self.env["crm.migration.record"].search_read(
-                [("migration_id", "=", self.id), ("state", "in", ("staged", "error", "waiting"))],
+        # page by page: a million staged records are never in memory at once (issue #11)
+        for page in paging.pages(self.env["crm.migration.record"], [
+                ("migration_id", "=", self.id), ("state", "in", ("staged", "error", "waiting"))],
                 ["object", "model", "values_json", "match_json"]):
-            rule = next((r for r in (row["match_json"] or []) if isinstance(r, list) and len(r) == 1), None)
-            value = (row["values_json"] or {}).get(rule[0]) if rule else None
-            if isinstance(value, str) and value.strip():
-                values[(row["object"], row["model"], rule[0])].append(value.strip())
+            for row in page:
+                rule = next((r for r in (row.match_json or []) if isinstance(r, list) and len(r) == 1), None)
+                value = (row.values_json or {}).get(rule[0]) if rule else None
+                if isinstance(value, str) and value.strip():
+                    values[(row.object, row.model, rule[0])].append(value.strip())
         result = []
         for (obj, model_name, fname), staged in sorted(values.items()):
             if model_name not in self.env or fname not in self.env[model_name]._fields:
