@@ -116,7 +116,10 @@ class CommitEngine:
             by_object[item.object].append(item)
         order = self.object_order(items)
         ordered = [i for obj in order for i in attached.original_order(by_object[obj])]
-        waves = planning.build_waves(self, ordered, order, self.batch_size, self.sequence + 1)
+        inside = {item.key for item in items}
+        outside = sorted({t for item in items for t in item.ref_targets if t not in inside})
+        waves = planning.build_waves(self, ordered, order, self.batch_size, self.sequence + 1,
+                                     self._models_of_keys(outside))
         return {
             "migration": self.migration.id,
             "since": since.isoformat(sep=" "),  # microseconds kept
@@ -125,6 +128,24 @@ class CommitEngine:
             "total": len(items),
             "waves": waves,
         }
+
+    def _models_of_keys(self, keys):
+        """key -> (model, res_id) of staged keys outside the plan (this migration's records
+        committed before, else any migration's links), asked of PostgreSQL 50,000 keys at a time."""
+        found = {}
+        self.Record.flush_model(["key", "model", "res_id"])
+        self.Link.flush_model(["key", "model", "res_id"])
+        for start in range(0, len(keys), 50_000):
+            part = keys[start:start + 50_000]
+            self.env.cr.execute(SQL("SELECT key, model, res_id FROM crm_migration_record WHERE migration_id = %s"
+                                    " AND key = ANY(%s)", self.migration.id, part))
+            found.update((key, (model, res_id)) for key, model, res_id in self.env.cr.fetchall())
+            rest = [key for key in part if key not in found]
+            if rest:
+                self.env.cr.execute(SQL("SELECT DISTINCT ON (key) key, model, res_id FROM crm_migration_link"
+                                        " WHERE key = ANY(%s) ORDER BY key, id DESC", rest))
+                found.update((key, (model, res_id)) for key, model, res_id in self.env.cr.fetchall())
+        return found
 
     def commit_chunk(self, chunk):
         """Commit one chunk of the plan (``{"ids", "seq", "skip"?}``) in the current transaction:

@@ -94,15 +94,16 @@ def passes(items, env):
 
 
 def _pack(items, batch_size, model_of):
-    """Chunks of at most ``batch_size`` items (in order), except that items pointing to the same
-    record of their own model through a many2one ref (contacts of one company) share a chunk,
-    even beyond ``batch_size``: creating a child may write its parent (Odoo copies the address
-    of a company's first contact to it), which would otherwise depend on which chunk ran first.
-    """
+    """``(chunks, alone)``: chunks of at most ``batch_size`` items (in order), items pointing to
+    the same record of their own model through a many2one ref (contacts of one company) in the
+    same chunk: creating a child may write its parent (Odoo copies the address of a company's
+    first contact to it), which would otherwise depend on which chunk ran first. A parent with
+    more children than a chunk holds gives pieces of ``batch_size`` in ``alone``, to run one
+    after the other. ``model_of``: key -> model of the ref targets (plan and earlier runs)."""
     group_of = {}  # ref target key -> group index
     groups = []
     for item in items:
-        targets = [v for v in item.ref_targets if model_of.get(v, item.model) == item.model]
+        targets = [v for v in item.ref_targets if model_of.get(v) == item.model]
         index = next((group_of[t] for t in targets if t in group_of), None)
         if index is None:
             index = len(groups)
@@ -110,15 +111,18 @@ def _pack(items, batch_size, model_of):
         groups[index].append(item)
         for target in targets:
             group_of.setdefault(target, index)
-    chunks, current = [], []
+    chunks, current, alone = [], [], []
     for group in groups:
+        if len(group) > batch_size:
+            alone.extend(group[start:start + batch_size] for start in range(0, len(group), batch_size))
+            continue
         if current and len(current) + len(group) > batch_size:
             chunks.append(current)
             current = []
-        current = current + group
+        current.extend(group)
     if current:
         chunks.append(current)
-    return chunks
+    return chunks, alone
 
 
 def scoring_split(items, won_of):
@@ -137,12 +141,19 @@ def scoring_split(items, won_of):
     return hot, cold
 
 
-def build_waves(engine, items, order, batch_size, sequence):
+def build_waves(engine, items, order, batch_size, sequence, outside=None):
     """The waves of ``items`` (``commit_item.PlanItem`` objects, grouped by ``order`` of objects),
-    chunks of at most ``batch_size``; link sequences numbered from ``sequence``."""
+    chunks of at most ``batch_size``; link sequences numbered from ``sequence``.
+    ``outside``: key -> (model, res_id) of ref targets that are not in the plan (committed before)."""
     by_object = {}
-    model_of = {}
+    outside = outside or {}
+    model_of = {key: model for key, (model, _res_id) in outside.items()}
+    # stages committed before: won as they are in Odoo now
+    stages = {key: res_id for key, (model, res_id) in outside.items() if model == "crm.stage" and res_id}
     won_of = {}
+    if stages and "crm.stage" in engine.env:
+        won = {stage.id: stage.is_won for stage in engine.env["crm.stage"].browse(set(stages.values())).exists()}
+        won_of = {key: won.get(res_id) for key, res_id in stages.items()}
     for item in items:
         by_object.setdefault(item.object, []).append(item)
         model_of[item.key] = item.model
@@ -158,14 +169,15 @@ def build_waves(engine, items, order, batch_size, sequence):
             # leads created won or lost: their chunks one at a time, after the others of the pass
             hot, cold = scoring_split(ready, won_of)
             for group, one_by_one in ((cold, serial), (hot, True)):
+                packed, alone = _pack(group, batch_size, model_of) if group else ([], [])
                 chunks = []
-                for batch in _pack(group, batch_size, model_of) if group else ():
+                for batch in packed + alone:
                     chunks.append({"object": obj, "ids": [i.record_id for i in batch], "seq": seq})
                     seq += SEQUENCE_SLOTS * len(batch)
-                if one_by_one:
-                    waves.extend([chunk] for chunk in chunks)
-                elif chunks:
-                    waves.append(chunks)
+                side_by_side = 0 if one_by_one else len(packed)
+                if side_by_side:
+                    waves.append(chunks[:side_by_side])
+                waves.extend([chunk] for chunk in chunks[side_by_side:])
         if cycle:
             stuck = list(cycle)
             waves.append([{"object": obj, "ids": [i.record_id for i in stuck], "seq": seq,

@@ -176,6 +176,36 @@ class TestParallelCommit(MigrationCase):
         self.assertEqual([lead.stage_id.is_won for lead in won], [True, True])
         self.assertEqual(won.mapped("probability"), [100.0, 100.0])
 
+    def test_chunks_after_an_earlier_run(self):
+        """Refs to records an earlier run committed: the deals of one (committed) stage are not
+        one chunk (its model is not theirs); the contacts of one (committed) company share
+        chunks, and more of them than a chunk holds run as pieces one after the other."""
+        s = self.staged
+        mig = self.new_migration("Par resumed")
+        mig.api_stage([s("testsrc:stage:open", "stage", "crm.stage", {"name": "Par Open 2", "is_won": False}),
+                       self.company("big", "Par Big Co")])
+        mig.api_commit({})
+        later = [s(f"testsrc:lead:r{i}", "deal", "crm.lead", {"name": f"Par R Lead {i}", "type": "opportunity"},
+                   refs={"stage_id": "testsrc:stage:open"}, row=10 + i) for i in range(5)]
+        later += [self.contact(f"r{i}", f"Par R Contact {i}", f"par.r{i}@example.com", company="big", row=20 + i)
+                  for i in range(5)]
+        mig.api_stage(later)
+        key_of = {r.id: r.key for r in mig.record_ids}
+        plan = mig.api_commit_plan({"batch_size": 2})
+        shapes = {wave[0]["object"]: [] for wave in plan["waves"]}
+        for wave in plan["waves"]:
+            shapes[wave[0]["object"]].append([len(chunk["ids"]) for chunk in wave])
+        self.assertEqual(shapes["deal"], [[2, 2, 1]], "the deals side by side, two a chunk")
+        self.assertEqual(shapes["contact"], [[2], [2], [1]], "one company's five contacts: pieces in turn")
+        contact_ids = [key_of[i] for wave in plan["waves"] for chunk in wave for i in chunk["ids"]
+                       if wave[0]["object"] == "contact"]
+        self.assertEqual(contact_ids, [f"testsrc:contact:r{i}" for i in range(5)])
+        report = self.run_plan(mig, batch_size=2)[1]
+        self.assertEqual(report["counts"]["committed"], 12)
+        big = self.partner("par.r0@example.com").parent_id
+        self.assertEqual(big.name, "Par Big Co")
+        self.assertEqual(len(big.child_ids), 5)
+
     def test_chunk_run_twice_is_noop(self):
         """A chunk whose transaction committed, run again (a retried job, a bridge that resent it),
         does nothing."""
