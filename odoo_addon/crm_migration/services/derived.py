@@ -175,6 +175,10 @@ class side_tables:
         env = self.engine.env
         env.flush_all()
         after = _frequencies(env)
+        if after == self.before:
+            # no lead of the batch was created won or lost: the migration row is not written (two
+            # chunks writing it at once refuse each other, issue #11)
+            return False
         migration = self.engine.migration
         side = dict(migration.derived_side_json or {})
         freq = dict(side.get(FREQUENCY_MODEL) or {})
