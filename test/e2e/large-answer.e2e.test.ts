@@ -11,6 +11,7 @@
  * ir.model.fields row with all its columns: about 30 MB of XML (4 MB as JSON) for a few thousand rows.
  */
 import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
 import { startOdoo } from '../helpers/processes.js';
@@ -24,7 +25,12 @@ if (!DB) {
 
 t.test('a large answer from Odoo with HTTP workers arrives whole', async (t) => {
   const odoo = await startOdoo(DB, PORT, { workers: 2, env: { ODOO_HTTP_SOCKET_TIMEOUT: '1' } });
-  t.teardown(() => odoo.kill());
+  // SIGTERM: the master stops its workers (a SIGKILL would leave them running for a while)
+  t.teardown(async () => {
+    process.kill(odoo.pid, 'SIGTERM');
+    const stopped = await Promise.race([odoo.finished.then(() => true), sleep(20_000).then(() => false)]);
+    if (!stopped) await odoo.kill();
+  });
   const rpc = new XmlRpcTransport({
     url: `http://127.0.0.1:${PORT}`,
     db: DB,

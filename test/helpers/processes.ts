@@ -133,7 +133,9 @@ export async function startOdoo(
       `--http-port=${port}`,
       `--gevent-port=${port + 1}`,
       `--workers=${opts.workers ?? 0}`,
-      '--max-cron-threads=1',
+      // with workers, no cron worker: it sleeps up to a minute between looks at its parent, so
+      // it would outlive a master killed at the end of a test
+      `--max-cron-threads=${opts.workers ? 0 : 1}`,
       '--log-level=warn',
       `--logfile=${log}`,
     ],
