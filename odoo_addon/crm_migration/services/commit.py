@@ -102,8 +102,7 @@ class CommitEngine:
         if self.sampled_only:
             domain.append(("sampled", "=", True))
         # page by page, keeping only what planning needs (issue #11: a million records)
-        items = [PlanItem(rec, planning.match_signatures)
-                 for page in paging.pages(self.Record, domain, PLAN_FIELDS) for rec in page]
+        items = [PlanItem(rec) for page in paging.pages(self.Record, domain, PLAN_FIELDS) for rec in page]
         if not items:
             return None
         since = self.env.cr.now()  # start of this run's first transaction
@@ -137,13 +136,14 @@ class CommitEngine:
         self.Link.flush_model(["key", "model", "res_id"])
         for start in range(0, len(keys), 50_000):
             part = keys[start:start + 50_000]
-            self.env.cr.execute(SQL("SELECT key, model, res_id FROM crm_migration_record WHERE migration_id = %s"
-                                    " AND key = ANY(%s)", self.migration.id, part))
+            self.env.cr.execute(SQL("SELECT key, model, res_id FROM %s WHERE migration_id = %s AND key = ANY(%s)",
+                                    SQL.identifier(self.Record._table), self.migration.id, part))
             found.update((key, (model, res_id)) for key, model, res_id in self.env.cr.fetchall())
             rest = [key for key in part if key not in found]
             if rest:
-                self.env.cr.execute(SQL("SELECT DISTINCT ON (key) key, model, res_id FROM crm_migration_link"
-                                        " WHERE key = ANY(%s) ORDER BY key, id DESC", rest))
+                self.env.cr.execute(SQL("SELECT DISTINCT ON (key) key, model, res_id FROM %s"
+                                        " WHERE key = ANY(%s) ORDER BY key, id DESC",
+                                        SQL.identifier(self.Link._table), rest))
                 found.update((key, (model, res_id)) for key, model, res_id in self.env.cr.fetchall())
         return found
 
@@ -201,9 +201,11 @@ class CommitEngine:
             sync_migrated_fields_views(self.env, models)
 
     def _written_after_sql(self, since=None):
-        """Per target model: ``(select, update)`` SQL parts over this migration's created/updated
-        links whose record was written after the link's ``written_at`` (and, given ``since``, at or
-        after it). Set-based (issue #11): a million links are never read into Python."""
+        """Per target model, ``(link table, record table, WHERE)`` over this migration's
+        created/updated links ``l`` whose record ``t`` was written after the link's ``written_at``
+        (and, given ``since``, at or after it): what ``_links_written_after`` selects and
+        ``_absorb_own_writes`` updates. Set-based (issue #11): a million links are never read
+        into Python."""
         link_table = SQL.identifier(self.Link._table)
         self.Link.flush_model()
         for (model_name,) in self.Link._read_group([("migration_id", "=", self.migration.id),

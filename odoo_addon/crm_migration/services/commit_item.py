@@ -4,7 +4,8 @@ how it ends (state, res_id, error, the link to write)."""
 
 from odoo.fields import Command
 
-from . import attached
+from . import attached, derived
+from .plan import match_signatures
 from .staging import ref_keys
 
 # the field filled with the staged key on create, on every model that has it
@@ -24,11 +25,11 @@ class PlanItem:
     for, its many2one ref targets (``plan._pack``), the signatures of its match rules
     (``plan.match_signatures``, hashed: a collision only adds an ordering constraint, which is
     safe), a chatter message's original date (``attached.original_order``), and what tells
-    whether it moves the lead scoring frequencies (``plan.scoring_chunks``)."""
+    whether it moves the lead scoring frequencies (``derived.scoring_hint``)."""
 
     __slots__ = ("record_id", "key", "object", "model", "dep_keys", "ref_targets", "signatures", "date", "scoring")
 
-    def __init__(self, record, signatures):
+    def __init__(self, record):
         refs = record.refs_json or {}
         values = record.values_json or {}
         self.record_id = record.id
@@ -37,25 +38,11 @@ class PlanItem:
         self.model = record.model
         self.dep_keys = tuple(dict.fromkeys(ref_keys(refs) + (record.deps_json or [])))
         self.ref_targets = tuple(v for v in refs.values() if isinstance(v, str))
-        self.signatures = tuple(hash(sig) for sig in signatures(
-            self.model, record.match_json or [], values, refs, record.lookups_json or {}))
+        lookups = record.lookups_json or {}
+        self.signatures = tuple(hash(sig) for sig in match_signatures(
+            self.model, record.match_json or [], values, refs, lookups))
         self.date = values.get("date") if self.model == "mail.message" else None
-        self.scoring = _scoring(self.model, values, refs, record.lookups_json or {})
-
-
-def _scoring(model, values, refs, lookups):
-    """What decides whether creating the record moves Odoo's lead scoring frequencies
-    (``plan.scoring_chunks``): for a stage, whether it is won (None: not said); for a lead, True
-    when it is created lost (archived) or in a stage known only at commit (a lookup, an id),
-    else the key of its staged stage (False: no stage at all)."""
-    if model == "crm.stage":
-        return values["is_won"] if isinstance(values.get("is_won"), bool) else None
-    if model != "crm.lead":
-        return None
-    if values.get("active") is False or "stage_id" in lookups or values.get("stage_id"):
-        return True
-    stage = refs.get("stage_id")
-    return stage if isinstance(stage, str) else False
+        self.scoring = derived.scoring_hint(self.model, values, refs, lookups)
 
 
 class Item:

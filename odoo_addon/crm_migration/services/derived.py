@@ -38,6 +38,46 @@ _logger = logging.getLogger(__name__)
 SKIPPED_COLUMNS = ("id", "write_date", "write_uid", "create_date", "create_uid")
 FREQUENCY_MODEL = "crm.lead.scoring.frequency"
 LEAD_MODEL = "crm.lead"
+STAGE_MODEL = "crm.stage"
+
+
+# ---------------------------------------------------------------------- planning a commit
+def scoring_hint(model, values, refs, lookups):
+    """What a staged record tells, before commit, of whether creating it moves the scoring
+    frequencies (kept in ``PlanItem.scoring``): a stage, whether it is won (None: not said); a lead,
+    True when it is created lost (archived) or in a stage known only at commit (a lookup, an id),
+    else the key of its staged stage (False: no stage at all); anything else, None."""
+    if model == STAGE_MODEL:
+        return values["is_won"] if isinstance(values.get("is_won"), bool) else None
+    if model != LEAD_MODEL:
+        return None
+    if values.get("active") is False or "stage_id" in lookups or values.get("stage_id"):
+        return True
+    stage = refs.get("stage_id")
+    return stage if isinstance(stage, str) else False
+
+
+def won_stages(env, items, outside):
+    """key -> won (None: not said) of the stages a plan's leads may name: the plan's own staged
+    stages, and those committed before (``outside``: key -> (model, res_id)) as they are in Odoo."""
+    committed = {key: res_id for key, (model, res_id) in outside.items() if model == STAGE_MODEL and res_id}
+    won_of = {}
+    if committed and STAGE_MODEL in env:
+        won = {stage.id: stage.is_won for stage in env[STAGE_MODEL].browse(set(committed.values())).exists()}
+        won_of = {key: won.get(res_id) for key, res_id in committed.items()}
+    won_of.update((item.key, item.scoring) for item in items if item.model == STAGE_MODEL)
+    return won_of
+
+
+def moves_scoring(item, won_of):
+    """Whether creating ``item`` (a ``PlanItem``) may move the shared scoring frequency rows,
+    which two transactions cannot update at once: a lead created lost, or won (a lead in a stage
+    not known to be unwon counts as won)."""
+    if item.model != LEAD_MODEL:
+        return False
+    if isinstance(item.scoring, str):
+        return won_of.get(item.scoring) is not False
+    return bool(item.scoring)
 
 
 def _rows(env, model_name, ids):

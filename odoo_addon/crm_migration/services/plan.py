@@ -17,9 +17,9 @@ parallel and queued commits create the same records, links and rollback.
   chunk (``_pack``): Odoo's side effects on the parent then do not depend on timing;
 - objects whose records must keep their order or change the registry (custom fields, chatter
   messages: ids give the chatter's order) get one chunk per wave: they run serially;
-- leads created won or lost (``scoring_split``: Odoo counts them in shared lead scoring rows,
-  which two transactions cannot update at once) go in chunks of their own after the other leads
-  of their pass, one chunk per wave.
+- records that move rows of a shared side table (``derived.moves_scoring``: leads created won
+  or lost, which Odoo counts in shared lead scoring rows that two transactions cannot update at
+  once) go in chunks of their own after the others of their pass, one chunk per wave.
 
 A plan is plain JSON (it travels over RPC to the bridge and into queue_job's job arguments):
 ``{"migration": id, "since": "...", "edited_before": [link ids], "schema": bool, "total": n,
@@ -27,6 +27,8 @@ A plan is plain JSON (it travels over RPC to the bridge and into queue_job's job
 """
 
 import json
+
+from . import derived
 
 # objects of these models are committed one chunk at a time (see above)
 SERIAL_MODELS = ("ir.model.fields", "mail.message")
@@ -125,22 +127,6 @@ def _pack(items, batch_size, model_of):
     return chunks, alone
 
 
-def scoring_split(items, won_of):
-    """``(hot, cold)``: ``hot``, the leads whose create moves Odoo's lead scoring frequencies (a
-    lead created won or lost increments shared rows of ``crm.lead.scoring.frequency``; two
-    transactions doing it at the same time refuse each other: the million run's deal chunks
-    failed five tries in a row); ``cold``, the rest. A lead in a staged stage counts as hot unless
-    that stage says it is not won; one in a stage known only at commit counts as hot. ``won_of``:
-    the plan's staged stages, key -> won (None: not said)."""
-    hot, cold = [], []
-    for item in items:
-        scoring = item.scoring if item.model == "crm.lead" else False
-        if isinstance(scoring, str):
-            scoring = won_of.get(scoring) is not False
-        (hot if scoring else cold).append(item)
-    return hot, cold
-
-
 def build_waves(engine, items, order, batch_size, sequence, outside=None):
     """The waves of ``items`` (``commit_item.PlanItem`` objects, grouped by ``order`` of objects),
     chunks of at most ``batch_size``; link sequences numbered from ``sequence``.
@@ -148,17 +134,10 @@ def build_waves(engine, items, order, batch_size, sequence, outside=None):
     by_object = {}
     outside = outside or {}
     model_of = {key: model for key, (model, _res_id) in outside.items()}
-    # stages committed before: won as they are in Odoo now
-    stages = {key: res_id for key, (model, res_id) in outside.items() if model == "crm.stage" and res_id}
-    won_of = {}
-    if stages and "crm.stage" in engine.env:
-        won = {stage.id: stage.is_won for stage in engine.env["crm.stage"].browse(set(stages.values())).exists()}
-        won_of = {key: won.get(res_id) for key, res_id in stages.items()}
     for item in items:
         by_object.setdefault(item.object, []).append(item)
         model_of[item.key] = item.model
-        if item.model == "crm.stage":
-            won_of[item.key] = item.scoring
+    won_of = derived.won_stages(engine.env, items, outside)
     waves = []
     seq = sequence
     for obj in order:
@@ -166,8 +145,11 @@ def build_waves(engine, items, order, batch_size, sequence, outside=None):
         serial = any(item.model in SERIAL_MODELS for item in obj_items)
         obj_passes, cycle = passes(obj_items, engine.env)
         for ready in obj_passes:
-            # leads created won or lost: their chunks one at a time, after the others of the pass
-            hot, cold = scoring_split(ready, won_of)
+            # records moving shared side-table rows (leads created won or lost): their chunks one
+            # at a time, after the others of the pass
+            hot, cold = [], []
+            for item in ready:
+                (hot if derived.moves_scoring(item, won_of) else cold).append(item)
             for group, one_by_one in ((cold, serial), (hot, True)):
                 packed, alone = _pack(group, batch_size, model_of) if group else ([], [])
                 chunks = []
