@@ -28,7 +28,7 @@ import { fromColumns, type FieldRule, type Mapping, type ObjectMapping, type Tra
 import { applyTransform, type TransformContext } from './transforms.js';
 import type { DuplicateMerge, FileProfile, Profile, StructureNode, TargetChoice } from './profile.js';
 import { mergeInto } from './dedupe.js';
-import { DraftStore, HashIndex, hash32, type StoreCodec, type StoreOptions } from '../staging/draft-store.js';
+import { DraftStore, HashIndex, hash32, Paged, type StoreCodec, type StoreOptions } from '../staging/draft-store.js';
 import {
   customValue,
   fieldName,
@@ -41,7 +41,17 @@ import {
 import { DateTime } from 'luxon';
 import type { SourceReader, SourceRow, SourceTable } from '../sources/reader.js';
 
-type Draft = Omit<StagedRecord, 'hash'>;
+/** A ref by value (a deal's contact by email) or by key, waiting for the last file: it travels
+ *  with its record in the store (`waiting`), so memory holds per ref only two numbers. */
+interface WaitingRef {
+  field: string;
+  /** the rule, by its number in `MappingEngine.waitRules` */
+  rule: number;
+  value: Scalar;
+  where: Issue;
+}
+
+type Draft = Omit<StagedRecord, 'hash'> & { waiting?: WaitingRef[] };
 
 export interface StageResult {
   source: string;
@@ -152,7 +162,15 @@ export class MappingEngine {
   /** object → unknown headers left out (the object takes no custom fields, or its app is missing) */
   private readonly leftOut = new Map<string, string[]>();
   private readonly schemaRows = new Map<string, SchemaRow[]>();
-  private readonly pending: { at: number; field: string; rule: FieldRule; value: Scalar; where: Issue }[] = [];
+  /** the rules of waiting refs, by number (a ref's record holds the number) */
+  private readonly waitRules: FieldRule[] = [];
+  private readonly waitRuleIds = new Map<FieldRule, number>();
+  /** what a waiting ref names: `v|object|field` (a value) or `k|object` (a key), by number */
+  private readonly waitTargets: string[] = [];
+  private readonly waitTargetIds = new Map<string, number>();
+  /** per waiting ref, in the order of their records: its target's number and the hash of what it names */
+  private readonly waitTarget = new Paged((n) => new Uint32Array(n));
+  private readonly waitHash = new Paged((n) => new Uint32Array(n));
   private readonly targets = new Map<string, TargetChoice>();
   private readonly flagCounts: Profile['flags'] = {};
   /** attached records of file objects: the parent named by a cell, resolved after the last file */
@@ -693,17 +711,39 @@ export class MappingEngine {
       : undefined;
   }
 
+  /** A ref by value or key, noted for the index built after the last file; the ref itself goes
+   *  into its record. */
+  private wait(p: Evaluated['pendingRefs'][number]): WaitingRef {
+    let rule = this.waitRuleIds.get(p.rule);
+    if (rule === undefined) {
+      rule = this.waitRules.push(p.rule) - 1;
+      this.waitRuleIds.set(p.rule, rule);
+    }
+    const refTo = p.rule.refTo as NonNullable<FieldRule['refTo']>;
+    const target = refTo.by ? `v|${refTo.object}|${refTo.by}` : `k|${refTo.object}`;
+    let id = this.waitTargetIds.get(target);
+    if (id === undefined) {
+      id = this.waitTargets.push(target) - 1;
+      this.waitTargetIds.set(target, id);
+    }
+    this.waitTarget.push(id);
+    this.waitHash.push(
+      hash32(refTo.by ? String(p.value).toLowerCase() : `${this.mapping.source}:${refTo.object}:${String(p.value)}`),
+    );
+    return { field: p.field, rule, value: p.value, where: p.where };
+  }
+
   /** Puts a finished row's record in the store (its refs by value wait for the last file). */
   private keep(draft: Draft, pendingRefs: Evaluated['pendingRefs'], derived: boolean): number {
     const value = this.dedupeValue(draft);
     if (value !== undefined) this.withValue += 1;
+    if (pendingRefs.length > 0) draft.waiting = pendingRefs.map((p) => this.wait(p));
     const at = this.store.add(
       draft,
       this.objectId(draft.object) * 2 + (derived ? DERIVED : 0),
       hash32(draft.key),
       value === undefined ? NO_VALUE : hash32(value) === NO_VALUE ? NO_VALUE - 1 : hash32(value),
     );
-    for (const p of pendingRefs) this.pending.push({ at, ...p });
     if (!derived) {
       const seen = this.fileRecords.get(draft.object);
       if (seen) seen.count += 1;
@@ -1018,8 +1058,7 @@ export class MappingEngine {
     for (const f of customFields)
       if (f.fromColumn)
         (specsOf.get(f.object) ?? (specsOf.set(f.object, []).get(f.object) as CustomFieldSpec[])).push(f);
-    const pendingOf = groupBy(this.pending);
-    const { values: index, keys: keyIndex } = this.valueIndexes();
+    const index = this.refIndex();
     const gone = this.dropThinDerived();
     const isDerived = (i: number) => (this.store.tags.get(i) & DERIVED) === DERIVED;
     /** the parent an attached file record's cell names: its key, or the issue why none */
@@ -1029,7 +1068,7 @@ export class MappingEngine {
         attachOf.set(at, { key: `${this.mapping.source}:${spec.object}:${value}` });
         continue;
       }
-      const key = index.get(`${spec.object}|${spec.by}`)?.get(value.toLowerCase());
+      const key = index.byValue(spec.object, spec.by, value);
       attachOf.set(
         at,
         key
@@ -1045,7 +1084,7 @@ export class MappingEngine {
     /** records completing another record (`completes`): the key of the record they complete */
     const completedOf = new Map<number, string>();
     for (const { at, object, by, value } of this.completing) {
-      const key = index.get(`${object}|${by}`)?.get(value.toLowerCase());
+      const key = index.byValue(object, by, value);
       if (key) completedOf.set(at, key);
     }
 
@@ -1067,12 +1106,13 @@ export class MappingEngine {
         }
         if (added) d.source.columns = { ...d.source.columns, ...added };
       }
-      for (const { field, rule, value, where } of pendingOf.get(at) ?? []) {
+      for (const { field, rule: ruleId, value, where } of d.waiting ?? []) {
+        const rule = this.waitRules[ruleId] as FieldRule;
         const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
         const wanted = `${this.mapping.source}:${refTo.object}:${String(value)}`;
         const key = refTo.by
-          ? index.get(`${refTo.object}|${refTo.by}`)?.get(String(value).toLowerCase())
-          : keyIndex.get(refTo.object)?.has(wanted)
+          ? index.byValue(refTo.object, refTo.by, String(value))
+          : index.hasKey(refTo.object, wanted)
             ? wanted
             : undefined;
         if (key) addRefs(d.refs, field, [key], refTo.many);
@@ -1090,6 +1130,7 @@ export class MappingEngine {
             message: `no ${refTo.object} with ${refTo.by ?? 'id'} "${String(value)}" in this upload; left empty`,
           });
       }
+      delete d.waiting;
       const attached = attachOf.get(at);
       if (attached?.key) d.attach_to = attached.key;
       if (attached?.issue) d.issues.push(attached.issue);
@@ -1333,48 +1374,85 @@ export class MappingEngine {
    * `${object}|${field}` → lower-cased value → key of the first row's record of that object with
    * that value: only for the values refs by value and attached rows name (one pass over the store).
    */
-  private valueIndexes(): { values: Map<string, Map<string, string>>; keys: Map<string, Set<string>> } {
-    const wanted = new Map<string, Map<string, string>>();
-    const want = (object: string, by: string, value: string) => {
-      const id = `${object}|${by}`;
-      (wanted.get(id) ?? (wanted.set(id, new Map()).get(id) as Map<string, string>)).set(value.toLowerCase(), '');
+  /**
+   * What the refs by value (a deal's contact by email), the attached rows and the completing
+   * records name, found in one pass over the store for just the values named. Memory holds
+   * hashes and positions (typed arrays), not the values: a hit is confirmed on the record itself
+   * (read back from the store), so a hash collision never links the wrong record; of several
+   * records with one value, the first (in the store's order) is the one named, as before.
+   */
+  private refIndex(): {
+    byValue: (object: string, by: string, value: string) => string | undefined;
+    hasKey: (object: string, key: string) => boolean;
+  } {
+    const wanted = new Map<string, HashIndex>();
+    const want = (target: string, hash: number) => {
+      let set = wanted.get(target);
+      if (!set) wanted.set(target, (set = new HashIndex()));
+      if (!set.has(hash)) set.add(hash, 0);
     };
-    /** refs by key value (refTo without `by`): object → the keys named; found ones are kept */
-    const wantedKeys = new Map<string, Set<string>>();
-    for (const { rule, value } of this.pending) {
-      const refTo = rule.refTo as NonNullable<FieldRule['refTo']>;
-      if (refTo.by) want(refTo.object, refTo.by, String(value));
-      else
-        (
-          wantedKeys.get(refTo.object) ?? (wantedKeys.set(refTo.object, new Set()).get(refTo.object) as Set<string>)
-        ).add(`${this.mapping.source}:${refTo.object}:${String(value)}`);
-    }
-    for (const { spec, value } of this.attachPending) if (spec.by) want(spec.object, spec.by, value);
-    for (const { object, by, value } of this.completing) want(object, by, value);
-    const keys = new Map<string, Set<string>>();
-    if (wanted.size === 0 && wantedKeys.size === 0) return { values: wanted, keys };
+    for (let i = 0; i < this.waitTarget.length; i++)
+      want(this.waitTargets[this.waitTarget.get(i)] as string, this.waitHash.get(i));
+    for (const { spec, value } of this.attachPending)
+      if (spec.by) want(`v|${spec.object}|${spec.by}`, hash32(value.toLowerCase()));
+    for (const { object, by, value } of this.completing) want(`v|${object}|${by}`, hash32(value.toLowerCase()));
+    /** target → hash → the position of the first record with that value (or key) */
+    const found = new Map<string, HashIndex>();
+    const valueOf = (at: number, by: string): string | undefined => {
+      const v = this.store.get(at).values[by];
+      return v === null || v === undefined ? undefined : String(v).toLowerCase();
+    };
+    const byValue = (object: string, by: string, value: string): string | undefined => {
+      const positions = found.get(`v|${object}|${by}`);
+      if (!positions) return undefined;
+      const lower = value.toLowerCase();
+      for (const c of positions.candidates(hash32(lower))) if (valueOf(c, by) === lower) return this.store.get(c).key;
+      return undefined;
+    };
+    const hasKey = (object: string, key: string): boolean => {
+      const positions = found.get(`k|${object}`);
+      if (!positions) return false;
+      for (const c of positions.candidates(hash32(key))) if (this.store.get(c).key === key) return true;
+      return false;
+    };
+    if (wanted.size === 0) return { byValue, hasKey };
+    /** object tag → the fields named by value; the tags of objects named by key */
     const fieldsOf = new Map<number, string[]>();
-    for (const id of wanted.keys()) {
-      const [object, by] = id.split('|') as [string, string];
+    const keyTags = new Set<number>();
+    for (const target of wanted.keys()) {
+      const [kind, object, by] = target.split('|') as [string, string, string];
       const tag = this.objectId(object) * 2;
-      (fieldsOf.get(tag) ?? (fieldsOf.set(tag, []).get(tag) as string[])).push(by);
+      if (kind === 'k') keyTags.add(tag);
+      else (fieldsOf.get(tag) ?? (fieldsOf.set(tag, []).get(tag) as string[])).push(by);
     }
-    const keyTags = new Set([...wantedKeys.keys()].map((o) => this.objectId(o) * 2));
-    for (const [, d] of this.store.each(
+    const positionsOf = (target: string) =>
+      found.get(target) ?? (found.set(target, new HashIndex()).get(target) as HashIndex);
+    let read = 0;
+    for (const [at, d] of this.store.each(
       (i) => fieldsOf.has(this.store.tags.get(i)) || keyTags.has(this.store.tags.get(i)),
     )) {
-      const named = wantedKeys.get(d.object);
-      if (named?.has(d.key))
-        (keys.get(d.object) ?? (keys.set(d.object, new Set()).get(d.object) as Set<string>)).add(d.key);
-      for (const by of fieldsOf.get(this.objectId(d.object) * 2) ?? []) {
+      // a pass over every record of the objects named: the records read are garbage at once
+      if (++read % COLLECT_EVERY === 0 && this.store.onDisk) collectGarbage();
+      const tag = this.store.tags.get(at);
+      if (keyTags.has(tag)) {
+        const target = `k|${d.object}`;
+        const hash = this.store.a.get(at);
+        if (wanted.get(target)?.has(hash)) positionsOf(target).add(hash, at);
+      }
+      for (const by of fieldsOf.get(tag) ?? []) {
         const v = d.values[by];
         if (v === null || v === undefined) continue;
-        const values = wanted.get(`${d.object}|${by}`) as Map<string, string>;
+        const target = `v|${d.object}|${by}`;
         const lower = String(v).toLowerCase();
-        if (values.get(lower) === '') values.set(lower, d.key);
+        const hash = hash32(lower);
+        if (!wanted.get(target)?.has(hash)) continue;
+        const positions = positionsOf(target);
+        let first = true;
+        for (const c of positions.candidates(hash)) if (valueOf(c, by) === lower) first = false;
+        if (first) positions.add(hash, at);
       }
     }
-    return { values: wanted, keys };
+    return { byValue, hasKey };
   }
 
   /** Derived objects that need several distinct values (pipelines → teams) but got fewer: their
@@ -1562,16 +1640,6 @@ class ProfileTally {
       }
     }
   }
-}
-
-function groupBy<T extends { at: number }>(items: T[]): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const item of items) {
-    const list = out.get(item.at);
-    if (list) list.push(item);
-    else out.set(item.at, [item]);
-  }
-  return out;
 }
 
 /**

@@ -34,7 +34,7 @@ const PAGE = 1 << 16;
  * copies, and at most one page is partly empty (no doubling: a million records hold 1.1 million
  * slots, not two million).
  */
-class Paged<A extends Float64Array | Uint32Array | Uint8Array> {
+export class Paged<A extends Float64Array | Uint32Array | Uint8Array> {
   private readonly pages: A[] = [];
   length = 0;
   constructor(private readonly make: (n: number) => A) {}
@@ -235,6 +235,13 @@ export class HashIndex {
     this.used = 0;
     for (let s = 0; s < old.values.length; s++)
       if (old.values[s] !== 0) this.add(old.hashes[s] as number, (old.values[s] as number) - 1);
+  }
+
+  /** some position is stored under `hash` */
+  has(hash: number): boolean {
+    const n = this.values.length;
+    for (let s = hash % n; this.values[s] !== 0; s = s + 1 === n ? 0 : s + 1) if (this.hashes[s] === hash) return true;
+    return false;
   }
 
   /** an index sized for `entries` entries (no growing on the way) */
