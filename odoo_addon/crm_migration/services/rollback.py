@@ -57,6 +57,8 @@ _logger = logging.getLogger(__name__)
 
 # fields of crm.migration.link read for every link of a rollback
 LINK_FIELDS = ["migration_id", "record_id", "key", "model", "res_id", "action", "sequence", "kept"]
+# records one ``unlink`` call removes at most (the ORM cache is emptied between calls)
+UNLINK_PIECE = 20000
 
 
 class RollbackEngine(RollbackConflicts):
@@ -374,7 +376,7 @@ class RollbackEngine(RollbackConflicts):
             return []
         try:
             with self.env.cr.savepoint():
-                records.unlink()
+                self._unlink_in_pieces(records)
             deleted = set(records._ids)
             for link in links:
                 if link.res_id in deleted:
@@ -401,6 +403,16 @@ class RollbackEngine(RollbackConflicts):
                 continue
             self._audit(link, "delete", before=link.values_after_json)
         return errors
+
+    def _unlink_in_pieces(self, records):
+        """``unlink`` of at most ``UNLINK_PIECE`` records at a time, in the caller's savepoint (one
+        transaction, all or nothing as before), the ORM cache emptied after each piece: one
+        ``unlink`` of 620,000 partners held 6.4 GB in one Odoo worker (issue #11)."""
+        ids = list(records._ids)
+        for start in range(0, len(ids), UNLINK_PIECE):
+            records.browse(ids[start:start + UNLINK_PIECE]).unlink()
+            if start + UNLINK_PIECE < len(ids):
+                self.env.invalidate_all()
 
     def _restore(self, model_name, links):
         model = self.env[model_name].with_context(**QUIET_CONTEXT)

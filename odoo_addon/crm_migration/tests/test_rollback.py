@@ -1,5 +1,9 @@
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from ..services import rollback
 
 from .common import MigrationCase
 
@@ -120,3 +124,34 @@ class TestRollback(MigrationCase):
         self.assertTrue(tag.exists())
         self.assertTrue(self.partner("two.rb@example.com"))
         self.assertEqual(self.existing.phone, "555")
+
+    def test_rollback_in_pieces(self):
+        """One model's records are unlinked a piece at a time (issue #11: memory at a million
+        records), still in one savepoint: the same outcome, and a piece that fails undoes the
+        pieces before it."""
+        before = self._counts()
+        mig = self.new_migration()
+        mig.api_stage(self._records())
+        mig.api_commit()
+        one = self.partner("one.rb@example.com")
+        two = self.partner("two.rb@example.com")
+        user = self.env["res.users"].create({"login": "mig_rb_piece", "name": "Mig RB Piece", "partner_id": two.id})
+        with patch.object(rollback, "UNLINK_PIECE", 1), patch.object(
+                type(self.Partner), "unlink", autospec=True, side_effect=type(self.Partner).unlink) as unlink:
+            with self.assertRaisesRegex(UserError, "testsrc:contact:2"):
+                mig.api_rollback({"on_conflict": "undo"})
+            self.assertGreater(unlink.call_count, 1)
+            self.assertTrue(one.exists())
+            self.assertEqual(mig.state, "committed")
+            self.assertEqual(len(mig.link_ids), 6)
+            user.unlink()
+            unlink.reset_mock()
+            report = mig.api_rollback()
+            # three partners one at a time (and the fallback of nothing)
+            self.assertEqual([len(c.args[0]) for c in unlink.call_args_list if c.args[0]._name == "res.partner"],
+                             [1, 1, 1, 1])
+        self.assertEqual(report["state"], "rolled_back")
+        self.assertEqual(self._counts(), before)
+        self.assertFalse(self.existing.phone)
+        self.assertEqual(self.env["crm.migration.audit"].search_count(
+            [("migration_id", "=", mig.id), ("action", "=", "delete")]), 5)
