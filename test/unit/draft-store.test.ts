@@ -2,7 +2,12 @@
  *  from the temporary file, in order or by position; the index finds every position of a hash. */
 import t from 'tap';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DraftStore, HashIndex, hash32 } from '../../bridge/src/staging/draft-store.js';
+import { stageExports } from '../../bridge/src/stage-exports.js';
+import { csvReader } from '../../bridge/src/sources/reader.js';
 
 t.test('records come back equal, in memory and on disk', async (t) => {
   for (const memoryLimit of [1000, 10]) {
@@ -104,4 +109,44 @@ t.test("the engine's compact form gives back the same drafts, key order included
     'not when the keys come in another order',
   );
   store.close();
+});
+
+t.test('refs by value: two emails with one 32-bit hash each link their own contact', async (t) => {
+  const a = 'p38966@example.com';
+  const b = 'p46513@example.com';
+  t.equal(hash32(a), hash32(b), 'the two emails share a hash (found by search)');
+  const dir = await mkdtemp(join(tmpdir(), 'refs-collide-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const filler = Array.from({ length: 30 }, (_, i) => `${2000 + i},F${i},Filler,f${i}@example.com`);
+  await writeFile(
+    join(dir, 'contacts.csv'),
+    ['ID,First Name,Last Name,Email', ...filler, `1001,Ann,Colliding,${a}`, `1002,Bob,Colliding,${b}`, ''].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'deals.csv'),
+    [
+      'Deal ID,Deal Name,Lead Email,Pipeline,Stage,Stage Position,Value,Status',
+      `D-1,For Bob,${b.toUpperCase()},Sales,New,1,10,Open`,
+      `D-2,For Ann,${a},Sales,New,1,10,Open`,
+      'D-3,For nobody,p1@example.com,Sales,New,1,10,Open',
+      '',
+    ].join('\n'),
+  );
+  const files = ['contacts.csv', 'deals.csv'].map((name) => ({ name, path: join(dir, name) }));
+  for (const memoryLimit of [5000, 3]) {
+    const { records } = await stageExports('kartra', csvReader(files), { store: { memoryLimit } });
+    const deal = (key: string) => records.find((r) => r.key === `kartra:deal:${key}`);
+    t.equal(deal('D-1')?.refs.partner_id, 'kartra:contact:1002', `by its own email (store limit ${memoryLimit})`);
+    t.equal(deal('D-2')?.refs.partner_id, 'kartra:contact:1001');
+    t.notOk(deal('D-3')?.refs.partner_id, 'an email no contact of the export has links none of them');
+    t.match(
+      deal('D-3')?.lookups.partner_id,
+      { model: 'res.partner', value: 'p1@example.com' },
+      'it is looked up in Odoo',
+    );
+    t.notOk(
+      records.some((r) => 'waiting' in r),
+      'what waited travels with its record only until it is finished',
+    );
+  }
 });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { csvReader, type SourceReader } from '../../bridge/src/sources/reader.js';
 import { stageExportsTo } from '../../bridge/src/stage-exports.js';
 import { writeStagingExport } from '../bench/staging-export.js';
+import { writeMillionExport } from '../bench/million-export.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -66,4 +67,42 @@ t.test('live memory does not grow with the rows', async (t) => {
     `live heap: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, Math.round(v)])))} MB`,
   );
   t.ok(growth < 12, `live heap grew ${growth.toFixed(1)} MB over 7,600 more rows`);
+});
+
+/**
+ * Refs by value (a deal's contact by email) hold no objects per ref while the export is read and
+ * finished: each ref waits inside its record in the store, and the index of what the refs name is
+ * hashes and positions in typed arrays. The same contacts staged with and without one deal per
+ * contact row: the live heap (after a full collection, when the first record reaches the sink)
+ * differs by far less than the ~400 bytes per ref that objects, value strings and a value → key
+ * map held before.
+ */
+t.test('refs by value add no live objects per ref', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'staging-refs-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const files = await writeMillionExport(dir, 16_000, 1);
+  const heapAtFirstRecord = async (names: string[]) => {
+    let heap = 0;
+    let records = 0;
+    let refs = 0;
+    await stageExportsTo(
+      'kartra',
+      csvReader(files.filter((f) => names.includes(f.name))),
+      {
+        record: (r) => {
+          if (++records === 1) heap = heapMb();
+          if (r.object === 'deal' && Object.keys(r.refs).includes('partner_id')) refs += 1;
+        },
+      },
+      { now: new Date('2024-07-01T00:00:00Z') },
+    );
+    return { heap, refs };
+  };
+  const contacts = files.filter((f) => f.name !== 'deals.csv').map((f) => f.name);
+  const without = await heapAtFirstRecord(contacts);
+  const withDeals = await heapAtFirstRecord([...contacts, 'deals.csv']);
+  t.ok(withDeals.refs > 10_000, `${withDeals.refs} deals linked to their contact by email`);
+  const perRef = ((withDeals.heap - without.heap) * 1e6) / withDeals.refs;
+  t.comment(`live heap ${without.heap.toFixed(1)} MB without deals, ${withDeals.heap.toFixed(1)} MB with them`);
+  t.ok(perRef < 150, `${perRef.toFixed(0)} bytes of live heap per ref by value`);
 });
