@@ -9,7 +9,7 @@ from collections import defaultdict
 from odoo.fields import Command
 
 from ..compat import setup_models
-from . import guard, prefill
+from . import guard, partner_sync, prefill
 from .errors import savepoint_attempt
 from .json_values import is_empty, json_vals, json_value
 from .quiet_context import QUIET_CONTEXT
@@ -107,7 +107,8 @@ def create(engine, model_name, items):
     # what Odoo computes per record from the same inputs, once per batch (services/prefill.py)
     prefill.batch_values(model, vals_list)
     with savepoint_attempt(engine.env) as batch:
-        records = model.create(vals_list)
+        # res.partner: base's per-partner sync done per group, same values (services/partner_sync.py)
+        records = partner_sync.create_partners(model, vals_list)
     if batch.failed:  # retried one by one
         _logger.info("crm_migration: batch create of %s %s failed (%s); retrying one by one",
                      len(items), model_name, batch.exception)

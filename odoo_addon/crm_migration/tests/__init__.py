@@ -25,3 +25,4 @@ from . import test_contract
 from . import test_commit_speed
 from . import test_version_folds
 from . import test_planner_stats
+from . import test_partner_sync

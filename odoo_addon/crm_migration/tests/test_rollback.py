@@ -4,7 +4,6 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..services import rollback
-
 from .common import MigrationCase
 
 
