@@ -21,7 +21,9 @@ their contacts):
 4. ``_children_sync`` for the rare new partner that already has children;
 5. the parent's language on the new contacts that were given none, as
    ``_onchange_parent_id_for_lang`` sets it;
-6. ``_handle_first_contact_creation`` per partner, in order, as ``create`` does last.
+6. ``_handle_first_contact_creation`` per partner, in order, as ``create`` does last; not for a
+   partner without a parent or whose parent gets two or more contacts in the batch (the step
+   asks for a parent with exactly one active contact: false for them, without reading).
 
 Why the order of partners does not matter: the partners of one ``create`` are leaves (nothing
 created in the batch can be named by another record of the same batch), each step writes only
@@ -33,7 +35,7 @@ company-dependent fields, 19 has no first-contact step and computes the language
 ``tests/test_partner_sync.py`` compares every stored field of both ways, parents included.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from ..compat import ODOO_VERSION
 
@@ -59,8 +61,12 @@ def create_partners(model, vals_list):
                 partner.sudo()._commercial_sync_to_children()
             partner._children_sync(vals)
     _languages(model, pairs)
+    # a parent with two or more contacts in the batch (all active) has more than one contact: the
+    # step's condition (exactly one) is false for them, and so for a partner without a parent
+    siblings = Counter(partner.parent_id.id for partner in partners)
     for partner in partners:
-        partner._handle_first_contact_creation()
+        if partner.parent_id and siblings[partner.parent_id.id] == 1:
+            partner._handle_first_contact_creation()
     return partners
 
 
