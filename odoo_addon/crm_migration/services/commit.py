@@ -24,8 +24,8 @@ Two exceptions, both bookkeeping of custom fields (services/custom_fields.py): t
 "Migrated fields" view, and the count of records using a custom field.
 
 Performance notes: planning reads the staged records page by page into small ``PlanItem``
-objects (services/paging.py); each chunk reads its own records once (one ``search_fetch``, each
-JSON field decoded once) into ``Item`` objects (services/commit_item.py); case-insensitive text comparisons
+objects (services/paging.py); each chunk reads its own records once (one SELECT of their
+columns, ``paging.rows``: each JSON field decoded once, never copied) into ``Item`` objects (services/commit_item.py); case-insensitive text comparisons
 are one ``lower(column) IN (...)`` per field (services/text_search.py); the batch's bookkeeping
 on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the ORM's batched
 UPDATE used by flush, followed by cache invalidation and ``modified``.
@@ -102,7 +102,7 @@ class CommitEngine:
         if self.sampled_only:
             domain.append(("sampled", "=", True))
         # page by page, keeping only what planning needs (issue #11: a million records)
-        items = [PlanItem(rec) for page in paging.pages(self.Record, domain, PLAN_FIELDS) for rec in page]
+        items = [PlanItem(row) for page in paging.row_pages(self.Record, domain, PLAN_FIELDS) for row in page]
         if not items:
             return None
         since = self.env.cr.now()  # start of this run's first transaction
@@ -154,8 +154,9 @@ class CommitEngine:
         ids = [int(i) for i in chunk["ids"]]
         domain = [("id", "in", ids), ("migration_id", "=", self.migration.id), ("state", "in", TODO_STATES)]
         position = {rid: n for n, rid in enumerate(ids)}
-        items = sorted((Item(rec) for rec in self.Record.search_fetch(domain, ITEM_FIELDS)),
-                       key=lambda item: position[item.record_id])
+        records = self.Record.search(domain)
+        found = paging.rows(self.Record, records._ids, ITEM_FIELDS)
+        items = sorted((Item(rec, found[rec.id]) for rec in records), key=lambda item: position[item.record_id])
         if not items:
             return 0
         # the tables a large commit grows: planned from fresh statistics (issue #11)

@@ -1,5 +1,5 @@
 """The working state of one staged record during a commit: its JSON fields decoded once (one
-``search_fetch`` of ``ITEM_FIELDS``), what the commit resolved for it (refs, lookups, match) and
+SELECT of ``ITEM_FIELDS``, ``paging.rows``), what the commit resolved for it (refs, lookups, match) and
 how it ends (state, res_id, error, the link to write)."""
 
 from odoo.fields import Command
@@ -29,18 +29,19 @@ class PlanItem:
 
     __slots__ = ("record_id", "key", "object", "model", "dep_keys", "ref_targets", "signatures", "date", "scoring")
 
-    def __init__(self, record):
-        refs = record.refs_json or {}
-        values = record.values_json or {}
-        self.record_id = record.id
-        self.key = record.key
-        self.object = record.object
-        self.model = record.model
-        self.dep_keys = tuple(dict.fromkeys(ref_keys(refs) + (record.deps_json or [])))
+    def __init__(self, row):
+        """``row``: the record's ``PLAN_FIELDS`` (``paging.rows``)."""
+        refs = row["refs_json"] or {}
+        values = row["values_json"] or {}
+        self.record_id = row["id"]
+        self.key = row["key"]
+        self.object = row["object"]
+        self.model = row["model"]
+        self.dep_keys = tuple(dict.fromkeys(ref_keys(refs) + (row["deps_json"] or [])))
         self.ref_targets = tuple(v for v in refs.values() if isinstance(v, str))
-        lookups = record.lookups_json or {}
+        lookups = row["lookups_json"] or {}
         self.signatures = tuple(hash(sig) for sig in match_signatures(
-            self.model, record.match_json or [], values, refs, lookups))
+            self.model, row["match_json"] or [], values, refs, lookups))
         self.date = values.get("date") if self.model == "mail.message" else None
         self.scoring = derived.scoring_hint(self.model, values, refs, lookups)
 
@@ -48,20 +49,21 @@ class PlanItem:
 class Item:
     """Working state of one staged record during a commit (its JSON fields decoded once)."""
 
-    def __init__(self, record):
+    def __init__(self, record, row):
+        """``record``: the staged record; ``row``: its ``ITEM_FIELDS`` (``paging.rows``)."""
         self.record = record
         self.record_id = record.id
-        self.key = record.key
-        self.object = record.object
-        self.model = record.model
-        self.values = record.values_json or {}
-        self.refs = record.refs_json or {}
-        self.lookups = record.lookups_json or {}
-        self.match = record.match_json or []
-        self.hash = record.hash or ""
-        self.issues = record.issues_json or []
+        self.key = row["key"]
+        self.object = row["object"]
+        self.model = row["model"]
+        self.values = row["values_json"] or {}
+        self.refs = row["refs_json"] or {}
+        self.lookups = row["lookups_json"] or {}
+        self.match = row["match_json"] or []
+        self.hash = row["hash"] or ""
+        self.issues = row["issues_json"] or []
         self.ref_keys = ref_keys(self.refs)
-        self.deps = record.deps_json or []
+        self.deps = row["deps_json"] or []
         # keys that must be committed first: refs and deps (object order, same-object passes)
         self.dep_keys = list(dict.fromkeys(self.ref_keys + self.deps))
         self.rel = {}  # field -> resolved id (many2one) / ids (many2many), from refs and lookups
@@ -75,8 +77,8 @@ class Item:
         self.link_vals = None
         # attached records (services/attached.py): the parent key, the file's {sha1, size}, and
         # the parent's model/res_id pair once resolved
-        self.attach_to = record.attach_to or False
-        self.blob = record.blob_json or {}
+        self.attach_to = row["attach_to"] or False
+        self.blob = row["blob_json"] or {}
         self.attach_vals = {}
 
     @property
