@@ -26,9 +26,10 @@ Two exceptions, both bookkeeping of custom fields (services/custom_fields.py): t
 Performance notes: planning reads the staged records page by page into small ``PlanItem``
 objects (services/paging.py); each chunk reads its own records once (one SELECT of their
 columns, ``paging.rows``: each JSON field decoded once, never copied) into ``Item`` objects
-(services/commit_item.py); case-insensitive text comparisons are one ``lower(column) IN (...)`` per field (services/text_search.py); the batch's bookkeeping
-on ``crm.migration.record`` (our own model) goes through ``_write_multi``, the ORM's batched
-UPDATE used by flush, followed by cache invalidation and ``modified``.
+(services/commit_item.py); case-insensitive text comparisons are one ``lower(column) IN (...)``
+per field (services/text_search.py); the batch's bookkeeping on ``crm.migration.record`` (our own
+model) goes through ``_write_multi``, the ORM's batched UPDATE used by flush, followed by cache
+invalidation and ``modified``.
 """
 
 import logging
