@@ -3,6 +3,7 @@ profile and inventory"). The profile is the bridge's ``Profile`` (bridge/src/map
 it is rendered defensively: a missing or malformed section is left out, every text is escaped
 (QWeb template ``crm_migration.profile_page``, views/crm_migration_profile_templates.xml)."""
 
+import json
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -62,11 +63,24 @@ class CrmMigration(models.Model):
 
     def api_set_profile(self, vals):
         """``{"profile": {...}, "inventory_markdown": "..."}``: store the profile and (re)place the
-        inventory attachment ``inventory-<id>.md``. Returns True."""
+        inventory attachment ``inventory-<id>.md``. Returns True. ``"profile_json": "..."`` (the
+        profile as one JSON string) may stand for ``profile``: a profile of a million rows lists
+        thousands of merged duplicates, which as nested XML-RPC structs cost the bridge about
+        80 MB to marshal (issue #11); as one string, what ``api_stage_json`` does for records."""
         self.ensure_one()
         self._check_manager()
-        vals = self._check_struct(vals, "api_set_profile", ("profile", "inventory_markdown"))
+        vals = self._check_struct(vals, "api_set_profile", ("profile", "profile_json", "inventory_markdown"))
         profile = vals.get("profile")
+        if "profile_json" in vals:
+            if "profile" in vals:
+                raise ValidationError(self.env._("api_set_profile: give 'profile' or 'profile_json', not both."))
+            if not isinstance(vals["profile_json"], str):
+                raise ValidationError(self.env._("api_set_profile: key 'profile_json' must be a string."))
+            try:
+                profile = json.loads(vals["profile_json"])
+            except ValueError as exc:
+                raise ValidationError(self.env._("api_set_profile: 'profile_json' is not JSON (%(error)s).",
+                                                 error=str(exc))) from None
         markdown = vals.get("inventory_markdown")
         if not isinstance(profile, dict):
             raise ValidationError(self.env._("api_set_profile: key 'profile' must be a struct."))

@@ -1,3 +1,4 @@
+import json
 import re
 
 from odoo.exceptions import AccessError, ValidationError
@@ -72,6 +73,23 @@ class TestProfile(MigrationCase):
         action = mig.action_download_inventory()
         self.assertEqual(action["type"], "ir.actions.act_url")
         self.assertEqual(action["url"], f"/web/content/{mig.inventory_attachment_id.id}?download=true")
+
+    def test_set_profile_as_json_text(self):
+        """``profile_json`` (what the bridge sends: one string, cheap to marshal at a million rows)
+        stores the same profile; it is checked the same way, and is one or the other."""
+        mig = self.new_migration()
+        self.assertIs(mig.api_set_profile({"profile_json": json.dumps(PROFILE), "inventory_markdown": "x"}), True)
+        self.assertEqual(mig.profile_json, PROFILE)
+        for vals, needle in (
+            ({"profile_json": "{not json", "inventory_markdown": ""}, "'profile_json' is not JSON"),
+            ({"profile_json": {}, "inventory_markdown": ""}, "'profile_json' must be a string"),
+            ({"profile_json": "[]", "inventory_markdown": ""}, "'profile' must be a struct"),
+            ({"profile_json": json.dumps({"files": "x"}), "inventory_markdown": ""}, "'profile.files' must be a list"),
+            ({"profile": {}, "profile_json": "{}", "inventory_markdown": ""}, "not both"),
+        ):
+            with self.subTest(needle=needle), self.assertRaisesRegex(ValidationError, re.escape(needle)):
+                mig.api_set_profile(vals)
+        self.assertEqual(mig.profile_json, PROFILE)
 
     def test_profile_html(self):
         mig = self.new_migration()
