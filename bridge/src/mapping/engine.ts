@@ -1046,7 +1046,8 @@ export class MappingEngine {
    * After the last file: custom fields, refs by value, attached parents, thin derived objects,
    * duplicates merged; then every record, finished, to the sink in order (custom fields, derived
    * records, then the rows' records). Records are read back from the store one at a time; what
-   * stays in memory is per duplicate, per ref by value, per derived record, not per row.
+   * stays in memory is per duplicate, per derived record and per attached row, and 8 bytes per ref by
+   * value (`refIndex`), not per row.
    */
   async finish(sink: RecordSink): Promise<Finished> {
     const customFields = this.customFields();
@@ -1370,10 +1371,6 @@ export class MappingEngine {
     return out;
   }
 
-  /**
-   * `${object}|${field}` → lower-cased value → key of the first row's record of that object with
-   * that value: only for the values refs by value and attached rows name (one pass over the store).
-   */
   /**
    * What the refs by value (a deal's contact by email), the attached rows and the completing
    * records name, found in one pass over the store for just the values named. Memory holds
