@@ -1395,15 +1395,18 @@ export class MappingEngine {
     for (const { object, by, value } of this.completing) want(`v|${object}|${by}`, hash32(value.toLowerCase()));
     /** target → hash → the position of the first record with that value (or key) */
     const found = new Map<string, HashIndex>();
-    const valueOf = (at: number, by: string): string | undefined => {
-      const v = this.store.get(at).values[by];
+    const lowerOf = (d: Draft, by: string): string | undefined => {
+      const v = d.values[by];
       return v === null || v === undefined ? undefined : String(v).toLowerCase();
     };
     const byValue = (object: string, by: string, value: string): string | undefined => {
       const positions = found.get(`v|${object}|${by}`);
       if (!positions) return undefined;
       const lower = value.toLowerCase();
-      for (const c of positions.candidates(hash32(lower))) if (valueOf(c, by) === lower) return this.store.get(c).key;
+      for (const c of positions.candidates(hash32(lower))) {
+        const d = this.store.get(c); // one read: the value confirmed and the key taken from it
+        if (lowerOf(d, by) === lower) return d.key;
+      }
       return undefined;
     };
     const hasKey = (object: string, key: string): boolean => {
@@ -1445,7 +1448,7 @@ export class MappingEngine {
         if (!wanted.get(target)?.has(hash)) continue;
         const positions = positionsOf(target);
         let first = true;
-        for (const c of positions.candidates(hash)) if (valueOf(c, by) === lower) first = false;
+        for (const c of positions.candidates(hash)) if (lowerOf(this.store.get(c), by) === lower) first = false;
         if (first) positions.add(hash, at);
       }
     }

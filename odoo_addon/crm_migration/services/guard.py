@@ -33,10 +33,9 @@ conflict check reads current values with the user's rights and only for allowed 
 import re
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 from ..compat import field_accessible, is_automatic
-from . import attached
+from . import attached, paging
 from .staging import MODEL_SCHEMA, MODEL_SCHEMA_VALUES, SCHEMA_MODEL, SCHEMA_MODELS_CONTEXT, schema_model_names
 
 # business models the shipped mappings (mappings/*.json) stage records of
@@ -263,9 +262,9 @@ def check_commit(migration, states, sampled_only=False):
     # read in chunks straight from the table: the JSON of a large migration is big, and the ORM
     # cache of the records (dirty values included) is left as it is
     for start in range(0, len(ids), CHECK_CHUNK):
-        env.cr.execute(SQL("SELECT %s FROM crm_migration_record WHERE id IN %s ORDER BY id",
-                           SQL(", ").join(SQL.identifier(c) for c in columns), tuple(ids[start:start + CHECK_CHUNK])))
-        for key, model_name, values, refs, lookups, match, attach_to in env.cr.fetchall():
+        found = paging.rows(Record, ids[start:start + CHECK_CHUNK], columns)
+        for row in (found[i] for i in ids[start:start + CHECK_CHUNK] if i in found):
+            key, model_name, values, refs, lookups, match, attach_to = (row[c] for c in columns)
             problems = _record_problems(policy, model_name, values or {}, refs or {}, lookups or {}, match or [])
             if attach_to and not attached.is_attached(model_name):
                 problems.append(env._("'attach_to' is only accepted on attached records"))
