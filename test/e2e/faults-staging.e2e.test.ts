@@ -182,7 +182,9 @@ t.test('two uploads into one migration at once: the second is refused (409), the
   const dir = mkdtempSync(join(tmpdir(), 'faults-staging-'));
   const uploadDir = mkdtempSync(join(tmpdir(), 'faults-upload-dir-'));
   const prefix = `ku${run()}`;
-  const n = 4000;
+  // long enough that the CLI's upload is still open when the bridge's arrives: staged two
+  // batches at a time (issue #11), 4,000 contacts were in Odoo before it did
+  const n = 12000;
   const start = firstId();
   const fileA = kartraContacts(join(dir, 'a.csv'), n, { first: start, prefix: `${prefix}a` });
   const fileB = kartraContacts(join(dir, 'b.csv'), 200, { first: start + n, prefix: `${prefix}b` });

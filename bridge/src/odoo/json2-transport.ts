@@ -46,8 +46,8 @@ export const JSON2_PARAMS: Readonly<Record<string, MethodParams>> = {
   // crm.migration: on the migration's record
   api_begin_upload: rec('vals'),
   api_discard_upload: rec(),
-  api_stage: rec('records'),
-  api_stage_json: rec('json_text'),
+  api_stage: rec('records', 'batch'),
+  api_stage_json: rec('json_text', 'batch'),
   api_stage_blob: rec('key', 'offset', 'chunk'),
   api_set_profile: rec('vals'),
   api_set_mapping: rec('lines'),

@@ -13,6 +13,8 @@ import { fieldsGetSchema, type FieldsGet } from '../proposal/odoo-fields.js';
 
 const MODEL = 'crm.migration';
 export const STAGE_BATCH = 1000;
+/** staging calls at a time (batchSink): two keep two Odoo workers busy (issue #11) */
+export const STAGE_IN_FLIGHT = 2;
 /** records sent before each further batch is followed by a garbage collection (large exports only) */
 const COLLECT_AFTER = 5 * STAGE_BATCH;
 
@@ -345,12 +347,13 @@ export class MigrationClient {
 
   /**
    * A sink that sends records to the migration `target()` names, in batches of STAGE_BATCH as
-   * they come; `end()` sends the rest and waits for Odoo's last answer. Pipelined (issue #11):
-   * while Odoo stages batch N, the producer goes on finishing the records of batch N+1, so the
-   * bridge's work and Odoo's overlap; the batches still go one at a time and in their order (the
-   * commit plans by staging order), the bridge holds at most the batch in flight and the one being
-   * filled, and a batch Odoo refuses stops the next from being sent (its error comes out of the
-   * next `record()` or `end()`).
+   * they come; `end()` sends the rest and waits for Odoo's last answers. Pipelined (issue #11):
+   * STAGE_IN_FLIGHT batches are staged at a time (each call its own transaction, on Odoo's
+   * workers) while the producer goes on finishing the records of the next one. Each call carries
+   * its batch's number, and the commit plans in the order of those numbers, so the records keep the
+   * order they were finished in whichever call Odoo ends first. The bridge holds at most the
+   * batches in flight and the one being filled; once a batch is refused, no other is sent (the
+   * error comes out of the next `record()` or `end()`).
    */
   private batchSink(
     target: () => Promise<number>,
@@ -361,27 +364,43 @@ export class MigrationClient {
     let batch: StagedRecord[] = [];
     let sent = 0;
     let total = 0;
-    let inFlight: Promise<void> = Promise.resolve();
+    let numbered = 0;
+    let failure: { error: unknown } | undefined;
+    const flying = new Set<Promise<void>>();
+    /** until fewer than `room` calls are in flight (or one failed) */
+    const drain = async (room: number) => {
+      while (flying.size >= room && !failure) await Promise.race(flying).catch(() => undefined);
+    };
     const send = async () => {
       if (batch.length === 0) return;
-      const records = batch;
+      const count = batch.length;
+      const object = batch[count - 1]?.object ?? '';
+      const json = JSON.stringify(batch);
       batch = [];
-      const object = records[records.length - 1]?.object ?? '';
-      const json = JSON.stringify(records);
-      const previous = inFlight;
-      inFlight = (async () => {
-        await previous; // in order, one at a time; nothing more is sent once a batch failed
+      await drain(STAGE_IN_FLIGHT);
+      if (failure) throw failure.error;
+      const number = ++numbered;
+      const call = (async () => {
         const id = await target();
-        stageAnswer.parse(await this.up(token(), MODEL, 'api_stage_json', [[id], json]));
-        sent += records.length;
+        stageAnswer.parse(await this.up(token(), MODEL, 'api_stage_json', [[id], json, number]));
+        sent += count;
         await onBatch?.(sent, total, object);
       })();
-      inFlight.catch(() => undefined); // observed below, or by the next send / end
-      await previous;
+      flying.add(call);
+      call.then(
+        () => flying.delete(call),
+        (error: unknown) => {
+          failure ??= { error };
+          flying.delete(call);
+        },
+      );
       // a large export: each batch leaves megabytes of request text behind (JSON, XML, bytes);
-      // collected while Odoo stages the batch in flight (issue #11: peak RSS of the CLI staging a
+      // collected while Odoo stages the batches in flight (issue #11: peak RSS of the CLI staging a
       // 100,000-row export into Odoo 289 MB → 235 MB, its dry run 210 MB)
       if (sent >= COLLECT_AFTER) collectGarbage();
+    };
+    const settled = async () => {
+      while (flying.size > 0) await Promise.race(flying).catch(() => undefined);
     };
     return {
       begin: async (n) => {
@@ -395,10 +414,11 @@ export class MigrationClient {
       },
       end: async () => {
         await send();
-        await inFlight;
+        await settled();
+        if (failure) throw failure.error;
       },
-      /** the batch in flight answered, or failed (cleanup waits for it before removing records) */
-      settled: () => inFlight.catch(() => undefined),
+      /** every batch in flight answered, or failed (cleanup waits for them before removing records) */
+      settled,
     };
   }
 
@@ -635,7 +655,8 @@ export class MigrationClient {
     if (!Number.isInteger(workers) || workers < 1)
       throw new RangeError(`workers must be a positive whole number (got ${workers})`);
     const plan = commitPlanSchema.parse(
-      await this.odoo.call(MODEL, 'api_commit_plan', [[id], { batch_size: options.batchSize ?? 500 }]),
+      // the plan cuts a wave with fewer chunks than `workers` into smaller ones (none waits idle)
+      await this.odoo.call(MODEL, 'api_commit_plan', [[id], { batch_size: options.batchSize ?? 500, workers }]),
     );
     let done = 0;
     let retries = 0;

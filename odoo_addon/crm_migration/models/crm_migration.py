@@ -26,6 +26,9 @@ STAGING_STATES = ("draft", "uploaded", "mapped")
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10000
 MANAGER_GROUP = "crm_migration.group_crm_migration_manager"
+# the staging call's number (api_stage's ``batch``), kept in context on its way to the records
+STAGE_BATCH_CONTEXT = "crm_migration_stage_batch"
+MAX_STAGE_BATCH = 2**31 - 1
 ROLLBACK_CONFLICT_OPTIONS = ("stop", "keep", "undo")
 
 
@@ -131,15 +134,18 @@ class CrmMigration(models.Model):
             raise ValidationError(self.env._("api_create: key 'source' must be a string."))
         return self.create({"name": name.strip(), "source": source.strip()}).id
 
-    def api_stage(self, records):
-        """Upsert staged records by (migration, key) -> ``{"staged": n, "errors": n}``."""
+    def api_stage(self, records, batch=0):
+        """Upsert staged records by (migration, key) -> ``{"staged": n, "errors": n}``. ``batch``:
+        the number of this call among the upload's (1, 2, ...; 0: not said): the commit takes the
+        records in the order of their batches, then of their arrival, so a caller may send several
+        batches at a time (docs/staging-contract.md)."""
         self.ensure_one()
         self._check_manager()
         # a large staging outgrows what the planner knows of the table (issue #11)
         planner_stats.refresh(self.env, ["crm.migration.record"])
-        return self._stage_records(records)
+        return self.with_context(**{STAGE_BATCH_CONTEXT: batch})._stage_records(records)
 
-    def api_stage_json(self, json_text):
+    def api_stage_json(self, json_text, batch=0):
         """Same as :meth:`api_stage`, with the list of staged records sent as one JSON string
         (``json.dumps(records)``): XML-RPC then carries one string instead of thousands of nested
         structs, which is much cheaper to marshal and unmarshal. Same validation, same answer."""
@@ -152,7 +158,7 @@ class CrmMigration(models.Model):
             records = json.loads(json_text)
         except ValueError as exc:
             raise ValidationError(self.env._("api_stage_json: invalid JSON (%(error)s).", error=str(exc))) from None
-        return self.api_stage(records)
+        return self.api_stage(records, batch)
 
     def _staged_by_key(self, records):
         """One staging call's records checked (docs/staging-contract.md) and keyed: the last one
@@ -164,11 +170,24 @@ class CrmMigration(models.Model):
                                              max=MAX_RECORDS_PER_CALL, n=len(records)))
         by_key = {}
         policy = guard.Policy(self.env)
+        extra = self._staged_extra_vals()
         for index, record in enumerate(records):
             vals = normalize_record(self.env, record, index)
             guard.check_staged(self.env, vals, index, policy)
+            vals.update(extra)
             by_key[vals["key"]] = vals
         return by_key
+
+    def _staged_extra_vals(self):
+        """Values of this migration's own that every record of a staging call is stored with,
+        besides what the caller sent: the number of the staging call (``api_stage``'s ``batch``,
+        checked here, where it is read: the context is the caller's too), the upload's token
+        (``crm_migration_upload.py``); never a field the caller names."""
+        batch = self.env.context.get(STAGE_BATCH_CONTEXT, 0)
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 0 <= batch <= MAX_STAGE_BATCH:
+            raise ValidationError(self.env._("api_stage: batch must be an integer between 0 and %(max)s.",
+                                             max=MAX_STAGE_BATCH))
+        return {"stage_batch": batch}
 
     def _stage_records(self, records):
         if self.state == "rolled_back":

@@ -17,6 +17,8 @@ from .crm_migration import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from .crm_migration_job import ACTIVE_JOB_STATES
 
 PLAN_KEYS = ("migration", "since", "edited_before", "schema", "total", "waves", "batch_size")
+# chunks at a time a plan may be made for (api_commit_plan's "workers")
+MAX_PLAN_WORKERS = 64
 CHUNK_KEYS = ("object", "ids", "seq", "skip")
 
 
@@ -29,14 +31,14 @@ class CrmMigration(models.Model):
                                              method=method, max=MAX_BATCH_SIZE))
         return batch_size
 
-    def _commit_start(self, batch_size):
+    def _commit_start(self, batch_size, workers=1):
         """Checks of a plain commit, the sample approved, and the plan (``{"waves": []}`` when
-        there is nothing to commit)."""
+        there is nothing to commit), its chunks sized for ``workers`` at a time."""
         self.ensure_one()
         self._check_committable()
         if self.sample_state == "sampled":
             self.sample_state = "approved"
-        plan = CommitEngine(self, batch_size=batch_size).plan() or {
+        plan = CommitEngine(self, batch_size=batch_size, workers=workers).plan() or {
             "migration": self.id, "since": fields.Datetime.now().isoformat(sep=" "), "edited_before": [],
             "schema": False, "total": 0, "waves": []}
         plan["batch_size"] = batch_size
@@ -55,18 +57,24 @@ class CrmMigration(models.Model):
 
     # ------------------------------------------------------------------ RPC API
     def api_commit_plan(self, options=None):
-        """``{"batch_size": 500}`` -> the plan of a plain commit: ``{"waves": [[chunk, ...], ...],
-        "total", ...}`` (services/plan.py). Run each chunk with ``api_commit_chunk`` (the chunks of
-        a wave in any order, at the same time if you like; waves in order), then give the plan to
-        ``api_commit_finish``. Nothing is written but the sample's approval."""
+        """``{"batch_size": 500, "workers": 2}`` -> the plan of a plain commit: ``{"waves": [[chunk,
+        ...], ...], "total", ...}`` (services/plan.py). Run each chunk with ``api_commit_chunk`` (the
+        chunks of a wave in any order, at the same time if you like; waves in order), then give the
+        plan to ``api_commit_finish``. ``workers`` (default 1): how many chunks the caller runs at a
+        time; a wave with fewer chunks than that is cut into smaller ones (``plan.split_size``).
+        Nothing is written but the sample's approval."""
         self.ensure_one()
         self._check_manager()
-        options = self._check_struct(options, "api_commit_plan", ("batch_size",))
+        options = self._check_struct(options, "api_commit_plan", ("batch_size", "workers"))
         batch_size = self._check_batch_size("api_commit_plan", options.get("batch_size", DEFAULT_BATCH_SIZE))
+        workers = options.get("workers", 1)
+        if isinstance(workers, bool) or not isinstance(workers, int) or not 0 < workers <= MAX_PLAN_WORKERS:
+            raise ValidationError(self.env._("api_commit_plan: workers must be an integer between 1 and %(max)s.",
+                                             max=MAX_PLAN_WORKERS))
         if self.job == "commit" and self.job_state in ACTIVE_JOB_STATES:
             raise UserError(self.env._("Migration %(name)s has a commit job queued or running: wait for it "
                                        "to finish.", name=self.display_name))
-        return self._commit_start(batch_size)
+        return self._commit_start(batch_size, workers)
 
     def api_commit_chunk(self, chunk):
         """Commit one chunk of the plan in this call's transaction (retried on a concurrent

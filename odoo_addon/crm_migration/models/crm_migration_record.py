@@ -48,6 +48,10 @@ class CrmMigrationRecord(models.Model):
     res_id = fields.Many2oneReference(model_field="model", string="Odoo Record ID", readonly=True)
     source_file = fields.Char(readonly=True, index=True)
     source_row = fields.Integer(readonly=True)
+    # the number of the staging call that sent the record (its caller's count, from 1; 0: not
+    # said). The commit plans in (stage_batch, id) order: the bridge sends two batches at a time,
+    # whose ids interleave, and the order the records were finished in still decides (issue #11)
+    stage_batch = fields.Integer(readonly=True, default=0, string="Staging Batch")
     link_ids = fields.One2many("crm.migration.link", "record_id", string="Links", readonly=True)
 
     # api_stage gives these in its create/write values (staging.issue_flags, the same function as

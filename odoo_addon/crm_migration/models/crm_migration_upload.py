@@ -72,7 +72,13 @@ class CrmMigration(models.Model):
         if self.upload_token:
             if token != self.upload_token:
                 raise UserError(self._upload_busy_message())
-            self.upload_heartbeat = fields.Datetime.now()
+            # kept alive at most every tenth of the stale delay: two staging calls of one upload
+            # run at the same time (issue #11), and two writes of this row would make one of them
+            # start over (a serialization failure)
+            now = fields.Datetime.now()
+            last = self.upload_heartbeat or self.upload_started
+            if not last or (now - last).total_seconds() * 10 >= self._upload_stale_seconds():
+                self.upload_heartbeat = now
         elif token:
             raise UserError(self.env._(
                 "The upload into migration %(name)s is not open anymore (it was discarded, or another upload "
@@ -145,10 +151,20 @@ class CrmMigration(models.Model):
         return True
 
     # ------------------------------------------------------------------ staging calls (guarded)
+    def _staged_extra_vals(self):
+        # the records an upload stages carry its token from their INSERT (issue #11: a second
+        # write of every record after it was a quarter of a staging call); the guard checked it
+        extra = super()._staged_extra_vals()
+        token = self.env.context.get(UPLOAD_CONTEXT_KEY)
+        if token and token == self.upload_token:
+            extra["upload_token"] = token
+        return extra
+
     def _stage_records(self, records):
         token = self._upload_guard()
         result = super()._stage_records(records)
-        if token:
+        if token and self.state == "delta":
+            # a delta round leaves the records it finds unchanged as they are: they get the token here
             keys = [r["key"] for r in records if isinstance(r, dict) and isinstance(r.get("key"), str)]
             self.env["crm.migration.record"].search(
                 [("migration_id", "=", self.id), ("key", "in", keys)]).write({"upload_token": token})

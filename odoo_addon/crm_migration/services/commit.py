@@ -25,7 +25,7 @@ Two exceptions, both bookkeeping of custom fields (services/custom_fields.py): t
 
 Performance notes: planning reads the staged records page by page into small ``PlanItem``
 objects (services/paging.py); each chunk reads its own records once (one SELECT of their
-columns, ``paging.rows``: each JSON field decoded once, never copied) into ``Item`` objects
+columns, ``paging.rows``: one JSON document a chunk, decoded once, never copied) into ``Item`` objects
 (services/commit_item.py); case-insensitive text comparisons are one ``lower(column) IN (...)``
 per field (services/text_search.py); the batch's bookkeeping on ``crm.migration.record`` (our own
 model) goes through ``_write_multi``, the ORM's batched UPDATE used by flush, followed by cache
@@ -42,7 +42,7 @@ from odoo.tools import SQL
 from .. import compat
 from . import attached, bulk, derived, guard, key_claim, lookups, matching, paging, planner_stats, target_writes
 from . import plan as planning
-from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, Item, PlanItem
+from .commit_item import BOOKKEEPING_FIELDS, ITEM_FIELDS, PLAN_FIELDS, PLAN_VALUES, Item, PlanItem
 from .custom_fields import sync_migrated_fields_views
 from .staging import SCHEMA_MODEL
 
@@ -57,7 +57,7 @@ AUDIT_ACTIONS = {"created": "create", "updated": "update", "matched": "match"}
 
 
 class CommitEngine:
-    def __init__(self, migration, batch_size=500, sampled_only=False, on_batch=None):
+    def __init__(self, migration, batch_size=500, sampled_only=False, on_batch=None, workers=1):
         migration.ensure_one()
         self.migration = migration
         self.sampled_only = sampled_only  # commit only the records marked ``sampled``
@@ -69,6 +69,7 @@ class CommitEngine:
         # links are the engines' own bookkeeping: the group may read them, never write them
         self.Link = self.env["crm.migration.link"].sudo()
         self.batch_size = batch_size
+        self.workers = workers  # chunks a plan's waves run at a time (services/plan.py, split_size)
         last = self.Link.search([("migration_id", "=", migration.id)], order="sequence desc", limit=1)
         self.sequence = last.sequence or 0
         self.Owner = self.env["crm.migration.owner"]
@@ -103,9 +104,13 @@ class CommitEngine:
         if self.sampled_only:
             domain.append(("sampled", "=", True))
         # page by page, keeping only what planning needs (issue #11: a million records)
-        items = [PlanItem(row) for page in paging.row_pages(self.Record, domain, PLAN_FIELDS) for row in page]
+        items = [PlanItem(row) for page in paging.row_pages(self.Record, domain, PLAN_FIELDS, exprs=PLAN_VALUES)
+                 for row in page]
         if not items:
             return None
+        # the order the records were staged in: by staging call, then by arrival (two calls of one
+        # upload may run at the same time: their ids interleave; crm.migration.record.stage_batch)
+        items.sort(key=lambda item: (item.batch, item.record_id))
         since = self.env.cr.now()  # start of this run's first transaction
         derived.start_run(self)  # what Odoo derives on matched records (services/derived.py)
         # kept on the migration (a parallel commit's plan goes through the RPC caller: not trusted)
@@ -119,7 +124,7 @@ class CommitEngine:
         inside = {item.key for item in items}
         outside = sorted({t for item in items for t in item.ref_targets if t not in inside})
         waves = planning.build_waves(self, ordered, order, self.batch_size, self.sequence + 1,
-                                     self._models_of_keys(outside))
+                                     self._models_of_keys(outside), self.workers)
         return {
             "migration": self.migration.id,
             "since": since.isoformat(sep=" "),  # microseconds kept

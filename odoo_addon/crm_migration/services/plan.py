@@ -32,6 +32,9 @@ from . import derived
 
 # objects of these models are committed one chunk at a time (see above)
 SERIAL_MODELS = ("ir.model.fields", "mail.message")
+# a pass's records are spread over at least this many per chunk when the plan is made for several
+# workers (below it, a chunk's transaction costs more than the work it shares)
+MIN_SPLIT = 100
 # link sequence numbers reserved per staged record (its own link and one the engine may add
 # for it: the "Imported from" author of a message)
 SEQUENCE_SLOTS = 2
@@ -95,13 +98,16 @@ def passes(items, env):
     return result, {}
 
 
-def _pack(items, batch_size, model_of):
-    """``(chunks, alone)``: chunks of at most ``batch_size`` items (in order), items pointing to
-    the same record of their own model through a many2one ref (contacts of one company) in the
-    same chunk: creating a child may write its parent (Odoo copies the address of a company's
-    first contact to it), which would otherwise depend on which chunk ran first. A parent with
-    more children than a chunk holds gives pieces of ``batch_size`` in ``alone``, to run one
-    after the other. ``model_of``: key -> model of the ref targets (plan and earlier runs)."""
+def _pack(items, batch_size, model_of, fill=None):
+    """``(chunks, alone)``: chunks of at most ``batch_size`` items (in order), filled up to
+    ``fill`` (default ``batch_size``; ``split_size``), items pointing to the same record of their
+    own model through a many2one ref (contacts of one company) in the same chunk: creating a child
+    may write its parent (Odoo copies the address of a company's first contact to it), which would
+    otherwise depend on which chunk ran first. A group larger than ``fill`` makes a chunk of its
+    own; a parent with more children than ``batch_size`` gives pieces of ``batch_size`` in
+    ``alone``, to run one after the other. ``model_of``: key -> model of the ref targets (plan
+    and earlier runs)."""
+    fill = fill or batch_size
     group_of = {}  # ref target key -> group index
     groups = []
     for item in items:
@@ -118,7 +124,7 @@ def _pack(items, batch_size, model_of):
         if len(group) > batch_size:
             alone.extend(group[start:start + batch_size] for start in range(0, len(group), batch_size))
             continue
-        if current and len(current) + len(group) > batch_size:
+        if current and len(current) + len(group) > fill:
             chunks.append(current)
             current = []
         current.extend(group)
@@ -127,10 +133,24 @@ def _pack(items, batch_size, model_of):
     return chunks, alone
 
 
-def build_waves(engine, items, order, batch_size, sequence, outside=None):
+def split_size(count, batch_size, workers):
+    """The chunk size for ``count`` records that run side by side on ``workers``: at most
+    ``batch_size``, and small enough that the chunks come in whole rounds of ``workers`` (1,000
+    companies on 2 workers: 2 chunks of 500, not one chunk while the other worker waits), but not
+    below ``MIN_SPLIT`` records a chunk."""
+    if workers <= 1 or count <= MIN_SPLIT:
+        return batch_size
+    chunks = -(-count // batch_size)
+    chunks = -(-chunks // workers) * workers
+    chunks = max(1, min(chunks, count // MIN_SPLIT))
+    return min(batch_size, -(-count // chunks))
+
+
+def build_waves(engine, items, order, batch_size, sequence, outside=None, workers=1):
     """The waves of ``items`` (``commit_item.PlanItem`` objects, grouped by ``order`` of objects),
     chunks of at most ``batch_size``; link sequences numbered from ``sequence``.
-    ``outside``: key -> (model, res_id) of ref targets that are not in the plan (committed before)."""
+    ``outside``: key -> (model, res_id) of ref targets that are not in the plan (committed before).
+    ``workers``: how many chunks will run at a time (``split_size``); 1 for a serial commit."""
     by_object = {}
     outside = outside or {}
     model_of = {key: model for key, (model, _res_id) in outside.items()}
@@ -151,7 +171,8 @@ def build_waves(engine, items, order, batch_size, sequence, outside=None):
             for item in ready:
                 (hot if derived.moves_scoring(item, won_of) else cold).append(item)
             for group, one_by_one in ((cold, serial), (hot, True)):
-                packed, alone = _pack(group, batch_size, model_of) if group else ([], [])
+                fill = batch_size if one_by_one else split_size(len(group), batch_size, workers)
+                packed, alone = _pack(group, batch_size, model_of, fill) if group else ([], [])
                 chunks = []
                 for batch in packed + alone:
                     chunks.append({"object": obj, "ids": [i.record_id for i in batch], "seq": seq})

@@ -33,7 +33,7 @@ def select_sample(migration, size):
     env = migration.env
     rows = env["crm.migration.record"].search_fetch(
         [("migration_id", "=", migration.id), ("state", "!=", "error")],
-        ["key", "object", "model", "refs_json", "deps_json", "state"], order="id")
+        ["key", "object", "model", "refs_json", "deps_json", "state"], order="stage_batch, id")
     by_key = {row.key: row for row in rows}
     needs = defaultdict(set)  # key -> keys it needs (refs, deps)
     parts = defaultdict(set)  # key -> keys of its parts

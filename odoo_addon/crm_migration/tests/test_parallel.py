@@ -3,6 +3,7 @@ exactly the records, links, audit and rollback of the serial commit; a chunk ref
 concurrent transaction is tried again without doubling records; a chunk that fails for good
 leaves its records to commit again."""
 
+import json
 from unittest.mock import patch
 
 import psycopg2.errors
@@ -285,3 +286,95 @@ class TestParallelCommit(MigrationCase):
         # another migration's records are not committed through this one
         self.assertEqual(mig.api_commit_chunk(plan["waves"][0][0])["done"], 0)
         self.assertEqual(set(other.record_ids.mapped("state")), {"staged"})
+        for workers in (0, True, "2", 65):
+            with self.assertRaises(ValidationError):
+                mig.api_commit_plan({"workers": workers})
+
+    def test_plan_for_workers(self):
+        """A plan made for 2 workers cuts a wave of one chunk in two (no worker waits); for 1
+        worker it stays whole; never below MIN_SPLIT records a chunk; the commit is the same."""
+        mig = self.new_migration("Par workers")
+        mig.api_stage([self.tag(f"Par W{i}", row=i) for i in range(250)])
+        one = mig.api_commit_plan({"batch_size": 1000})
+        self.assertEqual([len(chunk["ids"]) for wave in one["waves"] for chunk in wave], [250])
+        two = mig.api_commit_plan({"batch_size": 1000, "workers": 2})
+        self.assertEqual([[len(chunk["ids"]) for chunk in wave] for wave in two["waves"]], [[125, 125]])
+        self.assertEqual(sorted(i for chunk in two["waves"][0] for i in chunk["ids"]), sorted(mig.record_ids.ids))
+        # three workers: 83 records a chunk would be below MIN_SPLIT (100): two chunks still
+        three = mig.api_commit_plan({"batch_size": 1000, "workers": 3})
+        self.assertEqual([len(chunk["ids"]) for wave in three["waves"] for chunk in wave], [125, 125])
+        # batches already in whole rounds are left as they are
+        self.assertEqual([len(c["ids"]) for w in mig.api_commit_plan({"batch_size": 50, "workers": 5})["waves"]
+                          for c in w], [50] * 5)
+        for wave in two["waves"]:
+            for chunk in reversed(wave):
+                mig.api_commit_chunk(chunk)
+        report = mig.api_commit_finish(two)
+        self.assertEqual((report["state"], report["counts"]["committed"]), ("committed", 250))
+        self.assertEqual(self.Tag.search_count([("name", "=like", "Par W%")]), 250)
+
+    def test_plan_for_workers_keeps_families_whole(self):
+        """Cut for 2 workers, the contacts of one company still share a chunk, even when they are
+        more than the smaller chunks hold (160 of 250: a chunk of their own, not pieces run one
+        after the other)."""
+        mig = self.new_migration("Par families")
+        records = [self.company("big", "Par Big Co", row=1), self.company("small", "Par Small Co", row=2)]
+        records += [self.contact(f"b{i}", f"Par B{i}", f"par.b{i}@example.com", company="big", row=10 + i)
+                    for i in range(160)]
+        records += [self.contact(f"s{i}", f"Par S{i}", f"par.s{i}@example.com", company="small", row=200 + i)
+                    for i in range(90)]
+        mig.api_stage(records)
+        plan = mig.api_commit_plan({"batch_size": 1000, "workers": 2})
+        contact_waves = [w for w in plan["waves"] if w[0]["object"] == "contact"]
+        self.assertEqual([sorted(len(c["ids"]) for c in w) for w in contact_waves], [[90, 160]])
+
+    def test_batches_keep_their_order(self):
+        """Two staging calls of one upload may run at the same time (the bridge sends two at a
+        time): the commit takes the records in the order of the calls' numbers, not of their
+        arrival. Contact "dup" (batch 2) shares an email with contact 3 (batch 1): staged in
+        order, the second one matches the first; batch 2 arriving first changes nothing."""
+        records = self.dataset()
+        first, second = records[:10], records[10:]
+        self.assertIn("testsrc:contact:3", [r["key"] for r in first])
+        self.assertIn("testsrc:contact:dup", [r["key"] for r in second])
+        baseline = self.counts()
+        in_order = self.new_migration("Par in order")
+        in_order.api_stage(first, 1)
+        in_order.api_stage(second, 2)
+        in_order.api_commit({"batch_size": 4})
+        expected = self.snapshot(in_order)
+        self.assertEqual(expected[0]["testsrc:contact:dup"]["action"], "updated")
+        in_order.api_rollback({"on_conflict": "undo"})
+        self.assertEqual(self.counts(), baseline)
+
+        reversed_ = self.new_migration("Par second batch first")
+        reversed_.api_stage_json(json.dumps(second), 2)
+        reversed_.api_stage_json(json.dumps(first), 1)
+        self.assertEqual(set(reversed_.record_ids.filtered(lambda r: r.key in {x["key"] for x in first})
+                             .mapped("stage_batch")), {1})
+        self.assertLess(min(reversed_.record_ids.filtered(lambda r: r.stage_batch == 2).ids),
+                        min(reversed_.record_ids.filtered(lambda r: r.stage_batch == 1).ids))
+        _plan, _report = self.run_plan(reversed_, batch_size=4)
+        self.assertEqual(self.snapshot(reversed_), expected)
+        reversed_.api_rollback({"on_conflict": "undo"})
+
+        # without numbers, arrival decides: the test above could fail
+        unnumbered = self.new_migration("Par unnumbered")
+        unnumbered.api_stage(second)
+        unnumbered.api_stage(first)
+        unnumbered.api_commit({"batch_size": 4})
+        self.assertEqual(self.snapshot(unnumbered)[0]["testsrc:contact:dup"]["action"], "created")
+        unnumbered.api_rollback({"on_conflict": "undo"})
+        self.assertEqual(self.counts(), baseline)
+
+    def test_stage_batch_checked(self):
+        mig = self.new_migration("Par batch checks")
+        for batch in (-1, True, 1.5, "2", 2**31):
+            with self.assertRaises(ValidationError):
+                mig.api_stage([self.tag("Par B")], batch)
+        # the context is the caller's too: checked again there
+        with self.assertRaises(ValidationError):
+            mig.with_context(crm_migration_stage_batch="x")._stage_records([self.tag("Par B")])
+        self.assertFalse(mig.record_ids)
+        mig.api_stage([self.tag("Par B")], 7)
+        self.assertEqual(mig.record_ids.stage_batch, 7)
