@@ -265,7 +265,14 @@ def check_commit(migration, states, sampled_only=False):
         found = paging.rows(Record, ids[start:start + CHECK_CHUNK], columns)
         for row in (found[i] for i in ids[start:start + CHECK_CHUNK] if i in found):
             key, model_name, values, refs, lookups, match, attach_to = (row[c] for c in columns)
-            problems = _record_problems(policy, model_name, values or {}, refs or {}, lookups or {}, match or [])
+            # the shapes staging checked (docs/staging-contract.md), which a write may have changed
+            shapes = [env._("%(field)s must be a JSON object", field=name)
+                      for name, value in (("values_json", values), ("refs_json", refs), ("lookups_json", lookups))
+                      if value is not None and not isinstance(value, dict)]
+            if match is not None and not isinstance(match, list):
+                shapes.append(env._("%(field)s must be a JSON list", field="match_json"))
+            problems = shapes or _record_problems(policy, model_name, values or {}, refs or {}, lookups or {},
+                                                  match or [])
             if attach_to and not attached.is_attached(model_name):
                 problems.append(env._("'attach_to' is only accepted on attached records"))
             if problems:

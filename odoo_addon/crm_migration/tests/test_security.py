@@ -120,6 +120,40 @@ class TestSecurity(MigrationCase):
         self.assertFalse(self.env["res.users"].with_context(active_test=False).search([("login", "=", "eve-tamper")]))
         self.assertFalse(migration.link_ids)
 
+    def test_commit_refuses_stored_json_of_another_shape(self):
+        """values_json rewritten by the group into a list naming allowed fields: staging's shape
+        checks are made again at commit (a list would pass the field check), nothing written."""
+        migration = self.as_manager(self.new_migration("Security shape"))
+        migration.api_stage([self.contact("1", "Ada", "ada@shape.example"),
+                             self.contact("2", "Bob", "bob@shape.example")])
+        self.record_of(migration, "testsrc:contact:1").write({"values_json": ["name", "email"]})
+        self.record_of(migration, "testsrc:contact:2").write({"match_json": {"email": 1}})
+        before = self.Partner.search_count([])
+        with self.assertRaises(UserError) as caught:
+            migration.api_commit_plan({"workers": 2})
+        self.assertIn("testsrc:contact:1: values_json must be a JSON object", str(caught.exception))
+        self.assertIn("testsrc:contact:2: match_json must be a JSON list", str(caught.exception))
+        self.assertEqual(self.Partner.search_count([]), before)
+        self.assertFalse(migration.link_ids)
+
+    def test_manager_stages_numbered_batches_and_commits_in_chunks(self):
+        """The staging calls' numbers and a plan for two workers, as a Migration Manager: the
+        records committed in the order of the numbers, whatever the order of the calls."""
+        migration = self.as_manager(self.new_migration("Security batches"))
+        migration.api_stage([self.contact("2", "Bob", "bob@batch.example")], 2)
+        migration.api_stage([self.contact("1", "Ada", "ada@batch.example")], 1)
+        plan = migration.api_commit_plan({"batch_size": 10, "workers": 2})
+        for wave in plan["waves"]:
+            for chunk in wave:
+                migration.api_commit_chunk(chunk)
+        self.assertEqual(migration.api_commit_finish(plan)["state"], "committed")
+        ada, bob = (self.record_of(migration, f"testsrc:contact:{k}") for k in ("1", "2"))
+        self.assertEqual((ada.stage_batch, bob.stage_batch), (1, 2))
+        self.assertLess(ada.res_id, bob.res_id)  # batch 1 created first, though staged second
+        with self.assertRaises(ValidationError):
+            migration.api_stage([self.contact("3", "Cy", "cy@x.example")], -1)
+        self.assertEqual(len(migration.record_ids), 2)
+
     # ------------------------------------------------------------------ item 3
     def test_audit_is_append_only_and_committed_migrations_stay(self):
         migration = self.committed_migration()
