@@ -23,7 +23,7 @@ mkdir -p "$run_dir"
 out="$run_dir/phases.jsonl"
 export ODOO_URL="http://127.0.0.1:$port" ODOO_DB="$db" ODOO_USER=admin ODOO_PASSWORD=admin
 export ODOO_TIMEOUT_SECONDS=7200 ODOO_LONG_TIMEOUT_SECONDS=14400
-cli="node dist/bridge/src/cli.js"
+cli="node --max-semi-space-size=4 dist/bridge/src/cli.js"  # the flag: bridge/src/core/memory.ts
 
 note() { echo "{\"at\":\"$(date -u +%FT%TZ)\",$1}" | tee -a "$out"; }
 serve() {

@@ -18,7 +18,7 @@ CRMCONNECT=(samples/crmconnect/*.csv)
 
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx tsc -p tsconfig.json
-cli() { node dist/bridge/src/cli.js "$@"; }
+cli() { node --max-semi-space-size=4 dist/bridge/src/cli.js "$@"; }  # the flag: bridge/src/core/memory.ts
 
 # the Ortto stand-in (not Ortto): a local server answering in Ortto's documented formats
 ortto_port="${ORTTO_STANDIN_PORT:-18078}" ortto_run="${CRM_MIGRATION_RUN_DIR:-/var/tmp/crm-migration-odoo}"
@@ -76,7 +76,7 @@ if [ -n "${ODOO_URL:-}" ]; then
     bport="${BRIDGE_PORT:-8787}" run_dir="${CRM_MIGRATION_RUN_DIR:-/var/tmp/crm-migration-odoo}"
     token="demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     [ -f "$run_dir/bridge-$bport.pid" ] && kill "$(cat "$run_dir/bridge-$bport.pid")" 2>/dev/null || true
-    BRIDGE_TOKEN="$token" BRIDGE_PORT="$bport" nohup node dist/bridge/src/server.js >>"$run_dir/bridge-$bport.log" 2>&1 &
+    BRIDGE_TOKEN="$token" BRIDGE_PORT="$bport" nohup node --max-semi-space-size=4 dist/bridge/src/server.js >>"$run_dir/bridge-$bport.log" 2>&1 &
     echo $! > "$run_dir/bridge-$bport.pid"
     for _ in $(seq 20); do curl -fsS -o /dev/null "http://127.0.0.1:$bport/health" 2>/dev/null && break; sleep 0.5; done
     cli connect "http://127.0.0.1:$bport" --token "$token"

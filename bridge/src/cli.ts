@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * crm-migrate: the bridge from a shell, for implementation partners and scripts.
  *

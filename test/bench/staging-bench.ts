@@ -24,6 +24,7 @@ import { writeStagingExport } from './staging-export.js';
 import { MigrationClient } from '../../bridge/src/odoo/migration-client.js';
 import { XmlRpcTransport } from '../../bridge/src/odoo/xmlrpc-transport.js';
 import { odooFromEnv } from '../../bridge/src/config.js';
+import { NODE_FLAGS } from '../../bridge/src/core/memory.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 5000);
 if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 1_000_000) throw new Error('BENCH_ROWS takes 1 to 1,000,000');
@@ -38,7 +39,7 @@ const runResult = z.object({
 
 /** `node dist/test/bench/staging-run.js MODE DIR` in a child process: its one JSON line. */
 async function run(mode: string, dir: string): Promise<z.infer<typeof runResult>> {
-  const child = spawn(process.execPath, [join(dist, 'test', 'bench', 'staging-run.js'), mode, dir], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, join(dist, 'test', 'bench', 'staging-run.js'), mode, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -109,7 +110,7 @@ async function uploadRun(
     LOG_LEVEL: 'warn',
   };
   if (!toOdoo) delete env.ODOO_URL;
-  const server = spawn(process.execPath, [join(dist, 'bridge', 'src', 'server.js')], {
+  const server = spawn(process.execPath, [...NODE_FLAGS, join(dist, 'bridge', 'src', 'server.js')], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

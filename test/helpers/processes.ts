@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './paths.js';
+import { NODE_FLAGS } from '../../bridge/src/core/memory.js';
 
 export const distCli = join(root, 'dist', 'bridge', 'src', 'cli.js');
 export const distServer = join(root, 'dist', 'bridge', 'src', 'server.js');
@@ -70,7 +71,7 @@ export function start(
 /** `crm-migrate ARGS` (the built CLI) with the test's Odoo settings. */
 export function cli(args: string[], env: Record<string, string | undefined> = {}): Child {
   requireBuild();
-  return start(process.execPath, [distCli, ...args], env);
+  return start(process.execPath, [...NODE_FLAGS, distCli, ...args], env);
 }
 
 async function waitFor(url: string, timeoutMs: number, what: string, child: Child): Promise<void> {
@@ -95,7 +96,7 @@ async function waitFor(url: string, timeoutMs: number, what: string, child: Chil
 /** The built bridge server on `port`, answering /health. */
 export async function startBridge(port: number, env: Record<string, string | undefined>): Promise<Child> {
   requireBuild();
-  const child = start(process.execPath, [distServer], {
+  const child = start(process.execPath, [...NODE_FLAGS, distServer], {
     BRIDGE_PORT: String(port),
     BRIDGE_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
