@@ -79,46 +79,75 @@ ODOO19_QUEUE_SRC="${ODOO19_QUEUE_SRC:-/opt/odoo/oca-queue-19}"  # OCA/queue has 
 ODOO_VERSIONS="${ODOO_VERSIONS:-18 17 19}"
 E2E_OTHER_FILES="${E2E_OTHER_FILES:-test/e2e/json2-transport.e2e.test.ts test/e2e/kartra-contacts.e2e.test.ts test/e2e/kartra-full.e2e.test.ts test/e2e/delta.e2e.test.ts test/e2e/attached.e2e.test.ts test/e2e/faults-security.e2e.test.ts test/e2e/ontraport.e2e.test.ts test/e2e/crmconnect.e2e.test.ts}"
 
-run_version() { # series
-  local series="$1" src queue sfx e2e_db e2e_db_full
-  case "$series" in
+# Each version in two steps: prep_version (the addon's own tests, then fresh databases for the
+# end-to-end tests) and e2e_version (Odoo serving those databases, the bridge's end-to-end tests,
+# on 18 the browser journey). The first version of ODOO_VERSIONS runs alone; the preps of the
+# others run side by side (ODOO_PARALLEL_PREP=0: one after the other), each on its own test
+# port, its output printed whole when it ends; their end-to-end tests then run one version at a
+# time. A 2-core CI machine otherwise waits on one Odoo process at a time (issue #11: CI time).
+
+version_src() { # series → sets src, queue; 1: unknown, 2: no source (the loud SKIPPED line is printed)
+  case "$1" in
     17) src="$ODOO17_SRC"; queue="$ODOO17_QUEUE_SRC" ;;
     18) src="$ODOO18_SRC"; queue="$ODOO18_QUEUE_SRC" ;;
     19) src="$ODOO19_SRC"; queue="$ODOO19_QUEUE_SRC" ;;
-    *) echo "unknown Odoo version $series in ODOO_VERSIONS"; failed=$((failed + 1)); return ;;
+    *) echo "unknown Odoo version $1 in ODOO_VERSIONS"; failed=$((failed + 1)); return 1 ;;
   esac
   if [ ! -f "$src/odoo-bin" ]; then
     echo "################################################################"
-    echo "SKIPPED: no Odoo source (ODOO${series/18/}_SRC): Odoo $series, nothing at $src"
-    echo "  its addon tests, end-to-end tests$([ "$series" = 18 ] && echo ' and the browser journey') did NOT run; see README 'A real Odoo'"
+    echo "SKIPPED: no Odoo source (ODOO${1/18/}_SRC): Odoo $1, nothing at $src"
+    echo "  its addon tests, end-to-end tests$([ "$1" = 18 ] && echo ' and the browser journey') did NOT run; see README 'A real Odoo'"
     echo "################################################################"
     skipped=$((skipped + 1))
-    return
+    return 2
   fi
-  export ODOO_SRC="$src" ODOO_QUEUE_SRC="$queue" ODOO_SERIES="$series"
-  # 18 keeps the databases' historical names; other versions get their own
-  sfx=""; [ "$series" = 18 ] || sfx="_v$series"
+}
+
+version_dbs() { # series → sets sfx, e2e_db, e2e_db_full (18 keeps the databases' historical names)
+  sfx=""; [ "$1" = 18 ] || sfx="_v$1"
   e2e_db="${E2E_DB}$sfx"; e2e_db_full="${E2E_DB}${sfx}_full"
-  local t0=$SECONDS
+}
+
+prep_version() { # series → its addon tests, then its end-to-end databases; "dbs ok" in $PREP_DIR/$series.dbs
+  local series="$1" src queue sfx e2e_db e2e_db_full
+  version_src "$series" || return 0
+  export ODOO_SRC="$src" ODOO_QUEUE_SRC="$queue" ODOO_SERIES="$series"
+  version_dbs "$series"
   scripts/odoo.sh deps && scripts/odoo.sh pg || { echo "could not prepare Odoo's dependencies"; failed=$((failed + 1)); }
+  # the end-to-end databases are installed while the addon's tests run (no HTTP port: --stop-after-init)
+  local dbs_log="$PREP_DIR/$series.initdb.log"
+  ( scripts/odoo.sh initdb "$e2e_db" crm,contacts,crm_migration \
+      && scripts/odoo.sh initdb "$e2e_db_full" crm,contacts,calendar,sale_management,project,crm_migration \
+      && { [ "$series" != 18 ] || scripts/odoo.sh initdb "${e2e_db}_job" crm,contacts,crm_migration; } \
+      && { [ "$series" != 18 ] || scripts/odoo.sh initdb "$JOURNEY_DB" crm,contacts,crm_migration; } \
+      && echo ok > "$PREP_DIR/$series.dbs" ) >"$dbs_log" 2>&1 &
+  local dbs_pid=$!
   echo "== Odoo $series: addon tests (odoo-bin --test-enable, Odoo at $ODOO_SRC)"
+  # the addon's line coverage is measured on 18, the main version (python3-coverage slows a run by a
+  # third); CRM_MIGRATION_COVERAGE=0 turns it off there too
+  local cov="${CRM_MIGRATION_COVERAGE:-1}"; [ "$series" = 18 ] || cov=0
   addon_log=$(mktemp)
-  if scripts/odoo.sh test "${ADDON_TEST_DB:-crm_migration_addon_test}$sfx" | tee "$addon_log"; then :; else failed=$((failed + 1)); fi
+  if CRM_MIGRATION_COVERAGE="$cov" scripts/odoo.sh test "${ADDON_TEST_DB:-crm_migration_addon_test}$sfx" | tee "$addon_log"; then :; else failed=$((failed + 1)); fi
   n=$(grep -oE '[0-9]+ tests' "$addon_log" | tail -n1 | grep -oE '[0-9]+' || echo 0)
   nf=$(grep -oE '[0-9]+ failed, [0-9]+ error' "$addon_log" | tail -n1 | grep -oE '^[0-9]+' || echo 0)
   passed=$((passed + n - nf))
   # a part the addon suite could not run (e.g. no OCA queue_job source) counts as skipped, loudly
   ns=$(grep -c '^SKIPPED:' "$addon_log" || true); skipped=$((skipped + ${ns:-0})); rm -f "$addon_log"
+  wait "$dbs_pid"
+  [ -f "$PREP_DIR/$series.dbs" ] || { echo "could not install the end-to-end databases of Odoo $series:"; tail -n 60 "$dbs_log"; }
+}
 
+e2e_version() { # series (after prep_version)
+  local series="$1" src queue sfx e2e_db e2e_db_full
+  version_src "$series" >/dev/null || return 0  # prep_version said why
+  export ODOO_SRC="$src" ODOO_QUEUE_SRC="$queue" ODOO_SERIES="$series"
+  version_dbs "$series"
   local files=(test/e2e)
   # shellcheck disable=SC2206
   [ "$series" = 18 ] || files=($E2E_OTHER_FILES)
   echo "== Odoo $series: end-to-end: bridge → real Odoo $series on 127.0.0.1:$E2E_PORT (${files[*]})"
   # two databases: crm only (fallbacks, missing-app report) and crm + sale + calendar + project (every object)
-  if scripts/odoo.sh initdb "$e2e_db" crm,contacts,crm_migration \
-     && scripts/odoo.sh initdb "$e2e_db_full" crm,contacts,calendar,sale_management,project,crm_migration \
-     && { [ "$series" != 18 ] || scripts/odoo.sh initdb "${e2e_db}_job" crm,contacts,crm_migration; } \
-     && scripts/odoo.sh serve "$e2e_db" "$E2E_PORT" "^${e2e_db}(_full)?\$"; then
+  if [ -f "$PREP_DIR/$series.dbs" ] && scripts/odoo.sh serve "$e2e_db" "$E2E_PORT" "^${e2e_db}(_full)?\$"; then
     trap 'scripts/odoo.sh stop "$E2E_PORT"; scripts/odoo.sh stop "$JOURNEY_PORT"' EXIT
     # 19: the bridge speaks JSON-2 with an API key of the test user (E2E_19_JSON2=0: XML-RPC)
     local apikeys=""
@@ -142,7 +171,6 @@ run_version() { # series
   fi
 
   if [ "$series" = 18 ]; then run_journey; else echo "(browser journey: Odoo 18 only, see README 'Odoo versions')"; fi
-  echo "== Odoo $series: $((SECONDS - t0)) s"
 }
 
 run_journey() {
@@ -153,8 +181,8 @@ run_journey() {
   fi
   if [ ! -x "$CHROMIUM_PATH" ]; then
     echo "no chromium at $CHROMIUM_PATH and apt-get could not install it"; failed=$((failed + 1))
-  elif scripts/odoo.sh initdb "$JOURNEY_DB" crm,contacts,crm_migration \
-     && CRM_MIGRATION_CRON_THREADS=1 scripts/odoo.sh serve "$JOURNEY_DB" "$JOURNEY_PORT"; then
+  elif [ -f "$PREP_DIR/18.dbs" ] \
+     && CRM_MIGRATION_CRON_THREADS=1 scripts/odoo.sh serve "$JOURNEY_DB" "$JOURNEY_PORT"; then  # installed by prep_version
     rm -rf test-artifacts/journey
     ODOO_URL="http://127.0.0.1:$JOURNEY_PORT" ODOO_DB="$JOURNEY_DB" ODOO_USER=admin ODOO_PASSWORD=admin CHROMIUM_PATH="$CHROMIUM_PATH" \
       run_tap "browser journey" test/browser
@@ -166,7 +194,42 @@ run_journey() {
 }
 
 if part odoo; then
-for series in $ODOO_VERSIONS; do run_version "$series"; done
+  PREP_DIR=$(mktemp -d -t crm-migration-prep.XXXXXX)
+  read -r -a versions <<<"$ODOO_VERSIONS"
+  first="${versions[0]:-}"; rest=("${versions[@]:1}")
+  if [ -n "$first" ]; then
+    t0=$SECONDS; prep_version "$first"; e2e_version "$first"; echo "== Odoo $first: $((SECONDS - t0)) s"
+  fi
+  if [ "${#rest[@]}" -gt 0 ]; then
+    t0=$SECONDS
+    if [ "${ODOO_PARALLEL_PREP:-1}" = 1 ] && [ "${#rest[@]}" -gt 1 ]; then
+      echo "== Odoo ${rest[*]}: addon tests and databases side by side (output below as each ends)"
+      scripts/odoo.sh deps && scripts/odoo.sh pg  # once, before the runs side by side
+      i=0
+      for series in "${rest[@]}"; do
+        # each its own test port: odoo-bin --test-enable serves HTTP for its tests
+        ( passed=0; failed=0; skipped=0
+          export CRM_MIGRATION_TEST_HTTP_PORT=$((E2E_PORT + 200 + 100 * i))
+          prep_version "$series" >"$PREP_DIR/$series.log" 2>&1
+          echo "$passed $failed $skipped" >"$PREP_DIR/$series.tally" ) &
+        i=$((i + 1))
+      done
+      wait
+      for series in "${rest[@]}"; do
+        cat "$PREP_DIR/$series.log"
+        if read -r p f s <"$PREP_DIR/$series.tally"; then
+          passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+        else
+          echo "the addon tests of Odoo $series ended without a count"; failed=$((failed + 1))
+        fi
+      done
+    else
+      for series in "${rest[@]}"; do prep_version "$series"; done
+    fi
+    for series in "${rest[@]}"; do e2e_version "$series"; done
+    echo "== Odoo ${rest[*]}: $((SECONDS - t0)) s"
+  fi
+  rm -rf "$PREP_DIR"
 fi
 for series in 18 17 19; do
   case " $ODOO_VERSIONS " in *" $series "*) continue ;; esac
